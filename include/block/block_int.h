@@ -1,0 +1,209 @@
+/*
+ * Block driver interface: a BlockDriverState (node) is opened by one
+ * BlockDriver.  Format nodes (qcow2, raw) sit over a protocol node (file)
+ * reached through bs->file; qcow2 may also have bs->backing.
+ *
+ * Generic request handling (alignment, serialisation of overlapping
+ * requests, zero writes, flush ordering) lives in block/io.c; drivers see
+ * aligned requests only.  All bdrv_co_* functions are coroutine_fn: they
+ * run in a coroutine of the node's AioContext and may yield.
+ */
+#ifndef BLOCK_INT_H
+#define BLOCK_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <glib.h>
+
+#include "qapi/error.h"
+#include "qemu/coroutine.h"
+#include "qemu/iov.h"
+
+typedef struct BlockDriver BlockDriver;
+typedef struct BlockDriverState BlockDriverState;
+typedef struct BdrvChild BdrvChild;
+typedef struct AioContext AioContext;
+
+#define BDRV_SECTOR_BITS 9
+#define BDRV_SECTOR_SIZE (1ULL << BDRV_SECTOR_BITS)
+
+/* open flags */
+#define BDRV_O_RDWR       0x0002
+#define BDRV_O_NOCACHE    0x0020 /* O_DIRECT */
+#define BDRV_O_NO_FLUSH   0x0200 /* cache=unsafe: flushes are no-ops */
+#define BDRV_O_CHECK      0x1000 /* opened by "check": tolerate corruption */
+#define BDRV_O_NO_BACKING 0x0100
+#define BDRV_O_DSYNC      0x4000 /* cache=directsync/writethrough: O_DSYNC */
+
+typedef enum {
+    BDRV_REQ_ZERO_WRITE = 0x2,
+    BDRV_REQ_MAY_UNMAP = 0x4,
+    BDRV_REQ_FUA = 0x10,
+    BDRV_REQ_NO_FALLBACK = 0x100,
+} BdrvRequestFlags;
+
+/* block_status answers */
+#define BDRV_BLOCK_DATA          0x01
+#define BDRV_BLOCK_ZERO          0x02
+#define BDRV_BLOCK_OFFSET_VALID  0x04
+#define BDRV_BLOCK_ALLOCATED     0x10
+#define BDRV_BLOCK_COMPRESSED    0x40
+
+typedef enum {
+    PREALLOC_MODE_OFF,
+    PREALLOC_MODE_METADATA,
+    PREALLOC_MODE_FALLOC,
+    PREALLOC_MODE_FULL,
+} PreallocMode;
+
+typedef enum {
+    BDRV_FIX_LEAKS = 1,
+    BDRV_FIX_ERRORS = 2,
+} BdrvCheckMode;
+
+typedef struct BdrvCheckResult {
+    int corruptions;
+    int leaks;
+    int check_errors;
+    int corruptions_fixed;
+    int leaks_fixed;
+    int64_t image_end_offset;
+    struct {
+        uint64_t total_clusters;
+        uint64_t allocated_clusters;
+        uint64_t fragmented_clusters;
+        uint64_t compressed_clusters;
+    } bfi;
+} BdrvCheckResult;
+
+typedef struct BlockDriverInfo {
+    int cluster_size;
+    bool is_dirty;
+} BlockDriverInfo;
+
+/* Creation options for duet-img create: all strings, driver parses. */
+typedef struct BlockCreateOpts {
+    const char *filename;
+    int64_t size;
+    GHashTable *opts; /* "cluster_size" -> "65536", ... (may be NULL) */
+} BlockCreateOpts;
+
+struct BlockDriver {
+    const char *format_name;
+    size_t instance_size; /* bs->opaque */
+    bool is_format;       /* opened over a protocol child */
+    bool supports_backing;
+
+    /* Score 0..100 that buf (the file's first bytes) is this format. */
+    int (*bdrv_probe)(const uint8_t *buf, int buf_size, const char *filename);
+
+    int (*bdrv_open)(BlockDriverState *bs, int flags, Error **errp);  /* format */
+    int (*bdrv_file_open)(BlockDriverState *bs, const char *filename, int flags,
+                          Error **errp);                               /* protocol */
+    void (*bdrv_close)(BlockDriverState *bs);
+    int (*bdrv_create)(BlockCreateOpts *opts, Error **errp);
+
+    int coroutine_fn (*bdrv_co_preadv_part)(BlockDriverState *bs, int64_t offset,
+                                            int64_t bytes, QEMUIOVector *qiov,
+                                            size_t qiov_offset, BdrvRequestFlags flags);
+    int coroutine_fn (*bdrv_co_pwritev_part)(BlockDriverState *bs, int64_t offset,
+                                             int64_t bytes, QEMUIOVector *qiov,
+                                             size_t qiov_offset, BdrvRequestFlags flags);
+    int coroutine_fn (*bdrv_co_pwrite_zeroes)(BlockDriverState *bs, int64_t offset,
+                                              int64_t bytes, BdrvRequestFlags flags);
+    int coroutine_fn (*bdrv_co_pdiscard)(BlockDriverState *bs, int64_t offset,
+                                         int64_t bytes);
+    /* Format drivers write back their metadata caches to the child. */
+    int coroutine_fn (*bdrv_co_flush_to_os)(BlockDriverState *bs);
+    /* Protocol drivers make written data stable (fdatasync). */
+    int coroutine_fn (*bdrv_co_flush_to_disk)(BlockDriverState *bs);
+    int coroutine_fn (*bdrv_co_truncate)(BlockDriverState *bs, int64_t offset, bool exact,
+                                         PreallocMode prealloc, Error **errp);
+    int coroutine_fn (*bdrv_co_block_status)(BlockDriverState *bs, int64_t offset,
+                                             int64_t bytes, int64_t *pnum, int64_t *map,
+                                             BlockDriverState **file);
+    int coroutine_fn (*bdrv_co_check)(BlockDriverState *bs, BdrvCheckResult *result,
+                                      BdrvCheckMode fix);
+    int64_t (*bdrv_getlength)(BlockDriverState *bs);
+    int64_t (*bdrv_get_allocated_file_size)(BlockDriverState *bs);
+    int (*bdrv_get_info)(BlockDriverState *bs, BlockDriverInfo *bdi);
+    /* duet-img info: format-specific lines/keys (text and JSON object body). */
+    void (*bdrv_dump_info)(BlockDriverState *bs, GString *text, GString *json);
+    int coroutine_fn (*bdrv_co_pwritev_compressed_part)(BlockDriverState *bs,
+                                                        int64_t offset, int64_t bytes,
+                                                        QEMUIOVector *qiov,
+                                                        size_t qiov_offset);
+};
+
+struct BdrvChild {
+    BlockDriverState *bs;
+    const char *name; /* "file", "backing" */
+};
+
+struct BlockDriverState {
+    const BlockDriver *drv;
+    void *opaque;
+    char *filename;
+    char backing_file[4096];
+    char backing_format[16];
+    int open_flags;
+    bool read_only;
+    int64_t total_sectors;
+    unsigned request_alignment; /* bytes; 1 unless O_DIRECT */
+    BdrvChild *file;
+    BdrvChild *backing;
+    AioContext *aio_context;
+    /* Requests in flight, for serialisation of overlapping RMW (io.c). */
+    GList *tracked_requests;
+    CoQueue *tracked_requests_queue;
+    unsigned in_flight;
+    int refcnt;
+    int backing_depth; /* guards against loops in backing chains */
+};
+
+/* Generic I/O on a child, used by format drivers (block/io.c). */
+int coroutine_fn bdrv_co_preadv_part(BdrvChild *child, int64_t offset, int64_t bytes,
+                                     QEMUIOVector *qiov, size_t qiov_offset,
+                                     BdrvRequestFlags flags);
+int coroutine_fn bdrv_co_pwritev_part(BdrvChild *child, int64_t offset, int64_t bytes,
+                                      QEMUIOVector *qiov, size_t qiov_offset,
+                                      BdrvRequestFlags flags);
+int coroutine_fn bdrv_co_preadv(BdrvChild *child, int64_t offset, int64_t bytes,
+                                QEMUIOVector *qiov, BdrvRequestFlags flags);
+int coroutine_fn bdrv_co_pwritev(BdrvChild *child, int64_t offset, int64_t bytes,
+                                 QEMUIOVector *qiov, BdrvRequestFlags flags);
+int coroutine_fn bdrv_co_pread(BdrvChild *child, int64_t offset, int64_t bytes, void *buf,
+                               BdrvRequestFlags flags);
+int coroutine_fn bdrv_co_pwrite(BdrvChild *child, int64_t offset, int64_t bytes,
+                                const void *buf, BdrvRequestFlags flags);
+int coroutine_fn bdrv_co_pwrite_zeroes(BdrvChild *child, int64_t offset, int64_t bytes,
+                                       BdrvRequestFlags flags);
+int coroutine_fn bdrv_co_pdiscard(BdrvChild *child, int64_t offset, int64_t bytes);
+int coroutine_fn bdrv_co_flush(BlockDriverState *bs);
+int coroutine_fn bdrv_co_truncate(BdrvChild *child, int64_t offset, bool exact,
+                                  PreallocMode prealloc, Error **errp);
+int64_t bdrv_getlength(BlockDriverState *bs);
+int64_t bdrv_nb_sectors(BlockDriverState *bs);
+
+/* Synchronous versions (run a coroutine and poll until it finishes);
+ * usable from outside coroutines, e.g. at open or in duet-img. */
+int bdrv_pread(BdrvChild *child, int64_t offset, int64_t bytes, void *buf,
+               BdrvRequestFlags flags);
+int bdrv_pwrite(BdrvChild *child, int64_t offset, int64_t bytes, const void *buf,
+                BdrvRequestFlags flags);
+int bdrv_pwrite_sync(BdrvChild *child, int64_t offset, int64_t bytes, const void *buf,
+                     BdrvRequestFlags flags);
+int bdrv_flush(BlockDriverState *bs);
+
+/* Opening nodes.  fmt NULL probes the format (every driver's bdrv_probe). */
+BlockDriverState *bdrv_open(const char *filename, const char *fmt, int flags,
+                            Error **errp);
+void bdrv_unref(BlockDriverState *bs);
+/* Opens bs->backing from bs->backing_file (relative to bs's directory). */
+int bdrv_open_backing_file(BlockDriverState *bs, int flags, Error **errp);
+const BlockDriver *bdrv_find_format(const char *format_name);
+/* Every driver, in probe order (block/block.c keeps the one list). */
+const BlockDriver *const *bdrv_drivers(void);
+
+#endif

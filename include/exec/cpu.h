@@ -1,0 +1,162 @@
+/*
+ * The one x86 CPU state shared by every accelerator.  The interpreter
+ * runs on it directly; KVM copies it in and out around KVM_RUN
+ * (kvm_arch_get_registers / kvm_arch_put_registers).
+ */
+#ifndef EXEC_CPU_H
+#define EXEC_CPU_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <glib.h>
+
+#include "exec/memory.h"
+
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+enum { R_ES, R_CS, R_SS, R_DS, R_FS, R_GS };
+
+/* Segment descriptor attribute bits, where they sit in the descriptor's
+ * high dword (SDM vol.3 3.4.5); SegmentCache.flags uses this layout. */
+#define DESC_TYPE_SHIFT 8
+#define DESC_TYPE_MASK  (15 << DESC_TYPE_SHIFT)
+#define DESC_S_MASK     (1 << 12)
+#define DESC_DPL_SHIFT  13
+#define DESC_DPL_MASK   (3 << DESC_DPL_SHIFT)
+#define DESC_P_MASK     (1 << 15)
+#define DESC_AVL_MASK   (1 << 20)
+#define DESC_L_MASK     (1 << 21)
+#define DESC_B_MASK     (1 << 22)
+#define DESC_G_MASK     (1 << 23)
+
+typedef struct SegmentCache {
+    uint32_t selector;
+    uint64_t base;
+    uint32_t limit; /* byte granular, already scaled by G */
+    uint32_t flags;
+} SegmentCache;
+
+/* EFLAGS bits (SDM vol.1 3.4.3) */
+#define CC_C   0x0001
+#define CC_P   0x0004
+#define CC_A   0x0010
+#define CC_Z   0x0040
+#define CC_S   0x0080
+#define TF_MASK 0x0100
+#define IF_MASK 0x0200
+#define DF_MASK 0x0400
+#define CC_O   0x0800
+#define IOPL_MASK 0x3000
+#define NT_MASK 0x4000
+#define RF_MASK 0x10000
+#define VM_MASK 0x20000
+#define AC_MASK 0x40000
+#define ID_MASK 0x200000
+
+#define CR0_PE_MASK (1u << 0)
+#define CR0_MP_MASK (1u << 1)
+#define CR0_EM_MASK (1u << 2)
+#define CR0_TS_MASK (1u << 3)
+#define CR0_ET_MASK (1u << 4)
+#define CR0_NE_MASK (1u << 5)
+#define CR0_WP_MASK (1u << 16)
+#define CR0_AM_MASK (1u << 18)
+#define CR0_NW_MASK (1u << 29)
+#define CR0_CD_MASK (1u << 30)
+#define CR0_PG_MASK (1u << 31)
+#define CR4_PSE_MASK (1u << 4)
+#define CR4_PAE_MASK (1u << 5)
+#define CR4_PGE_MASK (1u << 7)
+#define CR4_OSFXSR_MASK (1u << 9)
+#define MSR_EFER_SCE (1u << 0)
+#define MSR_EFER_LME (1u << 8)
+#define MSR_EFER_LMA (1u << 10)
+#define MSR_EFER_NXE (1u << 11)
+
+typedef struct CPUX86State {
+    uint64_t regs[16];
+    uint64_t eip;
+    /* Architectural EFLAGS.  The interpreter may keep condition codes
+     * lazily elsewhere; it folds them in before anyone else reads this. */
+    uint64_t eflags;
+
+    SegmentCache segs[6];
+    SegmentCache ldt;
+    SegmentCache tr;
+    SegmentCache gdt; /* base and limit only */
+    SegmentCache idt; /* base and limit only */
+
+    uint64_t cr[5]; /* cr[1] unused */
+    uint64_t cr8;
+    uint64_t dr[8];
+    uint64_t efer;
+    uint64_t star, lstar, cstar, fmask, kernelgsbase;
+    uint32_t sysenter_cs;
+    uint64_t sysenter_esp, sysenter_eip;
+    uint64_t tsc;
+    uint64_t apic_base;
+    uint64_t pat;
+
+    /* Non-architectural run state */
+    bool halted;
+    uint32_t a20_mask; /* 0xffffffff normally; bit 20 cleared when A20 is off */
+} CPUX86State;
+
+/* Why cpu_exec returned to the vCPU loop */
+enum {
+    EXCP_INTERRUPT = 0x10000, /* exit_request or kick: look at the world */
+    EXCP_HLT,                 /* halted: sleep until an interrupt */
+    EXCP_DEBUG,
+    EXCP_HALTED,
+    EXCP_YIELD,
+    EXCP_FATAL, /* accelerator gave up: message already reported */
+};
+
+/* interrupt_request bits */
+#define CPU_INTERRUPT_HARD  0x0002 /* the PIC has an interrupt for us */
+#define CPU_INTERRUPT_EXITTB 0x0004
+#define CPU_INTERRUPT_NMI   0x0200
+#define CPU_INTERRUPT_INIT  0x0400
+
+typedef struct CPUState CPUState;
+
+struct CPUState {
+    int cpu_index;
+    CPUX86State env;
+
+    GThread *thread;
+    pthread_t thread_id;
+    GCond halt_cond;
+    bool created;
+    bool stop;
+    bool stopped;
+    bool unplug;
+
+    /* Set from other threads: leave the guest at the next boundary. */
+    int exit_request;      /* atomic */
+    int interrupt_request; /* atomic; CPU_INTERRUPT_* */
+
+    /* env is newer than the accelerator's copy (KVM: put before KVM_RUN). */
+    bool vcpu_dirty;
+
+    /* The machine's answer to INTA: vector of the highest pending IRQ,
+     * or -1.  Set by the board so accelerators never include PIC code. */
+    int (*get_pic_interrupt)(void *opaque);
+    void *pic_opaque;
+
+    AddressSpace *as;    /* memory */
+    AddressSpace *as_io; /* ports */
+
+    void *accel; /* the accelerator's per-vCPU state */
+};
+
+/* Raises / clears interrupt_request bits and kicks the vCPU. */
+void cpu_interrupt(CPUState *cpu, int mask);
+void cpu_reset_interrupt(CPUState *cpu, int mask);
+/* Power-on / INIT state (SDM vol.3 9.1.1): real mode, CS:IP f000:fff0. */
+void x86_cpu_reset(CPUState *cpu);
+/* Register dump, "info registers" style. */
+void x86_cpu_dump_state(CPUState *cpu, FILE *f);
+
+#endif

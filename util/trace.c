@@ -1,0 +1,147 @@
+/* The trace-event facility behind -trace. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "trace/trace.h"
+
+/* The linker defines these bounds for the section every call site uses. */
+extern TraceEvent __start_duet_trace[] __attribute__((weak));
+extern TraceEvent __stop_duet_trace[] __attribute__((weak));
+
+static FILE *trace_file;
+static GMutex trace_lock;
+static gint64 trace_start_us;
+static __thread char thread_name[16];
+
+void trace_set_thread_name(const char *name)
+{
+    g_strlcpy(thread_name, name, sizeof(thread_name));
+    pthread_setname_np(pthread_self(), thread_name);
+}
+
+void trace_emit(const TraceEvent *ev, const char *fmt, ...)
+{
+    va_list ap;
+    gint64 now = g_get_monotonic_time() - trace_start_us;
+    FILE *out = trace_file ? trace_file : stderr;
+
+    if (!thread_name[0]) {
+        pthread_getname_np(pthread_self(), thread_name, sizeof(thread_name));
+    }
+    g_mutex_lock(&trace_lock);
+    fprintf(out, "%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT " %s %s ",
+            now / G_USEC_PER_SEC, now % G_USEC_PER_SEC, thread_name, ev->name);
+    va_start(ap, fmt);
+    vfprintf(out, fmt, ap);
+    va_end(ap);
+    fputc('\n', out);
+    g_mutex_unlock(&trace_lock);
+}
+
+int trace_enable_events(const char *pattern, bool enable)
+{
+    int n = 0;
+    if (!trace_start_us) {
+        trace_start_us = g_get_monotonic_time();
+    }
+    for (TraceEvent *ev = __start_duet_trace; ev && ev < __stop_duet_trace; ev++) {
+        if (g_pattern_match_simple(pattern, ev->name)) {
+            ev->enabled = enable;
+            n++;
+        }
+    }
+    return n;
+}
+
+static gint compare_names(gconstpointer a, gconstpointer b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void trace_list_events(FILE *out)
+{
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    for (TraceEvent *ev = __start_duet_trace; ev && ev < __stop_duet_trace; ev++) {
+        g_ptr_array_add(names, (gpointer)ev->name);
+    }
+    g_ptr_array_sort(names, compare_names);
+    const char *prev = NULL;
+    for (guint i = 0; i < names->len; i++) {
+        const char *name = g_ptr_array_index(names, i);
+        if (!prev || strcmp(prev, name)) {
+            fprintf(out, "%s\n", name);
+        }
+        prev = name;
+    }
+}
+
+static void enable_pattern(const char *pattern)
+{
+    bool enable = pattern[0] != '-';
+    const char *glob = enable ? pattern : pattern + 1;
+    if (trace_enable_events(glob, enable) == 0) {
+        warn_report("-trace: pattern '%s' matches no event (try -trace help)", glob);
+    }
+}
+
+static bool enable_from_file(const char *path, Error **errp)
+{
+    g_autofree char *contents = NULL;
+    g_autoptr(GError) gerr = NULL;
+    if (!g_file_get_contents(path, &contents, NULL, &gerr)) {
+        error_setg(errp, "-trace events=%s: %s", path, gerr->message);
+        return false;
+    }
+    g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        char *line = g_strstrip(lines[i]);
+        if (*line && *line != '#') {
+            enable_pattern(line);
+        }
+    }
+    return true;
+}
+
+bool trace_opt_parse(const char *arg, Error **errp)
+{
+    if (!strcmp(arg, "help")) {
+        trace_list_events(stdout);
+        error_setg(errp, "help");
+        return false;
+    }
+    g_auto(GStrv) parts = g_strsplit(arg, ",", -1);
+    for (int i = 0; parts[i]; i++) {
+        const char *p = parts[i];
+        if (g_str_has_prefix(p, "enable=")) {
+            enable_pattern(p + 7);
+        } else if (g_str_has_prefix(p, "events=")) {
+            if (!enable_from_file(p + 7, errp)) {
+                return false;
+            }
+        } else if (g_str_has_prefix(p, "file=")) {
+            FILE *f = fopen(p + 5, "w");
+            if (!f) {
+                error_setg_errno(errp, errno, "-trace file=%s", p + 5);
+                return false;
+            }
+            trace_close();
+            trace_file = f;
+        } else if (strchr(p, '=')) {
+            error_setg(errp, "-trace: unknown suboption '%s'", p);
+            return false;
+        } else if (*p) {
+            enable_pattern(p);
+        }
+    }
+    return true;
+}
+
+void trace_close(void)
+{
+    if (trace_file) {
+        fclose(trace_file);
+        trace_file = NULL;
+    }
+}
