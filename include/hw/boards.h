@@ -1,0 +1,41 @@
+/*
+ * The machine: what vl.c parsed, handed to the board's init.
+ */
+#ifndef HW_BOARDS_H
+#define HW_BOARDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "exec/cpu.h"
+#include "exec/memory.h"
+#include "qapi/error.h"
+#include "sysemu/accel-ops.h"
+
+typedef struct MachineState MachineState;
+
+struct MachineState {
+    uint64_t ram_size;            /* -m, bytes */
+    const char *kernel_filename;  /* -kernel */
+    const char *kernel_cmdline;   /* -append ("" when absent) */
+    const char *initrd_filename;  /* -initrd (multiboot: comma-separated modules) */
+    bool no_reboot;               /* -no-reboot */
+    const char *serial_spec;      /* -serial: stdio, file:PATH, null, none */
+    GPtrArray *device_opts;       /* -device strings, e.g. "isa-debug-exit,iobase=0xf4" */
+    GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd rewritten to -drive) */
+
+    const AccelOps *accel;
+    void *accel_state;            /* the accelerator's per-VM state */
+
+    CPUState *cpu;                /* one vCPU */
+    MemoryRegion *ram;            /* all guest RAM; mapped through aliases */
+    void *board;                  /* the board's own state (PCMachineState) */
+};
+
+/* hw/i386/pc.c: builds the pc machine into get_system_memory()/io. */
+bool pc_machine_init(MachineState *ms, Error **errp);
+/* Resets devices, then loads the kernel and sets the CPU's entry state. */
+void pc_machine_reset(MachineState *ms);
+
+#endif

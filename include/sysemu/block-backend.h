@@ -1,0 +1,64 @@
+/*
+ * BlockBackend: what a device (IDE) or a tool (duet-img) holds to do I/O
+ * on a node graph.  The aio functions enter a coroutine through one
+ * blk_aio_prwv and call cb(opaque, ret) in the backend's AioContext when
+ * done (ret is 0 or -errno).
+ */
+#ifndef SYSEMU_BLOCK_BACKEND_H
+#define SYSEMU_BLOCK_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "block/block_int.h"
+#include "qapi/error.h"
+#include "qemu/iov.h"
+
+typedef struct BlockBackend BlockBackend;
+typedef struct BlockAIOCB BlockAIOCB;
+typedef void BlockCompletionFunc(void *opaque, int ret);
+
+/* cache: "writeback" (default), "none", "directsync", "writethrough", "unsafe". */
+BlockBackend *blk_new_open(const char *filename, const char *fmt, const char *cache,
+                           bool read_only, Error **errp);
+void blk_unref(BlockBackend *blk);
+BlockDriverState *blk_bs(BlockBackend *blk);
+int64_t blk_getlength(BlockBackend *blk);
+bool blk_is_read_only(BlockBackend *blk);
+/* Whether guest-visible write caching is on (IDE's SET FEATURES 02h/82h). */
+void blk_set_enable_write_cache(BlockBackend *blk, bool wce);
+bool blk_enable_write_cache(BlockBackend *blk);
+AioContext *blk_get_aio_context(BlockBackend *blk);
+
+BlockAIOCB *blk_aio_preadv(BlockBackend *blk, int64_t offset, QEMUIOVector *qiov,
+                           BdrvRequestFlags flags, BlockCompletionFunc *cb, void *opaque);
+BlockAIOCB *blk_aio_pwritev(BlockBackend *blk, int64_t offset, QEMUIOVector *qiov,
+                            BdrvRequestFlags flags, BlockCompletionFunc *cb, void *opaque);
+BlockAIOCB *blk_aio_flush(BlockBackend *blk, BlockCompletionFunc *cb, void *opaque);
+BlockAIOCB *blk_aio_pdiscard(BlockBackend *blk, int64_t offset, int64_t bytes,
+                             BlockCompletionFunc *cb, void *opaque);
+BlockAIOCB *blk_aio_pwrite_zeroes(BlockBackend *blk, int64_t offset, int64_t bytes,
+                                  BdrvRequestFlags flags, BlockCompletionFunc *cb,
+                                  void *opaque);
+/* Cancels if still possible; the callback then gets -ECANCELED. */
+void blk_aio_cancel_async(BlockAIOCB *acb);
+
+int coroutine_fn blk_co_preadv(BlockBackend *blk, int64_t offset, int64_t bytes,
+                               QEMUIOVector *qiov, BdrvRequestFlags flags);
+int coroutine_fn blk_co_pwritev(BlockBackend *blk, int64_t offset, int64_t bytes,
+                                QEMUIOVector *qiov, BdrvRequestFlags flags);
+int coroutine_fn blk_co_pwritev_part(BlockBackend *blk, int64_t offset, int64_t bytes,
+                                     QEMUIOVector *qiov, size_t qiov_offset,
+                                     BdrvRequestFlags flags);
+int coroutine_fn blk_co_flush(BlockBackend *blk);
+
+/* Synchronous wrappers (tools, tests): poll the AioContext until done. */
+int blk_pread(BlockBackend *blk, int64_t offset, int64_t bytes, void *buf,
+              BdrvRequestFlags flags);
+int blk_pwrite(BlockBackend *blk, int64_t offset, int64_t bytes, const void *buf,
+               BdrvRequestFlags flags);
+int blk_flush(BlockBackend *blk);
+/* Waits for every request in flight on blk (drain). */
+void blk_drain(BlockBackend *blk);
+
+#endif
