@@ -149,6 +149,8 @@ struct CPUState {
     AddressSpace *as_io; /* ports */
 
     void *accel; /* the accelerator's per-vCPU state */
+    /* The accelerator running this vCPU: cpu_interrupt kicks through it. */
+    const struct AccelOps *accel_ops;
 };
 
 /* Raises / clears interrupt_request bits and kicks the vCPU. */

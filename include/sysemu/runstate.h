@@ -22,4 +22,12 @@ void qemu_system_shutdown_request(int exit_status);
 void qemu_system_fatal_request(void);
 bool qemu_system_shutdown_pending(int *exit_status);
 
+/* For the main loop: takes (test-and-clears) a pending reset request. */
+bool qemu_reset_requested(void);
+/* Any reset/shutdown/fatal request not yet acted on: a vCPU does not
+ * re-enter the guest while one is pending. */
+bool qemu_system_request_pending(void);
+/* Runs the registered reset handlers (the main loop, at every reset). */
+void qemu_devices_reset(void);
+
 #endif
