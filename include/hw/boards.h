@@ -26,6 +26,7 @@ struct MachineState {
     GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd rewritten to -drive) */
 
     const AccelOps *accel;
+    const char *accel_opts;       /* -accel NAME,<these>: "key=value,..." or NULL */
     void *accel_state;            /* the accelerator's per-VM state */
 
     CPUState *cpu;                /* one vCPU */
