@@ -35,6 +35,10 @@ void aio_set_fd_handler(AioContext *ctx, int fd, IOHandler *io_read, IOHandler *
 
 QEMUTimer *aio_timer_new(AioContext *ctx, QEMUClockType type, QEMUTimerCB *cb, void *opaque);
 
+/* The AioContext the calling thread is running (inside aio_poll or the
+ * GSource dispatch), else the main one.  Coroutines are entered in it. */
+AioContext *qemu_get_current_aio_context(void);
+
 /* Makes a blocked aio_poll return (thread-safe). */
 void aio_notify(AioContext *ctx);
 /* Runs ready handlers, BHs and timers; with blocking, waits for one.

@@ -25,6 +25,10 @@ AioContext *qemu_get_aio_context(void);
 void main_loop_wait(bool nonblocking);
 /* Makes a blocked main_loop_wait return (any thread). */
 void qemu_notify_event(void);
+/* util cannot call system/cpus.c: the main program passes the BQL functions
+ * so main_loop_wait can drop the lock while it blocks (NULL: no lock). */
+void qemu_main_loop_set_lock_hooks(void (*lock)(void), void (*unlock)(void),
+                                   bool (*locked)(void));
 
 /* system/cpus.c */
 void bql_lock(void);

@@ -1,0 +1,350 @@
+/*
+ * AioContext core: bottom halves, aio_notify, the GSource glue, and waking
+ * coroutines into their context.
+ *
+ * A BH may be scheduled from any thread; everything else about an
+ * AioContext belongs to the thread that runs it (with the BQL, for the
+ * main context).
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "aio-int.h"
+#include "coroutine-int.h"
+#include "qemu/main-loop.h"
+#include "trace/trace.h"
+
+struct QEMUBH {
+    AioContext *ctx;
+    QEMUBHFunc *cb;
+    void *opaque;
+    bool queued;     /* in ctx->bh_list */
+    bool scheduled;  /* should run when dequeued */
+    bool deleted;    /* free when dequeued */
+    bool oneshot;    /* free after running */
+};
+
+static __thread AioContext *current_ctx;
+
+AioContext *aio_context_push_current(AioContext *ctx)
+{
+    AioContext *prev = current_ctx;
+    current_ctx = ctx;
+    return prev;
+}
+
+void aio_context_pop_current(AioContext *prev)
+{
+    current_ctx = prev;
+}
+
+/* Out of line on purpose: callers may be coroutines that changed thread. */
+__attribute__((noinline)) AioContext *aio_context_dispatching(void)
+{
+    __asm__ volatile("" ::: "memory");
+    return current_ctx;
+}
+
+__attribute__((noinline)) AioContext *qemu_get_current_aio_context(void)
+{
+    AioContext *ctx = aio_context_dispatching();
+    return ctx ? ctx : qemu_get_aio_context();
+}
+
+/* ---- bottom halves ---- */
+
+static QEMUBH *bh_new(AioContext *ctx, QEMUBHFunc *cb, void *opaque, bool oneshot)
+{
+    QEMUBH *bh = g_new0(QEMUBH, 1);
+    bh->ctx = ctx;
+    bh->cb = cb;
+    bh->opaque = opaque;
+    bh->oneshot = oneshot;
+    return bh;
+}
+
+QEMUBH *aio_bh_new(AioContext *ctx, QEMUBHFunc *cb, void *opaque)
+{
+    return bh_new(ctx, cb, opaque, false);
+}
+
+void qemu_bh_schedule(QEMUBH *bh)
+{
+    AioContext *ctx = bh->ctx;
+    bool was_scheduled;
+
+    g_mutex_lock(&ctx->bh_lock);
+    was_scheduled = bh->scheduled;
+    bh->scheduled = true;
+    if (!bh->queued) {
+        bh->queued = true;
+        g_queue_push_tail(&ctx->bh_list, bh);
+    }
+    g_mutex_unlock(&ctx->bh_lock);
+    if (!was_scheduled) {
+        aio_notify(ctx);
+    }
+}
+
+void aio_bh_schedule_oneshot(AioContext *ctx, QEMUBHFunc *cb, void *opaque)
+{
+    qemu_bh_schedule(bh_new(ctx, cb, opaque, true));
+}
+
+void qemu_bh_cancel(QEMUBH *bh)
+{
+    g_mutex_lock(&bh->ctx->bh_lock);
+    bh->scheduled = false;
+    g_mutex_unlock(&bh->ctx->bh_lock);
+}
+
+void qemu_bh_delete(QEMUBH *bh)
+{
+    AioContext *ctx = bh->ctx;
+    bool free_now;
+
+    g_mutex_lock(&ctx->bh_lock);
+    bh->scheduled = false;
+    bh->deleted = true;
+    free_now = !bh->queued;
+    g_mutex_unlock(&ctx->bh_lock);
+    if (free_now) {
+        g_free(bh);
+    }
+}
+
+bool aio_bh_pending(AioContext *ctx)
+{
+    bool pending;
+    g_mutex_lock(&ctx->bh_lock);
+    pending = !g_queue_is_empty(&ctx->bh_list);
+    g_mutex_unlock(&ctx->bh_lock);
+    return pending;
+}
+
+/*
+ * Runs the BHs queued when called, one at a time from the head, so that an
+ * aio_poll nested inside a BH callback still finds the remaining ones.  A
+ * BH rescheduling itself runs again in the next call, not in a loop here.
+ */
+bool aio_bh_poll(AioContext *ctx)
+{
+    bool progress = false;
+    guint budget;
+
+    g_mutex_lock(&ctx->bh_lock);
+    budget = ctx->bh_list.length;
+    g_mutex_unlock(&ctx->bh_lock);
+
+    while (budget--) {
+        QEMUBH *bh;
+        bool run, deleted;
+
+        g_mutex_lock(&ctx->bh_lock);
+        bh = g_queue_pop_head(&ctx->bh_list);
+        if (bh) {
+            bh->queued = false;
+            run = bh->scheduled;
+            deleted = bh->deleted;
+            bh->scheduled = false;
+        }
+        g_mutex_unlock(&ctx->bh_lock);
+        if (!bh) {
+            break;
+        }
+        if (deleted) {
+            g_free(bh);
+            continue;
+        }
+        if (run) {
+            /* A non-oneshot BH may be deleted by its own callback. */
+            bool oneshot = bh->oneshot;
+            progress = true;
+            bh->cb(bh->opaque);
+            if (oneshot) {
+                g_free(bh);
+            }
+        }
+    }
+    return progress;
+}
+
+/* ---- notification ---- */
+
+void aio_notify(AioContext *ctx)
+{
+    /* Pairs with the increment of notify_me before a poller blocks: either
+     * it sees our BH/timer, or we see it may sleep and wake it. */
+    if (!g_atomic_int_get(&ctx->notify_me)) {
+        return;
+    }
+    if (g_atomic_int_compare_and_exchange(&ctx->notified, 0, 1)) {
+        uint64_t one = 1;
+        ssize_t r;
+        do {
+            r = write(ctx->notify_pfd.fd, &one, sizeof(one));
+        } while (r < 0 && errno == EINTR);
+    }
+}
+
+void aio_notify_accept(AioContext *ctx)
+{
+    uint64_t count;
+    ssize_t r;
+
+    /* Clear the flag first: a notify racing with the read writes again. */
+    g_atomic_int_set(&ctx->notified, 0);
+    do {
+        r = read(ctx->notify_pfd.fd, &count, sizeof(count));
+    } while (r < 0 && errno == EINTR);
+}
+
+/* ---- GSource ---- */
+
+static gboolean aio_ctx_prepare(GSource *source, gint *timeout)
+{
+    AioContext *ctx = (AioContext *)source;
+    int64_t deadline;
+
+    g_atomic_int_inc(&ctx->notify_me);
+    if (aio_bh_pending(ctx)) {
+        g_atomic_int_add(&ctx->notify_me, -1);
+        *timeout = 0;
+        return TRUE;
+    }
+    deadline = aio_timers_deadline_ns(ctx);
+    if (deadline == 0) {
+        g_atomic_int_add(&ctx->notify_me, -1);
+        *timeout = 0;
+        return TRUE;
+    }
+    /* Round up so we never wake just before a timer is due. */
+    *timeout = deadline < 0 ? -1 : (int)MIN((deadline + 999999) / 1000000, G_MAXINT);
+    return FALSE;
+}
+
+static gboolean aio_ctx_check(GSource *source)
+{
+    AioContext *ctx = (AioContext *)source;
+
+    g_atomic_int_add(&ctx->notify_me, -1);
+    return ctx->notify_pfd.revents || aio_bh_pending(ctx) || aio_handlers_ready(ctx) ||
+           aio_timers_deadline_ns(ctx) == 0;
+}
+
+static gboolean aio_ctx_dispatch(GSource *source, GSourceFunc callback, gpointer user_data)
+{
+    AioContext *ctx = (AioContext *)source;
+    AioContext *prev = aio_context_push_current(ctx);
+
+    if (ctx->notify_pfd.revents) {
+        ctx->notify_pfd.revents = 0;
+        aio_notify_accept(ctx);
+    }
+    aio_dispatch_handlers(ctx);
+    aio_bh_poll(ctx);
+    aio_timers_run(ctx);
+    aio_context_pop_current(prev);
+    return G_SOURCE_CONTINUE;
+}
+
+static void aio_ctx_finalize(GSource *source)
+{
+    AioContext *ctx = (AioContext *)source;
+    QEMUBH *bh;
+
+    if (ctx->thread_pool) {
+        thread_pool_free(ctx->thread_pool);
+    }
+    /* Oneshot BHs still queued are the owners' leak to report, but their
+     * memory is ours. */
+    while ((bh = g_queue_pop_head(&ctx->bh_list))) {
+        if (bh->oneshot || bh->deleted) {
+            g_free(bh);
+        } else {
+            bh->queued = false;
+        }
+    }
+    for (int i = 0; i < QEMU_CLOCK_MAX; i++) {
+        timerlist_free(ctx->timers[i]);
+    }
+    aio_handlers_cleanup(ctx);
+    close(ctx->notify_pfd.fd);
+    g_mutex_clear(&ctx->bh_lock);
+}
+
+static GSourceFuncs aio_source_funcs = {
+    .prepare = aio_ctx_prepare,
+    .check = aio_ctx_check,
+    .dispatch = aio_ctx_dispatch,
+    .finalize = aio_ctx_finalize,
+};
+
+AioContext *aio_context_new(void)
+{
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    AioContext *ctx;
+
+    if (fd < 0) {
+        return NULL;
+    }
+    ctx = (AioContext *)g_source_new(&aio_source_funcs, sizeof(AioContext));
+    g_source_set_name(&ctx->source, "aio-context");
+    g_mutex_init(&ctx->bh_lock);
+    g_queue_init(&ctx->bh_list);
+    ctx->notify_pfd.fd = fd;
+    ctx->notify_pfd.events = G_IO_IN;
+    g_source_add_poll(&ctx->source, &ctx->notify_pfd);
+    aio_handlers_init(ctx);
+    for (int i = 0; i < QEMU_CLOCK_MAX; i++) {
+        ctx->timers[i] = timerlist_new(ctx, i);
+    }
+    return ctx;
+}
+
+void aio_context_unref(AioContext *ctx)
+{
+    g_source_unref(&ctx->source);
+}
+
+GSource *aio_get_g_source(AioContext *ctx)
+{
+    g_source_ref(&ctx->source);
+    return &ctx->source;
+}
+
+/* ---- coroutine wake-ups ---- */
+
+static void co_schedule_bh_cb(void *opaque)
+{
+    Coroutine *co = opaque;
+    qemu_coroutine_enter(co);
+}
+
+void aio_co_schedule(AioContext *ctx, Coroutine *co)
+{
+    trace_event(aio_co_schedule, "ctx=%p co=%p", ctx, co);
+    if (co->scheduled) {
+        g_error("coroutine %p scheduled twice", (void *)co);
+    }
+    co->scheduled = true;
+    aio_bh_schedule_oneshot(ctx, co_schedule_bh_cb, co);
+}
+
+void aio_co_wake(Coroutine *co)
+{
+    AioContext *ctx = co->ctx ? co->ctx : qemu_get_current_aio_context();
+
+    if (aio_context_dispatching() == ctx) {
+        if (qemu_in_coroutine()) {
+            qemu_co_wake_deferred(co);
+        } else {
+            qemu_coroutine_enter(co);
+        }
+        return;
+    }
+    aio_co_schedule(ctx, co);
+}
