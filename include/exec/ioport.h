@@ -13,6 +13,7 @@ typedef struct MemoryRegionPortio {
     uint32_t offset; /* relative to the list's base port */
     uint32_t len;    /* number of ports */
     unsigned size;   /* access width the callbacks take: 1, 2 or 4 */
+    /* Both callbacks get the absolute port number; either may be NULL. */
     uint32_t (*read)(void *opaque, uint32_t address);
     void (*write)(void *opaque, uint32_t address, uint32_t data);
 } MemoryRegionPortio;

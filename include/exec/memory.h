@@ -88,6 +88,7 @@ struct MemoryRegion {
 
     void *ram_ptr;  /* MR_RAM */
     bool ram_owned; /* allocated by memory_region_init_ram */
+    uint64_t ram_alloc_size; /* bytes behind ram_ptr (set_size may not grow past it) */
 
     MemoryRegion *alias; /* MR_ALIAS */
     hwaddr alias_offset;
@@ -140,6 +141,12 @@ struct AddressSpace {
     MemoryRegion *root;
     FlatView *current_map;
     GPtrArray *listeners;
+    /* address_space_map's single bounce buffer for non-RAM targets. */
+    struct {
+        void *buffer; /* NULL when free */
+        hwaddr addr;
+        hwaddr len;
+    } bounce;
 };
 
 /* Region set-up.  @name is copied.  Regions are embedded in their owner. */
