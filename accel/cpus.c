@@ -1,0 +1,157 @@
+/*
+ * The vCPU thread: one per vCPU, the same for every accelerator.
+ *
+ * It runs accel_ops->cpu_exec without the BQL and, with the BQL held,
+ * acts on why it returned: sleeps on halt_cond while halted without work
+ * (never spins), parks while stopped (reset, shutdown), and keeps out of
+ * the guest while a run-state request waits for the main loop.
+ */
+#include <stdio.h>
+
+#include "exec/cpu.h"
+#include "qemu/main-loop.h"
+#include "sysemu/accel-ops.h"
+#include "sysemu/cpus.h"
+#include "sysemu/runstate.h"
+#include "trace/trace.h"
+
+/* Signalled (with the BQL) when a vCPU thread starts or stops. */
+static GCond qemu_cpu_cond;
+
+static bool cpu_can_run(CPUState *cpu)
+{
+    return !cpu->stop && !cpu->stopped && !qemu_system_request_pending();
+}
+
+static bool cpu_thread_is_idle(CPUState *cpu)
+{
+    if (cpu->stop || cpu->unplug) {
+        return false;
+    }
+    if (cpu->stopped || qemu_system_request_pending()) {
+        return true;
+    }
+    return cpu->env.halted && !cpu_has_work(cpu);
+}
+
+/* With the BQL: handle stop requests, then sleep until there is work. */
+static void qemu_wait_io_event(CPUState *cpu)
+{
+    for (;;) {
+        if (cpu->stop) {
+            cpu->stop = false;
+            cpu->stopped = true;
+            g_cond_broadcast(&qemu_cpu_cond);
+        }
+        if (!cpu_thread_is_idle(cpu)) {
+            return;
+        }
+        trace_event(cpu_idle_wait, "cpu=%d halted=%d stopped=%d", cpu->cpu_index,
+                    cpu->env.halted, cpu->stopped);
+        qemu_cond_wait_bql(&cpu->halt_cond);
+    }
+}
+
+static void cpu_handle_exec_result(CPUState *cpu, int ret)
+{
+    switch (ret) {
+    case EXCP_HLT:
+        cpu->env.halted = true;
+        break;
+    case EXCP_FATAL:
+        /* Already reported; the main loop shuts down with status 1. */
+        qemu_system_fatal_request();
+        break;
+    default:
+        break;
+    }
+}
+
+static gpointer qemu_vcpu_thread_fn(gpointer opaque)
+{
+    CPUState *cpu = opaque;
+    const AccelOps *ops = cpu->accel_ops;
+    g_autofree char *accel_name = g_ascii_strup(ops->name, -1);
+    g_autofree char *name = g_strdup_printf("CPU %d/%s", cpu->cpu_index, accel_name);
+
+    trace_set_thread_name(name);
+
+    bql_lock();
+    cpu->thread_id = pthread_self();
+    cpu->created = true;
+    g_cond_broadcast(&qemu_cpu_cond);
+
+    while (!cpu->unplug) {
+        if (cpu_can_run(cpu)) {
+            if (cpu->env.halted && cpu_has_work(cpu)) {
+                cpu->env.halted = false;
+            }
+            if (!cpu->env.halted) {
+                bql_unlock();
+                int ret = ops->cpu_exec(cpu);
+                bql_lock();
+                cpu_handle_exec_result(cpu, ret);
+            }
+        }
+        qemu_wait_io_event(cpu);
+    }
+
+    cpu->created = false;
+    g_cond_broadcast(&qemu_cpu_cond);
+    bql_unlock();
+    return NULL;
+}
+
+bool qemu_init_vcpu(CPUState *cpu, bool start_paused, Error **errp)
+{
+    g_autofree char *name = g_strdup_printf("CPU %d", cpu->cpu_index);
+    GError *gerr = NULL;
+
+    cpu->stopped = start_paused;
+    cpu->thread = g_thread_try_new(name, qemu_vcpu_thread_fn, cpu, &gerr);
+    if (!cpu->thread) {
+        error_setg(errp, "cannot start the vCPU thread: %s", gerr->message);
+        g_error_free(gerr);
+        return false;
+    }
+    while (!cpu->created) {
+        qemu_cond_wait_bql(&qemu_cpu_cond);
+    }
+    return true;
+}
+
+void cpu_pause(CPUState *cpu)
+{
+    if (!cpu->thread || cpu->stopped) {
+        return;
+    }
+    cpu->stop = true;
+    qemu_cpu_kick(cpu);
+    while (!cpu->stopped) {
+        qemu_cond_wait_bql(&qemu_cpu_cond);
+    }
+}
+
+void cpu_resume(CPUState *cpu)
+{
+    cpu->stop = false;
+    cpu->stopped = false;
+    g_cond_broadcast(&cpu->halt_cond);
+}
+
+void cpu_stop_thread(CPUState *cpu)
+{
+    if (!cpu->thread) {
+        return;
+    }
+    cpu->unplug = true;
+    qemu_cpu_kick(cpu);
+    while (cpu->created) {
+        qemu_cond_wait_bql(&qemu_cpu_cond);
+    }
+    /* The thread only has to drop the BQL and return now. */
+    bql_unlock();
+    g_thread_join(cpu->thread);
+    bql_lock();
+    cpu->thread = NULL;
+}

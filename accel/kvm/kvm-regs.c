@@ -1,0 +1,331 @@
+/*
+ * -accel kvm: CPUX86State <-> KVM's register sets, and the CPUID the
+ * guest sees (what KVM supports on this host, as QEMU's "-cpu host").
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "kvm-internal.h"
+#include "trace/trace.h"
+
+/* MSRs that CPUX86State models (SDM vol.4 table 2-2). */
+#define MSR_IA32_TSC            0x10
+#define MSR_IA32_SYSENTER_CS    0x174
+#define MSR_IA32_SYSENTER_ESP   0x175
+#define MSR_IA32_SYSENTER_EIP   0x176
+#define MSR_IA32_PAT            0x277
+#define MSR_STAR                0xc0000081
+#define MSR_LSTAR               0xc0000082
+#define MSR_CSTAR               0xc0000083
+#define MSR_FMASK               0xc0000084
+#define MSR_KERNEL_GS_BASE      0xc0000102
+
+#define KVM_MAX_CPUID_ENTRIES   256
+
+typedef struct {
+    uint32_t index;
+    size_t offset;
+    size_t size;
+} KVMMsrField;
+
+#define MSR_FIELD(idx, field) \
+    { idx, offsetof(CPUX86State, field), sizeof(((CPUX86State *)0)->field) }
+
+static const KVMMsrField kvm_msr_fields[] = {
+    MSR_FIELD(MSR_IA32_SYSENTER_CS, sysenter_cs),
+    MSR_FIELD(MSR_IA32_SYSENTER_ESP, sysenter_esp),
+    MSR_FIELD(MSR_IA32_SYSENTER_EIP, sysenter_eip),
+    MSR_FIELD(MSR_IA32_PAT, pat),
+    MSR_FIELD(MSR_STAR, star),
+    MSR_FIELD(MSR_LSTAR, lstar),
+    MSR_FIELD(MSR_CSTAR, cstar),
+    MSR_FIELD(MSR_FMASK, fmask),
+    MSR_FIELD(MSR_KERNEL_GS_BASE, kernelgsbase),
+};
+
+typedef struct {
+    struct kvm_msrs head;
+    struct kvm_msr_entry entries[G_N_ELEMENTS(kvm_msr_fields) + 1];
+} KVMMsrBuffer;
+
+static uint64_t msr_field_get(const CPUX86State *env, const KVMMsrField *f)
+{
+    const uint8_t *p = (const uint8_t *)env + f->offset;
+    if (f->size == 4) {
+        uint32_t v;
+        memcpy(&v, p, 4);
+        return v;
+    }
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static void msr_field_set(CPUX86State *env, const KVMMsrField *f, uint64_t value)
+{
+    uint8_t *p = (uint8_t *)env + f->offset;
+    if (f->size == 4) {
+        uint32_t v = value;
+        memcpy(p, &v, 4);
+    } else {
+        memcpy(p, &value, 8);
+    }
+}
+
+static bool kvm_init_cpuid(CPUState *cpu, Error **errp)
+{
+    KVMCPUState *kcpu = kvm_cpu(cpu);
+    g_autofree struct kvm_cpuid2 *cpuid = NULL;
+
+    cpuid = g_malloc0(sizeof(*cpuid) + KVM_MAX_CPUID_ENTRIES * sizeof(cpuid->entries[0]));
+    cpuid->nent = KVM_MAX_CPUID_ENTRIES;
+    if (kvm_ioctl(kcpu->s->fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
+        error_setg_errno(errp, errno, "KVM_GET_SUPPORTED_CPUID");
+        return false;
+    }
+    for (uint32_t i = 0; i < cpuid->nent; i++) {
+        struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+        if (e->function == 1) {
+            /* Initial APIC ID (bits 31:24) is the vCPU's index. */
+            e->ebx = (e->ebx & 0x00ffffff) | ((uint32_t)cpu->cpu_index << 24);
+        }
+    }
+    if (kvm_ioctl(kcpu->fd, KVM_SET_CPUID2, cpuid) < 0) {
+        error_setg_errno(errp, errno, "KVM_SET_CPUID2");
+        return false;
+    }
+    trace_event(kvm_set_cpuid, "entries=%u", cpuid->nent);
+    return true;
+}
+
+bool kvm_arch_init_vcpu(CPUState *cpu, Error **errp)
+{
+    return kvm_init_cpuid(cpu, errp);
+}
+
+/* SegmentCache.flags keeps the descriptor's high-dword layout
+ * (SDM vol.3 3.4.5); KVM wants the attributes one by one. */
+static void set_seg(struct kvm_segment *lhs, const SegmentCache *rhs)
+{
+    uint32_t flags = rhs->flags;
+
+    lhs->selector = rhs->selector;
+    lhs->base = rhs->base;
+    lhs->limit = rhs->limit;
+    lhs->type = (flags & DESC_TYPE_MASK) >> DESC_TYPE_SHIFT;
+    lhs->present = (flags & DESC_P_MASK) != 0;
+    lhs->dpl = (flags & DESC_DPL_MASK) >> DESC_DPL_SHIFT;
+    lhs->db = (flags & DESC_B_MASK) != 0;
+    lhs->s = (flags & DESC_S_MASK) != 0;
+    lhs->l = (flags & DESC_L_MASK) != 0;
+    lhs->g = (flags & DESC_G_MASK) != 0;
+    lhs->avl = (flags & DESC_AVL_MASK) != 0;
+    lhs->unusable = !lhs->present;
+    lhs->padding = 0;
+}
+
+static void get_seg(SegmentCache *lhs, const struct kvm_segment *rhs)
+{
+    lhs->selector = rhs->selector;
+    lhs->base = rhs->base;
+    lhs->limit = rhs->limit;
+    lhs->flags = ((uint32_t)rhs->type << DESC_TYPE_SHIFT) |
+                 (rhs->present && !rhs->unusable ? DESC_P_MASK : 0) |
+                 ((uint32_t)rhs->dpl << DESC_DPL_SHIFT) |
+                 (rhs->db ? DESC_B_MASK : 0) |
+                 (rhs->s ? DESC_S_MASK : 0) |
+                 (rhs->l ? DESC_L_MASK : 0) |
+                 (rhs->g ? DESC_G_MASK : 0) |
+                 (rhs->avl ? DESC_AVL_MASK : 0);
+}
+
+static int kvm_put_sregs(CPUState *cpu)
+{
+    KVMCPUState *kcpu = kvm_cpu(cpu);
+    CPUX86State *env = &cpu->env;
+    struct kvm_sregs sregs;
+
+    /* Read first: interrupt_bitmap (an injection in flight) is not ours. */
+    if (kvm_ioctl(kcpu->fd, KVM_GET_SREGS, &sregs) < 0) {
+        return -1;
+    }
+    set_seg(&sregs.es, &env->segs[R_ES]);
+    set_seg(&sregs.cs, &env->segs[R_CS]);
+    set_seg(&sregs.ss, &env->segs[R_SS]);
+    set_seg(&sregs.ds, &env->segs[R_DS]);
+    set_seg(&sregs.fs, &env->segs[R_FS]);
+    set_seg(&sregs.gs, &env->segs[R_GS]);
+    set_seg(&sregs.tr, &env->tr);
+    set_seg(&sregs.ldt, &env->ldt);
+    sregs.gdt.base = env->gdt.base;
+    sregs.gdt.limit = env->gdt.limit;
+    sregs.idt.base = env->idt.base;
+    sregs.idt.limit = env->idt.limit;
+    memset(sregs.gdt.padding, 0, sizeof(sregs.gdt.padding));
+    memset(sregs.idt.padding, 0, sizeof(sregs.idt.padding));
+    sregs.cr0 = env->cr[0];
+    sregs.cr2 = env->cr[2];
+    sregs.cr3 = env->cr[3];
+    sregs.cr4 = env->cr[4];
+    sregs.cr8 = env->cr8;
+    sregs.efer = env->efer;
+    sregs.apic_base = env->apic_base;
+    return kvm_ioctl(kcpu->fd, KVM_SET_SREGS, &sregs);
+}
+
+static int kvm_get_sregs(CPUState *cpu)
+{
+    KVMCPUState *kcpu = kvm_cpu(cpu);
+    CPUX86State *env = &cpu->env;
+    struct kvm_sregs sregs;
+
+    if (kvm_ioctl(kcpu->fd, KVM_GET_SREGS, &sregs) < 0) {
+        return -1;
+    }
+    get_seg(&env->segs[R_ES], &sregs.es);
+    get_seg(&env->segs[R_CS], &sregs.cs);
+    get_seg(&env->segs[R_SS], &sregs.ss);
+    get_seg(&env->segs[R_DS], &sregs.ds);
+    get_seg(&env->segs[R_FS], &sregs.fs);
+    get_seg(&env->segs[R_GS], &sregs.gs);
+    get_seg(&env->tr, &sregs.tr);
+    get_seg(&env->ldt, &sregs.ldt);
+    env->gdt.base = sregs.gdt.base;
+    env->gdt.limit = sregs.gdt.limit;
+    env->idt.base = sregs.idt.base;
+    env->idt.limit = sregs.idt.limit;
+    env->cr[0] = sregs.cr0;
+    env->cr[2] = sregs.cr2;
+    env->cr[3] = sregs.cr3;
+    env->cr[4] = sregs.cr4;
+    env->cr8 = sregs.cr8;
+    env->efer = sregs.efer;
+    env->apic_base = sregs.apic_base;
+    return 0;
+}
+
+static int kvm_put_regs(CPUState *cpu)
+{
+    const CPUX86State *env = &cpu->env;
+    struct kvm_regs regs = {
+        .rax = env->regs[R_EAX], .rbx = env->regs[R_EBX],
+        .rcx = env->regs[R_ECX], .rdx = env->regs[R_EDX],
+        .rsi = env->regs[R_ESI], .rdi = env->regs[R_EDI],
+        .rsp = env->regs[R_ESP], .rbp = env->regs[R_EBP],
+        .r8 = env->regs[8],   .r9 = env->regs[9],
+        .r10 = env->regs[10], .r11 = env->regs[11],
+        .r12 = env->regs[12], .r13 = env->regs[13],
+        .r14 = env->regs[14], .r15 = env->regs[15],
+        .rip = env->eip,
+        .rflags = env->eflags,
+    };
+    return kvm_ioctl(kvm_cpu(cpu)->fd, KVM_SET_REGS, &regs);
+}
+
+static int kvm_get_regs(CPUState *cpu)
+{
+    CPUX86State *env = &cpu->env;
+    struct kvm_regs regs;
+
+    if (kvm_ioctl(kvm_cpu(cpu)->fd, KVM_GET_REGS, &regs) < 0) {
+        return -1;
+    }
+    env->regs[R_EAX] = regs.rax;
+    env->regs[R_EBX] = regs.rbx;
+    env->regs[R_ECX] = regs.rcx;
+    env->regs[R_EDX] = regs.rdx;
+    env->regs[R_ESI] = regs.rsi;
+    env->regs[R_EDI] = regs.rdi;
+    env->regs[R_ESP] = regs.rsp;
+    env->regs[R_EBP] = regs.rbp;
+    env->regs[8] = regs.r8;
+    env->regs[9] = regs.r9;
+    env->regs[10] = regs.r10;
+    env->regs[11] = regs.r11;
+    env->regs[12] = regs.r12;
+    env->regs[13] = regs.r13;
+    env->regs[14] = regs.r14;
+    env->regs[15] = regs.r15;
+    env->eip = regs.rip;
+    env->eflags = regs.rflags;
+    return 0;
+}
+
+static int kvm_put_msrs(CPUState *cpu)
+{
+    KVMMsrBuffer buf = { .head.nmsrs = G_N_ELEMENTS(kvm_msr_fields) };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(kvm_msr_fields); i++) {
+        buf.entries[i].index = kvm_msr_fields[i].index;
+        buf.entries[i].data = msr_field_get(&cpu->env, &kvm_msr_fields[i]);
+    }
+    int ret = kvm_ioctl(kvm_cpu(cpu)->fd, KVM_SET_MSRS, &buf);
+    if (ret >= 0 && ret < (int)buf.head.nmsrs) {
+        /* KVM stops at the first MSR it refuses; the rest are optional
+         * for the guests duet runs, so note it and go on. */
+        trace_event(kvm_msr_refused, "msr=0x%x", buf.entries[ret].index);
+    }
+    return ret < 0 ? -1 : 0;
+}
+
+static int kvm_get_msrs(CPUState *cpu)
+{
+    KVMMsrBuffer buf = { .head.nmsrs = G_N_ELEMENTS(kvm_msr_fields) };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(kvm_msr_fields); i++) {
+        buf.entries[i].index = kvm_msr_fields[i].index;
+    }
+    int ret = kvm_ioctl(kvm_cpu(cpu)->fd, KVM_GET_MSRS, &buf);
+    if (ret < 0) {
+        return -1;
+    }
+    for (int i = 0; i < ret; i++) {
+        msr_field_set(&cpu->env, &kvm_msr_fields[i], buf.entries[i].data);
+    }
+    return 0;
+}
+
+int kvm_arch_put_registers(CPUState *cpu)
+{
+    if (kvm_put_regs(cpu) < 0 || kvm_put_sregs(cpu) < 0 || kvm_put_msrs(cpu) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+int kvm_arch_get_registers(CPUState *cpu)
+{
+    if (kvm_get_regs(cpu) < 0 || kvm_get_sregs(cpu) < 0 || kvm_get_msrs(cpu) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+/* SDM vol.3 9.1.1: x87 FCW 037FH, MXCSR 1F80H after RESET; TSC restarts. */
+int kvm_arch_reset_vcpu(CPUState *cpu)
+{
+    KVMCPUState *kcpu = kvm_cpu(cpu);
+    struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+    struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+    struct kvm_vcpu_events events = { 0 };
+    struct {
+        struct kvm_msrs head;
+        struct kvm_msr_entry entry;
+    } tsc = { .head.nmsrs = 1, .entry.index = MSR_IA32_TSC };
+
+    if (kcpu->fd < 0) {
+        return 0;
+    }
+    if (kvm_ioctl(kcpu->fd, KVM_SET_FPU, &fpu) < 0) {
+        return -1;
+    }
+    /* Drop any exception or interrupt KVM was about to inject. */
+    kvm_ioctl(kcpu->fd, KVM_SET_VCPU_EVENTS, &events);
+    kvm_ioctl(kcpu->fd, KVM_SET_MSRS, &tsc);
+    if (kcpu->s->kernel_irqchip) {
+        /* A HLT inside the kernel left the vCPU halted there. */
+        kvm_ioctl(kcpu->fd, KVM_SET_MP_STATE, &mp);
+    }
+    return 0;
+}

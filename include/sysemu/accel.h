@@ -1,0 +1,18 @@
+/*
+ * The accelerators duet knows (accel/accel.c holds the one list).
+ */
+#ifndef SYSEMU_ACCEL_H
+#define SYSEMU_ACCEL_H
+
+#include <stdio.h>
+
+#include "sysemu/accel-ops.h"
+
+/* NULL when no accelerator has that name. */
+const AccelOps *accel_find(const char *name);
+/* The accelerator used without -accel (QEMU's default: tcg). */
+const AccelOps *accel_default(void);
+/* "-accel help": every accelerator, usable here or why not. */
+void accel_print_list(FILE *out);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * vCPU threads (accel/cpus.c) and the BQL helpers around them
+ * (system/cpus.c).  One thread per vCPU runs cpu->accel_ops->cpu_exec
+ * without the BQL; the thread takes the BQL to act on what it returns.
+ */
+#ifndef SYSEMU_CPUS_H
+#define SYSEMU_CPUS_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+#include "exec/cpu.h"
+#include "qapi/error.h"
+
+/* Waits on @cond, releasing the BQL meanwhile (caller holds it). */
+void qemu_cond_wait_bql(GCond *cond);
+/* Makes the vCPU leave guest code and look at its state (any thread). */
+void qemu_cpu_kick(CPUState *cpu);
+/* Work that ends a halt: an enabled external interrupt, NMI or INIT. */
+bool cpu_has_work(CPUState *cpu);
+
+/*
+ * Starts the vCPU thread ("CPU <n>/<ACCEL>"); it begins stopped when
+ * @start_paused.  Called with the BQL held; returns once the thread runs.
+ */
+bool qemu_init_vcpu(CPUState *cpu, bool start_paused, Error **errp);
+/* With the BQL held: stop the vCPU outside guest code and wait for it. */
+void cpu_pause(CPUState *cpu);
+void cpu_resume(CPUState *cpu);
+/* With the BQL held: end the vCPU thread and join it. */
+void cpu_stop_thread(CPUState *cpu);
+
+#endif
