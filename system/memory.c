@@ -796,7 +796,7 @@ MemTxResult memory_region_dispatch_read(MemoryRegion *mr, hwaddr addr, uint64_t 
         *pval = ldn_le_p((uint8_t *)mr->ram_ptr + addr, size);
         return MEMTX_OK;
     }
-    if (mr->kind != MR_IO || !memory_region_access_valid(mr, addr, size, false)) {
+    if (mr->kind != MR_IO || !mr->ops || !memory_region_access_valid(mr, addr, size, false)) {
         qemu_log_mask(LOG_GUEST_ERROR, "invalid read at addr 0x%" HWADDR_PRIx
                       ", size %u, region '%s'\n", addr, size, mr->name);
         *pval = size_mask(size);
@@ -822,7 +822,7 @@ MemTxResult memory_region_dispatch_write(MemoryRegion *mr, hwaddr addr, uint64_t
         }
         return MEMTX_OK;
     }
-    if (mr->kind != MR_IO || !memory_region_access_valid(mr, addr, size, true)) {
+    if (mr->kind != MR_IO || !mr->ops || !memory_region_access_valid(mr, addr, size, true)) {
         qemu_log_mask(LOG_GUEST_ERROR, "invalid write at addr 0x%" HWADDR_PRIx
                       ", size %u, value 0x%" PRIx64 ", region '%s'\n", addr, size, data,
                       mr->name);

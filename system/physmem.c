@@ -62,11 +62,11 @@ void memory_notify_ram_write(void *host, size_t len)
 
 /* ---- Lookup ----------------------------------------------------------- */
 
-const FlatRange *flatview_lookup(const FlatView *fv, hwaddr addr)
+/* The number of ranges starting at or below @addr. */
+static inline unsigned flatview_search(const FlatView *fv, hwaddr addr)
 {
     unsigned lo = 0, hi = fv->nr;
 
-    /* Find the last range starting at or below addr. */
     while (lo < hi) {
         unsigned mid = lo + (hi - lo) / 2;
         if (fv->ranges[mid].addr <= addr) {
@@ -75,22 +75,24 @@ const FlatRange *flatview_lookup(const FlatView *fv, hwaddr addr)
             hi = mid;
         }
     }
-    if (lo == 0) {
+    return lo;
+}
+
+const FlatRange *flatview_lookup(const FlatView *fv, hwaddr addr)
+{
+    unsigned n = flatview_search(fv, addr);
+    if (n == 0) {
         return NULL;
     }
-    const FlatRange *fr = &fv->ranges[lo - 1];
+    const FlatRange *fr = &fv->ranges[n - 1];
     return addr - fr->addr < fr->size ? fr : NULL;
 }
 
 /* Bytes from an unmapped @addr to the next range, at most @len. */
 static hwaddr flatview_unassigned_len(const FlatView *fv, hwaddr addr, hwaddr len)
 {
-    for (unsigned i = 0; i < fv->nr; i++) {
-        if (fv->ranges[i].addr > addr) {
-            return MIN(len, fv->ranges[i].addr - addr);
-        }
-    }
-    return len;
+    unsigned n = flatview_search(fv, addr);
+    return n < fv->nr ? MIN(len, fv->ranges[n].addr - addr) : len;
 }
 
 /*
@@ -223,120 +225,160 @@ MemTxResult address_space_rw(AddressSpace *as, hwaddr addr, MemTxAttrs attrs, vo
 
 /*
  * One lookup, then the host pointer or a single dispatch.  Anything the
- * region cannot take as one access (crossing a range, wider than
- * .valid allows) goes the byte-buffer way, which splits it.  Always
- * inlined so the stack reads address_space_stb -> memory_region_dispatch_write.
+ * region cannot take as one access (crossing a range, wider than .valid
+ * allows) goes the byte-buffer way, which splits it.
+ *
+ * The helpers below do everything except the single I/O dispatch, which
+ * they hand back (as the region and offset) so that the call to
+ * memory_region_dispatch_* sits in address_space_stb and friends
+ * themselves: the TCG stack reads helper_outb -> address_space_stb ->
+ * memory_region_dispatch_write with no frame in between.
  */
-static inline __attribute__((always_inline)) uint64_t
-address_space_ld_internal(AddressSpace *as, hwaddr addr, unsigned size, MemTxAttrs attrs,
-                          MemTxResult *result)
+static inline void memtx_set(MemTxResult *result, MemTxResult r)
 {
-    const FlatRange *fr = flatview_lookup(as->current_map, addr);
-    uint8_t buf[8];
-    uint64_t val;
-    MemTxResult r;
-
-    if (G_LIKELY(flat_range_contains(fr, addr, size))) {
-        MemoryRegion *mr = fr->mr;
-        hwaddr xlat = fr->offset_in_region + (addr - fr->addr);
-        if (mr->kind == MR_RAM) {
-            val = ldn_le_p((uint8_t *)mr->ram_ptr + xlat, size);
-            r = MEMTX_OK;
-            goto out;
-        }
-        if (memory_access_size(mr, size, xlat) == size) {
-            r = memory_region_dispatch_read(mr, xlat, &val, size, attrs);
-            goto out;
-        }
-    }
-    r = address_space_read(as, addr, attrs, buf, size);
-    val = ldn_le_p(buf, size);
-out:
     if (result) {
         *result = r;
     }
-    return val;
 }
 
-static inline __attribute__((always_inline)) void
-address_space_st_internal(AddressSpace *as, hwaddr addr, uint64_t val, unsigned size,
-                          MemTxAttrs attrs, MemTxResult *result)
+static inline __attribute__((always_inline)) MemoryRegion *
+address_space_ld_prepare(AddressSpace *as, hwaddr addr, unsigned size, MemTxAttrs attrs,
+                         MemTxResult *result, hwaddr *xlat, uint64_t *val)
 {
     const FlatRange *fr = flatview_lookup(as->current_map, addr);
     uint8_t buf[8];
-    MemTxResult r;
 
     if (G_LIKELY(flat_range_contains(fr, addr, size))) {
         MemoryRegion *mr = fr->mr;
-        hwaddr xlat = fr->offset_in_region + (addr - fr->addr);
+        *xlat = fr->offset_in_region + (addr - fr->addr);
+        if (mr->kind == MR_RAM) {
+            *val = ldn_le_p((uint8_t *)mr->ram_ptr + *xlat, size);
+            memtx_set(result, MEMTX_OK);
+            return NULL;
+        }
+        if (memory_access_size(mr, size, *xlat) == size) {
+            return mr;
+        }
+    }
+    memtx_set(result, address_space_read(as, addr, attrs, buf, size));
+    *val = ldn_le_p(buf, size);
+    return NULL;
+}
+
+static inline __attribute__((always_inline)) MemoryRegion *
+address_space_st_prepare(AddressSpace *as, hwaddr addr, uint64_t val, unsigned size,
+                         MemTxAttrs attrs, MemTxResult *result, hwaddr *xlat)
+{
+    const FlatRange *fr = flatview_lookup(as->current_map, addr);
+    uint8_t buf[8];
+
+    if (G_LIKELY(flat_range_contains(fr, addr, size))) {
+        MemoryRegion *mr = fr->mr;
+        *xlat = fr->offset_in_region + (addr - fr->addr);
         if (mr->kind == MR_RAM) {
             if (!fr->readonly) {
-                void *host = (uint8_t *)mr->ram_ptr + xlat;
+                void *host = (uint8_t *)mr->ram_ptr + *xlat;
                 stn_le_p(host, size, val);
                 memory_notify_ram_write(host, size);
             }
-            r = MEMTX_OK;
-            goto out;
+            memtx_set(result, MEMTX_OK);
+            return NULL;
         }
-        if (memory_access_size(mr, size, xlat) == size) {
-            r = memory_region_dispatch_write(mr, xlat, val, size, attrs);
-            goto out;
+        if (memory_access_size(mr, size, *xlat) == size) {
+            return mr;
         }
     }
     stn_le_p(buf, size, val);
-    r = address_space_write(as, addr, attrs, buf, size);
-out:
-    if (result) {
-        *result = r;
-    }
+    memtx_set(result, address_space_write(as, addr, attrs, buf, size));
+    return NULL;
 }
 
 uint32_t address_space_ldub(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
                             MemTxResult *result)
 {
-    return address_space_ld_internal(as, addr, 1, attrs, result);
+    hwaddr xlat;
+    uint64_t val;
+    MemoryRegion *mr = address_space_ld_prepare(as, addr, 1, attrs, result, &xlat, &val);
+    if (mr) {
+        memtx_set(result, memory_region_dispatch_read(mr, xlat, &val, 1, attrs));
+    }
+    return val;
 }
 
 uint32_t address_space_lduw(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
                             MemTxResult *result)
 {
-    return address_space_ld_internal(as, addr, 2, attrs, result);
+    hwaddr xlat;
+    uint64_t val;
+    MemoryRegion *mr = address_space_ld_prepare(as, addr, 2, attrs, result, &xlat, &val);
+    if (mr) {
+        memtx_set(result, memory_region_dispatch_read(mr, xlat, &val, 2, attrs));
+    }
+    return val;
 }
 
 uint32_t address_space_ldl(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
                            MemTxResult *result)
 {
-    return address_space_ld_internal(as, addr, 4, attrs, result);
+    hwaddr xlat;
+    uint64_t val;
+    MemoryRegion *mr = address_space_ld_prepare(as, addr, 4, attrs, result, &xlat, &val);
+    if (mr) {
+        memtx_set(result, memory_region_dispatch_read(mr, xlat, &val, 4, attrs));
+    }
+    return val;
 }
 
 uint64_t address_space_ldq(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
                            MemTxResult *result)
 {
-    return address_space_ld_internal(as, addr, 8, attrs, result);
+    hwaddr xlat;
+    uint64_t val;
+    MemoryRegion *mr = address_space_ld_prepare(as, addr, 8, attrs, result, &xlat, &val);
+    if (mr) {
+        memtx_set(result, memory_region_dispatch_read(mr, xlat, &val, 8, attrs));
+    }
+    return val;
 }
 
 void address_space_stb(AddressSpace *as, hwaddr addr, uint32_t val, MemTxAttrs attrs,
                        MemTxResult *result)
 {
-    address_space_st_internal(as, addr, val, 1, attrs, result);
+    hwaddr xlat;
+    MemoryRegion *mr = address_space_st_prepare(as, addr, val, 1, attrs, result, &xlat);
+    if (mr) {
+        memtx_set(result, memory_region_dispatch_write(mr, xlat, val, 1, attrs));
+    }
 }
 
 void address_space_stw(AddressSpace *as, hwaddr addr, uint32_t val, MemTxAttrs attrs,
                        MemTxResult *result)
 {
-    address_space_st_internal(as, addr, val, 2, attrs, result);
+    hwaddr xlat;
+    MemoryRegion *mr = address_space_st_prepare(as, addr, val, 2, attrs, result, &xlat);
+    if (mr) {
+        memtx_set(result, memory_region_dispatch_write(mr, xlat, val, 2, attrs));
+    }
 }
 
 void address_space_stl(AddressSpace *as, hwaddr addr, uint32_t val, MemTxAttrs attrs,
                        MemTxResult *result)
 {
-    address_space_st_internal(as, addr, val, 4, attrs, result);
+    hwaddr xlat;
+    MemoryRegion *mr = address_space_st_prepare(as, addr, val, 4, attrs, result, &xlat);
+    if (mr) {
+        memtx_set(result, memory_region_dispatch_write(mr, xlat, val, 4, attrs));
+    }
 }
 
 void address_space_stq(AddressSpace *as, hwaddr addr, uint64_t val, MemTxAttrs attrs,
                        MemTxResult *result)
 {
-    address_space_st_internal(as, addr, val, 8, attrs, result);
+    hwaddr xlat;
+    MemoryRegion *mr = address_space_st_prepare(as, addr, val, 8, attrs, result, &xlat);
+    if (mr) {
+        memtx_set(result, memory_region_dispatch_write(mr, xlat, val, 8, attrs));
+    }
 }
 
 /* ---- Translation and DMA mapping -------------------------------------- */

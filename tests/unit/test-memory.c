@@ -411,6 +411,17 @@ START_TEST(test_valid_refusal_and_unassigned)
     ck_assert_uint_eq(address_space_ldq(&as, 0x5000, ATTRS, NULL), UINT64_MAX);
     ck_assert_log("");
 
+    /* An I/O region without ops (a hole that claims addresses) acts unassigned. */
+    MemoryRegion hole;
+    memory_region_init_io(&hole, NULL, NULL, "hole", 0x10);
+    memory_region_add_subregion(&root, 0x300, &hole);
+    ck_assert_uint_eq(address_space_lduw(&as, 0x302, ATTRS, &r), 0xffff);
+    ck_assert_int_eq(r, MEMTX_DECODE_ERROR);
+    address_space_stl(&as, 0x304, 0, ATTRS, &r);
+    ck_assert_int_eq(r, MEMTX_DECODE_ERROR);
+    memory_region_del_subregion(&root, &hole);
+    memory_region_finalize(&hole);
+
     memory_region_del_subregion(&root, &words);
     memory_region_del_subregion(&root, &bytes);
     memory_region_finalize(&words);
