@@ -52,7 +52,12 @@ typedef struct MemoryRegionOps {
         unsigned max_access_size; /* 0 means 4 */
         bool unaligned;
     } valid;
-    /* What the callbacks handle: the core splits or widens to fit. */
+    /*
+     * What the callbacks handle: the core splits or widens to fit.  A wider
+     * access becomes several calls in address order; a narrower one becomes
+     * one call at the aligned address, the read's wanted bytes extracted and
+     * the write's value shifted into place with the other bytes zero.
+     */
     struct {
         unsigned min_access_size; /* 0 means 1 */
         unsigned max_access_size; /* 0 means 4 */
