@@ -98,6 +98,13 @@ static const MemoryRegionOps be_byte_impl_ops = {
     .impl = { .min_access_size = 1, .max_access_size = 1 },
 };
 
+static const MemoryRegionOps be_dword_impl_ops = {
+    .read = testdev_read,
+    .write = testdev_write,
+    .endianness = DEVICE_BIG_ENDIAN,
+    .impl = { .min_access_size = 4, .max_access_size = 4 },
+};
+
 static MemoryRegion root;
 static AddressSpace as;
 
@@ -452,10 +459,23 @@ START_TEST(test_big_endian)
     ck_assert_uint_eq(address_space_ldl(&as, 0x200, ATTRS, NULL), 0x13121110);
     ck_assert_log("be1:r1@0=10 be1:r1@1=11 be1:r1@2=12 be1:r1@3=13 ");
 
+    /* Widening in a big-endian region: byte 0 is the most significant. */
+    MemoryRegion be4;
+    TestDev d4;
+    init_test_io(&be4, &d4, &be_dword_impl_ops, "be4", 0x10);
+    memory_region_add_subregion(&root, 0x300, &be4);
+    ck_assert_uint_eq(address_space_ldub(&as, 0x301, ATTRS, NULL), 0x12);
+    ck_assert_uint_eq(address_space_lduw(&as, 0x302, ATTRS, NULL), 0x1011);
+    ck_assert_log("be4:r4@0=13121110 be4:r4@0=13121110 ");
+    address_space_stb(&as, 0x301, 0xab, ATTRS, NULL);
+    ck_assert_log("be4:w4@0=ab0000 ");
+
     memory_region_del_subregion(&root, &be);
     memory_region_del_subregion(&root, &be1);
+    memory_region_del_subregion(&root, &be4);
     memory_region_finalize(&be);
     memory_region_finalize(&be1);
+    memory_region_finalize(&be4);
 }
 END_TEST
 
