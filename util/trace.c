@@ -33,9 +33,11 @@ void trace_emit(const TraceEvent *ev, const char *fmt, ...)
     g_mutex_lock(&trace_lock);
     fprintf(out, "%" G_GINT64_FORMAT ".%06" G_GINT64_FORMAT " %s %s ",
             now / G_USEC_PER_SEC, now % G_USEC_PER_SEC, thread_name, ev->name);
-    va_start(ap, fmt);
-    vfprintf(out, fmt, ap);
-    va_end(ap);
+    if (fmt) {
+        va_start(ap, fmt);
+        vfprintf(out, fmt, ap);
+        va_end(ap);
+    }
     fputc('\n', out);
     g_mutex_unlock(&trace_lock);
 }
