@@ -1,0 +1,291 @@
+/*
+ * The pc machine: RAM, the ISA interrupt lines, the legacy devices at
+ * their usual ports, -device, and the Multiboot kernel.  See
+ * include/hw/i386/pc.h for the RAM layout.
+ *
+ * The ISA IRQ lines go to the accelerator's in-kernel irqchip when it has
+ * one (ms->accel->set_irq), else to the userspace 8259 pair, whose INT pin
+ * raises CPU_INTERRUPT_HARD and whose INTA is cpu->get_pic_interrupt.
+ */
+#include "hw/i386/pc.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "hw/qdev-opts.h"
+#include "qemu/log.h"
+#include "sysemu/runstate.h"
+#include "trace/trace.h"
+
+#define PC_COM1_IOBASE 0x3f8
+#define PC_COM1_IRQ    4
+#define PC_KBD_IRQ     1
+#define PC_PIT_IRQ     0
+
+static void pc_gsi_to_accel(void *opaque, int n, int level)
+{
+    MachineState *ms = opaque;
+
+    ms->accel->set_irq(ms, n, level);
+}
+
+static void pc_gsi_to_pic(void *opaque, int n, int level)
+{
+    PCMachineState *pcms = opaque;
+
+    qemu_set_irq(i8259_get_irq(pcms->pic, n), level);
+}
+
+/* The 8259's INT output */
+static void pc_pic_cpu_irq(void *opaque, int n, int level)
+{
+    PCMachineState *pcms = opaque;
+    CPUState *cpu = pcms->ms->cpu;
+
+    if (!cpu) {
+        return;
+    }
+    if (level) {
+        cpu_interrupt(cpu, CPU_INTERRUPT_HARD);
+    } else {
+        cpu_reset_interrupt(cpu, CPU_INTERRUPT_HARD);
+    }
+}
+
+static int pc_get_pic_interrupt(void *opaque)
+{
+    PCMachineState *pcms = opaque;
+
+    return pic_read_irq(pcms->pic);
+}
+
+/* A20 gate (i8042 output port / port 0x92).  The interpreter applies
+ * a20_mask; KVM cannot mask A20 and always runs with it enabled. */
+static void pc_a20_set(void *opaque, int n, int level)
+{
+    PCMachineState *pcms = opaque;
+    CPUState *cpu = pcms->ms->cpu;
+
+    trace_event(pc_a20_set, "level=%d", level);
+    if (cpu) {
+        cpu->env.a20_mask = level ? 0xffffffff : ~(1u << 20);
+    }
+}
+
+static bool pc_memory_init(PCMachineState *pcms, Error **errp)
+{
+    MachineState *ms = pcms->ms;
+    MemoryRegion *sysmem = get_system_memory();
+
+    if (!ms->ram_size) {
+        ms->ram_size = PC_DEFAULT_RAM_SIZE;
+    }
+    pcms->below_4g_mem_size = MIN(ms->ram_size, PC_MAX_RAM_BELOW_4G);
+    pcms->above_4g_mem_size = ms->ram_size - pcms->below_4g_mem_size;
+    if (!memory_region_init_ram(&pcms->ram, "pc.ram", ms->ram_size, errp)) {
+        error_prepend(errp, "-m %" PRIu64 "M: ", ms->ram_size >> 20);
+        return false;
+    }
+    ms->ram = &pcms->ram;
+    memory_region_init_alias(&pcms->ram_below_4g, "ram-below-4g", &pcms->ram, 0,
+                             pcms->below_4g_mem_size);
+    memory_region_add_subregion(sysmem, 0, &pcms->ram_below_4g);
+    if (pcms->above_4g_mem_size) {
+        memory_region_init_alias(&pcms->ram_above_4g, "ram-above-4g", &pcms->ram,
+                                 pcms->below_4g_mem_size, pcms->above_4g_mem_size);
+        memory_region_add_subregion(sysmem, 1ull << 32, &pcms->ram_above_4g);
+    }
+    return true;
+}
+
+static void pc_irq_init(PCMachineState *pcms)
+{
+    MachineState *ms = pcms->ms;
+
+    if (ms->accel && ms->accel->set_irq) {
+        for (int i = 0; i < PC_ISA_NUM_IRQS; i++) {
+            pcms->gsi[i] = qemu_allocate_irq(pc_gsi_to_accel, ms, i);
+        }
+        return;
+    }
+    pcms->cpu_irq = qemu_allocate_irq(pc_pic_cpu_irq, pcms, 0);
+    pcms->pic = i8259_init(get_system_io(), pcms->cpu_irq);
+    for (int i = 0; i < PC_ISA_NUM_IRQS; i++) {
+        pcms->gsi[i] = qemu_allocate_irq(pc_gsi_to_pic, pcms, i);
+    }
+}
+
+/* CMOS bytes a BIOS would have set: memory sizes (in KiB or 64 KiB units). */
+static void pc_cmos_init(PCMachineState *pcms)
+{
+    RTCState *rtc = pcms->rtc;
+    uint64_t ext_kb = MIN((pcms->below_4g_mem_size - 0x100000) / 1024, 0xffff);
+    uint64_t above_16m = pcms->below_4g_mem_size > 16 << 20
+                             ? MIN((pcms->below_4g_mem_size - (16 << 20)) >> 16, 0xffff) : 0;
+    uint64_t above_4g = pcms->above_4g_mem_size >> 16;
+
+    rtc_set_memory(rtc, 0x14, 0x02); /* equipment: math coprocessor */
+    rtc_set_memory(rtc, 0x15, 640 & 0xff);
+    rtc_set_memory(rtc, 0x16, 640 >> 8);
+    rtc_set_memory(rtc, 0x17, ext_kb & 0xff);
+    rtc_set_memory(rtc, 0x18, ext_kb >> 8);
+    rtc_set_memory(rtc, 0x30, ext_kb & 0xff);
+    rtc_set_memory(rtc, 0x31, ext_kb >> 8);
+    rtc_set_memory(rtc, 0x34, above_16m & 0xff);
+    rtc_set_memory(rtc, 0x35, above_16m >> 8);
+    rtc_set_memory(rtc, 0x5b, above_4g & 0xff);
+    rtc_set_memory(rtc, 0x5c, (above_4g >> 8) & 0xff);
+    rtc_set_memory(rtc, 0x5d, (above_4g >> 16) & 0xff);
+}
+
+static bool pc_serial_init(PCMachineState *pcms, Error **errp)
+{
+    const char *spec = pcms->ms->serial_spec ? pcms->ms->serial_spec : "stdio";
+
+    if (!strcmp(spec, "none")) {
+        return true;
+    }
+    if (!strcmp(spec, "help")) {
+        qemu_chr_print_backends(stdout);
+        error_setg(errp, "-serial help: backends listed");
+        return false;
+    }
+    pcms->serial_chr = qemu_chr_new("serial0", spec, errp);
+    if (!pcms->serial_chr) {
+        return false;
+    }
+    pcms->serial = serial_isa_init(get_system_io(), PC_COM1_IOBASE, pcms->gsi[PC_COM1_IRQ],
+                                   pcms->serial_chr);
+    return true;
+}
+
+static bool pc_create_isa_debug_exit(MachineState *ms, DeviceOpts *opts, Error **errp)
+{
+    PCMachineState *pcms = ms->board;
+    uint64_t iobase, iosize;
+
+    if (!qdev_opt_get_uint(opts, "iobase", ISA_DEBUG_EXIT_DEFAULT_IOBASE, 0xffff, &iobase,
+                           errp) ||
+        !qdev_opt_get_uint(opts, "iosize", ISA_DEBUG_EXIT_DEFAULT_IOSIZE, 4, &iosize, errp)) {
+        return false;
+    }
+    if (iosize == 0 || iobase + iosize > 0x10000) {
+        error_setg(errp, "-device %s: ports 0x%" PRIx64 "+%" PRIu64 " do not fit the I/O space",
+                   qdev_opt_driver(opts), iobase, iosize);
+        return false;
+    }
+    g_ptr_array_add(pcms->debug_exits, isa_debug_exit_init(get_system_io(), iobase, iosize));
+    return true;
+}
+
+static const char *const isa_debug_exit_props[] = { "iobase", "iosize", NULL };
+
+/* The devices -device can add; a new one is a create function and a line here. */
+static const DeviceTypeInfo pc_device_types[] = {
+    {
+        .name = "isa-debug-exit",
+        .desc = "exit duet with status (value << 1) | 1 when the guest writes value",
+        .props = isa_debug_exit_props,
+        .props_help = "iobase=PORT (default 0x501), iosize=1..4 (default 2)",
+        .create = pc_create_isa_debug_exit,
+    },
+};
+
+void pc_machine_device_help(FILE *out)
+{
+    qdev_print_types(out, pc_device_types, G_N_ELEMENTS(pc_device_types));
+}
+
+static bool pc_devices_add(MachineState *ms, Error **errp)
+{
+    for (guint i = 0; ms->device_opts && i < ms->device_opts->len; i++) {
+        const char *opt = g_ptr_array_index(ms->device_opts, i);
+
+        if (!strcmp(opt, "help")) {
+            pc_machine_device_help(stdout);
+            error_setg(errp, "-device help: devices listed");
+            return false;
+        }
+        if (!qdev_device_add(ms, pc_device_types, G_N_ELEMENTS(pc_device_types), opt, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Registered with qemu_register_reset: the board's devices to power-on state. */
+static void pc_devices_reset(void *opaque)
+{
+    PCMachineState *pcms = opaque;
+
+    if (pcms->pic) {
+        i8259_reset(pcms->pic);
+    }
+    if (pcms->pit) {
+        i8254_pit_reset(pcms->pit);
+    }
+    if (pcms->pcspk) {
+        pcspk_reset(pcms->pcspk);
+    }
+    if (pcms->serial) {
+        serial_reset(pcms->serial);
+    }
+    i8042_reset(pcms->kbd);
+    mc146818_rtc_reset(pcms->rtc);
+}
+
+bool pc_machine_init(MachineState *ms, Error **errp)
+{
+    PCMachineState *pcms = g_new0(PCMachineState, 1);
+    MemoryRegion *io = get_system_io();
+
+    pcms->ms = ms;
+    pcms->debug_exits = g_ptr_array_new();
+    ms->board = pcms;
+
+    if (!ms->kernel_filename) {
+        error_setg(errp, "no -kernel given: duet has no BIOS yet (it boots Multiboot kernels)");
+        return false;
+    }
+    if (!pc_memory_init(pcms, errp)) {
+        return false;
+    }
+    pcms->multiboot = multiboot_prepare(ms->kernel_filename, ms->kernel_cmdline,
+                                        ms->initrd_filename, pcms->below_4g_mem_size,
+                                        pcms->above_4g_mem_size, errp);
+    if (!pcms->multiboot) {
+        return false;
+    }
+
+    pc_irq_init(pcms);
+    if (!(ms->accel && ms->accel->has_kernel_pit && ms->accel->has_kernel_pit(ms))) {
+        /* With an in-kernel PIT, KVM also answers port 0x61. */
+        pcms->pit = i8254_pit_init(io, 0x40, pcms->gsi[PC_PIT_IRQ]);
+        pcms->pcspk = pcspk_init(io, pcms->pit);
+    }
+    pcms->a20_line = qemu_allocate_irq(pc_a20_set, pcms, 0);
+    pcms->kbd = i8042_init(io, pcms->gsi[PC_KBD_IRQ], pcms->a20_line);
+    pcms->rtc = mc146818_rtc_init(io);
+    pc_cmos_init(pcms);
+    pcms->ioport80 = ioport80_init(io);
+    if (!pc_serial_init(pcms, errp) || !pc_devices_add(ms, errp)) {
+        return false;
+    }
+    qemu_register_reset(pc_devices_reset, pcms);
+    return true;
+}
+
+void pc_machine_reset(MachineState *ms)
+{
+    PCMachineState *pcms = ms->board;
+    CPUState *cpu = ms->cpu;
+
+    if (pcms->pic) {
+        cpu->get_pic_interrupt = pc_get_pic_interrupt;
+        cpu->pic_opaque = pcms;
+    }
+    x86_cpu_reset(cpu);
+    multiboot_load(pcms->multiboot, memory_region_get_ram_ptr(&pcms->ram), &cpu->env);
+    trace_event(pc_machine_reset, "entry=0x%x mbi=0x%x", multiboot_entry(pcms->multiboot),
+                multiboot_info_addr(pcms->multiboot));
+}

@@ -1,0 +1,58 @@
+/*
+ * The pc machine's own state (MachineState.board).
+ *
+ * RAM layout (QEMU's i440FX "pc"): one RAM block "pc.ram" mapped by the
+ * alias "ram-below-4g" at 0 for min(ram_size, 0xe0000000) bytes and, for
+ * the rest, "ram-above-4g" at 4 GiB.  As in QEMU, RAM also backs
+ * 0xa0000-0xfffff (QEMU overlays VGA and the PAM-controlled BIOS shadow
+ * there; duet has neither), and the memory map handed to the kernel marks
+ * 0x9fc00-0xa0000 and 0xf0000-0x100000 reserved, as SeaBIOS's e820 does.
+ */
+#ifndef HW_I386_PC_H
+#define HW_I386_PC_H
+
+#include <stdio.h>
+
+#include "hw/audio/pcspk.h"
+#include "hw/boards.h"
+#include "hw/char/serial.h"
+#include "hw/i386/multiboot.h"
+#include "hw/input/i8042.h"
+#include "hw/intc/i8259.h"
+#include "hw/irq.h"
+#include "hw/misc/debugexit.h"
+#include "hw/misc/ioport80.h"
+#include "hw/rtc/mc146818rtc.h"
+#include "hw/timer/i8254.h"
+
+#define PC_DEFAULT_RAM_SIZE  (128 * 1024 * 1024ULL)
+#define PC_MAX_RAM_BELOW_4G  0xe0000000ULL
+#define PC_ISA_NUM_IRQS      16
+
+typedef struct PCMachineState {
+    MachineState *ms;
+    MemoryRegion ram;
+    MemoryRegion ram_below_4g;
+    MemoryRegion ram_above_4g;
+    uint64_t below_4g_mem_size;
+    uint64_t above_4g_mem_size;
+
+    qemu_irq gsi[PC_ISA_NUM_IRQS]; /* ISA IRQ lines, to the PIC or KVM */
+    qemu_irq cpu_irq;              /* the 8259's INT pin */
+    qemu_irq a20_line;
+    PICState *pic;                 /* NULL with an in-kernel irqchip */
+    PITCommonState *pit;           /* NULL with an in-kernel PIT */
+    PCSpkState *pcspk;
+    Chardev *serial_chr;
+    SerialState *serial;
+    KBDState *kbd;
+    RTCState *rtc;
+    IOPort80State *ioport80;
+    GPtrArray *debug_exits;        /* of ISADebugExitState * */
+    MultibootImage *multiboot;
+} PCMachineState;
+
+/* -device help */
+void pc_machine_device_help(FILE *out);
+
+#endif
