@@ -1,1 +1,14 @@
-int main(void){return 0;}
+/* duet: a small x86 machine emulator.  See docs/architecture.md. */
+#include "sysemu/sysemu.h"
+
+int main(int argc, char **argv)
+{
+    int status;
+
+    if (!qemu_init(argc, argv, &status)) {
+        return status;
+    }
+    status = qemu_main_loop();
+    qemu_cleanup();
+    return status;
+}

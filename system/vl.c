@@ -1,0 +1,620 @@
+/*
+ * The command line and start-up of duet, spelled as qemu-system-x86_64
+ * spells them, and the main loop that acts on run-state requests.
+ *
+ * Start-up order: parse -> pick the accelerator (probe) -> main loop and
+ * BQL -> memory map -> vCPU state -> accel init_machine -> board ->
+ * accel init_vcpu -> system reset -> vCPU thread -> main loop.
+ * Any error before the vCPU thread starts is one line on stderr and exit 1.
+ */
+#include <errno.h>
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config-host.h"
+#include "exec/cpu.h"
+#include "exec/memory.h"
+#include "hw/boards.h"
+#include "hw/char/chardev.h"
+#include "hw/i386/pc.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "sysemu/accel.h"
+#include "sysemu/cpus.h"
+#include "sysemu/runstate.h"
+#include "sysemu/sysemu.h"
+#include "trace/trace.h"
+
+/* util/main-loop.c: util cannot link against the BQL in system/. */
+void qemu_main_loop_set_lock_hooks(void (*lock)(void), void (*unlock)(void),
+                                   bool (*locked)(void));
+
+#define DEFAULT_RAM_SIZE (128 * 1024 * 1024ULL)
+#define MIN_RAM_SIZE     (1024 * 1024ULL)
+#define MAX_RAM_SIZE     (64ULL << 30)
+
+MachineState *current_machine;
+
+/* What the command line asked for, beyond the MachineState fields. */
+typedef struct VLConfig {
+    MachineState *ms;
+    char *accel_spec;       /* "kvm", "kvm:tcg" (first usable wins); owned */
+    bool exit_now;          /* -help, -version, "help" arguments: done */
+    bool mtree;
+    int hd_count;
+} VLConfig;
+
+typedef struct QEMUOption {
+    const char *name;
+    const char *arg_name; /* NULL: the option takes no argument */
+    bool (*handler)(VLConfig *cfg, const char *arg, Error **errp);
+    const char *help;
+} QEMUOption;
+
+static void help(void);
+
+static bool opt_help(VLConfig *cfg, const char *arg, Error **errp)
+{
+    help();
+    cfg->exit_now = true;
+    return true;
+}
+
+static bool opt_version(VLConfig *cfg, const char *arg, Error **errp)
+{
+    printf("duet emulator version %s\n", DUET_VERSION);
+    cfg->exit_now = true;
+    return true;
+}
+
+static bool set_accel_spec(VLConfig *cfg, const char *spec, const char *option, Error **errp)
+{
+    g_auto(GStrv) names = g_strsplit(spec, ":", -1);
+
+    for (int i = 0; names[i]; i++) {
+        if (!accel_find(names[i])) {
+            error_setg(errp, "%s %s: invalid accelerator %s (try -accel help)", option, spec,
+                       names[i]);
+            return false;
+        }
+    }
+    g_free(cfg->accel_spec);
+    cfg->accel_spec = g_strdup(spec);
+    return true;
+}
+
+static bool opt_accel(VLConfig *cfg, const char *arg, Error **errp)
+{
+    const char *comma = strchr(arg, ',');
+    g_autofree char *name = g_strndup(arg, comma ? (size_t)(comma - arg) : strlen(arg));
+
+    if (!strcmp(name, "help")) {
+        accel_print_list(stdout);
+        cfg->exit_now = true;
+        return true;
+    }
+    if (g_str_has_prefix(name, "accel=")) {
+        memmove(name, name + 6, strlen(name + 6) + 1);
+    }
+    if (!accel_find(name)) {
+        error_setg(errp, "-accel %s: invalid accelerator %s (try -accel help)", arg, name);
+        return false;
+    }
+    g_free(cfg->accel_spec);
+    cfg->accel_spec = g_steal_pointer(&name);
+    cfg->ms->accel_opts = comma ? comma + 1 : NULL;
+    return true;
+}
+
+static bool opt_enable_kvm(VLConfig *cfg, const char *arg, Error **errp)
+{
+    return set_accel_spec(cfg, "kvm", "-enable-kvm", errp);
+}
+
+static bool machine_type_ok(const char *type)
+{
+    return !strcmp(type, "pc") || g_str_has_prefix(type, "pc-i440fx");
+}
+
+static bool opt_machine(VLConfig *cfg, const char *arg, Error **errp)
+{
+    g_auto(GStrv) items = g_strsplit(arg, ",", -1);
+
+    for (int i = 0; items[i]; i++) {
+        const char *item = items[i];
+        const char *eq = strchr(item, '=');
+
+        if (!strcmp(item, "help")) {
+            printf("Supported machines are:\n");
+            printf("pc                   Standard PC (i440FX + PIIX, 1996) (default)\n");
+            cfg->exit_now = true;
+            return true;
+        }
+        if (!eq && i == 0) {
+            if (!machine_type_ok(item)) {
+                error_setg(errp, "-machine %s: unsupported machine type (duet has 'pc')", arg);
+                return false;
+            }
+        } else if (g_str_has_prefix(item, "type=")) {
+            if (!machine_type_ok(item + 5)) {
+                error_setg(errp, "-machine %s: unsupported machine type (duet has 'pc')", arg);
+                return false;
+            }
+        } else if (g_str_has_prefix(item, "accel=")) {
+            if (!set_accel_spec(cfg, item + 6, "-machine accel=", errp)) {
+                return false;
+            }
+        } else if (*item) {
+            error_setg(errp, "-machine %s: unknown machine property '%s'", arg, item);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* QEMU's size syntax: a number with an optional K/M/G/T suffix; for -m a
+ * bare number means MiB. */
+static bool parse_size(const char *str, uint64_t default_unit, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    double value = g_ascii_strtod(str, &end);
+    uint64_t unit = default_unit;
+
+    if (end == str || errno || value < 0) {
+        return false;
+    }
+    switch (g_ascii_toupper(*end)) {
+    case '\0':
+        break;
+    case 'B':
+        unit = 1;
+        end++;
+        break;
+    case 'K':
+        unit = 1ULL << 10;
+        end++;
+        break;
+    case 'M':
+        unit = 1ULL << 20;
+        end++;
+        break;
+    case 'G':
+        unit = 1ULL << 30;
+        end++;
+        break;
+    case 'T':
+        unit = 1ULL << 40;
+        end++;
+        break;
+    default:
+        return false;
+    }
+    if (*end || value * unit >= 18446744073709551616.0) {
+        return false;
+    }
+    *out = (uint64_t)(value * unit);
+    return true;
+}
+
+static bool opt_m(VLConfig *cfg, const char *arg, Error **errp)
+{
+    const char *value = g_str_has_prefix(arg, "size=") ? arg + 5 : arg;
+    uint64_t size;
+
+    if (!parse_size(value, 1ULL << 20, &size)) {
+        error_setg(errp, "-m %s: invalid RAM size (e.g. 128M, 1G)", arg);
+        return false;
+    }
+    if (size < MIN_RAM_SIZE || size > MAX_RAM_SIZE) {
+        error_setg(errp, "-m %s: RAM size must be between 1M and 64G", arg);
+        return false;
+    }
+    cfg->ms->ram_size = size;
+    return true;
+}
+
+static bool check_readable(const char *option, const char *path, Error **errp)
+{
+    if (access(path, R_OK) < 0) {
+        error_setg_errno(errp, errno, "%s %s", option, path);
+        return false;
+    }
+    return true;
+}
+
+static bool opt_kernel(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->kernel_filename = arg;
+    return check_readable("-kernel", arg, errp);
+}
+
+static bool opt_append(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->kernel_cmdline = arg;
+    return true;
+}
+
+static bool opt_initrd(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->initrd_filename = arg;
+    return true;
+}
+
+/* The backend name is checked by qemu_chr_new when the board is built. */
+static bool opt_serial(VLConfig *cfg, const char *arg, Error **errp)
+{
+    if (!strcmp(arg, "help")) {
+        qemu_chr_print_backends(stdout);
+        cfg->exit_now = true;
+        return true;
+    }
+    if (cfg->ms->serial_spec) {
+        error_setg(errp, "-serial %s: duet has one serial port (COM1)", arg);
+        return false;
+    }
+    cfg->ms->serial_spec = arg;
+    return true;
+}
+
+static bool opt_nographic(VLConfig *cfg, const char *arg, Error **errp)
+{
+    return true; /* duet has no display; the serial port is on stdio anyway */
+}
+
+static bool opt_display(VLConfig *cfg, const char *arg, Error **errp)
+{
+    if (strcmp(arg, "none")) {
+        error_setg(errp, "-display %s: duet has no display (only 'none')", arg);
+        return false;
+    }
+    return true;
+}
+
+static bool opt_no_reboot(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->no_reboot = true;
+    return true;
+}
+
+static bool opt_device(VLConfig *cfg, const char *arg, Error **errp)
+{
+    if (!strcmp(arg, "help")) {
+        pc_machine_device_help(stdout);
+        cfg->exit_now = true;
+        return true;
+    }
+    if (!*arg || *arg == ',') {
+        error_setg(errp, "-device '%s': missing device name", arg);
+        return false;
+    }
+    g_ptr_array_add(cfg->ms->device_opts, g_strdup(arg));
+    return true;
+}
+
+static bool opt_drive(VLConfig *cfg, const char *arg, Error **errp)
+{
+    if (!*arg) {
+        error_setg(errp, "-drive '': empty drive description");
+        return false;
+    }
+    g_ptr_array_add(cfg->ms->drive_opts, g_strdup(arg));
+    return true;
+}
+
+static bool add_hd(VLConfig *cfg, int index, const char *file)
+{
+    g_ptr_array_add(cfg->ms->drive_opts,
+                    g_strdup_printf("file=%s,index=%d,if=ide", file, index));
+    return true;
+}
+
+static bool opt_hda(VLConfig *cfg, const char *arg, Error **errp) { return add_hd(cfg, 0, arg); }
+static bool opt_hdb(VLConfig *cfg, const char *arg, Error **errp) { return add_hd(cfg, 1, arg); }
+static bool opt_hdc(VLConfig *cfg, const char *arg, Error **errp) { return add_hd(cfg, 2, arg); }
+static bool opt_hdd(VLConfig *cfg, const char *arg, Error **errp) { return add_hd(cfg, 3, arg); }
+
+static bool opt_d(VLConfig *cfg, const char *arg, Error **errp)
+{
+    if (!strcmp(arg, "help")) {
+        qemu_log_print_items(stdout);
+        cfg->exit_now = true;
+        return true;
+    }
+    return qemu_set_log_items(arg, errp);
+}
+
+static bool opt_D(VLConfig *cfg, const char *arg, Error **errp)
+{
+    return qemu_set_log_filename(arg, errp);
+}
+
+static bool opt_trace(VLConfig *cfg, const char *arg, Error **errp)
+{
+    if (!strcmp(arg, "help")) {
+        trace_list_events(stdout);
+        cfg->exit_now = true;
+        return true;
+    }
+    return trace_opt_parse(arg, errp);
+}
+
+static bool opt_smp(VLConfig *cfg, const char *arg, Error **errp)
+{
+    if (strcmp(arg, "1") && strcmp(arg, "cpus=1")) {
+        error_setg(errp, "-smp %s: duet has one vCPU", arg);
+        return false;
+    }
+    return true;
+}
+
+static bool opt_mtree(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->mtree = true;
+    return true;
+}
+
+static const QEMUOption qemu_options[] = {
+    { "h", NULL, opt_help, "show this help" },
+    { "help", NULL, opt_help, "show this help" },
+    { "version", NULL, opt_version, "show the version" },
+    { "accel", "NAME[,prop=value]", opt_accel,
+      "accelerator: tcg (default) or kvm (kvm: kernel-irqchip=on|off); 'help' lists" },
+    { "enable-kvm", NULL, opt_enable_kvm, "same as -accel kvm" },
+    { "machine", "[type=]pc[,accel=NAME]", opt_machine, "machine type (only pc)" },
+    { "M", "[type=]pc[,accel=NAME]", opt_machine, "same as -machine" },
+    { "m", "SIZE", opt_m, "guest RAM (default 128M; suffixes K, M, G)" },
+    { "smp", "1", opt_smp, "number of vCPUs (duet has one)" },
+    { "kernel", "FILE", opt_kernel, "multiboot kernel to load" },
+    { "append", "CMDLINE", opt_append, "kernel command line" },
+    { "initrd", "FILE[,FILE]", opt_initrd, "multiboot modules" },
+    { "serial", "DEV", opt_serial,
+      "COM1 backend: stdio (default, with or without -nographic), file:PATH, null, none" },
+    { "nographic", NULL, opt_nographic, "no display (duet never has one)" },
+    { "display", "none", opt_display, "accepted for compatibility" },
+    { "no-reboot", NULL, opt_no_reboot, "exit (status 0) instead of rebooting" },
+    { "device", "DRIVER[,prop=value]", opt_device, "add a device; 'help' lists" },
+    { "drive", "file=FILE[,if=ide,index=N,format=F]", opt_drive, "add a disk" },
+    { "hda", "FILE", opt_hda, "IDE primary master disk" },
+    { "hdb", "FILE", opt_hdb, "IDE primary slave disk" },
+    { "hdc", "FILE", opt_hdc, "IDE secondary master disk" },
+    { "hdd", "FILE", opt_hdd, "IDE secondary slave disk" },
+    { "d", "ITEM[,ITEM]", opt_d, "log items; 'help' lists" },
+    { "D", "FILE", opt_D, "log to FILE instead of stderr" },
+    { "trace", "PATTERN", opt_trace, "enable trace events; 'help' lists" },
+    { "mtree", NULL, opt_mtree, "print the memory tree and flat views, then exit" },
+};
+
+static void help(void)
+{
+    printf("duet emulator version %s\n", DUET_VERSION);
+    printf("usage: duet [options] [disk_image]\n\n");
+    for (size_t i = 0; i < G_N_ELEMENTS(qemu_options); i++) {
+        const QEMUOption *opt = &qemu_options[i];
+        g_autofree char *lhs = g_strdup_printf("-%s%s%s", opt->name,
+                                               opt->arg_name ? " " : "",
+                                               opt->arg_name ? opt->arg_name : "");
+        printf("%-40s %s\n", lhs, opt->help);
+    }
+    printf("\nOptions may also be spelled --name.  Without -serial, COM1 is on stdio.\n");
+}
+
+static const QEMUOption *lookup_option(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(qemu_options); i++) {
+        if (!strcmp(qemu_options[i].name, name)) {
+            return &qemu_options[i];
+        }
+    }
+    return NULL;
+}
+
+static bool parse_command_line(VLConfig *cfg, int argc, char **argv, Error **errp)
+{
+    for (int i = 1; i < argc && !cfg->exit_now; i++) {
+        const char *arg = argv[i];
+
+        if (arg[0] != '-' || !arg[1]) {
+            /* As qemu-system-x86_64: a bare file name is the first disk. */
+            add_hd(cfg, 0, arg);
+            continue;
+        }
+        const char *name = arg + 1 + (arg[1] == '-');
+        const QEMUOption *opt = lookup_option(name);
+        if (!opt) {
+            error_setg(errp, "%s: invalid option", arg);
+            return false;
+        }
+        const char *value = NULL;
+        if (opt->arg_name) {
+            if (i + 1 >= argc) {
+                error_setg(errp, "%s: requires an argument", arg);
+                return false;
+            }
+            value = argv[++i];
+        }
+        if (!opt->handler(cfg, value, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* "kvm:tcg": the first accelerator whose probe succeeds. */
+static const AccelOps *select_accelerator(const char *spec, Error **errp)
+{
+    if (!spec) {
+        const AccelOps *ops = accel_default();
+        return ops->probe(errp) ? ops : NULL;
+    }
+    g_auto(GStrv) names = g_strsplit(spec, ":", -1);
+    for (int i = 0; names[i]; i++) {
+        const AccelOps *ops = accel_find(names[i]);
+        g_autoptr(Error) err = NULL;
+
+        if (ops->probe(&err)) {
+            return ops;
+        }
+        if (!names[i + 1]) {
+            error_setg(errp, "-accel %s: %s", names[i], error_get_pretty(err));
+        }
+    }
+    return NULL;
+}
+
+/* Every reset, the first included: devices, then the board's own reset
+ * (which loads the kernel and sets the entry state), then the
+ * accelerator picks up the new CPU state. */
+static void qemu_system_reset(MachineState *ms)
+{
+    trace_event(qemu_system_reset, "%s", "devices, board, cpu");
+    qemu_devices_reset();
+    pc_machine_reset(ms);
+    if (ms->accel->synchronize_post_reset) {
+        ms->accel->synchronize_post_reset(ms->cpu);
+    }
+}
+
+static gboolean termsig_handler(gpointer opaque)
+{
+    int sig = GPOINTER_TO_INT(opaque);
+    error_report("terminating on signal %d", sig);
+    qemu_system_shutdown_request(0);
+    return G_SOURCE_CONTINUE;
+}
+
+static bool qemu_create_machine(MachineState *ms, const AccelOps *accel, Error **errp)
+{
+    memory_map_init();
+
+    CPUState *cpu = g_new0(CPUState, 1);
+    cpu->cpu_index = 0;
+    cpu->as = &address_space_memory;
+    cpu->as_io = &address_space_io;
+    g_cond_init(&cpu->halt_cond);
+    x86_cpu_reset(cpu);
+    ms->cpu = cpu;
+
+    ms->accel = accel;
+    if (accel->init_machine && !accel->init_machine(ms, errp)) {
+        error_prepend(errp, "-accel %s: ", accel->name);
+        return false;
+    }
+    /* init_machine may pick a variant table (kvm, kernel-irqchip=off). */
+    cpu->accel_ops = ms->accel;
+    if (!pc_machine_init(ms, errp)) {
+        return false;
+    }
+    if (ms->accel->init_vcpu && !ms->accel->init_vcpu(cpu, errp)) {
+        error_prepend(errp, "-accel %s: ", accel->name);
+        return false;
+    }
+    return true;
+}
+
+bool qemu_init(int argc, char **argv, int *status)
+{
+    g_autoptr(Error) err = NULL;
+    MachineState *ms = g_new0(MachineState, 1);
+    VLConfig cfg = { .ms = ms };
+
+    current_machine = ms;
+    ms->ram_size = DEFAULT_RAM_SIZE;
+    ms->kernel_cmdline = "";
+    ms->device_opts = g_ptr_array_new_with_free_func(g_free);
+    ms->drive_opts = g_ptr_array_new_with_free_func(g_free);
+    *status = 1;
+
+    bool parsed = parse_command_line(&cfg, argc, argv, &err);
+    const AccelOps *accel = NULL;
+
+    if (parsed && !cfg.exit_now) {
+        accel = select_accelerator(cfg.accel_spec, &err);
+    }
+    g_free(cfg.accel_spec);
+    if (!parsed) {
+        error_report_err(g_steal_pointer(&err));
+        return false;
+    }
+    if (cfg.exit_now) {
+        *status = 0;
+        return false;
+    }
+    if (!ms->serial_spec) {
+        ms->serial_spec = "stdio";
+    }
+    if (!accel) {
+        error_report_err(g_steal_pointer(&err));
+        return false;
+    }
+
+    trace_set_thread_name("main");
+    if (!qemu_init_main_loop(&err)) {
+        error_report_err(g_steal_pointer(&err));
+        return false;
+    }
+    qemu_main_loop_set_lock_hooks(bql_lock, bql_unlock, bql_locked);
+    bql_lock();
+
+    if (!qemu_create_machine(ms, accel, &err)) {
+        error_report_err(g_steal_pointer(&err));
+        return false;
+    }
+    qemu_system_reset(ms);
+
+    if (cfg.mtree) {
+        mtree_info(stdout, false);
+        mtree_info(stdout, true);
+        *status = 0;
+        return false;
+    }
+
+    g_unix_signal_add(SIGINT, termsig_handler, GINT_TO_POINTER(SIGINT));
+    g_unix_signal_add(SIGTERM, termsig_handler, GINT_TO_POINTER(SIGTERM));
+    g_unix_signal_add(SIGHUP, termsig_handler, GINT_TO_POINTER(SIGHUP));
+
+    if (!qemu_init_vcpu(ms->cpu, false, &err)) {
+        error_report_err(g_steal_pointer(&err));
+        return false;
+    }
+    return true;
+}
+
+int qemu_main_loop(void)
+{
+    MachineState *ms = current_machine;
+    int status;
+
+    while (!qemu_system_shutdown_pending(&status)) {
+        if (qemu_reset_requested()) {
+            if (ms->no_reboot) {
+                qemu_system_shutdown_request(0);
+                continue;
+            }
+            cpu_pause(ms->cpu);
+            qemu_system_reset(ms);
+            cpu_resume(ms->cpu);
+            continue;
+        }
+        main_loop_wait(false);
+    }
+    trace_event(qemu_main_loop_exit, "status=%d", status);
+    return status;
+}
+
+void qemu_cleanup(void)
+{
+    MachineState *ms = current_machine;
+
+    cpu_stop_thread(ms->cpu);
+    if (ms->accel->cleanup) {
+        ms->accel->cleanup(ms);
+    }
+    bql_unlock();
+    fflush(stdout);
+    qemu_log_close();
+    trace_close();
+}

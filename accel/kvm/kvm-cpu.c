@@ -326,6 +326,11 @@ int kvm_cpu_exec(CPUState *cpu)
             ret = kvm_report_fatal(cpu, "KVM: unhandled exit reason %u", run->exit_reason);
             break;
         }
+        /* A device asked for a reset or shutdown: stop right after the
+         * instruction that asked, as the hardware would. */
+        if (ret == 0 && qemu_system_request_pending()) {
+            ret = EXCP_INTERRUPT;
+        }
     } while (ret == 0);
 
     __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_SEQ_CST);
