@@ -160,6 +160,9 @@ struct BlockDriverState {
     unsigned in_flight;
     int refcnt;
     int backing_depth; /* guards against loops in backing chains */
+    /* The node whose backing file this is (loop detection, block.c). */
+    BlockDriverState *inherits_from;
+    unsigned serialising_in_flight; /* read-modify-write requests (io.c) */
 };
 
 /* Generic I/O on a child, used by format drivers (block/io.c). */
@@ -186,6 +189,19 @@ int coroutine_fn bdrv_co_truncate(BdrvChild *child, int64_t offset, bool exact,
 int64_t bdrv_getlength(BlockDriverState *bs);
 int64_t bdrv_nb_sectors(BlockDriverState *bs);
 
+/* Allocation status of [offset, offset+bytes) in bs alone (not its
+ * backing chain): BDRV_BLOCK_* flags; *pnum bytes share the answer; *map is
+ * the offset in *file when BDRV_BLOCK_OFFSET_VALID. */
+int coroutine_fn bdrv_co_block_status(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                                      int64_t *pnum, int64_t *map, BlockDriverState **file);
+int coroutine_fn bdrv_co_pwritev_compressed(BdrvChild *child, int64_t offset, int64_t bytes,
+                                            QEMUIOVector *qiov);
+AioContext *bdrv_get_aio_context(BlockDriverState *bs);
+/* Buffers usable for O_DIRECT on any node (free with qemu_vfree). */
+void *qemu_blockalign(BlockDriverState *bs, size_t size);
+void *qemu_blockalign0(BlockDriverState *bs, size_t size);
+void qemu_vfree(void *ptr);
+
 /* Synchronous versions (run a coroutine and poll until it finishes);
  * usable from outside coroutines, e.g. at open or in duet-img. */
 int bdrv_pread(BdrvChild *child, int64_t offset, int64_t bytes, void *buf,
@@ -195,6 +211,26 @@ int bdrv_pwrite(BdrvChild *child, int64_t offset, int64_t bytes, const void *buf
 int bdrv_pwrite_sync(BdrvChild *child, int64_t offset, int64_t bytes, const void *buf,
                      BdrvRequestFlags flags);
 int bdrv_flush(BlockDriverState *bs);
+int bdrv_pwrite_zeroes(BdrvChild *child, int64_t offset, int64_t bytes,
+                       BdrvRequestFlags flags);
+int bdrv_pdiscard(BdrvChild *child, int64_t offset, int64_t bytes);
+int bdrv_truncate(BdrvChild *child, int64_t offset, bool exact, PreallocMode prealloc,
+                  Error **errp);
+int bdrv_block_status(BlockDriverState *bs, int64_t offset, int64_t bytes, int64_t *pnum,
+                      int64_t *map, BlockDriverState **file);
+/* Runs the driver's consistency check; -ENOTSUP when it has none. */
+int bdrv_check(BlockDriverState *bs, BdrvCheckResult *result, BdrvCheckMode fix);
+int bdrv_pwrite_compressed(BdrvChild *child, int64_t offset, int64_t bytes,
+                           const void *buf);
+int bdrv_get_info(BlockDriverState *bs, BlockDriverInfo *bdi);
+int64_t bdrv_get_allocated_file_size(BlockDriverState *bs);
+/* Creates an image with drv (duet-img create, convert). */
+bool bdrv_create(const BlockDriver *drv, BlockCreateOpts *opts, Error **errp);
+/* A child edge to bs (takes a reference); bdrv_child_free drops it. */
+BdrvChild *bdrv_child_new(BlockDriverState *bs, const char *name);
+void bdrv_child_free(BdrvChild *child);
+/* Waits until no request is in flight on bs or its children. */
+void bdrv_drain(BlockDriverState *bs);
 
 /* Opening nodes.  fmt NULL probes the format (every driver's bdrv_probe). */
 BlockDriverState *bdrv_open(const char *filename, const char *fmt, int flags,

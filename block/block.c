@@ -1,0 +1,322 @@
+/*
+ * Block node graph: the driver list, format probing, opening a format node
+ * over its "file" protocol node, backing chains, reference counting.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "block/aio.h"
+#include "block/block_int.h"
+#include "qemu/main-loop.h"
+#include "trace/trace.h"
+
+extern const BlockDriver bdrv_file;
+extern const BlockDriver bdrv_raw;
+extern const BlockDriver bdrv_qcow2;
+extern const BlockDriver bdrv_qcow2;
+
+/* Probe order; a new format is one line here. */
+static const BlockDriver *const block_drivers[] = {
+    &bdrv_file,
+    &bdrv_qcow2,
+    &bdrv_raw,
+    &bdrv_qcow2,
+    NULL,
+};
+
+/* Bytes handed to bdrv_probe, as much as any format needs to recognise
+ * its header. */
+#define BLOCK_PROBE_BUF_SIZE 2048
+
+/* Deeper chains are certainly a mistake (and would exhaust stack and fds). */
+#define BACKING_CHAIN_MAX_DEPTH 64
+
+const BlockDriver *const *bdrv_drivers(void)
+{
+    return block_drivers;
+}
+
+const BlockDriver *bdrv_find_format(const char *format_name)
+{
+    for (int i = 0; block_drivers[i]; i++) {
+        if (!strcmp(block_drivers[i]->format_name, format_name)) {
+            return block_drivers[i];
+        }
+    }
+    return NULL;
+}
+
+AioContext *bdrv_get_aio_context(BlockDriverState *bs)
+{
+    return bs->aio_context ? bs->aio_context : qemu_get_aio_context();
+}
+
+BdrvChild *bdrv_child_new(BlockDriverState *bs, const char *name)
+{
+    BdrvChild *child = g_new0(BdrvChild, 1);
+    child->bs = bs;
+    child->name = name;
+    bs->refcnt++;
+    return child;
+}
+
+void bdrv_child_free(BdrvChild *child)
+{
+    if (child) {
+        bdrv_unref(child->bs);
+        g_free(child);
+    }
+}
+
+static BlockDriverState *bdrv_new(const BlockDriver *drv, const char *filename, int flags)
+{
+    BlockDriverState *bs = g_new0(BlockDriverState, 1);
+    bs->drv = drv;
+    bs->opaque = drv->instance_size ? g_malloc0(drv->instance_size) : NULL;
+    bs->filename = g_strdup(filename);
+    bs->open_flags = flags;
+    bs->read_only = !(flags & BDRV_O_RDWR);
+    bs->request_alignment = 1;
+    bs->aio_context = qemu_get_aio_context();
+    bs->tracked_requests_queue = g_new0(CoQueue, 1);
+    qemu_co_queue_init(bs->tracked_requests_queue);
+    bs->refcnt = 1;
+    return bs;
+}
+
+static void bdrv_free(BlockDriverState *bs)
+{
+    g_free(bs->tracked_requests_queue);
+    g_free(bs->opaque);
+    g_free(bs->filename);
+    g_free(bs);
+}
+
+/* Caches the size so the request path does not ask the driver (fstat). */
+static int bdrv_refresh_total_sectors(BlockDriverState *bs)
+{
+    if (bs->drv->bdrv_getlength) {
+        int64_t len = bs->drv->bdrv_getlength(bs);
+        if (len < 0) {
+            return len;
+        }
+        bs->total_sectors = (len + BDRV_SECTOR_SIZE - 1) >> BDRV_SECTOR_BITS;
+    }
+    return 0;
+}
+
+int64_t bdrv_nb_sectors(BlockDriverState *bs)
+{
+    return bs->drv ? bs->total_sectors : -ENOMEDIUM;
+}
+
+int64_t bdrv_getlength(BlockDriverState *bs)
+{
+    int64_t sectors = bdrv_nb_sectors(bs);
+    return sectors < 0 ? sectors : sectors * (int64_t)BDRV_SECTOR_SIZE;
+}
+
+int64_t bdrv_get_allocated_file_size(BlockDriverState *bs)
+{
+    if (bs->drv->bdrv_get_allocated_file_size) {
+        return bs->drv->bdrv_get_allocated_file_size(bs);
+    }
+    return bs->file ? bdrv_get_allocated_file_size(bs->file->bs) : -ENOTSUP;
+}
+
+int bdrv_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)
+{
+    memset(bdi, 0, sizeof(*bdi));
+    return bs->drv->bdrv_get_info ? bs->drv->bdrv_get_info(bs, bdi) : -ENOTSUP;
+}
+
+bool bdrv_create(const BlockDriver *drv, BlockCreateOpts *opts, Error **errp)
+{
+    if (!drv->bdrv_create) {
+        error_setg(errp, "Format '%s' does not support image creation", drv->format_name);
+        return false;
+    }
+    return drv->bdrv_create(opts, errp) >= 0;
+}
+
+static BlockDriverState *bdrv_open_protocol(const char *filename, int flags, Error **errp)
+{
+    BlockDriverState *bs = bdrv_new(&bdrv_file, filename, flags);
+    int ret = bdrv_file.bdrv_file_open(bs, filename, flags, errp);
+
+    if (ret >= 0) {
+        ret = bdrv_refresh_total_sectors(bs);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "Could not get the size of '%s'", filename);
+        }
+    }
+    if (ret < 0) {
+        bdrv_free(bs);
+        return NULL;
+    }
+    return bs;
+}
+
+/* Like qemu-img: the highest bdrv_probe score wins; raw answers 1. */
+static const BlockDriver *bdrv_probe_format(BlockDriverState *file, Error **errp)
+{
+    uint8_t buf[BLOCK_PROBE_BUF_SIZE] = { 0 };
+    int64_t len = bdrv_getlength(file);
+    int size = (int)MIN(len, (int64_t)sizeof(buf));
+    const BlockDriver *best = NULL;
+    int best_score = 0;
+    BdrvChild child = { .bs = file, .name = "file" };
+
+    if (size > 0) {
+        int ret = bdrv_pread(&child, 0, size, buf, 0);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "Could not read image for determining its format");
+            return NULL;
+        }
+    }
+    for (int i = 0; block_drivers[i]; i++) {
+        const BlockDriver *drv = block_drivers[i];
+        int score;
+        if (!drv->bdrv_probe) {
+            continue;
+        }
+        score = drv->bdrv_probe(buf, size, file->filename);
+        if (score > best_score) {
+            best_score = score;
+            best = drv;
+        }
+    }
+    if (!best) {
+        error_setg(errp, "Could not determine image format");
+    }
+    return best;
+}
+
+static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt, int flags,
+                                           BlockDriverState *parent, Error **errp)
+{
+    const BlockDriver *drv = NULL;
+    BlockDriverState *file, *bs;
+    int ret;
+
+    if (fmt) {
+        drv = bdrv_find_format(fmt);
+        if (!drv) {
+            error_setg(errp, "Unknown driver '%s'", fmt);
+            return NULL;
+        }
+    }
+    file = bdrv_open_protocol(filename, flags, errp);
+    if (!file) {
+        return NULL;
+    }
+    if (drv == &bdrv_file) {
+        return file;
+    }
+    if (!drv) {
+        drv = bdrv_probe_format(file, errp);
+        if (!drv) {
+            bdrv_unref(file);
+            return NULL;
+        }
+    }
+    trace_event(bdrv_open, "filename=%s format=%s flags=0x%x", filename, drv->format_name,
+                flags);
+
+    bs = bdrv_new(drv, filename, flags);
+    bs->file = bdrv_child_new(file, "file");
+    bdrv_unref(file); /* the child holds it now */
+    bs->inherits_from = parent;
+    bs->backing_depth = parent ? parent->backing_depth + 1 : 0;
+    ret = drv->bdrv_open(bs, flags, errp);
+    if (ret >= 0) {
+        ret = bdrv_refresh_total_sectors(bs);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "Could not get the size of '%s'", filename);
+        }
+    }
+    if (ret < 0) {
+        bdrv_child_free(bs->file);
+        bdrv_free(bs);
+        return NULL;
+    }
+    if (drv->supports_backing && bs->backing_file[0] && !bs->backing &&
+        !(flags & BDRV_O_NO_BACKING)) {
+        if (bdrv_open_backing_file(bs, flags, errp) < 0) {
+            bdrv_unref(bs);
+            return NULL;
+        }
+    }
+    return bs;
+}
+
+BlockDriverState *bdrv_open(const char *filename, const char *fmt, int flags, Error **errp)
+{
+    return bdrv_open_inherit(filename, fmt, flags, NULL, errp);
+}
+
+/* The backing file name as the image states it, resolved against the
+ * directory of the image that names it (as qemu-img does). */
+static char *bdrv_backing_path(BlockDriverState *bs)
+{
+    if (g_path_is_absolute(bs->backing_file)) {
+        return g_strdup(bs->backing_file);
+    }
+    g_autofree char *dir = g_path_get_dirname(bs->filename);
+    return g_build_filename(dir, bs->backing_file, NULL);
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+int bdrv_open_backing_file(BlockDriverState *bs, int flags, Error **errp)
+{
+    g_autofree char *path = bdrv_backing_path(bs);
+    const char *fmt = bs->backing_format[0] ? bs->backing_format : NULL;
+    BlockDriverState *backing;
+
+    if (bs->backing_depth + 1 >= BACKING_CHAIN_MAX_DEPTH) {
+        error_setg(errp, "Backing chain of '%s' is deeper than %d images (loop?)",
+                   bs->filename, BACKING_CHAIN_MAX_DEPTH);
+        return -ELOOP;
+    }
+    for (BlockDriverState *p = bs; p; p = p->inherits_from) {
+        if (same_file(path, p->filename)) {
+            error_setg(errp, "Backing file '%s' of '%s' creates a loop (it is '%s')",
+                       bs->backing_file, bs->filename, p->filename);
+            return -ELOOP;
+        }
+    }
+    /* Backing files are only read. */
+    backing = bdrv_open_inherit(path, fmt, flags & ~BDRV_O_RDWR, bs, errp);
+    if (!backing) {
+        error_prepend(errp, "Could not open backing file: ");
+        return -EINVAL;
+    }
+    bs->backing = bdrv_child_new(backing, "backing");
+    bdrv_unref(backing);
+    return 0;
+}
+
+void bdrv_unref(BlockDriverState *bs)
+{
+    if (!bs || --bs->refcnt > 0) {
+        return;
+    }
+    bdrv_drain(bs);
+    if (bs->drv->bdrv_close) {
+        bs->drv->bdrv_close(bs);
+    }
+    bdrv_child_free(bs->backing);
+    bdrv_child_free(bs->file);
+    bdrv_free(bs);
+}

@@ -1,0 +1,472 @@
+/*
+ * The "file" protocol: a POSIX file (or block device).
+ *
+ * cache=none/directsync open with O_DIRECT (requests and buffers must then
+ * be aligned: io.c aligns requests, we bounce misaligned buffers);
+ * writethrough/directsync add O_DSYNC.  Reads and writes run on the thread
+ * pool so a slow disk never stalls the AioContext.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "block/block_int.h"
+#include "trace/trace.h"
+
+typedef struct BDRVRawState {
+    int fd;
+    unsigned mem_align;     /* O_DIRECT buffer alignment; 1 without O_DIRECT */
+    bool has_discard;
+    bool has_write_zeroes;
+} BDRVRawState;
+
+typedef enum {
+    FILE_AIO_READ,
+    FILE_AIO_WRITE,
+    FILE_AIO_FLUSH,
+    FILE_AIO_DISCARD,
+    FILE_AIO_WRITE_ZEROES,
+    FILE_AIO_WRITE_ZEROES_UNMAP,
+} FileAIOType;
+
+static const char *const file_aio_type_names[] = {
+    "read", "write", "flush", "discard", "write_zeroes", "write_zeroes_unmap",
+};
+
+/* One request as a worker thread sees it. */
+typedef struct RawPosixAIOData {
+    int fd;
+    FileAIOType type;
+    int64_t offset;
+    int64_t bytes;
+    struct iovec *iov;
+    int niov;
+} RawPosixAIOData;
+
+/* ---- worker-thread side ---- */
+
+static int handle_aiocb_rw(RawPosixAIOData *aio)
+{
+    struct iovec stack_iov[16];
+    struct iovec *iov_alloc = aio->niov <= 16 ? NULL : g_new(struct iovec, aio->niov);
+    struct iovec *iov = iov_alloc ? iov_alloc : stack_iov;
+    int niov = aio->niov;
+    int64_t offset = aio->offset, done = 0;
+    int ret = 0;
+
+    /* Copied because a partial transfer advances the vector. */
+    memcpy(iov, aio->iov, niov * sizeof(*iov));
+    while (done < aio->bytes) {
+        ssize_t n = aio->type == FILE_AIO_READ ? preadv(aio->fd, iov, niov, offset)
+                                               : pwritev(aio->fd, iov, niov, offset);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            ret = -errno;
+            break;
+        }
+        if (n == 0) {
+            if (aio->type == FILE_AIO_WRITE) {
+                ret = -EIO;
+                break;
+            }
+            /* Past end of file: the rest reads as zeroes. */
+            for (int i = 0; i < niov; i++) {
+                memset(iov[i].iov_base, 0, iov[i].iov_len);
+            }
+            break;
+        }
+        done += n;
+        offset += n;
+        while (niov && (size_t)n >= iov->iov_len) {
+            n -= iov->iov_len;
+            iov++;
+            niov--;
+        }
+        if (niov) {
+            iov->iov_base = (char *)iov->iov_base + n;
+            iov->iov_len -= n;
+        }
+    }
+    g_free(iov_alloc);
+    return ret;
+}
+
+static int do_fallocate(int fd, int mode, int64_t offset, int64_t bytes)
+{
+    while (fallocate(fd, mode, offset, bytes) < 0) {
+        if (errno != EINTR) {
+            return errno == EOPNOTSUPP ? -ENOTSUP : -errno;
+        }
+    }
+    return 0;
+}
+
+static int handle_aiocb_write_zeroes(RawPosixAIOData *aio, bool unmap)
+{
+    struct stat st;
+    int ret;
+
+    if (unmap) {
+        /* Punching a hole keeps the size; extend first if needed. */
+        if (fstat(aio->fd, &st) < 0) {
+            return -errno;
+        }
+        if (aio->offset + aio->bytes > st.st_size &&
+            ftruncate(aio->fd, aio->offset + aio->bytes) < 0) {
+            return -errno;
+        }
+        ret = do_fallocate(aio->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, aio->offset,
+                           aio->bytes);
+        if (ret != -ENOTSUP) {
+            return ret;
+        }
+    }
+    return do_fallocate(aio->fd, FALLOC_FL_ZERO_RANGE, aio->offset, aio->bytes);
+}
+
+static int file_aio_worker(void *opaque)
+{
+    RawPosixAIOData *aio = opaque;
+
+    switch (aio->type) {
+    case FILE_AIO_READ:
+    case FILE_AIO_WRITE:
+        return handle_aiocb_rw(aio);
+    case FILE_AIO_FLUSH:
+        return fdatasync(aio->fd) < 0 ? -errno : 0;
+    case FILE_AIO_DISCARD:
+        return do_fallocate(aio->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, aio->offset,
+                            aio->bytes);
+    case FILE_AIO_WRITE_ZEROES:
+    case FILE_AIO_WRITE_ZEROES_UNMAP:
+        return handle_aiocb_write_zeroes(aio, aio->type == FILE_AIO_WRITE_ZEROES_UNMAP);
+    }
+    return -EINVAL;
+}
+
+/* ---- coroutine side ---- */
+
+static int coroutine_fn file_submit(BlockDriverState *bs, RawPosixAIOData *aio)
+{
+    int ret;
+
+    trace_event(file_submit, "bs=%p type=%s offset=%" PRId64 " bytes=%" PRId64, bs,
+                file_aio_type_names[aio->type], aio->offset, aio->bytes);
+    ret = thread_pool_submit_co(file_aio_worker, aio);
+    trace_event(file_complete, "bs=%p type=%s offset=%" PRId64 " ret=%d", bs,
+                file_aio_type_names[aio->type], aio->offset, ret);
+    return ret;
+}
+
+static bool qiov_is_aligned(BlockDriverState *bs, QEMUIOVector *qiov)
+{
+    BDRVRawState *s = bs->opaque;
+    for (int i = 0; i < qiov->niov; i++) {
+        if ((uintptr_t)qiov->iov[i].iov_base % s->mem_align ||
+            qiov->iov[i].iov_len % bs->request_alignment) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static int coroutine_fn file_co_prw(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                                    QEMUIOVector *qiov, size_t qiov_offset, FileAIOType type)
+{
+    BDRVRawState *s = bs->opaque;
+    RawPosixAIOData aio = { .fd = s->fd, .type = type, .offset = offset, .bytes = bytes };
+    QEMUIOVector slice;
+    QEMUIOVector *q = qiov;
+    void *bounce = NULL;
+    struct iovec bounce_iov;
+    int ret;
+
+    if (qiov_offset != 0 || qiov->size != (size_t)bytes) {
+        qemu_iovec_init_slice(&slice, qiov, qiov_offset, bytes);
+        q = &slice;
+    }
+    if (s->mem_align > 1 && !qiov_is_aligned(bs, q)) {
+        /* O_DIRECT with a caller buffer it cannot take: bounce. */
+        bounce = qemu_blockalign(bs, bytes);
+        if (type == FILE_AIO_WRITE) {
+            qemu_iovec_to_buf(q, 0, bounce, bytes);
+        }
+        bounce_iov = (struct iovec){ bounce, bytes };
+        aio.iov = &bounce_iov;
+        aio.niov = 1;
+    } else {
+        aio.iov = q->iov;
+        aio.niov = q->niov;
+    }
+    ret = file_submit(bs, &aio);
+    if (bounce) {
+        if (type == FILE_AIO_READ && ret >= 0) {
+            qemu_iovec_from_buf(q, 0, bounce, bytes);
+        }
+        qemu_vfree(bounce);
+    }
+    if (q == &slice) {
+        qemu_iovec_destroy(&slice);
+    }
+    return ret;
+}
+
+static int coroutine_fn file_co_preadv_part(BlockDriverState *bs, int64_t offset,
+                                            int64_t bytes, QEMUIOVector *qiov,
+                                            size_t qiov_offset, BdrvRequestFlags flags)
+{
+    return file_co_prw(bs, offset, bytes, qiov, qiov_offset, FILE_AIO_READ);
+}
+
+static int coroutine_fn file_co_pwritev_part(BlockDriverState *bs, int64_t offset,
+                                             int64_t bytes, QEMUIOVector *qiov,
+                                             size_t qiov_offset, BdrvRequestFlags flags)
+{
+    return file_co_prw(bs, offset, bytes, qiov, qiov_offset, FILE_AIO_WRITE);
+}
+
+static int coroutine_fn file_co_flush_to_disk(BlockDriverState *bs)
+{
+    BDRVRawState *s = bs->opaque;
+    RawPosixAIOData aio = { .fd = s->fd, .type = FILE_AIO_FLUSH };
+    return file_submit(bs, &aio);
+}
+
+static int coroutine_fn file_co_pdiscard(BlockDriverState *bs, int64_t offset, int64_t bytes)
+{
+    BDRVRawState *s = bs->opaque;
+    RawPosixAIOData aio = { .fd = s->fd, .type = FILE_AIO_DISCARD, .offset = offset,
+                            .bytes = bytes };
+    int ret;
+
+    if (!s->has_discard) {
+        return -ENOTSUP;
+    }
+    ret = file_submit(bs, &aio);
+    if (ret == -ENOTSUP) {
+        s->has_discard = false;
+    }
+    return ret;
+}
+
+static int coroutine_fn file_co_pwrite_zeroes(BlockDriverState *bs, int64_t offset,
+                                              int64_t bytes, BdrvRequestFlags flags)
+{
+    BDRVRawState *s = bs->opaque;
+    RawPosixAIOData aio = {
+        .fd = s->fd,
+        .type = (flags & BDRV_REQ_MAY_UNMAP) ? FILE_AIO_WRITE_ZEROES_UNMAP
+                                             : FILE_AIO_WRITE_ZEROES,
+        .offset = offset,
+        .bytes = bytes,
+    };
+    int ret;
+
+    if (!s->has_write_zeroes) {
+        return -ENOTSUP;
+    }
+    ret = file_submit(bs, &aio);
+    if (ret == -ENOTSUP) {
+        s->has_write_zeroes = false;
+    }
+    return ret;
+}
+
+static int coroutine_fn file_co_truncate(BlockDriverState *bs, int64_t offset, bool exact,
+                                         PreallocMode prealloc, Error **errp)
+{
+    BDRVRawState *s = bs->opaque;
+    struct stat st;
+
+    if (fstat(s->fd, &st) < 0) {
+        error_setg_errno(errp, errno, "Failed to stat '%s'", bs->filename);
+        return -errno;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        error_setg(errp, "Cannot resize '%s': not a regular file", bs->filename);
+        return -ENOTSUP;
+    }
+    if (ftruncate(s->fd, offset) < 0) {
+        int err = errno;
+        error_setg_errno(errp, err, "Failed to resize '%s'", bs->filename);
+        return -err;
+    }
+    if (prealloc == PREALLOC_MODE_FALLOC && offset > st.st_size) {
+        int ret = do_fallocate(s->fd, 0, st.st_size, offset - st.st_size);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "Could not preallocate '%s'", bs->filename);
+            return ret;
+        }
+    }
+    return 0;
+}
+
+/* SEEK_DATA/SEEK_HOLE tell data from holes without reading. */
+static int coroutine_fn file_co_block_status(BlockDriverState *bs, int64_t offset,
+                                             int64_t bytes, int64_t *pnum, int64_t *map,
+                                             BlockDriverState **file)
+{
+    BDRVRawState *s = bs->opaque;
+    off_t data = lseek(s->fd, offset, SEEK_DATA);
+    int ret;
+
+    *map = offset;
+    *file = bs;
+    if (data < 0 && errno == ENXIO) {
+        /* No data at or after offset: a hole up to the end. */
+        *pnum = bytes;
+        return BDRV_BLOCK_ZERO | BDRV_BLOCK_OFFSET_VALID;
+    }
+    if (data < 0) {
+        /* Not supported here: say data, which is always correct. */
+        *pnum = bytes;
+        return BDRV_BLOCK_DATA | BDRV_BLOCK_OFFSET_VALID;
+    }
+    if (data > offset) {
+        *pnum = MIN(bytes, data - offset);
+        return BDRV_BLOCK_ZERO | BDRV_BLOCK_OFFSET_VALID;
+    }
+    off_t hole = lseek(s->fd, offset, SEEK_HOLE);
+    ret = BDRV_BLOCK_DATA | BDRV_BLOCK_OFFSET_VALID;
+    *pnum = hole < 0 || hole <= offset ? bytes : MIN(bytes, hole - offset);
+    return ret;
+}
+
+static int64_t file_getlength(BlockDriverState *bs)
+{
+    BDRVRawState *s = bs->opaque;
+    struct stat st;
+    off_t end;
+
+    if (fstat(s->fd, &st) < 0) {
+        return -errno;
+    }
+    if (S_ISREG(st.st_mode)) {
+        return st.st_size;
+    }
+    end = lseek(s->fd, 0, SEEK_END);
+    return end < 0 ? -errno : end;
+}
+
+static int64_t file_get_allocated_file_size(BlockDriverState *bs)
+{
+    BDRVRawState *s = bs->opaque;
+    struct stat st;
+    return fstat(s->fd, &st) < 0 ? -errno : (int64_t)st.st_blocks * 512;
+}
+
+/* The O_DIRECT alignment the kernel reports (Linux 6.1+), else the
+ * conservative 4 KiB. */
+static void file_probe_alignment(BlockDriverState *bs)
+{
+    BDRVRawState *s = bs->opaque;
+    struct statx stx;
+
+    bs->request_alignment = 4096;
+    s->mem_align = 4096;
+    if (statx(s->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+        (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align) {
+        bs->request_alignment = MAX(stx.stx_dio_offset_align, 512);
+        s->mem_align = MAX(stx.stx_dio_mem_align, 1);
+    }
+}
+
+static int file_open(BlockDriverState *bs, const char *filename, int flags, Error **errp)
+{
+    BDRVRawState *s = bs->opaque;
+    int open_flags = O_CLOEXEC | ((flags & BDRV_O_RDWR) ? O_RDWR : O_RDONLY);
+
+    if (flags & BDRV_O_NOCACHE) {
+        open_flags |= O_DIRECT;
+    }
+    if (flags & BDRV_O_DSYNC) {
+        open_flags |= O_DSYNC;
+    }
+    s->fd = open(filename, open_flags);
+    if (s->fd < 0) {
+        int err = errno;
+        error_setg_errno(errp, err, "Could not open '%s'", filename);
+        return -err;
+    }
+    s->mem_align = 1;
+    s->has_discard = true;
+    s->has_write_zeroes = true;
+    if (flags & BDRV_O_NOCACHE) {
+        file_probe_alignment(bs);
+    }
+    return 0;
+}
+
+static void file_close(BlockDriverState *bs)
+{
+    BDRVRawState *s = bs->opaque;
+    if (s->fd >= 0) {
+        close(s->fd);
+        s->fd = -1;
+    }
+}
+
+static int file_create(BlockCreateOpts *opts, Error **errp)
+{
+    const char *prealloc = opts->opts ? g_hash_table_lookup(opts->opts, "preallocation")
+                                      : NULL;
+    int fd, ret = 0;
+
+    if (prealloc && strcmp(prealloc, "off") && strcmp(prealloc, "falloc") &&
+        strcmp(prealloc, "full")) {
+        error_setg(errp, "Invalid preallocation mode: '%s'", prealloc);
+        return -EINVAL;
+    }
+    fd = open(opts->filename, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int err = errno;
+        error_setg_errno(errp, err, "Could not create '%s'", opts->filename);
+        return -err;
+    }
+    if (ftruncate(fd, opts->size) < 0) {
+        ret = -errno;
+        error_setg_errno(errp, -ret, "Could not resize file");
+    } else if (prealloc && !strcmp(prealloc, "falloc") && opts->size > 0) {
+        ret = do_fallocate(fd, 0, 0, opts->size);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "Could not preallocate data for the new file");
+        }
+    } else if (prealloc && !strcmp(prealloc, "full")) {
+        g_autofree uint8_t *zeroes = g_malloc0(1 << 20);
+        for (int64_t off = 0; off < opts->size && ret == 0; off += 1 << 20) {
+            size_t n = MIN(opts->size - off, 1 << 20);
+            if (pwrite(fd, zeroes, n, off) != (ssize_t)n) {
+                ret = -EIO;
+                error_setg(errp, "Could not write zeroes for preallocation");
+            }
+        }
+    }
+    if (close(fd) < 0 && ret == 0) {
+        ret = -errno;
+        error_setg_errno(errp, -ret, "Could not close the new file");
+    }
+    return ret;
+}
+
+const BlockDriver bdrv_file = {
+    .format_name = "file",
+    .instance_size = sizeof(BDRVRawState),
+    .bdrv_file_open = file_open,
+    .bdrv_close = file_close,
+    .bdrv_create = file_create,
+    .bdrv_co_preadv_part = file_co_preadv_part,
+    .bdrv_co_pwritev_part = file_co_pwritev_part,
+    .bdrv_co_pwrite_zeroes = file_co_pwrite_zeroes,
+    .bdrv_co_pdiscard = file_co_pdiscard,
+    .bdrv_co_flush_to_disk = file_co_flush_to_disk,
+    .bdrv_co_truncate = file_co_truncate,
+    .bdrv_co_block_status = file_co_block_status,
+    .bdrv_getlength = file_getlength,
+    .bdrv_get_allocated_file_size = file_get_allocated_file_size,
+};
