@@ -1,0 +1,66 @@
+/*
+ * The pc machine's PCI devices: i440FX host bridge, PIIX3 ISA bridge and
+ * PIIX3 IDE, at QEMU's pc addresses, configured as a BIOS would leave them.
+ */
+#include "hw/i386/pc_piix.h"
+
+#include "hw/ide/pci.h"
+#include "hw/pci/i440fx.h"
+#include "hw/pci/piix3.h"
+#include "sysemu/runstate.h"
+
+#define PC_IDE_IRQ_PRIMARY   14
+#define PC_IDE_IRQ_SECONDARY 15
+
+typedef struct PCPIIXState {
+    PCIBus *bus;
+    PCII440FXState *i440fx;
+    PIIX3State *piix3;
+    PCIIDEState *ide;
+} PCPIIXState;
+
+/* A system reset puts the functions back to power-on, then re-does what
+ * the (absent) firmware would have done. */
+static void pc_pci_reset(void *opaque)
+{
+    PCPIIXState *s = opaque;
+
+    pci_bus_reset(s->bus);
+    pci_assign_bars_as_firmware(s->bus);
+}
+
+static void pc_piix_free(PCPIIXState *s)
+{
+    piix3_ide_free(s->ide);
+    piix3_free(s->piix3);
+    i440fx_free(s->i440fx);
+    pci_bus_free(s->bus);
+    g_free(s);
+}
+
+bool pc_pci_ide_init(MachineState *ms, qemu_irq *isa_irqs, Error **errp)
+{
+    PCPIIXState *s = g_new0(PCPIIXState, 1);
+
+    s->bus = pci_bus_new(get_system_memory(), get_system_io(), &address_space_memory);
+    s->i440fx = i440fx_init(s->bus, get_system_io(), errp);
+    if (!s->i440fx) {
+        goto fail;
+    }
+    s->piix3 = piix3_init(s->bus, PCI_DEVFN(1, 0), errp);
+    if (!s->piix3) {
+        goto fail;
+    }
+    s->ide = piix3_ide_init(s->bus, PCI_DEVFN(1, 1), isa_irqs[PC_IDE_IRQ_PRIMARY],
+                            isa_irqs[PC_IDE_IRQ_SECONDARY], errp);
+    if (!s->ide || !pc_ide_init_drives(s->ide, ms->drive_opts, errp)) {
+        goto fail;
+    }
+    pci_assign_bars_as_firmware(s->bus);
+    qemu_register_reset(pc_pci_reset, s);
+    return true;
+
+fail:
+    pc_piix_free(s);
+    return false;
+}

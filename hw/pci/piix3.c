@@ -1,0 +1,76 @@
+/*
+ * PIIX3 PCI-to-ISA bridge, function 0 (Intel 82371SB datasheet, 2.2).
+ *
+ * Configuration registers only: PIRQ route control (0x60-0x63), top of
+ * memory, the motherboard IRQ/DMA routes and the rest are stored and read
+ * back.  duet's ISA interrupts are wired by the board, and the PCI IDE
+ * function uses legacy IRQ 14/15, so nothing is routed through PIRQx.
+ */
+#include <inttypes.h>
+
+#include "hw/pci/piix3.h"
+
+#define PIIX_PIRQRC   0x60 /* four route registers, bit 7 = disabled */
+#define PIIX_TOM      0x69
+#define PIIX_MBIRQ0   0x70
+#define PIIX_MBDMA0   0x76
+
+static void piix3_realize(PCIDevice *d)
+{
+    /* Datasheet: PCICMD I/O, memory and bus master enables are hardwired on. */
+    pci_set_word(d->config + PCI_COMMAND,
+                 PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    pci_set_word(d->wmask + PCI_COMMAND, 0);
+    pci_set_word(d->config + PCI_STATUS, PCI_STATUS_DEVSEL_MEDIUM);
+    d->wmask[PCI_LATENCY_TIMER] = 0;
+    d->wmask[PCI_INTERRUPT_LINE] = 0;
+    /* Function-specific space: store-only. */
+    memset(d->wmask + 0x40, 0xff, PCI_CONFIG_SPACE_SIZE - 0x40);
+}
+
+static void piix3_reset(PCIDevice *d)
+{
+    memset(d->config + 0x40, 0, PCI_CONFIG_SPACE_SIZE - 0x40);
+    d->config[0x4c] = 0x4d; /* IORT: ISA recovery timer */
+    d->config[0x4e] = 0x03; /* XBCS: RTC, keyboard controller */
+    memset(d->config + PIIX_PIRQRC, 0x80, 4);
+    d->config[PIIX_TOM] = 0x02;
+    d->config[PIIX_MBIRQ0] = 0x80;
+    d->config[PIIX_MBIRQ0 + 1] = 0x80;
+    d->config[PIIX_MBDMA0] = 0x0c;
+    d->config[PIIX_MBDMA0 + 1] = 0x0c;
+    d->config[0x78] = 0x02; /* PCSC */
+    d->config[0xa0] = 0x08; /* SMI control */
+    d->config[0xa8] = 0x0f; /* fast-off timer */
+}
+
+static const PCIDeviceClass piix3_class = {
+    .name = "PIIX3",
+    .vendor_id = PCI_VENDOR_ID_INTEL,
+    .device_id = PCI_DEVICE_ID_INTEL_82371SB_0,
+    .class_id = PCI_CLASS_BRIDGE_ISA,
+    .multifunction = true, /* so probes go on to the IDE function 1 */
+    .realize = piix3_realize,
+    .reset = piix3_reset,
+};
+
+PIIX3State *piix3_init(PCIBus *bus, int devfn, Error **errp)
+{
+    PIIX3State *s = g_new0(PIIX3State, 1);
+
+    if (!pci_device_register(bus, &s->dev, &piix3_class, devfn, errp)) {
+        g_free(s);
+        return NULL;
+    }
+    pci_device_reset(&s->dev);
+    return s;
+}
+
+void piix3_free(PIIX3State *s)
+{
+    if (!s) {
+        return;
+    }
+    pci_device_unregister(&s->dev);
+    g_free(s);
+}

@@ -1,0 +1,20 @@
+/*
+ * The pc machine's PCI side, as QEMU's pc (i440FX + PIIX3) has it:
+ * 00:00.0 host bridge, 00:01.0 PIIX3 ISA bridge, 00:01.1 PIIX3 IDE with
+ * the -drive if=ide disks.
+ */
+#ifndef HW_I386_PC_PIIX_H
+#define HW_I386_PC_PIIX_H
+
+#include "hw/boards.h"
+#include "hw/irq.h"
+
+/*
+ * Builds the PCI bus and its functions into get_system_memory()/io, opens
+ * ms->drive_opts, assigns BARs as firmware would and registers a reset
+ * handler (qemu_register_reset) that restores that state at every system
+ * reset.  isa_irqs[14] and [15] are the IDE channels' lines.
+ */
+bool pc_pci_ide_init(MachineState *ms, qemu_irq *isa_irqs, Error **errp);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * PCI IDE with SFF-8038i bus-master DMA: the PIIX3 IDE function
+ * (hw/ide/piix.c) and its BMDMA registers (hw/ide/bmdma.c).
+ */
+#ifndef HW_IDE_PCI_H
+#define HW_IDE_PCI_H
+
+#include "hw/ide/ide.h"
+#include "hw/pci/pci.h"
+
+/* BMDMA command register */
+#define BM_CMD_START 0x01
+#define BM_CMD_READ  0x08 /* device -> memory */
+
+/* BMDMA status register */
+#define BM_STATUS_DMAING  0x01 /* active, read-only */
+#define BM_STATUS_ERROR   0x02 /* write 1 to clear */
+#define BM_STATUS_INT     0x04 /* write 1 to clear */
+#define BM_STATUS_DMA_CAP 0x60 /* drive 0/1 DMA capable: plain storage */
+#define BM_STATUS_SIMPLEX 0x80
+
+#define BMDMA_PRD_EOT 0x80000000u
+
+/* Keep the layers of a guest I/O as separate frames for gdb. */
+#define IDE_BMDMA_FRAME __attribute__((noinline))
+
+struct BMDMAState {
+    uint8_t cmd;
+    uint8_t status;
+    uint32_t addr;     /* PRD table base */
+    IDEBus *bus;
+    PCIDevice *pci_dev;
+    /* Walk position within the table, restarted at each start. */
+    uint32_t cur_addr;      /* next descriptor to fetch */
+    uint32_t cur_prd_addr;  /* memory address inside the current descriptor */
+    uint32_t cur_prd_len;   /* bytes left in it */
+    bool cur_prd_last;      /* the current descriptor has EOT */
+    bool stopped_in_flight; /* the guest cleared START while a request ran */
+};
+
+typedef struct PCIIDEState {
+    PCIDevice dev; /* first */
+    IDEBus bus[2];
+    BMDMAState bmdma[2];
+    MemoryRegion bmdma_bar;
+} PCIIDEState;
+
+/* hw/ide/bmdma.c */
+extern const MemoryRegionOps bmdma_ops;
+void bmdma_init(BMDMAState *bm, IDEBus *bus, PCIDevice *pci_dev);
+void bmdma_reset(BMDMAState *bm);
+void bmdma_cmd_writeb(BMDMAState *bm, uint32_t val);
+/*
+ * Fills sg with up to max_bytes from the PRD table, whole sectors only.
+ * Returns the bytes added; *error is set when a descriptor fetch was not
+ * decoded (a master abort).
+ */
+uint32_t bmdma_prepare_buf(BMDMAState *bm, uint32_t max_bytes, QEMUSGList *sg, bool *error);
+/* True when the table's last descriptor has been used up exactly. */
+bool bmdma_table_exhausted(BMDMAState *bm);
+void bmdma_set_inactive(BMDMAState *bm);
+
+/* hw/ide/piix.c */
+PCIIDEState *piix3_ide_init(PCIBus *bus, int devfn, qemu_irq irq14, qemu_irq irq15,
+                            Error **errp);
+void piix3_ide_free(PCIIDEState *d);
+
+/* hw/ide/drive.c: -drive if=ide / -hda..-hdd strings onto the four slots. */
+bool pc_ide_init_drives(PCIIDEState *d, GPtrArray *drive_opts, Error **errp);
+
+#endif
