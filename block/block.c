@@ -17,15 +17,11 @@
 
 extern const BlockDriver bdrv_file;
 extern const BlockDriver bdrv_raw;
-extern const BlockDriver bdrv_qcow2;
-extern const BlockDriver bdrv_qcow2;
 
 /* Probe order; a new format is one line here. */
 static const BlockDriver *const block_drivers[] = {
     &bdrv_file,
-    &bdrv_qcow2,
     &bdrv_raw,
-    &bdrv_qcow2,
     NULL,
 };
 
