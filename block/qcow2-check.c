@@ -1,0 +1,444 @@
+/*
+ * qcow2 consistency check and repair (what "duet-img check [-r leaks|all]"
+ * runs).  The true reference count of every cluster is recomputed from the
+ * header, the active and snapshot L1/L2 tables, the refcount table and its
+ * blocks, and the snapshot table, then compared with the stored refcounts:
+ *   stored > true: a leak (harmless; -r leaks fixes it)
+ *   stored < true: a corruption (data may be overwritten; -r all fixes it)
+ * Also checked: OFLAG_COPIED must be set exactly when the refcount is 1,
+ * and every offset must be aligned and inside the file.
+ * Message wording and counting follow qemu-img so results can be compared.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "qcow2.h"
+#include "trace/trace.h"
+
+typedef struct Qcow2CheckState {
+    BdrvCheckResult *res;
+    BdrvCheckMode fix;
+    uint32_t *refs;      /* true reference counts (saturating) */
+    int64_t nb_clusters;
+    uint64_t next_contiguous;
+} Qcow2CheckState;
+
+/* Counts one reference to every cluster of [offset, offset+size). */
+static void inc_refcounts(BlockDriverState *bs, Qcow2CheckState *cs, uint64_t offset,
+                          uint64_t size)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    if (size == 0) {
+        return;
+    }
+    for (uint64_t c = offset >> s->cluster_bits; c <= (offset + size - 1) >> s->cluster_bits;
+         c++) {
+        if ((int64_t)c >= cs->nb_clusters) {
+            fprintf(stderr, "ERROR: counting reference for region exceeding the end of the "
+                    "file by one cluster or more: offset 0x%" PRIx64 " size 0x%" PRIx64 "\n",
+                    offset, size);
+            cs->res->corruptions++;
+            return;
+        }
+        if (cs->refs[c] < UINT32_MAX) {
+            cs->refs[c]++;
+        }
+    }
+}
+
+static int coroutine_fn check_l2(BlockDriverState *bs, Qcow2CheckState *cs,
+                                 uint64_t l2_offset, bool active)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree uint64_t *l2 = g_malloc(s->cluster_size);
+    bool l2_dirty = false;
+    int ret;
+
+    ret = bdrv_co_pread(bs->file, l2_offset, s->cluster_size, l2, 0);
+    if (ret < 0) {
+        fprintf(stderr, "ERROR: I/O error in check_refcounts_l2\n");
+        cs->res->check_errors++;
+        return ret;
+    }
+    for (int i = 0; i < s->l2_size; i++) {
+        uint64_t entry = GUINT64_FROM_BE(l2[i]);
+        uint64_t offset = entry & L2E_OFFSET_MASK;
+
+        switch (qcow2_get_cluster_type(bs, entry)) {
+        case QCOW2_CLUSTER_COMPRESSED: {
+            uint64_t coffset;
+            int csize;
+            if (entry & QCOW_OFLAG_COPIED) {
+                fprintf(stderr, "ERROR: coffset=0x%" PRIx64 ": copied flag must never be "
+                        "set for compressed clusters\n", entry & s->cluster_offset_mask);
+                cs->res->corruptions++;
+                entry &= ~QCOW_OFLAG_COPIED;
+            }
+            qcow2_parse_compressed_l2_entry(bs, entry, &coffset, &csize);
+            if (active) {
+                cs->res->bfi.allocated_clusters++;
+                cs->res->bfi.compressed_clusters++;
+                cs->next_contiguous = 0;
+            }
+            inc_refcounts(bs, cs, coffset & ~(BDRV_SECTOR_SIZE - 1),
+                          (coffset & (BDRV_SECTOR_SIZE - 1)) + csize);
+            break;
+        }
+        case QCOW2_CLUSTER_ZERO_ALLOC:
+        case QCOW2_CLUSTER_NORMAL:
+            if (offset_into_cluster(s, offset)) {
+                bool zero = qcow2_get_cluster_type(bs, entry) == QCOW2_CLUSTER_ZERO_ALLOC;
+                if ((cs->fix & BDRV_FIX_ERRORS) && active) {
+                    /* Keep what the guest sees where we can: a zero cluster
+                     * stays zero; misaligned data cannot be trusted. */
+                    fprintf(stderr, "Repairing offset=%" PRIx64 ": Cluster is not properly "
+                            "aligned; L2 entry corrupted.\n", offset);
+                    l2[i] = GUINT64_TO_BE(zero || s->qcow_version >= 3 ? QCOW_OFLAG_ZERO
+                                                                        : 0);
+                    l2_dirty = true;
+                    cs->res->corruptions_fixed++;
+                } else {
+                    fprintf(stderr, "ERROR offset=%" PRIx64 ": Cluster is not properly "
+                            "aligned; L2 entry corrupted.\n", offset);
+                    cs->res->corruptions++;
+                }
+                break;
+            }
+            if (active) {
+                cs->res->bfi.allocated_clusters++;
+                if (cs->next_contiguous && offset != cs->next_contiguous) {
+                    cs->res->bfi.fragmented_clusters++;
+                }
+                cs->next_contiguous = offset + s->cluster_size;
+            }
+            inc_refcounts(bs, cs, offset, s->cluster_size);
+            break;
+        default:
+            break;
+        }
+    }
+    if (l2_dirty) {
+        ret = qcow2_pre_write_overlap_check(bs, QCOW2_OL_ACTIVE_L2, l2_offset,
+                                            s->cluster_size);
+        if (ret == 0) {
+            ret = bdrv_co_pwrite(bs->file, l2_offset, s->cluster_size, l2, 0);
+        }
+        qcow2_cache_discard(s->l2_table_cache, l2_offset);
+        if (ret < 0) {
+            fprintf(stderr, "ERROR: Could not write L2 table: %s\n", g_strerror(-ret));
+            cs->res->check_errors++;
+        }
+    }
+    return 0;
+}
+
+static int coroutine_fn check_l1(BlockDriverState *bs, Qcow2CheckState *cs,
+                                 uint64_t l1_offset, uint32_t l1_size, bool active)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree uint64_t *l1 = NULL;
+    int ret;
+
+    inc_refcounts(bs, cs, l1_offset, (uint64_t)l1_size * 8);
+    if (l1_size == 0) {
+        return 0;
+    }
+    if (active) {
+        l1 = g_memdup2(s->l1_table, (size_t)l1_size * 8);
+    } else {
+        l1 = g_try_new(uint64_t, l1_size);
+        if (!l1) {
+            cs->res->check_errors++;
+            return -ENOMEM;
+        }
+        ret = bdrv_co_pread(bs->file, l1_offset, (int64_t)l1_size * 8, l1, 0);
+        if (ret < 0) {
+            fprintf(stderr, "ERROR: I/O error in check_refcounts_l1\n");
+            cs->res->check_errors++;
+            return ret;
+        }
+        for (uint32_t i = 0; i < l1_size; i++) {
+            l1[i] = GUINT64_FROM_BE(l1[i]);
+        }
+    }
+    for (uint32_t i = 0; i < l1_size; i++) {
+        uint64_t l2_offset = l1[i] & L1E_OFFSET_MASK;
+        if (!l2_offset) {
+            continue;
+        }
+        inc_refcounts(bs, cs, l2_offset, s->cluster_size);
+        if (offset_into_cluster(s, l2_offset)) {
+            fprintf(stderr, "ERROR l2_offset=%" PRIx64 ": Table is not cluster aligned; "
+                    "L1 entry corrupted\n", l2_offset);
+            cs->res->corruptions++;
+            continue;
+        }
+        if ((int64_t)(l2_offset >> s->cluster_bits) >= cs->nb_clusters) {
+            continue; /* already reported as beyond the end */
+        }
+        ret = check_l2(bs, cs, l2_offset, active);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+static void check_refcount_blocks(BlockDriverState *bs, Qcow2CheckState *cs)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    for (uint32_t i = 0; i < s->refcount_table_size; i++) {
+        uint64_t offset = s->refcount_table[i] & REFT_OFFSET_MASK;
+        if (!offset) {
+            continue;
+        }
+        if (offset_into_cluster(s, offset) || (s->refcount_table[i] & REFT_RESERVED_MASK)) {
+            fprintf(stderr, "ERROR refcount block %u is not cluster aligned; refcount table "
+                    "entry corrupted\n", i);
+            cs->res->corruptions++;
+            continue;
+        }
+        if ((int64_t)(offset >> s->cluster_bits) >= cs->nb_clusters) {
+            fprintf(stderr, "ERROR refcount block %u is outside image\n", i);
+            cs->res->corruptions++;
+            continue;
+        }
+        inc_refcounts(bs, cs, offset, s->cluster_size);
+    }
+}
+
+/* Stored vs true refcount for every cluster; repairs what fix allows. */
+static int coroutine_fn compare_refcounts(BlockDriverState *bs, Qcow2CheckState *cs,
+                                          int64_t *highest)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    for (int64_t c = 0; c < cs->nb_clusters; c++) {
+        uint64_t stored, truth = cs->refs[c];
+        int ret = qcow2_get_refcount(bs, c, &stored);
+        if (ret < 0) {
+            fprintf(stderr, "Can't get refcount for cluster %" PRId64 ": %s\n", c,
+                    g_strerror(-ret));
+            cs->res->check_errors++;
+            continue;
+        }
+        if (stored > 0 || truth > 0) {
+            *highest = c;
+        }
+        if (stored == truth) {
+            continue;
+        }
+        if (truth > s->refcount_max) {
+            fprintf(stderr, "ERROR cluster %" PRId64 " refcount=%" PRIu64 " reference=%"
+                    PRIu64 " (more references than the refcount width can count)\n",
+                    c, stored, truth);
+            cs->res->corruptions++;
+            continue;
+        }
+        if ((stored > truth && (cs->fix & BDRV_FIX_LEAKS)) ||
+            (stored < truth && (cs->fix & BDRV_FIX_ERRORS))) {
+            fprintf(stderr, "Repairing cluster %" PRId64 " refcount=%" PRIu64 " reference=%"
+                    PRIu64 "\n", c, stored, truth);
+            ret = qcow2_update_cluster_refcount(bs, c, (int64_t)(truth - stored));
+            if (ret < 0) {
+                fprintf(stderr, "ERROR: could not repair cluster %" PRId64 ": %s\n", c,
+                        g_strerror(-ret));
+                cs->res->check_errors++;
+            } else if (stored > truth) {
+                cs->res->leaks_fixed++;
+            } else {
+                cs->res->corruptions_fixed++;
+            }
+            continue;
+        }
+        fprintf(stderr, "%s cluster %" PRId64 " refcount=%" PRIu64 " reference=%" PRIu64 "\n",
+                stored < truth ? "ERROR" : "Leaked", c, stored, truth);
+        if (stored < truth) {
+            cs->res->corruptions++;
+        } else {
+            cs->res->leaks++;
+        }
+    }
+    return 0;
+}
+
+/* OFLAG_COPIED must be set exactly when a cluster's refcount is 1. */
+static int coroutine_fn check_oflag_copied(BlockDriverState *bs, Qcow2CheckState *cs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree uint64_t *l2 = g_malloc(s->cluster_size);
+
+    for (uint32_t i = 0; i < s->l1_size; i++) {
+        uint64_t l1e = s->l1_table[i], l2_offset = l1e & L1E_OFFSET_MASK, refcount;
+        bool l2_dirty = false;
+        int ret;
+
+        if (!l2_offset || offset_into_cluster(s, l2_offset) ||
+            (int64_t)(l2_offset >> s->cluster_bits) >= cs->nb_clusters) {
+            continue;
+        }
+        ret = qcow2_get_refcount(bs, l2_offset >> s->cluster_bits, &refcount);
+        if (ret < 0) {
+            continue;
+        }
+        if ((refcount == 1) != !!(l1e & QCOW_OFLAG_COPIED)) {
+            bool repair = cs->fix & BDRV_FIX_ERRORS;
+            fprintf(stderr, "%s OFLAG_COPIED L2 cluster: l1_index=%u l1_entry=%" PRIx64
+                    " refcount=%" PRIu64 "\n", repair ? "Repairing" : "ERROR", i, l1e,
+                    refcount);
+            if (repair) {
+                s->l1_table[i] = refcount == 1 ? l1e | QCOW_OFLAG_COPIED
+                                               : l1e & ~QCOW_OFLAG_COPIED;
+                ret = qcow2_write_l1_entry(bs, i);
+                if (ret < 0) {
+                    cs->res->check_errors++;
+                } else {
+                    cs->res->corruptions_fixed++;
+                }
+            } else {
+                cs->res->corruptions++;
+            }
+        }
+        ret = bdrv_co_pread(bs->file, l2_offset, s->cluster_size, l2, 0);
+        if (ret < 0) {
+            cs->res->check_errors++;
+            continue;
+        }
+        for (int j = 0; j < s->l2_size; j++) {
+            uint64_t e = GUINT64_FROM_BE(l2[j]);
+            QCow2ClusterType t = qcow2_get_cluster_type(bs, e);
+            uint64_t data = e & L2E_OFFSET_MASK;
+            if ((t != QCOW2_CLUSTER_NORMAL && t != QCOW2_CLUSTER_ZERO_ALLOC) ||
+                offset_into_cluster(s, data) ||
+                (int64_t)(data >> s->cluster_bits) >= cs->nb_clusters) {
+                continue;
+            }
+            ret = qcow2_get_refcount(bs, data >> s->cluster_bits, &refcount);
+            if (ret < 0) {
+                continue;
+            }
+            if ((refcount == 1) != !!(e & QCOW_OFLAG_COPIED)) {
+                bool repair = cs->fix & BDRV_FIX_ERRORS;
+                fprintf(stderr, "%s OFLAG_COPIED data cluster: l2_entry=%" PRIx64
+                        " refcount=%" PRIu64 "\n", repair ? "Repairing" : "ERROR", e,
+                        refcount);
+                if (repair) {
+                    e = refcount == 1 ? e | QCOW_OFLAG_COPIED : e & ~QCOW_OFLAG_COPIED;
+                    l2[j] = GUINT64_TO_BE(e);
+                    l2_dirty = true;
+                    cs->res->corruptions_fixed++;
+                } else {
+                    cs->res->corruptions++;
+                }
+            }
+        }
+        if (l2_dirty) {
+            ret = qcow2_pre_write_overlap_check(bs, QCOW2_OL_ACTIVE_L2, l2_offset,
+                                                s->cluster_size);
+            if (ret == 0) {
+                ret = bdrv_co_pwrite(bs->file, l2_offset, s->cluster_size, l2, 0);
+            }
+            qcow2_cache_discard(s->l2_table_cache, l2_offset);
+            if (ret < 0) {
+                cs->res->check_errors++;
+            }
+        }
+    }
+    return 0;
+}
+
+static int coroutine_fn qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
+                                              BdrvCheckMode fix)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t file_len = qcow2_file_length(bs);
+    Qcow2CheckState cs = { .res = res, .fix = fix };
+    int64_t highest = 0;
+    int ret;
+
+    if (file_len < 0) {
+        res->check_errors++;
+        return file_len;
+    }
+    cs.nb_clusters = size_to_clusters(s, file_len);
+    cs.refs = g_try_new0(uint32_t, MAX(cs.nb_clusters, 1));
+    if (!cs.refs) {
+        res->check_errors++;
+        return -ENOMEM;
+    }
+    res->bfi.total_clusters = size_to_clusters(s, s->size);
+
+    inc_refcounts(bs, &cs, 0, s->cluster_size);
+    ret = check_l1(bs, &cs, s->l1_table_offset, s->l1_size, true);
+    for (uint32_t i = 0; ret == 0 && i < s->nb_snapshots; i++) {
+        ret = check_l1(bs, &cs, s->snapshots[i].l1_table_offset, s->snapshots[i].l1_size,
+                       false);
+    }
+    if (ret < 0) {
+        g_free(cs.refs);
+        return ret;
+    }
+    inc_refcounts(bs, &cs, s->snapshots_offset, s->snapshots_size);
+    inc_refcounts(bs, &cs, s->refcount_table_offset, (uint64_t)s->refcount_table_size * 8);
+    check_refcount_blocks(bs, &cs);
+
+    /* While repairing, the allocator must skip clusters in use. */
+    s->check_refs = cs.refs;
+    s->check_nb_clusters = cs.nb_clusters;
+    s->free_cluster_index = 0;
+    compare_refcounts(bs, &cs, &highest);
+    check_oflag_copied(bs, &cs);
+    s->check_refs = NULL;
+    s->check_nb_clusters = 0;
+    s->free_cluster_index = 0;
+
+    res->image_end_offset = (highest + 1) << s->cluster_bits;
+    g_free(cs.refs);
+    return 0;
+}
+
+int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *result,
+                                BdrvCheckMode fix)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int ret;
+
+    qemu_co_mutex_lock(&s->lock);
+    trace_event(qcow2_co_check, "fix=%d", fix);
+    ret = qcow2_co_flush_caches(bs);
+    if (ret < 0) {
+        result->check_errors++;
+        goto out;
+    }
+    ret = qcow2_check_refcounts(bs, result, fix);
+    if (ret < 0) {
+        goto out;
+    }
+    ret = qcow2_co_flush_caches(bs);
+    if (ret == 0 && fix) {
+        ret = bdrv_co_flush(bs->file->bs);
+    }
+    if (ret < 0) {
+        result->check_errors++;
+        goto out;
+    }
+    if (fix && !bs->read_only && result->corruptions == 0 && result->check_errors == 0 &&
+        s->qcow_version >= 3 && (s->incompatible_features &
+                                 (QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY))) {
+        /* Consistent again: the corrupt and dirty bits no longer apply. */
+        s->incompatible_features &= ~(QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DIRTY);
+        s->corrupt_signaled = false;
+        uint64_t be = GUINT64_TO_BE(s->incompatible_features);
+        ret = bdrv_co_pwrite(bs->file, QCOW2_HDR_INCOMPAT_FEATURES, 8, &be, 0);
+        if (ret == 0) {
+            ret = bdrv_co_flush(bs->file->bs);
+        }
+    }
+out:
+    qemu_co_mutex_unlock(&s->lock);
+    return ret;
+}

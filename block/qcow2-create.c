@@ -1,0 +1,472 @@
+/*
+ * qcow2 image creation and resizing.
+ *
+ * Creation follows qemu-img's layout: header in cluster 0, a one-cluster
+ * refcount table in cluster 1, the first refcount block in cluster 2; the
+ * image is then opened and grown to its size like any resize, so the L1
+ * table lands in the first free cluster (3).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qcow2.h"
+#include "trace/trace.h"
+
+/* Writes the header's 12 bytes l1_size + l1_table_offset in one go. */
+static int coroutine_fn write_l1_header_fields(BlockDriverState *bs, uint32_t l1_size,
+                                               uint64_t l1_offset)
+{
+    uint8_t buf[12];
+    int ret;
+
+    *(uint32_t *)buf = GUINT32_TO_BE(l1_size);
+    *(uint64_t *)(buf + 4) = GUINT64_TO_BE(l1_offset);
+    ret = qcow2_pre_write_overlap_check(bs, QCOW2_OL_MAIN_HEADER, 36, sizeof(buf));
+    if (ret < 0) {
+        return ret;
+    }
+    ret = bdrv_co_pwrite(bs->file, 36, sizeof(buf), buf, 0);
+    if (ret < 0) {
+        return ret;
+    }
+    return bdrv_co_flush(bs->file->bs);
+}
+
+/*
+ * Replaces the L1 table by a larger copy.  New table (and its refcount)
+ * on disk, then the header points to it, then the old one is freed.
+ */
+int coroutine_fn qcow2_grow_l1_table(BlockDriverState *bs, uint64_t min_size)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t new_size = min_size;
+    uint64_t new_bytes, alloc_bytes;
+    uint64_t old_offset = s->l1_table_offset, old_bytes = (uint64_t)s->l1_size * 8;
+    g_autofree uint64_t *table = NULL;
+    g_autofree uint64_t *be = NULL;
+    int64_t new_offset;
+    int ret;
+
+    if (new_size <= s->l1_size) {
+        return 0;
+    }
+    if (new_size * 8 > QCOW_MAX_L1_SIZE) {
+        return -EFBIG;
+    }
+    new_bytes = new_size * 8;
+    alloc_bytes = size_to_clusters(s, new_bytes) << s->cluster_bits;
+    table = g_try_malloc0(alloc_bytes);
+    be = g_try_malloc0(alloc_bytes);
+    if (!table || !be) {
+        return -ENOMEM;
+    }
+    memcpy(table, s->l1_table, old_bytes);
+    new_offset = qcow2_alloc_clusters(bs, alloc_bytes);
+    if (new_offset < 0) {
+        return new_offset;
+    }
+    trace_event(qcow2_grow_l1_table, "entries %u -> %" PRIu64 " at 0x%" PRIx64,
+                s->l1_size, new_size, (uint64_t)new_offset);
+    ret = qcow2_cache_flush(bs, s->refcount_block_cache);
+    if (ret < 0) {
+        goto fail;
+    }
+    for (uint64_t i = 0; i < new_size; i++) {
+        be[i] = GUINT64_TO_BE(table[i]);
+    }
+    ret = qcow2_pre_write_overlap_check(bs, 0, new_offset, alloc_bytes);
+    if (ret < 0) {
+        goto fail;
+    }
+    ret = bdrv_co_pwrite(bs->file, new_offset, new_bytes, be, 0);
+    if (ret < 0) {
+        goto fail;
+    }
+    ret = bdrv_co_flush(bs->file->bs);
+    if (ret < 0) {
+        goto fail;
+    }
+    ret = write_l1_header_fields(bs, new_size, new_offset);
+    if (ret < 0) {
+        goto fail;
+    }
+    g_free(s->l1_table);
+    s->l1_table = g_steal_pointer(&table);
+    s->l1_table_offset = new_offset;
+    s->l1_size = new_size;
+    if (old_bytes) {
+        qcow2_free_clusters(bs, old_offset, old_bytes);
+    }
+    return 0;
+
+fail:
+    qcow2_free_clusters(bs, new_offset, alloc_bytes);
+    return ret;
+}
+
+/* Allocates L2 tables and data clusters (not written) for [offset, end). */
+int coroutine_fn qcow2_preallocate_metadata(BlockDriverState *bs, uint64_t offset,
+                                            uint64_t end)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t file_end = 0;
+
+    offset = start_of_cluster(s, offset);
+    while (offset < end) {
+        uint64_t bytes = end - offset, host;
+        bool need_alloc;
+        int64_t new;
+        int ret = qcow2_alloc_data_clusters(bs, offset, &bytes, &host, &need_alloc);
+        if (ret < 0) {
+            return ret;
+        }
+        bytes = start_of_cluster(s, bytes + s->cluster_size - 1);
+        if (need_alloc) {
+            new = qcow2_alloc_clusters(bs, bytes);
+            if (new < 0) {
+                return new;
+            }
+            ret = qcow2_alloc_host_offset(bs, offset, bytes, new);
+            if (ret < 0) {
+                return ret;
+            }
+            file_end = MAX(file_end, new + (int64_t)bytes);
+        }
+        offset += bytes;
+    }
+    /* Make the data clusters exist in the file (as a hole). */
+    if (file_end > qcow2_file_length(bs)) {
+        Error *local_err = NULL;
+        int ret = bdrv_co_truncate(bs->file, file_end, false, PREALLOC_MODE_OFF, &local_err);
+        error_free(local_err);
+        if (ret < 0) {
+            return ret;
+        }
+    }
+    return 0;
+}
+
+int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset, bool exact,
+                                   PreallocMode prealloc, Error **errp)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t old_size = s->size;
+    uint64_t be;
+    int ret = 0;
+
+    if (offset < 0 || offset % BDRV_SECTOR_SIZE || (uint64_t)offset > QCOW_MAX_VIRTUAL_SIZE) {
+        error_setg(errp, "Invalid image size %" PRId64, offset);
+        return -EINVAL;
+    }
+    if (prealloc != PREALLOC_MODE_OFF && prealloc != PREALLOC_MODE_METADATA) {
+        error_setg(errp, "Unsupported preallocation mode");
+        return -ENOTSUP;
+    }
+    qemu_co_mutex_lock(&s->lock);
+    if ((uint64_t)offset < old_size) {
+        /* Shrinking drops whatever lies beyond the new end. */
+        uint64_t from = start_of_cluster(s, offset + s->cluster_size - 1);
+        uint64_t to = start_of_cluster(s, old_size + s->cluster_size - 1);
+        if (s->nb_snapshots) {
+            error_setg(errp, "Cannot shrink an image with internal snapshots");
+            ret = -ENOTSUP;
+            goto out;
+        }
+        if (to > from) {
+            ret = qcow2_cluster_discard(bs, from, to - from, true);
+        }
+    } else {
+        ret = qcow2_grow_l1_table(bs, l1_entries_for_size(s, offset));
+        if (ret == 0 && prealloc == PREALLOC_MODE_METADATA) {
+            ret = qcow2_preallocate_metadata(bs, old_size, offset);
+        }
+    }
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "Could not resize image");
+        goto out;
+    }
+    ret = qcow2_co_flush_caches(bs);
+    if (ret == 0) {
+        ret = bdrv_co_flush(bs->file->bs);
+    }
+    be = GUINT64_TO_BE((uint64_t)offset);
+    if (ret == 0) {
+        ret = bdrv_co_pwrite(bs->file, 24, 8, &be, 0);
+    }
+    if (ret == 0) {
+        ret = bdrv_co_flush(bs->file->bs);
+    }
+    if (ret < 0) {
+        error_setg_errno(errp, -ret, "Could not update the image size");
+        goto out;
+    }
+    s->size = offset;
+    bs->total_sectors = offset / BDRV_SECTOR_SIZE;
+out:
+    qemu_co_mutex_unlock(&s->lock);
+    if (ret == 0 && (uint64_t)offset > old_size && old_size % s->cluster_size) {
+        /* Old data past the old end of the last cluster must not show. */
+        uint64_t tail_end = MIN((uint64_t)offset,
+                                start_of_cluster(s, old_size + s->cluster_size - 1));
+        g_autofree uint8_t *zeros = g_malloc0(tail_end - old_size);
+        QEMUIOVector qiov;
+        qemu_iovec_init_buf(&qiov, zeros, tail_end - old_size);
+        ret = qcow2_co_pwritev_part(bs, old_size, tail_end - old_size, &qiov, 0, 0);
+    }
+    return ret;
+}
+
+/* ---- create ---- */
+
+typedef struct Qcow2CreateParams {
+    int64_t size;
+    int cluster_bits;
+    int version;
+    int refcount_order;
+    bool lazy_refcounts;
+    const char *backing_file;
+    const char *backing_fmt;
+    PreallocMode prealloc;
+} Qcow2CreateParams;
+
+static const char *opt(BlockCreateOpts *opts, const char *name)
+{
+    return opts->opts ? g_hash_table_lookup(opts->opts, name) : NULL;
+}
+
+static bool parse_bool_opt(const char *v, bool *out)
+{
+    if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "yes")) {
+        *out = true;
+    } else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "no")) {
+        *out = false;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static bool parse_size_opt(const char *v, int64_t *out)
+{
+    char *end;
+    double n = g_ascii_strtod(v, &end);
+    int64_t mult = 1;
+
+    if (end == v || n < 0) {
+        return false;
+    }
+    switch (g_ascii_tolower(*end)) {
+    case 'k': mult = 1LL << 10; end++; break;
+    case 'm': mult = 1LL << 20; end++; break;
+    case 'g': mult = 1LL << 30; end++; break;
+    case 't': mult = 1LL << 40; end++; break;
+    case 'b': end++; break;
+    default: break;
+    }
+    if (*end || n * mult > (double)INT64_MAX) {
+        return false;
+    }
+    *out = (int64_t)(n * mult);
+    return true;
+}
+
+static bool parse_create_opts(BlockCreateOpts *opts, Qcow2CreateParams *p, Error **errp)
+{
+    const char *v;
+    int64_t n;
+
+    *p = (Qcow2CreateParams) { .size = opts->size, .cluster_bits = 16, .version = 3,
+                               .refcount_order = 4, .prealloc = PREALLOC_MODE_OFF };
+    if ((v = opt(opts, "cluster_size"))) {
+        if (!parse_size_opt(v, &n) || n < 512 || n > (2 << 20) || (n & (n - 1))) {
+            error_setg(errp, "Cluster size must be a power of two between 512 and 2048k");
+            return false;
+        }
+        p->cluster_bits = __builtin_ctzll(n);
+    }
+    if ((v = opt(opts, "compat"))) {
+        if (!strcmp(v, "0.10") || !strcmp(v, "v2")) {
+            p->version = 2;
+        } else if (!strcmp(v, "1.1") || !strcmp(v, "v3")) {
+            p->version = 3;
+        } else {
+            error_setg(errp, "Invalid compatibility level: '%s'", v);
+            return false;
+        }
+    }
+    if ((v = opt(opts, "refcount_bits"))) {
+        char *end;
+        long bits = strtol(v, &end, 10);
+        if (*end || bits < 1 || bits > 64 || (bits & (bits - 1))) {
+            error_setg(errp, "Refcount width must be a power of two and may not exceed "
+                       "64 bits");
+            return false;
+        }
+        p->refcount_order = __builtin_ctzl(bits);
+        if (p->version < 3 && bits != 16) {
+            error_setg(errp, "Different refcount widths than 16 bits require "
+                       "compatibility level 1.1 or above (use compat=1.1 or greater)");
+            return false;
+        }
+    }
+    if ((v = opt(opts, "lazy_refcounts"))) {
+        if (!parse_bool_opt(v, &p->lazy_refcounts)) {
+            error_setg(errp, "Invalid lazy_refcounts value '%s'", v);
+            return false;
+        }
+        if (p->lazy_refcounts && p->version < 3) {
+            error_setg(errp, "Lazy refcounts only supported with compatibility level 1.1 "
+                       "and above (use compat=1.1 or greater)");
+            return false;
+        }
+    }
+    if ((v = opt(opts, "preallocation"))) {
+        if (!strcmp(v, "off")) {
+            p->prealloc = PREALLOC_MODE_OFF;
+        } else if (!strcmp(v, "metadata")) {
+            p->prealloc = PREALLOC_MODE_METADATA;
+        } else {
+            error_setg(errp, "Unsupported preallocation mode '%s' (off or metadata)", v);
+            return false;
+        }
+    }
+    p->backing_file = opt(opts, "backing_file");
+    p->backing_fmt = opt(opts, "backing_fmt");
+    if (p->backing_file && strlen(p->backing_file) > QCOW_MAX_BACKING_NAME) {
+        error_setg(errp, "Backing file name too long");
+        return false;
+    }
+    if (p->backing_fmt && strlen(p->backing_fmt) >= 16) {
+        error_setg(errp, "Backing format name too long");
+        return false;
+    }
+    if (p->backing_file && p->prealloc != PREALLOC_MODE_OFF) {
+        error_setg(errp, "Backing file and preallocation can only be used at the same time "
+                   "if preallocation=off");
+        return false;
+    }
+    return true;
+}
+
+/* The backing file's size, for "create -b base" without a size. */
+static int64_t backing_size(const char *filename, const char *backing, const char *fmt,
+                            Error **errp)
+{
+    g_autofree char *dir = g_path_get_dirname(filename);
+    g_autofree char *path = g_path_is_absolute(backing) ? g_strdup(backing)
+                                                        : g_build_filename(dir, backing, NULL);
+    BlockDriverState *bs = bdrv_open(path, fmt, BDRV_O_NO_BACKING, errp);
+    int64_t len;
+
+    if (!bs) {
+        error_prepend(errp, "Could not open backing file: ");
+        return -EINVAL;
+    }
+    len = bdrv_getlength(bs);
+    bdrv_unref(bs);
+    return len;
+}
+
+static int write_initial_image(const char *filename, const Qcow2CreateParams *p,
+                               Error **errp)
+{
+    BDRVQcow2State tmp = { .cluster_bits = p->cluster_bits,
+                           .refcount_order = p->refcount_order };
+    int64_t cs = 1LL << p->cluster_bits;
+    g_autofree uint8_t *buf = g_malloc0(3 * cs);
+    uint8_t *h = buf;
+    int fd, ret = 0;
+
+#define PUT32(off, v) (*(uint32_t *)(h + (off)) = GUINT32_TO_BE(v))
+#define PUT64(off, v) (*(uint64_t *)(h + (off)) = GUINT64_TO_BE(v))
+    PUT32(0, QCOW_MAGIC);
+    PUT32(4, p->version);
+    PUT32(20, p->cluster_bits);
+    PUT64(48, cs);                 /* refcount table in cluster 1 */
+    PUT32(56, 1);
+    if (p->version >= 3) {
+        PUT64(80, p->lazy_refcounts ? QCOW2_COMPAT_LAZY_REFCOUNTS : 0);
+        PUT32(96, p->refcount_order);
+        PUT32(100, QCOW2_HDR_LENGTH);
+    }
+#undef PUT32
+#undef PUT64
+    *(uint64_t *)(buf + cs) = GUINT64_TO_BE(2 * cs); /* first refcount block */
+    qcow2_set_refcount_funcs(&tmp);
+    for (int i = 0; i < 3; i++) {
+        tmp.set_refcount(buf + 2 * cs, i, 1);
+    }
+
+    fd = open(filename, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        error_setg_errno(errp, errno, "Could not create '%s'", filename);
+        return -errno;
+    }
+    if (pwrite(fd, buf, 3 * cs, 0) != 3 * cs) {
+        ret = -errno;
+        error_setg_errno(errp, errno, "Could not write '%s'", filename);
+    }
+    close(fd);
+    return ret;
+}
+
+typedef struct Qcow2CreateCo {
+    const Qcow2CreateParams *p;
+    Error **errp;
+} Qcow2CreateCo;
+
+static int coroutine_fn qcow2_create_finish_co(BlockDriverState *bs, void *opaque)
+{
+    Qcow2CreateCo *c = opaque;
+    BDRVQcow2State *s = bs->opaque;
+    int ret;
+
+    if (c->p->backing_file) {
+        s->image_backing_file = g_strdup(c->p->backing_file);
+        s->image_backing_format = c->p->backing_fmt ? g_strdup(c->p->backing_fmt) : NULL;
+    }
+    ret = qcow2_update_header(bs);
+    if (ret < 0) {
+        error_setg_errno(c->errp, -ret, "Could not write qcow2 header");
+        return ret;
+    }
+    return qcow2_co_truncate(bs, c->p->size, false, c->p->prealloc, c->errp);
+}
+
+int qcow2_co_create_opts(BlockCreateOpts *opts, Error **errp)
+{
+    Qcow2CreateParams p;
+    Qcow2CreateCo c = { .p = &p, .errp = errp };
+    BlockDriverState *bs;
+    int ret;
+
+    if (!parse_create_opts(opts, &p, errp)) {
+        return -EINVAL;
+    }
+    if (p.size < 0 && p.backing_file) {
+        p.size = backing_size(opts->filename, p.backing_file, p.backing_fmt, errp);
+        if (p.size < 0) {
+            return -EINVAL;
+        }
+    }
+    if (p.size < 0) {
+        error_setg(errp, "Image size must be specified");
+        return -EINVAL;
+    }
+    p.size = (p.size + BDRV_SECTOR_SIZE - 1) & ~(int64_t)(BDRV_SECTOR_SIZE - 1);
+    ret = write_initial_image(opts->filename, &p, errp);
+    if (ret < 0) {
+        return ret;
+    }
+    bs = bdrv_open(opts->filename, "qcow2", BDRV_O_RDWR | BDRV_O_NO_BACKING, errp);
+    if (!bs) {
+        return -EIO;
+    }
+    ret = qcow2_run_co(bs, qcow2_create_finish_co, &c);
+    bdrv_unref(bs);
+    return ret;
+}

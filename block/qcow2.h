@@ -1,0 +1,324 @@
+/*
+ * qcow2 driver internals shared by block/qcow2*.c.
+ *
+ * On-disk structures are big-endian (docs: qcow2 specification).  The L1
+ * and refcount tables are kept in memory in host order; L2 tables and
+ * refcount blocks live in Qcow2Caches in their on-disk (big-endian) form.
+ *
+ * Concurrency: every metadata access happens with s->lock held.  Data I/O
+ * to clusters that are already allocated runs without it.
+ */
+#ifndef BLOCK_QCOW2_H
+#define BLOCK_QCOW2_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "block/block_int.h"
+#include "qemu/coroutine.h"
+
+#define QCOW_MAGIC 0x514649fbU /* "QFI\xfb" */
+
+#define MIN_CLUSTER_BITS 9
+#define MAX_CLUSTER_BITS 21
+#define MAX_REFCOUNT_ORDER 6
+
+/* Limits that keep an image's tables from exhausting memory. */
+#define QCOW_MAX_L1_SIZE          (32 * 1024 * 1024)  /* bytes */
+#define QCOW_MAX_REFTABLE_SIZE    (8 * 1024 * 1024)   /* bytes */
+#define QCOW_MAX_SNAPSHOTS        65536
+#define QCOW_MAX_SNAPSHOTS_SIZE   (64 * 1024 * 1024)
+#define QCOW_MAX_BACKING_NAME     1023                /* spec: < 1024 */
+#define QCOW_MAX_VIRTUAL_SIZE     (1ULL << 55)
+
+/* Header field offsets (spec "Header"). */
+#define QCOW2_HDR_REFCOUNT_TABLE_OFFSET 48
+#define QCOW2_HDR_INCOMPAT_FEATURES     72
+#define QCOW2_HDR_V2_LENGTH             72
+#define QCOW2_HDR_V3_MIN_LENGTH         104
+#define QCOW2_HDR_LENGTH                112 /* what we write for v3 */
+
+/* Header extension types. */
+#define QCOW2_EXT_MAGIC_END             0x00000000
+#define QCOW2_EXT_MAGIC_BACKING_FORMAT  0xe2792acaU
+#define QCOW2_EXT_MAGIC_FEATURE_TABLE   0x6803f857U
+#define QCOW2_EXT_MAGIC_BITMAPS         0x23852875U
+#define QCOW2_EXT_MAGIC_DATA_FILE       0x44415441U
+#define QCOW2_EXT_MAGIC_CRYPTO_HEADER   0x0537be77U
+
+/* Feature bits. */
+#define QCOW2_INCOMPAT_DIRTY            (1ULL << 0)
+#define QCOW2_INCOMPAT_CORRUPT          (1ULL << 1)
+#define QCOW2_INCOMPAT_DATA_FILE        (1ULL << 2)
+#define QCOW2_INCOMPAT_COMPRESSION      (1ULL << 3)
+#define QCOW2_INCOMPAT_EXTL2            (1ULL << 4)
+#define QCOW2_INCOMPAT_SUPPORTED        (QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT)
+#define QCOW2_COMPAT_LAZY_REFCOUNTS     (1ULL << 0)
+#define QCOW2_AUTOCLEAR_BITMAPS         (1ULL << 0)
+#define QCOW2_AUTOCLEAR_DATA_FILE_RAW   (1ULL << 1)
+
+/* L1/L2 entry bits (spec "Cluster mapping"). */
+#define QCOW_OFLAG_COPIED     (1ULL << 63)
+#define QCOW_OFLAG_COMPRESSED (1ULL << 62)
+#define QCOW_OFLAG_ZERO       (1ULL << 0)
+#define L1E_OFFSET_MASK       UINT64_C(0x00fffffffffffe00)
+#define L2E_OFFSET_MASK       UINT64_C(0x00fffffffffffe00)
+#define L1E_RESERVED_MASK     UINT64_C(0x7f000000000001ff)
+#define REFT_OFFSET_MASK      UINT64_C(0xfffffffffffffe00)
+#define REFT_RESERVED_MASK    UINT64_C(0x1ff)
+
+typedef enum QCow2ClusterType {
+    QCOW2_CLUSTER_UNALLOCATED,
+    QCOW2_CLUSTER_ZERO_PLAIN,  /* zero flag, no host cluster */
+    QCOW2_CLUSTER_ZERO_ALLOC,  /* zero flag, host cluster kept */
+    QCOW2_CLUSTER_NORMAL,
+    QCOW2_CLUSTER_COMPRESSED,
+} QCow2ClusterType;
+
+/* Overlap-check metadata classes (QEMU's QCOW2_OL_*). */
+enum {
+    QCOW2_OL_MAIN_HEADER     = 1 << 0,
+    QCOW2_OL_ACTIVE_L1       = 1 << 1,
+    QCOW2_OL_ACTIVE_L2       = 1 << 2,
+    QCOW2_OL_REFCOUNT_TABLE  = 1 << 3,
+    QCOW2_OL_REFCOUNT_BLOCK  = 1 << 4,
+    QCOW2_OL_SNAPSHOT_TABLE  = 1 << 5,
+    QCOW2_OL_INACTIVE_L1     = 1 << 6,
+    QCOW2_OL_INACTIVE_L2     = 1 << 7,
+};
+#define QCOW2_OL_NONE     0
+#define QCOW2_OL_CONSTANT (QCOW2_OL_MAIN_HEADER | QCOW2_OL_ACTIVE_L1 | \
+                           QCOW2_OL_REFCOUNT_TABLE | QCOW2_OL_SNAPSHOT_TABLE)
+#define QCOW2_OL_CACHED   (QCOW2_OL_CONSTANT | QCOW2_OL_ACTIVE_L2 | \
+                           QCOW2_OL_REFCOUNT_BLOCK | QCOW2_OL_INACTIVE_L1)
+#define QCOW2_OL_ALL      (QCOW2_OL_CACHED | QCOW2_OL_INACTIVE_L2)
+
+typedef struct QCowSnapshot {
+    uint64_t l1_table_offset;
+    uint32_t l1_size;
+    char *id_str;
+    char *name;
+    uint64_t disk_size;
+} QCowSnapshot;
+
+/* A header extension we do not interpret, kept to be written back. */
+typedef struct Qcow2UnknownHeaderExtension {
+    uint32_t magic;
+    uint32_t len;
+    uint8_t data[];
+} Qcow2UnknownHeaderExtension;
+
+typedef struct Qcow2Cache Qcow2Cache;
+
+typedef uint64_t Qcow2GetRefcountFunc(const void *block, uint64_t index);
+typedef void Qcow2SetRefcountFunc(void *block, uint64_t index, uint64_t value);
+
+typedef struct BDRVQcow2State {
+    int qcow_version;
+    int cluster_bits;
+    int cluster_size;
+    int l2_bits;      /* log2 of L2 entries per table */
+    int l2_size;      /* entries per L2 table */
+    uint64_t size;    /* guest-visible size in bytes */
+
+    uint32_t l1_size;
+    uint64_t l1_table_offset;
+    uint64_t *l1_table;  /* host order */
+
+    int refcount_order;
+    int refcount_bits;
+    uint64_t refcount_max;
+    int refcount_block_bits; /* log2 of entries per refcount block */
+    int refcount_block_size;
+    Qcow2GetRefcountFunc *get_refcount;
+    Qcow2SetRefcountFunc *set_refcount;
+    uint64_t refcount_table_offset;
+    uint32_t refcount_table_size;   /* entries */
+    uint64_t *refcount_table;       /* host order */
+    uint64_t free_cluster_index;    /* first-fit search hint */
+    uint64_t free_byte_offset;      /* compressed-data allocation cursor */
+
+    int csize_shift;                /* compressed descriptor: x */
+    uint64_t csize_mask;
+    uint64_t cluster_offset_mask;
+
+    Qcow2Cache *l2_table_cache;
+    Qcow2Cache *refcount_block_cache;
+
+    CoMutex lock;
+
+    uint32_t header_length;
+    uint64_t incompatible_features;
+    uint64_t compatible_features;
+    uint64_t autoclear_features;
+    uint8_t compression_type;
+    bool use_lazy_refcounts;
+    bool dirty_marked;        /* we set the dirty bit this session */
+    bool corrupt_signaled;    /* writes fail with -EIO from then on */
+
+    uint32_t nb_snapshots;
+    uint64_t snapshots_offset;
+    uint64_t snapshots_size;
+    QCowSnapshot *snapshots;
+
+    int overlap_check;        /* QCOW2_OL_* mask */
+
+    GSList *unknown_header_ext;  /* Qcow2UnknownHeaderExtension * */
+    char *image_backing_file;
+    char *image_backing_format;
+    uint64_t backing_file_offset; /* as found in the header */
+
+    /* During check -r: clusters that are referenced must not be handed
+     * out by the allocator even though their refcount says free. */
+    uint32_t *check_refs;
+    int64_t check_nb_clusters;
+} BDRVQcow2State;
+
+static inline int64_t offset_into_cluster(BDRVQcow2State *s, int64_t offset)
+{
+    return offset & (s->cluster_size - 1);
+}
+
+static inline int64_t start_of_cluster(BDRVQcow2State *s, int64_t offset)
+{
+    return offset & ~(int64_t)(s->cluster_size - 1);
+}
+
+static inline int64_t size_to_clusters(BDRVQcow2State *s, uint64_t size)
+{
+    return (size + s->cluster_size - 1) >> s->cluster_bits;
+}
+
+static inline uint64_t offset_to_l1_index(BDRVQcow2State *s, uint64_t offset)
+{
+    return offset >> (s->l2_bits + s->cluster_bits);
+}
+
+static inline int offset_to_l2_index(BDRVQcow2State *s, uint64_t offset)
+{
+    return (offset >> s->cluster_bits) & (s->l2_size - 1);
+}
+
+static inline uint64_t l1_entries_for_size(BDRVQcow2State *s, uint64_t size)
+{
+    uint64_t per_l2 = (uint64_t)s->l2_size << s->cluster_bits;
+    return (size + per_l2 - 1) / per_l2;
+}
+
+static inline bool has_data_file(BDRVQcow2State *s)
+{
+    return false;
+}
+
+QCow2ClusterType qcow2_get_cluster_type(BlockDriverState *bs, uint64_t l2_entry);
+
+/* qcow2.c */
+int qcow2_update_header(BlockDriverState *bs);
+int qcow2_mark_dirty(BlockDriverState *bs);
+int qcow2_mark_clean(BlockDriverState *bs);
+int qcow2_mark_corrupt(BlockDriverState *bs);
+void qcow2_signal_corruption(BlockDriverState *bs, bool fatal, int64_t offset, int64_t size,
+                             const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+int coroutine_fn qcow2_read_backing(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                                    QEMUIOVector *qiov, size_t qiov_offset);
+int coroutine_fn qcow2_co_flush_caches(BlockDriverState *bs);
+/* Runs fn(bs, opaque) in a coroutine and waits for it (open/close paths). */
+int qcow2_run_co(BlockDriverState *bs, int coroutine_fn (*fn)(BlockDriverState *, void *),
+                 void *opaque);
+int coroutine_fn qcow2_co_pwritev_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                                       QEMUIOVector *qiov, size_t qiov_offset,
+                                       BdrvRequestFlags flags);
+int qcow2_parse_overlap_check(const char *mode);
+
+/* qcow2-create.c */
+int qcow2_co_create_opts(BlockCreateOpts *opts, Error **errp);
+int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset, bool exact,
+                                   PreallocMode prealloc, Error **errp);
+int coroutine_fn qcow2_grow_l1_table(BlockDriverState *bs, uint64_t min_size);
+int coroutine_fn qcow2_preallocate_metadata(BlockDriverState *bs, uint64_t offset,
+                                            uint64_t end);
+
+/* qcow2-compress.c */
+int coroutine_fn qcow2_co_pwritev_compressed_part(BlockDriverState *bs, int64_t offset,
+                                                  int64_t bytes, QEMUIOVector *qiov,
+                                                  size_t qiov_offset);
+int coroutine_fn qcow2_co_preadv_compressed(BlockDriverState *bs, uint64_t l2_entry,
+                                            uint64_t offset, uint64_t bytes,
+                                            QEMUIOVector *qiov, size_t qiov_offset);
+void qcow2_parse_compressed_l2_entry(BlockDriverState *bs, uint64_t l2_entry,
+                                     uint64_t *coffset, int *csize);
+
+/* qcow2-refcount.c */
+int qcow2_refcount_init(BlockDriverState *bs, Error **errp);
+void qcow2_refcount_close(BlockDriverState *bs);
+void qcow2_set_refcount_funcs(BDRVQcow2State *s);
+int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster_index,
+                                    uint64_t *refcount);
+int coroutine_fn qcow2_update_cluster_refcount(BlockDriverState *bs, int64_t cluster_index,
+                                               int64_t addend);
+int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset, int64_t length,
+                                       int64_t addend);
+int64_t coroutine_fn qcow2_alloc_clusters(BlockDriverState *bs, uint64_t size);
+int64_t coroutine_fn qcow2_alloc_bytes(BlockDriverState *bs, int size);
+void coroutine_fn qcow2_free_clusters(BlockDriverState *bs, int64_t offset, int64_t size);
+void coroutine_fn qcow2_free_any_cluster(BlockDriverState *bs, uint64_t l2_entry);
+int coroutine_fn qcow2_pre_write_overlap_check(BlockDriverState *bs, int ign, int64_t offset,
+                                               int64_t size);
+int coroutine_fn qcow2_check_metadata_overlap(BlockDriverState *bs, int ign, int64_t offset,
+                                              int64_t size);
+int64_t qcow2_file_length(BlockDriverState *bs);
+
+/* qcow2-check.c */
+int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *result,
+                                BdrvCheckMode fix);
+
+/* qcow2-cluster.c */
+int coroutine_fn qcow2_get_host_offset(BlockDriverState *bs, uint64_t offset,
+                                       uint64_t *bytes, uint64_t *host_offset,
+                                       QCow2ClusterType *type, uint64_t *l2_entry_out);
+int coroutine_fn qcow2_get_l2_table(BlockDriverState *bs, uint64_t offset, bool allocate,
+                                    uint64_t **l2_table, int *l2_index);
+int coroutine_fn qcow2_write_l1_entry(BlockDriverState *bs, int l1_index);
+int coroutine_fn qcow2_alloc_data_clusters(BlockDriverState *bs, uint64_t offset,
+                                           uint64_t *bytes, uint64_t *host_offset,
+                                           bool *need_alloc);
+int coroutine_fn qcow2_alloc_host_offset(BlockDriverState *bs, uint64_t offset,
+                                         uint64_t bytes, uint64_t host_offset);
+int coroutine_fn qcow2_cluster_zeroize(BlockDriverState *bs, uint64_t offset,
+                                       uint64_t bytes, bool may_unmap);
+int coroutine_fn qcow2_cluster_discard(BlockDriverState *bs, uint64_t offset,
+                                       uint64_t bytes, bool full);
+int coroutine_fn qcow2_alloc_compressed_cluster_offset(BlockDriverState *bs,
+                                                       uint64_t offset,
+                                                       uint64_t descriptor);
+
+/* qcow2-cache.c */
+Qcow2Cache *qcow2_cache_create(BlockDriverState *bs, int num_tables, int table_size);
+void qcow2_cache_destroy(Qcow2Cache *c);
+int coroutine_fn qcow2_cache_get(BlockDriverState *bs, Qcow2Cache *c, uint64_t offset,
+                                 void **table);
+int coroutine_fn qcow2_cache_get_empty(BlockDriverState *bs, Qcow2Cache *c,
+                                       uint64_t offset, void **table);
+void qcow2_cache_put(Qcow2Cache *c, void **table);
+void qcow2_cache_entry_mark_dirty(Qcow2Cache *c, void *table);
+int coroutine_fn qcow2_cache_write(BlockDriverState *bs, Qcow2Cache *c);
+int coroutine_fn qcow2_cache_flush(BlockDriverState *bs, Qcow2Cache *c);
+int coroutine_fn qcow2_cache_set_dependency(BlockDriverState *bs, Qcow2Cache *c,
+                                            Qcow2Cache *dependency);
+void qcow2_cache_depends_on_flush(Qcow2Cache *c);
+/* Drops a table for a cluster that was freed (not written back). */
+void qcow2_cache_discard(Qcow2Cache *c, uint64_t offset);
+/* Drops every clean, unused entry (after check rewrote tables). */
+void qcow2_cache_empty(Qcow2Cache *c);
+bool qcow2_cache_contains(Qcow2Cache *c, uint64_t offset);
+bool qcow2_cache_is_dirty(Qcow2Cache *c);
+/* Offsets of every cached table (overlap check of cached metadata). */
+bool qcow2_cache_overlaps(Qcow2Cache *c, int64_t offset, int64_t size);
+int qcow2_cache_num_tables(Qcow2Cache *c);
+
+/* qcow2-snapshot.c */
+int qcow2_read_snapshots(BlockDriverState *bs, Error **errp);
+void qcow2_free_snapshots(BlockDriverState *bs);
+
+#endif
