@@ -33,6 +33,7 @@ static MemoryRegion ram, probe_io, post_io, probe_mmio;
 static GArray *events;
 static unsigned post_count;
 
+
 static uint64_t probe_read(void *opaque, hwaddr addr, unsigned size)
 {
     return 0;
@@ -101,6 +102,14 @@ static MachineState *make_machine(const uint8_t *code, size_t len, const char *a
     return ms;
 }
 
+static void destroy_machine(MachineState *ms)
+{
+    ms->accel->cleanup(ms);
+    g_free(ms->cpu);
+    g_free(ms);
+    g_array_free(events, true);
+}
+
 static IOEvent *event(unsigned i)
 {
     ck_assert_uint_gt(events->len, i);
@@ -130,6 +139,7 @@ START_TEST(test_out_and_hlt)
     ms->accel->synchronize_state(ms->cpu);
     ck_assert_uint_eq(ms->cpu->env.eip, CODE_ADDR + sizeof(code));
     ck_assert_uint_eq(ms->cpu->env.regs[R_EAX] & 0xffff, 0x1234);
+    destroy_machine(ms);
 }
 END_TEST
 
@@ -153,6 +163,7 @@ START_TEST(test_string_io)
         ck_assert_uint_eq(event(i)->addr, 0x10);
         ck_assert_uint_eq(event(i)->value, (uint8_t)"duet!"[i]);
     }
+    destroy_machine(ms);
 }
 END_TEST
 
@@ -170,6 +181,7 @@ START_TEST(test_mmio)
     ck_assert_uint_eq(events->len, 1);
     ck_assert_uint_eq(event(0)->addr, MMIO_ADDR + 8);
     ck_assert_uint_eq(event(0)->value, 0x77);
+    destroy_machine(ms);
 }
 END_TEST
 
@@ -190,6 +202,7 @@ START_TEST(test_coalesced_pio_order)
     ck_assert_uint_eq(events->len, 1);
     ck_assert_uint_eq(event(0)->post_count, 1000);
     ck_assert_uint_eq(post_count, 1000);
+    destroy_machine(ms);
 }
 END_TEST
 
@@ -222,6 +235,84 @@ START_TEST(test_kick_running_vcpu)
     }
     cpu_stop_thread(ms->cpu);
     bql_unlock();
+    destroy_machine(ms);
+}
+END_TEST
+
+static int pending_vector = -1;
+
+static int test_pic_interrupt(void *opaque)
+{
+    int vector = pending_vector;
+    pending_vector = -1;
+    return vector;
+}
+
+static bool wait_for(bool (*cond)(CPUState *), CPUState *cpu)
+{
+    for (int i = 0; i < 500; i++) {
+        if (cond(cpu)) {
+            return true;
+        }
+        bql_unlock();
+        g_usleep(10 * 1000);
+        bql_lock();
+    }
+    return false;
+}
+
+static bool cpu_is_halted(CPUState *cpu)
+{
+    return cpu->env.halted;
+}
+
+static bool two_events(CPUState *cpu)
+{
+    return events->len >= 2;
+}
+
+/*
+ * Userspace irqchip: the guest halts with IF set; the vCPU thread must
+ * sleep (not spin), wake on cpu_interrupt(HARD), and KVM must deliver the
+ * vector the "8259" hands out, through the real-mode IVT.
+ */
+START_TEST(test_userspace_irq_wakes_halt)
+{
+    static const uint8_t code[] = {
+        0xfb,             /* 7c00: sti */
+        0xf4,             /* 7c01: hlt */
+        0xeb, 0xfd,       /* 7c02: jmp 7c01 */
+        [0x10] = 0xb0, 0x99, /* 7c10: mov al, 0x99 */
+        0xe6, 0x10,       /* out 0x10, al */
+        0xcf,             /* iret */
+    };
+    MachineState *ms = make_machine(code, sizeof(code), "kernel-irqchip=off");
+    CPUState *cpu = ms->cpu;
+    g_autoptr(Error) err = NULL;
+    uint8_t *ivt = memory_region_get_ram_ptr(&ram);
+
+    /* IVT entry 0x20 -> 0000:7c10 */
+    ivt[0x80] = 0x10;
+    ivt[0x81] = 0x7c;
+    cpu->get_pic_interrupt = test_pic_interrupt;
+
+    bql_lock();
+    ck_assert(qemu_init_vcpu(cpu, false, &err));
+    for (int round = 0; round < 2; round++) {
+        ck_assert_msg(wait_for(cpu_is_halted, cpu), "vCPU did not halt");
+        ck_assert_uint_eq(events->len, round);
+        pending_vector = 0x20;
+        cpu_interrupt(cpu, CPU_INTERRUPT_HARD);
+        bql_unlock();
+        g_usleep(20 * 1000);
+        bql_lock();
+    }
+    ck_assert_msg(wait_for(two_events, cpu), "interrupt not delivered");
+    ck_assert_uint_eq(event(0)->value, 0x99);
+    ck_assert_uint_eq(event(1)->value, 0x99);
+    cpu_stop_thread(cpu);
+    bql_unlock();
+    destroy_machine(ms);
 }
 END_TEST
 
@@ -241,6 +332,7 @@ int main(void)
     tcase_add_test(tc, test_mmio);
     tcase_add_test(tc, test_coalesced_pio_order);
     tcase_add_test(tc, test_kick_running_vcpu);
+    tcase_add_test(tc, test_userspace_irq_wakes_halt);
     suite_add_tcase(s, tc);
 
     SRunner *sr = srunner_create(s);
