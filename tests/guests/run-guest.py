@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""Runs one test guest and checks its serial output and exit status.
+
+    run-guest.py --duet BIN --accel kvm --kernel G.elf [checks...]
+    run-guest.py --duet BIN --accel kvm --qemu QEMU --kernel G.elf  (differential)
+
+The command line is the one QEMU would take:
+    -accel A -kernel G.elf -device isa-debug-exit,iobase=0xf4,iosize=4
+    -nographic -no-reboot [-append S] [-initrd S]
+Guests exit through isa-debug-exit: status 99 means the guest passed.
+Exit status: 0 pass, 1 fail, 77 skipped (with the reason printed).
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+SKIP = 77
+GUEST_PASS_STATUS = 99
+
+
+def skip(reason):
+    print("SKIP: " + reason)
+    sys.exit(SKIP)
+
+
+def fail(reason, run=None):
+    print("FAIL: " + reason)
+    if run is not None:
+        print("--- command: " + " ".join(run["cmd"]))
+        print("--- exit status: %s" % run["status"])
+        print("--- serial output:\n" + run["out"])
+        print("--- stderr:\n" + run["err"])
+    sys.exit(1)
+
+
+def duet_accel_usable(duet, accel):
+    """Asks 'duet -accel help', which probes every accelerator."""
+    res = subprocess.run([duet, "-accel", "help"], capture_output=True, text=True, timeout=30)
+    for line in res.stdout.splitlines():
+        fields = line.split(None, 1)
+        if fields and fields[0] == accel.split(",")[0]:
+            if line.rstrip().endswith("(usable)"):
+                return None
+            return line.strip()
+    return "duet does not list accelerator '%s'" % accel
+
+
+def kvm_usable_for_qemu():
+    try:
+        fd = os.open("/dev/kvm", os.O_RDWR)
+        os.close(fd)
+        return True
+    except OSError:
+        return False
+
+
+def guest_args(args, accel):
+    cmd = ["-accel", accel, "-kernel", args.kernel,
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-nographic", "-no-reboot"]
+    if args.append is not None:
+        cmd += ["-append", args.append]
+    if args.initrd is not None:
+        cmd += ["-initrd", args.initrd]
+    return cmd
+
+
+def run(cmd, timeout):
+    try:
+        res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                             timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode("utf-8", "replace")
+        fail("timed out after %d s" % timeout,
+             {"cmd": cmd, "status": "timeout", "out": out, "err": ""})
+    out = res.stdout.decode("utf-8", "replace").replace("\r\n", "\n")
+    err = res.stderr.decode("utf-8", "replace")
+    return {"cmd": cmd, "status": res.returncode, "out": out, "err": err}
+
+
+def check_run(args, r):
+    if args.expect_emulation_failure:
+        # kvm_pvm cannot IRET in protected mode: an error (and maybe a
+        # register dump) on stderr, status 1, no hang
+        err_lines = [l for l in r["err"].splitlines() if l.strip()]
+        if r["status"] != 1:
+            fail("expected exit status 1 (emulation failure), got %s" % r["status"], r)
+        if not err_lines or not err_lines[0].startswith("duet: "):
+            fail("expected an error message starting with 'duet: ' on stderr", r)
+        print("emulation failure reported as expected: " + err_lines[0])
+        return
+    if r["status"] != args.expect_status:
+        fail("exit status %s, expected %d" % (r["status"], args.expect_status), r)
+    lines = r["out"].splitlines()
+    for want in args.expect_line:
+        if want not in lines:
+            fail("serial output lacks the line %r" % want, r)
+    for pattern in args.forbid:
+        if re.search(pattern, r["out"]):
+            fail("serial output matches forbidden %r" % pattern, r)
+
+
+FIRMWARE_HANDOFF = "Booting from ROM.."
+
+
+def comparable(out, firmware=False):
+    """Serial output without the loader-specific '~' lines (and, for QEMU,
+    without what SeaBIOS and iPXE print before the Multiboot option ROM
+    starts the guest)."""
+    if firmware:
+        pos = out.rfind(FIRMWARE_HANDOFF)
+        if pos >= 0:
+            out = out[pos + len(FIRMWARE_HANDOFF):]
+    return [l for l in out.splitlines() if not l.startswith("~")]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duet", required=True)
+    ap.add_argument("--accel", default="kvm")
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--append")
+    ap.add_argument("--initrd")
+    ap.add_argument("--expect-status", type=int, default=GUEST_PASS_STATUS)
+    ap.add_argument("--expect-line", action="append", default=[])
+    ap.add_argument("--forbid", action="append", default=["WRONG", "FAIL"])
+    ap.add_argument("--expect-emulation-failure-on-kvm", dest="emu_fail_kvm",
+                    action="store_true",
+                    help="this host's KVM cannot run the guest: expect a clean error")
+    ap.add_argument("--qemu", help="differential: also run this qemu-system-x86_64")
+    ap.add_argument("--qemu-accel", default="auto")
+    ap.add_argument("--timeout", type=int, default=60)
+    args = ap.parse_args()
+    args.expect_emulation_failure = args.emu_fail_kvm and args.accel.split(",")[0] == "kvm"
+
+    if not os.path.exists(args.kernel):
+        skip("guest %s was not built (no gcc -m32 / ld -m elf_i386?)" % args.kernel)
+    why = duet_accel_usable(args.duet, args.accel)
+    if why:
+        skip("accelerator %s not usable here: %s" % (args.accel, why))
+
+    r = run([args.duet] + guest_args(args, args.accel), args.timeout)
+    check_run(args, r)
+    if not args.qemu:
+        print("PASS (%s): status %s" % (args.accel, r["status"]))
+        return 0
+
+    qemu = args.qemu
+    if not os.path.isabs(qemu):
+        from shutil import which
+        qemu = which(qemu)
+    if not qemu:
+        skip("%s not installed" % args.qemu)
+    qaccel = args.qemu_accel
+    if qaccel == "auto":
+        qaccel = "kvm" if kvm_usable_for_qemu() else "tcg"
+    q = run([qemu] + guest_args(args, qaccel), args.timeout)
+    if args.expect_emulation_failure:
+        return 0
+    if q["status"] != r["status"]:
+        fail("duet exited %s, qemu (%s) %s" % (r["status"], qaccel, q["status"]), q)
+    a, b = comparable(r["out"]), comparable(q["out"], firmware=True)
+    if a != b:
+        import difflib
+        diff = "\n".join(difflib.unified_diff(b, a, "qemu", "duet", lineterm=""))
+        fail("serial output differs from qemu (%s):\n%s" % (qaccel, diff), r)
+    print("PASS: duet (%s) and qemu (%s) agree: status %s, %d lines"
+          % (args.accel, qaccel, r["status"], len(a)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
