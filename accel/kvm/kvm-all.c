@@ -15,6 +15,7 @@
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "sysemu/kvm.h"
+#include "sysemu/runstate.h"
 #include "trace/trace.h"
 
 #define KVM_PAGE_SIZE 4096ULL
@@ -335,6 +336,41 @@ static bool kvm_create_irqchip(KVMState *s, Error **errp)
     return true;
 }
 
+/*
+ * System reset of the in-kernel 8259 pair and IOAPIC (the guest
+ * re-initialises them; what matters is that nothing stale stays
+ * pending or unmasked).  The 8254 is left alone: its state is whatever
+ * the guest programs next.
+ */
+static void kvm_irqchip_reset(void *opaque)
+{
+    KVMState *s = opaque;
+
+    for (uint32_t chip_id = KVM_IRQCHIP_PIC_MASTER; chip_id <= KVM_IRQCHIP_IOAPIC; chip_id++) {
+        struct kvm_irqchip chip = { .chip_id = chip_id };
+
+        if (kvm_ioctl(s->vmfd, KVM_GET_IRQCHIP, &chip) < 0) {
+            warn_report("kvm: KVM_GET_IRQCHIP %u: %s", chip_id, strerror(errno));
+            continue;
+        }
+        if (chip_id == KVM_IRQCHIP_IOAPIC) {
+            /* IOAPIC datasheet 3.2.4: redirection entries reset masked. */
+            for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
+                chip.chip.ioapic.redirtbl[i].bits = 1ULL << 16;
+            }
+            chip.chip.ioapic.irr = 0;
+            chip.chip.ioapic.ioregsel = 0;
+        } else {
+            uint8_t elcr_mask = chip.chip.pic.elcr_mask;
+            memset(&chip.chip.pic, 0, sizeof(chip.chip.pic));
+            chip.chip.pic.elcr_mask = elcr_mask;
+        }
+        if (kvm_ioctl(s->vmfd, KVM_SET_IRQCHIP, &chip) < 0) {
+            warn_report("kvm: KVM_SET_IRQCHIP %u: %s", chip_id, strerror(errno));
+        }
+    }
+}
+
 static const AccelOps kvm_accel_ops_userspace_irqchip;
 
 bool kvm_init_machine(MachineState *ms, Error **errp)
@@ -403,7 +439,9 @@ bool kvm_init_machine(MachineState *ms, Error **errp)
     memory_listener_register(&s->memory_listener, &address_space_memory);
     memory_listener_register(&s->io_listener, &address_space_io);
 
-    if (!s->kernel_irqchip) {
+    if (s->kernel_irqchip) {
+        qemu_register_reset(kvm_irqchip_reset, s);
+    } else {
         /* The board decides between the in-kernel and the userspace
          * 8259/8254 by looking at the ops (set_irq, has_kernel_pit). */
         ms->accel = &kvm_accel_ops_userspace_irqchip;
@@ -434,6 +472,9 @@ void kvm_cleanup(MachineState *ms)
     KVMState *s = ms->accel_state;
     if (!s) {
         return;
+    }
+    if (s->kernel_irqchip) {
+        qemu_unregister_reset(kvm_irqchip_reset, s);
     }
     memory_listener_unregister(&s->memory_listener);
     memory_listener_unregister(&s->io_listener);

@@ -302,6 +302,43 @@ int kvm_arch_get_registers(CPUState *cpu)
     return 0;
 }
 
+static void lapic_set_reg(struct kvm_lapic_state *lapic, unsigned offset, uint32_t value)
+{
+    memcpy(&lapic->regs[offset], &value, 4);
+}
+
+/*
+ * SDM vol.3 10.4.7.1: the local APIC after RESET.  IRR/ISR/TMR, ICR, LDR,
+ * TPR, timer counts and divide are zero, DFR all ones, SVR 0xFF, every
+ * LVT entry masked; ID and version stay.  LINT0 of the BSP is ExtINT, as
+ * the MP specification's virtual-wire mode expects, so the 8259 reaches it.
+ */
+static int kvm_lapic_reset(CPUState *cpu)
+{
+    KVMCPUState *kcpu = kvm_cpu(cpu);
+    struct kvm_lapic_state lapic;
+    uint32_t id, version;
+
+    if (kvm_ioctl(kcpu->fd, KVM_GET_LAPIC, &lapic) < 0) {
+        return -1;
+    }
+    memcpy(&id, &lapic.regs[0x20], 4);
+    memcpy(&version, &lapic.regs[0x30], 4);
+    memset(&lapic, 0, sizeof(lapic));
+    lapic_set_reg(&lapic, 0x20, id);
+    lapic_set_reg(&lapic, 0x30, version);
+    lapic_set_reg(&lapic, 0xe0, 0xffffffff); /* DFR */
+    lapic_set_reg(&lapic, 0xf0, 0xff);       /* SVR: software-disabled */
+    for (unsigned lvt = 0x320; lvt <= 0x370; lvt += 0x10) {
+        lapic_set_reg(&lapic, lvt, 0x10000);
+    }
+    lapic_set_reg(&lapic, 0x2f0, 0x10000);   /* LVT CMCI */
+    if (cpu->cpu_index == 0) {
+        lapic_set_reg(&lapic, 0x350, 0x700); /* LINT0: ExtINT */
+    }
+    return kvm_ioctl(kcpu->fd, KVM_SET_LAPIC, &lapic);
+}
+
 /* SDM vol.3 9.1.1: x87 FCW 037FH, MXCSR 1F80H after RESET; TSC restarts. */
 int kvm_arch_reset_vcpu(CPUState *cpu)
 {
@@ -326,6 +363,9 @@ int kvm_arch_reset_vcpu(CPUState *cpu)
     if (kcpu->s->kernel_irqchip) {
         /* A HLT inside the kernel left the vCPU halted there. */
         kvm_ioctl(kcpu->fd, KVM_SET_MP_STATE, &mp);
+        if (kvm_lapic_reset(cpu) < 0) {
+            return -1;
+        }
     }
     return 0;
 }

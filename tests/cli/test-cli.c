@@ -1,8 +1,8 @@
 /*
  * The duet command line: every malformed invocation is one line on
  * stderr and exit status 1 with nothing started; -help, -version and the
- * "help" arguments exit 0.  argv[1] is the duet binary, argv[2] (optional)
- * a Multiboot kernel for the tests that build the machine.
+ * "help" arguments exit 0.  argv[1] is the duet binary; argv[2] and
+ * argv[3] (optional) the exit-now and reset guests of tests/guests/bench.
  */
 #include <check.h>
 #include <glib.h>
@@ -13,6 +13,7 @@
 
 static const char *duet_binary;
 static const char *kernel;
+static const char *reset_kernel;
 
 typedef struct DuetRun {
     int status;
@@ -207,6 +208,35 @@ START_TEST(test_guest_exit_status)
 }
 END_TEST
 
+/* i8042 reset twice, then exit with the boot count: status 7; with
+ * -no-reboot the first reset is a clean shutdown. */
+START_TEST(test_reset)
+{
+    if (!reset_kernel) {
+        return;
+    }
+    const char *irqchips[] = { "kvm", "kvm,kernel-irqchip=off" };
+    for (size_t i = 0; i < G_N_ELEMENTS(irqchips); i++) {
+        DuetRun r = run_duet("-accel", irqchips[i], "-kernel", reset_kernel, "-device",
+                             "isa-debug-exit,iobase=0xf4,iosize=4", "-serial", "none", NULL);
+        if (r.status == 1 && strstr(r.err, "-accel kvm")) {
+            printf("test_reset: kvm not usable here: %s", r.err);
+            run_free(&r);
+            return;
+        }
+        ck_assert_msg(r.status == 7, "%s: status %d, stderr: %s", irqchips[i], r.status, r.err);
+        run_free(&r);
+
+        r = run_duet("-accel", irqchips[i], "-kernel", reset_kernel, "-device",
+                     "isa-debug-exit,iobase=0xf4,iosize=4", "-serial", "none", "-no-reboot",
+                     NULL);
+        ck_assert_msg(r.status == 0, "%s -no-reboot: status %d, stderr: %s", irqchips[i],
+                      r.status, r.err);
+        run_free(&r);
+    }
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -215,6 +245,7 @@ int main(int argc, char **argv)
     }
     duet_binary = argv[1];
     kernel = argc > 2 ? argv[2] : NULL;
+    reset_kernel = argc > 3 ? argv[3] : NULL;
 
     Suite *s = suite_create("cli");
     TCase *tc = tcase_create("cli");
@@ -230,6 +261,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_mtree);
     tcase_add_test(tc, test_machine_errors);
     tcase_add_test(tc, test_guest_exit_status);
+    tcase_add_test(tc, test_reset);
     suite_add_tcase(s, tc);
 
     SRunner *sr = srunner_create(s);
