@@ -1,23 +1,88 @@
 /*
- * -accel tcg: duet's x86 interpreter (placeholder while the interpreter
- * lands: it halts the vCPU at once).
+ * -accel tcg: duet's x86 interpreter.  It runs on the generic vCPU thread
+ * (accel/cpus.c), which calls cpu_exec in a loop; everything else the
+ * interpreter needs lives in the TCGCPU hung off cpu->accel.
  */
 #include "sysemu/accel-ops.h"
+#include "exec/memory.h"
+#include "tcg-cpu.h"
+#include "qemu/log.h"
 
 static bool tcg_probe(Error **errp)
 {
+    return true; /* an interpreter runs anywhere */
+}
+
+static bool tcg_init_machine(MachineState *ms, Error **errp)
+{
     return true;
+}
+
+/*
+ * The memory map changed: cached host pointers may be stale.  A commit on
+ * the vCPU thread itself (a guest port write that remaps something) must
+ * take effect before the next instruction, so flush at once; from another
+ * thread, ask the vCPU to flush at its next block boundary.
+ */
+static void tcg_listener_commit(MemoryListener *listener)
+{
+    TCGCPU *s = container_of(listener, TCGCPU, listener);
+
+    if (s->cpu->thread_id && pthread_equal(pthread_self(), s->cpu->thread_id)) {
+        tlb_flush(s);
+    } else {
+        __atomic_store_n(&s->tlb_flush_pending, 1, __ATOMIC_SEQ_CST);
+    }
+}
+
+TCGCPU *tcg_cpu_create(CPUState *cpu)
+{
+    TCGCPU *s = g_new0(TCGCPU, 1);
+
+    s->cpu = cpu;
+    s->env = &cpu->env;
+    s->old_exception = -1;
+    s->cc_op = CC_OP_EFLAGS;
+    s->cc_src = cpu->env.eflags & CC_ALL;
+    tcg_code_cache_init(s);
+    tlb_flush(s);
+    s->listener.name = "tcg";
+    s->listener.commit = tcg_listener_commit;
+    if (cpu->as) {
+        memory_listener_register(&s->listener, cpu->as);
+    }
+    /* One vCPU per machine: its code cache is the one DMA must invalidate. */
+    memory_set_ram_write_hook(tcg_ram_write_hook, s);
+    cpu->accel = s;
+    tcg_update_hflags(s);
+    return s;
+}
+
+void tcg_cpu_destroy(TCGCPU *s)
+{
+    if (!s) {
+        return;
+    }
+    memory_set_ram_write_hook(NULL, NULL);
+    if (s->listener.address_space) {
+        memory_listener_unregister(&s->listener);
+    }
+    tcg_code_cache_destroy(s);
+    if (s->cpu->accel == s) {
+        s->cpu->accel = NULL;
+    }
+    g_free(s);
 }
 
 static bool tcg_init_vcpu(CPUState *cpu, Error **errp)
 {
+    tcg_cpu_create(cpu);
     return true;
 }
 
-static int tcg_cpu_exec(CPUState *cpu)
+static int tcg_cpu_exec_op(CPUState *cpu)
 {
-    cpu->env.halted = true;
-    return EXCP_HLT;
+    return tcg_cpu_exec(cpu);
 }
 
 static void tcg_kick_vcpu(CPUState *cpu)
@@ -25,11 +90,38 @@ static void tcg_kick_vcpu(CPUState *cpu)
     __atomic_store_n(&cpu->exit_request, 1, __ATOMIC_SEQ_CST);
 }
 
+static void tcg_synchronize_state(CPUState *cpu)
+{
+    /* env is always current: cpu_exec folds lazy flags in before returning. */
+}
+
+static void tcg_synchronize_post_reset(CPUState *cpu)
+{
+    TCGCPU *s = tcg_cpu(cpu);
+
+    if (!s) {
+        return;
+    }
+    s->cc_op = CC_OP_EFLAGS;
+    s->cc_src = cpu->env.eflags & CC_ALL;
+    s->inhibit_irq = false;
+    tlb_flush(s);
+    tcg_update_hflags(s);
+}
+
+static void tcg_cleanup(MachineState *ms)
+{
+}
+
 const AccelOps tcg_accel_ops = {
     .name = "tcg",
     .description = "duet's x86 interpreter",
     .probe = tcg_probe,
+    .init_machine = tcg_init_machine,
     .init_vcpu = tcg_init_vcpu,
-    .cpu_exec = tcg_cpu_exec,
+    .cpu_exec = tcg_cpu_exec_op,
     .kick_vcpu = tcg_kick_vcpu,
+    .synchronize_state = tcg_synchronize_state,
+    .synchronize_post_reset = tcg_synchronize_post_reset,
+    .cleanup = tcg_cleanup,
 };

@@ -1,0 +1,185 @@
+/*
+ * The interpreter's main loop.  cpu_exec runs blocks until the vCPU loop
+ * is needed (exit_request, HLT); between blocks it delivers hardware
+ * interrupts, applies memory-map and DMA invalidations, and frees dead
+ * blocks.  Exceptions longjmp back here from any depth (QEMU's
+ * cpu_loop_exit) and are delivered before the next block.
+ */
+#include "tcg-cpu.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "sysemu/runstate.h"
+#include "trace/trace.h"
+
+uint64_t insn_eip(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t eip = d->next_eip - d->len;
+
+    if (!(s->cur_tb && (s->cur_tb->flags & (TB_FLAG_CS32 | TB_FLAG_CODE64)))) {
+        eip &= 0xffff;
+    } else if (!(s->cur_tb->flags & TB_FLAG_CODE64)) {
+        eip &= 0xffffffffu;
+    }
+    return eip;
+}
+
+void cpu_loop_exit(TCGCPU *s)
+{
+    siglongjmp(s->jmp_env, 1);
+}
+
+/*
+ * <interpreter loop>: runs one block.  Handlers may shorten the run by
+ * moving s->end (end_block, self-modifying code); the instruction that did
+ * so always completes.  Branch handlers set env->eip themselves.
+ */
+static void __attribute__((noinline)) cpu_tb_exec(TCGCPU *s, TranslationBlock *tb)
+{
+    const DecodedInsn *d = tb->insns;
+
+    s->cur_tb = tb;
+    s->end = tb->insns + tb->n_insns;
+    do {
+        s->cur = d;
+        d->handler(s, d);
+        d++;
+    } while (d < s->end);
+    d--;
+    if (!(d->flags & INSN_BRANCH)) {
+        s->env->eip = d->next_eip;
+    }
+    s->insns_executed += d - tb->insns + 1;
+    s->cur = NULL;
+    s->cur_tb = NULL;
+}
+
+static bool is_contributory(int v)
+{
+    return v == EXCP00_DIVZ || (v >= EXCP0A_TSS && v <= EXCP0D_GPF);
+}
+
+/* An exception was raised: pick what to deliver (SDM vol.3 table 6-5). */
+static void handle_exception(TCGCPU *s)
+{
+    CPUX86State *env = s->env;
+    int vec = s->exception_index;
+    bool has_err = s->exception_has_error;
+    int err = s->error_code;
+    uint64_t ret_eip;
+
+    if (s->cur) {
+        env->eip = insn_eip(s, s->cur);
+    }
+    s->cur = NULL;
+    s->cur_tb = NULL;
+    ret_eip = s->exception_is_int ? s->exception_next_eip : env->eip;
+
+    if (s->old_exception >= 0 && !s->exception_is_int) {
+        int old = s->old_exception;
+        if (old == EXCP08_DBLE) {
+            qemu_log_mask(CPU_LOG_INT | LOG_GUEST_ERROR,
+                          "tcg: triple fault at eip=0x%" PRIx64 ": reset\n", env->eip);
+            s->old_exception = -1;
+            s->triple_faulted = true;
+            qemu_system_reset_request();
+            return;
+        }
+        if ((is_contributory(old) && is_contributory(vec)) ||
+            (old == EXCP0E_PAGE && (is_contributory(vec) || vec == EXCP0E_PAGE))) {
+            vec = EXCP08_DBLE;
+            has_err = true;
+            err = 0;
+        }
+    }
+    qemu_log_mask(CPU_LOG_INT, "tcg: exception %d err=0x%x at %04x:%08" PRIx64
+                  " cr2=0x%" PRIx64 "\n", vec, has_err ? err : 0,
+                  env->segs[R_CS].selector, env->eip, env->cr[2]);
+    trace_event(tcg_exception, "vector=%d err=0x%x eip=0x%" PRIx64, vec, err, env->eip);
+    s->old_exception = vec;
+    do_interrupt(s, vec, s->exception_is_int, has_err, err, ret_eip, false);
+    s->old_exception = -1;
+}
+
+static bool cpu_handle_interrupt(TCGCPU *s)
+{
+    CPUState *cpu = s->cpu;
+    CPUX86State *env = s->env;
+    int vec;
+
+    if (!(__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) & CPU_INTERRUPT_HARD) ||
+        !(env->eflags & IF_MASK) || !cpu->get_pic_interrupt) {
+        return false;
+    }
+    if (s->inhibit_irq) {
+        s->inhibit_irq = false;
+        return false;
+    }
+    bql_lock();
+    vec = cpu->get_pic_interrupt(cpu->pic_opaque);
+    bql_unlock();
+    if (vec < 0) {
+        return false;
+    }
+    env->halted = false;
+    qemu_log_mask(CPU_LOG_INT, "tcg: hardware interrupt vector 0x%x at %04x:%08" PRIx64 "\n",
+                  vec, env->segs[R_CS].selector, env->eip);
+    trace_event(tcg_interrupt, "vector=0x%x eip=0x%" PRIx64, vec, env->eip);
+    s->old_exception = vec;
+    do_interrupt(s, vec, false, false, 0, env->eip, true);
+    s->old_exception = -1;
+    return true;
+}
+
+int tcg_cpu_exec(CPUState *cpu)
+{
+    TCGCPU *s = tcg_cpu(cpu);
+    CPUX86State *env = &cpu->env;
+    int ret;
+
+    if (s->triple_faulted && !env->halted) {
+        s->triple_faulted = false; /* the reset we asked for has happened */
+    }
+    /* Someone (reset, the loader, a debugger) may have written env. */
+    s->cc_op = CC_OP_EFLAGS;
+    s->cc_src = env->eflags & CC_ALL;
+    tcg_update_hflags(s);
+
+    if (sigsetjmp(s->jmp_env, 0) != 0) {
+        handle_exception(s);
+    }
+    for (;;) {
+        if (__atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
+            __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELEASE);
+            ret = EXCP_INTERRUPT;
+            break;
+        }
+        if (s->triple_faulted) {
+            env->halted = true; /* until the reset */
+            ret = EXCP_HLT;
+            break;
+        }
+        if (G_UNLIKELY(s->tlb_flush_pending)) {
+            __atomic_store_n(&s->tlb_flush_pending, 0, __ATOMIC_SEQ_CST);
+            tlb_flush(s);
+        }
+        tb_process_ram_writes(s);
+        tb_free_graveyard(s);
+        cpu_handle_interrupt(s);
+        if (env->halted) {
+            ret = EXCP_HLT;
+            break;
+        }
+        TranslationBlock *tb = tb_lookup(s);
+        if (G_UNLIKELY(qemu_loglevel_mask(CPU_LOG_EXEC | CPU_LOG_TB_CPU))) {
+            if (qemu_loglevel_mask(CPU_LOG_TB_CPU)) {
+                cpu_compute_eflags(s);
+                tcg_dump_state(s, qemu_log_file());
+            }
+            qemu_log_mask(CPU_LOG_EXEC, "Trace: %04x:%08" PRIx64 " [%u insns]\n",
+                          env->segs[R_CS].selector, env->eip, tb->n_insns);
+        }
+        cpu_tb_exec(s, tb);
+    }
+    cpu_compute_eflags(s);
+    return ret;
+}

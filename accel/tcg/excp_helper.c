@@ -1,0 +1,183 @@
+/*
+ * Paging: the page walk behind the software TLB (SDM vol.3 chapter 4).
+ * 32-bit paging with 4 KiB and 4 MiB (PSE) pages, PAE paging, and 4-level
+ * paging for long mode.  Sets accessed/dirty bits, honours U/S, R/W with
+ * CR0.WP, and NX when EFER.NXE is on.  Called with the BQL held.
+ */
+#include "tcg-cpu.h"
+#include "qemu/log.h"
+
+#define PG_PRESENT  (1ull << 0)
+#define PG_RW       (1ull << 1)
+#define PG_USER     (1ull << 2)
+#define PG_ACCESSED (1ull << 5)
+#define PG_DIRTY    (1ull << 6)
+#define PG_PSE      (1ull << 7)
+#define PG_NX       (1ull << 63)
+#define PG_ADDR_MASK 0x000ffffffffff000ull
+
+#define PF_PRESENT 0x01
+#define PF_WRITE   0x02
+#define PF_USER    0x04
+#define PF_RSVD    0x08
+#define PF_FETCH   0x10
+
+/* A page-table entry: where it lives, for the A/D bit updates. */
+typedef struct PTEntry {
+    uint64_t val;
+    void *host;     /* RAM pointer, or NULL if the table is not in RAM */
+    bool is64;
+} PTEntry;
+
+static PTEntry pte_load(TCGCPU *s, hwaddr pa, bool is64)
+{
+    PTEntry e = { .is64 = is64 };
+    hwaddr xlat, len = is64 ? 8 : 4;
+    MemoryRegion *mr;
+
+    pa &= s->env->a20_mask;
+    mr = address_space_translate(s->cpu->as, pa, &xlat, &len, false,
+                                 MEMTXATTRS_UNSPECIFIED);
+    if (mr && memory_region_is_ram(mr) && len >= (is64 ? 8u : 4u)) {
+        e.host = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
+        if (is64) {
+            memcpy(&e.val, e.host, 8);
+        } else {
+            uint32_t v;
+            memcpy(&v, e.host, 4);
+            e.val = v;
+        }
+    } else {
+        e.val = is64 ? address_space_ldq(s->cpu->as, pa, MEMTXATTRS_UNSPECIFIED, NULL)
+                     : address_space_ldl(s->cpu->as, pa, MEMTXATTRS_UNSPECIFIED, NULL);
+    }
+    return e;
+}
+
+static void pte_set_bits(PTEntry *e, uint64_t bits)
+{
+    if ((e->val & bits) == bits || !e->host) {
+        return;
+    }
+    e->val |= bits;
+    /* Only the low dword holds A and D. */
+    __atomic_fetch_or((uint32_t *)e->host, (uint32_t)bits, __ATOMIC_RELAXED);
+}
+
+G_NORETURN void raise_page_fault(TCGCPU *s, uint64_t lin, int err)
+{
+    s->env->cr[2] = lin;
+    qemu_log_mask(CPU_LOG_INT, "tcg: #PF lin=0x%" PRIx64 " err=0x%x\n", lin, err);
+    raise_exception_err(s, EXCP0E_PAGE, err);
+}
+
+bool x86_cpu_get_phys(TCGCPU *s, uint64_t lin, int acc, int mmu_idx, uint64_t *paddr,
+                      bool *writable, bool raise)
+{
+    CPUX86State *env = s->env;
+    bool is_user = mmu_idx == MMU_USER;
+    bool is_write = acc == ACC_WRITE;
+    bool pae = env->cr[4] & CR4_PAE_MASK;
+    bool nxe = pae && (env->efer & MSR_EFER_NXE);
+    bool lma = env->efer & MSR_EFER_LMA;
+    PTEntry entries[4];
+    int levels, n = 0, i, err;
+    uint64_t table, page_mask = 0xfff, allowed_user = PG_USER, allowed_rw = PG_RW;
+    bool nx = false;
+
+    if (!(env->cr[0] & CR0_PG_MASK)) {
+        *paddr = lin & env->a20_mask;
+        *writable = true;
+        return true;
+    }
+
+    if (lma) {
+        levels = 4;
+        table = env->cr[3] & PG_ADDR_MASK;
+    } else if (pae) {
+        /* The PDPTEs: no A/U/W bits, only present (SDM 4.4.1). */
+        PTEntry pdpte = pte_load(s, (env->cr[3] & ~0x1full) + ((lin >> 30) & 3) * 8, true);
+        if (!(pdpte.val & PG_PRESENT)) {
+            err = 0;
+            goto fault;
+        }
+        levels = 2;
+        table = pdpte.val & PG_ADDR_MASK;
+    } else {
+        levels = 2;
+        table = env->cr[3] & 0xfffff000ull;
+    }
+
+    for (i = levels - 1; i >= 0; i--) {
+        int shift = pae || lma ? 12 + 9 * i : 12 + 10 * i;
+        unsigned idx = pae || lma ? (lin >> shift) & 0x1ff : (lin >> shift) & 0x3ff;
+        PTEntry e = pte_load(s, table + idx * (pae || lma ? 8 : 4), pae || lma);
+
+        if (!(e.val & PG_PRESENT)) {
+            err = 0;
+            goto fault;
+        }
+        if (nxe && (e.val & PG_NX)) {
+            nx = true;
+        } else if (!nxe && (pae || lma) && (e.val & PG_NX)) {
+            err = PF_PRESENT | PF_RSVD;
+            goto fault;
+        }
+        allowed_user &= e.val;
+        allowed_rw &= e.val;
+        entries[n++] = e;
+        if (i > 0 && (e.val & PG_PSE) &&
+            (i == 1 ? (pae || lma || (env->cr[4] & CR4_PSE_MASK)) : lma)) {
+            /* Large page: 4 MiB (32-bit), 2 MiB (PAE/long), 1 GiB (long). */
+            page_mask = (1ull << shift) - 1;
+            if (pae || lma) {
+                table = e.val & PG_ADDR_MASK & ~page_mask;
+            } else {
+                table = e.val & 0xffc00000ull;
+            }
+            break;
+        }
+        table = e.val & (pae || lma ? PG_ADDR_MASK : 0xfffff000ull);
+    }
+
+    /* Protection (SDM 4.6) */
+    err = PF_PRESENT;
+    if (is_user && !allowed_user) {
+        goto fault;
+    }
+    if (is_write && !allowed_rw && (is_user || (env->cr[0] & CR0_WP_MASK))) {
+        goto fault;
+    }
+    if (acc == ACC_CODE && nx) {
+        goto fault;
+    }
+
+    for (i = 0; i < n; i++) {
+        pte_set_bits(&entries[i], PG_ACCESSED);
+    }
+    if (is_write) {
+        pte_set_bits(&entries[n - 1], PG_DIRTY);
+    }
+    *paddr = ((table & ~page_mask) | (lin & page_mask)) & env->a20_mask;
+    /* The fast write path must come back here for the first write that
+     * sets D, and must never bypass a read-only page. */
+    *writable = (entries[n - 1].val & PG_DIRTY) &&
+                (allowed_rw || (!is_user && !(env->cr[0] & CR0_WP_MASK)));
+    return true;
+
+fault:
+    if (is_write) {
+        err |= PF_WRITE;
+    }
+    if (is_user) {
+        err |= PF_USER;
+    }
+    if (acc == ACC_CODE && nxe) {
+        err |= PF_FETCH;
+    }
+    if (!raise) {
+        s->error_code = err; /* for raise_page_fault once the BQL is dropped */
+        return false;
+    }
+    raise_page_fault(s, lin, err);
+}

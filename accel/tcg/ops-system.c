@@ -1,0 +1,300 @@
+/*
+ * System instructions: HLT, CLI/STI, IN/OUT, CPUID, RDTSC, RDMSR/WRMSR,
+ * moves to and from control/debug registers, descriptor-table
+ * instructions, INVLPG, LAR/LSL/VERR/VERW, and the x87/SSE stand-ins.
+ */
+#include "ops.h"
+#include "qemu/log.h"
+
+static inline bool protected_mode(TCGCPU *s)
+{
+    return (s->env->cr[0] & CR0_PE_MASK) && !(s->env->eflags & VM_MASK);
+}
+
+static inline void require_cpl0(TCGCPU *s)
+{
+    if (s->cpl != 0) {
+        raise_exception_err(s, EXCP0D_GPF, 0);
+    }
+}
+
+static inline void require_pm(TCGCPU *s)
+{
+    if (!protected_mode(s)) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+}
+
+void op_gp0(TCGCPU *s, const DecodedInsn *d)
+{
+    raise_exception_err(s, EXCP0D_GPF, 0);
+}
+
+void op_hlt(TCGCPU *s, const DecodedInsn *d)
+{
+    require_cpl0(s);
+    s->env->eip = d->next_eip;
+    s->env->halted = true; /* cpu_exec returns EXCP_HLT: the vCPU thread sleeps */
+}
+
+static bool iopl_allows(TCGCPU *s)
+{
+    int iopl = (s->env->eflags & IOPL_MASK) >> 12;
+
+    if (!(s->env->cr[0] & CR0_PE_MASK)) {
+        return true;
+    }
+    return (s->env->eflags & VM_MASK) ? iopl == 3 : s->cpl <= iopl;
+}
+
+void op_cli(TCGCPU *s, const DecodedInsn *d)
+{
+    if (!iopl_allows(s)) {
+        raise_exception_err(s, EXCP0D_GPF, 0);
+    }
+    s->env->eflags &= ~IF_MASK;
+}
+
+void op_sti(TCGCPU *s, const DecodedInsn *d)
+{
+    if (!iopl_allows(s)) {
+        raise_exception_err(s, EXCP0D_GPF, 0);
+    }
+    if (!(s->env->eflags & IF_MASK)) {
+        s->inhibit_irq = true; /* SDM STI: one instruction of shadow */
+    }
+    s->env->eflags |= IF_MASK;
+}
+
+static void do_in(TCGCPU *s, const DecodedInsn *d, uint32_t port)
+{
+    check_io_perm(s, port, 1 << d->ot);
+    switch (d->ot) {
+    case MO_8: *reg8p(s, 0) = helper_inb(s->env, port); break;
+    case MO_16: *reg16p(s, R_EAX) = helper_inw(s->env, port); break;
+    default: s->env->regs[R_EAX] = helper_inl(s->env, port); break;
+    }
+}
+
+static void do_out(TCGCPU *s, const DecodedInsn *d, uint32_t port)
+{
+    uint32_t v = s->env->regs[R_EAX];
+
+    check_io_perm(s, port, 1 << d->ot);
+    switch (d->ot) {
+    case MO_8: helper_outb(s->env, port, v & 0xff); break;
+    case MO_16: helper_outw(s->env, port, v & 0xffff); break;
+    default: helper_outl(s->env, port, v); break;
+    }
+}
+
+void op_in_I(TCGCPU *s, const DecodedInsn *d) { do_in(s, d, d->imm & 0xff); }
+void op_out_I(TCGCPU *s, const DecodedInsn *d) { do_out(s, d, d->imm & 0xff); }
+void op_in_DX(TCGCPU *s, const DecodedInsn *d) { do_in(s, d, s->env->regs[R_EDX] & 0xffff); }
+void op_out_DX(TCGCPU *s, const DecodedInsn *d) { do_out(s, d, s->env->regs[R_EDX] & 0xffff); }
+
+void op_cpuid(TCGCPU *s, const DecodedInsn *d) { helper_cpuid(s); }
+void op_rdtsc(TCGCPU *s, const DecodedInsn *d) { helper_rdtsc(s); }
+void op_rdmsr(TCGCPU *s, const DecodedInsn *d) { helper_rdmsr(s); }
+void op_wrmsr(TCGCPU *s, const DecodedInsn *d) { helper_wrmsr(s); }
+void op_rdpmc(TCGCPU *s, const DecodedInsn *d) { raise_exception_err(s, EXCP0D_GPF, 0); }
+
+void op_mov_r_cr(TCGCPU *s, const DecodedInsn *d)
+{
+    CPUX86State *env = s->env;
+    int cr = d->reg;
+    uint64_t v;
+
+    require_cpl0(s);
+    switch (cr) {
+    case 0: case 2: case 3: case 4: v = env->cr[cr]; break;
+    case 8: v = env->cr8; break;
+    default: raise_exception(s, EXCP06_ILLOP);
+    }
+    set_reg(s, (env->efer & MSR_EFER_LMA) ? MO_64 : MO_32, d->rm, v);
+}
+
+void op_mov_cr_r(TCGCPU *s, const DecodedInsn *d)
+{
+    require_cpl0(s);
+    helper_write_crN(s, d->reg, s->env->regs[d->rm]);
+}
+
+void op_mov_r_dr(TCGCPU *s, const DecodedInsn *d)
+{
+    require_cpl0(s);
+    if (d->reg > 7) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+    int dr = (d->reg == 4 || d->reg == 5) ? d->reg + 2 : d->reg;
+    set_reg(s, (s->env->efer & MSR_EFER_LMA) ? MO_64 : MO_32, d->rm, s->env->dr[dr]);
+}
+
+void op_mov_dr_r(TCGCPU *s, const DecodedInsn *d)
+{
+    require_cpl0(s);
+    if (d->reg > 7) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+    int dr = (d->reg == 4 || d->reg == 5) ? d->reg + 2 : d->reg;
+    s->env->dr[dr] = s->env->regs[d->rm];
+    if (dr == 7 && (s->env->dr[7] & 0xff)) {
+        qemu_log_mask(LOG_UNIMP, "tcg: hardware breakpoints (DR7) not modelled\n");
+    }
+}
+
+void op_clts(TCGCPU *s, const DecodedInsn *d)
+{
+    require_cpl0(s);
+    s->env->cr[0] &= ~(uint64_t)CR0_TS_MASK;
+}
+
+void op_invd(TCGCPU *s, const DecodedInsn *d)
+{
+    require_cpl0(s);
+}
+
+static void store_sel(TCGCPU *s, const DecodedInsn *d, uint32_t sel)
+{
+    if (d->mod3) {
+        set_reg(s, d->ot, d->rm, sel);
+    } else {
+        lin_stw(s, insn_lin(s, d, 2, true), sel);
+    }
+}
+
+void op_sldt(TCGCPU *s, const DecodedInsn *d) { require_pm(s); store_sel(s, d, s->env->ldt.selector); }
+void op_str(TCGCPU *s, const DecodedInsn *d) { require_pm(s); store_sel(s, d, s->env->tr.selector); }
+
+void op_lldt(TCGCPU *s, const DecodedInsn *d)
+{
+    require_pm(s);
+    require_cpl0(s);
+    helper_lldt(s, ld_E(s, d, MO_16));
+}
+
+void op_ltr(TCGCPU *s, const DecodedInsn *d)
+{
+    require_pm(s);
+    require_cpl0(s);
+    helper_ltr(s, ld_E(s, d, MO_16));
+}
+
+static void set_zf(TCGCPU *s, bool z)
+{
+    uint32_t f = cc_compute_all(s) & ~CC_Z;
+    set_cc_flags(s, f | (z ? CC_Z : 0));
+}
+
+void op_verr(TCGCPU *s, const DecodedInsn *d)
+{
+    require_pm(s);
+    set_zf(s, helper_verrw(s, ld_E(s, d, MO_16), false));
+}
+
+void op_verw(TCGCPU *s, const DecodedInsn *d)
+{
+    require_pm(s);
+    set_zf(s, helper_verrw(s, ld_E(s, d, MO_16), true));
+}
+
+static void lar_lsl(TCGCPU *s, const DecodedInsn *d, bool lsl)
+{
+    uint32_t v;
+
+    require_pm(s);
+    bool ok = helper_lar_lsl(s, ld_E(s, d, MO_16), lsl, &v);
+    if (ok) {
+        set_reg(s, d->ot, d->reg, v);
+    }
+    set_zf(s, ok);
+}
+
+void op_lar(TCGCPU *s, const DecodedInsn *d) { lar_lsl(s, d, false); }
+void op_lsl(TCGCPU *s, const DecodedInsn *d) { lar_lsl(s, d, true); }
+
+static void store_dtr(TCGCPU *s, const DecodedInsn *d, SegmentCache *dt)
+{
+    if (d->mod3) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+    uint64_t ea = insn_ea(s, d);
+    lin_stw(s, seg_lin(s, d->seg, ea, 2, true), dt->limit);
+    lin_stl(s, seg_lin(s, d->seg, ea_mask(d->aflag, ea + 2), 4, true), dt->base);
+}
+
+static void load_dtr(TCGCPU *s, const DecodedInsn *d, SegmentCache *dt)
+{
+    if (d->mod3) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+    require_cpl0(s);
+    uint64_t ea = insn_ea(s, d);
+    uint32_t limit = lin_lduw(s, seg_lin(s, d->seg, ea, 2, false));
+    uint32_t base = lin_ldl(s, seg_lin(s, d->seg, ea_mask(d->aflag, ea + 2), 4, false));
+    if (d->ot == MO_16) {
+        base &= 0xffffff;
+    }
+    dt->limit = limit;
+    dt->base = base;
+}
+
+void op_sgdt(TCGCPU *s, const DecodedInsn *d) { store_dtr(s, d, &s->env->gdt); }
+void op_sidt(TCGCPU *s, const DecodedInsn *d) { store_dtr(s, d, &s->env->idt); }
+void op_lgdt(TCGCPU *s, const DecodedInsn *d) { load_dtr(s, d, &s->env->gdt); }
+void op_lidt(TCGCPU *s, const DecodedInsn *d) { load_dtr(s, d, &s->env->idt); }
+
+void op_smsw(TCGCPU *s, const DecodedInsn *d)
+{
+    if (d->mod3) {
+        set_reg(s, d->ot, d->rm, s->env->cr[0]);
+    } else {
+        lin_stw(s, insn_lin(s, d, 2, true), s->env->cr[0]);
+    }
+}
+
+void op_lmsw(TCGCPU *s, const DecodedInsn *d)
+{
+    require_cpl0(s);
+    uint64_t v = ld_E(s, d, MO_16) & 0xf;
+    uint64_t cr0 = s->env->cr[0];
+    /* LMSW sets PE but never clears it */
+    helper_write_crN(s, 0, (cr0 & ~0xeull) | v | (cr0 & CR0_PE_MASK));
+}
+
+void op_invlpg(TCGCPU *s, const DecodedInsn *d)
+{
+    require_cpl0(s);
+    if (d->mod3) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+    tlb_flush_page(s, (uint32_t)(s->env->segs[d->seg].base + insn_ea(s, d)));
+}
+
+/* No x87 unit yet: #NM when CR0.EM/TS asks for emulation, else #UD. */
+void op_fpu(TCGCPU *s, const DecodedInsn *d)
+{
+    if (s->env->cr[0] & (CR0_EM_MASK | CR0_TS_MASK)) {
+        raise_exception(s, EXCP07_PREX);
+    }
+    raise_exception(s, EXCP06_ILLOP);
+}
+
+void op_wait(TCGCPU *s, const DecodedInsn *d)
+{
+    if ((s->env->cr[0] & (CR0_TS_MASK | CR0_MP_MASK)) == (CR0_TS_MASK | CR0_MP_MASK)) {
+        raise_exception(s, EXCP07_PREX);
+    }
+}
+
+/* Long mode is laid out but not enabled (CPUID has no LM): SYSCALL and
+ * SYSRET are #UD until EFER.SCE is usable. */
+void op_syscall(TCGCPU *s, const DecodedInsn *d)
+{
+    raise_exception(s, EXCP06_ILLOP);
+}
+
+void op_sysret(TCGCPU *s, const DecodedInsn *d)
+{
+    raise_exception(s, EXCP06_ILLOP);
+}

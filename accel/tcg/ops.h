@@ -1,0 +1,101 @@
+/*
+ * Instruction handlers (ops-*.c) and the operand helpers they share.
+ * A handler executes one DecodedInsn; generic ones read the operand size
+ * from d->ot, the *_32 ones are specialised for the hot 32-bit forms.
+ */
+#ifndef ACCEL_TCG_OPS_H
+#define ACCEL_TCG_OPS_H
+
+#include "tcg-cpu.h"
+
+/* ---- operands ---- */
+static inline uint64_t ld_E(TCGCPU *s, const DecodedInsn *d, int ot)
+{
+    if (d->mod3) {
+        return get_reg(s, ot, d->rm);
+    }
+    return lin_ld(s, ot, insn_lin(s, d, 1 << ot, false));
+}
+
+static inline void st_E(TCGCPU *s, const DecodedInsn *d, int ot, uint64_t v)
+{
+    if (d->mod3) {
+        set_reg(s, ot, d->rm, v);
+    } else {
+        lin_st(s, ot, insn_lin(s, d, 1 << ot, true), v);
+    }
+}
+
+/* Sets the lazy flags for ALU op (0..7 = add or adc sbb and sub xor cmp)
+ * and returns the result. */
+static inline uint64_t alu_compute(TCGCPU *s, int op, int ot, uint64_t a, uint64_t b)
+{
+    uint64_t r, c;
+
+    switch (op) {
+    case 0: r = a + b; set_cc(s, CC_OP_ADD + ot, r, b); break;
+    case 1: r = a | b; set_cc(s, CC_OP_LOGIC + ot, r, 0); break;
+    case 2: c = cc_compute_c(s); r = a + b + c; s->cc_src2 = c; set_cc(s, CC_OP_ADC + ot, r, b); break;
+    case 3: c = cc_compute_c(s); r = a - b - c; s->cc_src2 = c; set_cc(s, CC_OP_SBB + ot, r, b); break;
+    case 4: r = a & b; set_cc(s, CC_OP_LOGIC + ot, r, 0); break;
+    case 6: r = a ^ b; set_cc(s, CC_OP_LOGIC + ot, r, 0); break;
+    default: r = a - b; set_cc(s, CC_OP_SUB + ot, r, b); break; /* sub, cmp */
+    }
+    return r;
+}
+
+/* ---- handlers ---- */
+#define H(name) void name(TCGCPU *s, const DecodedInsn *d)
+
+/* ops-arith.c */
+H(op_alu_EG); H(op_alu_GE); H(op_alu_EI); H(op_alu_AI);
+H(op_test_EG); H(op_test_EI); H(op_test_AI);
+H(op_inc_E); H(op_dec_E); H(op_inc_r); H(op_dec_r);
+H(op_not_E); H(op_neg_E);
+H(op_mul_E); H(op_imul1_E); H(op_div_E); H(op_idiv_E);
+H(op_imul_GE); H(op_imul_GEI);
+H(op_cmpxchg); H(op_cmpxchg8b); H(op_xadd);
+H(op_daa); H(op_das); H(op_aaa); H(op_aas); H(op_aam); H(op_aad);
+H(op_cbw); H(op_cwd);
+/* specialised 32-bit ALU forms, one per op: [op] */
+extern const InsnHandler alu32_rr[8], alu32_rm[8], alu32_mr[8], alu32_ri[8], alu32_mi[8];
+
+/* ops-shift.c */
+H(op_shift_E1); H(op_shift_ECL); H(op_shift_EI);
+H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);
+H(op_bt_EG); H(op_bt_EI); H(op_bsf); H(op_bsr);
+
+/* ops-data.c */
+H(op_mov_EG); H(op_mov_GE); H(op_mov_EI); H(op_mov_rI);
+H(op_mov_GE_32r); H(op_mov_GE_32m); H(op_mov_EG_32m);
+H(op_mov_AO); H(op_mov_OA);
+H(op_movzx_b); H(op_movzx_w); H(op_movsx_b); H(op_movsx_w); H(op_movsxd);
+H(op_lea); H(op_xchg_EG); H(op_xchg_rA); H(op_nop);
+H(op_push_r); H(op_pop_r); H(op_push_I); H(op_push_E); H(op_pop_E);
+H(op_push_r32); H(op_pop_r32);
+H(op_push_seg); H(op_pop_seg); H(op_mov_E_seg); H(op_mov_seg_E);
+H(op_pusha); H(op_popa); H(op_pushf); H(op_popf);
+H(op_lahf); H(op_sahf); H(op_setcc); H(op_cmovcc); H(op_bswap); H(op_xlat); H(op_salc);
+H(op_lxs); H(op_bound); H(op_arpl);
+H(op_cmc); H(op_clc); H(op_stc); H(op_cld); H(op_std);
+
+/* ops-control.c */
+H(op_jmp); H(op_jcc); H(op_call); H(op_ret); H(op_ret_imm);
+H(op_jmp_E); H(op_call_E); H(op_ljmp_A); H(op_lcall_A); H(op_ljmp_E); H(op_lcall_E);
+H(op_lret); H(op_iret); H(op_loop); H(op_jcxz);
+H(op_int3); H(op_int); H(op_into); H(op_int1); H(op_enter); H(op_leave);
+
+/* ops-string.c */
+H(op_movs); H(op_stos); H(op_lods); H(op_cmps); H(op_scas); H(op_ins); H(op_outs);
+
+/* ops-system.c */
+H(op_hlt); H(op_cli); H(op_sti); H(op_in_I); H(op_out_I); H(op_in_DX); H(op_out_DX);
+H(op_cpuid); H(op_rdtsc); H(op_rdmsr); H(op_wrmsr); H(op_rdpmc);
+H(op_mov_r_cr); H(op_mov_cr_r); H(op_mov_r_dr); H(op_mov_dr_r); H(op_clts);
+H(op_sldt); H(op_str); H(op_lldt); H(op_ltr); H(op_verr); H(op_verw);
+H(op_sgdt); H(op_sidt); H(op_lgdt); H(op_lidt); H(op_smsw); H(op_lmsw); H(op_invlpg);
+H(op_lar); H(op_lsl); H(op_invd); H(op_fpu); H(op_wait); H(op_gp0);
+H(op_syscall); H(op_sysret);
+
+#undef H
+#endif

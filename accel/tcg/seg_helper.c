@@ -1,0 +1,824 @@
+/*
+ * Segmentation and exception delivery (SDM vol.3 chapters 3, 5 and 6):
+ * descriptor loads with their protection checks, the interrupt/exception
+ * path through the IVT (real mode) or IDT (protected mode), IRET and far
+ * control transfers.  Out of scope (logged as unimp, answered with
+ * #GP): task switches (task gates, IRET with NT), call gates, virtual-8086
+ * mode entry through IRET.
+ */
+#include "tcg-cpu.h"
+#include "qemu/log.h"
+
+/* ---- raising ---- */
+
+static G_NORETURN void raise_full(TCGCPU *s, int vector, bool has_err, int err, bool is_int,
+                                  uint64_t next_eip)
+{
+    s->exception_index = vector;
+    s->exception_has_error = has_err;
+    s->error_code = err;
+    s->exception_is_int = is_int;
+    s->exception_next_eip = next_eip;
+    cpu_loop_exit(s);
+}
+
+void raise_exception(TCGCPU *s, int vector)
+{
+    raise_full(s, vector, false, 0, false, 0);
+}
+
+void raise_exception_err(TCGCPU *s, int vector, int error_code)
+{
+    raise_full(s, vector, true, error_code, false, 0);
+}
+
+void raise_interrupt(TCGCPU *s, int vector, bool is_int, uint64_t next_eip)
+{
+    raise_full(s, vector, false, 0, is_int, next_eip);
+}
+
+void seg_fault(TCGCPU *s, int seg)
+{
+    raise_exception_err(s, seg == R_SS ? EXCP0C_STACK : EXCP0D_GPF, 0);
+}
+
+/* ---- segment cache ---- */
+
+static bool in_long_mode64(TCGCPU *s)
+{
+    return (s->env->efer & MSR_EFER_LMA) && (s->env->segs[R_CS].flags & DESC_L_MASK);
+}
+
+void tcg_update_seg_flat(TCGCPU *s, int seg)
+{
+    SegmentCache *sc = &s->env->segs[seg];
+    uint32_t type = (sc->flags >> DESC_TYPE_SHIFT) & 15;
+    bool flat = (s->env->cr[0] & CR0_PE_MASK) && !(s->env->eflags & VM_MASK) &&
+                !in_long_mode64(s) && sc->base == 0 && sc->limit == 0xffffffff &&
+                (sc->flags & DESC_P_MASK) && (sc->flags & DESC_S_MASK) &&
+                !(type & 8) && (type & 2) && !(type & 4);
+
+    if (flat) {
+        s->seg_flat |= 1u << seg;
+    } else {
+        s->seg_flat &= ~(1u << seg);
+    }
+}
+
+void tcg_update_hflags(TCGCPU *s)
+{
+    CPUX86State *env = s->env;
+
+    if (!(env->cr[0] & CR0_PE_MASK)) {
+        s->cpl = 0;
+    } else if (env->eflags & VM_MASK) {
+        s->cpl = 3;
+    } else {
+        s->cpl = (env->segs[R_CS].flags & DESC_DPL_MASK) >> DESC_DPL_SHIFT;
+    }
+    s->mmu_idx = s->cpl == 3 ? MMU_USER : MMU_KERNEL;
+    for (int i = 0; i < 6; i++) {
+        tcg_update_seg_flat(s, i);
+    }
+}
+
+void cpu_x86_load_seg_cache(TCGCPU *s, int seg, uint32_t sel, uint64_t base, uint32_t limit,
+                            uint32_t flags)
+{
+    SegmentCache *sc = &s->env->segs[seg];
+
+    sc->selector = sel;
+    sc->base = base;
+    sc->limit = limit;
+    sc->flags = flags;
+    if (seg == R_CS) {
+        tcg_update_hflags(s);
+    } else {
+        tcg_update_seg_flat(s, seg);
+    }
+}
+
+uint64_t seg_check_slow(TCGCPU *s, int seg, uint64_t ea, int size, bool write)
+{
+    CPUX86State *env = s->env;
+    SegmentCache *sc = &env->segs[seg];
+    uint64_t last = ea + size - 1;
+
+    if (in_long_mode64(s)) {
+        return (seg == R_FS || seg == R_GS) ? sc->base + ea : ea;
+    }
+    if (!(env->cr[0] & CR0_PE_MASK) || (env->eflags & VM_MASK)) {
+        if (last > sc->limit) {
+            seg_fault(s, seg);
+        }
+        return (uint32_t)(sc->base + ea);
+    }
+    uint32_t type = (sc->flags >> DESC_TYPE_SHIFT) & 15;
+    if (!(sc->flags & DESC_P_MASK)) {
+        seg_fault(s, seg); /* null selector */
+    }
+    if (type & 8) {
+        /* code: never writable; readable only with R */
+        if (write || !(type & 2)) {
+            seg_fault(s, seg);
+        }
+    } else if (write && !(type & 2)) {
+        seg_fault(s, seg);
+    }
+    if (!(type & 8) && (type & 4)) {
+        /* expand-down: offsets above the limit are valid (SDM 3.4.5.1) */
+        uint64_t top = (sc->flags & DESC_B_MASK) ? 0xffffffffull : 0xffff;
+        if (ea <= sc->limit || last > top) {
+            seg_fault(s, seg);
+        }
+    } else if (last > sc->limit || last < ea) {
+        seg_fault(s, seg);
+    }
+    return (uint32_t)(sc->base + ea);
+}
+
+/* ---- descriptors ---- */
+
+/* System-table reads are supervisor accesses whatever the CPL. */
+static uint32_t sys_ldl(TCGCPU *s, uint64_t lin)
+{
+    int saved = s->mmu_idx;
+    s->mmu_idx = MMU_KERNEL;
+    uint32_t v = lin_ldl(s, lin);
+    s->mmu_idx = saved;
+    return v;
+}
+
+static uint16_t sys_lduw(TCGCPU *s, uint64_t lin)
+{
+    int saved = s->mmu_idx;
+    s->mmu_idx = MMU_KERNEL;
+    uint16_t v = lin_lduw(s, lin);
+    s->mmu_idx = saved;
+    return v;
+}
+
+static void sys_stl(TCGCPU *s, uint64_t lin, uint32_t v)
+{
+    int saved = s->mmu_idx;
+    s->mmu_idx = MMU_KERNEL;
+    lin_stl(s, lin, v);
+    s->mmu_idx = saved;
+}
+
+static bool load_descriptor(TCGCPU *s, uint32_t sel, uint32_t *e1, uint32_t *e2)
+{
+    SegmentCache *dt = (sel & 4) ? &s->env->ldt : &s->env->gdt;
+    uint32_t index = sel & ~7u;
+
+    if ((sel & 4) && !(dt->flags & DESC_P_MASK) && dt->selector == 0) {
+        return false;
+    }
+    if (index + 7 > dt->limit) {
+        return false;
+    }
+    *e1 = sys_ldl(s, dt->base + index);
+    *e2 = sys_ldl(s, dt->base + index + 4);
+    return true;
+}
+
+static void set_accessed(TCGCPU *s, uint32_t sel, uint32_t e2)
+{
+    SegmentCache *dt = (sel & 4) ? &s->env->ldt : &s->env->gdt;
+
+    if (!(e2 & (1 << 8))) {
+        sys_stl(s, dt->base + (sel & ~7u) + 4, e2 | (1 << 8));
+    }
+}
+
+static uint64_t desc_base(uint32_t e1, uint32_t e2)
+{
+    return (e1 >> 16) | ((e2 & 0xff) << 16) | (e2 & 0xff000000);
+}
+
+static uint32_t desc_limit(uint32_t e1, uint32_t e2)
+{
+    uint32_t limit = (e1 & 0xffff) | (e2 & 0x000f0000);
+    return (e2 & DESC_G_MASK) ? (limit << 12) | 0xfff : limit;
+}
+
+static void load_seg_desc(TCGCPU *s, int seg, uint32_t sel, uint32_t e1, uint32_t e2)
+{
+    cpu_x86_load_seg_cache(s, seg, sel, desc_base(e1, e2), desc_limit(e1, e2),
+                           e2 & 0x00f0ff00);
+}
+
+void load_seg(TCGCPU *s, int seg, uint32_t sel)
+{
+    CPUX86State *env = s->env;
+    uint32_t e1, e2;
+    int rpl = sel & 3, dpl, cpl = s->cpl;
+
+    sel &= 0xffff;
+    if (!(env->cr[0] & CR0_PE_MASK) || (env->eflags & VM_MASK)) {
+        /* Real and virtual-8086 mode: only selector and base change, which
+         * keeps "unreal mode" limits working. */
+        SegmentCache *sc = &env->segs[seg];
+        uint32_t flags = sc->flags | DESC_P_MASK | DESC_S_MASK | (3 << DESC_TYPE_SHIFT);
+        if (env->eflags & VM_MASK) {
+            flags |= 3 << DESC_DPL_SHIFT;
+        }
+        cpu_x86_load_seg_cache(s, seg, sel, sel << 4, sc->limit, flags);
+        return;
+    }
+    if ((sel & ~3u) == 0) {
+        if (seg == R_SS && !(in_long_mode64(s) && cpl != 3)) {
+            raise_exception_err(s, EXCP0D_GPF, 0);
+        }
+        /* A null selector: loads fine, faults on use. */
+        cpu_x86_load_seg_cache(s, seg, sel, 0, 0, 0);
+        return;
+    }
+    if (!load_descriptor(s, sel, &e1, &e2)) {
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    if (!(e2 & DESC_S_MASK)) {
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    dpl = (e2 >> DESC_DPL_SHIFT) & 3;
+    uint32_t type = (e2 >> DESC_TYPE_SHIFT) & 15;
+    if (seg == R_SS) {
+        if (rpl != cpl || dpl != cpl || (type & 8) || !(type & 2)) {
+            raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+        }
+        if (!(e2 & DESC_P_MASK)) {
+            raise_exception_err(s, EXCP0C_STACK, sel & 0xfffc);
+        }
+    } else {
+        if ((type & 8) && !(type & 2)) {
+            raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc); /* execute-only code */
+        }
+        if (!((type & 8) && (type & 4)) && (dpl < cpl || dpl < rpl)) {
+            raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+        }
+        if (!(e2 & DESC_P_MASK)) {
+            raise_exception_err(s, EXCP0B_NOSEG, sel & 0xfffc);
+        }
+    }
+    set_accessed(s, sel, e2);
+    load_seg_desc(s, seg, sel, e1, e2 | (1 << 8));
+}
+
+/* ---- stack access with an explicit SS ---- */
+
+typedef struct StackPtr {
+    uint64_t base;
+    uint64_t mask;
+    uint64_t sp;
+    int mmu_idx;
+} StackPtr;
+
+static void sp_push(TCGCPU *s, StackPtr *st, int ot, uint64_t v)
+{
+    int saved = s->mmu_idx;
+    st->sp -= 1 << ot;
+    s->mmu_idx = st->mmu_idx;
+    lin_st(s, ot, (uint32_t)(st->base + (st->sp & st->mask)), v);
+    s->mmu_idx = saved;
+}
+
+static uint64_t sp_pop(TCGCPU *s, StackPtr *st, int ot)
+{
+    int saved = s->mmu_idx;
+    s->mmu_idx = st->mmu_idx;
+    uint64_t v = lin_ld(s, ot, (uint32_t)(st->base + (st->sp & st->mask)));
+    s->mmu_idx = saved;
+    st->sp += 1 << ot;
+    return v;
+}
+
+static void set_sp(TCGCPU *s, uint64_t sp, uint64_t mask)
+{
+    s->env->regs[R_ESP] = (s->env->regs[R_ESP] & ~mask) | (sp & mask);
+}
+
+static StackPtr cur_stack(TCGCPU *s)
+{
+    StackPtr st = { s->env->segs[R_SS].base, sp_mask(s), s->env->regs[R_ESP], s->mmu_idx };
+    return st;
+}
+
+void push_v(TCGCPU *s, int ot, uint64_t v)
+{
+    uint64_t mask = sp_mask(s);
+    uint64_t sp = (s->env->regs[R_ESP] - (1 << ot)) & mask;
+    lin_st(s, ot, seg_lin(s, R_SS, sp, 1 << ot, true), v);
+    set_sp(s, sp, mask);
+}
+
+uint64_t pop_v(TCGCPU *s, int ot)
+{
+    uint64_t mask = sp_mask(s);
+    uint64_t sp = s->env->regs[R_ESP] & mask;
+    uint64_t v = lin_ld(s, ot, seg_lin(s, R_SS, sp, 1 << ot, false));
+    set_sp(s, sp + (1 << ot), mask);
+    return v;
+}
+
+uint64_t stack_peek(TCGCPU *s, int ot, int offset)
+{
+    uint64_t sp = (s->env->regs[R_ESP] + offset) & sp_mask(s);
+    return lin_ld(s, ot, seg_lin(s, R_SS, sp, 1 << ot, false));
+}
+
+/* ---- interrupts ---- */
+
+static void do_interrupt_real(TCGCPU *s, int vec, uint64_t next_eip)
+{
+    CPUX86State *env = s->env;
+    StackPtr st = cur_stack(s);
+
+    if (vec * 4 + 3 > env->idt.limit) {
+        raise_exception_err(s, EXCP0D_GPF, vec * 8 + 2);
+    }
+    uint32_t vector = lin_ldl(s, env->idt.base + vec * 4);
+    st.mask = 0xffff;
+    sp_push(s, &st, MO_16, cpu_compute_eflags(s));
+    sp_push(s, &st, MO_16, env->segs[R_CS].selector);
+    sp_push(s, &st, MO_16, next_eip);
+    set_sp(s, st.sp, 0xffff);
+    env->eflags &= ~(IF_MASK | TF_MASK | AC_MASK | RF_MASK);
+    env->eip = vector & 0xffff;
+    cpu_x86_load_seg_cache(s, R_CS, vector >> 16, (vector >> 16) << 4,
+                           env->segs[R_CS].limit, env->segs[R_CS].flags);
+}
+
+static void tss_get_stack(TCGCPU *s, int dpl, uint32_t *ss, uint32_t *esp)
+{
+    CPUX86State *env = s->env;
+    int type = (env->tr.flags >> DESC_TYPE_SHIFT) & 0xf;
+    bool is32 = type & 8;
+    uint32_t off = is32 ? 4 + dpl * 8 : 2 + dpl * 4;
+
+    if (!(env->tr.flags & DESC_P_MASK)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "tcg: privilege change without a TSS\n");
+        raise_exception_err(s, EXCP0A_TSS, env->tr.selector & 0xfffc);
+    }
+    if (off + (is32 ? 7 : 3) > env->tr.limit) {
+        raise_exception_err(s, EXCP0A_TSS, env->tr.selector & 0xfffc);
+    }
+    if (is32) {
+        *esp = sys_ldl(s, env->tr.base + off);
+        *ss = sys_lduw(s, env->tr.base + off + 4);
+    } else {
+        *esp = sys_lduw(s, env->tr.base + off);
+        *ss = sys_lduw(s, env->tr.base + off + 2);
+    }
+}
+
+static void do_interrupt_protected(TCGCPU *s, int vec, bool is_int, bool has_err, int err,
+                                   uint64_t next_eip, bool is_hw)
+{
+    CPUX86State *env = s->env;
+    int ext = (is_int || !is_hw) ? 0 : 1;
+    uint32_t e1, e2, sel, cs_e1, cs_e2;
+    int type, dpl, cs_dpl, cpl = s->cpl;
+
+    if (!is_int && !is_hw) {
+        ext = 1; /* exceptions are external events for error codes */
+    }
+    if (vec * 8 + 7 > env->idt.limit) {
+        raise_exception_err(s, EXCP0D_GPF, vec * 8 + 2 + ext);
+    }
+    e1 = sys_ldl(s, env->idt.base + vec * 8);
+    e2 = sys_ldl(s, env->idt.base + vec * 8 + 4);
+    type = (e2 >> DESC_TYPE_SHIFT) & 0x1f; /* includes S */
+    if (type == 5) {
+        qemu_log_mask(LOG_UNIMP, "tcg: task gate for vector %d not supported\n", vec);
+        raise_exception_err(s, EXCP0D_GPF, vec * 8 + 2 + ext);
+    }
+    if (type != 6 && type != 7 && type != 14 && type != 15) {
+        raise_exception_err(s, EXCP0D_GPF, vec * 8 + 2 + ext);
+    }
+    dpl = (e2 >> DESC_DPL_SHIFT) & 3;
+    if (is_int && dpl < cpl) {
+        raise_exception_err(s, EXCP0D_GPF, vec * 8 + 2);
+    }
+    if (!(e2 & DESC_P_MASK)) {
+        raise_exception_err(s, EXCP0B_NOSEG, vec * 8 + 2 + ext);
+    }
+    bool gate32 = type & 8;
+    uint32_t offset = (e1 & 0xffff) | (gate32 ? (e2 & 0xffff0000) : 0);
+    sel = e1 >> 16;
+    if ((sel & 0xfffc) == 0) {
+        raise_exception_err(s, EXCP0D_GPF, ext);
+    }
+    if (!load_descriptor(s, sel, &cs_e1, &cs_e2)) {
+        raise_exception_err(s, EXCP0D_GPF, (sel & 0xfffc) + ext);
+    }
+    if (!(cs_e2 & DESC_S_MASK) || !(cs_e2 & (8 << DESC_TYPE_SHIFT))) {
+        raise_exception_err(s, EXCP0D_GPF, (sel & 0xfffc) + ext);
+    }
+    cs_dpl = (cs_e2 >> DESC_DPL_SHIFT) & 3;
+    if (cs_dpl > cpl) {
+        raise_exception_err(s, EXCP0D_GPF, (sel & 0xfffc) + ext);
+    }
+    if (!(cs_e2 & DESC_P_MASK)) {
+        raise_exception_err(s, EXCP0B_NOSEG, (sel & 0xfffc) + ext);
+    }
+    if (env->eflags & VM_MASK) {
+        qemu_log_mask(LOG_UNIMP, "tcg: interrupt from virtual-8086 mode not supported\n");
+        raise_exception_err(s, EXCP0D_GPF, (sel & 0xfffc) + ext);
+    }
+
+    bool conforming = cs_e2 & (4 << DESC_TYPE_SHIFT);
+    int ot = gate32 ? MO_32 : MO_16;
+    uint32_t eflags = cpu_compute_eflags(s);
+    StackPtr st;
+    uint32_t new_ss = 0, ss_e1 = 0, ss_e2 = 0;
+    bool priv_change = !conforming && cs_dpl < cpl;
+
+    if (priv_change) {
+        uint32_t esp;
+        tss_get_stack(s, cs_dpl, &new_ss, &esp);
+        if ((new_ss & 0xfffc) == 0) {
+            raise_exception_err(s, EXCP0A_TSS, ext);
+        }
+        if ((new_ss & 3) != cs_dpl || !load_descriptor(s, new_ss, &ss_e1, &ss_e2)) {
+            raise_exception_err(s, EXCP0A_TSS, (new_ss & 0xfffc) + ext);
+        }
+        uint32_t ss_type = (ss_e2 >> DESC_TYPE_SHIFT) & 15;
+        if (((ss_e2 >> DESC_DPL_SHIFT) & 3) != cs_dpl || !(ss_e2 & DESC_S_MASK) ||
+            (ss_type & 8) || !(ss_type & 2)) {
+            raise_exception_err(s, EXCP0A_TSS, (new_ss & 0xfffc) + ext);
+        }
+        if (!(ss_e2 & DESC_P_MASK)) {
+            raise_exception_err(s, EXCP0C_STACK, (new_ss & 0xfffc) + ext);
+        }
+        st.base = desc_base(ss_e1, ss_e2);
+        st.mask = (ss_e2 & DESC_B_MASK) ? 0xffffffff : 0xffff;
+        st.sp = esp;
+        st.mmu_idx = cs_dpl == 3 ? MMU_USER : MMU_KERNEL;
+        sp_push(s, &st, ot, env->segs[R_SS].selector);
+        sp_push(s, &st, ot, env->regs[R_ESP]);
+    } else {
+        st = cur_stack(s);
+    }
+    sp_push(s, &st, ot, eflags);
+    sp_push(s, &st, ot, env->segs[R_CS].selector);
+    sp_push(s, &st, ot, next_eip);
+    if (has_err) {
+        sp_push(s, &st, ot, err);
+    }
+
+    /* Everything is on the stack: commit. */
+    if (priv_change) {
+        load_seg_desc(s, R_SS, (new_ss & ~3u) | cs_dpl, ss_e1, ss_e2);
+    }
+    set_sp(s, st.sp, st.mask);
+    cs_e2 |= 1 << 8;
+    cpu_x86_load_seg_cache(s, R_CS, (sel & ~3u) | (conforming ? cpl : cs_dpl),
+                           desc_base(cs_e1, cs_e2), desc_limit(cs_e1, cs_e2),
+                           cs_e2 & 0x00f0ff00);
+    env->eip = offset;
+    env->eflags &= ~(TF_MASK | VM_MASK | RF_MASK | NT_MASK);
+    if (!(type & 1)) {
+        env->eflags &= ~IF_MASK; /* interrupt gate */
+    }
+}
+
+void do_interrupt(TCGCPU *s, int vector, bool is_int, bool has_error, int error_code,
+                  uint64_t next_eip, bool is_hw)
+{
+    CPUX86State *env = s->env;
+
+    if (qemu_loglevel_mask(CPU_LOG_INT) && (is_int || is_hw)) {
+        qemu_log("tcg: %s 0x%x at %04x:%08" PRIx64 "\n", is_int ? "int" : "irq", vector,
+                 env->segs[R_CS].selector, env->eip);
+    }
+    if (env->cr[0] & CR0_PE_MASK) {
+        do_interrupt_protected(s, vector, is_int, has_error, error_code, next_eip, is_hw);
+    } else {
+        do_interrupt_real(s, vector, next_eip);
+    }
+    s->inhibit_irq = false;
+    env->halted = false;
+}
+
+/* ---- IRET, far transfers ---- */
+
+static uint32_t eflags_write_mask(TCGCPU *s, int ot)
+{
+    uint32_t mask = CC_ALL | TF_MASK | DF_MASK | NT_MASK | RF_MASK | AC_MASK | ID_MASK;
+    int iopl = (s->env->eflags & IOPL_MASK) >> 12;
+
+    if (s->cpl == 0) {
+        mask |= IOPL_MASK | IF_MASK;
+    } else if (s->cpl <= iopl) {
+        mask |= IF_MASK;
+    }
+    if (ot == MO_16) {
+        mask &= 0xffff;
+    }
+    return mask;
+}
+
+/* Segment registers a less privileged return must not keep (SDM IRET). */
+static void validate_seg_on_return(TCGCPU *s, int seg)
+{
+    SegmentCache *sc = &s->env->segs[seg];
+    int dpl = (sc->flags >> DESC_DPL_SHIFT) & 3;
+    uint32_t type = (sc->flags >> DESC_TYPE_SHIFT) & 15;
+
+    if ((sc->selector & 0xfffc) == 0) {
+        return;
+    }
+    if (!((type & 8) && (type & 4)) && dpl < s->cpl) {
+        cpu_x86_load_seg_cache(s, seg, 0, 0, 0, 0);
+    }
+}
+
+/* Checks and loads a code segment for a return to privilege rpl. */
+static void check_return_cs(TCGCPU *s, uint32_t sel, uint32_t *e1, uint32_t *e2)
+{
+    int rpl = sel & 3;
+
+    if ((sel & 0xfffc) == 0) {
+        raise_exception_err(s, EXCP0D_GPF, 0);
+    }
+    if (!load_descriptor(s, sel, e1, e2)) {
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    uint32_t type = (*e2 >> DESC_TYPE_SHIFT) & 15;
+    int dpl = (*e2 >> DESC_DPL_SHIFT) & 3;
+    if (!(*e2 & DESC_S_MASK) || !(type & 8) || rpl < s->cpl) {
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    if ((type & 4) ? dpl > rpl : dpl != rpl) {
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    if (!(*e2 & DESC_P_MASK)) {
+        raise_exception_err(s, EXCP0B_NOSEG, sel & 0xfffc);
+    }
+}
+
+/* Common tail of IRET and far RET: st points past CS (and EFLAGS). */
+static void return_to(TCGCPU *s, StackPtr *st, int ot, uint32_t sel, uint64_t eip,
+                      uint32_t cs_e1, uint32_t cs_e2, int addend)
+{
+    int rpl = sel & 3;
+
+    if (rpl > s->cpl) {
+        /* Return to an outer level: SS:ESP follow on the stack. */
+        st->sp += addend;
+        uint32_t new_esp = sp_pop(s, st, ot);
+        uint32_t new_ss = sp_pop(s, st, ot) & 0xffff;
+        uint32_t ss_e1, ss_e2;
+        if ((new_ss & 0xfffc) == 0 || (new_ss & 3) != rpl ||
+            !load_descriptor(s, new_ss, &ss_e1, &ss_e2)) {
+            raise_exception_err(s, EXCP0D_GPF, new_ss & 0xfffc);
+        }
+        uint32_t type = (ss_e2 >> DESC_TYPE_SHIFT) & 15;
+        if (!(ss_e2 & DESC_S_MASK) || (type & 8) || !(type & 2) ||
+            ((ss_e2 >> DESC_DPL_SHIFT) & 3) != rpl) {
+            raise_exception_err(s, EXCP0D_GPF, new_ss & 0xfffc);
+        }
+        if (!(ss_e2 & DESC_P_MASK)) {
+            raise_exception_err(s, EXCP0C_STACK, new_ss & 0xfffc);
+        }
+        cpu_x86_load_seg_cache(s, R_CS, sel, desc_base(cs_e1, cs_e2), desc_limit(cs_e1, cs_e2),
+                               (cs_e2 | (1 << 8)) & 0x00f0ff00);
+        load_seg_desc(s, R_SS, new_ss, ss_e1, ss_e2 | (1 << 8));
+        set_sp(s, new_esp + addend, (ss_e2 & DESC_B_MASK) ? 0xffffffff : 0xffff);
+        validate_seg_on_return(s, R_ES);
+        validate_seg_on_return(s, R_DS);
+        validate_seg_on_return(s, R_FS);
+        validate_seg_on_return(s, R_GS);
+    } else {
+        cpu_x86_load_seg_cache(s, R_CS, sel, desc_base(cs_e1, cs_e2), desc_limit(cs_e1, cs_e2),
+                               (cs_e2 | (1 << 8)) & 0x00f0ff00);
+        set_sp(s, st->sp + addend, st->mask);
+    }
+    s->env->eip = eip;
+}
+
+void helper_iret(TCGCPU *s, int ot, uint64_t next_eip)
+{
+    CPUX86State *env = s->env;
+    StackPtr st = cur_stack(s);
+
+    if (!(env->cr[0] & CR0_PE_MASK) || (env->eflags & VM_MASK)) {
+        if ((env->eflags & VM_MASK) && ((env->eflags & IOPL_MASK) >> 12) != 3) {
+            raise_exception_err(s, EXCP0D_GPF, 0);
+        }
+        uint64_t eip = sp_pop(s, &st, ot);
+        uint32_t cs = sp_pop(s, &st, ot) & 0xffff;
+        uint32_t fl = sp_pop(s, &st, ot);
+        uint32_t mask = CC_ALL | TF_MASK | DF_MASK | NT_MASK | IF_MASK | RF_MASK | AC_MASK |
+                        ID_MASK | ((env->eflags & VM_MASK) ? 0 : IOPL_MASK);
+        if (ot == MO_16) {
+            mask &= 0xffff;
+        }
+        set_sp(s, st.sp, st.mask);
+        cpu_x86_load_seg_cache(s, R_CS, cs, cs << 4, env->segs[R_CS].limit,
+                               env->segs[R_CS].flags);
+        env->eip = ot == MO_16 ? (eip & 0xffff) : eip;
+        cpu_load_eflags(s, fl, mask);
+        return;
+    }
+    if (env->eflags & NT_MASK) {
+        qemu_log_mask(LOG_UNIMP, "tcg: IRET task return not supported\n");
+        raise_exception_err(s, EXCP0D_GPF, 0);
+    }
+    uint64_t eip = sp_pop(s, &st, ot);
+    uint32_t sel = sp_pop(s, &st, ot) & 0xffff;
+    uint32_t fl = sp_pop(s, &st, ot);
+    if ((fl & VM_MASK) && ot == MO_32 && s->cpl == 0) {
+        qemu_log_mask(LOG_UNIMP, "tcg: IRET to virtual-8086 mode not supported\n");
+        raise_exception_err(s, EXCP0D_GPF, 0);
+    }
+    uint32_t e1, e2;
+    check_return_cs(s, sel, &e1, &e2);
+    uint32_t mask = eflags_write_mask(s, ot); /* uses the old CPL */
+    return_to(s, &st, ot, sel, ot == MO_16 ? (eip & 0xffff) : eip, e1, e2, 0);
+    cpu_load_eflags(s, fl, mask);
+    tcg_update_hflags(s);
+}
+
+void helper_lret(TCGCPU *s, int ot, int addend)
+{
+    CPUX86State *env = s->env;
+    StackPtr st = cur_stack(s);
+    uint64_t eip = sp_pop(s, &st, ot);
+    uint32_t sel = sp_pop(s, &st, ot) & 0xffff;
+
+    if (ot == MO_16) {
+        eip &= 0xffff;
+    }
+    if (!(env->cr[0] & CR0_PE_MASK) || (env->eflags & VM_MASK)) {
+        set_sp(s, st.sp + addend, st.mask);
+        cpu_x86_load_seg_cache(s, R_CS, sel, sel << 4, env->segs[R_CS].limit,
+                               env->segs[R_CS].flags);
+        env->eip = eip;
+        return;
+    }
+    uint32_t e1, e2;
+    check_return_cs(s, sel, &e1, &e2);
+    return_to(s, &st, ot, sel, eip, e1, e2, addend);
+}
+
+/* Checks a far JMP/CALL target code segment; returns the selector to load. */
+static uint32_t check_far_target(TCGCPU *s, uint32_t sel, uint64_t off, uint32_t *e1,
+                                 uint32_t *e2)
+{
+    if ((sel & 0xfffc) == 0) {
+        raise_exception_err(s, EXCP0D_GPF, 0);
+    }
+    if (!load_descriptor(s, sel, e1, e2)) {
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    if (!(*e2 & DESC_S_MASK)) {
+        qemu_log_mask(LOG_UNIMP, "tcg: far transfer through a gate/TSS (type %d) "
+                      "not supported\n", (*e2 >> DESC_TYPE_SHIFT) & 15);
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    uint32_t type = (*e2 >> DESC_TYPE_SHIFT) & 15;
+    int dpl = (*e2 >> DESC_DPL_SHIFT) & 3, rpl = sel & 3;
+    if (!(type & 8)) {
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    if ((type & 4) ? dpl > s->cpl : (rpl > s->cpl || dpl != s->cpl)) {
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    if (!(*e2 & DESC_P_MASK)) {
+        raise_exception_err(s, EXCP0B_NOSEG, sel & 0xfffc);
+    }
+    if (off > desc_limit(*e1, *e2)) {
+        raise_exception_err(s, EXCP0D_GPF, 0);
+    }
+    return (sel & ~3u) | s->cpl;
+}
+
+void helper_ljmp(TCGCPU *s, uint32_t sel, uint64_t off, uint64_t next_eip)
+{
+    CPUX86State *env = s->env;
+
+    if (!(env->cr[0] & CR0_PE_MASK) || (env->eflags & VM_MASK)) {
+        cpu_x86_load_seg_cache(s, R_CS, sel, sel << 4, env->segs[R_CS].limit,
+                               env->segs[R_CS].flags);
+        env->eip = off;
+        return;
+    }
+    uint32_t e1, e2;
+    uint32_t nsel = check_far_target(s, sel, off, &e1, &e2);
+    cpu_x86_load_seg_cache(s, R_CS, nsel, desc_base(e1, e2), desc_limit(e1, e2),
+                           (e2 | (1 << 8)) & 0x00f0ff00);
+    env->eip = off;
+}
+
+void helper_lcall(TCGCPU *s, uint32_t sel, uint64_t off, int ot, uint64_t next_eip)
+{
+    CPUX86State *env = s->env;
+    StackPtr st = cur_stack(s);
+
+    if (!(env->cr[0] & CR0_PE_MASK) || (env->eflags & VM_MASK)) {
+        sp_push(s, &st, ot, env->segs[R_CS].selector);
+        sp_push(s, &st, ot, next_eip);
+        set_sp(s, st.sp, st.mask);
+        cpu_x86_load_seg_cache(s, R_CS, sel, sel << 4, env->segs[R_CS].limit,
+                               env->segs[R_CS].flags);
+        env->eip = off;
+        return;
+    }
+    uint32_t e1, e2;
+    uint32_t nsel = check_far_target(s, sel, off, &e1, &e2);
+    sp_push(s, &st, ot, env->segs[R_CS].selector);
+    sp_push(s, &st, ot, next_eip);
+    set_sp(s, st.sp, st.mask);
+    cpu_x86_load_seg_cache(s, R_CS, nsel, desc_base(e1, e2), desc_limit(e1, e2),
+                           (e2 | (1 << 8)) & 0x00f0ff00);
+    env->eip = off;
+}
+
+/* ---- LDT, TR, LAR/LSL/VERR/VERW ---- */
+
+void helper_lldt(TCGCPU *s, uint32_t sel)
+{
+    uint32_t e1, e2;
+
+    if ((sel & 0xfffc) == 0) {
+        s->env->ldt = (SegmentCache){ .selector = 0 };
+        return;
+    }
+    if ((sel & 4) || !load_descriptor(s, sel, &e1, &e2)) {
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    if ((e2 & DESC_S_MASK) || ((e2 >> DESC_TYPE_SHIFT) & 15) != 2) {
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    if (!(e2 & DESC_P_MASK)) {
+        raise_exception_err(s, EXCP0B_NOSEG, sel & 0xfffc);
+    }
+    s->env->ldt = (SegmentCache){ sel, desc_base(e1, e2), desc_limit(e1, e2),
+                                  e2 & 0x00f0ff00 };
+}
+
+void helper_ltr(TCGCPU *s, uint32_t sel)
+{
+    uint32_t e1, e2;
+
+    if ((sel & 0xfffc) == 0 || (sel & 4) || !load_descriptor(s, sel, &e1, &e2)) {
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    uint32_t type = (e2 >> DESC_TYPE_SHIFT) & 15;
+    if ((e2 & DESC_S_MASK) || (type != 1 && type != 9)) {
+        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
+    }
+    if (!(e2 & DESC_P_MASK)) {
+        raise_exception_err(s, EXCP0B_NOSEG, sel & 0xfffc);
+    }
+    /* Mark the TSS busy (type 1->3, 9->11). */
+    sys_stl(s, s->env->gdt.base + (sel & ~7u) + 4, e2 | (2 << DESC_TYPE_SHIFT));
+    s->env->tr = (SegmentCache){ sel, desc_base(e1, e2), desc_limit(e1, e2),
+                                 (e2 | (2 << DESC_TYPE_SHIFT)) & 0x00f0ff00 };
+}
+
+static bool desc_visible(TCGCPU *s, uint32_t sel, uint32_t e2)
+{
+    int dpl = (e2 >> DESC_DPL_SHIFT) & 3;
+    uint32_t type = (e2 >> DESC_TYPE_SHIFT) & 15;
+    bool conforming_code = (e2 & DESC_S_MASK) && (type & 12) == 12;
+
+    return conforming_code || (dpl >= s->cpl && dpl >= (int)(sel & 3));
+}
+
+bool helper_lar_lsl(TCGCPU *s, uint32_t sel, bool lsl, uint32_t *out)
+{
+    uint32_t e1, e2;
+
+    if ((sel & 0xfffc) == 0 || !load_descriptor(s, sel, &e1, &e2) || !desc_visible(s, sel, e2)) {
+        return false;
+    }
+    if (!(e2 & DESC_S_MASK)) {
+        uint32_t type = (e2 >> DESC_TYPE_SHIFT) & 15;
+        /* LSL: TSS and LDT; LAR also allows gates (SDM LAR table). */
+        static const uint8_t lar_ok = 0, ok_types[16] = { 0, 1, 1, 1, 2, 2, 0, 0,
+                                                          0, 1, 0, 1, 2, 0, 0, 0 };
+        (void)lar_ok;
+        if (!ok_types[type] || (lsl && ok_types[type] == 2)) {
+            return false;
+        }
+    }
+    *out = lsl ? desc_limit(e1, e2) : (e2 & 0x00f0ff00);
+    return true;
+}
+
+bool helper_verrw(TCGCPU *s, uint32_t sel, bool write)
+{
+    uint32_t e1, e2;
+
+    if ((sel & 0xfffc) == 0 || !load_descriptor(s, sel, &e1, &e2) || !(e2 & DESC_S_MASK) ||
+        !desc_visible(s, sel, e2)) {
+        return false;
+    }
+    uint32_t type = (e2 >> DESC_TYPE_SHIFT) & 15;
+    if (write) {
+        return !(type & 8) && (type & 2);
+    }
+    return !(type & 8) || (type & 2);
+}

@@ -1,0 +1,474 @@
+/*
+ * The interpreter's private view of a vCPU.
+ *
+ * Guest code is decoded once into TranslationBlocks (arrays of
+ * DecodedInsn, each carrying its handler), cached per guest physical page
+ * and run by cpu_tb_exec.  Condition codes are computed lazily from the
+ * last flag-setting operation (cc_op, cc_dst, cc_src, cc_src2).  Memory
+ * accesses go segment -> linear -> software TLB -> host pointer; anything
+ * that is not RAM takes the slow path to memory_region_dispatch_*.
+ */
+#ifndef ACCEL_TCG_TCG_CPU_H
+#define ACCEL_TCG_TCG_CPU_H
+
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <glib.h>
+
+#include "exec/cpu.h"
+#include "exec/memory.h"
+
+#ifndef container_of
+#define container_of(ptr, type, member) \
+    ((type *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+typedef struct TCGCPU TCGCPU;
+typedef struct DecodedInsn DecodedInsn;
+typedef struct TranslationBlock TranslationBlock;
+typedef void (*InsnHandler)(TCGCPU *s, const DecodedInsn *d);
+
+/* Operand sizes as log2(bytes) */
+enum { MO_8, MO_16, MO_32, MO_64 };
+
+#define REG_NONE 0xff
+#define REG_RIPREL  0xfe /* base of a RIP-relative operand (long mode) */
+
+/* DecodedInsn.prefix */
+#define PREFIX_REPZ  0x01
+#define PREFIX_REPNZ 0x02
+#define PREFIX_LOCK  0x04
+#define PREFIX_DATA  0x08
+#define PREFIX_ADR   0x10
+#define PREFIX_REX   0x20
+
+/* DecodedInsn.flags */
+#define INSN_BRANCH   0x01 /* handler sets env->eip itself */
+#define INSN_END_TB   0x02 /* block ends after this instruction */
+
+/*
+ * One decoded instruction.  For byte-sized register operands, reg/rm hold
+ * the byte offset of the register inside env->regs (AH is at 1, CH at 9,
+ * ...), so no instruction branches on high-byte registers at run time.
+ */
+struct DecodedInsn {
+    InsnHandler handler;
+    uint64_t next_eip;   /* EIP of the following instruction */
+    uint64_t imm;        /* immediate, sign- or zero-extended as the opcode says */
+    int32_t disp;        /* ModRM displacement */
+    uint32_t imm2;       /* second immediate (enter, far pointer selector) */
+    uint8_t len;
+    uint8_t ot;          /* operand size, MO_* */
+    uint8_t aflag;       /* address size, MO_* */
+    uint8_t seg;         /* segment of the memory operand (R_ES..R_GS) */
+    uint8_t mod3;        /* ModRM.rm names a register */
+    uint8_t reg;         /* ModRM.reg, or the register in the opcode byte */
+    uint8_t rm;          /* ModRM.rm register when mod3 */
+    uint8_t base, index, scale; /* effective address; REG_NONE when absent */
+    uint8_t prefix;
+    uint8_t b;           /* opcode-specific: condition code, sub-op, port size... */
+    uint8_t flags;
+};
+
+#define TB_MAX_INSNS 64
+
+/* Decoding context: what the code segment and mode say (part of the key). */
+#define TB_FLAG_CS32  0x01
+#define TB_FLAG_SS32  0x02
+#define TB_FLAG_CODE64 0x04
+#define TB_FLAG_PE    0x08
+#define TB_FLAG_VM    0x10
+
+struct TranslationBlock {
+    uint64_t pc;           /* EIP of the first instruction */
+    uint64_t cs_base;
+    uint32_t flags;        /* TB_FLAG_* */
+    uint8_t *host_pc;      /* host address of the first byte (part of the key) */
+    uint8_t *page[2];      /* host addresses of the guest pages it came from */
+    bool invalid;
+    uint16_t n_insns;
+    uint16_t size;         /* bytes of guest code */
+    uint64_t exec_count;
+    DecodedInsn insns[];
+};
+
+/* Lazy condition codes (cc_op), QEMU's scheme: size in the low two bits. */
+enum {
+    CC_OP_EFLAGS = 0, /* cc_src holds the flags */
+    CC_OP_ADD = 4,
+    CC_OP_ADC = 8,
+    CC_OP_SUB = 12,
+    CC_OP_SBB = 16,
+    CC_OP_LOGIC = 20,
+    CC_OP_INC = 24,
+    CC_OP_DEC = 28,
+    CC_OP_SHL = 32,
+    CC_OP_SAR = 36,   /* SAR and SHR: cc_src = value shifted by count-1 */
+    CC_OP_MUL = 40,   /* cc_src != 0 means CF=OF=1 */
+    CC_OP_NB = 44,
+};
+#define CC_ALL (CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O)
+
+/* Software TLB: one direct-mapped table per privilege class. */
+#define TLB_BITS 8
+#define TLB_SIZE (1 << TLB_BITS)
+#define TLB_INVALID ((uint64_t)-1)
+typedef struct TLBEntry {
+    uint64_t addr_read;  /* page-aligned linear address, or TLB_INVALID */
+    uint64_t addr_write;
+    uint64_t addr_code;
+    uintptr_t addend;    /* host = addend + linear */
+} TLBEntry;
+enum { MMU_KERNEL, MMU_USER, MMU_COUNT };
+
+/* Block lookup by linear pc; flushed with the TLB. */
+#define TB_JMP_CACHE_BITS 12
+#define TB_JMP_CACHE_SIZE (1 << TB_JMP_CACHE_BITS)
+
+struct TCGCPU {
+    CPUState *cpu;
+    CPUX86State *env;
+
+    /* Lazy flags */
+    uint32_t cc_op;
+    uint64_t cc_dst, cc_src, cc_src2;
+
+    /* Execution of the current block */
+    const DecodedInsn *cur;  /* instruction being executed */
+    const DecodedInsn *end;  /* one past the last to execute */
+    TranslationBlock *cur_tb;
+    bool inhibit_irq;        /* interrupt shadow after mov ss / sti */
+    bool triple_faulted;     /* waiting for the reset we requested */
+
+    /* Exceptions: raise_exception longjmps here. */
+    sigjmp_buf jmp_env;
+    int exception_index;
+    int error_code;
+    bool exception_has_error;
+    bool exception_is_int;   /* INT n: software interrupt (trap, DPL check) */
+    int exception_next_eip_valid;
+    uint64_t exception_next_eip;
+    int old_exception;       /* for #DF: vector being delivered, or -1 */
+
+    /* Segment fast path: bit n set = segment n is flat, 32-bit, writable
+     * data with base 0 and 4 GiB limit, so no limit check is needed. */
+    uint32_t seg_flat;
+    int cpl;
+    int mmu_idx;
+
+    TLBEntry tlb[MMU_COUNT][TLB_SIZE];
+    TranslationBlock *tb_jmp_cache[TB_JMP_CACHE_SIZE];
+    int tlb_flush_pending; /* atomic: memory map changed elsewhere */
+
+    /* Code cache: host page address -> TranslationBlock list */
+    GTree *code_pages;
+    GHashTable *tb_htable; /* key: TBKey; value: TranslationBlock * */
+    GPtrArray *tb_graveyard; /* invalidated, freed at the next block boundary */
+    GMutex ram_write_lock;  /* pending invalidations reported by DMA/loaders */
+    GArray *ram_write_pending; /* of PendingWrite */
+    int ram_write_flag;       /* atomic */
+
+    MemoryListener listener;
+    uint64_t insns_executed;
+    uint64_t tsc_offset;
+    bool csh_open;
+    size_t csh; /* capstone handle */
+};
+
+static inline TCGCPU *tcg_cpu(CPUState *cpu) { return cpu->accel; }
+
+/* ---- registers ---- */
+static inline uint8_t *reg8p(TCGCPU *s, unsigned off)
+{
+    return (uint8_t *)s->env->regs + off;
+}
+static inline uint16_t *reg16p(TCGCPU *s, unsigned r) { return (uint16_t *)&s->env->regs[r]; }
+static inline void set_reg32(TCGCPU *s, unsigned r, uint32_t v) { s->env->regs[r] = v; }
+/* Writes a register of size ot with x86 merge rules (32-bit zero-extends). */
+static inline void set_reg(TCGCPU *s, int ot, unsigned r, uint64_t v)
+{
+    switch (ot) {
+    case MO_8: *reg8p(s, r) = v; break;
+    case MO_16: *reg16p(s, r) = v; break;
+    case MO_32: s->env->regs[r] = (uint32_t)v; break;
+    default: s->env->regs[r] = v; break;
+    }
+}
+static inline uint64_t get_reg(TCGCPU *s, int ot, unsigned r)
+{
+    switch (ot) {
+    case MO_8: return *reg8p(s, r);
+    case MO_16: return *reg16p(s, r);
+    case MO_32: return (uint32_t)s->env->regs[r];
+    default: return s->env->regs[r];
+    }
+}
+/* byte offset of 8-bit register n as encoded without REX */
+static inline unsigned reg8_offset(unsigned n, bool rex)
+{
+    if (n >= 4 && n < 8 && !rex) {
+        return (n - 4) * 8 + 1;
+    }
+    return n * 8;
+}
+
+static inline uint64_t size_mask(int ot)
+{
+    return ot == MO_64 ? ~0ull : (1ull << (8 << ot)) - 1;
+}
+static inline uint64_t sext(int ot, uint64_t v)
+{
+    switch (ot) {
+    case MO_8: return (int64_t)(int8_t)v;
+    case MO_16: return (int64_t)(int16_t)v;
+    case MO_32: return (int64_t)(int32_t)v;
+    default: return v;
+    }
+}
+
+/* ---- flags.c ---- */
+uint32_t cc_compute_all(TCGCPU *s);
+uint32_t cc_compute_c(TCGCPU *s);
+bool cc_test(TCGCPU *s, int cond); /* Jcc condition 0..15 */
+/* Full EFLAGS; folds lazy flags into env->eflags. */
+uint32_t cpu_compute_eflags(TCGCPU *s);
+/* Loads EFLAGS bits in mask from val (and the lazy flags from its CC bits). */
+void cpu_load_eflags(TCGCPU *s, uint32_t val, uint32_t mask);
+static inline void set_cc(TCGCPU *s, int op, uint64_t dst, uint64_t src)
+{
+    s->cc_op = op;
+    s->cc_dst = dst;
+    s->cc_src = src;
+}
+static inline void set_cc_flags(TCGCPU *s, uint32_t flags)
+{
+    s->cc_op = CC_OP_EFLAGS;
+    s->cc_src = flags & CC_ALL;
+}
+
+/* ---- exceptions (seg_helper.c) ---- */
+#define EXCP00_DIVZ 0
+#define EXCP01_DB 1
+#define EXCP02_NMI 2
+#define EXCP03_INT3 3
+#define EXCP04_INTO 4
+#define EXCP05_BOUND 5
+#define EXCP06_ILLOP 6
+#define EXCP07_PREX 7
+#define EXCP08_DBLE 8
+#define EXCP0A_TSS 10
+#define EXCP0B_NOSEG 11
+#define EXCP0C_STACK 12
+#define EXCP0D_GPF 13
+#define EXCP0E_PAGE 14
+#define EXCP10_COPR 16
+#define EXCP11_ALGN 17
+#define EXCP12_MCHK 18
+
+G_NORETURN void raise_exception(TCGCPU *s, int vector);
+G_NORETURN void raise_exception_err(TCGCPU *s, int vector, int error_code);
+/* INT n / INT3 / INTO: a trap delivered with next_eip as the return address. */
+G_NORETURN void raise_interrupt(TCGCPU *s, int vector, bool is_int, uint64_t next_eip);
+/* Delivers s->exception_index (or a hardware vector) through IDT/IVT. */
+void do_interrupt(TCGCPU *s, int vector, bool is_int, bool has_error, int error_code,
+                  uint64_t next_eip, bool is_hw);
+void helper_iret(TCGCPU *s, int ot, uint64_t next_eip);
+void helper_ljmp(TCGCPU *s, uint32_t sel, uint64_t off, uint64_t next_eip);
+void helper_lcall(TCGCPU *s, uint32_t sel, uint64_t off, int ot, uint64_t next_eip);
+void helper_lret(TCGCPU *s, int ot, int addend);
+/* mov/pop to a segment register, with protected-mode checks. */
+void load_seg(TCGCPU *s, int seg, uint32_t sel);
+void cpu_x86_load_seg_cache(TCGCPU *s, int seg, uint32_t sel, uint64_t base,
+                            uint32_t limit, uint32_t flags);
+void helper_lldt(TCGCPU *s, uint32_t sel);
+void helper_ltr(TCGCPU *s, uint32_t sel);
+/* LAR/LSL/VERR/VERW: returns false (ZF=0) if the descriptor doesn't qualify. */
+bool helper_lar_lsl(TCGCPU *s, uint32_t sel, bool lsl, uint32_t *out);
+bool helper_verrw(TCGCPU *s, uint32_t sel, bool write);
+void tcg_update_hflags(TCGCPU *s); /* cpl, mmu_idx, seg_flat after a mode change */
+void tcg_update_seg_flat(TCGCPU *s, int seg);
+
+/* ---- excp_helper.c / tlb.c: memory ---- */
+enum { ACC_READ, ACC_WRITE, ACC_CODE };
+void tlb_flush(TCGCPU *s);
+void tlb_flush_page(TCGCPU *s, uint64_t lin);
+/* Fills the TLB entry for lin or raises #PF; returns false for non-RAM
+ * (then *paddr is the physical address for the slow path). */
+bool tlb_fill(TCGCPU *s, uint64_t lin, int acc, int mmu_idx, uint64_t *paddr);
+/* Page walk: physical address of lin, or raises #PF. *page_size gets the mapping size.
+ * is_probe: return false instead of raising. */
+bool x86_cpu_get_phys(TCGCPU *s, uint64_t lin, int acc, int mmu_idx, uint64_t *paddr,
+                      bool *writable, bool raise);
+
+G_NORETURN void raise_page_fault(TCGCPU *s, uint64_t lin, int err);
+/* A new page of decoded code: route the CPU's stores to it through st_slow. */
+void tlb_protect_code(TCGCPU *s, uint8_t *host_page);
+uint64_t ld_slow(TCGCPU *s, uint64_t lin, int size, int acc);
+void st_slow(TCGCPU *s, uint64_t lin, uint64_t val, int size);
+
+static inline TLBEntry *tlb_entry(TCGCPU *s, uint64_t lin)
+{
+    return &s->tlb[s->mmu_idx][(lin >> 12) & (TLB_SIZE - 1)];
+}
+
+#define DEFINE_LD(name, type, size)                                           \
+static inline type name(TCGCPU *s, uint64_t lin)                              \
+{                                                                             \
+    TLBEntry *e = tlb_entry(s, lin);                                          \
+    if (G_LIKELY(e->addr_read == (lin & ~0xfffull) &&                         \
+                 (lin & 0xfff) <= 0x1000 - size)) {                           \
+        type v;                                                               \
+        memcpy(&v, (void *)(e->addend + (uintptr_t)lin), size);               \
+        return v;                                                             \
+    }                                                                         \
+    return ld_slow(s, lin, size, ACC_READ);                                   \
+}
+DEFINE_LD(lin_ldub, uint8_t, 1)
+DEFINE_LD(lin_lduw, uint16_t, 2)
+DEFINE_LD(lin_ldl, uint32_t, 4)
+DEFINE_LD(lin_ldq, uint64_t, 8)
+
+#define DEFINE_ST(name, type, size)                                           \
+static inline void name(TCGCPU *s, uint64_t lin, type v)                      \
+{                                                                             \
+    TLBEntry *e = tlb_entry(s, lin);                                          \
+    if (G_LIKELY(e->addr_write == (lin & ~0xfffull) &&                        \
+                 (lin & 0xfff) <= 0x1000 - size)) {                           \
+        memcpy((void *)(e->addend + (uintptr_t)lin), &v, size);               \
+        return;                                                               \
+    }                                                                         \
+    st_slow(s, lin, v, size);                                                 \
+}
+DEFINE_ST(lin_stb, uint8_t, 1)
+DEFINE_ST(lin_stw, uint16_t, 2)
+DEFINE_ST(lin_stl, uint32_t, 4)
+DEFINE_ST(lin_stq, uint64_t, 8)
+
+static inline uint64_t lin_ld(TCGCPU *s, int ot, uint64_t lin)
+{
+    switch (ot) {
+    case MO_8: return lin_ldub(s, lin);
+    case MO_16: return lin_lduw(s, lin);
+    case MO_32: return lin_ldl(s, lin);
+    default: return lin_ldq(s, lin);
+    }
+}
+static inline void lin_st(TCGCPU *s, int ot, uint64_t lin, uint64_t v)
+{
+    switch (ot) {
+    case MO_8: lin_stb(s, lin, v); break;
+    case MO_16: lin_stw(s, lin, v); break;
+    case MO_32: lin_stl(s, lin, v); break;
+    default: lin_stq(s, lin, v); break;
+    }
+}
+/* Host pointer for a read-modify-write, or NULL (then use ld/st). */
+static inline void *lin_rmw_ptr(TCGCPU *s, uint64_t lin, int size)
+{
+    TLBEntry *e = tlb_entry(s, lin);
+    if (G_LIKELY(e->addr_write == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000 - size)) {
+        return (void *)(e->addend + (uintptr_t)lin);
+    }
+    return NULL;
+}
+/* Checks that a write to [lin, lin+len) would succeed (for multi-part
+ * stores that must not fault half way), raising #PF otherwise. */
+void probe_write(TCGCPU *s, uint64_t lin, int len);
+
+/* ---- segmentation: effective address -> linear ---- */
+G_NORETURN void seg_fault(TCGCPU *s, int seg);
+uint64_t seg_check_slow(TCGCPU *s, int seg, uint64_t ea, int size, bool write);
+
+static inline uint64_t ea_mask(int aflag, uint64_t ea)
+{
+    return aflag == MO_16 ? (uint16_t)ea : aflag == MO_32 ? (uint32_t)ea : ea;
+}
+static inline uint64_t insn_ea(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t ea = (int64_t)d->disp;
+    if (d->base != REG_NONE) {
+        ea += d->base == REG_RIPREL ? d->next_eip : s->env->regs[d->base];
+    }
+    if (d->index != REG_NONE) {
+        ea += s->env->regs[d->index] << d->scale;
+    }
+    return ea_mask(d->aflag, ea);
+}
+static inline uint64_t seg_lin(TCGCPU *s, int seg, uint64_t ea, int size, bool write)
+{
+    if (G_LIKELY(s->seg_flat & (1u << seg))) {
+        return (uint32_t)ea;
+    }
+    return seg_check_slow(s, seg, ea, size, write);
+}
+static inline uint64_t insn_lin(TCGCPU *s, const DecodedInsn *d, int size, bool write)
+{
+    return seg_lin(s, d->seg, insn_ea(s, d), size, write);
+}
+
+/* ---- stack ---- */
+static inline uint64_t sp_mask(TCGCPU *s)
+{
+    return (s->env->segs[R_SS].flags & DESC_B_MASK) ? 0xffffffffull : 0xffff;
+}
+void push_v(TCGCPU *s, int ot, uint64_t v);
+uint64_t pop_v(TCGCPU *s, int ot);
+uint64_t stack_peek(TCGCPU *s, int ot, int offset);
+
+/* ---- translate-all.c: code cache ---- */
+TranslationBlock *tb_lookup(TCGCPU *s);
+void tb_flush(TCGCPU *s);
+/* A CPU store hit a page with decoded code: drop its blocks. */
+void tb_invalidate_host_page(TCGCPU *s, uint8_t *host_page);
+bool tb_page_has_code(TCGCPU *s, uint8_t *host_page);
+void tb_process_ram_writes(TCGCPU *s);
+void tb_free_graveyard(TCGCPU *s);
+void tcg_code_cache_init(TCGCPU *s);
+void tcg_code_cache_destroy(TCGCPU *s);
+void tcg_ram_write_hook(void *opaque, void *host, size_t len);
+
+/* ---- decode.c ---- */
+/* Decodes one instruction at eip; returns false if it faults (raised). */
+void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
+                 uint8_t (*fetch)(TCGCPU *s, uint64_t pc, void *opaque), void *opaque);
+void op_ud(TCGCPU *s, const DecodedInsn *d);
+
+/* ---- cpu-exec.c ---- */
+void cpu_loop_exit(TCGCPU *s) G_GNUC_NORETURN;
+uint64_t insn_eip(TCGCPU *s, const DecodedInsn *d); /* EIP of d itself */
+/* Ends the current block after this instruction (state changed). */
+static inline void end_block(TCGCPU *s)
+{
+    s->end = s->cur + 1;
+}
+
+/* ---- misc_helper.c ---- */
+void helper_outb(CPUX86State *env, uint32_t port, uint32_t val);
+void helper_outw(CPUX86State *env, uint32_t port, uint32_t val);
+void helper_outl(CPUX86State *env, uint32_t port, uint32_t val);
+uint32_t helper_inb(CPUX86State *env, uint32_t port);
+uint32_t helper_inw(CPUX86State *env, uint32_t port);
+uint32_t helper_inl(CPUX86State *env, uint32_t port);
+void check_io_perm(TCGCPU *s, uint32_t port, int size);
+void helper_cpuid(TCGCPU *s);
+void helper_rdtsc(TCGCPU *s);
+void helper_rdmsr(TCGCPU *s);
+void helper_wrmsr(TCGCPU *s);
+void helper_write_crN(TCGCPU *s, int reg, uint64_t val);
+uint64_t cpu_get_tsc(TCGCPU *s);
+
+/* ---- disas.c / logging ---- */
+void tcg_log_in_asm(TCGCPU *s, TranslationBlock *tb, uint64_t lin_pc);
+void tcg_dump_state(TCGCPU *s, FILE *f);
+
+/* ---- tcg-accel-ops.c ---- */
+TCGCPU *tcg_cpu_create(CPUState *cpu);
+void tcg_cpu_destroy(TCGCPU *s);
+/* Interpreter's part of cpu_exec: exported for the unit harness. */
+int tcg_cpu_exec(CPUState *cpu);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * The software TLB: linear page -> host pointer for RAM, per privilege
+ * class.  The inline fast paths in tcg-cpu.h hit when the tag matches; the
+ * slow paths here walk the page tables, fill the entry, and send anything
+ * that is not RAM to memory_region_dispatch_read/write under the BQL.
+ */
+#include "tcg-cpu.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+
+void tlb_flush(TCGCPU *s)
+{
+    for (int m = 0; m < MMU_COUNT; m++) {
+        for (int i = 0; i < TLB_SIZE; i++) {
+            s->tlb[m][i] = (TLBEntry){ TLB_INVALID, TLB_INVALID, TLB_INVALID, 0 };
+        }
+    }
+    /* Block lookup by linear address relies on the same mappings. */
+    memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
+}
+
+void tlb_flush_page(TCGCPU *s, uint64_t lin)
+{
+    uint64_t page = lin & ~0xfffull;
+
+    for (int m = 0; m < MMU_COUNT; m++) {
+        TLBEntry *e = &s->tlb[m][(lin >> 12) & (TLB_SIZE - 1)];
+        if (e->addr_read == page || e->addr_write == page || e->addr_code == page) {
+            *e = (TLBEntry){ TLB_INVALID, TLB_INVALID, TLB_INVALID, 0 };
+        }
+    }
+    /* A large page may cover many entries; INVLPG is rare, so be simple. */
+    memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
+    if (s->env->cr[4] & CR4_PSE_MASK || s->env->cr[4] & CR4_PAE_MASK) {
+        tlb_flush(s);
+    }
+}
+
+void tlb_protect_code(TCGCPU *s, uint8_t *host_page)
+{
+    for (int m = 0; m < MMU_COUNT; m++) {
+        for (int i = 0; i < TLB_SIZE; i++) {
+            TLBEntry *e = &s->tlb[m][i];
+            if (e->addr_write != TLB_INVALID &&
+                (uint8_t *)(e->addend + (uintptr_t)e->addr_write) == host_page) {
+                e->addr_write = TLB_INVALID;
+            }
+        }
+    }
+}
+
+typedef struct PhysTarget {
+    MemoryRegion *mr;
+    hwaddr xlat;
+    uint8_t *host; /* RAM: host address of lin */
+} PhysTarget;
+
+/*
+ * Translates lin and fills its TLB entry when it is RAM.  Takes the BQL
+ * for the walk and the flat-view lookup and leaves it held on return
+ * (the caller may need it for MMIO); faults drop it before raising.
+ */
+static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
+{
+    PhysTarget t = { 0 };
+    uint64_t paddr, page = lin & ~0xfffull;
+    bool writable;
+    hwaddr len = 1;
+    TLBEntry *e = tlb_entry(s, lin);
+
+    bql_lock();
+    if (!x86_cpu_get_phys(s, lin, acc, s->mmu_idx, &paddr, &writable, false)) {
+        bql_unlock();
+        raise_page_fault(s, lin, s->error_code);
+    }
+    t.mr = address_space_translate(s->cpu->as, paddr, &t.xlat, &len, acc == ACC_WRITE,
+                                   MEMTXATTRS_UNSPECIFIED);
+    if (!t.mr || !memory_region_is_ram(t.mr)) {
+        return t;
+    }
+    t.host = (uint8_t *)memory_region_get_ram_ptr(t.mr) + t.xlat;
+    /* The whole guest page must be backed by this RAM block. */
+    if (len < 0x1000 - (paddr & 0xfff) || (t.xlat & ~0xfffull) + 0x1000 > t.mr->size) {
+        return t;
+    }
+    uint8_t *host_page = t.host - (lin & 0xfff);
+    e->addend = (uintptr_t)host_page - (uintptr_t)page;
+    e->addr_read = page;
+    e->addr_code = page;
+    e->addr_write = TLB_INVALID;
+    if (writable && !t.mr->readonly && !tb_page_has_code(s, host_page)) {
+        e->addr_write = page;
+    }
+    return t;
+}
+
+static void log_unassigned(uint64_t lin, const char *what)
+{
+    qemu_log_mask(LOG_GUEST_ERROR, "tcg: %s of unassigned memory at linear 0x%" PRIx64 "\n",
+                  what, lin);
+}
+
+uint64_t ld_slow(TCGCPU *s, uint64_t lin, int size, int acc)
+{
+    uint64_t v = 0;
+
+    if ((lin & 0xfff) + size > 0x1000) {
+        /* Crosses a page: byte by byte, little-endian. */
+        for (int i = 0; i < size; i++) {
+            v |= ld_slow(s, lin + i, 1, acc) << (8 * i);
+        }
+        return v;
+    }
+    PhysTarget t = tlb_fill_locked(s, lin, acc);
+    if (t.host) {
+        memcpy(&v, t.host, size);
+    } else if (t.mr) {
+        memory_region_dispatch_read(t.mr, t.xlat, &v, size, MEMTXATTRS_UNSPECIFIED);
+    } else {
+        log_unassigned(lin, "read");
+        v = size_mask(__builtin_ctz(size));
+    }
+    bql_unlock();
+    return v;
+}
+
+void probe_write(TCGCPU *s, uint64_t lin, int len)
+{
+    uint64_t end = lin + len - 1;
+    uint64_t paddr;
+    bool writable;
+
+    for (uint64_t p = lin & ~0xfffull; p <= (end & ~0xfffull); p += 0x1000) {
+        uint64_t a = p < lin ? lin : p;
+        if (lin_rmw_ptr(s, a, 1)) {
+            continue;
+        }
+        bql_lock();
+        bool ok = x86_cpu_get_phys(s, a, ACC_WRITE, s->mmu_idx, &paddr, &writable, false);
+        bql_unlock();
+        if (!ok) {
+            raise_page_fault(s, a, s->error_code);
+        }
+    }
+}
+
+void st_slow(TCGCPU *s, uint64_t lin, uint64_t val, int size)
+{
+    if ((lin & 0xfff) + size > 0x1000) {
+        probe_write(s, lin, size);
+        for (int i = 0; i < size; i++) {
+            st_slow(s, lin + i, (val >> (8 * i)) & 0xff, 1);
+        }
+        return;
+    }
+    PhysTarget t = tlb_fill_locked(s, lin, ACC_WRITE);
+    if (t.host) {
+        if (!t.mr->readonly) {
+            uint8_t *host_page = t.host - (lin & 0xfff);
+            if (tb_page_has_code(s, host_page)) {
+                tb_invalidate_host_page(s, host_page);
+            }
+            memcpy(t.host, &val, size);
+        }
+    } else if (t.mr) {
+        memory_region_dispatch_write(t.mr, t.xlat, val, size, MEMTXATTRS_UNSPECIFIED);
+    } else {
+        log_unassigned(lin, "write");
+    }
+    bql_unlock();
+}

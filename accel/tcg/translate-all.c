@@ -1,0 +1,410 @@
+/*
+ * The decoded-code cache.  A TranslationBlock is a run of decoded
+ * instructions, keyed by (host address of its first byte, EIP, CS base,
+ * decode flags), and listed under each guest page it was decoded from.
+ * Page lists live in a GTree sorted by host address so that a write of
+ * any length finds every page it touches.
+ *
+ * Invalidation: a CPU store to a page with code is routed by the TLB to
+ * st_slow, which calls tb_invalidate_host_page; DMA and loader writes
+ * arrive through memory_set_ram_write_hook from any thread and are queued
+ * until the vCPU's next block boundary.  Invalidated blocks go to a
+ * graveyard and are freed only between blocks, never under a running one.
+ */
+#include "tcg-cpu.h"
+#include "qemu/log.h"
+#include "trace/trace.h"
+
+#define CODE_PAGE_SIZE 0x1000
+
+typedef struct CodePage {
+    uint8_t *host;
+    GPtrArray *tbs;
+} CodePage;
+
+typedef struct PendingWrite {
+    uint8_t *host;
+    size_t len;
+} PendingWrite;
+
+typedef struct TBKey {
+    const uint8_t *host_pc;
+    uint64_t pc;
+    uint64_t cs_base;
+    uint32_t flags;
+} TBKey;
+
+static guint tb_key_hash(gconstpointer p)
+{
+    const TranslationBlock *tb = p;
+    uintptr_t h = (uintptr_t)tb->host_pc ^ (tb->pc * 0x9e3779b97f4a7c15ull) ^ tb->flags;
+    return (guint)(h ^ (h >> 29));
+}
+
+static gboolean tb_key_equal(gconstpointer a, gconstpointer b)
+{
+    const TranslationBlock *x = a, *y = b;
+    return x->host_pc == y->host_pc && x->pc == y->pc &&
+           x->cs_base == y->cs_base && x->flags == y->flags;
+}
+
+static gint ptr_cmp(gconstpointer a, gconstpointer b, gpointer unused)
+{
+    return (uintptr_t)a < (uintptr_t)b ? -1 : (uintptr_t)a > (uintptr_t)b;
+}
+
+static void code_page_free(gpointer p)
+{
+    CodePage *cp = p;
+    g_ptr_array_free(cp->tbs, true);
+    g_free(cp);
+}
+
+void tcg_code_cache_init(TCGCPU *s)
+{
+    s->tb_htable = g_hash_table_new(tb_key_hash, tb_key_equal);
+    s->code_pages = g_tree_new_full(ptr_cmp, NULL, NULL, code_page_free);
+    s->tb_graveyard = g_ptr_array_new_with_free_func(g_free);
+    g_mutex_init(&s->ram_write_lock);
+    s->ram_write_pending = g_array_new(false, false, sizeof(PendingWrite));
+}
+
+static GTree *code_tree(TCGCPU *s)
+{
+    return s->code_pages;
+}
+
+void tcg_code_cache_destroy(TCGCPU *s)
+{
+    GHashTableIter it;
+    gpointer tb;
+
+    g_hash_table_iter_init(&it, s->tb_htable);
+    while (g_hash_table_iter_next(&it, &tb, NULL)) {
+        g_free(tb);
+    }
+    g_hash_table_destroy(s->tb_htable);
+    g_tree_destroy(code_tree(s));
+    g_ptr_array_free(s->tb_graveyard, true);
+    g_array_free(s->ram_write_pending, true);
+    g_mutex_clear(&s->ram_write_lock);
+}
+
+bool tb_page_has_code(TCGCPU *s, uint8_t *host_page)
+{
+    return g_tree_lookup(code_tree(s), host_page) != NULL;
+}
+
+static void tb_jmp_cache_remove(TCGCPU *s, TranslationBlock *tb)
+{
+    uint64_t lin = tb->cs_base + tb->pc;
+    unsigned h = (lin ^ (lin >> TB_JMP_CACHE_BITS)) & (TB_JMP_CACHE_SIZE - 1);
+    if (s->tb_jmp_cache[h] == tb) {
+        s->tb_jmp_cache[h] = NULL;
+    }
+}
+
+static void tb_invalidate(TCGCPU *s, TranslationBlock *tb, CodePage *except)
+{
+    if (tb->invalid) {
+        return;
+    }
+    tb->invalid = true;
+    g_hash_table_remove(s->tb_htable, tb);
+    tb_jmp_cache_remove(s, tb);
+    for (int i = 0; i < 2; i++) {
+        CodePage *cp;
+        if (!tb->page[i]) {
+            continue;
+        }
+        cp = g_tree_lookup(code_tree(s), tb->page[i]);
+        if (cp && cp != except) {
+            g_ptr_array_remove_fast(cp->tbs, tb);
+            if (cp->tbs->len == 0) {
+                g_tree_remove(code_tree(s), cp->host);
+            }
+        }
+    }
+    if (tb == s->cur_tb && s->cur) {
+        /* Self-modifying code: finish the current instruction, then re-decode. */
+        s->end = s->cur + 1;
+    }
+    g_ptr_array_add(s->tb_graveyard, tb);
+}
+
+void tb_invalidate_host_page(TCGCPU *s, uint8_t *host_page)
+{
+    CodePage *cp = g_tree_lookup(code_tree(s), host_page);
+
+    if (!cp) {
+        return;
+    }
+    trace_event(tcg_tb_invalidate_page, "host=%p blocks=%u", host_page, cp->tbs->len);
+    for (unsigned i = 0; i < cp->tbs->len; i++) {
+        tb_invalidate(s, g_ptr_array_index(cp->tbs, i), cp);
+    }
+    g_tree_remove(code_tree(s), host_page);
+}
+
+typedef struct RangeSearch {
+    uint8_t *lo, *hi;
+    GPtrArray *hits;
+} RangeSearch;
+
+static gboolean collect_page(gpointer key, gpointer value, gpointer opaque)
+{
+    RangeSearch *r = opaque;
+    uint8_t *page = key;
+
+    if (page >= r->hi) {
+        return true; /* sorted: nothing further can overlap */
+    }
+    if (page + CODE_PAGE_SIZE > r->lo) {
+        g_ptr_array_add(r->hits, page);
+    }
+    return false;
+}
+
+static void tb_invalidate_range(TCGCPU *s, uint8_t *host, size_t len)
+{
+    RangeSearch r = { host, host + len, g_ptr_array_new() };
+
+    if (g_tree_nnodes(code_tree(s)) == 0) {
+        g_ptr_array_free(r.hits, true);
+        return;
+    }
+    g_tree_foreach(code_tree(s), collect_page, &r);
+    for (unsigned i = 0; i < r.hits->len; i++) {
+        tb_invalidate_host_page(s, g_ptr_array_index(r.hits, i));
+    }
+    g_ptr_array_free(r.hits, true);
+}
+
+/* memory_set_ram_write_hook: DMA or a loader wrote guest RAM (any thread). */
+void tcg_ram_write_hook(void *opaque, void *host, size_t len)
+{
+    TCGCPU *s = opaque;
+    PendingWrite w = { host, len };
+
+    g_mutex_lock(&s->ram_write_lock);
+    g_array_append_val(s->ram_write_pending, w);
+    g_mutex_unlock(&s->ram_write_lock);
+    __atomic_store_n(&s->ram_write_flag, 1, __ATOMIC_SEQ_CST);
+}
+
+void tb_process_ram_writes(TCGCPU *s)
+{
+    GArray *pending;
+
+    if (!__atomic_exchange_n(&s->ram_write_flag, 0, __ATOMIC_SEQ_CST)) {
+        return;
+    }
+    g_mutex_lock(&s->ram_write_lock);
+    pending = s->ram_write_pending;
+    s->ram_write_pending = g_array_new(false, false, sizeof(PendingWrite));
+    g_mutex_unlock(&s->ram_write_lock);
+    for (unsigned i = 0; i < pending->len; i++) {
+        PendingWrite *w = &g_array_index(pending, PendingWrite, i);
+        tb_invalidate_range(s, w->host, w->len);
+    }
+    g_array_free(pending, true);
+}
+
+void tb_free_graveyard(TCGCPU *s)
+{
+    if (s->tb_graveyard->len) {
+        g_ptr_array_set_size(s->tb_graveyard, 0);
+    }
+}
+
+void tb_flush(TCGCPU *s)
+{
+    GHashTableIter it;
+    gpointer tb;
+
+    g_hash_table_iter_init(&it, s->tb_htable);
+    while (g_hash_table_iter_next(&it, &tb, NULL)) {
+        ((TranslationBlock *)tb)->invalid = true;
+        g_ptr_array_add(s->tb_graveyard, tb);
+    }
+    g_hash_table_remove_all(s->tb_htable);
+    g_tree_destroy(code_tree(s));
+    s->code_pages = g_tree_new_full(ptr_cmp, NULL, NULL, code_page_free);
+    memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
+}
+
+static void tb_link_page(TCGCPU *s, TranslationBlock *tb, int i, uint8_t *page)
+{
+    CodePage *cp = g_tree_lookup(code_tree(s), page);
+
+    if (!cp) {
+        cp = g_new0(CodePage, 1);
+        cp->host = page;
+        cp->tbs = g_ptr_array_new();
+        g_tree_insert(code_tree(s), page, cp);
+        tlb_protect_code(s, page);
+    }
+    g_ptr_array_add(cp->tbs, tb);
+    tb->page[i] = page;
+}
+
+/* Code fetch during decoding: pages of the block, looked up through the TLB. */
+typedef struct FetchCtx {
+    uint64_t cs_base;
+    uint64_t mask;        /* linear address mask (32-bit outside long mode) */
+    uint64_t page_lin[2];
+    uint8_t *page_host[2]; /* NULL: not RAM, fetch with ld_slow */
+    int npages;
+    uint8_t *first_host;
+} FetchCtx;
+
+static uint8_t *code_host_page(TCGCPU *s, uint64_t lin_page)
+{
+    TLBEntry *e = tlb_entry(s, lin_page);
+
+    if (e->addr_code != lin_page) {
+        /* fills the entry (or raises #PF); non-RAM leaves it empty */
+        ld_slow(s, lin_page, 1, ACC_CODE);
+        if (e->addr_code != lin_page) {
+            return NULL;
+        }
+    }
+    return (uint8_t *)(e->addend + (uintptr_t)lin_page);
+}
+
+static uint8_t fetch_byte(TCGCPU *s, uint64_t pc, void *opaque)
+{
+    FetchCtx *f = opaque;
+    uint64_t lin = (f->cs_base + pc) & f->mask;
+    uint64_t page = lin & ~0xfffull;
+    int i;
+
+    for (i = 0; i < f->npages; i++) {
+        if (f->page_lin[i] == page) {
+            break;
+        }
+    }
+    if (i == f->npages) {
+        if (f->npages == 2) {
+            return ld_slow(s, lin, 1, ACC_CODE);
+        }
+        f->page_lin[i] = page;
+        f->page_host[i] = code_host_page(s, page);
+        f->npages++;
+    }
+    if (!f->page_host[i]) {
+        return ld_slow(s, lin, 1, ACC_CODE);
+    }
+    return f->page_host[i][lin & 0xfff];
+}
+
+static uint32_t tb_flags_now(TCGCPU *s)
+{
+    CPUX86State *env = s->env;
+    uint32_t f = 0;
+
+    if (env->cr[0] & CR0_PE_MASK) {
+        f |= TB_FLAG_PE;
+    }
+    if (env->eflags & VM_MASK) {
+        f |= TB_FLAG_VM;
+    } else if ((env->efer & MSR_EFER_LMA) && (env->segs[R_CS].flags & DESC_L_MASK)) {
+        f |= TB_FLAG_CODE64;
+    } else if (env->segs[R_CS].flags & DESC_B_MASK) {
+        f |= TB_FLAG_CS32;
+    }
+    if (env->segs[R_SS].flags & DESC_B_MASK) {
+        f |= TB_FLAG_SS32;
+    }
+    return f;
+}
+
+static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, uint32_t flags,
+                                     FetchCtx *f)
+{
+    DecodedInsn buf[TB_MAX_INSNS];
+    int n = 0;
+    uint64_t cur = pc;
+
+    for (;;) {
+        DecodedInsn *d = &buf[n];
+        decode_insn(s, d, cur, flags, fetch_byte, f);
+        n++;
+        cur = d->next_eip;
+        if (d->flags & (INSN_BRANCH | INSN_END_TB) || n == TB_MAX_INSNS) {
+            break;
+        }
+        /* Later instructions never straddle a page, so only the first one
+         * of a block can fault on fetch (its own fault), and the block
+         * stays on at most two pages. */
+        uint64_t lin = (cs_base + cur) & f->mask;
+        if ((lin & ~0xfffull) != f->page_lin[0] || (lin & 0xfff) > 0x1000 - 15 ||
+            f->npages > 1) {
+            break;
+        }
+        if (!(flags & TB_FLAG_CODE64) && !(flags & TB_FLAG_CS32)) {
+            if (cur > 0xfff0) {
+                break; /* 16-bit IP wrap: let each instruction start a block */
+            }
+        }
+    }
+
+    TranslationBlock *tb = g_malloc0(sizeof(*tb) + n * sizeof(DecodedInsn));
+    tb->pc = pc;
+    tb->cs_base = cs_base;
+    tb->flags = flags;
+    tb->n_insns = n;
+    tb->size = cur - pc;
+    memcpy(tb->insns, buf, n * sizeof(DecodedInsn));
+    return tb;
+}
+
+/* The block at CS:EIP, decoded now if it is not cached. */
+TranslationBlock *tb_lookup(TCGCPU *s)
+{
+    CPUX86State *env = s->env;
+    uint64_t pc = env->eip, cs_base = env->segs[R_CS].base;
+    uint32_t flags = tb_flags_now(s);
+    uint64_t mask = (flags & TB_FLAG_CODE64) ? ~0ull : 0xffffffffull;
+    uint64_t lin = (cs_base + pc) & mask;
+    unsigned h = (lin ^ (lin >> TB_JMP_CACHE_BITS)) & (TB_JMP_CACHE_SIZE - 1);
+    TranslationBlock *tb = s->tb_jmp_cache[h];
+
+    if (G_LIKELY(tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags)) {
+        return tb;
+    }
+
+    FetchCtx f = { .cs_base = cs_base, .mask = mask };
+    f.page_lin[0] = lin & ~0xfffull;
+    f.page_host[0] = code_host_page(s, f.page_lin[0]);
+    f.npages = 1;
+
+    if (f.page_host[0]) {
+        TranslationBlock key = { .pc = pc, .cs_base = cs_base, .flags = flags };
+        key.host_pc = f.page_host[0] + (lin & 0xfff);
+        tb = g_hash_table_lookup(s->tb_htable, &key);
+        if (tb) {
+            s->tb_jmp_cache[h] = tb;
+            return tb;
+        }
+    }
+
+    tb = tb_gen_code(s, pc, cs_base, flags, &f);
+    if (qemu_loglevel_mask(CPU_LOG_TB_IN_ASM)) {
+        tcg_log_in_asm(s, tb, lin);
+    }
+    if (!f.page_host[0] || (f.npages > 1 && !f.page_host[1])) {
+        /* Code outside RAM (ROM device, unassigned): run once, uncached. */
+        tb->invalid = true;
+        g_ptr_array_add(s->tb_graveyard, tb);
+        return tb;
+    }
+    tb->host_pc = f.page_host[0] + (lin & 0xfff);
+    tb_link_page(s, tb, 0, f.page_host[0]);
+    if (f.npages > 1) {
+        tb_link_page(s, tb, 1, f.page_host[1]);
+    }
+    g_hash_table_add(s->tb_htable, tb);
+    s->tb_jmp_cache[h] = tb;
+    return tb;
+}
