@@ -59,6 +59,11 @@ static int kvm_open(Error **errp)
         return -1;
     }
     int version = ioctl(fd, KVM_GET_API_VERSION, 0);
+    if (version < 0) {
+        error_setg_errno(errp, errno, "/dev/kvm is not a KVM device");
+        close(fd);
+        return -1;
+    }
     if (version != KVM_API_VERSION_REQUIRED) {
         error_setg(errp, "KVM API version %d, duet needs %d", version,
                    KVM_API_VERSION_REQUIRED);
