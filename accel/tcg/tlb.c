@@ -65,7 +65,7 @@ static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
     PhysTarget t = { 0 };
     uint64_t paddr, page = lin & ~0xfffull;
     bool writable;
-    hwaddr len = 1;
+    hwaddr len;
     TLBEntry *e = tlb_entry(s, lin);
 
     bql_lock();
@@ -73,6 +73,7 @@ static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
         bql_unlock();
         raise_page_fault(s, lin, s->error_code);
     }
+    len = 0x1000 - (paddr & 0xfff);
     t.mr = address_space_translate(s->cpu->as, paddr, &t.xlat, &len, acc == ACC_WRITE,
                                    MEMTXATTRS_UNSPECIFIED);
     if (!t.mr || !memory_region_is_ram(t.mr)) {
@@ -80,8 +81,18 @@ static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
     }
     t.host = (uint8_t *)memory_region_get_ram_ptr(t.mr) + t.xlat;
     /* The whole guest page must be backed by this RAM block. */
-    if (len < 0x1000 - (paddr & 0xfff) || (t.xlat & ~0xfffull) + 0x1000 > t.mr->size) {
-        return t;
+    if (len < 0x1000 - (paddr & 0xfff)) {
+        return t; /* the page's tail is something else */
+    }
+    if (paddr & 0xfff) {
+        /* ... and so must its head be this same RAM, contiguously */
+        hwaddr xlat0, len0 = paddr & 0xfff;
+        MemoryRegion *mr0 = address_space_translate(s->cpu->as, paddr & ~0xfffull, &xlat0,
+                                                    &len0, acc == ACC_WRITE,
+                                                    MEMTXATTRS_UNSPECIFIED);
+        if (mr0 != t.mr || xlat0 + (paddr & 0xfff) != t.xlat || len0 < (paddr & 0xfff)) {
+            return t;
+        }
     }
     uint8_t *host_page = t.host - (lin & 0xfff);
     e->addend = (uintptr_t)host_page - (uintptr_t)page;
