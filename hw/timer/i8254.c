@@ -44,6 +44,7 @@ typedef struct PITChannelState {
     /* channel 0 only */
     qemu_irq irq;
     QEMUTimer *irq_timer;
+    int64_t next_transition_time;
 } PITChannelState;
 
 struct PITCommonState {
@@ -160,9 +161,15 @@ static uint16_t pit_get_count(PITChannelState *s, int64_t now)
     return counter & 0xffff;
 }
 
-/* Channel 0: set IRQ0 to OUT and arm the timer for OUT's next change. */
-static void pit_irq_timer_update(PITChannelState *s, int64_t now)
+/*
+ * Channel 0: set IRQ0 to OUT as of time @t and arm the timer for OUT's next
+ * change.  The timer callback passes the transition's own time, so a
+ * one-clock pulse (mode 2) still makes both edges when the callback runs
+ * late; only when more than a whole period behind does it skip ahead.
+ */
+static void pit_irq_timer_update(PITChannelState *s, int64_t t)
 {
+    int64_t now = pit_now();
     uint64_t next;
     int64_t expire;
     int out;
@@ -170,22 +177,26 @@ static void pit_irq_timer_update(PITChannelState *s, int64_t now)
     if (!s->irq_timer) {
         return;
     }
-    out = pit_get_channel_out(s, now);
+    out = pit_get_channel_out(s, t);
     qemu_set_irq(s->irq, out);
     if (pit_idle(s) || s->frozen) {
         timer_del(s->irq_timer);
         return;
     }
-    next = pit_get_next_transition(s, pit_get_ticks(s, now));
+    next = pit_get_next_transition(s, pit_get_ticks(s, t));
+    if (next && pit_ticks_to_time(s, next + s->count) < now) {
+        next = pit_get_next_transition(s, pit_get_ticks(s, now)); /* far behind */
+    }
     if (next == 0) {
         timer_del(s->irq_timer);
         return;
     }
     expire = pit_ticks_to_time(s, next);
-    if (expire <= now) {
-        expire = now + 1;
+    if (expire <= t) {
+        expire = t + 1;
     }
     trace_event(pit_irq_timer_update, "out=%d next=%" PRId64, out, expire);
+    s->next_transition_time = expire;
     timer_mod(s->irq_timer, expire);
 }
 
@@ -193,8 +204,7 @@ static void pit_irq_timer(void *opaque)
 {
     PITChannelState *s = opaque;
 
-    /* Late wake-ups skip missed transitions rather than replay them. */
-    pit_irq_timer_update(s, pit_now());
+    pit_irq_timer_update(s, s->next_transition_time);
 }
 
 static void pit_load_count(PITChannelState *s, uint32_t value, int64_t now)
