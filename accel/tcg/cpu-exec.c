@@ -110,10 +110,6 @@ static bool cpu_handle_interrupt(TCGCPU *s)
         !(env->eflags & IF_MASK) || !cpu->get_pic_interrupt) {
         return false;
     }
-    if (s->inhibit_irq) {
-        s->inhibit_irq = false;
-        return false;
-    }
     bql_lock();
     vec = cpu->get_pic_interrupt(cpu->pic_opaque);
     bql_unlock();
@@ -164,7 +160,11 @@ int tcg_cpu_exec(CPUState *cpu)
         }
         tb_process_ram_writes(s);
         tb_free_graveyard(s);
-        cpu_handle_interrupt(s);
+        if (s->inhibit_irq) {
+            s->inhibit_irq = false; /* STI/MOV SS shadow: one more block first */
+        } else {
+            cpu_handle_interrupt(s);
+        }
         if (env->halted) {
             ret = EXCP_HLT;
             break;
