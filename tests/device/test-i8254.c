@@ -69,6 +69,8 @@ END_TEST
 
 START_TEST(test_read_back)
 {
+    uint16_t count;
+
     outb(0x43, 0x30);    /* ch0 lo/hi mode 0: null count until loaded */
     outb(0x43, 0xe2);    /* read-back status, ch0 */
     ck_assert_int_eq(inb(0x40), 0x70); /* OUT low, null count, lo/hi, mode 0 */
@@ -76,7 +78,9 @@ START_TEST(test_read_back)
     outb(0x40, 0x00);
     outb(0x43, 0xc2);    /* status and count */
     ck_assert_int_eq(inb(0x40) & 0x7f, 0x30);
-    ck_assert_uint_le(inb(0x40) | inb(0x40) << 8, 0x10);
+    count = inb(0x40);
+    count |= inb(0x40) << 8;
+    ck_assert_uint_le(count, 0x10);
     /* mode 0 with a count of 16 reaches terminal count within microseconds */
     g_usleep(1000);
     outb(0x43, 0xe2);
