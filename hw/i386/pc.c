@@ -7,6 +7,7 @@
  * one (ms->accel->set_irq), else to the userspace 8259 pair, whose INT pin
  * raises CPU_INTERRUPT_HARD and whose INTA is cpu->get_pic_interrupt.
  */
+#include "hw/i386/pc_piix.h"
 #include "hw/i386/pc.h"
 
 #include <inttypes.h>
@@ -269,6 +270,10 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     pc_cmos_init(pcms);
     pcms->ioport80 = ioport80_init(io);
     if (!pc_serial_init(pcms, errp) || !pc_devices_add(ms, errp)) {
+        return false;
+    }
+    /* PCI host, PIIX3 and its IDE function with the -drive disks. */
+    if (!pc_pci_ide_init(ms, pcms->gsi, errp)) {
         return false;
     }
     qemu_register_reset(pc_devices_reset, pcms);
