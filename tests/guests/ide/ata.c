@@ -98,7 +98,7 @@ bool ata_soft_reset(void)
     return check(st & ATA_SR_DRDY, "drive 0 ready after soft reset");
 }
 
-static bool ata_cmd_is_lba48(uint8_t cmd)
+bool ata_cmd_is_lba48(uint8_t cmd)
 {
     switch (cmd) {
     case CMD_READ_SECTORS_EXT:
@@ -126,8 +126,7 @@ static bool ata_cmd_is_multiple(uint8_t cmd)
            cmd == CMD_READ_MULTIPLE_EXT || cmd == CMD_WRITE_MULTIPLE_EXT;
 }
 
-/* Selects drive 0 and loads address and count; 48-bit: high bytes first. */
-static bool ata_load_taskfile(uint8_t cmd, uint64_t lba, uint32_t n)
+bool ata_load_taskfile(uint8_t cmd, uint64_t lba, uint32_t n)
 {
     bool lba48 = ata_cmd_is_lba48(cmd);
 

@@ -111,6 +111,10 @@ bool ata_soft_reset(void);
 /* Waits until BSY clears; false (and a message) on timeout. */
 bool ata_wait_not_busy(uint8_t *status);
 
+/* Selects drive 0 and loads address and count; 48-bit: high bytes first. */
+bool ata_load_taskfile(uint8_t cmd, uint64_t lba, uint32_t n);
+bool ata_cmd_is_lba48(uint8_t cmd);
+
 bool ata_identify(struct ata_identity *id);
 /* Issues a command with no data phase and waits for its end. */
 struct ata_result ata_nondata(uint8_t cmd, uint8_t feature, uint8_t nsector);
