@@ -254,6 +254,9 @@ static void serial_ioport_write(void *opaque, hwaddr addr, uint64_t data, unsign
         break;
     case 2:
         serial_write_fcr(s, val);
+        if (s->chr) {
+            qemu_chr_fe_accept_input(s->chr); /* a cleared FIFO has room */
+        }
         break;
     case 3:
         s->lcr = val;

@@ -66,10 +66,14 @@ def guest_args(args, accel):
     return cmd
 
 
-def run(cmd, timeout):
+def run(cmd, timeout, stdin_data=None):
     try:
-        res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                             timeout=timeout)
+        if stdin_data is None:
+            res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                                 timeout=timeout)
+        else:
+            res = subprocess.run(cmd, input=stdin_data.encode(), capture_output=True,
+                                 timeout=timeout)
     except subprocess.TimeoutExpired as e:
         out = (e.stdout or b"").decode("utf-8", "replace")
         fail("timed out after %d s" % timeout,
@@ -132,6 +136,7 @@ def main():
                     help="this host's KVM cannot run the guest: expect a clean error")
     ap.add_argument("--qemu", help="differential: also run this qemu-system-x86_64")
     ap.add_argument("--qemu-accel", default="auto")
+    ap.add_argument("--stdin", help="bytes for the guest's COM1 input (\\n = newline)")
     ap.add_argument("--timeout", type=int, default=60)
     args = ap.parse_args()
     args.expect_emulation_failure = args.emu_fail_kvm and args.accel.split(",")[0] == "kvm"
@@ -142,7 +147,8 @@ def main():
     if why:
         skip("accelerator %s not usable here: %s" % (args.accel, why))
 
-    r = run([args.duet] + guest_args(args, args.accel), args.timeout)
+    stdin_data = args.stdin.replace("\\n", "\n") if args.stdin is not None else None
+    r = run([args.duet] + guest_args(args, args.accel), args.timeout, stdin_data)
     check_run(args, r)
     if not args.qemu:
         print("PASS (%s): status %s" % (args.accel, r["status"]))
@@ -157,7 +163,7 @@ def main():
     qaccel = args.qemu_accel
     if qaccel == "auto":
         qaccel = "kvm" if kvm_usable_for_qemu() else "tcg"
-    q = run([qemu] + guest_args(args, qaccel), args.timeout)
+    q = run([qemu] + guest_args(args, qaccel), args.timeout, stdin_data)
     if args.expect_emulation_failure:
         return 0
     if q["status"] != r["status"]:
