@@ -44,6 +44,11 @@ SNIPPET(gp_limit, ".code32\n mov $0x80, %eax\n mov %eax, %ds");
 SNIPPET(np, ".code32\n mov $0x28, %eax\n mov %eax, %es");
 SNIPPET(gp_ss, ".code32\n mov $0x30, %eax\n mov %eax, %ss");
 SNIPPET(bad_cr, ".code32\n mov %cr5, %eax");
+SNIPPET(ro_seg, ".code32\n mov $0x30, %eax\n mov %eax, %es\n movl $1, %es:0x20000");
+SNIPPET(pg_no_pe, ".code32\n mov %cr0, %eax\n or $0x80000000, %eax\n and $~1, %eax\n"
+                  " mov %eax, %cr0");
+SNIPPET(icebp, ".code32\n int1\n nop");
+SNIPPET(ds_limit, ".code32\n mov $0x20, %eax\n mov %eax, %ds\n movl 0xfffe, %eax");
 
 START_TEST(test_exceptions)
 {
@@ -87,6 +92,17 @@ START_TEST(test_exceptions)
     ck_assert_uint_eq(pushed_error(), 0x30);
     harness_reset_cpu();
     ck_assert_int_eq(RUN(bad_cr), EXCP06_ILLOP);
+    harness_reset_cpu();
+    env->gdt.limit = 0x37;
+    ck_assert_int_eq(RUN(ro_seg), EXCP0D_GPF);
+    ck_assert_uint_eq(pushed_error(), 0);
+    harness_reset_cpu();
+    ck_assert_int_eq(RUN(pg_no_pe), EXCP0D_GPF);
+    harness_reset_cpu();
+    ck_assert_int_eq(RUN(icebp), EXCP01_DB);
+    ck_assert_uint_eq(pushed_eip(false), CODE_ADDR + 1); /* a trap */
+    harness_reset_cpu();
+    ck_assert_int_eq(RUN(ds_limit), EXCP0D_GPF);           /* 16-bit limit 0xffff */
 
     /* #GP whose gate is not present: #NP during delivery -> #DF (error 0) */
     harness_reset_cpu();
