@@ -152,13 +152,8 @@ bool aio_poll(AioContext *ctx, bool blocking)
 
     if (blocking) {
         g_atomic_int_inc(&ctx->notify_me);
-        if (aio_bh_pending(ctx)) {
-            blocking = false;
-        } else {
-            deadline = aio_timers_deadline_ns(ctx);
-        }
-    }
-    if (!blocking) {
+        deadline = aio_bh_pending(ctx) ? 0 : aio_timers_deadline_ns(ctx);
+    } else {
         deadline = 0;
     }
     if (deadline >= 0) {

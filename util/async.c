@@ -195,11 +195,17 @@ void aio_notify_accept(AioContext *ctx)
     uint64_t count;
     ssize_t r;
 
-    /* Clear the flag first: a notify racing with the read writes again. */
-    g_atomic_int_set(&ctx->notified, 0);
+    /*
+     * Drain the eventfd, then clear the flag.  In the other order a notify
+     * landing in between would be drained with the flag left set, and every
+     * later notify would skip its write: a lost wake-up.  A notify that
+     * sees the flag still set is covered because the caller looks at the
+     * BHs and timers after this.
+     */
     do {
         r = read(ctx->notify_pfd.fd, &count, sizeof(count));
     } while (r < 0 && errno == EINTR);
+    g_atomic_int_set(&ctx->notified, 0);
 }
 
 /* ---- GSource ---- */

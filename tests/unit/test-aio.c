@@ -179,6 +179,47 @@ START_TEST(test_cross_thread_bh)
 }
 END_TEST
 
+typedef struct {
+    AioContext *ctx;
+    gint ran;
+    int per_thread;
+} StressState;
+
+static void stress_bh(void *opaque)
+{
+    g_atomic_int_inc(&((StressState *)opaque)->ran);
+}
+
+static gpointer stress_thread(gpointer opaque)
+{
+    StressState *s = opaque;
+    for (int i = 0; i < s->per_thread; i++) {
+        aio_bh_schedule_oneshot(s->ctx, stress_bh, s);
+        if (i % 64 == 0) {
+            g_usleep(10); /* let the poller go to sleep now and then */
+        }
+    }
+    return NULL;
+}
+
+/* Many cross-thread wake-ups while the poller blocks: a lost wake-up (the
+ * notify flag left set with the eventfd drained) hangs here. */
+START_TEST(test_cross_thread_stress)
+{
+    StressState s = { .ctx = aio_context_new(), .per_thread = 20000 };
+    GThread *th[4];
+    for (int i = 0; i < 4; i++) {
+        th[i] = g_thread_new("stress", stress_thread, &s);
+    }
+    AIO_WAIT_WHILE(s.ctx, g_atomic_int_get(&s.ran) < 4 * s.per_thread);
+    for (int i = 0; i < 4; i++) {
+        g_thread_join(th[i]);
+    }
+    ck_assert_int_eq(g_atomic_int_get(&s.ran), 4 * s.per_thread);
+    aio_context_unref(s.ctx);
+}
+END_TEST
+
 static int slow_square(void *opaque)
 {
     int *v = opaque;
@@ -283,6 +324,7 @@ int main(void)
     tcase_add_test(tc, test_fd_handler);
     tcase_add_test(tc, test_timers_ordering);
     tcase_add_test(tc, test_cross_thread_bh);
+    tcase_add_test(tc, test_cross_thread_stress);
     tcase_add_test(tc, test_thread_pool);
     tcase_add_test(tc, test_main_loop);
     tcase_add_test(tc, test_notify_event);
