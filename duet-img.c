@@ -1,1 +1,1129 @@
-int main(void){return 0;}
+/*
+ * duet-img: create, inspect, check, map, compare, convert, resize and
+ * benchmark disk images, with qemu-img's command line, messages and exit
+ * codes.  Format-specific work goes through the BlockDriver hooks.
+ *
+ * Every failure is one "duet-img: ..." line on stderr and a non-zero exit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "block/aio.h"
+#include "block/block_int.h"
+#include "qemu/main-loop.h"
+#include "sysemu/block-backend.h"
+#include "config-host.h"
+#include "duet-img.h"
+
+bool quiet;
+
+void G_GNUC_PRINTF(1, 2) img_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("duet-img: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void img_error_err(Error *err)
+{
+    img_error("%s", error_get_pretty(err));
+    error_free(err);
+}
+
+bool parse_size(const char *str, int64_t *size)
+{
+    static const char suffixes[] = "bkmgtpe";
+    char *end;
+    double value;
+    int shift = 0;
+
+    if (!str || !*str || *str == '-' || *str == '+') {
+        return false;
+    }
+    errno = 0;
+    value = strtod(str, &end);
+    if (errno || end == str || value < 0) {
+        return false;
+    }
+    if (*end) {
+        const char *p = strchr(suffixes, g_ascii_tolower(*end));
+        if (!p || end[1]) {
+            return false;
+        }
+        shift = (p - suffixes) * 10;
+    }
+    value = ldexp(value, shift);
+    if (value >= 0x1p63 || value != floor(value)) {
+        return false;
+    }
+    *size = (int64_t)value;
+    return true;
+}
+
+char *size_to_str(int64_t size)
+{
+    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    double value = size;
+    int i = 0;
+
+    while (value >= 1024 && i < 6) {
+        value /= 1024;
+        i++;
+    }
+    return g_strdup_printf("%0.3g %s", value, units[i]);
+}
+
+bool parse_options(const char *str, GHashTable *table)
+{
+    g_auto(GStrv) parts = g_strsplit(str, ",", -1);
+    for (int i = 0; parts[i]; i++) {
+        char *eq = strchr(parts[i], '=');
+        if (!*parts[i]) {
+            continue;
+        }
+        if (!eq || eq == parts[i]) {
+            img_error("Invalid option '%s' (expected key=value)", parts[i]);
+            return false;
+        }
+        *eq = '\0';
+        g_hash_table_insert(table, g_strdup(parts[i]), g_strdup(eq + 1));
+    }
+    return true;
+}
+
+const BlockDriver *find_format(const char *fmt)
+{
+    const BlockDriver *drv = bdrv_find_format(fmt);
+    if (!drv || !drv->is_format) {
+        img_error("Unknown file format '%s'", fmt);
+        return NULL;
+    }
+    return drv;
+}
+
+BlockBackend *img_open(const char *filename, const char *fmt, const char *cache,
+                              bool read_only)
+{
+    Error *err = NULL;
+    BlockBackend *blk;
+
+    if (fmt && !find_format(fmt)) {
+        return NULL;
+    }
+    blk = blk_new_open(filename, fmt, cache, read_only, &err);
+    if (!blk) {
+        img_error_err(err);
+    }
+    return blk;
+}
+
+BlockDriverState *img_open_bs(const char *filename, const char *fmt, int flags)
+{
+    Error *err = NULL;
+    BlockDriverState *bs;
+
+    if (fmt && !find_format(fmt)) {
+        return NULL;
+    }
+    bs = bdrv_open(filename, fmt, flags, &err);
+    if (!bs) {
+        img_error_err(err);
+    }
+    return bs;
+}
+
+bool parse_output(const char *arg, bool *json)
+{
+    if (!strcmp(arg, "json")) {
+        *json = true;
+    } else if (!strcmp(arg, "human")) {
+        *json = false;
+    } else {
+        img_error("--output must be used with human or json as argument.");
+        return false;
+    }
+    return true;
+}
+
+void bad_option(int c, const char *cmd, char **argv)
+{
+    const char *argv_of_bad_option = optind > 0 ? argv[optind - 1] : "";
+    if (c == ':') {
+        img_error("%s: option requires an argument -- '%c'", cmd, optopt);
+    } else if (optopt) {
+        img_error("%s: invalid option -- '%c'", cmd, optopt);
+    } else {
+        img_error("%s: unrecognized option '%s'", cmd, argv_of_bad_option);
+    }
+}
+
+/* ---- create ---- */
+
+static int img_create(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    g_autoptr(GHashTable) opts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                       g_free);
+    const char *fmt = "raw";
+    const BlockDriver *drv;
+    BlockCreateOpts create = { 0 };
+    Error *err = NULL;
+    int64_t size = -1;
+    int c;
+
+    while ((c = getopt_long(argc, argv, ":f:o:b:F:uqh", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'o':
+            if (!parse_options(optarg, opts)) {
+                return 1;
+            }
+            break;
+        case 'b':
+            g_hash_table_insert(opts, g_strdup("backing_file"), g_strdup(optarg));
+            break;
+        case 'F':
+            g_hash_table_insert(opts, g_strdup("backing_fmt"), g_strdup(optarg));
+            break;
+        case 'u':
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        default:
+            bad_option(c, "create", argv);
+            return 1;
+        }
+    }
+    if (optind >= argc) {
+        img_error("Expecting image file name");
+        return 1;
+    }
+    create.filename = argv[optind++];
+    if (optind < argc) {
+        if (!parse_size(argv[optind], &size)) {
+            img_error("Invalid image size specified. You may use k, M, G, T, P or E "
+                      "suffixes for kilobytes, megabytes, gigabytes, terabytes, petabytes "
+                      "and exabytes.");
+            return 1;
+        }
+        optind++;
+    }
+    if (optind < argc) {
+        img_error("Unexpected argument: %s", argv[optind]);
+        return 1;
+    }
+    drv = find_format(fmt);
+    if (!drv) {
+        return 1;
+    }
+    if (g_hash_table_contains(opts, "backing_file") && !drv->supports_backing) {
+        img_error("%s: Backing file not supported for file format '%s'", create.filename, fmt);
+        return 1;
+    }
+    if (!drv->supports_backing) {
+        GHashTableIter it;
+        gpointer key;
+        g_hash_table_iter_init(&it, opts);
+        while (g_hash_table_iter_next(&it, &key, NULL)) {
+            if (strcmp(key, "preallocation")) {
+                img_error("%s: Invalid parameter '%s'", create.filename, (char *)key);
+                return 1;
+            }
+        }
+    }
+    if (size < 0) {
+        /* Without a size, a backing file gives it (as qemu-img does). */
+        const char *backing = g_hash_table_lookup(opts, "backing_file");
+        BlockDriverState *bbs;
+        if (!backing) {
+            img_error("Image creation needs a size parameter");
+            return 1;
+        }
+        g_autofree char *dir = g_path_get_dirname(create.filename);
+        g_autofree char *path = g_path_is_absolute(backing)
+                                    ? g_strdup(backing)
+                                    : g_build_filename(dir, backing, NULL);
+        bbs = img_open_bs(path, g_hash_table_lookup(opts, "backing_fmt"), 0);
+        if (!bbs) {
+            return 1;
+        }
+        size = bdrv_getlength(bbs);
+        bdrv_unref(bbs);
+    }
+    create.size = size;
+    create.opts = opts;
+    if (!quiet) {
+        printf("Formatting '%s', fmt=%s", create.filename, fmt);
+        if (drv->supports_backing) {
+            const char *cluster_size = g_hash_table_lookup(opts, "cluster_size");
+            const char *backing = g_hash_table_lookup(opts, "backing_file");
+            const char *backing_fmt = g_hash_table_lookup(opts, "backing_fmt");
+            const char *lazy = g_hash_table_lookup(opts, "lazy_refcounts");
+            const char *refcount_bits = g_hash_table_lookup(opts, "refcount_bits");
+            printf(" cluster_size=%s extended_l2=off compression_type=zlib size=%" PRId64,
+                   cluster_size ? cluster_size : "65536", size);
+            if (backing) {
+                printf(" backing_file=%s", backing);
+            }
+            if (backing_fmt) {
+                printf(" backing_fmt=%s", backing_fmt);
+            }
+            printf(" lazy_refcounts=%s refcount_bits=%s\n", lazy ? lazy : "off",
+                   refcount_bits ? refcount_bits : "16");
+        } else {
+            printf(" size=%" PRId64 "\n", size);
+        }
+        fflush(stdout);
+    }
+    if (!bdrv_create(drv, &create, &err)) {
+        error_prepend(&err, "%s: ", create.filename);
+        img_error_err(err);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- info ---- */
+
+/* Prints "key": value members of a driver's one-line JSON body, one per
+ * line, the way qemu-img pretty-prints. */
+static void print_json_members(const char *body, const char *indent)
+{
+    bool in_string = false;
+    int depth = 0;
+    GString *member = g_string_new(NULL);
+    bool first = true;
+
+    for (const char *p = body;; p++) {
+        if (!*p || (!in_string && depth == 0 && *p == ',')) {
+            char *m = g_strstrip(member->str);
+            if (*m) {
+                printf("%s%s%s", first ? "" : ",\n", indent, m);
+                first = false;
+            }
+            g_string_truncate(member, 0);
+            if (!*p) {
+                break;
+            }
+            continue;
+        }
+        if (*p == '"' && (p == body || p[-1] != '\\')) {
+            in_string = !in_string;
+        } else if (!in_string && (*p == '{' || *p == '[')) {
+            depth++;
+        } else if (!in_string && (*p == '}' || *p == ']')) {
+            depth--;
+        }
+        g_string_append_c(member, *p);
+    }
+    if (!first) {
+        printf("\n");
+    }
+    g_string_free(member, TRUE);
+}
+
+static char *json_escape(const char *s)
+{
+    GString *out = g_string_new(NULL);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') {
+            g_string_append_c(out, '\\');
+        }
+        if ((unsigned char)*s < 0x20) {
+            g_string_append_printf(out, "\\u%04x", *s);
+        } else {
+            g_string_append_c(out, *s);
+        }
+    }
+    return g_string_free(out, FALSE);
+}
+
+static int img_info(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        { "output", required_argument, NULL, IMG_OPT_OUTPUT },
+        { "force-share", no_argument, NULL, 'U' },
+        { "backing-chain", no_argument, NULL, 'B' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *fmt = NULL, *filename;
+    bool json = false;
+    BlockDriverState *bs;
+    BlockDriverInfo bdi;
+    g_autoptr(GString) text = g_string_new(NULL);
+    g_autoptr(GString) spec = g_string_new(NULL);
+    int64_t vsize, dsize;
+    int c;
+
+    while ((c = getopt_long(argc, argv, ":f:hU", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'U':
+        case 'B':
+            break;
+        case IMG_OPT_OUTPUT:
+            if (!parse_output(optarg, &json)) {
+                return 1;
+            }
+            break;
+        default:
+            bad_option(c, "info", argv);
+            return 1;
+        }
+    }
+    if (optind != argc - 1) {
+        img_error("Expecting one image file name");
+        return 1;
+    }
+    filename = argv[optind];
+    bs = img_open_bs(filename, fmt, BDRV_O_NO_BACKING);
+    if (!bs) {
+        return 1;
+    }
+    vsize = bdrv_getlength(bs);
+    dsize = bdrv_get_allocated_file_size(bs);
+    bool have_bdi = bdrv_get_info(bs, &bdi) >= 0;
+    if (bs->drv->bdrv_dump_info) {
+        bs->drv->bdrv_dump_info(bs, text, spec);
+    }
+    g_autofree char *backing_full = NULL;
+    if (bs->backing_file[0]) {
+        g_autofree char *dir = g_path_get_dirname(filename);
+        backing_full = g_path_is_absolute(bs->backing_file)
+                           ? g_strdup(bs->backing_file)
+                           : g_build_filename(dir, bs->backing_file, NULL);
+        if (!strcmp(dir, ".")) {
+            g_free(backing_full);
+            backing_full = g_strdup(bs->backing_file);
+        }
+    }
+
+    if (json) {
+        g_autofree char *fname = json_escape(filename);
+        printf("{\n");
+        if (bs->backing_format[0]) {
+            printf("    \"backing-filename-format\": \"%s\",\n", bs->backing_format);
+        }
+        printf("    \"virtual-size\": %" PRId64 ",\n", vsize);
+        printf("    \"filename\": \"%s\",\n", fname);
+        if (have_bdi && bdi.cluster_size) {
+            printf("    \"cluster-size\": %d,\n", bdi.cluster_size);
+        }
+        printf("    \"format\": \"%s\",\n", bs->drv->format_name);
+        if (dsize >= 0) {
+            printf("    \"actual-size\": %" PRId64 ",\n", dsize);
+        }
+        if (spec->len) {
+            printf("    \"format-specific\": {\n        \"type\": \"%s\",\n"
+                   "        \"data\": {\n", bs->drv->format_name);
+            print_json_members(spec->str, "            ");
+            printf("        }\n    },\n");
+        }
+        if (bs->backing_file[0]) {
+            g_autofree char *full = json_escape(backing_full);
+            g_autofree char *name = json_escape(bs->backing_file);
+            printf("    \"full-backing-filename\": \"%s\",\n", full);
+            printf("    \"backing-filename\": \"%s\",\n", name);
+        }
+        printf("    \"dirty-flag\": %s\n}\n", have_bdi && bdi.is_dirty ? "true" : "false");
+    } else {
+        g_autofree char *vstr = size_to_str(vsize);
+        printf("image: %s\nfile format: %s\n", filename, bs->drv->format_name);
+        printf("virtual size: %s (%" PRId64 " bytes)\n", vstr, vsize);
+        if (dsize >= 0) {
+            g_autofree char *dstr = size_to_str(dsize);
+            printf("disk size: %s\n", dstr);
+        } else {
+            printf("disk size: unavailable\n");
+        }
+        if (have_bdi && bdi.cluster_size) {
+            printf("cluster_size: %d\n", bdi.cluster_size);
+        }
+        if (bs->backing_file[0]) {
+            printf("backing file: %s", bs->backing_file);
+            if (strcmp(backing_full, bs->backing_file)) {
+                printf(" (actual path: %s)", backing_full);
+            }
+            printf("\n");
+            if (bs->backing_format[0]) {
+                printf("backing file format: %s\n", bs->backing_format);
+            }
+        }
+        if (text->len) {
+            printf("Format specific information:\n%s", text->str);
+        }
+    }
+    bdrv_unref(bs);
+    return 0;
+}
+
+/* ---- check ---- */
+
+static void check_print_human(BdrvCheckResult *r, const char *filename)
+{
+    if (r->corruptions) {
+        printf("\n%d errors were found on the image.\n"
+               "Data may be corrupted, or further writes to the image may corrupt it.\n",
+               r->corruptions);
+    }
+    if (r->leaks) {
+        printf("\n%d leaked clusters were found on the image.\n"
+               "This means waste of disk space, but no harm to data.\n", r->leaks);
+    }
+    if (r->check_errors) {
+        printf("\n%d internal errors have occurred during the check.\n", r->check_errors);
+    }
+    if (!r->corruptions && !r->leaks && !r->check_errors) {
+        printf("No errors were found on the image.\n");
+    }
+    if (r->bfi.total_clusters && r->bfi.allocated_clusters) {
+        double total = r->bfi.total_clusters, alloc = r->bfi.allocated_clusters;
+        printf("%" PRIu64 "/%" PRIu64 " = %0.2f%% allocated, %0.2f%% fragmented, "
+               "%0.2f%% compressed clusters\n",
+               r->bfi.allocated_clusters, r->bfi.total_clusters, alloc * 100 / total,
+               r->bfi.fragmented_clusters * 100 / alloc,
+               r->bfi.compressed_clusters * 100 / alloc);
+    }
+    if (r->image_end_offset) {
+        printf("Image end offset: %" PRId64 "\n", r->image_end_offset);
+    }
+}
+
+static void check_print_json(BdrvCheckResult *r, const char *filename, const char *format)
+{
+    g_autofree char *fname = json_escape(filename);
+    printf("{\n");
+    if (r->image_end_offset) {
+        printf("    \"image-end-offset\": %" PRId64 ",\n", r->image_end_offset);
+    }
+    if (r->bfi.total_clusters) {
+        printf("    \"total-clusters\": %" PRIu64 ",\n", r->bfi.total_clusters);
+    }
+    if (r->bfi.allocated_clusters) {
+        printf("    \"allocated-clusters\": %" PRIu64 ",\n"
+               "    \"fragmented-clusters\": %" PRIu64 ",\n"
+               "    \"compressed-clusters\": %" PRIu64 ",\n",
+               r->bfi.allocated_clusters, r->bfi.fragmented_clusters,
+               r->bfi.compressed_clusters);
+    }
+    printf("    \"check-errors\": %d,\n", r->check_errors);
+    if (r->leaks) {
+        printf("    \"leaks\": %d,\n", r->leaks);
+    }
+    if (r->corruptions) {
+        printf("    \"corruptions\": %d,\n", r->corruptions);
+    }
+    if (r->leaks_fixed) {
+        printf("    \"leaks-fixed\": %d,\n", r->leaks_fixed);
+    }
+    if (r->corruptions_fixed) {
+        printf("    \"corruptions-fixed\": %d,\n", r->corruptions_fixed);
+    }
+    printf("    \"filename\": \"%s\",\n    \"format\": \"%s\"\n}\n", fname, format);
+}
+
+static int img_check(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        { "output", required_argument, NULL, IMG_OPT_OUTPUT },
+        { "repair", required_argument, NULL, 'r' },
+        { "force-share", no_argument, NULL, 'U' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *fmt = NULL, *filename;
+    bool json = false;
+    int fix = 0, flags = BDRV_O_CHECK | BDRV_O_NO_BACKING, ret, c;
+    BdrvCheckResult result;
+    BlockDriverState *bs;
+
+    while ((c = getopt_long(argc, argv, ":f:r:qU", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'r':
+            if (!strcmp(optarg, "leaks")) {
+                fix = BDRV_FIX_LEAKS;
+            } else if (!strcmp(optarg, "all")) {
+                fix = BDRV_FIX_LEAKS | BDRV_FIX_ERRORS;
+            } else {
+                img_error("Unknown option value for -r (expecting 'leaks' or 'all'): %s",
+                          optarg);
+                return 1;
+            }
+            flags |= BDRV_O_RDWR;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'U':
+            break;
+        case IMG_OPT_OUTPUT:
+            if (!parse_output(optarg, &json)) {
+                return 1;
+            }
+            break;
+        default:
+            bad_option(c, "check", argv);
+            return 1;
+        }
+    }
+    if (optind != argc - 1) {
+        img_error("Expecting one image file name");
+        return 1;
+    }
+    filename = argv[optind];
+    bs = img_open_bs(filename, fmt, flags);
+    if (!bs) {
+        return 1;
+    }
+    if (!bs->drv->bdrv_co_check) {
+        img_error("This image format does not support checks");
+        bdrv_unref(bs);
+        return 63;
+    }
+    ret = bdrv_check(bs, &result, fix);
+    if (ret >= 0 && fix && (result.corruptions_fixed || result.leaks_fixed)) {
+        if (!quiet && !json) {
+            printf("The following inconsistencies were found and repaired:\n\n"
+                   "    %d leaked clusters\n    %d corruptions\n\n"
+                   "Double checking the fixed image now...\n",
+                   result.leaks_fixed, result.corruptions_fixed);
+        }
+        int leaks_fixed = result.leaks_fixed, corruptions_fixed = result.corruptions_fixed;
+        ret = bdrv_check(bs, &result, 0);
+        result.leaks_fixed = leaks_fixed;
+        result.corruptions_fixed = corruptions_fixed;
+    }
+    if (ret < 0) {
+        img_error("Check failed: %s", g_strerror(-ret));
+        bdrv_unref(bs);
+        return 1;
+    }
+    if (json) {
+        check_print_json(&result, filename, bs->drv->format_name);
+    } else if (!quiet) {
+        check_print_human(&result, filename);
+    }
+    bdrv_unref(bs);
+    if (result.corruptions) {
+        return 2;
+    }
+    if (result.leaks) {
+        return 3;
+    }
+    return result.check_errors ? 1 : 0;
+}
+
+/* ---- map ---- */
+
+int chain_status(BlockDriverState *bs, int64_t offset, int64_t bytes, MapEntry *e)
+{
+    int depth = 0;
+
+    for (;;) {
+        int64_t pnum, map = 0;
+        BlockDriverState *file = NULL;
+        int ret = bdrv_block_status(bs, offset, bytes, &pnum, &map, &file);
+        if (ret < 0) {
+            return ret;
+        }
+        if (pnum <= 0) {
+            /* past the end of a shorter backing file: zeroes */
+            pnum = bytes;
+            ret = BDRV_BLOCK_ZERO;
+        }
+        bytes = pnum;
+        if ((ret & BDRV_BLOCK_ALLOCATED) || !bs->backing) {
+            *e = (MapEntry){
+                .start = offset,
+                .length = bytes,
+                .depth = depth,
+                .present = ret & BDRV_BLOCK_ALLOCATED,
+                .zero = (ret & BDRV_BLOCK_ZERO) || !(ret & BDRV_BLOCK_ALLOCATED),
+                .data = ret & BDRV_BLOCK_DATA,
+                .compressed = ret & BDRV_BLOCK_COMPRESSED,
+                .has_offset = (ret & BDRV_BLOCK_OFFSET_VALID) && file,
+                .offset = map,
+                .filename = file ? file->filename : bs->filename,
+            };
+            return 0;
+        }
+        bs = bs->backing->bs;
+        depth++;
+    }
+}
+
+static bool map_entry_mergeable(const MapEntry *a, const MapEntry *b)
+{
+    return a->depth == b->depth && a->present == b->present && a->zero == b->zero &&
+           a->data == b->data &&
+           a->has_offset == b->has_offset &&
+           (!a->has_offset || (a->offset + a->length == b->offset &&
+                               !strcmp(a->filename, b->filename)));
+}
+
+static void map_print(const MapEntry *e, bool json, bool first)
+{
+    if (json) {
+        printf("%s{ \"start\": %" PRId64 ", \"length\": %" PRId64 ", \"depth\": %d, "
+               "\"present\": %s, \"zero\": %s, \"data\": %s",
+               first ? "" : ",\n", e->start, e->length, e->depth,
+               e->present ? "true" : "false", e->zero ? "true" : "false",
+               e->data ? "true" : "false");
+        if (e->has_offset) {
+            printf(", \"offset\": %" PRId64, e->offset);
+        }
+        printf("}");
+    } else if (e->data && e->has_offset) {
+        printf("%#-16" PRIx64 "%#-16" PRIx64 "%#-16" PRIx64 "%s\n", e->start, e->length,
+               e->offset, e->filename);
+    }
+}
+
+static int img_map(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        { "output", required_argument, NULL, IMG_OPT_OUTPUT },
+        { "force-share", no_argument, NULL, 'U' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *fmt = NULL;
+    bool json = false, first = true, have = false;
+    BlockDriverState *bs;
+    MapEntry cur = { 0 }, next;
+    int64_t len;
+    int c;
+
+    while ((c = getopt_long(argc, argv, ":f:U", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'U':
+            break;
+        case IMG_OPT_OUTPUT:
+            if (!parse_output(optarg, &json)) {
+                return 1;
+            }
+            break;
+        default:
+            bad_option(c, "map", argv);
+            return 1;
+        }
+    }
+    if (optind != argc - 1) {
+        img_error("Expecting one image file name");
+        return 1;
+    }
+    bs = img_open_bs(argv[optind], fmt, 0);
+    if (!bs) {
+        return 1;
+    }
+    len = bdrv_getlength(bs);
+    if (json) {
+        printf("[");
+    } else {
+        printf("%-16s%-16s%-16s%s\n", "Offset", "Length", "Mapped to", "File");
+    }
+    for (int64_t offset = 0; offset < len; offset += next.length) {
+        int ret = chain_status(bs, offset, MIN(len - offset, INT64_C(1) << 30), &next);
+        if (ret < 0) {
+            img_error("Could not read the allocation status: %s", g_strerror(-ret));
+            bdrv_unref(bs);
+            return 1;
+        }
+        if (have && map_entry_mergeable(&cur, &next)) {
+            cur.length += next.length;
+            continue;
+        }
+        if (have) {
+            map_print(&cur, json, first);
+            first = false;
+        }
+        cur = next;
+        have = true;
+    }
+    if (have) {
+        map_print(&cur, json, first);
+    }
+    if (json) {
+        printf("]\n");
+    }
+    bdrv_unref(bs);
+    return 0;
+}
+
+/* ---- compare ---- */
+
+/* True when [offset, offset+*pnum) reads as zeroes without reading it. */
+static int known_zero(BlockDriverState *bs, int64_t offset, int64_t bytes, int64_t *pnum,
+                      bool *zero)
+{
+    MapEntry e;
+    int ret = chain_status(bs, offset, bytes, &e);
+    if (ret < 0) {
+        return ret;
+    }
+    *pnum = e.length;
+    *zero = e.zero && !e.data;
+    return 0;
+}
+
+static int64_t first_difference(const uint8_t *a, const uint8_t *b, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (a[i] != b[i]) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static int compare_region(BlockDriverState *bs1, BlockDriverState *bs2, int64_t len,
+                          uint8_t *buf1, uint8_t *buf2, int64_t *mismatch)
+{
+    BdrvChild c1 = { .bs = bs1 }, c2 = { .bs = bs2 };
+    int64_t offset = 0;
+
+    *mismatch = -1;
+    while (offset < len) {
+        int64_t n1, n2, n = MIN(len - offset, IMG_CHUNK);
+        bool z1, z2;
+        int ret = known_zero(bs1, offset, n, &n1, &z1);
+        if (ret >= 0) {
+            ret = known_zero(bs2, offset, n, &n2, &z2);
+        }
+        if (ret < 0) {
+            return ret;
+        }
+        n = MIN(n1, n2);
+        if (!(z1 && z2)) {
+            int64_t diff;
+            if ((ret = bdrv_pread(&c1, offset, n, buf1, 0)) < 0 ||
+                (ret = bdrv_pread(&c2, offset, n, buf2, 0)) < 0) {
+                return ret;
+            }
+            diff = first_difference(buf1, buf2, n);
+            if (diff >= 0) {
+                /* qemu-img reports the 512-byte sector of the difference */
+                *mismatch = (offset + diff) & ~(int64_t)(BDRV_SECTOR_SIZE - 1);
+                return 0;
+            }
+        }
+        offset += n;
+    }
+    return 0;
+}
+
+/* The tail of the longer image must be zero for "identical". */
+static int check_tail_zero(BlockDriverState *bs, int64_t from, int64_t to, uint8_t *buf,
+                           int64_t *mismatch)
+{
+    BdrvChild child = { .bs = bs };
+    *mismatch = -1;
+    for (int64_t offset = from; offset < to;) {
+        int64_t n = MIN(to - offset, IMG_CHUNK), pnum;
+        bool zero;
+        int ret = known_zero(bs, offset, n, &pnum, &zero);
+        if (ret < 0) {
+            return ret;
+        }
+        if (!zero) {
+            ret = bdrv_pread(&child, offset, pnum, buf, 0);
+            if (ret < 0) {
+                return ret;
+            }
+            for (int64_t i = 0; i < pnum; i++) {
+                if (buf[i]) {
+                    *mismatch = (offset + i) & ~(int64_t)(BDRV_SECTOR_SIZE - 1);
+                    return 0;
+                }
+            }
+        }
+        offset += pnum;
+    }
+    return 0;
+}
+
+static int img_compare(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        { "force-share", no_argument, NULL, 'U' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *fmt1 = NULL, *fmt2 = NULL;
+    bool strict = false;
+    BlockDriverState *bs1 = NULL, *bs2 = NULL;
+    int64_t len1, len2, mismatch;
+    uint8_t *buf1 = NULL, *buf2 = NULL;
+    int ret = 2, c;
+
+    while ((c = getopt_long(argc, argv, ":f:F:sqpU", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            fmt1 = optarg;
+            break;
+        case 'F':
+            fmt2 = optarg;
+            break;
+        case 's':
+            strict = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'p':
+        case 'U':
+            break;
+        default:
+            bad_option(c, "compare", argv);
+            return 2;
+        }
+    }
+    if (optind != argc - 2) {
+        img_error("Expecting two image file names");
+        return 2;
+    }
+    if (!fmt2) {
+        fmt2 = fmt1;
+    }
+    bs1 = img_open_bs(argv[optind], fmt1, 0);
+    if (!bs1) {
+        return 2;
+    }
+    bs2 = img_open_bs(argv[optind + 1], fmt2, 0);
+    if (!bs2) {
+        goto out;
+    }
+    len1 = bdrv_getlength(bs1);
+    len2 = bdrv_getlength(bs2);
+    buf1 = qemu_blockalign(bs1, IMG_CHUNK);
+    buf2 = qemu_blockalign(bs2, IMG_CHUNK);
+    if (compare_region(bs1, bs2, MIN(len1, len2), buf1, buf2, &mismatch) < 0) {
+        img_error("Error while reading the images");
+        goto out;
+    }
+    if (mismatch < 0 && len1 != len2) {
+        if (strict) {
+            if (!quiet) {
+                printf("Strict mode: Image size mismatch!\n");
+            }
+            ret = 1;
+            goto out;
+        }
+        if (!quiet) {
+            printf("Warning: Image size mismatch!\n");
+        }
+        if (check_tail_zero(len1 > len2 ? bs1 : bs2, MIN(len1, len2), MAX(len1, len2), buf1,
+                            &mismatch) < 0) {
+            img_error("Error while reading the images");
+            goto out;
+        }
+    }
+    if (mismatch >= 0) {
+        if (!quiet) {
+            printf("Content mismatch at offset %" PRId64 "!\n", mismatch);
+        }
+        ret = 1;
+    } else {
+        if (!quiet) {
+            printf("Images are identical.\n");
+        }
+        ret = 0;
+    }
+out:
+    qemu_vfree(buf1);
+    qemu_vfree(buf2);
+    bdrv_unref(bs1);
+    bdrv_unref(bs2);
+    return ret;
+}
+
+/* ---- resize ---- */
+
+static int img_resize(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        { "shrink", no_argument, NULL, IMG_OPT_SHRINK },
+        { "preallocation", required_argument, NULL, 'P' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *fmt = NULL, *size_arg, *filename;
+    PreallocMode prealloc = PREALLOC_MODE_OFF;
+    bool shrink = false;
+    BlockDriverState *bs;
+    BdrvChild *child;
+    Error *err = NULL;
+    int64_t current, delta, new_size;
+    int c, ret;
+
+    /* The size goes last and may start with '-': take it before getopt
+     * mistakes it for an option (as qemu-img does). */
+    if (argc < 3) {
+        img_error("Expecting image file name and size");
+        return 1;
+    }
+    size_arg = argv[--argc];
+    while ((c = getopt_long(argc, argv, ":f:q", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case IMG_OPT_SHRINK:
+            shrink = true;
+            break;
+        case 'P':
+            if (!strcmp(optarg, "falloc")) {
+                prealloc = PREALLOC_MODE_FALLOC;
+            } else if (strcmp(optarg, "off")) {
+                img_error("Invalid preallocation mode '%s'", optarg);
+                return 1;
+            }
+            break;
+        default:
+            bad_option(c, "resize", argv);
+            return 1;
+        }
+    }
+    if (optind != argc - 1) {
+        img_error("Expecting image file name and size");
+        return 1;
+    }
+    filename = argv[optind];
+    if (!parse_size(size_arg + (*size_arg == '+' || *size_arg == '-'), &delta)) {
+        img_error("Invalid image size specified: '%s'", size_arg);
+        return 1;
+    }
+    bs = img_open_bs(filename, fmt, BDRV_O_RDWR | BDRV_O_NO_BACKING);
+    if (!bs) {
+        return 1;
+    }
+    current = bdrv_getlength(bs);
+    new_size = *size_arg == '+' ? current + delta : *size_arg == '-' ? current - delta : delta;
+    if (new_size < 0 || (*size_arg == '+' && new_size < current)) {
+        img_error("New image size must be positive");
+        bdrv_unref(bs);
+        return 1;
+    }
+    if (new_size < current) {
+        if (!shrink) {
+            img_error("Use the --shrink option to perform a shrink operation.");
+            bdrv_unref(bs);
+            return 1;
+        }
+        img_error("warning: Shrinking an image will delete all data beyond the shrunken "
+                  "image's end. Before performing such an operation, make sure there is "
+                  "no important data there.");
+    }
+    child = bdrv_child_new(bs, "resize");
+    ret = bdrv_truncate(child, new_size, false, prealloc, &err);
+    if (ret >= 0) {
+        ret = bdrv_flush(bs);
+        if (ret < 0) {
+            error_setg_errno(&err, -ret, "Could not flush");
+        }
+    }
+    bdrv_child_free(child);
+    bdrv_unref(bs);
+    if (ret < 0) {
+        if (err) {
+            img_error_err(err);
+        } else {
+            img_error("Error resizing image: %s", g_strerror(-ret));
+        }
+        return 1;
+    }
+    if (!quiet) {
+        printf("Image resized.\n");
+    }
+    return 0;
+}
+
+/* ---- main ---- */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+        "duet-img: disk image utility (qemu-img compatible subset)\n"
+        "usage: duet-img COMMAND [options] ...\n"
+        "\n"
+        "Commands:\n"
+        "  bench [-c count] [-d depth] [-f fmt] [--flush-interval=N] [--no-drain] [-n]\n"
+        "        [-o offset] [--pattern=N] [-q] [-s size] [-S step] [-t cache] [-w] FILE\n"
+        "  check [-f fmt] [--output=human|json] [-r leaks|all] [-q] FILE\n"
+        "  compare [-f fmt] [-F fmt] [-s] [-q] FILE1 FILE2\n"
+        "  convert [-c] [-p] [-q] [-n] [-f fmt] [-O out_fmt] [-o options] [-t cache]\n"
+        "          SRC DST\n"
+        "  create [-q] [-f fmt] [-b backing_file [-F backing_fmt]] [-o options] FILE [size]\n"
+        "  info [-f fmt] [--output=human|json] FILE\n"
+        "  map [-f fmt] [--output=human|json] FILE\n"
+        "  resize [-f fmt] [--shrink] [-q] FILE [+|-]size\n"
+        "\n"
+        "Formats: raw, qcow2.  Sizes take k, M, G, T, P, E suffixes (powers of 1024).\n"
+        "Create options (-o): cluster_size, compat, lazy_refcounts, refcount_bits,\n"
+        "backing_file, backing_fmt, preallocation.\n");
+}
+
+typedef struct {
+    const char *name;
+    int (*handler)(int argc, char **argv);
+} ImgCommand;
+
+static const ImgCommand img_commands[] = {
+    { "bench", img_bench },
+    { "check", img_check },
+    { "compare", img_compare },
+    { "convert", img_convert },
+    { "create", img_create },
+    { "info", img_info },
+    { "map", img_map },
+    { "resize", img_resize },
+};
+
+int main(int argc, char **argv)
+{
+    error_set_progname("duet-img");
+    if (argc < 2) {
+        usage(stderr);
+        return 1;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("duet-img version %s\n", DUET_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(img_commands); i++) {
+        if (!strcmp(argv[1], img_commands[i].name)) {
+            /* Sub-commands parse argv[1..]: getopt then sees the command
+             * name as argv[0]. */
+            optind = 1;
+            opterr = 0;
+            return img_commands[i].handler(argc - 1, argv + 1);
+        }
+    }
+    img_error("Command not found: %s", argv[1]);
+    return 1;
+}

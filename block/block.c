@@ -17,11 +17,13 @@
 
 extern const BlockDriver bdrv_file;
 extern const BlockDriver bdrv_raw;
+extern const BlockDriver bdrv_qcow2;
 
 /* Probe order; a new format is one line here. */
 static const BlockDriver *const block_drivers[] = {
     &bdrv_file,
     &bdrv_raw,
+    &bdrv_qcow2,
     NULL,
 };
 
@@ -264,6 +266,9 @@ static char *bdrv_backing_path(BlockDriverState *bs)
         return g_strdup(bs->backing_file);
     }
     g_autofree char *dir = g_path_get_dirname(bs->filename);
+    if (!strcmp(dir, ".")) {
+        return g_strdup(bs->backing_file);
+    }
     return g_build_filename(dir, bs->backing_file, NULL);
 }
 
@@ -295,7 +300,10 @@ int bdrv_open_backing_file(BlockDriverState *bs, int flags, Error **errp)
     /* Backing files are only read. */
     backing = bdrv_open_inherit(path, fmt, flags & ~BDRV_O_RDWR, bs, errp);
     if (!backing) {
-        error_prepend(errp, "Could not open backing file: ");
+        /* Once, at the top of the chain, not at every level. */
+        if (!bs->inherits_from) {
+            error_prepend(errp, "Could not open backing file: ");
+        }
         return -EINVAL;
     }
     bs->backing = bdrv_child_new(backing, "backing");

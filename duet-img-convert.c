@@ -1,0 +1,215 @@
+/*
+ * duet-img convert: copy an image (through its backing chain) into a new
+ * image of any format, skipping what reads as zeroes, optionally writing
+ * compressed clusters.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "block/aio.h"
+#include "duet-img.h"
+
+typedef struct ConvertState {
+    BlockDriverState *src;
+    BdrvChild *src_child;
+    BdrvChild *dst_child;
+    int64_t size;
+    int64_t chunk;      /* a cluster when compressing */
+    bool compress;
+    bool target_is_new; /* fresh targets already read as zeroes */
+    bool progress;
+} ConvertState;
+
+static bool buffer_is_zero(const uint8_t *buf, size_t len)
+{
+    QEMUIOVector qiov;
+    qemu_iovec_init_buf(&qiov, (void *)buf, len);
+    return qemu_iovec_is_zero(&qiov, 0, len);
+}
+
+static void convert_progress(ConvertState *s, int64_t done, bool final)
+{
+    if (s->progress && !quiet) {
+        printf("    (%3.2f/100%%)%s", s->size ? 100.0 * done / s->size : 100.0,
+               final ? "\n" : "\r");
+        fflush(stdout);
+    }
+}
+
+/* Copies [offset, offset+n) unless it reads as zeroes. */
+static int convert_chunk(ConvertState *s, int64_t offset, int64_t n, uint8_t *buf)
+{
+    int ret = bdrv_pread(s->src_child, offset, n, buf, 0);
+    if (ret < 0) {
+        img_error("error while reading at byte %" PRId64 ": %s", offset, g_strerror(-ret));
+        return ret;
+    }
+    if (buffer_is_zero(buf, n)) {
+        if (s->target_is_new) {
+            return 0;
+        }
+        ret = bdrv_pwrite_zeroes(s->dst_child, offset, n, 0);
+    } else if (s->compress && n == s->chunk) {
+        ret = bdrv_pwrite_compressed(s->dst_child, offset, n, buf);
+    } else {
+        ret = bdrv_pwrite(s->dst_child, offset, n, buf, 0);
+    }
+    if (ret < 0) {
+        img_error("error while writing at byte %" PRId64 ": %s", offset, g_strerror(-ret));
+    }
+    return ret;
+}
+
+static int convert_copy(ConvertState *s)
+{
+    uint8_t *buf = qemu_blockalign(s->src, s->chunk);
+    int64_t offset = 0;
+    int ret = 0;
+
+    convert_progress(s, 0, false);
+    while (offset < s->size && ret >= 0) {
+        int64_t n = MIN(s->chunk, s->size - offset);
+        MapEntry e;
+
+        ret = chain_status(s->src, offset, n, &e);
+        if (ret < 0) {
+            img_error("error while reading block status at offset %" PRId64 ": %s", offset,
+                      g_strerror(-ret));
+            break;
+        }
+        /* Compression works on whole clusters: keep chunks aligned. */
+        if (!s->compress) {
+            n = e.length;
+        }
+        if (e.zero && !e.data && e.length >= n) {
+            if (!s->target_is_new) {
+                ret = bdrv_pwrite_zeroes(s->dst_child, offset, n, BDRV_REQ_MAY_UNMAP);
+            }
+        } else {
+            ret = convert_chunk(s, offset, n, buf);
+        }
+        offset += n;
+        if (offset < s->size) {
+            convert_progress(s, offset, false);
+        }
+    }
+    if (ret >= 0) {
+        convert_progress(s, s->size, true);
+    }
+    qemu_vfree(buf);
+    return ret;
+}
+
+int img_convert(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        { "force-share", no_argument, NULL, 'U' },
+        { NULL, 0, NULL, 0 },
+    };
+    g_autoptr(GHashTable) opts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                       g_free);
+    const char *fmt = NULL, *out_fmt = "raw", *src_name, *dst_name;
+    const BlockDriver *drv;
+    ConvertState s = { .target_is_new = true };
+    BlockDriverState *dst = NULL;
+    BlockDriverInfo bdi;
+    Error *err = NULL;
+    int ret = 1, c;
+
+    while ((c = getopt_long(argc, argv, ":f:O:o:cpqnt:T:mW:U", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            fmt = optarg;
+            break;
+        case 'O':
+            out_fmt = optarg;
+            break;
+        case 'o':
+            if (!parse_options(optarg, opts)) {
+                return 1;
+            }
+            break;
+        case 'c':
+            s.compress = true;
+            break;
+        case 'p':
+            s.progress = true;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'n':
+            s.target_is_new = false;
+            break;
+        case 't':
+        case 'T':
+        case 'm':
+        case 'W':
+        case 'U':
+            break; /* caching and parallelism hints: sequential copy here */
+        default:
+            bad_option(c, "convert", argv);
+            return 1;
+        }
+    }
+    if (optind != argc - 2) {
+        img_error("Expecting one source and one target file name");
+        return 1;
+    }
+    src_name = argv[optind];
+    dst_name = argv[optind + 1];
+    drv = find_format(out_fmt);
+    if (!drv) {
+        return 1;
+    }
+    if (s.compress && !drv->bdrv_co_pwritev_compressed_part) {
+        img_error("Compression not supported for this file format");
+        return 1;
+    }
+    s.src = img_open_bs(src_name, fmt, 0);
+    if (!s.src) {
+        return 1;
+    }
+    s.size = bdrv_getlength(s.src);
+    if (s.target_is_new) {
+        BlockCreateOpts create = { .filename = dst_name, .size = s.size, .opts = opts };
+        if (!bdrv_create(drv, &create, &err)) {
+            error_prepend(&err, "%s: ", dst_name);
+            img_error_err(err);
+            goto out;
+        }
+    }
+    /* Like qemu-img's default -t unsafe: one flush at the end is enough. */
+    dst = img_open_bs(dst_name, out_fmt, BDRV_O_RDWR | BDRV_O_NO_BACKING | BDRV_O_NO_FLUSH);
+    if (!dst) {
+        goto out;
+    }
+    if (!s.target_is_new && bdrv_getlength(dst) < s.size) {
+        img_error("Target image is smaller than the source");
+        goto out;
+    }
+    s.chunk = IMG_CHUNK;
+    if (s.compress) {
+        if (bdrv_get_info(dst, &bdi) < 0 || bdi.cluster_size <= 0) {
+            img_error("could not get block driver info");
+            goto out;
+        }
+        s.chunk = bdi.cluster_size;
+    }
+    s.src_child = bdrv_child_new(s.src, "convert-src");
+    s.dst_child = bdrv_child_new(dst, "convert-dst");
+    ret = convert_copy(&s) < 0 ? 1 : 0;
+    if (ret == 0 && bdrv_flush(dst) < 0) {
+        img_error("Could not flush the target");
+        ret = 1;
+    }
+out:
+    bdrv_child_free(s.src_child);
+    bdrv_child_free(s.dst_child);
+    bdrv_unref(dst);
+    bdrv_unref(s.src);
+    return ret;
+}

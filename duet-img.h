@@ -1,0 +1,62 @@
+/* Helpers shared by the duet-img sub-commands (duet-img*.c). */
+#ifndef DUET_IMG_H
+#define DUET_IMG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "block/block_int.h"
+#include "sysemu/block-backend.h"
+
+/* Copy/compare granularity. */
+#define IMG_CHUNK (2 * 1024 * 1024)
+
+/* getopt_long values of long-only options */
+enum {
+    IMG_OPT_OUTPUT = 256,
+    IMG_OPT_SHRINK,
+    IMG_OPT_PATTERN,
+    IMG_OPT_FLUSH_INTERVAL,
+    IMG_OPT_NO_DRAIN,
+};
+
+extern bool quiet;
+
+/* One "duet-img: ..." line on stderr. */
+void img_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+void img_error_err(Error *err);
+/* getopt's complaint about argv[optind - 1], as one line. */
+void bad_option(int c, const char *cmd, char **argv);
+/* "10G", "512", "1.5M", "64k": bytes (qemu-img's suffixes, powers of 1024). */
+bool parse_size(const char *str, int64_t *size);
+/* qemu's size_to_str: three significant digits and a binary unit. */
+char *size_to_str(int64_t size);
+/* "a=b,c=d" into table (later keys win). */
+bool parse_options(const char *str, GHashTable *table);
+bool parse_output(const char *arg, bool *json);
+const BlockDriver *find_format(const char *fmt);
+BlockBackend *img_open(const char *filename, const char *fmt, const char *cache,
+                       bool read_only);
+BlockDriverState *img_open_bs(const char *filename, const char *fmt, int flags);
+
+typedef struct MapEntry {
+    int64_t start;
+    int64_t length;
+    int depth;
+    bool present;
+    bool zero;
+    bool data;
+    bool compressed;
+    bool has_offset;
+    int64_t offset;
+    const char *filename;
+} MapEntry;
+
+/* Status of [offset, offset+bytes) through the backing chain; e->length
+ * says how far the answer holds. */
+int chain_status(BlockDriverState *bs, int64_t offset, int64_t bytes, MapEntry *e);
+
+int img_convert(int argc, char **argv);
+int img_bench(int argc, char **argv);
+
+#endif
