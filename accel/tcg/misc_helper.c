@@ -18,6 +18,7 @@ static inline AddressSpace *io_as(CPUX86State *env)
 /* The port helpers stay real functions: gdb users break on them. */
 __attribute__((noinline)) void helper_outb(CPUX86State *env, uint32_t port, uint32_t val)
 {
+    trace_event(tcg_helper_out, "port=0x%x val=0x%x size=1", port, val);
     bql_lock();
     address_space_stb(io_as(env), port, val, MEMTXATTRS_UNSPECIFIED, NULL);
     bql_unlock();
@@ -25,6 +26,7 @@ __attribute__((noinline)) void helper_outb(CPUX86State *env, uint32_t port, uint
 
 __attribute__((noinline)) void helper_outw(CPUX86State *env, uint32_t port, uint32_t val)
 {
+    trace_event(tcg_helper_out, "port=0x%x val=0x%x size=2", port, val);
     bql_lock();
     address_space_stw(io_as(env), port, val, MEMTXATTRS_UNSPECIFIED, NULL);
     bql_unlock();
@@ -32,6 +34,7 @@ __attribute__((noinline)) void helper_outw(CPUX86State *env, uint32_t port, uint
 
 __attribute__((noinline)) void helper_outl(CPUX86State *env, uint32_t port, uint32_t val)
 {
+    trace_event(tcg_helper_out, "port=0x%x val=0x%x size=4", port, val);
     bql_lock();
     address_space_stl(io_as(env), port, val, MEMTXATTRS_UNSPECIFIED, NULL);
     bql_unlock();
@@ -39,6 +42,7 @@ __attribute__((noinline)) void helper_outl(CPUX86State *env, uint32_t port, uint
 
 __attribute__((noinline)) uint32_t helper_inb(CPUX86State *env, uint32_t port)
 {
+    trace_event(tcg_helper_in, "port=0x%x size=1", port);
     bql_lock();
     uint32_t v = address_space_ldub(io_as(env), port, MEMTXATTRS_UNSPECIFIED, NULL);
     bql_unlock();
@@ -47,6 +51,7 @@ __attribute__((noinline)) uint32_t helper_inb(CPUX86State *env, uint32_t port)
 
 __attribute__((noinline)) uint32_t helper_inw(CPUX86State *env, uint32_t port)
 {
+    trace_event(tcg_helper_in, "port=0x%x size=2", port);
     bql_lock();
     uint32_t v = address_space_lduw(io_as(env), port, MEMTXATTRS_UNSPECIFIED, NULL);
     bql_unlock();
@@ -55,6 +60,7 @@ __attribute__((noinline)) uint32_t helper_inw(CPUX86State *env, uint32_t port)
 
 __attribute__((noinline)) uint32_t helper_inl(CPUX86State *env, uint32_t port)
 {
+    trace_event(tcg_helper_in, "port=0x%x size=4", port);
     bql_lock();
     uint32_t v = address_space_ldl(io_as(env), port, MEMTXATTRS_UNSPECIFIED, NULL);
     bql_unlock();
