@@ -28,27 +28,46 @@ void cpu_loop_exit(TCGCPU *s)
     siglongjmp(s->jmp_env, 1);
 }
 
+static inline bool cpu_exec_needs_attention(TCGCPU *s);
+static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last);
+
 /*
- * <interpreter loop>: runs one block.  Handlers may shorten the run by
- * moving s->end (end_block, self-modifying code); the instruction that did
- * so always completes.  Branch handlers set env->eip themselves.
+ * <interpreter loop>: runs a block, then the blocks it chains to, while
+ * nothing needs the outer loop.  Handlers may shorten a block by moving
+ * s->end (end_block, self-modifying code); the instruction that did so
+ * always completes.  Branch handlers set env->eip themselves.
  */
 static void __attribute__((noinline)) cpu_tb_exec(TCGCPU *s, TranslationBlock *tb)
 {
-    const DecodedInsn *d = tb->insns;
+    bool completed;
 
-    s->cur_tb = tb;
-    s->end = tb->insns + tb->n_insns;
-    do {
-        s->cur = d;
-        d->handler(s, d);
-        d++;
-    } while (d < s->end);
-    d--;
-    if (!(d->flags & INSN_BRANCH)) {
-        s->env->eip = d->next_eip;
+    for (;;) {
+        const DecodedInsn *d = tb->insns, *last = tb->insns + tb->n_insns - 1;
+
+        s->cur_tb = tb;
+        s->end = last + 1;
+        do {
+            s->cur = d;
+            d->handler(s, d);
+            d++;
+        } while (d < s->end);
+        d--;
+        if (!(d->flags & INSN_BRANCH)) {
+            s->env->eip = d->next_eip;
+        }
+        s->insns_executed += d - tb->insns + 1;
+        completed = d == last && tb->chainable;
+        if (!completed || cpu_exec_needs_attention(s) ||
+            G_UNLIKELY(qemu_loglevel_mask(CPU_LOG_EXEC | CPU_LOG_TB_CPU))) {
+            break;
+        }
+        TranslationBlock *next = tb_link_lookup(s, tb);
+        if (!next) {
+            break;
+        }
+        tb = next;
     }
-    s->insns_executed += d - tb->insns + 1;
+    s->last_tb = completed ? tb : NULL;
     s->cur = NULL;
     s->cur_tb = NULL;
 }
@@ -126,6 +145,56 @@ static bool cpu_handle_interrupt(TCGCPU *s)
     return true;
 }
 
+/* Anything to do between blocks besides running the next one? */
+static inline bool cpu_exec_needs_attention(TCGCPU *s)
+{
+    CPUState *cpu = s->cpu;
+
+    return __atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) ||
+           (__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) &&
+            (s->env->eflags & IF_MASK)) ||
+           __atomic_load_n(&s->tlb_flush_pending, __ATOMIC_RELAXED) ||
+           __atomic_load_n(&s->ram_write_flag, __ATOMIC_RELAXED) ||
+           s->tb_graveyard->len || s->inhibit_irq || s->env->halted || s->triple_faulted;
+}
+
+static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last)
+{
+    uint64_t pc = s->env->eip;
+
+    for (int i = 0; i < 2; i++) {
+        TranslationBlock *tb = last->link_tb[i];
+        if (tb && tb->pc == pc && last->link_gen[i] == s->tb_gen) {
+            return tb;
+        }
+    }
+    return NULL;
+}
+
+/* The next block: through the previous block's link cache when it ended
+ * with a near jump, else the full lookup (and remember the link). */
+static inline TranslationBlock *tb_find(TCGCPU *s)
+{
+    TranslationBlock *last = s->last_tb, *tb;
+
+    if (last && (tb = tb_link_lookup(s, last))) {
+        return tb;
+    }
+    tb = tb_lookup(s);
+    if (last && !tb->invalid && tb->cs_base == last->cs_base && tb->flags == last->flags &&
+        last->link_gen[0] == s->tb_gen) {
+        /* the generation may have moved during tb_lookup (a new code page) */
+        int slot = (last->link_tb[0] && last->link_gen[0] == s->tb_gen) ? 1 : 0;
+        last->link_tb[slot] = tb;
+        last->link_gen[slot] = s->tb_gen;
+    } else if (last && !tb->invalid && tb->cs_base == last->cs_base && tb->flags == last->flags) {
+        last->link_tb[0] = tb;
+        last->link_gen[0] = s->tb_gen;
+        last->link_tb[1] = NULL;
+    }
+    return tb;
+}
+
 int tcg_cpu_exec(CPUState *cpu)
 {
     TCGCPU *s = tcg_cpu(cpu);
@@ -140,36 +209,40 @@ int tcg_cpu_exec(CPUState *cpu)
     s->cc_src = env->eflags & CC_ALL;
     tcg_update_hflags(s);
 
+    s->last_tb = NULL;
     if (sigsetjmp(s->jmp_env, 0) != 0) {
+        s->last_tb = NULL;
         handle_exception(s);
     }
     for (;;) {
-        if (__atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
-            __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELEASE);
-            ret = EXCP_INTERRUPT;
-            break;
+        if (G_UNLIKELY(cpu_exec_needs_attention(s))) {
+            if (__atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
+                __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELEASE);
+                ret = EXCP_INTERRUPT;
+                break;
+            }
+            if (s->triple_faulted) {
+                env->halted = true; /* until the reset */
+                ret = EXCP_HLT;
+                break;
+            }
+            if (s->tlb_flush_pending) {
+                __atomic_store_n(&s->tlb_flush_pending, 0, __ATOMIC_SEQ_CST);
+                tlb_flush(s);
+            }
+            tb_process_ram_writes(s);
+            tb_free_graveyard(s);
+            if (s->inhibit_irq) {
+                s->inhibit_irq = false; /* STI/MOV SS shadow: one more block first */
+            } else if (cpu_handle_interrupt(s)) {
+                s->last_tb = NULL;
+            }
+            if (env->halted) {
+                ret = EXCP_HLT;
+                break;
+            }
         }
-        if (s->triple_faulted) {
-            env->halted = true; /* until the reset */
-            ret = EXCP_HLT;
-            break;
-        }
-        if (G_UNLIKELY(s->tlb_flush_pending)) {
-            __atomic_store_n(&s->tlb_flush_pending, 0, __ATOMIC_SEQ_CST);
-            tlb_flush(s);
-        }
-        tb_process_ram_writes(s);
-        tb_free_graveyard(s);
-        if (s->inhibit_irq) {
-            s->inhibit_irq = false; /* STI/MOV SS shadow: one more block first */
-        } else {
-            cpu_handle_interrupt(s);
-        }
-        if (env->halted) {
-            ret = EXCP_HLT;
-            break;
-        }
-        TranslationBlock *tb = tb_lookup(s);
+        TranslationBlock *tb = tb_find(s);
         if (G_UNLIKELY(qemu_loglevel_mask(CPU_LOG_EXEC | CPU_LOG_TB_CPU))) {
             if (qemu_loglevel_mask(CPU_LOG_TB_CPU)) {
                 cpu_compute_eflags(s);

@@ -224,10 +224,11 @@ static const OpEntry optable2[256] = {
     [0xb0] = E(op_cmpxchg, MR | F_BYTE), [0xb1] = E(op_cmpxchg, MR),
     [0xb2] = E(op_lxs, MR, .b = R_SS), [0xb3] = E(op_bt_EG, MR, .b = 2),
     [0xb4] = E(op_lxs, MR, .b = R_FS), [0xb5] = E(op_lxs, MR, .b = R_GS),
-    [0xb6] = E(op_movzx_b, MR | F_EBYTE), [0xb7] = E(op_movzx_w, MR),
+    [0xb6] = E(op_movzx_b, MR | F_EBYTE, .h32m = op_movzx_b_32m),
+    [0xb7] = E(op_movzx_w, MR, .h32m = op_movzx_w_32m),
     [0xba] = GRP(grp8_0fba, 0), [0xbb] = E(op_bt_EG, MR, .b = 3),
     [0xbc] = E(op_bsf, MR), [0xbd] = E(op_bsr, MR),
-    [0xbe] = E(op_movsx_b, MR | F_EBYTE), [0xbf] = E(op_movsx_w, MR),
+    [0xbe] = E(op_movsx_b, MR | F_EBYTE, .h32m = op_movsx_b_32m), [0xbf] = E(op_movsx_w, MR),
     [0xc0] = E(op_xadd, MR | F_BYTE), [0xc1] = E(op_xadd, MR),
     [0xc7] = GRP(grp9_0fc7, 0),
     [0xc8 ... 0xcf] = E(op_bswap, F_REGOP),
@@ -500,6 +501,9 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
     if (e->h == op_jcc || e->h == op_setcc || e->h == op_cmovcc) {
         d->b = b & 15; /* the condition (SDM vol.1 B.1) */
     }
+    if (e->h == op_jcc) {
+        d->handler = op_jcc_cond[d->b];
+    }
     if (d->ot == MO_32 && !(fl & F_BYTE)) {
         if (!d->mod3 && (fl & F_MODRM) && e->h32m) {
             d->handler = e->h32m;
@@ -524,14 +528,33 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
         }
     }
     d->flags = (fl & F_BRANCH) ? INSN_BRANCH : (fl & F_END) ? INSN_END_TB : 0;
-    if ((d->prefix & (PREFIX_REPZ | PREFIX_REPNZ)) &&
-        (e->h == op_movs || e->h == op_stos || e->h == op_lods || e->h == op_cmps ||
-         e->h == op_scas || e->h == op_ins || e->h == op_outs)) {
+    bool string_op = e->h == op_movs || e->h == op_stos || e->h == op_lods ||
+                     e->h == op_cmps || e->h == op_scas || e->h == op_ins || e->h == op_outs;
+    if ((d->prefix & (PREFIX_REPZ | PREFIX_REPNZ)) && string_op) {
         /* REP string ops run in chunks and set EIP themselves (restartable). */
         d->flags = INSN_BRANCH;
     }
+    /* Near control flow keeps CS and the mode: the next block may chain. */
+    if (!(d->flags & (INSN_BRANCH | INSN_END_TB)) || e->h == op_jmp || e->h == op_jcc ||
+        e->h == op_call || e->h == op_ret || e->h == op_ret_imm || e->h == op_jmp_E ||
+        e->h == op_call_E || e->h == op_loop || e->h == op_jcxz ||
+        string_op) {
+        d->flags |= INSN_CHAIN;
+    }
 
 finish:
+    {
+        static const uint64_t zero;
+        d->basep = d->indexp = &zero;
+        if (d->base == REG_RIPREL) {
+            d->disp += (int64_t)(f.pc & f.ip_mask); /* relative to the next instruction */
+        } else if (d->base != REG_NONE) {
+            d->basep = &s->env->regs[d->base];
+        }
+        if (d->index != REG_NONE) {
+            d->indexp = &s->env->regs[d->index];
+        }
+    }
     if (f.pc - f.start > 15) {
         d->handler = op_gp0; /* SDM vol.2 2.3.11: more than 15 bytes */
         d->flags = INSN_END_TB;

@@ -35,6 +35,23 @@ void op_jcc(TCGCPU *s, const DecodedInsn *d)
     }
 }
 
+#define JCC(c)                                                   \
+static void op_jcc_##c(TCGCPU *s, const DecodedInsn *d)          \
+{                                                                \
+    if (cc_test_fast(s, c)) {                                    \
+        jump_to(s, d->imm);                                      \
+    } else {                                                     \
+        s->env->eip = d->next_eip;                               \
+    }                                                            \
+}
+JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
+JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
+
+const InsnHandler op_jcc_cond[16] = {
+    op_jcc_0, op_jcc_1, op_jcc_2, op_jcc_3, op_jcc_4, op_jcc_5, op_jcc_6, op_jcc_7,
+    op_jcc_8, op_jcc_9, op_jcc_10, op_jcc_11, op_jcc_12, op_jcc_13, op_jcc_14, op_jcc_15,
+};
+
 static void push_ret(TCGCPU *s, const DecodedInsn *d)
 {
     uint64_t *regs = s->env->regs;

@@ -66,6 +66,21 @@ void op_movzx_b(TCGCPU *s, const DecodedInsn *d)
     set_reg(s, d->ot, d->reg, (uint8_t)ld_E(s, d, MO_8));
 }
 
+void op_movzx_b_32m(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->reg] = lin_ldub(s, insn_lin(s, d, 1, false));
+}
+
+void op_movzx_w_32m(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->reg] = lin_lduw(s, insn_lin(s, d, 2, false));
+}
+
+void op_movsx_b_32m(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->reg] = (uint32_t)(int32_t)(int8_t)lin_ldub(s, insn_lin(s, d, 1, false));
+}
+
 void op_movzx_w(TCGCPU *s, const DecodedInsn *d)
 {
     set_reg(s, d->ot, d->reg, (uint16_t)ld_E(s, d, MO_16));

@@ -69,7 +69,7 @@ H(op_bt_EG); H(op_bt_EI); H(op_bsf); H(op_bsr);
 H(op_mov_EG); H(op_mov_GE); H(op_mov_EI); H(op_mov_rI);
 H(op_mov_GE_32r); H(op_mov_GE_32m); H(op_mov_EG_32m);
 H(op_mov_AO); H(op_mov_OA);
-H(op_movzx_b); H(op_movzx_w); H(op_movsx_b); H(op_movsx_w); H(op_movsxd);
+H(op_movzx_b); H(op_movzx_b_32m); H(op_movzx_w_32m); H(op_movsx_b_32m); H(op_movzx_w); H(op_movsx_b); H(op_movsx_w); H(op_movsxd);
 H(op_lea); H(op_xchg_EG); H(op_xchg_rA); H(op_nop);
 H(op_push_r); H(op_pop_r); H(op_push_I); H(op_push_E); H(op_pop_E);
 H(op_push_r32); H(op_pop_r32);
@@ -80,7 +80,7 @@ H(op_lxs); H(op_bound); H(op_arpl);
 H(op_cmc); H(op_clc); H(op_stc); H(op_cld); H(op_std);
 
 /* ops-control.c */
-H(op_jmp); H(op_jcc); H(op_call); H(op_ret); H(op_ret_imm);
+H(op_jmp); H(op_jcc); extern const InsnHandler op_jcc_cond[16]; H(op_call); H(op_ret); H(op_ret_imm);
 H(op_jmp_E); H(op_call_E); H(op_ljmp_A); H(op_lcall_A); H(op_ljmp_E); H(op_lcall_E);
 H(op_lret); H(op_iret); H(op_loop); H(op_jcxz);
 H(op_int3); H(op_int); H(op_into); H(op_int1); H(op_enter); H(op_leave);

@@ -7,6 +7,8 @@
 #include "exec/memory.h"
 #include "tcg-cpu.h"
 #include "qemu/log.h"
+#include "hw/boards.h"
+#include "trace/trace.h"
 
 static bool tcg_probe(Error **errp)
 {
@@ -111,6 +113,14 @@ static void tcg_synchronize_post_reset(CPUState *cpu)
 
 static void tcg_cleanup(MachineState *ms)
 {
+    TCGCPU *s = ms->cpu ? tcg_cpu(ms->cpu) : NULL;
+
+    if (!s) {
+        return;
+    }
+    /* scripts/bench-tcg reads this for guest MIPS */
+    trace_event(tcg_exec_stats, "insns=%" PRIu64, s->insns_executed);
+    tcg_cpu_destroy(s);
 }
 
 const AccelOps tcg_accel_ops = {

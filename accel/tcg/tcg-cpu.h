@@ -49,6 +49,8 @@ enum { MO_8, MO_16, MO_32, MO_64 };
 /* DecodedInsn.flags */
 #define INSN_BRANCH   0x01 /* handler sets env->eip itself */
 #define INSN_END_TB   0x02 /* block ends after this instruction */
+#define INSN_CHAIN    0x04 /* ends the block without changing mode: the next
+                            * block may be found through the link cache */
 
 /*
  * One decoded instruction.  For byte-sized register operands, reg/rm hold
@@ -57,9 +59,13 @@ enum { MO_8, MO_16, MO_32, MO_64 };
  */
 struct DecodedInsn {
     InsnHandler handler;
+    /* Effective address = *basep + (*indexp << scale) + disp, branch-free:
+     * absent registers point at a constant zero (RIP-relative targets are
+     * folded into disp). */
+    const uint64_t *basep, *indexp;
     uint64_t next_eip;   /* EIP of the following instruction */
     uint64_t imm;        /* immediate, sign- or zero-extended as the opcode says */
-    int32_t disp;        /* ModRM displacement */
+    int64_t disp;        /* ModRM displacement */
     uint32_t imm2;       /* second immediate (enter, far pointer selector) */
     uint8_t len;
     uint8_t ot;          /* operand size, MO_* */
@@ -92,7 +98,11 @@ struct TranslationBlock {
     bool invalid;
     uint16_t n_insns;
     uint16_t size;         /* bytes of guest code */
-    uint64_t exec_count;
+    /* Link cache: blocks that followed this one (valid while link_gen
+     * equals TCGCPU.tb_gen, which any invalidation or TLB flush bumps). */
+    TranslationBlock *link_tb[2];
+    uint32_t link_gen[2];
+    bool chainable;        /* last instruction has INSN_CHAIN */
     DecodedInsn insns[];
 };
 
@@ -141,6 +151,8 @@ struct TCGCPU {
     const DecodedInsn *cur;  /* instruction being executed */
     const DecodedInsn *end;  /* one past the last to execute */
     TranslationBlock *cur_tb;
+    TranslationBlock *last_tb; /* previous block, for the link cache (or NULL) */
+    uint32_t tb_gen;
     bool inhibit_irq;        /* interrupt shadow after mov ss / sti */
     bool triple_faulted;     /* waiting for the reset we requested */
 
@@ -234,6 +246,34 @@ static inline uint64_t sext(int ot, uint64_t v)
 uint32_t cc_compute_all(TCGCPU *s);
 uint32_t cc_compute_c(TCGCPU *s);
 bool cc_test(TCGCPU *s, int cond); /* Jcc condition 0..15 */
+
+/* cc_test with the common cases inline; cond is a constant at each use. */
+static inline bool cc_test_fast(TCGCPU *s, int cond)
+{
+    uint32_t op = s->cc_op;
+    bool r;
+
+    if (op == CC_OP_SUB + MO_32) {
+        uint32_t dst = s->cc_dst, src = s->cc_src, src1 = dst + src;
+        switch (cond >> 1) {
+        case 1: r = src1 < src; break;
+        case 2: r = dst == 0; break;
+        case 3: r = src1 <= src; break;
+        case 4: r = (int32_t)dst < 0; break;
+        case 6: r = (int32_t)src1 < (int32_t)src; break;
+        case 7: r = (int32_t)src1 <= (int32_t)src; break;
+        default: return cc_test(s, cond);
+        }
+        return r ^ (cond & 1);
+    }
+    if (op != CC_OP_EFLAGS && ((cond >> 1) == 2 || (cond >> 1) == 4)) {
+        /* ZF and SF come from the result for every lazy operation */
+        uint64_t dst = s->cc_dst & size_mask(op & 3);
+        r = (cond >> 1) == 2 ? dst == 0 : (dst >> ((8 << (op & 3)) - 1)) & 1;
+        return r ^ (cond & 1);
+    }
+    return cc_test(s, cond);
+}
 /* Full EFLAGS; folds lazy flags into env->eflags. */
 uint32_t cpu_compute_eflags(TCGCPU *s);
 /* Loads EFLAGS bits in mask from val (and the lazy flags from its CC bits). */
@@ -389,14 +429,7 @@ static inline uint64_t ea_mask(int aflag, uint64_t ea)
 }
 static inline uint64_t insn_ea(TCGCPU *s, const DecodedInsn *d)
 {
-    uint64_t ea = (int64_t)d->disp;
-    if (d->base != REG_NONE) {
-        ea += d->base == REG_RIPREL ? d->next_eip : s->env->regs[d->base];
-    }
-    if (d->index != REG_NONE) {
-        ea += s->env->regs[d->index] << d->scale;
-    }
-    return ea_mask(d->aflag, ea);
+    return ea_mask(d->aflag, *d->basep + (*d->indexp << d->scale) + d->disp);
 }
 static inline uint64_t seg_lin(TCGCPU *s, int seg, uint64_t ea, int size, bool write)
 {

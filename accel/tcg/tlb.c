@@ -17,6 +17,7 @@ void tlb_flush(TCGCPU *s)
     }
     /* Block lookup by linear address relies on the same mappings. */
     memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
+    s->tb_gen++;
 }
 
 void tlb_flush_page(TCGCPU *s, uint64_t lin)
@@ -31,6 +32,7 @@ void tlb_flush_page(TCGCPU *s, uint64_t lin)
     }
     /* A large page may cover many entries; INVLPG is rare, so be simple. */
     memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
+    s->tb_gen++;
     if (s->env->cr[4] & CR4_PSE_MASK || s->env->cr[4] & CR4_PAE_MASK) {
         tlb_flush(s);
     }

@@ -110,6 +110,7 @@ static void tb_invalidate(TCGCPU *s, TranslationBlock *tb, CodePage *except)
         return;
     }
     tb->invalid = true;
+    s->tb_gen++; /* drops every link, including links to tb */
     g_hash_table_remove(s->tb_htable, tb);
     tb_jmp_cache_remove(s, tb);
     for (int i = 0; i < 2; i++) {
@@ -196,7 +197,8 @@ void tb_process_ram_writes(TCGCPU *s)
 {
     GArray *pending;
 
-    if (!__atomic_exchange_n(&s->ram_write_flag, 0, __ATOMIC_SEQ_CST)) {
+    if (!__atomic_load_n(&s->ram_write_flag, __ATOMIC_RELAXED) ||
+        !__atomic_exchange_n(&s->ram_write_flag, 0, __ATOMIC_SEQ_CST)) {
         return;
     }
     g_mutex_lock(&s->ram_write_lock);
@@ -213,6 +215,7 @@ void tb_process_ram_writes(TCGCPU *s)
 void tb_free_graveyard(TCGCPU *s)
 {
     if (s->tb_graveyard->len) {
+        s->last_tb = NULL; /* it may be one of them */
         g_ptr_array_set_size(s->tb_graveyard, 0);
     }
 }
@@ -228,6 +231,7 @@ void tb_flush(TCGCPU *s)
         g_ptr_array_add(s->tb_graveyard, tb);
     }
     g_hash_table_remove_all(s->tb_htable);
+    s->tb_gen++;
     g_tree_destroy(code_tree(s));
     s->code_pages = g_tree_new_full(ptr_cmp, NULL, NULL, code_page_free);
     memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
@@ -355,6 +359,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
     tb->flags = flags;
     tb->n_insns = n;
     tb->size = cur - pc;
+    tb->chainable = buf[n - 1].flags & INSN_CHAIN;
     memcpy(tb->insns, buf, n * sizeof(DecodedInsn));
     return tb;
 }
