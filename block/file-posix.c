@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/falloc.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +23,7 @@ typedef struct BDRVRawState {
     unsigned mem_align;     /* O_DIRECT buffer alignment; 1 without O_DIRECT */
     bool has_discard;
     bool has_write_zeroes;
+    bool use_nowait;        /* try RWF_NOWAIT inline before the thread pool */
 } BDRVRawState;
 
 typedef enum {
@@ -164,6 +166,31 @@ static int coroutine_fn file_submit(BlockDriverState *bs, RawPosixAIOData *aio)
     return ret;
 }
 
+/*
+ * Page-cache hits and buffered writes that need no allocation or
+ * throttling complete in a few microseconds: try them inline with
+ * RWF_NOWAIT, which fails with EAGAIN instead of blocking, and only hand
+ * the rest to a worker thread.  Not for O_DIRECT (it would wait for the
+ * device) nor O_DSYNC (it would wait for the flush).
+ */
+static bool file_try_nowait(BDRVRawState *s, RawPosixAIOData *aio)
+{
+    ssize_t n;
+
+    if (!s->use_nowait || aio->niov > IOV_MAX) {
+        return false;
+    }
+    n = aio->type == FILE_AIO_READ ? preadv2(aio->fd, aio->iov, aio->niov, aio->offset,
+                                             RWF_NOWAIT)
+                                   : pwritev2(aio->fd, aio->iov, aio->niov, aio->offset,
+                                              RWF_NOWAIT);
+    if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
+        s->use_nowait = false;
+    }
+    /* Anything short (EOF, partial, EAGAIN) is redone whole by a worker. */
+    return n == aio->bytes;
+}
+
 static bool qiov_is_aligned(BlockDriverState *bs, QEMUIOVector *qiov)
 {
     BDRVRawState *s = bs->opaque;
@@ -204,7 +231,13 @@ static int coroutine_fn file_co_prw(BlockDriverState *bs, int64_t offset, int64_
         aio.iov = q->iov;
         aio.niov = q->niov;
     }
-    ret = file_submit(bs, &aio);
+    if (file_try_nowait(s, &aio)) {
+        trace_event(file_complete_nowait, "bs=%p type=%s offset=%" PRId64 " bytes=%" PRId64,
+                    bs, file_aio_type_names[type], offset, bytes);
+        ret = 0;
+    } else {
+        ret = file_submit(bs, &aio);
+    }
     if (bounce) {
         if (type == FILE_AIO_READ && ret >= 0) {
             qemu_iovec_from_buf(q, 0, bounce, bytes);
@@ -397,6 +430,7 @@ static int file_open(BlockDriverState *bs, const char *filename, int flags, Erro
     s->mem_align = 1;
     s->has_discard = true;
     s->has_write_zeroes = true;
+    s->use_nowait = !(flags & (BDRV_O_NOCACHE | BDRV_O_DSYNC));
     if (flags & BDRV_O_NOCACHE) {
         file_probe_alignment(bs);
     }

@@ -69,10 +69,11 @@ static ThreadPool *thread_pool_new(AioContext *ctx)
     g_mutex_init(&pool->lock);
     g_queue_init(&pool->done);
     pool->completion_bh = aio_bh_new(ctx, thread_pool_completion_bh, pool);
+    /* Exclusive: the workers are started once and stay, rather than GLib
+     * stopping all but two idle threads and respawning them under load. */
     pool->workers = g_thread_pool_new(thread_pool_worker, pool, THREAD_POOL_MAX_WORKERS,
-                                      FALSE, &err);
+                                      TRUE, &err);
     if (!pool->workers) {
-        /* Non-exclusive pools create threads lazily; this cannot fail. */
         g_error("thread pool: %s", err->message);
     }
     return pool;
