@@ -23,6 +23,7 @@ typedef struct Qcow2CheckState {
     uint32_t *refs;      /* true reference counts (saturating) */
     int64_t nb_clusters;
     uint64_t next_contiguous;
+    bool drop_refblocks;
 } Qcow2CheckState;
 
 /* Counts one reference to every cluster of [offset, offset+size). */
@@ -66,8 +67,14 @@ static int coroutine_fn check_l2(BlockDriverState *bs, Qcow2CheckState *cs,
     for (int i = 0; i < s->l2_size; i++) {
         uint64_t entry = GUINT64_FROM_BE(l2[i]);
         uint64_t offset = entry & L2E_OFFSET_MASK;
+        QCow2ClusterType type = qcow2_get_cluster_type(bs, entry);
 
-        switch (qcow2_get_cluster_type(bs, entry)) {
+        if (type != QCOW2_CLUSTER_COMPRESSED && (entry & L2E_STD_RESERVED_MASK)) {
+            fprintf(stderr, "ERROR found l2 entry with reserved bits set: %" PRIx64 "\n",
+                    entry);
+            cs->res->corruptions++;
+        }
+        switch (type) {
         case QCOW2_CLUSTER_COMPRESSED: {
             uint64_t coffset;
             int csize;
@@ -79,33 +86,33 @@ static int coroutine_fn check_l2(BlockDriverState *bs, Qcow2CheckState *cs,
             }
             qcow2_parse_compressed_l2_entry(bs, entry, &coffset, &csize);
             if (active) {
+                /* Compressed clusters count as fragmented, as qemu-img has it. */
                 cs->res->bfi.allocated_clusters++;
                 cs->res->bfi.compressed_clusters++;
-                cs->next_contiguous = 0;
+                cs->res->bfi.fragmented_clusters++;
             }
-            inc_refcounts(bs, cs, coffset & ~(BDRV_SECTOR_SIZE - 1),
-                          (coffset & (BDRV_SECTOR_SIZE - 1)) + csize);
+            inc_refcounts(bs, cs, coffset, csize);
             break;
         }
         case QCOW2_CLUSTER_ZERO_ALLOC:
         case QCOW2_CLUSTER_NORMAL:
             if (offset_into_cluster(s, offset)) {
-                bool zero = qcow2_get_cluster_type(bs, entry) == QCOW2_CLUSTER_ZERO_ALLOC;
+                bool zero = type == QCOW2_CLUSTER_ZERO_ALLOC;
                 if ((cs->fix & BDRV_FIX_ERRORS) && active) {
-                    /* Keep what the guest sees where we can: a zero cluster
-                     * stays zero; misaligned data cannot be trusted. */
-                    fprintf(stderr, "Repairing offset=%" PRIx64 ": Cluster is not properly "
-                            "aligned; L2 entry corrupted.\n", offset);
-                    l2[i] = GUINT64_TO_BE(zero || s->qcow_version >= 3 ? QCOW_OFLAG_ZERO
-                                                                        : 0);
+                    /* A zero cluster stays zero; misaligned data cannot be
+                     * trusted and is dropped (reads as zeros from now on). */
+                    fprintf(stderr, "Repairing offset=%" PRIx64 ": %s cluster is not "
+                            "properly aligned; L2 entry corrupted.\n", offset,
+                            zero ? "Preallocated" : "Data");
+                    l2[i] = GUINT64_TO_BE(s->qcow_version >= 3 ? QCOW_OFLAG_ZERO : 0);
                     l2_dirty = true;
                     cs->res->corruptions_fixed++;
-                } else {
-                    fprintf(stderr, "ERROR offset=%" PRIx64 ": Cluster is not properly "
-                            "aligned; L2 entry corrupted.\n", offset);
-                    cs->res->corruptions++;
+                    break;
                 }
-                break;
+                fprintf(stderr, "ERROR offset=%" PRIx64 ": %s cluster is not properly "
+                        "aligned; L2 entry corrupted.\n", offset,
+                        zero ? "Preallocated" : "Data");
+                cs->res->corruptions++;
             }
             if (active) {
                 cs->res->bfi.allocated_clusters++;
@@ -169,12 +176,25 @@ static int coroutine_fn check_l1(BlockDriverState *bs, Qcow2CheckState *cs,
         if (!l2_offset) {
             continue;
         }
+        if (offset_into_cluster(s, l2_offset) && (cs->fix & BDRV_FIX_ERRORS) && active) {
+            /* Nothing trustworthy to map through: drop the entry; what it
+             * pointed to becomes leaked and is reclaimed below. */
+            fprintf(stderr, "Repairing l2_offset=%" PRIx64 ": Table is not cluster aligned; "
+                    "L1 entry dropped\n", l2_offset);
+            s->l1_table[i] = 0;
+            ret = qcow2_write_l1_entry(bs, i);
+            if (ret < 0) {
+                cs->res->check_errors++;
+            } else {
+                cs->res->corruptions_fixed++;
+            }
+            continue;
+        }
         inc_refcounts(bs, cs, l2_offset, s->cluster_size);
         if (offset_into_cluster(s, l2_offset)) {
             fprintf(stderr, "ERROR l2_offset=%" PRIx64 ": Table is not cluster aligned; "
                     "L1 entry corrupted\n", l2_offset);
             cs->res->corruptions++;
-            continue;
         }
         if ((int64_t)(l2_offset >> s->cluster_bits) >= cs->nb_clusters) {
             continue; /* already reported as beyond the end */
@@ -197,6 +217,16 @@ static void check_refcount_blocks(BlockDriverState *bs, Qcow2CheckState *cs)
             continue;
         }
         if (offset_into_cluster(s, offset) || (s->refcount_table[i] & REFT_RESERVED_MASK)) {
+            if (cs->fix & BDRV_FIX_ERRORS) {
+                /* Forget the block; the refcounts it should hold are
+                 * rebuilt in a new block by compare_refcounts(). */
+                fprintf(stderr, "Repairing refcount block %u is not cluster aligned; "
+                        "refcount table entry dropped\n", i);
+                s->refcount_table[i] = 0;
+                cs->res->corruptions_fixed++;
+                cs->drop_refblocks = true;
+                continue;
+            }
             fprintf(stderr, "ERROR refcount block %u is not cluster aligned; refcount table "
                     "entry corrupted\n", i);
             cs->res->corruptions++;
@@ -208,6 +238,69 @@ static void check_refcount_blocks(BlockDriverState *bs, Qcow2CheckState *cs)
             continue;
         }
         inc_refcounts(bs, cs, offset, s->cluster_size);
+    }
+}
+
+/* A refcount block must be referenced exactly once (by the table). */
+static int coroutine_fn relocate_refcount_block(BlockDriverState *bs, Qcow2CheckState *cs,
+                                                uint32_t index)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t old = s->refcount_table[index] & REFT_OFFSET_MASK;
+    g_autofree uint8_t *block = g_malloc(s->cluster_size);
+    int64_t new;
+    int ret;
+
+    new = qcow2_alloc_clusters(bs, s->cluster_size);
+    if (new < 0) {
+        return new;
+    }
+    ret = qcow2_cache_flush(bs, s->refcount_block_cache);
+    if (ret == 0) {
+        ret = bdrv_co_pread(bs->file, old, s->cluster_size, block, 0);
+    }
+    if (ret == 0) {
+        ret = bdrv_co_pwrite(bs->file, new, s->cluster_size, block, 0);
+    }
+    if (ret == 0) {
+        ret = bdrv_co_flush(bs->file->bs);
+    }
+    if (ret < 0) {
+        return ret;
+    }
+    qcow2_cache_discard(s->refcount_block_cache, old);
+    s->refcount_table[index] = new;
+    ret = qcow2_write_reftable_entry(bs, index);
+    if (ret < 0) {
+        return ret;
+    }
+    cs->refs[old >> s->cluster_bits]--;
+    return bdrv_co_flush(bs->file->bs);
+}
+
+static void coroutine_fn check_refcount_block_refs(BlockDriverState *bs, Qcow2CheckState *cs)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    for (uint32_t i = 0; i < s->refcount_table_size; i++) {
+        uint64_t offset = s->refcount_table[i] & REFT_OFFSET_MASK;
+        int64_t c = offset >> s->cluster_bits;
+        if (!offset || offset_into_cluster(s, offset) || c >= cs->nb_clusters ||
+            cs->refs[c] == 1) {
+            continue;
+        }
+        if (cs->fix & BDRV_FIX_ERRORS) {
+            fprintf(stderr, "Repairing refcount block %u refcount=%u (moving it)\n", i,
+                    cs->refs[c]);
+            if (relocate_refcount_block(bs, cs, i) < 0) {
+                cs->res->check_errors++;
+            } else {
+                cs->res->corruptions_fixed++;
+            }
+            continue;
+        }
+        fprintf(stderr, "ERROR refcount block %u refcount=%u\n", i, cs->refs[c]);
+        cs->res->corruptions++;
     }
 }
 
@@ -390,6 +483,15 @@ static int coroutine_fn qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckRes
     s->check_refs = cs.refs;
     s->check_nb_clusters = cs.nb_clusters;
     s->free_cluster_index = 0;
+    if (cs.drop_refblocks) {
+        for (uint32_t i = 0; i < s->refcount_table_size; i++) {
+            if (qcow2_write_reftable_entry(bs, i) < 0) {
+                res->check_errors++;
+            }
+        }
+        qcow2_cache_empty(s->refcount_block_cache);
+    }
+    check_refcount_block_refs(bs, &cs);
     compare_refcounts(bs, &cs, &highest);
     check_oflag_copied(bs, &cs);
     s->check_refs = NULL;

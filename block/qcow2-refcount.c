@@ -195,7 +195,17 @@ static bool cluster_referenced_by_check(BDRVQcow2State *s, int64_t cluster_index
            s->check_refs[cluster_index] != 0;
 }
 
-static int coroutine_fn write_reftable_entry(BlockDriverState *bs, uint64_t index)
+/* During a repair, clusters we allocate are references the check must know. */
+static void check_refs_add(BDRVQcow2State *s, int64_t first, int64_t nb, int delta)
+{
+    for (int64_t c = first; s->check_refs && c < first + nb; c++) {
+        if (c >= 0 && c < s->check_nb_clusters) {
+            s->check_refs[c] += delta;
+        }
+    }
+}
+
+int coroutine_fn qcow2_write_reftable_entry(BlockDriverState *bs, uint64_t index)
 {
     BDRVQcow2State *s = bs->opaque;
     uint64_t be = GUINT64_TO_BE(s->refcount_table[index]);
@@ -324,6 +334,7 @@ static int coroutine_fn grow_refcount_table(BlockDriverState *bs, uint64_t min_e
     s->refcount_table_offset = (a + b) << s->cluster_bits;
     if (old_clusters) {
         qcow2_free_clusters(bs, old_offset, old_clusters << s->cluster_bits);
+        check_refs_add(s, old_offset >> s->cluster_bits, old_clusters, -1);
     }
     return 0;
 }
@@ -398,7 +409,7 @@ static int coroutine_fn alloc_refcount_block(BlockDriverState *bs, uint64_t tabl
         return ret;
     }
     s->refcount_table[table_index] = c << s->cluster_bits;
-    ret = write_reftable_entry(bs, table_index);
+    ret = qcow2_write_reftable_entry(bs, table_index);
     if (ret < 0) {
         s->refcount_table[table_index] = 0;
         return ret;
@@ -406,6 +417,7 @@ static int coroutine_fn alloc_refcount_block(BlockDriverState *bs, uint64_t tabl
     if ((uint64_t)c == s->free_cluster_index) {
         s->free_cluster_index = c + 1;
     }
+    check_refs_add(s, c, 1, 1);
     return bdrv_co_flush(bs->file->bs);
 }
 
@@ -507,6 +519,7 @@ static int64_t coroutine_fn find_free_clusters(BlockDriverState *bs, uint64_t nb
     BDRVQcow2State *s = bs->opaque;
     uint64_t start = s->free_cluster_index ? s->free_cluster_index : 1;
     uint64_t run = 0, c;
+    bool seen_free = false;
 
     for (c = start; run < nb; c++) {
         uint64_t refcount;
@@ -517,6 +530,11 @@ static int64_t coroutine_fn find_free_clusters(BlockDriverState *bs, uint64_t nb
         if (refcount == 0 && !cluster_referenced_by_check(s, c)) {
             if (run == 0) {
                 start = c;
+            }
+            if (!seen_free) {
+                /* Everything between the hint and here is in use. */
+                s->free_cluster_index = c;
+                seen_free = true;
             }
             run++;
         } else {
@@ -567,7 +585,8 @@ int64_t coroutine_fn qcow2_alloc_clusters(BlockDriverState *bs, uint64_t size)
     if (ret < 0) {
         return ret;
     }
-    if ((uint64_t)first == s->free_cluster_index || s->free_cluster_index == 0) {
+    check_refs_add(s, first, nb, 1);
+    if ((uint64_t)first == s->free_cluster_index) {
         s->free_cluster_index = first + nb;
     }
     trace_event(qcow2_alloc_clusters, "offset=0x%" PRIx64 " clusters=%" PRIu64,

@@ -226,7 +226,15 @@ int qcow2_update_header(BlockDriverState *bs)
         put_ext(buf, QCOW2_EXT_MAGIC_BACKING_FORMAT, s->image_backing_format,
                 strlen(s->image_backing_format));
     }
-    if (s->qcow_version >= 3) {
+    /* The feature name table is optional: leave it out if cluster 0 is
+     * too small for it (512-byte clusters with a backing file). */
+    size_t rest = 8 + name_len;
+    for (GSList *l = s->unknown_header_ext; l; l = l->next) {
+        rest += 8 + (((Qcow2UnknownHeaderExtension *)l->data)->len + 7) / 8 * 8;
+    }
+    if (s->qcow_version >= 3 &&
+        buf->len + rest + 8 +
+        48 * G_N_ELEMENTS(qcow2_features) <= (size_t)s->cluster_size) {
         uint8_t table[G_N_ELEMENTS(qcow2_features)][48];
         memset(table, 0, sizeof(table));
         for (size_t i = 0; i < G_N_ELEMENTS(qcow2_features); i++) {
@@ -466,7 +474,8 @@ static void qcow2_init_caches(BlockDriverState *bs)
     BDRVQcow2State *s = bs->opaque;
     uint64_t max_tables = (32 * 1024 * 1024) >> s->cluster_bits;
     uint64_t want = l1_entries_for_size(s, s->size);
-    int l2_tables = MIN(MAX(want, 8), max_tables);
+    /* Enough L2 tables for the whole disk, at least 1 MiB, at most 32 MiB. */
+    int l2_tables = MIN(MAX(want, MAX(8, (1 << 20) >> s->cluster_bits)), max_tables);
     int rc_tables = MAX(l2_tables / 4, 4);
 
     l2_tables = env_size("DUET_QCOW2_L2_CACHE_SIZE", l2_tables << s->cluster_bits)

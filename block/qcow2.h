@@ -64,6 +64,7 @@
 #define QCOW_OFLAG_ZERO       (1ULL << 0)
 #define L1E_OFFSET_MASK       UINT64_C(0x00fffffffffffe00)
 #define L2E_OFFSET_MASK       UINT64_C(0x00fffffffffffe00)
+#define L2E_STD_RESERVED_MASK UINT64_C(0x3f000000000001fe)
 #define L1E_RESERVED_MASK     UINT64_C(0x7f000000000001ff)
 #define REFT_OFFSET_MASK      UINT64_C(0xfffffffffffffe00)
 #define REFT_RESERVED_MASK    UINT64_C(0x1ff)
@@ -268,6 +269,7 @@ int coroutine_fn qcow2_pre_write_overlap_check(BlockDriverState *bs, int ign, in
 int coroutine_fn qcow2_check_metadata_overlap(BlockDriverState *bs, int ign, int64_t offset,
                                               int64_t size);
 int64_t qcow2_file_length(BlockDriverState *bs);
+int coroutine_fn qcow2_write_reftable_entry(BlockDriverState *bs, uint64_t index);
 
 /* qcow2-check.c */
 int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *result,

@@ -252,11 +252,11 @@ static int check_summary(BdrvCheckResult *r)
     if (!r->corruptions && !r->leaks && !r->check_errors) {
         printf("No errors were found on the image.\n");
     }
-    if (r->corruptions) {
-        return 2;
-    }
     if (r->check_errors) {
         return 1;
+    }
+    if (r->corruptions) {
+        return 2;
     }
     return r->leaks ? 3 : 0;
 }
