@@ -381,6 +381,8 @@ static int cmd_crash_writer(char **argv)
     AioContext *ctx = blk_get_aio_context(blk);
 
     setvbuf(log, NULL, _IOLBF, 0);
+    fprintf(log, "O %" PRIu64 "\n", seq);
+    fflush(log);
     for (int i = 0; i < CRASH_DEPTH; i++) {
         w[i].buf = g_malloc(128 * 512);
         w[i].log = log;
@@ -443,6 +445,7 @@ static int cmd_crash_writer(char **argv)
 typedef struct CrashLogWrite {
     int64_t offset, len;
     bool done;
+    bool durable; /* acknowledged, then a flush completed in the same process */
 } CrashLogWrite;
 
 static int cmd_crash_verify(char **argv)
@@ -450,6 +453,7 @@ static int cmd_crash_verify(char **argv)
     g_autofree char *text = NULL;
     GHashTable *writes = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
     uint64_t durable = 0, max_seq = 0;
+    g_autoptr(GPtrArray) pending = g_ptr_array_new();
     BlockBackend *blk;
     int64_t sectors;
     g_autofree uint64_t *dur = NULL;
@@ -477,9 +481,18 @@ static int cmd_crash_verify(char **argv)
             CrashLogWrite *w = g_hash_table_lookup(writes, &key);
             if (w) {
                 w->done = true;
+                g_ptr_array_add(pending, w);
             }
         } else if (l[0] == 'F' && sscanf(l + 2, "%" SCNu64, &seq) == 1) {
+            /* Only this process's acknowledged writes: a killed writer's
+             * unflushed metadata died with it. */
+            for (guint i = 0; i < pending->len; i++) {
+                ((CrashLogWrite *)pending->pdata[i])->durable = true;
+            }
+            g_ptr_array_set_size(pending, 0);
             durable = seq;
+        } else if (l[0] == 'O') {
+            g_ptr_array_set_size(pending, 0);
         }
     }
     blk = open_blk(argv[0], false);
@@ -489,7 +502,7 @@ static int cmd_crash_verify(char **argv)
     for (uint64_t seq = 1; seq <= durable; seq++) {
         int64_t key = seq;
         CrashLogWrite *w = g_hash_table_lookup(writes, &key);
-        if (!w || !w->done) {
+        if (!w || !w->durable) {
             continue;
         }
         for (int64_t s = w->offset / 512; s < (w->offset + w->len) / 512 && s < sectors; s++) {
