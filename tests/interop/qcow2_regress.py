@@ -76,7 +76,7 @@ HEADER_CASES = [
     ("nb_snapshots huge", patch(60, ">I", 0xffffffff), "open", "Too many snapshots"),
     ("snapshot table over L1", lambda i: (i.set_u32(60, 1000), i.set_u64(64, 0x30000)),
      "open", "snapshot"),
-    ("snapshot table past EOF", lambda i: (i.set_u32(60, 1000), i.set_u64(64, 0x40000)),
+    ("snapshot table past EOF", lambda i: (i.set_u32(60, 1000), i.set_u64(64, 0x10000000)),
      "open", "past the end"),
     ("snapshot L1 huge", snapshot_l1_huge, "open", "too large"),
     ("backing name length huge", lambda i: (i.set_u64(8, 0x200), i.set_u32(16, 0xffffffff)),
