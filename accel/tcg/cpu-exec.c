@@ -164,7 +164,8 @@ static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last
 
     for (int i = 0; i < 2; i++) {
         TranslationBlock *tb = last->link_tb[i];
-        if (tb && tb->pc == pc && last->link_gen[i] == s->tb_gen) {
+        /* the generation first: a stale link may point at a freed block */
+        if (last->link_gen[i] == s->tb_gen && tb && tb->pc == pc) {
             return tb;
         }
     }

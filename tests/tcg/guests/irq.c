@@ -15,6 +15,10 @@ void irq0_c(void)
     outb(0x20, 0x20); /* EOI */
 }
 __asm__(".text\nirq0_entry:\n pushal\n call irq0_c\n popal\n iret\n");
+/* IRQ7 is what the 8259 answers when a request vanished before INTA
+ * (masked in between): spurious, no EOI (8259A datasheet). */
+void spurious_entry(void);
+__asm__(".text\nspurious_entry:\n iret\n");
 
 int guest_main(uint32_t magic, struct multiboot_info *mbi)
 {
@@ -23,6 +27,7 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
 
     cpu_setup();
     set_idt_gate(0x20, irq0_entry, 0);
+    set_idt_gate(0x27, spurious_entry, 0);
     /* PIC: ICW1..4, vectors 0x20/0x28, then mask all but IRQ0 */
     outb(0x20, 0x11); outb(0xa0, 0x11);
     outb(0x21, 0x20); outb(0xa1, 0x28);
