@@ -91,11 +91,22 @@ bool ata_soft_reset(void)
     if (!ata_wait_not_busy(&st)) {
         return false;
     }
-    outb(ATA_DEVICE, 0xa0 | ATA_DEV_LBA);
-    if (!ata_wait_not_busy(&st)) {
-        return false;
+    /*
+     * Select drive 0 until it shows DRDY.  QEMU finishes a soft reset later,
+     * in a bottom half: a select written before that is ignored (BSY) and
+     * the reset may leave drive 1 (absent: status 00h) selected.
+     */
+    for (uint32_t i = 0; i < ATA_POLL_LIMIT; i++) {
+        st = inb(ATA_CTRL);
+        if ((st & (ATA_SR_BSY | ATA_SR_DRDY)) == ATA_SR_DRDY) {
+            return true;
+        }
+        if (!(st & ATA_SR_BSY)) {
+            outb(ATA_DEVICE, 0xa0 | ATA_DEV_LBA);
+        }
     }
-    return check(st & ATA_SR_DRDY, "drive 0 ready after soft reset");
+    printf_serial("FAIL: drive 0 not ready after soft reset (status 0x%02x)\n", st);
+    return false;
 }
 
 bool ata_cmd_is_lba48(uint8_t cmd)

@@ -146,6 +146,6 @@ void pattern_fill(void *buf, uint64_t lba, uint32_t n, uint32_t tag);
 int pattern_check(const void *buf, uint64_t lba, uint32_t n, uint32_t tag);
 
 /* Bounded polls per wait: long enough for a slow host, short of a hang. */
-#define ATA_POLL_LIMIT 20000000u
+#define ATA_POLL_LIMIT 10000000u
 
 #endif

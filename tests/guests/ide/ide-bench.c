@@ -8,11 +8,14 @@
  * 64 KiB PRDs.  The host times the phases between the serial lines
  * "bench: write start" / "bench: write end" (and read).  Each command's
  * buffer carries its index in the first word, checked on the way back.
+ * The phases are also marked by writing 1..4 to the COM1 scratch register,
+ * for counting exits in a trace (serial_ioport_write addr=7).
  */
 #include "ata.h"
 
 #define SECTORS_PER_CMD 256
 #define BYTES_PER_CMD (SECTORS_PER_CMD * 512)
+#define MARKER_PORT (COM1 + 7)
 
 static struct ide_dev ide;
 static uint8_t area[BYTES_PER_CMD] __attribute__((aligned(65536)));
@@ -93,17 +96,21 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
                   mib, cmds, BYTES_PER_CMD / 1024);
 
     puts_serial("bench: write start\n");
+    outb(MARKER_PORT, 1);
     for (uint32_t i = 0; i < cmds && ok; i++) {
         *first_word = i;
         ok = transfer(pio, true, i);
     }
     ok = ok && ata_nondata(CMD_FLUSH_CACHE_EXT, 0, 0).ok;
+    outb(MARKER_PORT, 2);
     puts_serial("bench: write end\n");
 
     puts_serial("bench: read start\n");
+    outb(MARKER_PORT, 3);
     for (uint32_t i = 0; i < cmds && ok; i++) {
         ok = transfer(pio, false, i) && *first_word == i;
     }
+    outb(MARKER_PORT, 4);
     puts_serial("bench: read end\n");
     ok = ok && pattern_check(area + 512, 1, SECTORS_PER_CMD - 1, 1) < 0;
     puts_serial(ok ? "ide-bench: PASS\n" : "ide-bench: FAIL\n");

@@ -120,6 +120,7 @@ static bool wait_irq(uint32_t want, const char *what)
 
     __asm__ volatile("sti" : : : "memory");
     for (uint32_t i = 0; i < ATA_POLL_LIMIT && !arrived; i++) {
+        inb(ATA_CTRL); /* an I/O access per round bounds the wait in time */
         arrived = irq_count >= want;
     }
     __asm__ volatile("cli" : : : "memory");
