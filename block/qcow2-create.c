@@ -23,8 +23,8 @@ static int coroutine_fn write_l1_header_fields(BlockDriverState *bs, uint32_t l1
     uint8_t buf[12];
     int ret;
 
-    *(uint32_t *)buf = GUINT32_TO_BE(l1_size);
-    *(uint64_t *)(buf + 4) = GUINT64_TO_BE(l1_offset);
+    stbe32(buf, l1_size);
+    stbe64(buf + 4, l1_offset);
     ret = qcow2_pre_write_overlap_check(bs, QCOW2_OL_MAIN_HEADER, 36, sizeof(buf));
     if (ret < 0) {
         return ret;
@@ -381,8 +381,8 @@ static int write_initial_image(const char *filename, const Qcow2CreateParams *p,
     uint8_t *h = buf;
     int fd, ret = 0;
 
-#define PUT32(off, v) (*(uint32_t *)(h + (off)) = GUINT32_TO_BE(v))
-#define PUT64(off, v) (*(uint64_t *)(h + (off)) = GUINT64_TO_BE(v))
+#define PUT32(off, v) stbe32(h + (off), (v))
+#define PUT64(off, v) stbe64(h + (off), (v))
     PUT32(0, QCOW_MAGIC);
     PUT32(4, p->version);
     PUT32(20, p->cluster_bits);
@@ -395,7 +395,7 @@ static int write_initial_image(const char *filename, const Qcow2CreateParams *p,
     }
 #undef PUT32
 #undef PUT64
-    *(uint64_t *)(buf + cs) = GUINT64_TO_BE(2 * cs); /* first refcount block */
+    stbe64(buf + cs, 2 * cs); /* first refcount block */
     qcow2_set_refcount_funcs(&tmp);
     for (int i = 0; i < 3; i++) {
         tmp.set_refcount(buf + 2 * cs, i, 1);

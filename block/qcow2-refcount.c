@@ -310,8 +310,8 @@ static int coroutine_fn grow_refcount_table(BlockDriverState *bs, uint64_t min_e
         return ret;
     }
     /* refcount_table_offset and refcount_table_clusters are adjacent. */
-    *(uint64_t *)hdr = GUINT64_TO_BE((a + b) << s->cluster_bits);
-    *(uint32_t *)(hdr + 8) = GUINT32_TO_BE(t);
+    stbe64(hdr, (a + b) << s->cluster_bits);
+    stbe32(hdr + 8, t);
     ret = qcow2_pre_write_overlap_check(bs, QCOW2_OL_MAIN_HEADER,
                                         QCOW2_HDR_REFCOUNT_TABLE_OFFSET, sizeof(hdr));
     if (ret < 0) {

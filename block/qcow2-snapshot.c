@@ -51,11 +51,11 @@ int qcow2_read_snapshots(BlockDriverState *bs, Error **errp)
             error_setg_errno(errp, -ret, "Could not read snapshot table");
             return ret;
         }
-        sn->l1_table_offset = GUINT64_FROM_BE(*(uint64_t *)h);
-        sn->l1_size = GUINT32_FROM_BE(*(uint32_t *)(h + 8));
-        id_len = GUINT16_FROM_BE(*(uint16_t *)(h + 12));
-        name_len = GUINT16_FROM_BE(*(uint16_t *)(h + 14));
-        extra = GUINT32_FROM_BE(*(uint32_t *)(h + 36));
+        sn->l1_table_offset = ldbe64(h);
+        sn->l1_size = ldbe32(h + 8);
+        id_len = ldbe16(h + 12);
+        name_len = ldbe16(h + 14);
+        extra = ldbe32(h + 36);
         if (extra > SNAPSHOT_MAX_EXTRA) {
             error_setg(errp, "Snapshot %u: extra data too large (%u bytes)", i, extra);
             return -EFBIG;
@@ -75,7 +75,7 @@ int qcow2_read_snapshots(BlockDriverState *bs, Error **errp)
                 return ret;
             }
             if (extra >= 16) {
-                sn->disk_size = GUINT64_FROM_BE(*(uint64_t *)(rest + 8));
+                sn->disk_size = ldbe64(rest + 8);
             }
             sn->id_str = g_strndup((char *)rest + extra, id_len);
             sn->name = g_strndup((char *)rest + extra + id_len, name_len);

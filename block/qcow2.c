@@ -198,8 +198,8 @@ int qcow2_update_header(BlockDriverState *bs)
     static const uint8_t end_marker[8];
     int ret;
 
-#define PUT32(off, v) (*(uint32_t *)(h + (off)) = GUINT32_TO_BE(v))
-#define PUT64(off, v) (*(uint64_t *)(h + (off)) = GUINT64_TO_BE(v))
+#define PUT32(off, v) stbe32(h + (off), (v))
+#define PUT64(off, v) stbe64(h + (off), (v))
     PUT32(0, QCOW_MAGIC);
     PUT32(4, s->qcow_version);
     PUT32(16, name_len);
@@ -252,7 +252,7 @@ int qcow2_update_header(BlockDriverState *bs)
     if (name_len) {
         backing_offset = buf->len;
         g_byte_array_append(buf, (const uint8_t *)s->image_backing_file, name_len);
-        *(uint64_t *)(buf->data + 8) = GUINT64_TO_BE(backing_offset);
+        stbe64(buf->data + 8, backing_offset);
     }
     if (buf->len > (guint)s->cluster_size) {
         return -ENOSPC;
@@ -287,12 +287,12 @@ typedef struct QCowHeader {
 
 static uint32_t rd32(const uint8_t *p)
 {
-    return GUINT32_FROM_BE(*(const uint32_t *)p);
+    return ldbe32(p);
 }
 
 static uint64_t rd64(const uint8_t *p)
 {
-    return GUINT64_FROM_BE(*(const uint64_t *)p);
+    return ldbe64(p);
 }
 
 static void parse_header(const uint8_t *b, QCowHeader *h)
@@ -334,7 +334,7 @@ static char *feature_names(GArray *image_table, int type, uint64_t mask)
         if (!(mask & (1ULL << bit))) {
             continue;
         }
-        for (guint i = 0; image_table && i < image_table->len; i++) {
+        for (guint i = 0; image_table && i < image_table->len / 48; i++) {
             const uint8_t *e = &g_array_index(image_table, uint8_t, i * 48);
             if (e[0] == type && e[1] == bit) {
                 name = (const char *)e + 2;

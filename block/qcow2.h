@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <glib.h>
 
 #include "block/block_int.h"
@@ -175,6 +176,40 @@ typedef struct BDRVQcow2State {
     uint32_t *check_refs;
     int64_t check_nb_clusters;
 } BDRVQcow2State;
+
+/* Big-endian fields at any byte offset (headers, extensions, snapshots). */
+static inline uint16_t ldbe16(const void *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return GUINT16_FROM_BE(v);
+}
+
+static inline uint32_t ldbe32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return GUINT32_FROM_BE(v);
+}
+
+static inline uint64_t ldbe64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return GUINT64_FROM_BE(v);
+}
+
+static inline void stbe32(void *p, uint32_t v)
+{
+    v = GUINT32_TO_BE(v);
+    memcpy(p, &v, 4);
+}
+
+static inline void stbe64(void *p, uint64_t v)
+{
+    v = GUINT64_TO_BE(v);
+    memcpy(p, &v, 8);
+}
 
 static inline int64_t offset_into_cluster(BDRVQcow2State *s, int64_t offset)
 {

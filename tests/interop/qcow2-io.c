@@ -461,8 +461,7 @@ static int cmd_crash_verify(char **argv)
     int bad = 0;
 
     if (!g_file_get_contents(argv[1], &text, NULL, NULL)) {
-        fprintf(stderr, "qcow2-io: no log\n");
-        return 1;
+        text = g_strdup(""); /* killed before it logged anything */
     }
     for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
         uint64_t seq;
