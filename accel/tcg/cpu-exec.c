@@ -44,8 +44,10 @@ static void __attribute__((noinline)) cpu_tb_exec(TCGCPU *s, TranslationBlock *t
     for (;;) {
         const DecodedInsn *d = tb->insns, *last = tb->insns + tb->n_insns - 1;
 
+
         s->cur_tb = tb;
         s->end = last + 1;
+        s->stop_chain = false;
         do {
             s->cur = d;
             d->handler(s, d);
@@ -56,7 +58,10 @@ static void __attribute__((noinline)) cpu_tb_exec(TCGCPU *s, TranslationBlock *t
             s->env->eip = d->next_eip;
         }
         s->insns_executed += d - tb->insns + 1;
-        completed = d == last && tb->chainable;
+        /* Ended by a near branch or a plain instruction (block limit, a
+         * taken Jcc inside the block, or a self-modifying store, whose
+         * invalidation bumped tb_gen): the mode is unchanged, chain on. */
+        completed = (d->flags & INSN_CHAIN) && !s->stop_chain;
         if (!completed || cpu_exec_needs_attention(s) ||
             G_UNLIKELY(qemu_loglevel_mask(CPU_LOG_EXEC | CPU_LOG_TB_CPU))) {
             break;

@@ -29,6 +29,7 @@
 #define F_GRP     (1u << 17)
 #define F_NO64    (1u << 18) /* #UD in 64-bit mode */
 #define F_SEGREG  (1u << 19) /* ModRM.reg names a segment register */
+#define F_CONT    (1u << 20) /* conditional branch: decoding goes on past it */
 
 typedef struct OpEntry {
     InsnHandler h;
@@ -503,6 +504,7 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
     }
     if (e->h == op_jcc) {
         d->handler = op_jcc_cond[d->b];
+        fl |= F_CONT;
     }
     if (d->ot == MO_32 && !(fl & F_BYTE)) {
         if (!d->mod3 && (fl & F_MODRM) && e->h32m) {
@@ -541,11 +543,15 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
         string_op) {
         d->flags |= INSN_CHAIN;
     }
+    if (fl & F_CONT) {
+        d->flags |= INSN_CONT;
+    }
 
 finish:
     {
         static const uint64_t zero;
         d->basep = d->indexp = &zero;
+        d->amask = d->aflag == MO_16 ? 0xffff : d->aflag == MO_32 ? 0xffffffffull : ~0ull;
         if (d->base == REG_RIPREL) {
             d->disp += (int64_t)(f.pc & f.ip_mask); /* relative to the next instruction */
         } else if (d->base != REG_NONE) {

@@ -40,6 +40,7 @@ static void op_jcc_##c(TCGCPU *s, const DecodedInsn *d)          \
 {                                                                \
     if (cc_test_fast(s, c)) {                                    \
         jump_to(s, d->imm);                                      \
+        s->end = s->cur + 1; /* leave the block (INSN_CONT) */   \
     } else {                                                     \
         s->env->eip = d->next_eip;                               \
     }                                                            \

@@ -82,11 +82,6 @@ static bool tcg_init_vcpu(CPUState *cpu, Error **errp)
     return true;
 }
 
-static int tcg_cpu_exec_op(CPUState *cpu)
-{
-    return tcg_cpu_exec(cpu);
-}
-
 static void tcg_kick_vcpu(CPUState *cpu)
 {
     __atomic_store_n(&cpu->exit_request, 1, __ATOMIC_SEQ_CST);
@@ -129,7 +124,7 @@ const AccelOps tcg_accel_ops = {
     .probe = tcg_probe,
     .init_machine = tcg_init_machine,
     .init_vcpu = tcg_init_vcpu,
-    .cpu_exec = tcg_cpu_exec_op,
+    .cpu_exec = tcg_cpu_exec,
     .kick_vcpu = tcg_kick_vcpu,
     .synchronize_state = tcg_synchronize_state,
     .synchronize_post_reset = tcg_synchronize_post_reset,

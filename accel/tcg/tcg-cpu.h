@@ -49,6 +49,7 @@ enum { MO_8, MO_16, MO_32, MO_64 };
 /* DecodedInsn.flags */
 #define INSN_BRANCH   0x01 /* handler sets env->eip itself */
 #define INSN_END_TB   0x02 /* block ends after this instruction */
+#define INSN_CONT     0x08 /* a branch the block continues past when not taken */
 #define INSN_CHAIN    0x04 /* ends the block without changing mode: the next
                             * block may be found through the link cache */
 
@@ -63,6 +64,7 @@ struct DecodedInsn {
      * absent registers point at a constant zero (RIP-relative targets are
      * folded into disp). */
     const uint64_t *basep, *indexp;
+    uint64_t amask;      /* address-size mask: 0xffff, 0xffffffff or ~0 */
     uint64_t next_eip;   /* EIP of the following instruction */
     uint64_t imm;        /* immediate, sign- or zero-extended as the opcode says */
     int64_t disp;        /* ModRM displacement */
@@ -102,7 +104,6 @@ struct TranslationBlock {
      * equals TCGCPU.tb_gen, which any invalidation or TLB flush bumps). */
     TranslationBlock *link_tb[2];
     uint32_t link_gen[2];
-    bool chainable;        /* last instruction has INSN_CHAIN */
     DecodedInsn insns[];
 };
 
@@ -154,6 +155,7 @@ struct TCGCPU {
     TranslationBlock *last_tb; /* previous block, for the link cache (or NULL) */
     uint32_t tb_gen;
     bool inhibit_irq;        /* interrupt shadow after mov ss / sti */
+    bool stop_chain;         /* end_block: look the next block up in full */
     bool triple_faulted;     /* waiting for the reset we requested */
 
     /* Exceptions: raise_exception longjmps here. */
@@ -429,7 +431,7 @@ static inline uint64_t ea_mask(int aflag, uint64_t ea)
 }
 static inline uint64_t insn_ea(TCGCPU *s, const DecodedInsn *d)
 {
-    return ea_mask(d->aflag, *d->basep + (*d->indexp << d->scale) + d->disp);
+    return (*d->basep + (*d->indexp << d->scale) + d->disp) & d->amask;
 }
 static inline uint64_t seg_lin(TCGCPU *s, int seg, uint64_t ea, int size, bool write)
 {
@@ -477,6 +479,7 @@ uint64_t insn_eip(TCGCPU *s, const DecodedInsn *d); /* EIP of d itself */
 static inline void end_block(TCGCPU *s)
 {
     s->end = s->cur + 1;
+    s->stop_chain = true; /* something the block key depends on may have changed */
 }
 
 /* ---- misc_helper.c ---- */

@@ -335,7 +335,8 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
         decode_insn(s, d, cur, flags, fetch_byte, f);
         n++;
         cur = d->next_eip;
-        if (d->flags & (INSN_BRANCH | INSN_END_TB) || n == TB_MAX_INSNS) {
+        if ((d->flags & (INSN_BRANCH | INSN_END_TB) && !(d->flags & INSN_CONT)) ||
+            n == TB_MAX_INSNS) {
             break;
         }
         /* Later instructions never straddle a page, so only the first one
@@ -359,7 +360,6 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
     tb->flags = flags;
     tb->n_insns = n;
     tb->size = cur - pc;
-    tb->chainable = buf[n - 1].flags & INSN_CHAIN;
     memcpy(tb->insns, buf, n * sizeof(DecodedInsn));
     return tb;
 }
