@@ -158,7 +158,7 @@ int coroutine_fn qcow2_get_l2_table(BlockDriverState *bs, uint64_t offset, bool 
     if (ret < 0) {
         return ret;
     }
-    if (allocate && !(l1_entry & QCOW_OFLAG_COPIED)) {
+    if (allocate && (!(l1_entry & QCOW_OFLAG_COPIED) || !(l1_entry & L1E_OFFSET_MASK))) {
         ret = l2_allocate(bs, l1_index);
         if (ret < 0) {
             return ret;
@@ -332,7 +332,10 @@ int coroutine_fn qcow2_alloc_host_offset(BlockDriverState *bs, uint64_t offset,
     if (ret < 0) {
         return ret;
     }
-    assert(l2 && l2_index + nb <= s->l2_size);
+    if (!l2) {
+        return -EIO; /* only a damaged L1 entry gets here */
+    }
+    assert(l2_index + nb <= s->l2_size);
     if (!s->use_lazy_refcounts) {
         ret = qcow2_cache_set_dependency(bs, s->l2_table_cache, s->refcount_block_cache);
         if (ret < 0) {
@@ -365,6 +368,9 @@ int coroutine_fn qcow2_alloc_compressed_cluster_offset(BlockDriverState *bs,
     ret = qcow2_get_l2_table(bs, offset, true, &l2, &l2_index);
     if (ret < 0) {
         return ret;
+    }
+    if (!l2) {
+        return -EIO;
     }
     if (!s->use_lazy_refcounts) {
         ret = qcow2_cache_set_dependency(bs, s->l2_table_cache, s->refcount_block_cache);
@@ -412,6 +418,9 @@ static int coroutine_fn update_cluster_entries(BlockDriverState *bs, uint64_t of
         ret = qcow2_get_l2_table(bs, offset, true, &l2, &l2_index);
         if (ret < 0) {
             return ret;
+        }
+        if (!l2) {
+            return -EIO;
         }
         n = MIN((uint64_t)(s->l2_size - l2_index), (end - offset) >> s->cluster_bits);
         g_autofree uint64_t *freed = g_new0(uint64_t, n);

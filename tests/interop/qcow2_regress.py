@@ -143,6 +143,13 @@ def main():
             err = run_case(tmp, name, damage, "open", "loop")
             if err:
                 failures.append(err)
+        # Found by libFuzzer: an L1 entry with only the COPIED flag set.
+        img = os.path.join(tmp, "l1copied.qcow2")
+        run([QEMU_IMG, "create", "-f", "qcow2", img, "1M"])
+        Image(img).set_u64(Image(img).l1_offset, 1 << 63)
+        run([IO, "write", img, 4096, 4096, 3])
+        run([IO, "verify", img, 4096, 4096, 3])
+        print("ok: L1 entry with COPIED and no offset")
         # The corrupt bit still allows read-only use.
         img = os.path.join(tmp, "ro.qcow2")
         run([QEMU_IMG, "create", "-f", "qcow2", img, "1M"])
