@@ -375,13 +375,10 @@ static void do_interrupt_protected(TCGCPU *s, int vec, bool is_int, bool has_err
                                    uint64_t next_eip, bool is_hw)
 {
     CPUX86State *env = s->env;
-    int ext = (is_int || !is_hw) ? 0 : 1;
+    /* EXT (SDM 6.13): set unless a software INT n/INT3/INTO caused it */
+    int ext = is_int ? 0 : 1;
     uint32_t e1, e2, sel, cs_e1, cs_e2;
     int type, dpl, cs_dpl, cpl = s->cpl;
-
-    if (!is_int && !is_hw) {
-        ext = 1; /* exceptions are external events for error codes */
-    }
     if (vec * 8 + 7 > env->idt.limit) {
         raise_exception_err(s, EXCP0D_GPF, vec * 8 + 2 + ext);
     }
@@ -797,9 +794,8 @@ bool helper_lar_lsl(TCGCPU *s, uint32_t sel, bool lsl, uint32_t *out)
     if (!(e2 & DESC_S_MASK)) {
         uint32_t type = (e2 >> DESC_TYPE_SHIFT) & 15;
         /* LSL: TSS and LDT; LAR also allows gates (SDM LAR table). */
-        static const uint8_t lar_ok = 0, ok_types[16] = { 0, 1, 1, 1, 2, 2, 0, 0,
-                                                          0, 1, 0, 1, 2, 0, 0, 0 };
-        (void)lar_ok;
+        static const uint8_t ok_types[16] = { 0, 1, 1, 1, 2, 2, 0, 0,
+                                              0, 1, 0, 1, 2, 0, 0, 0 };
         if (!ok_types[type] || (lsl && ok_types[type] == 2)) {
             return false;
         }
