@@ -37,17 +37,23 @@ static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last
  * s->end (end_block, self-modifying code); the instruction that did so
  * always completes.  Branch handlers set env->eip themselves.
  */
-static void __attribute__((noinline)) cpu_tb_exec(TCGCPU *s, TranslationBlock *tb)
+static void __attribute__((noinline)) cpu_tb_exec(TCGCPU *s, TranslationBlock *tb,
+                                                   bool irq_shadow)
 {
     bool completed;
 
     for (;;) {
         const DecodedInsn *d = tb->insns, *last = tb->insns + tb->n_insns - 1;
 
-
         s->cur_tb = tb;
         s->end = last + 1;
         s->stop_chain = false;
+        if (G_UNLIKELY(irq_shadow)) {
+            /* SDM vol.3 6.8.3: after STI / MOV SS only one instruction runs
+             * before a pending interrupt is recognised. */
+            s->end = d + 1;
+            s->stop_chain = true;
+        }
         do {
             s->cur = d;
             d->handler(s, d);
@@ -221,6 +227,8 @@ int tcg_cpu_exec(CPUState *cpu)
         handle_exception(s);
     }
     for (;;) {
+        bool irq_shadow = false;
+
         if (G_UNLIKELY(cpu_exec_needs_attention(s))) {
             if (__atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
                 __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELEASE);
@@ -239,7 +247,8 @@ int tcg_cpu_exec(CPUState *cpu)
             tb_process_ram_writes(s);
             tb_free_graveyard(s);
             if (s->inhibit_irq) {
-                s->inhibit_irq = false; /* STI/MOV SS shadow: one more block first */
+                s->inhibit_irq = false; /* STI/MOV SS shadow: one more instruction first */
+                irq_shadow = true;
             } else if (cpu_handle_interrupt(s)) {
                 s->last_tb = NULL;
             }
@@ -257,7 +266,7 @@ int tcg_cpu_exec(CPUState *cpu)
             qemu_log_mask(CPU_LOG_EXEC, "Trace: %04x:%08" PRIx64 " [%u insns]\n",
                           env->segs[R_CS].selector, env->eip, tb->n_insns);
         }
-        cpu_tb_exec(s, tb);
+        cpu_tb_exec(s, tb, irq_shadow);
     }
     cpu_compute_eflags(s);
     return ret;

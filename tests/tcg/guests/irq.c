@@ -50,6 +50,17 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
     }
     __asm__ volatile("sti\n nop\n nop\n cli");
     ok &= check(ticks == seen, "masked IRQ0 stays quiet");
+
+    /* SDM vol.3 6.8.3: STI's shadow covers only the next instruction, so a
+     * pending IRQ is taken between the NOP and the CLI.  Interrupts are
+     * enabled only inside that window here. */
+    outb(0x21, 0xfe);
+    uint32_t before = ticks;
+    for (uint32_t i = 0; i < 20000000 && ticks < before + 5; i++) {
+        __asm__ volatile("sti\n nop\n cli" : : : "memory");
+    }
+    outb(0x21, 0xff);
+    ok &= check(ticks >= before + 5, "IRQ taken after the instruction following STI");
     ok &= check(halts >= 20, "each tick woke a HLT");
     printf_serial("irq: %u ticks\n", seen >= 20 ? 20u : seen);
     printf_serial("irq: %s\n", ok ? "PASS" : "FAIL");
