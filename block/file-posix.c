@@ -13,6 +13,7 @@
 #include <linux/falloc.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "block/block_int.h"
@@ -23,7 +24,10 @@ typedef struct BDRVRawState {
     unsigned mem_align;     /* O_DIRECT buffer alignment; 1 without O_DIRECT */
     bool has_discard;
     bool has_write_zeroes;
-    bool use_nowait;        /* try RWF_NOWAIT inline before the thread pool */
+    bool use_inline;        /* page cache: try requests inline (file_try_inline) */
+    bool write_nowait;      /* the file system takes RWF_NOWAIT for writes */
+    int64_t inline_write_resume_ns; /* writes go to the pool until then */
+    int inline_write_slow_run;      /* consecutive slow inline writes */
 } BDRVRawState;
 
 typedef enum {
@@ -167,25 +171,70 @@ static int coroutine_fn file_submit(BlockDriverState *bs, RawPosixAIOData *aio)
 }
 
 /*
- * Page-cache hits and buffered writes that need no allocation or
- * throttling complete in a few microseconds: try them inline with
- * RWF_NOWAIT, which fails with EAGAIN instead of blocking, and only hand
- * the rest to a worker thread.  Not for O_DIRECT (it would wait for the
- * device) nor O_DSYNC (it would wait for the flush).
+ * Page-cache hits and buffered writes complete in a few microseconds, far
+ * less than a round trip through a worker thread: do them inline and only
+ * hand the rest to the thread pool.  Reads use RWF_NOWAIT, which fails with
+ * EAGAIN instead of blocking on the disk.  Buffered writes use it too where
+ * the file system supports it; where it does not (ext4 answers EOPNOTSUPP)
+ * a plain write is made inline; when several in a row take long (dirty-page
+ * throttling, a journal commit) writes go to the thread pool for a while,
+ * so a slow disk stalls the AioContext briefly rather than per request.
+ * One slow write alone is not enough: on a loaded host the thread is
+ * sometimes just preempted.
+ * Never for O_DIRECT (it waits for the device) nor O_DSYNC (for the flush).
  */
-static bool file_try_nowait(BDRVRawState *s, RawPosixAIOData *aio)
+#define FILE_INLINE_SLOW_NS     (5 * 1000 * 1000)
+#define FILE_INLINE_SLOW_RUN    3
+#define FILE_INLINE_BACKOFF_NS  (200 * 1000 * 1000)
+
+static int64_t file_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static bool file_try_inline_write(BDRVRawState *s, RawPosixAIOData *aio)
+{
+    int64_t start, took;
+    ssize_t n;
+
+    if (s->write_nowait) {
+        n = pwritev2(aio->fd, aio->iov, aio->niov, aio->offset, RWF_NOWAIT);
+        if (n >= 0 || (errno != EOPNOTSUPP && errno != EINVAL)) {
+            return n == aio->bytes;
+        }
+        s->write_nowait = false;
+    }
+    start = file_clock_ns();
+    if (start < s->inline_write_resume_ns) {
+        return false;
+    }
+    n = pwritev(aio->fd, aio->iov, aio->niov, aio->offset);
+    took = file_clock_ns() - start;
+    if (took <= FILE_INLINE_SLOW_NS) {
+        s->inline_write_slow_run = 0;
+    } else if (++s->inline_write_slow_run >= FILE_INLINE_SLOW_RUN) {
+        trace_event(file_inline_write_slow, "took_ns=%" PRId64, took);
+        s->inline_write_slow_run = 0;
+        s->inline_write_resume_ns = start + took + FILE_INLINE_BACKOFF_NS;
+    }
+    return n == aio->bytes;
+}
+
+static bool file_try_inline(BDRVRawState *s, RawPosixAIOData *aio)
 {
     ssize_t n;
 
-    if (!s->use_nowait || aio->niov > IOV_MAX) {
+    if (!s->use_inline || aio->niov > IOV_MAX) {
         return false;
     }
-    n = aio->type == FILE_AIO_READ ? preadv2(aio->fd, aio->iov, aio->niov, aio->offset,
-                                             RWF_NOWAIT)
-                                   : pwritev2(aio->fd, aio->iov, aio->niov, aio->offset,
-                                              RWF_NOWAIT);
+    if (aio->type == FILE_AIO_WRITE) {
+        return file_try_inline_write(s, aio);
+    }
+    n = preadv2(aio->fd, aio->iov, aio->niov, aio->offset, RWF_NOWAIT);
     if (n < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) {
-        s->use_nowait = false;
+        s->use_inline = false;
     }
     /* Anything short (EOF, partial, EAGAIN) is redone whole by a worker. */
     return n == aio->bytes;
@@ -231,7 +280,7 @@ static int coroutine_fn file_co_prw(BlockDriverState *bs, int64_t offset, int64_
         aio.iov = q->iov;
         aio.niov = q->niov;
     }
-    if (file_try_nowait(s, &aio)) {
+    if (file_try_inline(s, &aio)) {
         trace_event(file_complete_nowait, "bs=%p type=%s offset=%" PRId64 " bytes=%" PRId64,
                     bs, file_aio_type_names[type], offset, bytes);
         ret = 0;
@@ -430,7 +479,8 @@ static int file_open(BlockDriverState *bs, const char *filename, int flags, Erro
     s->mem_align = 1;
     s->has_discard = true;
     s->has_write_zeroes = true;
-    s->use_nowait = !(flags & (BDRV_O_NOCACHE | BDRV_O_DSYNC));
+    s->use_inline = !(flags & (BDRV_O_NOCACHE | BDRV_O_DSYNC));
+    s->write_nowait = true;
     if (flags & BDRV_O_NOCACHE) {
         file_probe_alignment(bs);
     }

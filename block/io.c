@@ -315,8 +315,10 @@ static BLOCK_FRAME int coroutine_fn bdrv_aligned_pwritev(BdrvChild *child,
     } else {
         ret = bdrv_driver_pwritev(bs, offset, bytes, qiov, qiov_offset, flags);
     }
-    /* A write past the end grows a protocol node. */
-    if (ret >= 0 && offset + bytes > bdrv_getlength(bs)) {
+    /* A write past the end grows a protocol node.  Even a failed one may
+     * have extended the file, and formats trust that nothing lies beyond
+     * the cached length (qcow2 skips copying zeros there). */
+    if (offset + bytes > bdrv_getlength(bs)) {
         bs->total_sectors = (offset + bytes + BDRV_SECTOR_SIZE - 1) >> BDRV_SECTOR_BITS;
     }
     return ret;

@@ -270,6 +270,7 @@ static int coroutine_fn relocate_refcount_block(BlockDriverState *bs, Qcow2Check
     }
     qcow2_cache_discard(s->refcount_block_cache, old);
     s->refcount_table[index] = new;
+    qcow2_reftable_note_used(s, index);
     ret = qcow2_write_reftable_entry(bs, index);
     if (ret < 0) {
         return ret;

@@ -139,6 +139,7 @@ int qcow2_refcount_init(BlockDriverState *bs, Error **errp)
     for (uint32_t i = 0; i < s->refcount_table_size; i++) {
         s->refcount_table[i] = GUINT64_FROM_BE(s->refcount_table[i]);
     }
+    qcow2_reftable_recount_used(s);
     return 0;
 }
 
@@ -332,6 +333,7 @@ static int coroutine_fn grow_refcount_table(BlockDriverState *bs, uint64_t min_e
     s->refcount_table = g_steal_pointer(&new_table);
     s->refcount_table_size = new_entries;
     s->refcount_table_offset = (a + b) << s->cluster_bits;
+    qcow2_reftable_recount_used(s);
     if (old_clusters) {
         qcow2_free_clusters(bs, old_offset, old_clusters << s->cluster_bits);
         check_refs_add(s, old_offset >> s->cluster_bits, old_clusters, -1);
@@ -409,6 +411,7 @@ static int coroutine_fn alloc_refcount_block(BlockDriverState *bs, uint64_t tabl
         return ret;
     }
     s->refcount_table[table_index] = c << s->cluster_bits;
+    qcow2_reftable_note_used(s, table_index);
     ret = qcow2_write_reftable_entry(bs, table_index);
     if (ret < 0) {
         s->refcount_table[table_index] = 0;
@@ -734,7 +737,8 @@ int coroutine_fn qcow2_check_metadata_overlap(BlockDriverState *bs, int ign, int
         }
     }
     if ((chk & QCOW2_OL_REFCOUNT_BLOCK) && s->refcount_table) {
-        for (uint32_t i = 0; i < s->refcount_table_size; i++) {
+        uint32_t used = MIN(s->refcount_table_used, s->refcount_table_size);
+        for (uint32_t i = 0; i < used; i++) {
             uint64_t rb = s->refcount_table[i] & REFT_OFFSET_MASK;
             if (rb && ranges_overlap(offset, size, rb, s->cluster_size)) {
                 return QCOW2_OL_REFCOUNT_BLOCK;

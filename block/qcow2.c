@@ -730,6 +730,7 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
     s->overlap_check = overlap_mode_from_env();
     qcow2_init_caches(bs);
     qemu_co_mutex_init(&s->lock);
+    g_queue_init(&s->allocs_in_flight);
     bs->total_sectors = s->size / BDRV_SECTOR_SIZE;
 
     if (!read_only) {
@@ -884,11 +885,80 @@ static int coroutine_fn qcow2_co_preadv_part(BlockDriverState *bs, int64_t offse
     return qcow2_do_preadv(bs, offset, bytes, qiov, qiov_offset, false);
 }
 
+/* Whether guest [offset, offset+bytes) (within one cluster) reads as zeros
+ * from the mapping it has now. */
+static bool coroutine_fn qcow2_guest_range_is_zero(BlockDriverState *bs, uint64_t offset,
+                                                   uint64_t bytes)
+{
+    uint64_t cur = bytes, host, l2_entry;
+    QCow2ClusterType type;
+
+    if (qcow2_get_host_offset(bs, offset, &cur, &host, &type, &l2_entry) < 0 || cur < bytes) {
+        return false;
+    }
+    return type == QCOW2_CLUSTER_ZERO_PLAIN || type == QCOW2_CLUSTER_ZERO_ALLOC ||
+           (type == QCOW2_CLUSTER_UNALLOCATED && !bs->backing);
+}
+
+/*
+ * Whether host [offset, offset+bytes) of the image file reads as zeros: at
+ * or past the end of the file (io.c keeps the cached length at least as
+ * large as anything ever written), or a hole.
+ */
+static bool coroutine_fn qcow2_file_range_is_zero(BlockDriverState *bs, int64_t offset,
+                                                  int64_t bytes)
+{
+    int64_t eof = bdrv_getlength(bs->file->bs), pnum, map;
+    BlockDriverState *file;
+    int ret;
+
+    if (eof >= 0 && offset >= eof) {
+        return true;
+    }
+    ret = bdrv_co_block_status(bs->file->bs, offset, bytes, &pnum, &map, &file);
+    return ret >= 0 && (ret & BDRV_BLOCK_ZERO) && pnum >= bytes;
+}
+
+/* Guest clusters [start, end) are being allocated; the L2 entries still
+ * show the old mapping until the data is written. */
+typedef struct QCow2AllocInFlight {
+    uint64_t start, end;
+    CoQueue waiters;
+} QCow2AllocInFlight;
+
+/*
+ * With s->lock held: if guest [offset, offset+bytes) overlaps a cluster
+ * allocation in flight, waits for it to finish (dropping the lock while
+ * waiting) and returns true: the caller must look at the mapping again.
+ */
+static bool coroutine_fn qcow2_wait_for_alloc(BlockDriverState *bs, uint64_t offset,
+                                              uint64_t bytes)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t start = start_of_cluster(s, offset);
+    uint64_t end = start_of_cluster(s, offset + bytes + s->cluster_size - 1);
+
+    for (GList *l = s->allocs_in_flight.head; l; l = l->next) {
+        QCow2AllocInFlight *a = l->data;
+        if (a->start < end && start < a->end) {
+            trace_event(qcow2_wait_for_alloc, "offset=0x%" PRIx64 " waits_for=0x%" PRIx64,
+                        offset, a->start);
+            qemu_co_queue_wait(&a->waiters, &s->lock);
+            return true;
+        }
+    }
+    return false;
+}
+
 /*
  * Allocating write of guest [offset, offset+bytes) (one L2 table's worth):
  * new host clusters get the guest data plus the untouched head and tail of
  * the first and last cluster copied from the old mapping (copy-on-write),
- * in a single write; then the L2 entries are switched over.
+ * in a single write; then the L2 entries are switched over.  When the old
+ * mapping reads as zeros and so do the new clusters (fresh space at the end
+ * of the file, usually), there is nothing to copy: only the data is written.
+ * Called and returns with s->lock held, but drops it while the data goes
+ * to the file; overlapping allocating writes wait (qcow2_wait_for_alloc).
  */
 static int coroutine_fn qcow2_handle_alloc(BlockDriverState *bs, uint64_t offset,
                                            uint64_t bytes, QEMUIOVector *qiov,
@@ -899,32 +969,53 @@ static int coroutine_fn qcow2_handle_alloc(BlockDriverState *bs, uint64_t offset
     uint64_t end = offset + bytes;
     uint64_t aligned_end = start_of_cluster(s, end + s->cluster_size - 1);
     uint64_t head = offset - start, tail = aligned_end - end;
-    g_autofree uint8_t *head_buf = head ? g_malloc(head) : NULL;
-    g_autofree uint8_t *tail_buf = tail ? g_malloc(tail) : NULL;
+    g_autofree uint8_t *head_buf = NULL;
+    g_autofree uint8_t *tail_buf = NULL;
+    QCow2AllocInFlight alloc = { .start = start, .end = aligned_end };
     QEMUIOVector cow_qiov, all;
     int64_t host;
     int ret;
 
-    if (head) {
-        qemu_iovec_init_buf(&cow_qiov, head_buf, head);
-        ret = qcow2_do_preadv(bs, start, head, &cow_qiov, 0, true);
-        if (ret < 0) {
-            return ret;
-        }
-    }
-    if (tail) {
-        qemu_iovec_init_buf(&cow_qiov, tail_buf, tail);
-        ret = qcow2_do_preadv(bs, end, tail, &cow_qiov, 0, true);
-        if (ret < 0) {
-            return ret;
-        }
-    }
     host = qcow2_alloc_clusters(bs, aligned_end - start);
     if (host < 0) {
         return host;
     }
     trace_event(qcow2_alloc_cluster, "guest=0x%" PRIx64 " host=0x%" PRIx64 " bytes=%" PRIu64,
                 start, (uint64_t)host, aligned_end - start);
+    if ((head || tail) &&
+        (!head || qcow2_guest_range_is_zero(bs, start, head)) &&
+        (!tail || qcow2_guest_range_is_zero(bs, end, tail)) &&
+        qcow2_file_range_is_zero(bs, host, aligned_end - start)) {
+        trace_event(qcow2_skip_zero_cow, "host=0x%" PRIx64 " head=%" PRIu64 " tail=%" PRIu64,
+                    (uint64_t)host, head, tail);
+        head = tail = 0;
+        /* O_DIRECT writes past the end of the file are serialised by the
+         * file system: extend it over the whole clusters first. */
+        if (bs->open_flags & BDRV_O_NOCACHE) {
+            ret = bdrv_co_pwrite_zeroes(bs->file, host, aligned_end - start,
+                                        BDRV_REQ_NO_FALLBACK);
+            if (ret < 0 && ret != -ENOTSUP) {
+                goto fail;
+            }
+        }
+    }
+    if (head) {
+        head_buf = g_malloc(head);
+        qemu_iovec_init_buf(&cow_qiov, head_buf, head);
+        ret = qcow2_do_preadv(bs, start, head, &cow_qiov, 0, true);
+        if (ret < 0) {
+            goto fail;
+        }
+    }
+    if (tail) {
+        tail_buf = g_malloc(tail);
+        qemu_iovec_init_buf(&cow_qiov, tail_buf, tail);
+        ret = qcow2_do_preadv(bs, end, tail, &cow_qiov, 0, true);
+        if (ret < 0) {
+            goto fail;
+        }
+    }
+    /* The overlap check covers the whole new clusters either way. */
     ret = qcow2_pre_write_overlap_check(bs, 0, host, aligned_end - start);
     if (ret < 0) {
         goto fail;
@@ -937,7 +1028,13 @@ static int coroutine_fn qcow2_handle_alloc(BlockDriverState *bs, uint64_t offset
     if (tail) {
         qemu_iovec_add(&all, tail_buf, tail);
     }
-    ret = bdrv_co_pwritev(bs->file, host, aligned_end - start, &all, 0);
+    qemu_co_queue_init(&alloc.waiters);
+    g_queue_push_tail(&s->allocs_in_flight, &alloc);
+    qemu_co_mutex_unlock(&s->lock);
+    ret = bdrv_co_pwritev(bs->file, host + (offset - start) - head, head + bytes + tail, &all, 0);
+    qemu_co_mutex_lock(&s->lock);
+    g_queue_remove(&s->allocs_in_flight, &alloc);
+    qemu_co_queue_restart_all(&alloc.waiters);
     qemu_iovec_destroy(&all);
     if (ret < 0) {
         goto fail;
@@ -983,6 +1080,10 @@ int coroutine_fn qcow2_co_pwritev_part(BlockDriverState *bs, int64_t offset, int
         ret = qcow2_prepare_write(bs);
         if (ret == 0) {
             ret = qcow2_alloc_data_clusters(bs, offset, &cur, &host, &need_alloc);
+        }
+        if (ret == 0 && need_alloc && qcow2_wait_for_alloc(bs, offset, cur)) {
+            qemu_co_mutex_unlock(&s->lock);
+            continue; /* the mapping may have changed meanwhile */
         }
         if (ret == 0 && need_alloc) {
             ret = qcow2_handle_alloc(bs, offset, cur, qiov, qiov_offset);

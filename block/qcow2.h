@@ -138,6 +138,8 @@ typedef struct BDRVQcow2State {
     uint64_t refcount_table_offset;
     uint32_t refcount_table_size;   /* entries */
     uint64_t *refcount_table;       /* host order */
+    uint32_t refcount_table_used;   /* entries at and above are zero: bounds
+                                     * the overlap check's scan */
     uint64_t free_cluster_index;    /* first-fit search hint */
     uint64_t free_byte_offset;      /* compressed-data allocation cursor */
 
@@ -149,6 +151,9 @@ typedef struct BDRVQcow2State {
     Qcow2Cache *refcount_block_cache;
 
     CoMutex lock;
+    /* Allocating writes whose data is being written with the lock dropped
+     * (QCow2AllocInFlight); an overlapping allocating write waits. */
+    GQueue allocs_in_flight;
 
     uint32_t header_length;
     uint64_t incompatible_features;
@@ -240,6 +245,25 @@ static inline uint64_t l1_entries_for_size(BDRVQcow2State *s, uint64_t size)
 {
     uint64_t per_l2 = (uint64_t)s->l2_size << s->cluster_bits;
     return (size + per_l2 - 1) / per_l2;
+}
+
+/* Records that refcount_table[index] may now be nonzero. */
+static inline void qcow2_reftable_note_used(BDRVQcow2State *s, uint64_t index)
+{
+    if (index >= s->refcount_table_used) {
+        s->refcount_table_used = index + 1;
+    }
+}
+
+/* Recomputes refcount_table_used after the whole table was replaced. */
+static inline void qcow2_reftable_recount_used(BDRVQcow2State *s)
+{
+    s->refcount_table_used = 0;
+    for (uint32_t i = 0; i < s->refcount_table_size; i++) {
+        if (s->refcount_table[i]) {
+            s->refcount_table_used = i + 1;
+        }
+    }
 }
 
 static inline bool has_data_file(BDRVQcow2State *s)
