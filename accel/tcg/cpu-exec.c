@@ -57,9 +57,9 @@ static void __attribute__((noinline)) cpu_tb_exec(TCGCPU *s, TranslationBlock *t
         do {
             s->cur = d;
             d->handler(s, d);
-            d++;
+            d = s->cur + 1; /* threaded handlers may have run several (dispatch_next) */
         } while (d < s->end);
-        d--;
+        d = s->cur;
         if (!(d->flags & INSN_BRANCH)) {
             s->env->eip = d->next_eip;
         }

@@ -143,20 +143,20 @@ static const OpEntry optable1[256] = {
     /* 38 */ ALU_ROW(7), E(op_ud, F_END) /* ds: */, E(op_aas, F_NO64),
     /* 40 */ X8(E(op_inc_r, F_REGOP)),
     /* 48 */ X8(E(op_dec_r, F_REGOP)),
-    /* 50 */ X8(E(op_push_r, F_REGOP | F_DEF64)),
-    /* 58 */ X8(E(op_pop_r, F_REGOP | F_DEF64)),
+    /* 50 */ X8(E(op_push_r, F_REGOP | F_DEF64, .h32r = op_push_r32)),
+    /* 58 */ X8(E(op_pop_r, F_REGOP | F_DEF64, .h32r = op_pop_r32)),
     /* 60 */ E(op_pusha, F_NO64), E(op_popa, F_NO64), E(op_bound, MR | F_NO64),
              E(op_arpl, MR), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END),
-    /* 68 */ E(op_push_I, F_IMMZ | F_DEF64), E(op_imul_GEI, MR | F_IMMZ),
-             E(op_push_I, F_IMM8S | F_DEF64), E(op_imul_GEI, MR | F_IMM8S),
+    /* 68 */ E(op_push_I, F_IMMZ | F_DEF64), E(op_imul_GEI, MR | F_IMMZ, .h32r = op_imul_GEI_32r),
+             E(op_push_I, F_IMM8S | F_DEF64), E(op_imul_GEI, MR | F_IMM8S, .h32r = op_imul_GEI_32r),
              E(op_ins, F_BYTE), E(op_ins, 0), E(op_outs, F_BYTE), E(op_outs, 0),
     /* 70 */ X16(E(op_jcc, F_REL8 | F_BRANCH | F_DEF64)),
     /* 80 */ GRP(grp1_80, 0), GRP(grp1_81, 0), GRP(grp1_80, F_NO64), GRP(grp1_83, 0),
              E(op_test_EG, MR | F_BYTE), E(op_test_EG, MR),
              E(op_xchg_EG, MR | F_BYTE), E(op_xchg_EG, MR),
-    /* 88 */ E(op_mov_EG, MR | F_BYTE), E(op_mov_EG, MR, .h32m = op_mov_EG_32m),
+    /* 88 */ E(op_mov_EG, MR | F_BYTE), E(op_mov_EG, MR, .h32r = op_mov_EG_32r, .h32m = op_mov_EG_32m),
              E(op_mov_GE, MR | F_BYTE), E(op_mov_GE, MR, .h32r = op_mov_GE_32r, .h32m = op_mov_GE_32m),
-             E(op_mov_E_seg, MR | F_SEGREG), E(op_lea, MR),
+             E(op_mov_E_seg, MR | F_SEGREG), E(op_lea, MR, .h32m = op_lea_32),
              E(op_mov_seg_E, MR | F_SEGREG | F_END), GRP(grp_8f, 0),
     /* 90 */ E(op_nop, 0), E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP),
              E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP),
@@ -225,7 +225,7 @@ static const OpEntry optable2[256] = {
     [0xb0] = E(op_cmpxchg, MR | F_BYTE), [0xb1] = E(op_cmpxchg, MR),
     [0xb2] = E(op_lxs, MR, .b = R_SS), [0xb3] = E(op_bt_EG, MR, .b = 2),
     [0xb4] = E(op_lxs, MR, .b = R_FS), [0xb5] = E(op_lxs, MR, .b = R_GS),
-    [0xb6] = E(op_movzx_b, MR | F_EBYTE, .h32m = op_movzx_b_32m),
+    [0xb6] = E(op_movzx_b, MR | F_EBYTE, .h32r = op_movzx_b_32r, .h32m = op_movzx_b_32m),
     [0xb7] = E(op_movzx_w, MR, .h32m = op_movzx_w_32m),
     [0xba] = GRP(grp8_0fba, 0), [0xbb] = E(op_bt_EG, MR, .b = 3),
     [0xbc] = E(op_bsf, MR), [0xbd] = E(op_bsr, MR),
@@ -527,6 +527,13 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
             }
         } else if (e->h == op_alu_EI) {
             d->handler = d->mod3 ? alu32_ri[d->b] : alu32_mi[d->b];
+        } else if (e->h == op_shift_EI && d->mod3) {
+            static const InsnHandler shift32_ri[8] = {
+                [4] = op_shl_32ri, [5] = op_shr_32ri, [6] = op_shl_32ri, [7] = op_sar_32ri,
+            };
+            if (shift32_ri[d->b]) {
+                d->handler = shift32_ri[d->b];
+            }
         }
     }
     d->flags = (fl & F_BRANCH) ? INSN_BRANCH : (fl & F_END) ? INSN_END_TB : 0;

@@ -69,7 +69,11 @@ void op_alu_AI(TCGCPU *s, const DecodedInsn *d)
     }
 }
 
-/* ---- specialised 32-bit forms ---- */
+/* ---- specialised 32-bit forms (threaded: see dispatch_next) ---- */
+DEFINE_SLOW_PATH(alu32_GE_slow, op_alu_GE)
+DEFINE_SLOW_PATH(alu32_EG_slow, op_alu_EG)
+DEFINE_SLOW_PATH(alu32_EI_slow, op_alu_EI)
+
 #define ALU32_HANDLERS(op)                                                          \
 static void alu32_rr_##op(TCGCPU *s, const DecodedInsn *d)                          \
 {                                                                                   \
@@ -78,32 +82,34 @@ static void alu32_rr_##op(TCGCPU *s, const DecodedInsn *d)                      
     if (op != 7) {                                                                  \
         regs[d->rm] = r;                                                            \
     }                                                                               \
+    dispatch_next(s, d);                                                            \
 }                                                                                   \
 static void alu32_rm_##op(TCGCPU *s, const DecodedInsn *d)                          \
 {                                                                                   \
     uint64_t *regs = s->env->regs;                                                  \
-    uint32_t m = lin_ldl(s, insn_lin(s, d, 4, false));                              \
-    uint32_t r = alu_compute(s, op, MO_32, (uint32_t)regs[d->reg], m);              \
+    void *p = fast_mem(s, d, 4, false);                                             \
+    if (G_UNLIKELY(!p)) {                                                           \
+        alu32_GE_slow(s, d);                                                        \
+        return;                                                                     \
+    }                                                                               \
+    uint32_t r = alu_compute(s, op, MO_32, (uint32_t)regs[d->reg], ldl_host(p));    \
     if (op != 7) {                                                                  \
         regs[d->reg] = r;                                                           \
     }                                                                               \
+    dispatch_next(s, d);                                                            \
 }                                                                                   \
 static void alu32_mr_##op(TCGCPU *s, const DecodedInsn *d)                          \
 {                                                                                   \
-    uint64_t lin = insn_lin(s, d, 4, op != 7);                                      \
-    if (op == 7) {                                                                  \
-        alu_compute(s, op, MO_32, lin_ldl(s, lin), (uint32_t)s->env->regs[d->reg]); \
+    void *p = fast_mem(s, d, 4, op != 7);                                           \
+    if (G_UNLIKELY(!p)) {                                                           \
+        alu32_EG_slow(s, d);                                                        \
         return;                                                                     \
     }                                                                               \
-    uint32_t *p = lin_rmw_ptr(s, lin, 4);                                           \
-    if (p) {                                                                        \
-        uint32_t v;                                                                 \
-        memcpy(&v, p, 4);                                                           \
-        v = alu_compute(s, op, MO_32, v, (uint32_t)s->env->regs[d->reg]);           \
-        memcpy(p, &v, 4);                                                           \
-        return;                                                                     \
+    uint32_t r = alu_compute(s, op, MO_32, ldl_host(p), (uint32_t)s->env->regs[d->reg]); \
+    if (op != 7) {                                                                  \
+        stl_host(p, r);                                                             \
     }                                                                               \
-    op_alu_EG(s, d);                                                                \
+    dispatch_next(s, d);                                                            \
 }                                                                                   \
 static void alu32_ri_##op(TCGCPU *s, const DecodedInsn *d)                          \
 {                                                                                   \
@@ -112,23 +118,20 @@ static void alu32_ri_##op(TCGCPU *s, const DecodedInsn *d)                      
     if (op != 7) {                                                                  \
         regs[d->rm] = r;                                                            \
     }                                                                               \
+    dispatch_next(s, d);                                                            \
 }                                                                                   \
 static void alu32_mi_##op(TCGCPU *s, const DecodedInsn *d)                          \
 {                                                                                   \
-    uint64_t lin = insn_lin(s, d, 4, op != 7);                                      \
-    if (op == 7) {                                                                  \
-        alu_compute(s, op, MO_32, lin_ldl(s, lin), (uint32_t)d->imm);               \
+    void *p = fast_mem(s, d, 4, op != 7);                                           \
+    if (G_UNLIKELY(!p)) {                                                           \
+        alu32_EI_slow(s, d);                                                        \
         return;                                                                     \
     }                                                                               \
-    uint32_t *p = lin_rmw_ptr(s, lin, 4);                                           \
-    if (p) {                                                                        \
-        uint32_t v;                                                                 \
-        memcpy(&v, p, 4);                                                           \
-        v = alu_compute(s, op, MO_32, v, (uint32_t)d->imm);                         \
-        memcpy(p, &v, 4);                                                           \
-        return;                                                                     \
+    uint32_t r = alu_compute(s, op, MO_32, ldl_host(p), (uint32_t)d->imm);          \
+    if (op != 7) {                                                                  \
+        stl_host(p, r);                                                             \
     }                                                                               \
-    op_alu_EI(s, d);                                                                \
+    dispatch_next(s, d);                                                            \
 }
 ALU32_HANDLERS(0) ALU32_HANDLERS(1) ALU32_HANDLERS(2) ALU32_HANDLERS(3)
 ALU32_HANDLERS(4) ALU32_HANDLERS(5) ALU32_HANDLERS(6) ALU32_HANDLERS(7)
@@ -288,6 +291,17 @@ void op_imul_GE(TCGCPU *s, const DecodedInsn *d)
 void op_imul_GEI(TCGCPU *s, const DecodedInsn *d)
 {
     imul_to_reg(s, d, sext(d->ot, ld_E(s, d, d->ot)), sext(d->ot, d->imm));
+}
+
+/* IMUL r32, r/m32 (register), imm (threaded: see dispatch_next) */
+void op_imul_GEI_32r(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+    int64_t full = (int64_t)(int32_t)regs[d->rm] * (int32_t)d->imm;
+
+    regs[d->reg] = (uint32_t)full;
+    set_cc(s, CC_OP_MUL + MO_32, (uint32_t)full, full != (int32_t)full);
+    dispatch_next(s, d);
 }
 
 void op_div_E(TCGCPU *s, const DecodedInsn *d)

@@ -41,9 +41,10 @@ static void op_jcc_##c(TCGCPU *s, const DecodedInsn *d)          \
     if (cc_test_fast(s, c)) {                                    \
         jump_to(s, d->imm);                                      \
         s->end = s->cur + 1; /* leave the block (INSN_CONT) */   \
-    } else {                                                     \
-        s->env->eip = d->next_eip;                               \
+        return;                                                  \
     }                                                            \
+    s->env->eip = d->next_eip;                                   \
+    dispatch_next(s, d);                                         \
 }
 JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
 JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)

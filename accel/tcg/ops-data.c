@@ -21,19 +21,44 @@ void op_mov_GE(TCGCPU *s, const DecodedInsn *d)
     set_reg(s, d->ot, d->reg, ld_E(s, d, d->ot));
 }
 
+/* ---- specialised 32-bit forms (threaded: see dispatch_next) ---- */
+DEFINE_SLOW_PATH(mov_GE_slow, op_mov_GE)
+DEFINE_SLOW_PATH(mov_EG_slow, op_mov_EG)
+
 void op_mov_GE_32r(TCGCPU *s, const DecodedInsn *d)
 {
     s->env->regs[d->reg] = (uint32_t)s->env->regs[d->rm];
+    dispatch_next(s, d);
+}
+
+void op_mov_EG_32r(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->rm] = (uint32_t)s->env->regs[d->reg];
+    dispatch_next(s, d);
 }
 
 void op_mov_GE_32m(TCGCPU *s, const DecodedInsn *d)
 {
-    s->env->regs[d->reg] = lin_ldl(s, insn_lin(s, d, 4, false));
+    void *p = fast_mem(s, d, 4, false);
+
+    if (G_UNLIKELY(!p)) {
+        mov_GE_slow(s, d);
+        return;
+    }
+    s->env->regs[d->reg] = ldl_host(p);
+    dispatch_next(s, d);
 }
 
 void op_mov_EG_32m(TCGCPU *s, const DecodedInsn *d)
 {
-    lin_stl(s, insn_lin(s, d, 4, true), s->env->regs[d->reg]);
+    void *p = fast_mem(s, d, 4, true);
+
+    if (G_UNLIKELY(!p)) {
+        mov_EG_slow(s, d);
+        return;
+    }
+    stl_host(p, s->env->regs[d->reg]);
+    dispatch_next(s, d);
 }
 
 void op_mov_EI(TCGCPU *s, const DecodedInsn *d)
@@ -66,9 +91,24 @@ void op_movzx_b(TCGCPU *s, const DecodedInsn *d)
     set_reg(s, d->ot, d->reg, (uint8_t)ld_E(s, d, MO_8));
 }
 
+DEFINE_SLOW_PATH(movzx_b_slow, op_movzx_b)
+
 void op_movzx_b_32m(TCGCPU *s, const DecodedInsn *d)
 {
-    s->env->regs[d->reg] = lin_ldub(s, insn_lin(s, d, 1, false));
+    uint8_t *p = fast_mem(s, d, 1, false);
+
+    if (G_UNLIKELY(!p)) {
+        movzx_b_slow(s, d);
+        return;
+    }
+    s->env->regs[d->reg] = *p;
+    dispatch_next(s, d);
+}
+
+void op_movzx_b_32r(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->reg] = *reg8p(s, d->rm);
+    dispatch_next(s, d);
 }
 
 void op_movzx_w_32m(TCGCPU *s, const DecodedInsn *d)
@@ -107,6 +147,12 @@ void op_lea(TCGCPU *s, const DecodedInsn *d)
         raise_exception(s, EXCP06_ILLOP);
     }
     set_reg(s, d->ot, d->reg, insn_ea(s, d));
+}
+
+void op_lea_32(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->reg] = (uint32_t)insn_ea(s, d);
+    dispatch_next(s, d);
 }
 
 void op_xchg_EG(TCGCPU *s, const DecodedInsn *d)
@@ -163,8 +209,38 @@ void op_pop_r(TCGCPU *s, const DecodedInsn *d)
     set_reg(s, d->ot, d->reg, v);
 }
 
-void op_push_r32(TCGCPU *s, const DecodedInsn *d) { op_push_r(s, d); }
-void op_pop_r32(TCGCPU *s, const DecodedInsn *d) { op_pop_r(s, d); }
+DEFINE_SLOW_PATH(push_r_slow, op_push_r)
+DEFINE_SLOW_PATH(pop_r_slow, op_pop_r)
+
+void op_push_r32(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+    uint32_t sp = regs[R_ESP] - 4;
+    void *p = fast_stack(s, sp, 4, true);
+
+    if (G_UNLIKELY(!p)) {
+        push_r_slow(s, d);
+        return;
+    }
+    stl_host(p, regs[d->reg]);
+    regs[R_ESP] = sp;
+    dispatch_next(s, d);
+}
+
+void op_pop_r32(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+    uint32_t sp = regs[R_ESP];
+    void *p = fast_stack(s, sp, 4, false);
+
+    if (G_UNLIKELY(!p)) {
+        pop_r_slow(s, d);
+        return;
+    }
+    regs[R_ESP] = (uint32_t)(sp + 4);
+    regs[d->reg] = ldl_host(p); /* after ESP: "pop %esp" loads the popped value */
+    dispatch_next(s, d);
+}
 
 void op_push_I(TCGCPU *s, const DecodedInsn *d)
 {

@@ -108,6 +108,46 @@ void op_shift_E1(TCGCPU *s, const DecodedInsn *d) { shift_E(s, d, 1); }
 void op_shift_ECL(TCGCPU *s, const DecodedInsn *d) { shift_E(s, d, s->env->regs[R_ECX] & 0xff); }
 void op_shift_EI(TCGCPU *s, const DecodedInsn *d) { shift_E(s, d, d->imm); }
 
+/* SHL/SHR/SAR r32, imm8 (threaded: see dispatch_next); the same flags as do_shift. */
+void op_shl_32ri(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+    unsigned count = d->imm & 0x1f;
+    uint32_t v = regs[d->rm];
+
+    if (count) {
+        regs[d->rm] = (uint32_t)(v << count);
+        set_cc(s, CC_OP_SHL + MO_32, (uint32_t)(v << count), (uint64_t)v << (count - 1));
+    }
+    dispatch_next(s, d);
+}
+
+void op_shr_32ri(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+    unsigned count = d->imm & 0x1f;
+    uint32_t v = regs[d->rm];
+
+    if (count) {
+        regs[d->rm] = v >> count;
+        set_cc(s, CC_OP_SAR + MO_32, v >> count, v >> (count - 1));
+    }
+    dispatch_next(s, d);
+}
+
+void op_sar_32ri(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+    unsigned count = d->imm & 0x1f;
+    int64_t v = (int32_t)regs[d->rm];
+
+    if (count) {
+        regs[d->rm] = (uint32_t)(v >> count);
+        set_cc(s, CC_OP_SAR + MO_32, (uint32_t)(v >> count), (uint64_t)(v >> (count - 1)));
+    }
+    dispatch_next(s, d);
+}
+
 /* ---- SHLD/SHRD ---- */
 static void shxd(TCGCPU *s, const DecodedInsn *d, unsigned count, bool left)
 {

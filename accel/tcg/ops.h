@@ -26,6 +26,75 @@ static inline void st_E(TCGCPU *s, const DecodedInsn *d, int ot, uint64_t v)
     }
 }
 
+/*
+ * Threaded dispatch.  A hot handler ends by running the next instruction
+ * of its block itself.  accel/meson.build builds the handler files with
+ * sibling calls, so this is one indirect jump and no call/return per
+ * instruction; where the compiler keeps a real call (sanitizers, -O0) the
+ * nesting is bounded by TB_MAX_INSNS.  The first handler that simply
+ * returns hands control back to cpu_tb_exec, which goes on after s->cur.
+ */
+static inline void dispatch_next(TCGCPU *s, const DecodedInsn *d)
+{
+    const DecodedInsn *next = d + 1;
+
+    if (G_LIKELY(next < s->end)) {
+        s->cur = next;
+        next->handler(s, next);
+    }
+}
+
+/* A hot handler's way out when its fast path does not apply: the generic
+ * handler, then the rest of the block.  Out of line, so that the fast
+ * path needs no stack frame. */
+#define DEFINE_SLOW_PATH(name, generic)                                     \
+static void __attribute__((noinline)) name(TCGCPU *s, const DecodedInsn *d)           \
+{                                                                           \
+    generic(s, d);                                                          \
+    dispatch_next(s, d);                                                    \
+}
+
+/*
+ * Host address of a size-byte access to d's memory operand when its
+ * segment is flat (no base, no limit check) and the TLB maps the page for
+ * this kind of access; NULL otherwise (then take the generic path, which
+ * checks, faults or goes to MMIO).
+ */
+static inline void *fast_mem(TCGCPU *s, const DecodedInsn *d, int size, bool write)
+{
+    if (G_LIKELY(s->seg_flat & (1u << d->seg))) {
+        uint32_t lin = insn_ea(s, d);
+        TLBEntry *e = tlb_entry(s, lin);
+        if (G_LIKELY((write ? e->addr_write : e->addr_read) == tlb_tag(lin, size))) {
+            return (void *)(e->addend + lin);
+        }
+    }
+    return NULL;
+}
+
+/* The same for a stack access at (32-bit) ESP-relative address sp. */
+static inline void *fast_stack(TCGCPU *s, uint32_t sp, int size, bool write)
+{
+    if (G_LIKELY(s->seg_flat & (1u << R_SS))) {
+        TLBEntry *e = tlb_entry(s, sp);
+        if (G_LIKELY((write ? e->addr_write : e->addr_read) == tlb_tag(sp, size))) {
+            return (void *)(e->addend + sp);
+        }
+    }
+    return NULL;
+}
+
+static inline uint32_t ldl_host(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static inline void stl_host(void *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
 /* Sets the lazy flags for ALU op (0..7 = add or adc sbb and sub xor cmp)
  * and returns the result. */
 static inline uint64_t alu_compute(TCGCPU *s, int op, int ot, uint64_t a, uint64_t b)
@@ -53,7 +122,7 @@ H(op_test_EG); H(op_test_EI); H(op_test_AI);
 H(op_inc_E); H(op_dec_E); H(op_inc_r); H(op_dec_r);
 H(op_not_E); H(op_neg_E);
 H(op_mul_E); H(op_imul1_E); H(op_div_E); H(op_idiv_E);
-H(op_imul_GE); H(op_imul_GEI);
+H(op_imul_GE); H(op_imul_GEI); H(op_imul_GEI_32r);
 H(op_cmpxchg); H(op_cmpxchg8b); H(op_xadd);
 H(op_daa); H(op_das); H(op_aaa); H(op_aas); H(op_aam); H(op_aad);
 H(op_cbw); H(op_cwd);
@@ -64,13 +133,14 @@ extern const InsnHandler alu32_rr[8], alu32_rm[8], alu32_mr[8], alu32_ri[8], alu
 H(op_shift_E1); H(op_shift_ECL); H(op_shift_EI);
 H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);
 H(op_bt_EG); H(op_bt_EI); H(op_bsf); H(op_bsr);
+H(op_shl_32ri); H(op_shr_32ri); H(op_sar_32ri);
 
 /* ops-data.c */
 H(op_mov_EG); H(op_mov_GE); H(op_mov_EI); H(op_mov_rI);
-H(op_mov_GE_32r); H(op_mov_GE_32m); H(op_mov_EG_32m);
+H(op_mov_GE_32r); H(op_mov_GE_32m); H(op_mov_EG_32r); H(op_mov_EG_32m);
 H(op_mov_AO); H(op_mov_OA);
-H(op_movzx_b); H(op_movzx_b_32m); H(op_movzx_w_32m); H(op_movsx_b_32m); H(op_movzx_w); H(op_movsx_b); H(op_movsx_w); H(op_movsxd);
-H(op_lea); H(op_xchg_EG); H(op_xchg_rA); H(op_nop);
+H(op_movzx_b); H(op_movzx_b_32m); H(op_movzx_b_32r); H(op_movzx_w_32m); H(op_movsx_b_32m); H(op_movzx_w); H(op_movsx_b); H(op_movsx_w); H(op_movsxd);
+H(op_lea); H(op_lea_32); H(op_xchg_EG); H(op_xchg_rA); H(op_nop);
 H(op_push_r); H(op_pop_r); H(op_push_I); H(op_push_E); H(op_pop_E);
 H(op_push_r32); H(op_pop_r32);
 H(op_push_seg); H(op_pop_seg); H(op_mov_E_seg); H(op_mov_seg_E);

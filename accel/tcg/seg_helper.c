@@ -56,7 +56,8 @@ void tcg_update_seg_flat(TCGCPU *s, int seg)
     bool flat = (s->env->cr[0] & CR0_PE_MASK) && !(s->env->eflags & VM_MASK) &&
                 !in_long_mode64(s) && sc->base == 0 && sc->limit == 0xffffffff &&
                 (sc->flags & DESC_P_MASK) && (sc->flags & DESC_S_MASK) &&
-                !(type & 8) && (type & 2) && !(type & 4);
+                !(type & 8) && (type & 2) && !(type & 4) &&
+                (seg != R_SS || (sc->flags & DESC_B_MASK)); /* the stack fast paths use ESP */
 
     if (flat) {
         s->seg_flat |= 1u << seg;

@@ -357,12 +357,22 @@ static inline TLBEntry *tlb_entry(TCGCPU *s, uint64_t lin)
     return &s->tlb[s->mmu_idx][(lin >> 12) & (TLB_SIZE - 1)];
 }
 
+/*
+ * The fast paths compare the tag with the page of the access's LAST byte,
+ * in the entry chosen by its first byte: an access that crosses into the
+ * next page can never match (that page lives in the next entry), so one
+ * compare checks both "mapped" and "within one page".
+ */
+static inline uint64_t tlb_tag(uint64_t lin, int size)
+{
+    return (lin + size - 1) & ~0xfffull;
+}
+
 #define DEFINE_LD(name, type, size)                                           \
 static inline type name(TCGCPU *s, uint64_t lin)                              \
 {                                                                             \
     TLBEntry *e = tlb_entry(s, lin);                                          \
-    if (G_LIKELY(e->addr_read == (lin & ~0xfffull) &&                         \
-                 (lin & 0xfff) <= 0x1000 - size)) {                           \
+    if (G_LIKELY(e->addr_read == tlb_tag(lin, size))) {                       \
         type v;                                                               \
         memcpy(&v, (void *)(e->addend + (uintptr_t)lin), size);               \
         return v;                                                             \
@@ -378,8 +388,7 @@ DEFINE_LD(lin_ldq, uint64_t, 8)
 static inline void name(TCGCPU *s, uint64_t lin, type v)                      \
 {                                                                             \
     TLBEntry *e = tlb_entry(s, lin);                                          \
-    if (G_LIKELY(e->addr_write == (lin & ~0xfffull) &&                        \
-                 (lin & 0xfff) <= 0x1000 - size)) {                           \
+    if (G_LIKELY(e->addr_write == tlb_tag(lin, size))) {                      \
         memcpy((void *)(e->addend + (uintptr_t)lin), &v, size);               \
         return;                                                               \
     }                                                                         \
@@ -412,7 +421,7 @@ static inline void lin_st(TCGCPU *s, int ot, uint64_t lin, uint64_t v)
 static inline void *lin_rmw_ptr(TCGCPU *s, uint64_t lin, int size)
 {
     TLBEntry *e = tlb_entry(s, lin);
-    if (G_LIKELY(e->addr_write == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000 - size)) {
+    if (G_LIKELY(e->addr_write == tlb_tag(lin, size))) {
         return (void *)(e->addend + (uintptr_t)lin);
     }
     return NULL;
