@@ -28,8 +28,9 @@ void cpu_loop_exit(TCGCPU *s)
     siglongjmp(s->jmp_env, 1);
 }
 
-static inline bool cpu_exec_needs_attention(TCGCPU *s);
-static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last);
+static inline bool cpu_chain_needs_attention(TCGCPU *s);
+static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last,
+                                                unsigned slot);
 
 /*
  * <interpreter loop>: runs a block, then the blocks it chains to, while
@@ -40,6 +41,9 @@ static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last
 static void __attribute__((noinline)) cpu_tb_exec(TCGCPU *s, TranslationBlock *tb,
                                                    bool irq_shadow)
 {
+    CPUX86State *env = s->env;
+    /* logging wants every block to come back here */
+    bool may_chain = !qemu_loglevel_mask(CPU_LOG_EXEC | CPU_LOG_TB_CPU);
     bool completed;
 
     for (;;) {
@@ -61,24 +65,24 @@ static void __attribute__((noinline)) cpu_tb_exec(TCGCPU *s, TranslationBlock *t
         } while (d < s->end);
         d = s->cur;
         if (!(d->flags & INSN_BRANCH)) {
-            s->env->eip = d->next_eip;
+            env->eip = d->next_eip;
         }
-        s->insns_executed += d - tb->insns + 1;
+        s->insns_executed_bytes += (const char *)(d + 1) - (const char *)tb->insns;
         /* Ended by a near branch or a plain instruction (block limit, a
          * taken Jcc inside the block, or a self-modifying store, whose
          * invalidation bumped tb_gen): the mode is unchanged, chain on. */
         completed = (d->flags & INSN_CHAIN) && !s->stop_chain;
-        if (!completed || cpu_exec_needs_attention(s) ||
-            G_UNLIKELY(qemu_loglevel_mask(CPU_LOG_EXEC | CPU_LOG_TB_CPU))) {
+        if (!completed || !may_chain || cpu_chain_needs_attention(s)) {
             break;
         }
-        TranslationBlock *next = tb_link_lookup(s, tb);
+        TranslationBlock *next = tb_link_lookup(s, tb, d->exit_slot);
         if (!next) {
             break;
         }
         tb = next;
     }
     s->last_tb = completed ? tb : NULL;
+    s->last_exit = s->cur->exit_slot;
     s->cur = NULL;
     s->cur_tb = NULL;
 }
@@ -156,8 +160,13 @@ static bool cpu_handle_interrupt(TCGCPU *s)
     return true;
 }
 
-/* Anything to do between blocks besides running the next one? */
-static inline bool cpu_exec_needs_attention(TCGCPU *s)
+/*
+ * The part of cpu_exec_needs_attention that can change while blocks chain:
+ * requests from other threads and the interrupt shadow.  Dead blocks (the
+ * graveyard) bump tb_gen, which already stops chaining; HLT and triple
+ * faults leave the chain loop on their own.
+ */
+static inline bool cpu_chain_needs_attention(TCGCPU *s)
 {
     CPUState *cpu = s->cpu;
 
@@ -166,19 +175,29 @@ static inline bool cpu_exec_needs_attention(TCGCPU *s)
             (s->env->eflags & IF_MASK)) ||
            __atomic_load_n(&s->tlb_flush_pending, __ATOMIC_RELAXED) ||
            __atomic_load_n(&s->ram_write_flag, __ATOMIC_RELAXED) ||
-           s->tb_graveyard->len || s->inhibit_irq || s->env->halted || s->triple_faulted;
+           s->inhibit_irq;
 }
 
-static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last)
+/* Anything to do between blocks besides running the next one? */
+static inline bool cpu_exec_needs_attention(TCGCPU *s)
+{
+    return cpu_chain_needs_attention(s) ||
+           s->tb_graveyard->len || s->env->halted || s->triple_faulted;
+}
+
+static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last,
+                                                unsigned slot)
 {
     uint64_t pc = s->env->eip;
+    TranslationBlock *tb = last->link_tb[slot];
 
-    for (int i = 0; i < 2; i++) {
-        TranslationBlock *tb = last->link_tb[i];
-        /* the generation first: a stale link may point at a freed block */
-        if (last->link_gen[i] == s->tb_gen && tb && tb->pc == pc) {
-            return tb;
-        }
+    /* the generation first: a stale link may point at a freed block */
+    if (last->link_gen[slot] == s->tb_gen && tb && tb->pc == pc) {
+        return tb;
+    }
+    tb = last->link_tb[1];
+    if (slot == 0 && last->link_gen[1] == s->tb_gen && tb && tb->pc == pc) {
+        return tb;
     }
     return NULL;
 }
@@ -188,21 +207,21 @@ static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last
 static inline TranslationBlock *tb_find(TCGCPU *s)
 {
     TranslationBlock *last = s->last_tb, *tb;
+    unsigned slot = s->last_exit;
 
-    if (last && (tb = tb_link_lookup(s, last))) {
+    if (last && (tb = tb_link_lookup(s, last, slot))) {
         return tb;
     }
     tb = tb_lookup(s);
-    if (last && !tb->invalid && tb->cs_base == last->cs_base && tb->flags == last->flags &&
-        last->link_gen[0] == s->tb_gen) {
-        /* the generation may have moved during tb_lookup (a new code page) */
-        int slot = (last->link_tb[0] && last->link_gen[0] == s->tb_gen) ? 1 : 0;
+    if (last && !tb->invalid && tb->cs_base == last->cs_base && tb->flags == last->flags) {
+        /* The last instruction has two slots: keep a live first link.  The
+         * generation may have moved during tb_lookup (a new code page):
+         * then every older link is dead and slot 0 is free. */
+        if (slot == 0 && last->link_tb[0] && last->link_gen[0] == s->tb_gen) {
+            slot = 1;
+        }
         last->link_tb[slot] = tb;
         last->link_gen[slot] = s->tb_gen;
-    } else if (last && !tb->invalid && tb->cs_base == last->cs_base && tb->flags == last->flags) {
-        last->link_tb[0] = tb;
-        last->link_gen[0] = s->tb_gen;
-        last->link_tb[1] = NULL;
     }
     return tb;
 }

@@ -114,7 +114,7 @@ static void tcg_cleanup(MachineState *ms)
         return;
     }
     /* scripts/bench-tcg reads this for guest MIPS */
-    trace_event(tcg_exec_stats, "insns=%" PRIu64, s->insns_executed);
+    trace_event(tcg_exec_stats, "insns=%" PRIu64, s->insns_executed_bytes / sizeof(DecodedInsn));
     tcg_cpu_destroy(s);
 }
 

@@ -80,9 +80,11 @@ struct DecodedInsn {
     uint8_t prefix;
     uint8_t b;           /* opcode-specific: condition code, sub-op, port size... */
     uint8_t flags;
+    uint8_t exit_slot;   /* TranslationBlock.link_tb slot when the block ends here */
 };
 
 #define TB_MAX_INSNS 64
+#define TB_LINKS 8
 
 /* Decoding context: what the code segment and mode say (part of the key). */
 #define TB_FLAG_CS32  0x01
@@ -101,9 +103,12 @@ struct TranslationBlock {
     uint16_t n_insns;
     uint16_t size;         /* bytes of guest code */
     /* Link cache: blocks that followed this one (valid while link_gen
-     * equals TCGCPU.tb_gen, which any invalidation or TLB flush bumps). */
-    TranslationBlock *link_tb[2];
-    uint32_t link_gen[2];
+     * equals TCGCPU.tb_gen, which any invalidation or TLB flush bumps).
+     * Slots 0 and 1 belong to the last instruction (a RET may alternate
+     * between two callers), one slot each to the Jccs inside the block
+     * (a fixed target; they share slots beyond TB_LINKS). */
+    TranslationBlock *link_tb[TB_LINKS];
+    uint32_t link_gen[TB_LINKS];
     DecodedInsn insns[];
 };
 
@@ -153,6 +158,7 @@ struct TCGCPU {
     const DecodedInsn *end;  /* one past the last to execute */
     TranslationBlock *cur_tb;
     TranslationBlock *last_tb; /* previous block, for the link cache (or NULL) */
+    uint8_t last_exit;         /* ... and the link slot of the instruction that ended it */
     uint32_t tb_gen;
     bool inhibit_irq;        /* interrupt shadow after mov ss / sti */
     bool stop_chain;         /* end_block: look the next block up in full */
@@ -187,7 +193,7 @@ struct TCGCPU {
     int ram_write_flag;       /* atomic */
 
     MemoryListener listener;
-    uint64_t insns_executed;
+    uint64_t insns_executed_bytes; /* times sizeof(DecodedInsn): no division per block */
     uint64_t tsc_offset;
     bool csh_open;
     size_t csh; /* capstone handle */

@@ -354,6 +354,12 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
         }
     }
 
+    for (int i = 0, jcc = 0; i < n - 1; i++) {
+        if (buf[i].flags & INSN_CONT) {
+            buf[i].exit_slot = 2 + jcc++ % (TB_LINKS - 2);
+        }
+    }
+
     TranslationBlock *tb = g_malloc0(sizeof(*tb) + n * sizeof(DecodedInsn));
     tb->pc = pc;
     tb->cs_base = cs_base;
