@@ -559,6 +559,7 @@ finish:
         static const uint64_t zero;
         d->basep = d->indexp = &zero;
         d->amask = d->aflag == MO_16 ? 0xffff : d->aflag == MO_32 ? 0xffffffffull : ~0ull;
+        d->seg_bit = 1u << d->seg;
         if (d->base == REG_RIPREL) {
             d->disp += (int64_t)(f.pc & f.ip_mask); /* relative to the next instruction */
         } else if (d->base != REG_NONE) {

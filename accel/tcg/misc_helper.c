@@ -82,15 +82,15 @@ void check_io_perm(TCGCPU *s, uint32_t port, int size)
         raise_exception_err(s, EXCP0D_GPF, 0);
     }
     int saved = s->mmu_idx;
-    s->mmu_idx = MMU_KERNEL;
+    tcg_set_mmu_idx(s, MMU_KERNEL);
     uint32_t base = lin_lduw(s, env->tr.base + 0x66);
     uint32_t off = base + (port >> 3);
     if (off + 1 > env->tr.limit) {
-        s->mmu_idx = saved;
+        tcg_set_mmu_idx(s, saved);
         raise_exception_err(s, EXCP0D_GPF, 0);
     }
     uint32_t bits = lin_lduw(s, env->tr.base + off);
-    s->mmu_idx = saved;
+    tcg_set_mmu_idx(s, saved);
     if ((bits >> (port & 7)) & ((1u << size) - 1)) {
         raise_exception_err(s, EXCP0D_GPF, 0);
     }

@@ -87,8 +87,8 @@ static void alu32_rr_##op(TCGCPU *s, const DecodedInsn *d)                      
 static void alu32_rm_##op(TCGCPU *s, const DecodedInsn *d)                          \
 {                                                                                   \
     uint64_t *regs = s->env->regs;                                                  \
-    void *p = fast_mem(s, d, 4, false);                                             \
-    if (G_UNLIKELY(!p)) {                                                           \
+    void *p;                                                                        \
+    if (G_UNLIKELY(!fast_mem(s, d, 4, false, &p))) {                                \
         alu32_GE_slow(s, d);                                                        \
         return;                                                                     \
     }                                                                               \
@@ -100,8 +100,8 @@ static void alu32_rm_##op(TCGCPU *s, const DecodedInsn *d)                      
 }                                                                                   \
 static void alu32_mr_##op(TCGCPU *s, const DecodedInsn *d)                          \
 {                                                                                   \
-    void *p = fast_mem(s, d, 4, op != 7);                                           \
-    if (G_UNLIKELY(!p)) {                                                           \
+    void *p;                                                                        \
+    if (G_UNLIKELY(!fast_mem(s, d, 4, op != 7, &p))) {                              \
         alu32_EG_slow(s, d);                                                        \
         return;                                                                     \
     }                                                                               \
@@ -122,8 +122,8 @@ static void alu32_ri_##op(TCGCPU *s, const DecodedInsn *d)                      
 }                                                                                   \
 static void alu32_mi_##op(TCGCPU *s, const DecodedInsn *d)                          \
 {                                                                                   \
-    void *p = fast_mem(s, d, 4, op != 7);                                           \
-    if (G_UNLIKELY(!p)) {                                                           \
+    void *p;                                                                        \
+    if (G_UNLIKELY(!fast_mem(s, d, 4, op != 7, &p))) {                              \
         alu32_EI_slow(s, d);                                                        \
         return;                                                                     \
     }                                                                               \

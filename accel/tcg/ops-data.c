@@ -39,9 +39,9 @@ void op_mov_EG_32r(TCGCPU *s, const DecodedInsn *d)
 
 void op_mov_GE_32m(TCGCPU *s, const DecodedInsn *d)
 {
-    void *p = fast_mem(s, d, 4, false);
+    void *p;
 
-    if (G_UNLIKELY(!p)) {
+    if (G_UNLIKELY(!fast_mem(s, d, 4, false, &p))) {
         mov_GE_slow(s, d);
         return;
     }
@@ -51,9 +51,9 @@ void op_mov_GE_32m(TCGCPU *s, const DecodedInsn *d)
 
 void op_mov_EG_32m(TCGCPU *s, const DecodedInsn *d)
 {
-    void *p = fast_mem(s, d, 4, true);
+    void *p;
 
-    if (G_UNLIKELY(!p)) {
+    if (G_UNLIKELY(!fast_mem(s, d, 4, true, &p))) {
         mov_EG_slow(s, d);
         return;
     }
@@ -95,13 +95,13 @@ DEFINE_SLOW_PATH(movzx_b_slow, op_movzx_b)
 
 void op_movzx_b_32m(TCGCPU *s, const DecodedInsn *d)
 {
-    uint8_t *p = fast_mem(s, d, 1, false);
+    void *p;
 
-    if (G_UNLIKELY(!p)) {
+    if (G_UNLIKELY(!fast_mem(s, d, 1, false, &p))) {
         movzx_b_slow(s, d);
         return;
     }
-    s->env->regs[d->reg] = *p;
+    s->env->regs[d->reg] = *(uint8_t *)p;
     dispatch_next(s, d);
 }
 
@@ -216,9 +216,9 @@ void op_push_r32(TCGCPU *s, const DecodedInsn *d)
 {
     uint64_t *regs = s->env->regs;
     uint32_t sp = regs[R_ESP] - 4;
-    void *p = fast_stack(s, sp, 4, true);
+    void *p;
 
-    if (G_UNLIKELY(!p)) {
+    if (G_UNLIKELY(!fast_stack(s, sp, 4, true, &p))) {
         push_r_slow(s, d);
         return;
     }
@@ -231,9 +231,9 @@ void op_pop_r32(TCGCPU *s, const DecodedInsn *d)
 {
     uint64_t *regs = s->env->regs;
     uint32_t sp = regs[R_ESP];
-    void *p = fast_stack(s, sp, 4, false);
+    void *p;
 
-    if (G_UNLIKELY(!p)) {
+    if (G_UNLIKELY(!fast_stack(s, sp, 4, false, &p))) {
         pop_r_slow(s, d);
         return;
     }

@@ -55,33 +55,35 @@ static void __attribute__((noinline)) name(TCGCPU *s, const DecodedInsn *d)     
 }
 
 /*
- * Host address of a size-byte access to d's memory operand when its
+ * *p = host address of a size-byte access to d's memory operand, when its
  * segment is flat (no base, no limit check) and the TLB maps the page for
- * this kind of access; NULL otherwise (then take the generic path, which
+ * this kind of access; false otherwise (then take the generic path, which
  * checks, faults or goes to MMIO).
  */
-static inline void *fast_mem(TCGCPU *s, const DecodedInsn *d, int size, bool write)
+static inline bool fast_mem(TCGCPU *s, const DecodedInsn *d, int size, bool write, void **p)
 {
-    if (G_LIKELY(s->seg_flat & (1u << d->seg))) {
+    if (G_LIKELY(s->seg_flat & d->seg_bit)) {
         uint32_t lin = insn_ea(s, d);
         TLBEntry *e = tlb_entry(s, lin);
         if (G_LIKELY((write ? e->addr_write : e->addr_read) == tlb_tag(lin, size))) {
-            return (void *)(e->addend + lin);
+            *p = (void *)(e->addend + lin);
+            return true;
         }
     }
-    return NULL;
+    return false;
 }
 
-/* The same for a stack access at (32-bit) ESP-relative address sp. */
-static inline void *fast_stack(TCGCPU *s, uint32_t sp, int size, bool write)
+/* The same for a stack access at (32-bit) address sp. */
+static inline bool fast_stack(TCGCPU *s, uint32_t sp, int size, bool write, void **p)
 {
     if (G_LIKELY(s->seg_flat & (1u << R_SS))) {
         TLBEntry *e = tlb_entry(s, sp);
         if (G_LIKELY((write ? e->addr_write : e->addr_read) == tlb_tag(sp, size))) {
-            return (void *)(e->addend + sp);
+            *p = (void *)(e->addend + sp);
+            return true;
         }
     }
-    return NULL;
+    return false;
 }
 
 static inline uint32_t ldl_host(const void *p)

@@ -77,7 +77,7 @@ void tcg_update_hflags(TCGCPU *s)
     } else {
         s->cpl = (env->segs[R_CS].flags & DESC_DPL_MASK) >> DESC_DPL_SHIFT;
     }
-    s->mmu_idx = s->cpl == 3 ? MMU_USER : MMU_KERNEL;
+    tcg_set_mmu_idx(s, s->cpl == 3 ? MMU_USER : MMU_KERNEL);
     for (int i = 0; i < 6; i++) {
         tcg_update_seg_flat(s, i);
     }
@@ -144,27 +144,27 @@ uint64_t seg_check_slow(TCGCPU *s, int seg, uint64_t ea, int size, bool write)
 static uint32_t sys_ldl(TCGCPU *s, uint64_t lin)
 {
     int saved = s->mmu_idx;
-    s->mmu_idx = MMU_KERNEL;
+    tcg_set_mmu_idx(s, MMU_KERNEL);
     uint32_t v = lin_ldl(s, lin);
-    s->mmu_idx = saved;
+    tcg_set_mmu_idx(s, saved);
     return v;
 }
 
 static uint16_t sys_lduw(TCGCPU *s, uint64_t lin)
 {
     int saved = s->mmu_idx;
-    s->mmu_idx = MMU_KERNEL;
+    tcg_set_mmu_idx(s, MMU_KERNEL);
     uint16_t v = lin_lduw(s, lin);
-    s->mmu_idx = saved;
+    tcg_set_mmu_idx(s, saved);
     return v;
 }
 
 static void sys_stl(TCGCPU *s, uint64_t lin, uint32_t v)
 {
     int saved = s->mmu_idx;
-    s->mmu_idx = MMU_KERNEL;
+    tcg_set_mmu_idx(s, MMU_KERNEL);
     lin_stl(s, lin, v);
-    s->mmu_idx = saved;
+    tcg_set_mmu_idx(s, saved);
 }
 
 static bool load_descriptor(TCGCPU *s, uint32_t sel, uint32_t *e1, uint32_t *e2)
@@ -278,17 +278,17 @@ static void sp_push(TCGCPU *s, StackPtr *st, int ot, uint64_t v)
 {
     int saved = s->mmu_idx;
     st->sp -= 1 << ot;
-    s->mmu_idx = st->mmu_idx;
+    tcg_set_mmu_idx(s, st->mmu_idx);
     lin_st(s, ot, (uint32_t)(st->base + (st->sp & st->mask)), v);
-    s->mmu_idx = saved;
+    tcg_set_mmu_idx(s, saved);
 }
 
 static uint64_t sp_pop(TCGCPU *s, StackPtr *st, int ot)
 {
     int saved = s->mmu_idx;
-    s->mmu_idx = st->mmu_idx;
+    tcg_set_mmu_idx(s, st->mmu_idx);
     uint64_t v = lin_ld(s, ot, (uint32_t)(st->base + (st->sp & st->mask)));
-    s->mmu_idx = saved;
+    tcg_set_mmu_idx(s, saved);
     st->sp += 1 << ot;
     return v;
 }

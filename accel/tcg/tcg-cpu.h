@@ -81,6 +81,7 @@ struct DecodedInsn {
     uint8_t b;           /* opcode-specific: condition code, sub-op, port size... */
     uint8_t flags;
     uint8_t exit_slot;   /* TranslationBlock.link_tb slot when the block ends here */
+    uint8_t seg_bit;     /* 1 << seg, to test TCGCPU.seg_flat */
 };
 
 #define TB_MAX_INSNS 64
@@ -178,7 +179,8 @@ struct TCGCPU {
      * data with base 0 and 4 GiB limit, so no limit check is needed. */
     uint32_t seg_flat;
     int cpl;
-    int mmu_idx;
+    int mmu_idx;            /* set with tcg_set_mmu_idx */
+    TLBEntry *tlb_table;    /* tlb[mmu_idx] */
 
     TLBEntry tlb[MMU_COUNT][TLB_SIZE];
     TranslationBlock *tb_jmp_cache[TB_JMP_CACHE_SIZE];
@@ -358,9 +360,15 @@ void tlb_protect_code(TCGCPU *s, uint8_t *host_page);
 uint64_t ld_slow(TCGCPU *s, uint64_t lin, int size, int acc);
 void st_slow(TCGCPU *s, uint64_t lin, uint64_t val, int size);
 
+static inline void tcg_set_mmu_idx(TCGCPU *s, int mmu_idx)
+{
+    s->mmu_idx = mmu_idx;
+    s->tlb_table = s->tlb[mmu_idx];
+}
+
 static inline TLBEntry *tlb_entry(TCGCPU *s, uint64_t lin)
 {
-    return &s->tlb[s->mmu_idx][(lin >> 12) & (TLB_SIZE - 1)];
+    return &s->tlb_table[(lin >> 12) & (TLB_SIZE - 1)];
 }
 
 /*
