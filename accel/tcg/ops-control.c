@@ -35,16 +35,35 @@ void op_jcc(TCGCPU *s, const DecodedInsn *d)
     }
 }
 
+/* Jcc inside a block (INSN_CONT): taken leaves the block, not taken goes
+ * on with the next instruction (threaded: see dispatch_next). */
+static inline void jcc_finish(TCGCPU *s, const DecodedInsn *d, bool taken)
+{
+    if (taken) {
+        jump_to(s, d->imm);
+        s->end = s->cur + 1;
+        return;
+    }
+    s->env->eip = d->next_eip;
+    dispatch_next(s, d);
+}
+
+/* Out of line, so that the inline cases need no stack frame. */
+static void __attribute__((noinline)) jcc_generic(TCGCPU *s, const DecodedInsn *d)
+{
+    jcc_finish(s, d, cc_test(s, d->b));
+}
+
 #define JCC(c)                                                   \
 static void op_jcc_##c(TCGCPU *s, const DecodedInsn *d)          \
 {                                                                \
-    if (cc_test_fast(s, c)) {                                    \
-        jump_to(s, d->imm);                                      \
-        s->end = s->cur + 1; /* leave the block (INSN_CONT) */   \
+    int taken = cc_test_try(s, c);                               \
+                                                                 \
+    if (G_UNLIKELY(taken < 0)) {                                 \
+        jcc_generic(s, d);                                       \
         return;                                                  \
     }                                                            \
-    s->env->eip = d->next_eip;                                   \
-    dispatch_next(s, d);                                         \
+    jcc_finish(s, d, taken);                                     \
 }
 JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
 JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)

@@ -257,8 +257,9 @@ uint32_t cc_compute_all(TCGCPU *s);
 uint32_t cc_compute_c(TCGCPU *s);
 bool cc_test(TCGCPU *s, int cond); /* Jcc condition 0..15 */
 
-/* cc_test with the common cases inline; cond is a constant at each use. */
-static inline bool cc_test_fast(TCGCPU *s, int cond)
+/* cc_test's common cases, inline (cond is a constant at each use):
+ * 0 or 1, or -1 when only cc_test can tell. */
+static inline int cc_test_try(TCGCPU *s, int cond)
 {
     uint32_t op = s->cc_op;
     bool r;
@@ -272,7 +273,7 @@ static inline bool cc_test_fast(TCGCPU *s, int cond)
         case 4: r = (int32_t)dst < 0; break;
         case 6: r = (int32_t)src1 < (int32_t)src; break;
         case 7: r = (int32_t)src1 <= (int32_t)src; break;
-        default: return cc_test(s, cond);
+        default: return -1;
         }
         return r ^ (cond & 1);
     }
@@ -282,7 +283,7 @@ static inline bool cc_test_fast(TCGCPU *s, int cond)
         r = (cond >> 1) == 2 ? dst == 0 : (dst >> ((8 << (op & 3)) - 1)) & 1;
         return r ^ (cond & 1);
     }
-    return cc_test(s, cond);
+    return -1;
 }
 /* Full EFLAGS; folds lazy flags into env->eflags. */
 uint32_t cpu_compute_eflags(TCGCPU *s);
