@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "block/block_int.h"
+#include "block/linux-aio.h"
 #include "trace/trace.h"
 
 typedef struct BDRVRawState {
@@ -28,6 +29,8 @@ typedef struct BDRVRawState {
     bool write_nowait;      /* the file system takes RWF_NOWAIT for writes */
     int64_t inline_write_resume_ns; /* writes go to the pool until then */
     int inline_write_slow_run;      /* consecutive slow inline writes */
+    LinuxAioState *aio;             /* O_DIRECT: native AIO, set up on first use */
+    bool aio_unavailable;
 } BDRVRawState;
 
 typedef enum {
@@ -158,13 +161,48 @@ static int file_aio_worker(void *opaque)
 
 /* ---- coroutine side ---- */
 
+/*
+ * O_DIRECT reads and writes go to Linux native AIO when it takes them.
+ * Returns -EAGAIN when it does not, or when the transfer came back short
+ * (a read at EOF, say): the thread pool then redoes it whole.
+ */
+static int coroutine_fn file_try_native(BlockDriverState *bs, RawPosixAIOData *aio)
+{
+    BDRVRawState *s = bs->opaque;
+    int64_t ret;
+
+    if (s->mem_align <= 1 || s->aio_unavailable ||
+        (aio->type != FILE_AIO_READ && aio->type != FILE_AIO_WRITE)) {
+        return -EAGAIN;
+    }
+    if (!s->aio) {
+        s->aio = laio_init(qemu_get_current_aio_context());
+        if (!s->aio) {
+            s->aio_unavailable = true;
+            return -EAGAIN;
+        }
+    }
+    ret = laio_co_submit(s->aio, aio->fd, aio->offset, aio->iov, aio->niov,
+                         aio->type == FILE_AIO_WRITE);
+    if (ret == -EINVAL || ret == -ENOSYS || ret == -EOPNOTSUPP) {
+        return -EAGAIN; /* this request or file is not for native AIO */
+    }
+    if (ret >= 0 && ret != aio->bytes) {
+        return -EAGAIN;
+    }
+    return ret < 0 ? ret : 0;
+}
+
 static int coroutine_fn file_submit(BlockDriverState *bs, RawPosixAIOData *aio)
 {
     int ret;
 
     trace_event(file_submit, "bs=%p type=%s offset=%" PRId64 " bytes=%" PRId64, bs,
                 file_aio_type_names[aio->type], aio->offset, aio->bytes);
-    ret = thread_pool_submit_co(file_aio_worker, aio);
+    ret = file_try_native(bs, aio);
+    if (ret == -EAGAIN) {
+        ret = thread_pool_submit_co(file_aio_worker, aio);
+    }
     trace_event(file_complete, "bs=%p type=%s offset=%" PRId64 " ret=%d", bs,
                 file_aio_type_names[aio->type], aio->offset, ret);
     return ret;
@@ -490,6 +528,8 @@ static int file_open(BlockDriverState *bs, const char *filename, int flags, Erro
 static void file_close(BlockDriverState *bs)
 {
     BDRVRawState *s = bs->opaque;
+    laio_cleanup(s->aio);
+    s->aio = NULL;
     if (s->fd >= 0) {
         close(s->fd);
         s->fd = -1;

@@ -273,13 +273,19 @@ static inline bool has_data_file(BDRVQcow2State *s)
 
 QCow2ClusterType qcow2_get_cluster_type(BlockDriverState *bs, uint64_t l2_entry);
 
-/* qcow2.c */
+/* qcow2-header.c */
+int qcow2_open(BlockDriverState *bs, int flags, Error **errp);
+/* Frees what open built (tables, caches, snapshots); close's last step. */
+void qcow2_free_state(BlockDriverState *bs);
 int qcow2_update_header(BlockDriverState *bs);
 int qcow2_mark_dirty(BlockDriverState *bs);
 int qcow2_mark_clean(BlockDriverState *bs);
 int qcow2_mark_corrupt(BlockDriverState *bs);
 void qcow2_signal_corruption(BlockDriverState *bs, bool fatal, int64_t offset, int64_t size,
                              const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+int qcow2_parse_overlap_check(const char *mode);
+
+/* qcow2.c */
 int coroutine_fn qcow2_read_backing(BlockDriverState *bs, int64_t offset, int64_t bytes,
                                     QEMUIOVector *qiov, size_t qiov_offset);
 int coroutine_fn qcow2_co_flush_caches(BlockDriverState *bs);
@@ -289,7 +295,6 @@ int qcow2_run_co(BlockDriverState *bs, int coroutine_fn (*fn)(BlockDriverState *
 int coroutine_fn qcow2_co_pwritev_part(BlockDriverState *bs, int64_t offset, int64_t bytes,
                                        QEMUIOVector *qiov, size_t qiov_offset,
                                        BdrvRequestFlags flags);
-int qcow2_parse_overlap_check(const char *mode);
 
 /* qcow2-create.c */
 int qcow2_co_create_opts(BlockCreateOpts *opts, Error **errp);
