@@ -2,7 +2,9 @@
  * Linux native AIO (io_submit) for O_DIRECT files: the request goes to the
  * device without a worker thread, and the completion arrives on an eventfd
  * the AioContext polls.  Two thread hand-offs fewer per request than the
- * thread pool, which is most of the latency at queue depth 1.  Buffered
+ * thread pool, which is most of the latency at queue depth 1.  Requests
+ * made in one turn of the event loop are submitted together from a bottom
+ * half: one io_submit, and one doorbell for the device, per batch.  Buffered
  * I/O would block in io_submit, so file-posix only uses this with O_DIRECT;
  * anything this cannot take (no kernel support, a full queue, another
  * AioContext) answers -EAGAIN and goes to the thread pool instead.
@@ -25,7 +27,10 @@ struct LinuxAioState {
     AioContext *ctx;
     aio_context_t kctx;
     int efd;
-    int in_flight;
+    int in_flight;              /* submitted or waiting to be */
+    QEMUBH *submit_bh;
+    int nr_pending;
+    struct iocb *pending[LAIO_MAX_EVENTS];
 };
 
 typedef struct LinuxAioRequest {
@@ -56,6 +61,30 @@ static void laio_completion_cb(void *opaque)
     } while (n == LAIO_MAX_EVENTS);
 }
 
+/* Submits the batch; requests the kernel refused complete with -EAGAIN
+ * (their coroutines then go to the thread pool). */
+static void laio_submit_bh(void *opaque)
+{
+    LinuxAioState *s = opaque;
+    int done = 0;
+
+    while (done < s->nr_pending) {
+        long n = syscall(SYS_io_submit, s->kctx, s->nr_pending - done, s->pending + done);
+        if (n <= 0) {
+            break;
+        }
+        done += n;
+    }
+    trace_event(laio_submit, "batch=%d submitted=%d", s->nr_pending, done);
+    for (int i = done; i < s->nr_pending; i++) {
+        LinuxAioRequest *req = (LinuxAioRequest *)(uintptr_t)s->pending[i]->aio_data;
+        req->ret = -EAGAIN;
+        s->in_flight--;
+        aio_co_wake(req->co);
+    }
+    s->nr_pending = 0;
+}
+
 LinuxAioState *laio_init(AioContext *ctx)
 {
     LinuxAioState *s = g_new0(LinuxAioState, 1);
@@ -72,6 +101,7 @@ LinuxAioState *laio_init(AioContext *ctx)
         return NULL;
     }
     aio_set_fd_handler(ctx, s->efd, laio_completion_cb, NULL, s);
+    s->submit_bh = aio_bh_new(ctx, laio_submit_bh, s);
     return s;
 }
 
@@ -81,6 +111,7 @@ void laio_cleanup(LinuxAioState *s)
         return;
     }
     aio_set_fd_handler(s->ctx, s->efd, NULL, NULL, NULL);
+    qemu_bh_delete(s->submit_bh);
     syscall(SYS_io_destroy, s->kctx);
     close(s->efd);
     g_free(s);
@@ -90,7 +121,6 @@ int64_t coroutine_fn laio_co_submit(LinuxAioState *s, int fd, int64_t offset,
                                     struct iovec *iov, int niov, bool is_write)
 {
     LinuxAioRequest req = { .co = qemu_coroutine_self() };
-    struct iocb *iocbs[1] = { &req.iocb };
 
     if (qemu_get_current_aio_context() != s->ctx || s->in_flight >= LAIO_MAX_EVENTS) {
         return -EAGAIN;
@@ -103,11 +133,11 @@ int64_t coroutine_fn laio_co_submit(LinuxAioState *s, int fd, int64_t offset,
     req.iocb.aio_offset = offset;
     req.iocb.aio_flags = IOCB_FLAG_RESFD;
     req.iocb.aio_resfd = s->efd;
-    if (syscall(SYS_io_submit, s->kctx, 1, iocbs) != 1) {
-        return -EAGAIN;
-    }
+    s->pending[s->nr_pending++] = &req.iocb;
     s->in_flight++;
-    /* We run in s->ctx, where the completion handler wakes us. */
+    qemu_bh_schedule(s->submit_bh);
+    /* We run in s->ctx, where the completion handler (or the BH, for a
+     * request the kernel refused) wakes us. */
     qemu_coroutine_yield();
     return req.ret;
 }
