@@ -4,12 +4,17 @@
  * the AioContext polls.  Two thread hand-offs fewer per request than the
  * thread pool, which is most of the latency at queue depth 1.  Requests
  * made in one turn of the event loop are submitted together from a bottom
- * half: one io_submit, and one doorbell for the device, per batch.  Buffered
+ * half: one io_submit, and one doorbell for the device, per batch.
+ * io_submit itself blocks when the kernel must first write back dirty page
+ * cache over the range (a file just written without O_DIRECT): when a batch
+ * took long, the thread pool, which waits in parallel, serves for a while.  Buffered
  * I/O would block in io_submit, so file-posix only uses this with O_DIRECT;
  * anything this cannot take (no kernel support, a full queue, another
  * AioContext) answers -EAGAIN and goes to the thread pool instead.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <time.h>
 #include <linux/aio_abi.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -22,6 +27,9 @@
 
 /* Requests in flight per file; a deeper queue falls back to the pool. */
 #define LAIO_MAX_EVENTS 128
+/* A submission slower than this per request blocked in the kernel. */
+#define LAIO_SLOW_SUBMIT_NS     (100 * 1000)
+#define LAIO_BACKOFF_NS         (100 * 1000 * 1000)
 
 struct LinuxAioState {
     AioContext *ctx;
@@ -31,7 +39,15 @@ struct LinuxAioState {
     QEMUBH *submit_bh;
     int nr_pending;
     struct iocb *pending[LAIO_MAX_EVENTS];
+    int64_t resume_ns;          /* the thread pool serves until then */
 };
+
+static int64_t laio_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 typedef struct LinuxAioRequest {
     struct iocb iocb;
@@ -66,6 +82,7 @@ static void laio_completion_cb(void *opaque)
 static void laio_submit_bh(void *opaque)
 {
     LinuxAioState *s = opaque;
+    int64_t start = laio_clock_ns(), took;
     int done = 0;
 
     while (done < s->nr_pending) {
@@ -75,7 +92,12 @@ static void laio_submit_bh(void *opaque)
         }
         done += n;
     }
-    trace_event(laio_submit, "batch=%d submitted=%d", s->nr_pending, done);
+    took = laio_clock_ns() - start;
+    trace_event(laio_submit, "batch=%d submitted=%d took_ns=%" PRId64, s->nr_pending, done,
+                took);
+    if (took > LAIO_SLOW_SUBMIT_NS * s->nr_pending) {
+        s->resume_ns = start + took + LAIO_BACKOFF_NS;
+    }
     for (int i = done; i < s->nr_pending; i++) {
         LinuxAioRequest *req = (LinuxAioRequest *)(uintptr_t)s->pending[i]->aio_data;
         req->ret = -EAGAIN;
@@ -122,7 +144,8 @@ int64_t coroutine_fn laio_co_submit(LinuxAioState *s, int fd, int64_t offset,
 {
     LinuxAioRequest req = { .co = qemu_coroutine_self() };
 
-    if (qemu_get_current_aio_context() != s->ctx || s->in_flight >= LAIO_MAX_EVENTS) {
+    if (qemu_get_current_aio_context() != s->ctx || s->in_flight >= LAIO_MAX_EVENTS ||
+        (s->resume_ns && laio_clock_ns() < s->resume_ns)) {
         return -EAGAIN;
     }
     req.iocb.aio_data = (uintptr_t)&req;
