@@ -171,6 +171,7 @@ static uint64_t bmdma_read(void *opaque, hwaddr addr, unsigned size)
         val = bm->cmd;
         break;
     case 2:
+        ide_bus_poll_in_flight(bm->bus);
         val = bm->status;
         break;
     case 4: case 5: case 6: case 7:

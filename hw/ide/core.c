@@ -12,7 +12,9 @@
 #include <inttypes.h>
 
 #include "hw/ide/pci.h"
+#include "block/aio.h"
 #include "qemu/log.h"
+#include "qemu/timer.h"
 #include "trace/trace.h"
 
 /* Keep the layers of a guest I/O as separate frames for gdb. */
@@ -30,6 +32,42 @@ static IDEState *idebus_active_if(IDEBus *bus)
 static bool ide_bus_empty(IDEBus *bus)
 {
     return !bus->ifs[0].present && !bus->ifs[1].present;
+}
+
+/* ---- Requests in flight -------------------------------------------- */
+
+/*
+ * How long a polled request may wait for the main loop before the polling
+ * vCPU thread runs its completion itself.  Normally the main loop wakes
+ * about 10 us after the request lands; on a loaded host it can wait
+ * milliseconds for a CPU while the vCPU thread keeps spinning on its own.
+ */
+#define IDE_POLL_HELP_NS 20000
+
+static void ide_io_start(IDEState *s)
+{
+    s->io_in_flight = true;
+    s->io_start_ns = qemu_clock_get_ns(QEMU_CLOCK_REALTIME);
+}
+
+/*
+ * The guest reads a status register while a request is outstanding.
+ * Register accesses run under the BQL, as the main loop's dispatch does,
+ * so this thread may run the main context's pending completions (a
+ * non-blocking aio_poll) instead of leaving the guest to spin.
+ */
+static void ide_poll_in_flight(IDEState *s)
+{
+    if (!s->io_in_flight || !s->blk ||
+        qemu_clock_get_ns(QEMU_CLOCK_REALTIME) - s->io_start_ns < IDE_POLL_HELP_NS) {
+        return;
+    }
+    aio_poll(blk_get_aio_context(s->blk), false);
+}
+
+void ide_bus_poll_in_flight(IDEBus *bus)
+{
+    ide_poll_in_flight(idebus_active_if(bus));
 }
 
 /* ---- Interrupts ---------------------------------------------------- */
@@ -291,7 +329,7 @@ static void ide_sector_read(IDEState *s)
                 s->unit, s->sector_num, n);
     s->status = BUSY_STAT;
     s->io_nb_sectors = n;
-    s->io_in_flight = true;
+    ide_io_start(s);
     qemu_iovec_init_buf(&s->qiov, s->io_buffer, n * IDE_SECTOR_SIZE);
     blk_aio_preadv(s->blk, s->sector_num * IDE_SECTOR_SIZE, &s->qiov, 0, ide_sector_read_cb,
                    s);
@@ -330,7 +368,7 @@ static void ide_sector_write(IDEState *s)
                 s->unit, s->sector_num, n);
     s->status = BUSY_STAT;
     s->io_nb_sectors = n;
-    s->io_in_flight = true;
+    ide_io_start(s);
     qemu_iovec_init_buf(&s->qiov, s->io_buffer, n * IDE_SECTOR_SIZE);
     blk_aio_pwritev(s->blk, s->sector_num * IDE_SECTOR_SIZE, &s->qiov, 0, ide_sector_write_cb,
                     s);
@@ -492,7 +530,7 @@ IDE_FRAME void ide_dma_cb(void *opaque, int ret)
         return;
     }
     s->io_nb_sectors = bytes / IDE_SECTOR_SIZE;
-    s->io_in_flight = true;
+    ide_io_start(s);
     s->status = BUSY_STAT;
     if (s->dma_read) {
         dma_blk_read(s->blk, &s->sg, s->sector_num * IDE_SECTOR_SIZE, IDE_SECTOR_SIZE,
@@ -584,7 +622,7 @@ static IDE_FRAME void ide_flush_cache(IDEState *s)
         return;
     }
     s->status = BUSY_STAT;
-    s->io_in_flight = true;
+    ide_io_start(s);
     blk_aio_flush(s->blk, ide_flush_cb, s);
 }
 
@@ -803,6 +841,7 @@ uint32_t ide_ioport_read(void *opaque, uint32_t addr)
         val = s->select;
         break;
     default:
+        ide_poll_in_flight(s);
         /* Device 0 answers 00h for an absent device 1 (ATA-6 9.16.1). */
         val = s->present ? s->status : 0;
         if (s->present) {
@@ -878,6 +917,7 @@ uint32_t ide_status_read(void *opaque, uint32_t addr)
     if (ide_bus_empty(bus)) {
         return IDE_FLOATING_BUS;
     }
+    ide_poll_in_flight(s);
     return s->present ? s->status : 0; /* alternate status: no INTRQ side effect */
 }
 

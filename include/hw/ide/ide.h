@@ -85,6 +85,7 @@ struct IDEState {
     int req_nb_sectors;     /* sectors per DRQ block (1 or mult_sectors) */
     int io_nb_sectors;      /* sectors in the host request in flight */
     bool io_in_flight;      /* a block request is outstanding (status BSY) */
+    int64_t io_start_ns;    /* when it was issued (QEMU_CLOCK_REALTIME) */
     bool reset_pending;     /* a reset arrived while io_in_flight */
     bool dma_pending;       /* a DMA command waits for the bus master */
     bool dma_read;          /* its direction: disk -> memory */
@@ -139,6 +140,8 @@ void ide_exec_cmd(IDEBus *bus, uint32_t val);
  * dma_blk_* calls it when a request lands. */
 void ide_dma_cb(void *opaque, int ret);
 void ide_set_irq(IDEBus *bus);
+/* A status register of the bus is being read: help a starved completion. */
+void ide_bus_poll_in_flight(IDEBus *bus);
 
 /* hw/ide/identify.c */
 void ide_identify(IDEState *s, uint16_t *words);
