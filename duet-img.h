@@ -56,6 +56,9 @@ typedef struct MapEntry {
  * says how far the answer holds. */
 int chain_status(BlockDriverState *bs, int64_t offset, int64_t bytes, MapEntry *e);
 
+int img_info(int argc, char **argv);
+int img_check(int argc, char **argv);
+int img_map(int argc, char **argv);
 int img_convert(int argc, char **argv);
 int img_bench(int argc, char **argv);
 
