@@ -28,10 +28,6 @@
 #include "sysemu/sysemu.h"
 #include "trace/trace.h"
 
-/* util/main-loop.c: util cannot link against the BQL in system/. */
-void qemu_main_loop_set_lock_hooks(void (*lock)(void), void (*unlock)(void),
-                                   bool (*locked)(void));
-
 #define DEFAULT_RAM_SIZE (128 * 1024 * 1024ULL)
 #define MIN_RAM_SIZE     (1024 * 1024ULL)
 #define MAX_RAM_SIZE     (64ULL << 30)
