@@ -69,7 +69,13 @@ static char *json_escape(const char *s)
     return g_string_free(out, FALSE);
 }
 
-int img_info(int argc, char **argv)
+/*
+ * The arguments info and map share: -f FMT, -U (accepted: duet takes no
+ * image locks), --output=human|json and one file name.  Returns the file
+ * name, or NULL after printing the error.
+ */
+static const char *parse_inspect_args(int argc, char **argv, const char *cmd,
+                                      const char **fmt, bool *json)
 {
     static const struct option long_opts[] = {
         { "output", required_argument, NULL, IMG_OPT_OUTPUT },
@@ -77,6 +83,35 @@ int img_info(int argc, char **argv)
         { "backing-chain", no_argument, NULL, 'B' },
         { NULL, 0, NULL, 0 },
     };
+    int c;
+
+    while ((c = getopt_long(argc, argv, ":f:U", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            *fmt = optarg;
+            break;
+        case 'U':
+        case 'B':
+            break;
+        case IMG_OPT_OUTPUT:
+            if (!parse_output(optarg, json)) {
+                return NULL;
+            }
+            break;
+        default:
+            bad_option(c, cmd, argv);
+            return NULL;
+        }
+    }
+    if (optind != argc - 1) {
+        img_error("Expecting one image file name");
+        return NULL;
+    }
+    return argv[optind];
+}
+
+int img_info(int argc, char **argv)
+{
     const char *fmt = NULL, *filename;
     bool json = false;
     BlockDriverState *bs;
@@ -84,31 +119,11 @@ int img_info(int argc, char **argv)
     g_autoptr(GString) text = g_string_new(NULL);
     g_autoptr(GString) spec = g_string_new(NULL);
     int64_t vsize, dsize;
-    int c;
 
-    while ((c = getopt_long(argc, argv, ":f:hU", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            fmt = optarg;
-            break;
-        case 'U':
-        case 'B':
-            break;
-        case IMG_OPT_OUTPUT:
-            if (!parse_output(optarg, &json)) {
-                return 1;
-            }
-            break;
-        default:
-            bad_option(c, "info", argv);
-            return 1;
-        }
-    }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    filename = parse_inspect_args(argc, argv, "info", &fmt, &json);
+    if (!filename) {
         return 1;
     }
-    filename = argv[optind];
     bs = img_open_bs(filename, fmt, BDRV_O_NO_BACKING);
     if (!bs) {
         return 1;
@@ -416,40 +431,17 @@ static void map_print(const MapEntry *e, bool json, bool first)
 
 int img_map(int argc, char **argv)
 {
-    static const struct option long_opts[] = {
-        { "output", required_argument, NULL, IMG_OPT_OUTPUT },
-        { "force-share", no_argument, NULL, 'U' },
-        { NULL, 0, NULL, 0 },
-    };
     const char *fmt = NULL;
     bool json = false, first = true, have = false;
     BlockDriverState *bs;
     MapEntry cur = { 0 }, next;
     int64_t len;
-    int c;
+    const char *filename = parse_inspect_args(argc, argv, "map", &fmt, &json);
 
-    while ((c = getopt_long(argc, argv, ":f:U", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            fmt = optarg;
-            break;
-        case 'U':
-            break;
-        case IMG_OPT_OUTPUT:
-            if (!parse_output(optarg, &json)) {
-                return 1;
-            }
-            break;
-        default:
-            bad_option(c, "map", argv);
-            return 1;
-        }
-    }
-    if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+    if (!filename) {
         return 1;
     }
-    bs = img_open_bs(argv[optind], fmt, 0);
+    bs = img_open_bs(filename, fmt, 0);
     if (!bs) {
         return 1;
     }
