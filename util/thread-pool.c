@@ -1,10 +1,18 @@
 /*
  * Worker threads for blocking calls (preadv, fdatasync...).  A coroutine
- * hands its call to a worker and yields; the worker queues the finished
- * request and schedules the pool's BH, which wakes the coroutine back in
- * the AioContext it came from.
+ * hands its call to a worker and yields; the worker pushes the finished
+ * request on a lock-free list and schedules the pool's BH, which wakes the
+ * coroutine back in the AioContext it came from.
+ *
+ * Per-request cost is what limits 4K O_DIRECT reads at queue depth 64, so:
+ * - a submit wakes a worker only if one is asleep, and the one that went to
+ *   sleep last (its stack is still warm); each worker sleeps on its own
+ *   semaphore, whose post costs no syscall if the worker has not blocked yet;
+ * - a completion takes no lock, and only the one that finds the done list
+ *   empty schedules the BH, so a batch costs one BH and at most one notify.
  */
 #include <assert.h>
+#include <semaphore.h>
 
 #include "aio-int.h"
 #include "coroutine-int.h"
@@ -13,79 +21,182 @@
 /* As many as a queue depth of 64 can keep busy. */
 #define THREAD_POOL_MAX_WORKERS 64
 
-struct ThreadPool {
-    AioContext *ctx;
-    GThreadPool *workers;
-    QEMUBH *completion_bh;
-    GMutex lock;
-    GQueue done;      /* of ThreadPoolElement, finished by workers */
-};
+typedef struct ThreadPoolElement ThreadPoolElement;
+typedef struct ThreadPoolWorker ThreadPoolWorker;
 
-typedef struct ThreadPoolElement {
+struct ThreadPoolElement {
     ThreadPool *pool;
     ThreadPoolFunc *func;
     void *arg;
     int ret;
     Coroutine *co;
-} ThreadPoolElement;
+    ThreadPoolElement *next;  /* in the request queue, then the done list */
+};
 
-static void thread_pool_worker(gpointer data, gpointer user_data)
+struct ThreadPoolWorker {
+    ThreadPool *pool;
+    GThread *thread;
+    sem_t wakeup;
+    ThreadPoolWorker *next_idle;
+};
+
+struct ThreadPool {
+    AioContext *ctx;
+    QEMUBH *completion_bh;
+
+    GMutex lock;                     /* protects the fields up to 'done' */
+    ThreadPoolElement *requests;     /* FIFO of submitted, not yet taken */
+    ThreadPoolElement **requests_tail;
+    ThreadPoolWorker *idle;          /* LIFO of workers asleep or about to be */
+    bool waking;                     /* a worker was posted, has not taken work yet */
+    ThreadPoolWorker *workers[THREAD_POOL_MAX_WORKERS];
+    int n_workers;
+    bool stopping;
+
+    ThreadPoolElement *done;         /* LIFO, pushed by workers with a CAS */
+};
+
+static void thread_pool_complete(ThreadPool *pool, ThreadPoolElement *elem)
 {
-    ThreadPoolElement *elem = data;
-    ThreadPool *pool = elem->pool;
+    ThreadPoolElement *old = g_atomic_pointer_get(&pool->done);
 
-    elem->ret = elem->func(elem->arg);
-    g_mutex_lock(&pool->lock);
-    g_queue_push_tail(&pool->done, elem);
-    g_mutex_unlock(&pool->lock);
-    qemu_bh_schedule(pool->completion_bh);
+    do {
+        elem->next = old;
+    } while (!g_atomic_pointer_compare_and_exchange_full(&pool->done, old, elem, &old));
+    /* elem may be gone from here on: its coroutine can already have run.
+     * A non-empty list means its first pusher has scheduled (or is about to
+     * schedule) the BH, and that run will see elem too. */
+    if (!old) {
+        qemu_bh_schedule(pool->completion_bh);
+    }
+}
+
+static void thread_pool_spawn_worker(ThreadPool *pool);
+
+static gpointer thread_pool_worker(gpointer opaque)
+{
+    ThreadPoolWorker *self = opaque;
+    ThreadPool *pool = self->pool;
+
+    bool woken = false;
+
+    for (;;) {
+        ThreadPoolElement *elem;
+        ThreadPoolWorker *wake = NULL;
+
+        g_mutex_lock(&pool->lock);
+        if (woken) {
+            pool->waking = false;
+            woken = false;
+        }
+        elem = pool->requests;
+        if (elem) {
+            pool->requests = elem->next;
+            if (!pool->requests) {
+                pool->requests_tail = &pool->requests;
+            } else if (pool->idle && !pool->waking) {
+                /* Pass the wake-up on, so that a batch of submissions costs
+                 * the submitting thread one post rather than one each. */
+                wake = pool->idle;
+                pool->idle = wake->next_idle;
+                pool->waking = true;
+            } else if (!pool->idle && pool->n_workers < THREAD_POOL_MAX_WORKERS) {
+                /* A submitter that saw 'waking' left the spawning to us. */
+                thread_pool_spawn_worker(pool);
+            }
+        } else if (pool->stopping) {
+            g_mutex_unlock(&pool->lock);
+            return NULL;
+        } else {
+            self->next_idle = pool->idle;
+            pool->idle = self;
+        }
+        g_mutex_unlock(&pool->lock);
+        if (wake) {
+            sem_post(&wake->wakeup);
+        }
+
+        if (!elem) {
+            /* Whoever took us off the idle list posts exactly once. */
+            while (sem_wait(&self->wakeup) < 0) {
+                /* EINTR */
+            }
+            woken = true;
+            continue;
+        }
+        elem->ret = elem->func(elem->arg);
+        thread_pool_complete(pool, elem);
+    }
 }
 
 static void thread_pool_completion_bh(void *opaque)
 {
     ThreadPool *pool = opaque;
-    GQueue done;
+    ThreadPoolElement *elem = g_atomic_pointer_exchange(&pool->done, NULL);
+    ThreadPoolElement *fifo = NULL;
 
-    g_mutex_lock(&pool->lock);
-    done = pool->done;
-    g_queue_init(&pool->done);
-    g_mutex_unlock(&pool->lock);
-
-    for (GList *l = done.head, *next; l; l = next) {
-        ThreadPoolElement *elem = l->data;
-        next = l->next;
-        g_list_free_1(l);
-        /* elem lives on the coroutine's stack: do not touch it after this. */
-        aio_co_wake(elem->co);
+    /* Wake in completion order. */
+    while (elem) {
+        ThreadPoolElement *next = elem->next;
+        elem->next = fifo;
+        fifo = elem;
+        elem = next;
+    }
+    while (fifo) {
+        ThreadPoolElement *next = fifo->next;
+        /* fifo lives on the coroutine's stack: do not touch it after this. */
+        aio_co_wake(fifo->co);
+        fifo = next;
     }
 }
 
 static ThreadPool *thread_pool_new(AioContext *ctx)
 {
     ThreadPool *pool = g_new0(ThreadPool, 1);
-    GError *err = NULL;
 
     pool->ctx = ctx;
     g_mutex_init(&pool->lock);
-    g_queue_init(&pool->done);
+    pool->requests_tail = &pool->requests;
     pool->completion_bh = aio_bh_new(ctx, thread_pool_completion_bh, pool);
-    /* Exclusive: the workers are started once and stay, rather than GLib
-     * stopping all but two idle threads and respawning them under load. */
-    pool->workers = g_thread_pool_new(thread_pool_worker, pool, THREAD_POOL_MAX_WORKERS,
-                                      TRUE, &err);
-    if (!pool->workers) {
+    return pool;
+}
+
+/* Called with pool->lock held. */
+static void thread_pool_spawn_worker(ThreadPool *pool)
+{
+    ThreadPoolWorker *worker = g_new0(ThreadPoolWorker, 1);
+    GError *err = NULL;
+
+    worker->pool = pool;
+    sem_init(&worker->wakeup, 0, 0);
+    worker->thread = g_thread_try_new("duet-worker", thread_pool_worker, worker, &err);
+    if (!worker->thread) {
         g_error("thread pool: %s", err->message);
     }
-    return pool;
+    pool->workers[pool->n_workers++] = worker;
 }
 
 void thread_pool_free(ThreadPool *pool)
 {
-    /* Wait for calls in progress: their elements point into the pool. */
-    g_thread_pool_free(pool->workers, FALSE, TRUE);
+    ThreadPoolWorker *idle;
+
+    /* Workers finish the queued calls first: their elements point into
+     * the pool. */
+    g_mutex_lock(&pool->lock);
+    pool->stopping = true;
+    idle = pool->idle;
+    pool->idle = NULL;
+    g_mutex_unlock(&pool->lock);
+    for (; idle; idle = idle->next_idle) {
+        sem_post(&idle->wakeup);
+    }
+    for (int i = 0; i < pool->n_workers; i++) {
+        g_thread_join(pool->workers[i]->thread);
+        sem_destroy(&pool->workers[i]->wakeup);
+        g_free(pool->workers[i]);
+    }
     qemu_bh_delete(pool->completion_bh);
     g_mutex_clear(&pool->lock);
-    g_queue_clear(&pool->done);
     g_free(pool);
 }
 
@@ -97,17 +208,39 @@ int coroutine_fn thread_pool_submit_co(ThreadPoolFunc *func, void *arg)
         .arg = arg,
         .co = qemu_coroutine_self(),
     };
+    ThreadPool *pool;
+    ThreadPoolWorker *wake;
 
     assert(qemu_in_coroutine());
     if (!ctx->thread_pool) {
         ctx->thread_pool = thread_pool_new(ctx);
     }
-    elem.pool = ctx->thread_pool;
+    pool = elem.pool = ctx->thread_pool;
     /* The completion wakes us in ctx even if we were entered elsewhere. */
     elem.co->ctx = ctx;
-    trace_event(thread_pool_submit, "pool=%p elem=%p func=%p", elem.pool, &elem, func);
-    g_thread_pool_push(elem.pool->workers, &elem, NULL);
+    trace_event(thread_pool_submit, "pool=%p elem=%p func=%p", pool, &elem, func);
+
+    g_mutex_lock(&pool->lock);
+    *pool->requests_tail = &elem;
+    pool->requests_tail = &elem.next;
+    wake = NULL;
+    if (pool->waking) {
+        /* The worker being woken passes the wake-up on if it finds more. */
+    } else if (pool->idle) {
+        wake = pool->idle;
+        pool->idle = wake->next_idle;
+        pool->waking = true;
+    } else if (pool->n_workers < THREAD_POOL_MAX_WORKERS) {
+        /* Workers stay once started; a busy one takes queued work itself. */
+        thread_pool_spawn_worker(pool);
+    }
+    g_mutex_unlock(&pool->lock);
+    /* Outside the lock, so the woken worker does not block on it at once. */
+    if (wake) {
+        sem_post(&wake->wakeup);
+    }
+
     qemu_coroutine_yield();
-    trace_event(thread_pool_complete, "pool=%p elem=%p ret=%d", elem.pool, &elem, elem.ret);
+    trace_event(thread_pool_complete, "pool=%p elem=%p ret=%d", pool, &elem, elem.ret);
     return elem.ret;
 }
