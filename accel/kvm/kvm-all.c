@@ -225,42 +225,45 @@ static void kvm_coalesce(KVMState *s, hwaddr addr, hwaddr len, bool pio, bool ad
     }
 }
 
+/* Replays the ring before a zone goes, so no batched write is lost. */
+static void kvm_coalesced_update(KVMState *s, bool usable, hwaddr addr, hwaddr len, bool pio,
+                                 bool add)
+{
+    if (!usable) {
+        return;
+    }
+    if (!add) {
+        kvm_flush_coalesced_mmio_buffer(s);
+    }
+    kvm_coalesce(s, addr, len, pio, add);
+}
+
 static void kvm_coalesced_mmio_add(MemoryListener *listener, MemoryRegionSection *section,
                                    hwaddr addr, hwaddr len)
 {
     KVMState *s = container_of(listener, KVMState, memory_listener);
-    if (s->coalesced_mmio_page) {
-        kvm_coalesce(s, addr, len, false, true);
-    }
+    kvm_coalesced_update(s, s->coalesced_mmio_page, addr, len, false, true);
 }
 
 static void kvm_coalesced_mmio_del(MemoryListener *listener, MemoryRegionSection *section,
                                    hwaddr addr, hwaddr len)
 {
     KVMState *s = container_of(listener, KVMState, memory_listener);
-    if (s->coalesced_mmio_page) {
-        kvm_flush_coalesced_mmio_buffer(s);
-        kvm_coalesce(s, addr, len, false, false);
-    }
+    kvm_coalesced_update(s, s->coalesced_mmio_page, addr, len, false, false);
 }
 
 static void kvm_coalesced_pio_add(MemoryListener *listener, MemoryRegionSection *section,
                                   hwaddr addr, hwaddr len)
 {
     KVMState *s = container_of(listener, KVMState, io_listener);
-    if (s->coalesced_pio) {
-        kvm_coalesce(s, addr, len, true, true);
-    }
+    kvm_coalesced_update(s, s->coalesced_pio, addr, len, true, true);
 }
 
 static void kvm_coalesced_pio_del(MemoryListener *listener, MemoryRegionSection *section,
                                   hwaddr addr, hwaddr len)
 {
     KVMState *s = container_of(listener, KVMState, io_listener);
-    if (s->coalesced_pio) {
-        kvm_flush_coalesced_mmio_buffer(s);
-        kvm_coalesce(s, addr, len, true, false);
-    }
+    kvm_coalesced_update(s, s->coalesced_pio, addr, len, true, false);
 }
 
 /*
