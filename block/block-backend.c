@@ -70,6 +70,12 @@ static bool blk_parse_cache_mode(const char *mode, int *flags, bool *writeback)
 BlockBackend *blk_new_open(const char *filename, const char *fmt, const char *cache,
                            bool read_only, Error **errp)
 {
+    return blk_new_open_opts(filename, fmt, cache, read_only, NULL, errp);
+}
+
+BlockBackend *blk_new_open_opts(const char *filename, const char *fmt, const char *cache,
+                                bool read_only, GHashTable *options, Error **errp)
+{
     int flags = 0;
     bool writeback = true;
     BlockDriverState *bs;
@@ -82,7 +88,7 @@ BlockBackend *blk_new_open(const char *filename, const char *fmt, const char *ca
     if (!read_only) {
         flags |= BDRV_O_RDWR;
     }
-    bs = bdrv_open(filename, fmt, flags, errp);
+    bs = bdrv_open_opts(filename, fmt, flags, options, errp);
     if (!bs) {
         return NULL;
     }

@@ -142,10 +142,35 @@ bool bdrv_create(const BlockDriver *drv, BlockCreateOpts *opts, Error **errp)
     return drv->bdrv_create(opts, errp) >= 0;
 }
 
-static BlockDriverState *bdrv_open_protocol(const char *filename, int flags, Error **errp)
+/* Lets drv take its keys from options (owned) while it opens; what it
+ * leaves fails the open.  prefix is how the user wrote the keys. */
+static int bdrv_open_driver(BlockDriverState *bs, GHashTable *options, const char *prefix,
+                            Error **errp)
+{
+    int ret;
+
+    bs->options = options ? options : bdrv_options_new();
+    if (bs->drv->bdrv_file_open) {
+        ret = bs->drv->bdrv_file_open(bs, bs->filename, bs->open_flags, errp);
+    } else {
+        ret = bs->drv->bdrv_open(bs, bs->open_flags, errp);
+    }
+    if (ret >= 0 && !bdrv_options_check_consumed(bs->options, bs->drv, prefix, errp)) {
+        if (bs->drv->bdrv_close) {
+            bs->drv->bdrv_close(bs);
+        }
+        ret = -EINVAL;
+    }
+    g_clear_pointer(&bs->options, g_hash_table_unref);
+    return ret;
+}
+
+static BlockDriverState *bdrv_open_protocol(const char *filename, int flags,
+                                            GHashTable *options, const char *prefix,
+                                            Error **errp)
 {
     BlockDriverState *bs = bdrv_new(&bdrv_file, filename, flags);
-    int ret = bdrv_file.bdrv_file_open(bs, filename, flags, errp);
+    int ret = bdrv_open_driver(bs, options, prefix, errp);
 
     if (ret >= 0) {
         ret = bdrv_refresh_total_sectors(bs);
@@ -195,9 +220,13 @@ static const BlockDriver *bdrv_probe_format(BlockDriverState *file, Error **errp
     return best;
 }
 
+/* options: owned, may be NULL; "file.X" keys go to the protocol node. */
 static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt, int flags,
-                                           BlockDriverState *parent, Error **errp)
+                                           BlockDriverState *parent, GHashTable *options,
+                                           Error **errp)
 {
+    g_autoptr(GHashTable) format_opts = options ? options : bdrv_options_new();
+    GHashTable *file_opts = bdrv_options_extract_prefix(format_opts, "file.");
     const BlockDriver *drv = NULL;
     BlockDriverState *file, *bs;
     int ret;
@@ -206,15 +235,22 @@ static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt
         drv = bdrv_find_format(fmt);
         if (!drv) {
             error_setg(errp, "Unknown driver '%s'", fmt);
+            g_hash_table_unref(file_opts);
             return NULL;
         }
     }
-    file = bdrv_open_protocol(filename, flags, errp);
+    if (drv == &bdrv_file) {
+        /* The protocol node is the top node: its keys have no prefix. */
+        if (!bdrv_options_check_consumed(file_opts, drv, "file.", errp)) {
+            g_hash_table_unref(file_opts);
+            return NULL;
+        }
+        g_hash_table_unref(file_opts);
+        return bdrv_open_protocol(filename, flags, g_steal_pointer(&format_opts), "", errp);
+    }
+    file = bdrv_open_protocol(filename, flags, file_opts, "file.", errp);
     if (!file) {
         return NULL;
-    }
-    if (drv == &bdrv_file) {
-        return file;
     }
     if (!drv) {
         drv = bdrv_probe_format(file, errp);
@@ -231,7 +267,7 @@ static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt
     bdrv_unref(file); /* the child holds it now */
     bs->inherits_from = parent;
     bs->backing_depth = parent ? parent->backing_depth + 1 : 0;
-    ret = drv->bdrv_open(bs, flags, errp);
+    ret = bdrv_open_driver(bs, g_steal_pointer(&format_opts), "", errp);
     if (ret >= 0) {
         ret = bdrv_refresh_total_sectors(bs);
         if (ret < 0) {
@@ -255,7 +291,54 @@ static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt
 
 BlockDriverState *bdrv_open(const char *filename, const char *fmt, int flags, Error **errp)
 {
-    return bdrv_open_inherit(filename, fmt, flags, NULL, errp);
+    return bdrv_open_inherit(filename, fmt, flags, NULL, NULL, errp);
+}
+
+/* Takes key out of options into *out; what, the same thing given as an
+ * argument (arg) or by another key (*out), may not also be there. */
+static bool bdrv_take_name(GHashTable *options, const char *key, const char *arg,
+                           const char *what, char **out, Error **errp)
+{
+    char *value = bdrv_opt_take_str(options, key);
+
+    if (!value) {
+        return true;
+    }
+    if (*out || arg) {
+        error_setg(errp, "Option '%s' and the %s cannot both be given", key, what);
+        g_free(value);
+        return false;
+    }
+    *out = value;
+    return true;
+}
+
+BlockDriverState *bdrv_open_opts(const char *filename, const char *fmt, int flags,
+                                 GHashTable *options, Error **errp)
+{
+    GHashTable *opts = bdrv_options_copy(options);
+    g_autofree char *opt_driver = NULL, *opt_filename = NULL, *file_driver = NULL;
+
+    if (!bdrv_take_name(opts, "driver", fmt, "format", &opt_driver, errp) ||
+        !bdrv_take_name(opts, "filename", filename, "file name", &opt_filename, errp) ||
+        !bdrv_take_name(opts, "file.filename", filename, "file name", &opt_filename,
+                        errp)) {
+        g_hash_table_unref(opts);
+        return NULL;
+    }
+    file_driver = bdrv_opt_take_str(opts, "file.driver");
+    if (file_driver && strcmp(file_driver, bdrv_file.format_name)) {
+        error_setg(errp, "Unknown protocol driver '%s' (only 'file')", file_driver);
+        g_hash_table_unref(opts);
+        return NULL;
+    }
+    filename = filename ? filename : opt_filename;
+    if (!filename) {
+        error_setg(errp, "No file name given (filename= or file.filename=)");
+        g_hash_table_unref(opts);
+        return NULL;
+    }
+    return bdrv_open_inherit(filename, fmt ? fmt : opt_driver, flags, NULL, opts, errp);
 }
 
 /* The backing file name as the image states it, resolved against the
@@ -298,7 +381,7 @@ int bdrv_open_backing_file(BlockDriverState *bs, int flags, Error **errp)
         }
     }
     /* Backing files are only read. */
-    backing = bdrv_open_inherit(path, fmt, flags & ~BDRV_O_RDWR, bs, errp);
+    backing = bdrv_open_inherit(path, fmt, flags & ~BDRV_O_RDWR, bs, NULL, errp);
     if (!backing) {
         /* Once, at the top of the chain, not at every level. */
         if (!bs->inherits_from) {

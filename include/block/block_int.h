@@ -163,6 +163,9 @@ struct BlockDriverState {
     /* The node whose backing file this is (loop detection, block.c). */
     BlockDriverState *inherits_from;
     unsigned serialising_in_flight; /* read-modify-write requests (io.c) */
+    /* This node's open options (block/options.c) while its driver opens;
+     * the driver takes what it knows, NULL once open is done. */
+    GHashTable *options;
 };
 
 /* Generic I/O on a child, used by format drivers (block/io.c). */
@@ -235,11 +238,46 @@ void bdrv_drain(BlockDriverState *bs);
 /* Opening nodes.  fmt NULL probes the format (every driver's bdrv_probe). */
 BlockDriverState *bdrv_open(const char *filename, const char *fmt, int flags,
                             Error **errp);
+/*
+ * bdrv_open with node options (QEMU's -drive/--image-opts keys; options may
+ * be NULL and is not modified).  Keys without a prefix are the format
+ * node's, "file.X" is X of the protocol node.  "driver" may name the
+ * format instead of fmt, and "filename" or "file.filename" the file
+ * instead of filename ("file.driver" may only be "file").  Every key must
+ * be taken by a driver, or the open fails naming it.
+ */
+BlockDriverState *bdrv_open_opts(const char *filename, const char *fmt, int flags,
+                                 GHashTable *options, Error **errp);
 void bdrv_unref(BlockDriverState *bs);
 /* Opens bs->backing from bs->backing_file (relative to bs's directory). */
 int bdrv_open_backing_file(BlockDriverState *bs, int flags, Error **errp);
 const BlockDriver *bdrv_find_format(const char *format_name);
 /* Every driver, in probe order (block/block.c keeps the one list). */
 const BlockDriver *const *bdrv_drivers(void);
+
+/*
+ * Node options (block/options.c): a string -> string table, owned keys and
+ * values.  Drivers take their keys in bdrv_open/bdrv_file_open from
+ * bs->options; an absent key leaves *value untouched (the default) and
+ * succeeds, a malformed one fails with an Error naming the key.
+ */
+GHashTable *bdrv_options_new(void);
+GHashTable *bdrv_options_copy(GHashTable *options); /* options may be NULL */
+/* "key=value,key=value" into options (later keys win); ",," is a comma. */
+bool bdrv_options_parse(GHashTable *options, const char *str, Error **errp);
+/* Moves every "prefixX" key out of options into a new table as "X". */
+GHashTable *bdrv_options_extract_prefix(GHashTable *options, const char *prefix);
+/* Removes key; its value (g_free it), or NULL when absent. */
+char *bdrv_opt_take_str(GHashTable *options, const char *key);
+/* on|off (also true|false, yes|no). */
+bool bdrv_opt_take_bool(GHashTable *options, const char *key, bool *value, Error **errp);
+/* Bytes, with an optional k/M/G/T/P/E suffix (powers of 1024). */
+bool bdrv_opt_take_size(GHashTable *options, const char *key, uint64_t *value,
+                        Error **errp);
+bool bdrv_parse_size(const char *str, uint64_t *size);
+/* Fails naming the first key left in options ("Block format 'qcow2' has no
+ * option 'foo'"); prefix is how the user wrote it ("file." or ""). */
+bool bdrv_options_check_consumed(GHashTable *options, const BlockDriver *drv,
+                                 const char *prefix, Error **errp);
 
 #endif

@@ -21,6 +21,10 @@ typedef void BlockCompletionFunc(void *opaque, int ret);
 /* cache: "writeback" (default), "none", "directsync", "writethrough", "unsafe". */
 BlockBackend *blk_new_open(const char *filename, const char *fmt, const char *cache,
                            bool read_only, Error **errp);
+/* The same with node options (bdrv_open_opts: filename may then be NULL and
+ * come from the options, as may the format). */
+BlockBackend *blk_new_open_opts(const char *filename, const char *fmt, const char *cache,
+                                bool read_only, GHashTable *options, Error **errp);
 void blk_unref(BlockBackend *blk);
 BlockDriverState *blk_bs(BlockBackend *blk);
 int64_t blk_getlength(BlockBackend *blk);

@@ -1,0 +1,232 @@
+/* Block node options (block/options.c, bdrv_open_opts): parsing, the take
+ * helpers' accepted and refused values, and the open-time rule that every
+ * key must be taken by some driver. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "block/block_int.h"
+
+static char *tmpdir;
+static char *img;
+
+static void setup(void)
+{
+    BlockCreateOpts opts = { 0 };
+    Error *err = NULL;
+
+    tmpdir = g_dir_make_tmp("duet-opts-XXXXXX", NULL);
+    ck_assert_ptr_nonnull(tmpdir);
+    img = g_build_filename(tmpdir, "disk.raw", NULL);
+    opts.filename = img;
+    opts.size = 1 << 20;
+    ck_assert(bdrv_create(bdrv_find_format("raw"), &opts, &err));
+}
+
+static void teardown(void)
+{
+    unlink(img);
+    rmdir(tmpdir);
+    g_free(img);
+    g_free(tmpdir);
+}
+
+static GHashTable *parse_ok(const char *str)
+{
+    GHashTable *t = bdrv_options_new();
+    Error *err = NULL;
+
+    if (!bdrv_options_parse(t, str, &err)) {
+        ck_abort_msg("parse '%s': %s", str, error_get_pretty(err));
+    }
+    return t;
+}
+
+/* The message of a failed open with options str, or NULL if it opened. */
+static char *open_error(const char *filename, const char *fmt, const char *str)
+{
+    g_autoptr(GHashTable) t = parse_ok(str);
+    Error *err = NULL;
+    BlockDriverState *bs = bdrv_open_opts(filename, fmt, 0, t, &err);
+    char *msg;
+
+    if (bs) {
+        bdrv_unref(bs);
+        return NULL;
+    }
+    msg = g_strdup(error_get_pretty(err));
+    error_free(err);
+    return msg;
+}
+
+START_TEST(test_parse)
+{
+    g_autoptr(GHashTable) t = parse_ok("a=1,b=x,,y,c=,a=2");
+    g_autoptr(GHashTable) bad = bdrv_options_new();
+    Error *err = NULL;
+
+    ck_assert_uint_eq(g_hash_table_size(t), 3);
+    ck_assert_str_eq(g_hash_table_lookup(t, "a"), "2"); /* later keys win */
+    ck_assert_str_eq(g_hash_table_lookup(t, "b"), "x,y");
+    ck_assert_str_eq(g_hash_table_lookup(t, "c"), "");
+    ck_assert(!bdrv_options_parse(bad, "a=1,novalue,c=3", &err));
+    ck_assert_str_eq(error_get_pretty(err), "Expected key=value, not 'novalue'");
+    error_free(err);
+    err = NULL;
+    ck_assert(!bdrv_options_parse(bad, "=3", &err));
+    error_free(err);
+}
+END_TEST
+
+START_TEST(test_extract_prefix)
+{
+    g_autoptr(GHashTable) t = parse_ok("file.aio=native,l2-cache-size=1M,file.x.y=2");
+    g_autoptr(GHashTable) sub = bdrv_options_extract_prefix(t, "file.");
+
+    ck_assert_uint_eq(g_hash_table_size(t), 1);
+    ck_assert_str_eq(g_hash_table_lookup(t, "l2-cache-size"), "1M");
+    ck_assert_uint_eq(g_hash_table_size(sub), 2);
+    ck_assert_str_eq(g_hash_table_lookup(sub, "aio"), "native");
+    ck_assert_str_eq(g_hash_table_lookup(sub, "x.y"), "2");
+}
+END_TEST
+
+START_TEST(test_sizes)
+{
+    static const struct {
+        const char *str;
+        uint64_t bytes;
+    } good[] = {
+        { "0", 0 },
+        { "4096", 4096 },
+        { "64k", 65536 },
+        { "64K", 65536 },
+        { "1M", 1 << 20 },
+        { "1.5M", 3 << 19 },
+        { "2g", 2ULL << 30 },
+        { "1T", 1ULL << 40 },
+        { "512B", 512 },
+        { "15E", 15ULL << 60 },
+        { "18446744073709551615", UINT64_MAX },
+    };
+    static const char *const bad[] = {
+        "", "-1", "+1", "abc", "1x", "1MB", " 1", "1 ", "0x10", "1.5", "1.M", ".5M",
+        "16E", "18446744073709551616", "inf",
+    };
+    uint64_t v;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
+        ck_assert_msg(bdrv_parse_size(good[i].str, &v), "%s", good[i].str);
+        ck_assert_msg(v == good[i].bytes, "%s -> %" G_GUINT64_FORMAT, good[i].str, v);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        ck_assert_msg(!bdrv_parse_size(bad[i], &v), "'%s' accepted", bad[i]);
+    }
+}
+END_TEST
+
+START_TEST(test_take)
+{
+    g_autoptr(GHashTable) t = parse_ok("s=str,b1=on,b2=off,b3=yes,b4=maybe,z=2M,zz=2Q");
+    g_autofree char *s = bdrv_opt_take_str(t, "s");
+    bool b = false;
+    uint64_t size = 7;
+    Error *err = NULL;
+
+    ck_assert_str_eq(s, "str");
+    ck_assert_ptr_null(bdrv_opt_take_str(t, "s")); /* taken */
+    ck_assert(bdrv_opt_take_bool(t, "b1", &b, &err) && b);
+    ck_assert(bdrv_opt_take_bool(t, "b2", &b, &err) && !b);
+    ck_assert(bdrv_opt_take_bool(t, "b3", &b, &err) && b);
+    ck_assert(!bdrv_opt_take_bool(t, "b4", &b, &err));
+    ck_assert_str_eq(error_get_pretty(err), "Parameter 'b4' expects 'on' or 'off', not 'maybe'");
+    error_free(err);
+    err = NULL;
+    /* Absent: the default stays. */
+    ck_assert(bdrv_opt_take_bool(t, "absent", &b, &err) && b);
+    ck_assert(bdrv_opt_take_size(t, "absent", &size, &err) && size == 7);
+    ck_assert(bdrv_opt_take_size(t, "z", &size, &err) && size == 2 << 20);
+    ck_assert(!bdrv_opt_take_size(t, "zz", &size, &err));
+    ck_assert_ptr_nonnull(strstr(error_get_pretty(err), "Parameter 'zz' expects a size"));
+    ck_assert_ptr_nonnull(strstr(error_get_pretty(err), "not '2Q'"));
+    error_free(err);
+    ck_assert_uint_eq(g_hash_table_size(t), 0);
+    /* A NULL table has no keys. */
+    ck_assert_ptr_null(bdrv_opt_take_str(NULL, "x"));
+}
+END_TEST
+
+START_TEST(test_unconsumed)
+{
+    g_autofree char *e1 = open_error(img, "raw", "foo=1");
+    g_autofree char *e2 = open_error(img, "raw", "file.bar=1,zzz=2");
+    g_autofree char *e3 = open_error(img, "file", "baz=1");
+    g_autofree char *e4 = open_error(img, NULL, "l2-cache-size=1M");
+
+    ck_assert_str_eq(e1, "Block format 'raw' has no option 'foo'");
+    /* The protocol node opens first. */
+    ck_assert_str_eq(e2, "Block protocol 'file' has no option 'file.bar'");
+    ck_assert_str_eq(e3, "Block protocol 'file' has no option 'baz'");
+    /* Probed as raw, which has no cache options. */
+    ck_assert_str_eq(e4, "Block format 'raw' has no option 'l2-cache-size'");
+}
+END_TEST
+
+START_TEST(test_driver_and_filename_keys)
+{
+    g_autofree char *s1 = g_strdup_printf("driver=raw,file.filename=%s", img);
+    g_autofree char *s2 = g_strdup_printf("filename=%s,file.driver=file", img);
+    g_autofree char *s3 = g_strdup_printf("filename=%s,file.filename=%s", img, img);
+    g_autofree char *s4 = g_strdup_printf("file.filename=%s,file.driver=nbd", img);
+    g_autofree char *e5 = NULL, *e6 = NULL, *e7 = NULL, *e8 = NULL;
+
+    ck_assert_ptr_null(open_error(NULL, NULL, s1));
+    ck_assert_ptr_null(open_error(NULL, NULL, s2));
+    e5 = open_error(NULL, NULL, s3);
+    ck_assert_str_eq(e5, "Option 'file.filename' and the file name cannot both be given");
+    e6 = open_error(img, "raw", "driver=qcow2");
+    ck_assert_str_eq(e6, "Option 'driver' and the format cannot both be given");
+    e7 = open_error(NULL, NULL, "driver=raw");
+    ck_assert_str_eq(e7, "No file name given (filename= or file.filename=)");
+    e8 = open_error(NULL, NULL, s4);
+    ck_assert_str_eq(e8, "Unknown protocol driver 'nbd' (only 'file')");
+}
+END_TEST
+
+START_TEST(test_caller_table_untouched)
+{
+    g_autoptr(GHashTable) t = parse_ok("driver=raw");
+    Error *err = NULL;
+    BlockDriverState *bs = bdrv_open_opts(img, NULL, 0, t, &err);
+
+    ck_assert_ptr_nonnull(bs);
+    ck_assert_str_eq(bs->drv->format_name, "raw");
+    ck_assert_ptr_null(bs->options); /* only there while opening */
+    ck_assert_uint_eq(g_hash_table_size(t), 1);
+    bdrv_unref(bs);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("block-options");
+    TCase *tc = tcase_create("options");
+
+    tcase_set_timeout(tc, 30);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_parse);
+    tcase_add_test(tc, test_extract_prefix);
+    tcase_add_test(tc, test_sizes);
+    tcase_add_test(tc, test_take);
+    tcase_add_test(tc, test_unconsumed);
+    tcase_add_test(tc, test_driver_and_filename_keys);
+    tcase_add_test(tc, test_caller_table_untouched);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
