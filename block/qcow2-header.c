@@ -393,53 +393,6 @@ static bool check_table(BDRVQcow2State *s, uint64_t offset, uint64_t bytes, int6
     return true;
 }
 
-static int overlap_mode_from_env(void)
-{
-    const char *mode = getenv("DUET_QCOW2_OVERLAP_CHECK");
-    int m = mode ? qcow2_parse_overlap_check(mode) : -1;
-
-    return m < 0 ? QCOW2_OL_CACHED : m;
-}
-
-int qcow2_parse_overlap_check(const char *mode)
-{
-    if (!strcmp(mode, "none")) {
-        return QCOW2_OL_NONE;
-    } else if (!strcmp(mode, "constant")) {
-        return QCOW2_OL_CONSTANT;
-    } else if (!strcmp(mode, "cached")) {
-        return QCOW2_OL_CACHED;
-    } else if (!strcmp(mode, "all")) {
-        return QCOW2_OL_ALL;
-    }
-    return -1;
-}
-
-static int env_size(const char *name, int def)
-{
-    const char *v = getenv(name);
-    long long n = v ? atoll(v) : 0;
-
-    return n > 0 && n < INT32_MAX ? (int)n : def;
-}
-
-static void qcow2_init_caches(BlockDriverState *bs)
-{
-    BDRVQcow2State *s = bs->opaque;
-    uint64_t max_tables = (32 * 1024 * 1024) >> s->cluster_bits;
-    uint64_t want = l1_entries_for_size(s, s->size);
-    /* Enough L2 tables for the whole disk, at least 1 MiB, at most 32 MiB. */
-    int l2_tables = MIN(MAX(want, MAX(8, (1 << 20) >> s->cluster_bits)), max_tables);
-    int rc_tables = MAX(l2_tables / 4, 4);
-
-    l2_tables = env_size("DUET_QCOW2_L2_CACHE_SIZE", l2_tables << s->cluster_bits)
-                >> s->cluster_bits;
-    rc_tables = env_size("DUET_QCOW2_REFCOUNT_CACHE_SIZE", rc_tables << s->cluster_bits)
-                >> s->cluster_bits;
-    s->l2_table_cache = qcow2_cache_create(bs, MAX(l2_tables, 2), s->cluster_size);
-    s->refcount_block_cache = qcow2_cache_create(bs, MAX(rc_tables, 2), s->cluster_size);
-}
-
 static int coroutine_fn qcow2_repair_co(BlockDriverState *bs, void *opaque)
 {
     BdrvCheckResult *result = opaque;
@@ -681,8 +634,10 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
         return -EINVAL;
     }
 
-    s->overlap_check = overlap_mode_from_env();
-    qcow2_init_caches(bs);
+    ret = qcow2_update_options(bs, errp);
+    if (ret < 0) {
+        return ret;
+    }
     qemu_co_mutex_init(&s->lock);
     g_queue_init(&s->allocs_in_flight);
     bs->total_sectors = s->size / BDRV_SECTOR_SIZE;

@@ -283,7 +283,13 @@ int qcow2_mark_clean(BlockDriverState *bs);
 int qcow2_mark_corrupt(BlockDriverState *bs);
 void qcow2_signal_corruption(BlockDriverState *bs, bool fatal, int64_t offset, int64_t size,
                              const char *fmt, ...) G_GNUC_PRINTF(5, 6);
+
+/* qcow2-options.c */
+/* none|constant|cached|all -> QCOW2_OL_* mask, or -1. */
 int qcow2_parse_overlap_check(const char *mode);
+/* Takes qcow2's options from bs->options at open: overlap-check, and the
+ * cache sizes, with which it creates both metadata caches. */
+int qcow2_update_options(BlockDriverState *bs, Error **errp);
 
 /* qcow2.c */
 int coroutine_fn qcow2_read_backing(BlockDriverState *bs, int64_t offset, int64_t bytes,

@@ -22,6 +22,8 @@
 #include "qemu/main-loop.h"
 
 static char *fuzz_path;
+/* Node options of every open (bdrv_open_opts). */
+static GHashTable *fuzz_options;
 
 static void fuzz_init(void)
 {
@@ -43,11 +45,15 @@ static void fuzz_init(void)
     }
     close(fd);
     fuzz_path = tmpl;
-    /* The strictest overlap check finds the most. */
-    setenv("DUET_QCOW2_OVERLAP_CHECK", "all", 1);
-    /* Keep caches small so one input cannot take much memory. */
-    setenv("DUET_QCOW2_L2_CACHE_SIZE", "262144", 1);
-    setenv("DUET_QCOW2_REFCOUNT_CACHE_SIZE", "262144", 1);
+    /* The strictest overlap check finds the most; small caches keep one
+     * input from taking much memory. */
+    fuzz_options = bdrv_options_new();
+    if (!bdrv_options_parse(fuzz_options,
+                            "overlap-check=all,l2-cache-size=256k,refcount-cache-size=256k",
+                            &err)) {
+        error_report_err(err);
+        abort();
+    }
 }
 
 static void exercise(BlockDriverState *bs, const uint8_t *data, size_t size)
@@ -94,8 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     close(fd);
 
-    bs = bdrv_open(fuzz_path, "qcow2", BDRV_O_RDWR | BDRV_O_NO_BACKING | BDRV_O_NO_FLUSH,
-                   &err);
+    bs = bdrv_open_opts(fuzz_path, "qcow2", BDRV_O_RDWR | BDRV_O_NO_BACKING | BDRV_O_NO_FLUSH,
+                        fuzz_options, &err);
     if (bs) {
         exercise(bs, data, size);
         bdrv_unref(bs);
@@ -103,8 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         error_free(err);
         err = NULL;
     }
-    bs = bdrv_open(fuzz_path, "qcow2",
-                   BDRV_O_RDWR | BDRV_O_NO_BACKING | BDRV_O_CHECK | BDRV_O_NO_FLUSH, &err);
+    bs = bdrv_open_opts(fuzz_path, "qcow2",
+                        BDRV_O_RDWR | BDRV_O_NO_BACKING | BDRV_O_CHECK | BDRV_O_NO_FLUSH,
+                        fuzz_options, &err);
     if (bs) {
         bdrv_check(bs, &result, 0);
         bdrv_check(bs, &result, BDRV_FIX_LEAKS | BDRV_FIX_ERRORS);

@@ -1,0 +1,149 @@
+/*
+ * qcow2's node options, taken at open (QEMU's names and meaning):
+ *
+ *   l2-cache-size=SIZE        bytes of L2 tables cached
+ *   refcount-cache-size=SIZE  bytes of refcount blocks cached
+ *   cache-size=SIZE           the two together (see read_cache_sizes)
+ *   overlap-check=MODE        none | constant | cached (default) | all:
+ *                             which metadata a write is checked against
+ *
+ * Sizes are rounded down to whole clusters (each cache holds at least two
+ * tables).  An L2 cache larger than the disk needs is cut to what covers
+ * the whole disk: it could never fill.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qcow2.h"
+#include "trace/trace.h"
+
+#define QCOW2_OPT_L2_CACHE_SIZE       "l2-cache-size"
+#define QCOW2_OPT_REFCOUNT_CACHE_SIZE "refcount-cache-size"
+#define QCOW2_OPT_CACHE_SIZE          "cache-size"
+#define QCOW2_OPT_OVERLAP_CHECK       "overlap-check"
+
+/* QEMU's floor for the refcount cache when cache-size is split. */
+#define MIN_REFCOUNT_CACHE_TABLES 4
+/* Each cache needs two tables (a lookup may hold one while loading another). */
+#define MIN_CACHE_TABLES 2
+
+int qcow2_parse_overlap_check(const char *mode)
+{
+    if (!strcmp(mode, "none")) {
+        return QCOW2_OL_NONE;
+    } else if (!strcmp(mode, "constant")) {
+        return QCOW2_OL_CONSTANT;
+    } else if (!strcmp(mode, "cached")) {
+        return QCOW2_OL_CACHED;
+    } else if (!strcmp(mode, "all")) {
+        return QCOW2_OL_ALL;
+    }
+    return -1;
+}
+
+/*
+ * Without options duet's own defaults hold: enough L2 tables for the whole
+ * disk, at least 1 MiB, at most 32 MiB; a refcount cache a quarter of that
+ * (at least 4 tables).  With cache-size alone, the L2 cache gets what
+ * covers the whole disk if that leaves 4 clusters for refcount blocks and
+ * the refcount cache the rest; otherwise the refcount cache gets 4
+ * clusters (or all of cache-size, if smaller) and the L2 cache the rest.
+ * With cache-size and one of the others, the other one is the difference.
+ */
+static bool read_cache_sizes(BlockDriverState *bs, GHashTable *options, uint64_t *l2_bytes,
+                             uint64_t *rc_bytes, Error **errp)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t max_l2_bytes = l1_entries_for_size(s, s->size) << s->cluster_bits;
+    uint64_t min_rc_bytes = (uint64_t)MIN_REFCOUNT_CACHE_TABLES << s->cluster_bits;
+    bool l2_set = g_hash_table_contains(options, QCOW2_OPT_L2_CACHE_SIZE);
+    bool rc_set = g_hash_table_contains(options, QCOW2_OPT_REFCOUNT_CACHE_SIZE);
+    bool combined_set = g_hash_table_contains(options, QCOW2_OPT_CACHE_SIZE);
+    uint64_t l2_default = MIN(MAX(max_l2_bytes, MAX(8ULL << s->cluster_bits, 1ULL << 20)),
+                              32ULL << 20);
+    uint64_t combined = 0;
+
+    *l2_bytes = l2_default;
+    *rc_bytes = MAX(l2_default / 4, min_rc_bytes);
+    if (!bdrv_opt_take_size(options, QCOW2_OPT_L2_CACHE_SIZE, l2_bytes, errp) ||
+        !bdrv_opt_take_size(options, QCOW2_OPT_REFCOUNT_CACHE_SIZE, rc_bytes, errp) ||
+        !bdrv_opt_take_size(options, QCOW2_OPT_CACHE_SIZE, &combined, errp)) {
+        return false;
+    }
+    if (!combined_set) {
+        goto cap;
+    }
+    if (l2_set && rc_set) {
+        error_setg(errp, "Give at most two of cache-size, l2-cache-size and "
+                   "refcount-cache-size (the third follows)");
+        return false;
+    }
+    if (l2_set || rc_set) {
+        uint64_t part = l2_set ? *l2_bytes : *rc_bytes;
+        if (part > combined) {
+            error_setg(errp, "%s (%" PRIu64 ") is larger than cache-size (%" PRIu64 ")",
+                       l2_set ? QCOW2_OPT_L2_CACHE_SIZE : QCOW2_OPT_REFCOUNT_CACHE_SIZE,
+                       part, combined);
+            return false;
+        }
+        *(l2_set ? rc_bytes : l2_bytes) = combined - part;
+    } else if (combined >= max_l2_bytes + min_rc_bytes) {
+        *l2_bytes = max_l2_bytes;
+        *rc_bytes = combined - max_l2_bytes;
+    } else {
+        *rc_bytes = MIN(combined, min_rc_bytes);
+        *l2_bytes = combined - *rc_bytes;
+    }
+cap:
+    if (l2_set || combined_set) {
+        *l2_bytes = MIN(*l2_bytes, max_l2_bytes);
+    }
+    return true;
+}
+
+/* Whole tables in bytes, at least MIN_CACHE_TABLES. */
+static bool cache_tables(BDRVQcow2State *s, const char *what, uint64_t bytes, int *tables,
+                         Error **errp)
+{
+    uint64_t n = MAX(bytes >> s->cluster_bits, MIN_CACHE_TABLES);
+    uint64_t host_memory = (uint64_t)sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGESIZE);
+
+    /* Allocated up front: a typo like 64T must fail, not abort in malloc. */
+    if (n > INT32_MAX || n > host_memory >> s->cluster_bits) {
+        error_setg(errp, "%s=%" PRIu64 " is more than this host's memory", what, bytes);
+        return false;
+    }
+    *tables = n;
+    return true;
+}
+
+int qcow2_update_options(BlockDriverState *bs, Error **errp)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree char *overlap = bdrv_opt_take_str(bs->options, QCOW2_OPT_OVERLAP_CHECK);
+    uint64_t l2_bytes, rc_bytes;
+    int l2_tables, rc_tables;
+    int mode = QCOW2_OL_CACHED;
+
+    if (overlap) {
+        mode = qcow2_parse_overlap_check(overlap);
+        if (mode < 0) {
+            error_setg(errp, "Parameter '%s' expects none, constant, cached or all, not '%s'",
+                       QCOW2_OPT_OVERLAP_CHECK, overlap);
+            return -EINVAL;
+        }
+    }
+    if (!read_cache_sizes(bs, bs->options, &l2_bytes, &rc_bytes, errp) ||
+        !cache_tables(s, QCOW2_OPT_L2_CACHE_SIZE, l2_bytes, &l2_tables, errp) ||
+        !cache_tables(s, QCOW2_OPT_REFCOUNT_CACHE_SIZE, rc_bytes, &rc_tables, errp)) {
+        return -EINVAL;
+    }
+    s->overlap_check = mode;
+    s->l2_table_cache = qcow2_cache_create(bs, l2_tables, s->cluster_size);
+    s->refcount_block_cache = qcow2_cache_create(bs, rc_tables, s->cluster_size);
+    trace_event(qcow2_update_options, "bs=%p l2_tables=%d refcount_tables=%d "
+                "overlap_check=0x%x", bs, l2_tables, rc_tables, mode);
+    return 0;
+}
