@@ -2,12 +2,16 @@
  * helpers' accepted and refused values, and the open-time rule that every
  * key must be taken by some driver. */
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "block/block_int.h"
+#include "qemu/main-loop.h"
+#include "sysemu/block-backend.h"
+#include "trace/trace.h"
 
 static char *tmpdir;
 static char *img;
@@ -163,7 +167,7 @@ START_TEST(test_unconsumed)
     g_autofree char *e1 = open_error(img, "raw", "foo=1");
     g_autofree char *e2 = open_error(img, "raw", "file.bar=1,zzz=2");
     g_autofree char *e3 = open_error(img, "file", "baz=1");
-    g_autofree char *e4 = open_error(img, NULL, "l2-cache-size=1M");
+    g_autofree char *e4 = open_error(img, NULL, "file.aio=threads,l2-cache-size=1M");
 
     ck_assert_str_eq(e1, "Block format 'raw' has no option 'foo'");
     /* The protocol node opens first. */
@@ -209,8 +213,98 @@ START_TEST(test_caller_table_untouched)
 }
 END_TEST
 
+START_TEST(test_file_aio_errors)
+{
+    g_autofree char *e1 = open_error(img, "raw", "file.aio=native");
+    g_autofree char *e2 = open_error(img, "raw", "file.aio=io_uring");
+    g_autofree char *e3 = open_error(img, "file", "aio=fast");
+
+    ck_assert_str_eq(e1, "aio=native needs the host page cache bypassed "
+                         "(cache=none or cache=directsync)");
+    ck_assert_str_eq(e2, "aio=io_uring is not supported by this build of duet "
+                         "(use aio=threads or aio=native)");
+    ck_assert_str_eq(e3, "Parameter 'aio' expects threads, native or io_uring, not 'fast'");
+    /* threads needs no O_DIRECT. */
+    ck_assert_ptr_null(open_error(img, "raw", "file.aio=threads"));
+}
+END_TEST
+
+/* Native AIO submissions (laio_submit trace events) for one 64 KiB read or
+ * write of the image with cache=none and options str.  One request per
+ * open: a slow io_submit would send the next ones to the pool for a while. */
+static int native_submissions(const char *str, bool write)
+{
+    g_autofree char *trace_path = g_build_filename(tmpdir, "trace", NULL);
+    g_autofree char *trace_arg = g_strdup_printf("file=%s,enable=laio_submit", trace_path);
+    g_autofree char *contents = NULL;
+    g_autoptr(GHashTable) t = parse_ok(str);
+    g_autofree uint8_t *buf = g_malloc(65536);
+    Error *err = NULL;
+    BlockBackend *blk;
+    int n = 0;
+
+    ck_assert(trace_opt_parse(trace_arg, &err));
+    blk = blk_new_open_opts(img, "raw", "none", false, t, &err);
+    ck_assert_msg(blk, "%s: %s", str, err ? error_get_pretty(err) : "");
+    memset(buf, 0x5a, 65536);
+    if (write) {
+        ck_assert_int_eq(blk_pwrite(blk, 0, 65536, buf, 0), 0);
+    } else {
+        ck_assert_int_eq(blk_pread(blk, 0, 65536, buf, 0), 0);
+    }
+    blk_unref(blk);
+    trace_enable_events("laio_submit", false);
+    trace_close();
+    ck_assert(g_file_get_contents(trace_path, &contents, NULL, NULL));
+    for (char *p = contents; (p = strstr(p, "laio_submit")); p++) {
+        n++;
+    }
+    unlink(trace_path);
+    return n;
+}
+
+/* Which requests go to Linux AIO: writes by default, reads and writes with
+ * aio=native, none with aio=threads. */
+START_TEST(test_file_aio_modes)
+{
+    int fd = open(img, O_RDONLY | O_DIRECT);
+
+    if (fd < 0) {
+        printf("SKIP test_file_aio_modes: no O_DIRECT in %s\n", tmpdir);
+        return;
+    }
+    close(fd);
+    int write_default = native_submissions("", true);
+    int read_default = native_submissions("", false);
+    int write_native = native_submissions("file.aio=native", true);
+    int read_native = native_submissions("file.aio=native", false);
+    int write_threads = native_submissions("file.aio=threads", true);
+    int read_threads = native_submissions("file.aio=threads", false);
+
+    if (getenv("TEST_VERBOSE")) {
+        printf("laio_submit events (write/read): default %d/%d, native %d/%d, "
+               "threads %d/%d\n", write_default, read_default, write_native, read_native,
+               write_threads, read_threads);
+    }
+    if (write_default == 0) {
+        printf("SKIP test_file_aio_modes: Linux AIO is not usable here\n");
+        return;
+    }
+    ck_assert_int_eq(read_default, 0);
+    ck_assert_int_gt(write_native, 0);
+    ck_assert_int_gt(read_native, 0);
+    ck_assert_int_eq(write_threads + read_threads, 0);
+}
+END_TEST
+
 int main(void)
 {
+    Error *err = NULL;
+
+    if (!qemu_init_main_loop(&err)) {
+        error_report_err(err);
+        return 1;
+    }
     Suite *s = suite_create("block-options");
     TCase *tc = tcase_create("options");
 
@@ -223,6 +317,8 @@ int main(void)
     tcase_add_test(tc, test_unconsumed);
     tcase_add_test(tc, test_driver_and_filename_keys);
     tcase_add_test(tc, test_caller_table_untouched);
+    tcase_add_test(tc, test_file_aio_errors);
+    tcase_add_test(tc, test_file_aio_modes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
