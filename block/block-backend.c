@@ -6,6 +6,7 @@
  * later, from a bottom half in the backend's AioContext, never inside the
  * blk_aio_* call itself.
  */
+#include "qemu/compiler.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -16,7 +17,7 @@
 #include "sysemu/block-backend.h"
 #include "trace/trace.h"
 
-#define BLOCK_FRAME __attribute__((noinline))
+#define BLOCK_FRAME QEMU_VISIBLE_FRAME
 #define NOT_DONE INT_MAX
 
 struct BlockBackend {

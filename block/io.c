@@ -6,6 +6,7 @@
  *
  * Drivers only ever see requests aligned to bs->request_alignment.
  */
+#include "qemu/compiler.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -28,7 +29,7 @@
 #define ROUND_UP(x, a)   ROUND_DOWN((x) + (a) - 1, (a))
 
 /* The frames of the request path stay visible in gdb, even at -O2. */
-#define BLOCK_FRAME __attribute__((noinline))
+#define BLOCK_FRAME QEMU_VISIBLE_FRAME
 
 void *qemu_blockalign(BlockDriverState *bs, size_t size)
 {

@@ -11,7 +11,7 @@
  *   qcow2-io check FILE [leaks|all]          qemu-img check's output and exit codes
  *   qcow2-io open FILE [rw]                  open (and close); exit 1 with the error
  *   qcow2-io readall FILE                    read every byte; exit 1 on error
- *   qcow2-io crash-writer FILE LOG SEED      random writes+flushes until killed
+ *   qcow2-io crash-writer FILE LOG SEED [CACHE]  random writes+flushes until killed
  *   qcow2-io crash-verify FILE LOG           data acknowledged before a flush intact?
  */
 #include <errno.h>
@@ -56,10 +56,10 @@ static void fill_pattern(uint8_t *buf, int64_t offset, int64_t len, uint64_t see
     }
 }
 
-static BlockBackend *open_blk(const char *file, bool rw)
+static BlockBackend *open_blk_cache(const char *file, bool rw, const char *cache)
 {
     Error *err = NULL;
-    BlockBackend *blk = blk_new_open(file, NULL, "writeback", !rw, &err);
+    BlockBackend *blk = blk_new_open(file, NULL, cache, !rw, &err);
 
     if (!blk) {
         fprintf(stderr, "qcow2-io: %s\n", error_get_pretty(err));
@@ -67,6 +67,11 @@ static BlockBackend *open_blk(const char *file, bool rw)
         exit(1);
     }
     return blk;
+}
+
+static BlockBackend *open_blk(const char *file, bool rw)
+{
+    return open_blk_cache(file, rw, "writeback");
 }
 
 static int cmd_create(int argc, char **argv)
@@ -369,9 +374,9 @@ static uint64_t crash_last_seq(const char *logname)
     return last;
 }
 
-static int cmd_crash_writer(char **argv)
+static int cmd_crash_writer(int argc, char **argv)
 {
-    BlockBackend *blk = open_blk(argv[0], true);
+    BlockBackend *blk = open_blk_cache(argv[0], true, argc > 3 ? argv[3] : "writeback");
     FILE *log = fopen(argv[1], "a");
     uint64_t rng = g_ascii_strtoull(argv[2], NULL, 0) ^ getpid();
     uint64_t seq = crash_last_seq(argv[1]);
@@ -582,8 +587,8 @@ int main(int argc, char **argv)
         return cmd_open(n, a);
     } else if (!strcmp(cmd, "readall") && n == 1) {
         return cmd_readall(a);
-    } else if (!strcmp(cmd, "crash-writer") && n == 3) {
-        return cmd_crash_writer(a);
+    } else if (!strcmp(cmd, "crash-writer") && (n == 3 || n == 4)) {
+        return cmd_crash_writer(n, a);
     } else if (!strcmp(cmd, "crash-verify") && n == 2) {
         return cmd_crash_verify(a);
     }

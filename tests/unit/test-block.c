@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "block/aio.h"
@@ -291,6 +292,55 @@ START_TEST(test_aio_many)
 }
 END_TEST
 
+/* cache=none: a write past the end grows the file by a preallocated
+ * reserve (file-posix), which the node's length hides and closing gives
+ * back; the data and the zeroes before it read back as written. */
+START_TEST(test_prealloc_after_eof)
+{
+    Error *err = NULL;
+    BlockDriverState *bs = bdrv_open(img, "file", BDRV_O_RDWR | BDRV_O_NOCACHE, &err);
+    const int64_t off = IMG_SIZE + 3 * 65536;
+    uint8_t *buf, *got;
+    BdrvChild *c;
+    struct stat st;
+
+    ck_assert_msg(bs != NULL, "%s", err ? error_get_pretty(err) : "");
+    buf = qemu_blockalign(bs, 65536);
+    got = qemu_blockalign(bs, 65536);
+    c = bdrv_child_new(bs, "root");
+    fill_pattern(buf, 65536, 9);
+    ck_assert_int_eq(bdrv_pwrite(c, off, 65536, buf, 0), 0);
+    ck_assert_int_eq(bdrv_getlength(bs), off + 65536);
+    ck_assert_int_eq(stat(img, &st), 0);
+    ck_assert_int_gt(st.st_size, off + 65536); /* the reserve */
+    ck_assert_int_eq(bdrv_pread(c, off, 65536, got, 0), 0);
+    ck_assert_mem_eq(got, buf, 65536);
+    ck_assert_int_eq(bdrv_pread(c, IMG_SIZE, 65536, got, 0), 0);
+    for (int i = 0; i < 65536; i++) {
+        ck_assert_int_eq(got[i], 0);
+    }
+    /* a write inside the reserve needs no new one */
+    ck_assert_int_eq(bdrv_pwrite(c, off + 65536, 65536, buf, 0), 0);
+    ck_assert_int_eq(bdrv_getlength(bs), off + 2 * 65536);
+    bdrv_child_free(c);
+    bdrv_unref(bs);
+    ck_assert_int_eq(stat(img, &st), 0);
+    ck_assert_int_eq(st.st_size, off + 2 * 65536);
+
+    /* writeback: no reserve, the file is exactly as long as written */
+    bs = bdrv_open(img, "file", BDRV_O_RDWR, &err);
+    ck_assert_ptr_nonnull(bs);
+    c = bdrv_child_new(bs, "root");
+    ck_assert_int_eq(bdrv_pwrite(c, off + 2 * 65536, 4096, buf, 0), 0);
+    ck_assert_int_eq(stat(img, &st), 0);
+    ck_assert_int_eq(st.st_size, off + 2 * 65536 + 4096);
+    bdrv_child_free(c);
+    bdrv_unref(bs);
+    qemu_vfree(buf);
+    qemu_vfree(got);
+}
+END_TEST
+
 static bool odirect_supported(void)
 {
     g_autofree char *dir = g_dir_make_tmp("duet-odirect-XXXXXX", NULL);
@@ -323,6 +373,7 @@ int main(void)
     tcase_add_test(tc, test_open_errors);
     tcase_add_test(tc, test_cache_modes);
     tcase_add_test(tc, test_aio_many);
+    tcase_add_test(tc, test_prealloc_after_eof);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

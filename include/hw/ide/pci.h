@@ -5,6 +5,7 @@
 #ifndef HW_IDE_PCI_H
 #define HW_IDE_PCI_H
 
+#include "qemu/compiler.h"
 #include "hw/ide/ide.h"
 #include "hw/pci/pci.h"
 
@@ -22,7 +23,7 @@
 #define BMDMA_PRD_EOT 0x80000000u
 
 /* Keep the layers of a guest I/O as separate frames for gdb. */
-#define IDE_BMDMA_FRAME __attribute__((noinline))
+#define IDE_BMDMA_FRAME QEMU_VISIBLE_FRAME
 
 struct BMDMAState {
     uint8_t cmd;
