@@ -368,18 +368,33 @@ static int coroutine_fn file_co_prw(BlockDriverState *bs, int64_t offset, int64_
 #define FILE_PREALLOC_SIZE  (128 * 1024 * 1024)
 #define FILE_PREALLOC_ALIGN (1024 * 1024)
 
-static void file_prealloc_init(BlockDriverState *bs, int flags)
+/* The prealloc-size option (QEMU's preallocate filter has the same name);
+ * 0 turns preallocation off. */
+static bool file_prealloc_take_option(BlockDriverState *bs, uint64_t *size, Error **errp)
+{
+    *size = FILE_PREALLOC_SIZE;
+    if (!bdrv_opt_take_size(bs->options, "prealloc-size", size, errp)) {
+        return false;
+    }
+    if (*size > (1ULL << 40)) {
+        error_setg(errp, "prealloc-size must be at most 1T");
+        return false;
+    }
+    return true;
+}
+
+static void file_prealloc_init(BlockDriverState *bs, int flags, uint64_t size)
 {
     BDRVRawState *s = bs->opaque;
     struct stat st;
 
     s->prealloc_size = 0;
     qemu_co_mutex_init(&s->prealloc_lock);
-    if (!(flags & BDRV_O_NOCACHE) || !(flags & BDRV_O_RDWR) || fstat(s->fd, &st) < 0 ||
-        !S_ISREG(st.st_mode)) {
+    if (!size || !(flags & BDRV_O_NOCACHE) || !(flags & BDRV_O_RDWR) ||
+        fstat(s->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
         return;
     }
-    s->prealloc_size = FILE_PREALLOC_SIZE;
+    s->prealloc_size = size;
     s->data_end = s->prealloc_end = st.st_size;
 }
 
@@ -611,7 +626,11 @@ static int file_open(BlockDriverState *bs, const char *filename, int flags, Erro
     BDRVRawState *s = bs->opaque;
     int open_flags = O_CLOEXEC | ((flags & BDRV_O_RDWR) ? O_RDWR : O_RDONLY);
     g_autofree char *aio_mode = bdrv_opt_take_str(bs->options, "aio");
+    uint64_t prealloc_size;
 
+    if (!file_prealloc_take_option(bs, &prealloc_size, errp)) {
+        return -EINVAL;
+    }
     /* QEMU's aio= values; without the option file_try_native decides. */
     if (aio_mode) {
         s->aio_threads = !strcmp(aio_mode, "threads");
@@ -653,7 +672,7 @@ static int file_open(BlockDriverState *bs, const char *filename, int flags, Erro
     if (flags & BDRV_O_NOCACHE) {
         file_probe_alignment(bs);
     }
-    file_prealloc_init(bs, flags);
+    file_prealloc_init(bs, flags, prealloc_size);
     return 0;
 }
 

@@ -336,6 +336,25 @@ START_TEST(test_prealloc_after_eof)
     ck_assert_int_eq(st.st_size, off + 2 * 65536 + 4096);
     bdrv_child_free(c);
     bdrv_unref(bs);
+
+    /* prealloc-size=0: no reserve even with cache=none; a bad size fails */
+    GHashTable *opts = bdrv_options_new();
+    ck_assert(bdrv_options_parse(opts, "prealloc-size=0", &err));
+    bs = bdrv_open_opts(img, "file", BDRV_O_RDWR | BDRV_O_NOCACHE, opts, &err);
+    g_hash_table_unref(opts);
+    ck_assert_ptr_nonnull(bs);
+    c = bdrv_child_new(bs, "root");
+    ck_assert_int_eq(bdrv_pwrite(c, off + 4 * 65536, 65536, buf, 0), 0);
+    ck_assert_int_eq(stat(img, &st), 0);
+    ck_assert_int_eq(st.st_size, off + 5 * 65536);
+    bdrv_child_free(c);
+    bdrv_unref(bs);
+    opts = bdrv_options_new();
+    ck_assert(bdrv_options_parse(opts, "prealloc-size=lots", &err));
+    ck_assert_ptr_null(bdrv_open_opts(img, "file", BDRV_O_RDWR | BDRV_O_NOCACHE, opts, &err));
+    g_hash_table_unref(opts);
+    ck_assert_ptr_nonnull(strstr(error_get_pretty(err), "prealloc-size"));
+    error_free(err);
     qemu_vfree(buf);
     qemu_vfree(got);
 }
