@@ -127,13 +127,15 @@ int img_bench(int argc, char **argv)
         { "flush-interval", required_argument, NULL, IMG_OPT_FLUSH_INTERVAL },
         { "no-drain", no_argument, NULL, IMG_OPT_NO_DRAIN },
         { "force-share", no_argument, NULL, 'U' },
+        { "image-opts", no_argument, NULL, IMG_OPT_IMAGE_OPTS },
         { NULL, 0, NULL, 0 },
     };
     BenchData b = { .count = 75000, .depth = 64, .bufsize = 4096, .drain_on_flush = true,
                     .last_flush_at = -1 };
     const char *fmt = NULL, *cache = "writeback";
     int64_t v, offset = 0, step = 0, pattern = 0;
-    bool step_given = false;
+    bool step_given = false, image_opts = false;
+    const char *aio = NULL; /* the file node's aio option; NULL: its default */
     uint8_t *buf;
     int c;
 
@@ -155,14 +157,20 @@ int img_bench(int argc, char **argv)
             fmt = optarg;
             break;
         case 'n':
+            aio = "native";
+            break;
         case 'U':
-            break; /* native AIO: the thread pool serves here */
+            break;
         case 'i':
             if (strcmp(optarg, "threads") && strcmp(optarg, "native") &&
                 strcmp(optarg, "io_uring")) {
                 img_error("Invalid aio option: %s", optarg);
                 return 1;
             }
+            aio = optarg;
+            break;
+        case IMG_OPT_IMAGE_OPTS:
+            image_opts = true;
             break;
         case 'o':
             if (!parse_int_opt(optarg, "offset", 0, INT64_MAX, &offset, true)) {
@@ -209,6 +217,9 @@ int img_bench(int argc, char **argv)
             return 1;
         }
     }
+    if (!img_check_image_opts(image_opts, fmt)) {
+        return 1;
+    }
     if (optind != argc - 1) {
         img_error("Expecting one image file name");
         return 1;
@@ -223,7 +234,14 @@ int img_bench(int argc, char **argv)
     }
     b.step = step_given ? step : b.bufsize;
     b.offset = offset;
-    b.blk = img_open(argv[optind], fmt, cache, !b.write);
+    if (aio) {
+        /* -n / -i: the file node's aio option (aio=native needs -t none). */
+        g_autoptr(GHashTable) extra = bdrv_options_new();
+        g_hash_table_insert(extra, g_strdup("file.aio"), g_strdup(aio));
+        b.blk = img_open_opts(argv[optind], fmt, image_opts, cache, !b.write, extra);
+    } else {
+        b.blk = img_open_opts(argv[optind], fmt, image_opts, cache, !b.write, NULL);
+    }
     if (!b.blk) {
         return 1;
     }

@@ -107,6 +107,7 @@ int img_convert(int argc, char **argv)
 {
     static const struct option long_opts[] = {
         { "force-share", no_argument, NULL, 'U' },
+        { "image-opts", no_argument, NULL, IMG_OPT_IMAGE_OPTS },
         { NULL, 0, NULL, 0 },
     };
     g_autoptr(GHashTable) opts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
@@ -117,6 +118,7 @@ int img_convert(int argc, char **argv)
     BlockDriverState *dst = NULL;
     BlockDriverInfo bdi;
     Error *err = NULL;
+    bool image_opts = false; /* for the source, as in qemu-img */
     int ret = 1, c;
 
     while ((c = getopt_long(argc, argv, ":f:O:o:cpqnt:T:mW:U", long_opts, NULL)) != -1) {
@@ -150,10 +152,16 @@ int img_convert(int argc, char **argv)
         case 'W':
         case 'U':
             break; /* caching and parallelism hints: sequential copy here */
+        case IMG_OPT_IMAGE_OPTS:
+            image_opts = true;
+            break;
         default:
             bad_option(c, "convert", argv);
             return 1;
         }
+    }
+    if (!img_check_image_opts(image_opts, fmt)) {
+        return 1;
     }
     if (optind != argc - 2) {
         img_error("Expecting one source and one target file name");
@@ -169,7 +177,7 @@ int img_convert(int argc, char **argv)
         img_error("Compression not supported for this file format");
         return 1;
     }
-    s.src = img_open_bs(src_name, fmt, 0);
+    s.src = img_open_bs_opts(src_name, fmt, image_opts, 0);
     if (!s.src) {
         return 1;
     }

@@ -71,16 +71,17 @@ static char *json_escape(const char *s)
 
 /*
  * The arguments info and map share: -f FMT, -U (accepted: duet takes no
- * image locks), --output=human|json and one file name.  Returns the file
- * name, or NULL after printing the error.
+ * image locks), --output=human|json, --image-opts and one file name.
+ * Returns the file name, or NULL after printing the error.
  */
 static const char *parse_inspect_args(int argc, char **argv, const char *cmd,
-                                      const char **fmt, bool *json)
+                                      const char **fmt, bool *json, bool *image_opts)
 {
     static const struct option long_opts[] = {
         { "output", required_argument, NULL, IMG_OPT_OUTPUT },
         { "force-share", no_argument, NULL, 'U' },
         { "backing-chain", no_argument, NULL, 'B' },
+        { "image-opts", no_argument, NULL, IMG_OPT_IMAGE_OPTS },
         { NULL, 0, NULL, 0 },
     };
     int c;
@@ -98,10 +99,16 @@ static const char *parse_inspect_args(int argc, char **argv, const char *cmd,
                 return NULL;
             }
             break;
+        case IMG_OPT_IMAGE_OPTS:
+            *image_opts = true;
+            break;
         default:
             bad_option(c, cmd, argv);
             return NULL;
         }
+    }
+    if (!img_check_image_opts(*image_opts, *fmt)) {
+        return NULL;
     }
     if (optind != argc - 1) {
         img_error("Expecting one image file name");
@@ -113,21 +120,22 @@ static const char *parse_inspect_args(int argc, char **argv, const char *cmd,
 int img_info(int argc, char **argv)
 {
     const char *fmt = NULL, *filename;
-    bool json = false;
+    bool json = false, image_opts = false;
     BlockDriverState *bs;
     BlockDriverInfo bdi;
     g_autoptr(GString) text = g_string_new(NULL);
     g_autoptr(GString) spec = g_string_new(NULL);
     int64_t vsize, dsize;
 
-    filename = parse_inspect_args(argc, argv, "info", &fmt, &json);
+    filename = parse_inspect_args(argc, argv, "info", &fmt, &json, &image_opts);
     if (!filename) {
         return 1;
     }
-    bs = img_open_bs(filename, fmt, BDRV_O_NO_BACKING);
+    bs = img_open_bs_opts(filename, fmt, image_opts, BDRV_O_NO_BACKING);
     if (!bs) {
         return 1;
     }
+    filename = bs->filename; /* the file, also with --image-opts */
     vsize = bdrv_getlength(bs);
     dsize = bdrv_get_allocated_file_size(bs);
     bool have_bdi = bdrv_get_info(bs, &bdi) >= 0;
@@ -276,10 +284,11 @@ int img_check(int argc, char **argv)
         { "output", required_argument, NULL, IMG_OPT_OUTPUT },
         { "repair", required_argument, NULL, 'r' },
         { "force-share", no_argument, NULL, 'U' },
+        { "image-opts", no_argument, NULL, IMG_OPT_IMAGE_OPTS },
         { NULL, 0, NULL, 0 },
     };
     const char *fmt = NULL, *filename;
-    bool json = false;
+    bool json = false, image_opts = false;
     int fix = 0, flags = BDRV_O_CHECK | BDRV_O_NO_BACKING, ret, c;
     BdrvCheckResult result;
     BlockDriverState *bs;
@@ -311,20 +320,27 @@ int img_check(int argc, char **argv)
                 return 1;
             }
             break;
+        case IMG_OPT_IMAGE_OPTS:
+            image_opts = true;
+            break;
         default:
             bad_option(c, "check", argv);
             return 1;
         }
+    }
+    if (!img_check_image_opts(image_opts, fmt)) {
+        return 1;
     }
     if (optind != argc - 1) {
         img_error("Expecting one image file name");
         return 1;
     }
     filename = argv[optind];
-    bs = img_open_bs(filename, fmt, flags);
+    bs = img_open_bs_opts(filename, fmt, image_opts, flags);
     if (!bs) {
         return 1;
     }
+    filename = bs->filename;
     if (!bs->drv->bdrv_co_check) {
         img_error("This image format does not support checks");
         bdrv_unref(bs);
@@ -432,16 +448,16 @@ static void map_print(const MapEntry *e, bool json, bool first)
 int img_map(int argc, char **argv)
 {
     const char *fmt = NULL;
-    bool json = false, first = true, have = false;
+    bool json = false, first = true, have = false, image_opts = false;
     BlockDriverState *bs;
     MapEntry cur = { 0 }, next;
     int64_t len;
-    const char *filename = parse_inspect_args(argc, argv, "map", &fmt, &json);
+    const char *filename = parse_inspect_args(argc, argv, "map", &fmt, &json, &image_opts);
 
     if (!filename) {
         return 1;
     }
-    bs = img_open_bs(filename, fmt, 0);
+    bs = img_open_bs_opts(filename, fmt, image_opts, 0);
     if (!bs) {
         return 1;
     }

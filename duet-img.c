@@ -140,6 +140,92 @@ BlockDriverState *img_open_bs(const char *filename, const char *fmt, int flags)
     return bs;
 }
 
+/* The node options of an --image-opts argument plus extra; NULL after
+ * printing the error. */
+static GHashTable *img_node_options(const char *filename, bool image_opts, GHashTable *extra)
+{
+    GHashTable *opts = bdrv_options_new();
+    Error *err = NULL;
+    GHashTableIter it;
+    gpointer key, value;
+
+    if (image_opts && !bdrv_options_parse(opts, filename, &err)) {
+        error_prepend(&err, "Could not open '%s': ", filename);
+        img_error_err(err);
+        g_hash_table_unref(opts);
+        return NULL;
+    }
+    if (extra) {
+        g_hash_table_iter_init(&it, extra);
+        while (g_hash_table_iter_next(&it, &key, &value)) {
+            g_hash_table_insert(opts, g_strdup(key), g_strdup(value));
+        }
+    }
+    return opts;
+}
+
+/* Open errors name what the user typed, as qemu-img's do. */
+static void img_open_error(const char *filename, Error *err)
+{
+    if (!g_str_has_prefix(error_get_pretty(err), "Could not open")) {
+        error_prepend(&err, "Could not open '%s': ", filename);
+    }
+    img_error_err(err);
+}
+
+BlockBackend *img_open_opts(const char *filename, const char *fmt, bool image_opts,
+                            const char *cache, bool read_only, GHashTable *extra)
+{
+    g_autoptr(GHashTable) opts = NULL;
+    Error *err = NULL;
+    BlockBackend *blk;
+
+    if (fmt && !find_format(fmt)) {
+        return NULL;
+    }
+    opts = img_node_options(filename, image_opts, extra);
+    if (!opts) {
+        return NULL;
+    }
+    blk = blk_new_open_opts(image_opts ? NULL : filename, fmt, cache, read_only, opts, &err);
+    if (!blk && g_hash_table_size(opts) == 0) {
+        img_error_err(err); /* the plain open's message, unchanged */
+    } else if (!blk) {
+        img_open_error(filename, err);
+    }
+    return blk;
+}
+
+BlockDriverState *img_open_bs_opts(const char *filename, const char *fmt, bool image_opts,
+                                   int flags)
+{
+    g_autoptr(GHashTable) opts = NULL;
+    Error *err = NULL;
+    BlockDriverState *bs;
+
+    if (!image_opts) {
+        return img_open_bs(filename, fmt, flags);
+    }
+    opts = img_node_options(filename, image_opts, NULL);
+    if (!opts) {
+        return NULL;
+    }
+    bs = bdrv_open_opts(NULL, NULL, flags, opts, &err);
+    if (!bs) {
+        img_open_error(filename, err);
+    }
+    return bs;
+}
+
+bool img_check_image_opts(bool image_opts, const char *fmt)
+{
+    if (image_opts && fmt) {
+        img_error("--image-opts and --format are mutually exclusive");
+        return false;
+    }
+    return true;
+}
+
 bool parse_output(const char *arg, bool *json)
 {
     if (!strcmp(arg, "json")) {
@@ -393,10 +479,11 @@ static int img_compare(int argc, char **argv)
 {
     static const struct option long_opts[] = {
         { "force-share", no_argument, NULL, 'U' },
+        { "image-opts", no_argument, NULL, IMG_OPT_IMAGE_OPTS },
         { NULL, 0, NULL, 0 },
     };
     const char *fmt1 = NULL, *fmt2 = NULL;
-    bool strict = false;
+    bool strict = false, image_opts = false;
     BlockDriverState *bs1 = NULL, *bs2 = NULL;
     int64_t len1, len2, mismatch;
     uint8_t *buf1 = NULL, *buf2 = NULL;
@@ -419,10 +506,16 @@ static int img_compare(int argc, char **argv)
         case 'p':
         case 'U':
             break;
+        case IMG_OPT_IMAGE_OPTS:
+            image_opts = true;
+            break;
         default:
             bad_option(c, "compare", argv);
             return 2;
         }
+    }
+    if (!img_check_image_opts(image_opts, fmt1 ? fmt1 : fmt2)) {
+        return 2;
     }
     if (optind != argc - 2) {
         img_error("Expecting two image file names");
@@ -431,11 +524,11 @@ static int img_compare(int argc, char **argv)
     if (!fmt2) {
         fmt2 = fmt1;
     }
-    bs1 = img_open_bs(argv[optind], fmt1, 0);
+    bs1 = img_open_bs_opts(argv[optind], fmt1, image_opts, 0);
     if (!bs1) {
         return 2;
     }
-    bs2 = img_open_bs(argv[optind + 1], fmt2, 0);
+    bs2 = img_open_bs_opts(argv[optind + 1], fmt2, image_opts, 0);
     if (!bs2) {
         goto out;
     }
@@ -595,20 +688,26 @@ static void usage(FILE *out)
         "usage: duet-img COMMAND [options] ...\n"
         "\n"
         "Commands:\n"
-        "  bench [-c count] [-d depth] [-f fmt] [--flush-interval=N] [--no-drain] [-n]\n"
-        "        [-o offset] [--pattern=N] [-q] [-s size] [-S step] [-t cache] [-w] FILE\n"
-        "  check [-f fmt] [--output=human|json] [-r leaks|all] [-q] FILE\n"
-        "  compare [-f fmt] [-F fmt] [-s] [-q] FILE1 FILE2\n"
-        "  convert [-c] [-p] [-q] [-n] [-f fmt] [-O out_fmt] [-o options] [-t cache]\n"
-        "          SRC DST\n"
+        "  bench [-c count] [-d depth] [-f fmt | --image-opts] [--flush-interval=N]\n"
+        "        [--no-drain] [-i aio] [-n] [-o offset] [--pattern=N] [-q] [-s size]\n"
+        "        [-S step] [-t cache] [-w] FILE\n"
+        "  check [-f fmt | --image-opts] [--output=human|json] [-r leaks|all] [-q] FILE\n"
+        "  compare [-f fmt] [-F fmt] [--image-opts] [-s] [-q] FILE1 FILE2\n"
+        "  convert [-c] [-p] [-q] [-n] [-f fmt | --image-opts] [-O out_fmt] [-o options]\n"
+        "          [-t cache] SRC DST\n"
         "  create [-q] [-f fmt] [-b backing_file [-F backing_fmt]] [-o options] FILE [size]\n"
-        "  info [-f fmt] [--output=human|json] FILE\n"
-        "  map [-f fmt] [--output=human|json] FILE\n"
+        "  info [-f fmt | --image-opts] [--output=human|json] FILE\n"
+        "  map [-f fmt | --image-opts] [--output=human|json] FILE\n"
         "  resize [-f fmt] [--shrink] [-q] FILE [+|-]size\n"
         "\n"
         "Formats: raw, qcow2.  Sizes take k, M, G, T, P, E suffixes (powers of 1024).\n"
         "Create options (-o): cluster_size, compat, lazy_refcounts, refcount_bits,\n"
-        "backing_file, backing_fmt, preallocation.\n");
+        "backing_file, backing_fmt, preallocation.\n"
+        "--image-opts: FILE is a list of node options instead of a file name, e.g.\n"
+        "  driver=qcow2,file.filename=d.qcow2,l2-cache-size=4M,file.aio=threads\n"
+        "  (qcow2: l2-cache-size, refcount-cache-size, cache-size, overlap-check;\n"
+        "  file: aio=threads|native).\n"
+        "bench -i threads|native|io_uring, -n (= -i native, needs -t none|directsync).\n");
 }
 
 typedef struct {

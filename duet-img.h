@@ -18,6 +18,7 @@ enum {
     IMG_OPT_PATTERN,
     IMG_OPT_FLUSH_INTERVAL,
     IMG_OPT_NO_DRAIN,
+    IMG_OPT_IMAGE_OPTS,
 };
 
 extern bool quiet;
@@ -38,6 +39,18 @@ const BlockDriver *find_format(const char *fmt);
 BlockBackend *img_open(const char *filename, const char *fmt, const char *cache,
                        bool read_only);
 BlockDriverState *img_open_bs(const char *filename, const char *fmt, int flags);
+/*
+ * The same with node options.  With image_opts (--image-opts) filename is
+ * an option string, "driver=qcow2,file.filename=x.qcow2,l2-cache-size=1M",
+ * and fmt must be NULL; extra (may be NULL) adds options of the command's
+ * own (bench's file.aio).
+ */
+BlockBackend *img_open_opts(const char *filename, const char *fmt, bool image_opts,
+                            const char *cache, bool read_only, GHashTable *extra);
+BlockDriverState *img_open_bs_opts(const char *filename, const char *fmt, bool image_opts,
+                                   int flags);
+/* qemu-img's complaint when -f comes with --image-opts; false then. */
+bool img_check_image_opts(bool image_opts, const char *fmt);
 
 typedef struct MapEntry {
     int64_t start;

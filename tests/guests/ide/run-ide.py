@@ -5,8 +5,8 @@
 
 1. `qemu-img create -f qcow2` makes an empty disk (--size, default 130G so
    that LBA48 addresses past 2^28 sectors exist);
-2. duet runs the guest with -drive file=D,format=qcow2,if=ide,index=0; the
-   guest must exit with status 99 and print no FAIL;
+2. duet runs the guest with -drive file=D,format=qcow2,if=ide,index=0
+   (plus --drive-opts); the guest must exit with status 99 and print no FAIL;
 3. `qemu-img check` must find the image clean;
 4. the disk, converted to raw, must hold exactly what the guest's
    "wrote lba=L n=N tag=T" lines say (the pattern of ata.h) and zeroes
@@ -124,7 +124,8 @@ def qemu_img_check(qemu_img, image, who):
 def run_vm(binary, accel, args, image, timeout):
     cmd = [binary, "-accel", accel, "-kernel", args.kernel,
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-nographic", "-no-reboot",
-           "-drive", "file=%s,format=qcow2,if=ide,index=0" % image]
+           "-drive", "file=%s,format=qcow2,if=ide,index=0" % image
+           + ("," + args.drive_opts if args.drive_opts else "")]
     if args.append is not None:
         cmd += ["-append", args.append]
     try:
@@ -161,6 +162,8 @@ def main():
                     help="a line duet's run must print (not checked for QEMU)")
     ap.add_argument("--qemu", help="also run this qemu-system-x86_64 (-accel tcg)")
     ap.add_argument("--timeout", type=int, default=60)
+    ap.add_argument("--drive-opts",
+                    help="more -drive keys, e.g. block node options: l2-cache-size=64k")
     args = ap.parse_args()
 
     if not os.path.exists(args.kernel):
