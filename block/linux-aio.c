@@ -2,15 +2,25 @@
  * Linux native AIO (io_submit) for O_DIRECT files: the request goes to the
  * device without a worker thread, and the completion arrives on an eventfd
  * the AioContext polls.  Two thread hand-offs fewer per request than the
- * thread pool, which is most of the latency at queue depth 1.  Requests
- * made in one turn of the event loop are submitted together from a bottom
- * half: one io_submit, and one doorbell for the device, per batch.
+ * thread pool, which is most of the latency at queue depth 1.
+ *
+ * Requests that continue each other (same file, same direction, each
+ * starting where the previous one ends) are gathered into one io_submit,
+ * made from a bottom half at the end of the loop turn: the kernel merges
+ * them into large device requests (4 KiB sequential writes at depth 64:
+ * ~12x the IOPS of one-by-one submission here).  A request that does not
+ * continue the run sends the run on its way at once and starts a new one,
+ * so scattered requests are not held back: batching those delayed the
+ * first of a batch by the kernel's work on the rest, and 4 KiB strided
+ * reads at depth 64 ran at 0.8x of one-by-one submission.
+ *
  * io_submit itself blocks when the kernel must first write back dirty page
- * cache over the range (a file just written without O_DIRECT): when a batch
- * took long, the thread pool, which waits in parallel, serves for a while.  Buffered
- * I/O would block in io_submit, so file-posix only uses this with O_DIRECT;
- * anything this cannot take (no kernel support, a full queue, another
- * AioContext) answers -EAGAIN and goes to the thread pool instead.
+ * cache over the range (a file just written without O_DIRECT) or extend
+ * the file: when a submission took long, the thread pool, which waits in
+ * parallel, serves for a while.  Buffered I/O would block in io_submit, so
+ * file-posix only uses this with O_DIRECT; anything this cannot take (no
+ * kernel support, a full queue, another AioContext) answers -EAGAIN and
+ * goes to the thread pool instead.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -39,6 +49,7 @@ struct LinuxAioState {
     QEMUBH *submit_bh;
     int nr_pending;
     struct iocb *pending[LAIO_MAX_EVENTS];
+    int64_t pending_end;        /* where the pending run ends */
     int64_t resume_ns;          /* the thread pool serves until then */
 };
 
@@ -77,11 +88,10 @@ static void laio_completion_cb(void *opaque)
     } while (n == LAIO_MAX_EVENTS);
 }
 
-/* Submits the batch; requests the kernel refused complete with -EAGAIN
- * (their coroutines then go to the thread pool). */
-static void laio_submit_bh(void *opaque)
+/* Submits the pending run; requests the kernel refused complete with
+ * -EAGAIN (their coroutines then go to the thread pool). */
+static void laio_submit_pending(LinuxAioState *s)
 {
-    LinuxAioState *s = opaque;
     int64_t start = laio_clock_ns(), took;
     int done = 0;
 
@@ -105,6 +115,25 @@ static void laio_submit_bh(void *opaque)
         aio_co_wake(req->co);
     }
     s->nr_pending = 0;
+}
+
+static void laio_submit_bh(void *opaque)
+{
+    laio_submit_pending(opaque);
+}
+
+/* Does the request continue the pending run? */
+static bool laio_continues_run(LinuxAioState *s, const struct iocb *iocb)
+{
+    const struct iocb *last;
+
+    if (!s->nr_pending) {
+        return true;
+    }
+    last = s->pending[s->nr_pending - 1];
+    return last->aio_fildes == iocb->aio_fildes &&
+           last->aio_lio_opcode == iocb->aio_lio_opcode &&
+           (int64_t)iocb->aio_offset == s->pending_end;
 }
 
 LinuxAioState *laio_init(AioContext *ctx)
@@ -156,7 +185,14 @@ int64_t coroutine_fn laio_co_submit(LinuxAioState *s, int fd, int64_t offset,
     req.iocb.aio_offset = offset;
     req.iocb.aio_flags = IOCB_FLAG_RESFD;
     req.iocb.aio_resfd = s->efd;
+    if (!laio_continues_run(s, &req.iocb)) {
+        laio_submit_pending(s);
+    }
     s->pending[s->nr_pending++] = &req.iocb;
+    s->pending_end = offset;
+    for (int i = 0; i < niov; i++) {
+        s->pending_end += iov[i].iov_len;
+    }
     s->in_flight++;
     qemu_bh_schedule(s->submit_bh);
     /* We run in s->ctx, where the completion handler (or the BH, for a
