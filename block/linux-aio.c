@@ -7,8 +7,9 @@
  * Requests that continue each other (same file, same direction, each
  * starting where the previous one ends) are gathered into one io_submit,
  * made from a bottom half at the end of the loop turn: the kernel merges
- * them into large device requests (4 KiB sequential writes at depth 64:
- * ~12x the IOPS of one-by-one submission here).  A request that does not
+ * them into large device requests (4 KiB sequential writes at depth 64
+ * into an empty raw file: 0.46 s for 75,000 against 6.4 s one by one).
+ * With nothing in flight a request goes at once (queue depth 1).  A request that does not
  * continue the run sends the run on its way at once and starts a new one,
  * so scattered requests are not held back: batching those delayed the
  * first of a batch by the kernel's work on the rest, and 4 KiB strided
@@ -39,6 +40,11 @@
 #define LAIO_MAX_EVENTS 128
 /* A submission slower than this per request blocked in the kernel. */
 #define LAIO_SLOW_SUBMIT_NS     (100 * 1000)
+/* Submissions in a row that must be slow before the pool takes over: one
+ * alone is often a first touch (an extent to map) or a preemption, and at
+ * queue depth 1 the pool's thread hand-offs cost ~10% (64 KiB qcow2 writes
+ * with cache=none went to the pool ~60% of the time on one slow call). */
+#define LAIO_SLOW_RUN           3
 #define LAIO_BACKOFF_NS         (100 * 1000 * 1000)
 
 struct LinuxAioState {
@@ -51,6 +57,7 @@ struct LinuxAioState {
     struct iocb *pending[LAIO_MAX_EVENTS];
     int64_t pending_end;        /* where the pending run ends */
     int64_t resume_ns;          /* the thread pool serves until then */
+    int slow_run;               /* consecutive slow submissions */
 };
 
 static int64_t laio_clock_ns(void)
@@ -88,26 +95,37 @@ static void laio_completion_cb(void *opaque)
     } while (n == LAIO_MAX_EVENTS);
 }
 
-/* Submits the pending run; requests the kernel refused complete with
- * -EAGAIN (their coroutines then go to the thread pool). */
-static void laio_submit_pending(LinuxAioState *s)
+/* io_submit for nr requests; how many the kernel took.  Times the call
+ * to notice a kernel that blocks in it. */
+static int laio_io_submit(LinuxAioState *s, struct iocb **iocbs, int nr)
 {
     int64_t start = laio_clock_ns(), took;
     int done = 0;
 
-    while (done < s->nr_pending) {
-        long n = syscall(SYS_io_submit, s->kctx, s->nr_pending - done, s->pending + done);
+    while (done < nr) {
+        long n = syscall(SYS_io_submit, s->kctx, nr - done, iocbs + done);
         if (n <= 0) {
             break;
         }
         done += n;
     }
     took = laio_clock_ns() - start;
-    trace_event(laio_submit, "batch=%d submitted=%d took_ns=%" PRId64, s->nr_pending, done,
-                took);
-    if (took > LAIO_SLOW_SUBMIT_NS * s->nr_pending) {
+    trace_event(laio_submit, "batch=%d submitted=%d took_ns=%" PRId64, nr, done, took);
+    if (took <= LAIO_SLOW_SUBMIT_NS * nr) {
+        s->slow_run = 0;
+    } else if (++s->slow_run >= LAIO_SLOW_RUN) {
+        s->slow_run = 0;
         s->resume_ns = start + took + LAIO_BACKOFF_NS;
     }
+    return done;
+}
+
+/* Submits the pending run; requests the kernel refused complete with
+ * -EAGAIN (their coroutines then go to the thread pool). */
+static void laio_submit_pending(LinuxAioState *s)
+{
+    int done = laio_io_submit(s, s->pending, s->nr_pending);
+
     for (int i = done; i < s->nr_pending; i++) {
         LinuxAioRequest *req = (LinuxAioRequest *)(uintptr_t)s->pending[i]->aio_data;
         req->ret = -EAGAIN;
@@ -185,6 +203,17 @@ int64_t coroutine_fn laio_co_submit(LinuxAioState *s, int fd, int64_t offset,
     req.iocb.aio_offset = offset;
     req.iocb.aio_flags = IOCB_FLAG_RESFD;
     req.iocb.aio_resfd = s->efd;
+    if (s->in_flight == 0) {
+        /* Nothing in flight, nothing to merge with: go now, which saves
+         * the bottom half's loop turn (queue depth 1). */
+        struct iocb *iocb = &req.iocb;
+        if (laio_io_submit(s, &iocb, 1) != 1) {
+            return -EAGAIN; /* refused: the thread pool does it */
+        }
+        s->in_flight++;
+        qemu_coroutine_yield();
+        return req.ret;
+    }
     if (!laio_continues_run(s, &req.iocb)) {
         laio_submit_pending(s);
     }
