@@ -14,6 +14,7 @@
 #include "block/block_int.h"
 #include "qemu/main-loop.h"
 #include "sysemu/block-backend.h"
+#include "trace/trace.h"
 
 #define IMG_SIZE (4 * 1024 * 1024)
 
@@ -360,6 +361,66 @@ START_TEST(test_prealloc_after_eof)
 }
 END_TEST
 
+/* Submits n 4 KiB writes at once (offsets i * stride) with cache=none and
+ * returns the batch sizes Linux AIO's io_submit calls carried, from the
+ * laio_submit trace events. */
+static GArray *laio_batches(int n, int64_t stride)
+{
+    g_autofree char *trace_path = g_build_filename(tmpdir, "trace", NULL);
+    g_autofree char *trace_arg = g_strdup_printf("file=%s,enable=laio_submit", trace_path);
+    g_autofree char *contents = NULL;
+    BlockBackend *blk = open_img("none");
+    uint8_t *buf = qemu_blockalign(blk_bs(blk), 4096);
+    QEMUIOVector *qiov = g_new(QEMUIOVector, n);
+    GArray *batches = g_array_new(false, false, sizeof(int));
+    AioCount count = { 0 };
+    Error *err = NULL;
+
+    memset(buf, 0x3c, 4096);
+    ck_assert(trace_opt_parse(trace_arg, &err));
+    for (int i = 0; i < n; i++) {
+        qemu_iovec_init_buf(&qiov[i], buf, 4096);
+        blk_aio_pwritev(blk, i * stride, &qiov[i], 0, count_cb, &count);
+    }
+    AIO_WAIT_WHILE(blk_get_aio_context(blk), count.done < n);
+    ck_assert_int_eq(count.errors, 0);
+    trace_enable_events("laio_submit", false);
+    trace_close();
+    blk_unref(blk);
+    ck_assert(g_file_get_contents(trace_path, &contents, NULL, NULL));
+    for (char *p = contents; (p = strstr(p, "batch=")); p++) {
+        int b = atoi(p + 6);
+        g_array_append_val(batches, b);
+    }
+    unlink(trace_path);
+    qemu_vfree(buf);
+    g_free(qiov);
+    return batches;
+}
+
+/* Linux AIO gathers requests that continue each other into one io_submit
+ * (the kernel merges them) and sends scattered ones at once, alone. */
+START_TEST(test_laio_runs)
+{
+    g_autoptr(GArray) seq = laio_batches(16, 4096);
+    g_autoptr(GArray) scattered = laio_batches(16, 3 * 65536);
+    int largest = 0;
+
+    if (seq->len == 0) {
+        printf("SKIP test_laio_runs: Linux AIO is not usable here\n");
+        return;
+    }
+    for (guint i = 0; i < seq->len; i++) {
+        largest = MAX(largest, g_array_index(seq, int, i));
+    }
+    ck_assert_int_ge(largest, 8);
+    ck_assert_int_eq(scattered->len, 16);
+    for (guint i = 0; i < scattered->len; i++) {
+        ck_assert_int_eq(g_array_index(scattered, int, i), 1);
+    }
+}
+END_TEST
+
 static bool odirect_supported(void)
 {
     g_autofree char *dir = g_dir_make_tmp("duet-odirect-XXXXXX", NULL);
@@ -393,6 +454,7 @@ int main(void)
     tcase_add_test(tc, test_cache_modes);
     tcase_add_test(tc, test_aio_many);
     tcase_add_test(tc, test_prealloc_after_eof);
+    tcase_add_test(tc, test_laio_runs);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
