@@ -94,13 +94,8 @@ char *bdrv_opt_take_str(GHashTable *options, const char *key)
     return value;
 }
 
-bool bdrv_opt_take_bool(GHashTable *options, const char *key, bool *value, Error **errp)
+bool bdrv_parse_bool(const char *key, const char *str, bool *value, Error **errp)
 {
-    g_autofree char *str = bdrv_opt_take_str(options, key);
-
-    if (!str) {
-        return true;
-    }
     if (!strcmp(str, "on") || !strcmp(str, "true") || !strcmp(str, "yes")) {
         *value = true;
     } else if (!strcmp(str, "off") || !strcmp(str, "false") || !strcmp(str, "no")) {
@@ -110,6 +105,13 @@ bool bdrv_opt_take_bool(GHashTable *options, const char *key, bool *value, Error
         return false;
     }
     return true;
+}
+
+bool bdrv_opt_take_bool(GHashTable *options, const char *key, bool *value, Error **errp)
+{
+    g_autofree char *str = bdrv_opt_take_str(options, key);
+
+    return !str || bdrv_parse_bool(key, str, value, errp);
 }
 
 /*

@@ -8,6 +8,7 @@
  * (l2-cache-size=4M, file.aio=native; "aio" means file.aio, as in QEMU),
  * which the drivers check when the image opens.
  */
+#include "block/block_int.h"
 #include "hw/ide/pci.h"
 
 #define IDE_MAX_DRIVES 4
@@ -31,19 +32,6 @@ static void drive_options_clear(DriveOptions *o)
     g_free(o->iface);
     g_free(o->cache);
     g_free(o->media);
-}
-
-static bool parse_bool(const char *key, const char *val, bool *out, Error **errp)
-{
-    if (!strcmp(val, "on") || !strcmp(val, "true") || !strcmp(val, "yes")) {
-        *out = true;
-    } else if (!strcmp(val, "off") || !strcmp(val, "false") || !strcmp(val, "no")) {
-        *out = false;
-    } else {
-        error_setg(errp, "parameter '%s' expects 'on' or 'off', not '%s'", key, val);
-        return false;
-    }
-    return true;
 }
 
 static bool parse_int(const char *key, const char *val, int max, int *out, Error **errp)
@@ -126,7 +114,7 @@ static bool drive_options_parse(const char *str, DriveOptions *o, Error **errp)
                 return false;
             }
         } else if (!strcmp(key, "readonly")) {
-            if (!parse_bool(key, val, &o->readonly, errp)) {
+            if (!bdrv_parse_bool(key, val, &o->readonly, errp)) {
                 return false;
             }
         } else {

@@ -275,6 +275,8 @@ bool bdrv_opt_take_bool(GHashTable *options, const char *key, bool *value, Error
 bool bdrv_opt_take_size(GHashTable *options, const char *key, uint64_t *value,
                         Error **errp);
 bool bdrv_parse_size(const char *str, uint64_t *size);
+/* on|off (also true|false, yes|no) for option key: -drive's own keys too. */
+bool bdrv_parse_bool(const char *key, const char *str, bool *value, Error **errp);
 /* Fails naming the first key left in options ("Block format 'qcow2' has no
  * option 'foo'"); prefix is how the user wrote it ("file." or ""). */
 bool bdrv_options_check_consumed(GHashTable *options, const BlockDriver *drv,
