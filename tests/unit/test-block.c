@@ -47,7 +47,7 @@ static BlockBackend *open_img(const char *cache)
     Error *err = NULL;
     BlockBackend *blk = blk_new_open(img, NULL, cache, false, &err);
     if (!blk) {
-        ck_abort_msg("open %s: %s", cache, error_get_pretty(err));
+        ck_abort_msg("open %s: %s", cache ? cache : "(default cache)", error_get_pretty(err));
     }
     return blk;
 }
