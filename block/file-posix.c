@@ -671,6 +671,16 @@ static int file_open(BlockDriverState *bs, const char *filename, int flags, Erro
     if (flags & BDRV_O_NOCACHE) {
         file_probe_alignment(bs);
     }
+    if (s->aio_native) {
+        /* Asked for by name: no silent fallback to the thread pool. */
+        s->aio = laio_init(qemu_get_current_aio_context());
+        if (!s->aio) {
+            error_setg(errp, "aio=native: Linux AIO is not available on this host");
+            close(s->fd);
+            s->fd = -1;
+            return -ENOTSUP;
+        }
+    }
     file_prealloc_init(bs, flags, prealloc_size);
     return 0;
 }
