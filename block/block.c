@@ -220,13 +220,32 @@ static const BlockDriver *bdrv_probe_format(BlockDriverState *file, Error **errp
     return best;
 }
 
-/* options: owned, may be NULL; "file.X" keys go to the protocol node. */
+static int bdrv_open_backing(BlockDriverState *bs, int flags, GHashTable *options,
+                             Error **errp);
+
+/* How the user names a node's keys: "backing." once per level down. */
+static char *bdrv_options_prefix(int backing_depth)
+{
+    GString *prefix = g_string_new("");
+
+    for (int i = 0; i < backing_depth; i++) {
+        g_string_append(prefix, "backing.");
+    }
+    return g_string_free(prefix, false);
+}
+
+/* options: owned, may be NULL; "file.X" keys go to the protocol node,
+ * "backing.X" to the backing file's node. */
 static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt, int flags,
                                            BlockDriverState *parent, GHashTable *options,
                                            Error **errp)
 {
     g_autoptr(GHashTable) format_opts = options ? options : bdrv_options_new();
-    GHashTable *file_opts = bdrv_options_extract_prefix(format_opts, "file.");
+    g_autoptr(GHashTable) backing_opts = bdrv_options_extract_prefix(format_opts, "backing.");
+    g_autoptr(GHashTable) file_opts = bdrv_options_extract_prefix(format_opts, "file.");
+    g_autofree char *prefix = bdrv_options_prefix(parent ? parent->backing_depth + 1 : 0);
+    g_autofree char *file_prefix = g_strconcat(prefix, "file.", NULL);
+    g_autofree char *backing_prefix = g_strconcat(prefix, "backing.", NULL);
     const BlockDriver *drv = NULL;
     BlockDriverState *file, *bs;
     int ret;
@@ -235,20 +254,19 @@ static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt
         drv = bdrv_find_format(fmt);
         if (!drv) {
             error_setg(errp, "Unknown driver '%s'", fmt);
-            g_hash_table_unref(file_opts);
             return NULL;
         }
     }
     if (drv == &bdrv_file) {
         /* The protocol node is the top node: its keys have no prefix. */
-        if (!bdrv_options_check_consumed(file_opts, drv, "file.", errp)) {
-            g_hash_table_unref(file_opts);
+        if (!bdrv_options_check_consumed(file_opts, drv, file_prefix, errp) ||
+            !bdrv_options_check_consumed(backing_opts, drv, backing_prefix, errp)) {
             return NULL;
         }
-        g_hash_table_unref(file_opts);
-        return bdrv_open_protocol(filename, flags, g_steal_pointer(&format_opts), "", errp);
+        return bdrv_open_protocol(filename, flags, g_steal_pointer(&format_opts), prefix,
+                                  errp);
     }
-    file = bdrv_open_protocol(filename, flags, file_opts, "file.", errp);
+    file = bdrv_open_protocol(filename, flags, g_steal_pointer(&file_opts), file_prefix, errp);
     if (!file) {
         return NULL;
     }
@@ -267,7 +285,7 @@ static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt
     bdrv_unref(file); /* the child holds it now */
     bs->inherits_from = parent;
     bs->backing_depth = parent ? parent->backing_depth + 1 : 0;
-    ret = bdrv_open_driver(bs, g_steal_pointer(&format_opts), "", errp);
+    ret = bdrv_open_driver(bs, g_steal_pointer(&format_opts), prefix, errp);
     if (ret >= 0) {
         ret = bdrv_refresh_total_sectors(bs);
         if (ret < 0) {
@@ -281,10 +299,20 @@ static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt
     }
     if (drv->supports_backing && bs->backing_file[0] && !bs->backing &&
         !(flags & BDRV_O_NO_BACKING)) {
-        if (bdrv_open_backing_file(bs, flags, errp) < 0) {
+        if (bdrv_open_backing(bs, flags, g_steal_pointer(&backing_opts), errp) < 0) {
             bdrv_unref(bs);
             return NULL;
         }
+    } else if (g_hash_table_size(backing_opts)) {
+        GHashTableIter it;
+        gpointer key;
+
+        g_hash_table_iter_init(&it, backing_opts);
+        g_hash_table_iter_next(&it, &key, NULL);
+        error_setg(errp, "Option '%s%s' given, but '%s' opens no backing file", backing_prefix,
+                   (const char *)key, filename);
+        bdrv_unref(bs);
+        return NULL;
     }
     return bs;
 }
@@ -364,6 +392,14 @@ static bool same_file(const char *a, const char *b)
 
 int bdrv_open_backing_file(BlockDriverState *bs, int flags, Error **errp)
 {
+    return bdrv_open_backing(bs, flags, NULL, errp);
+}
+
+/* options: the backing node's keys (owned, may be NULL). */
+static int bdrv_open_backing(BlockDriverState *bs, int flags, GHashTable *options,
+                             Error **errp)
+{
+    g_autoptr(GHashTable) opts = options;
     g_autofree char *path = bdrv_backing_path(bs);
     const char *fmt = bs->backing_format[0] ? bs->backing_format : NULL;
     BlockDriverState *backing;
@@ -381,7 +417,8 @@ int bdrv_open_backing_file(BlockDriverState *bs, int flags, Error **errp)
         }
     }
     /* Backing files are only read. */
-    backing = bdrv_open_inherit(path, fmt, flags & ~BDRV_O_RDWR, bs, NULL, errp);
+    backing = bdrv_open_inherit(path, fmt, flags & ~BDRV_O_RDWR, bs, g_steal_pointer(&opts),
+                                errp);
     if (!backing) {
         /* Once, at the top of the chain, not at every level. */
         if (!bs->inherits_from) {

@@ -121,6 +121,53 @@ START_TEST(test_bad_options)
 }
 END_TEST
 
+/* "backing.X" keys reach the backing file's node (QEMU's syntax), and a
+ * key nobody takes is named with its whole prefix. */
+START_TEST(test_backing_options)
+{
+    g_autofree char *top = g_build_filename(tmpdir, "top.qcow2", NULL);
+    g_autoptr(GHashTable) co_opts = bdrv_options_new();
+    BlockCreateOpts co = { .filename = top, .size = DISK_SIZE, .opts = co_opts };
+    g_autoptr(GHashTable) t = bdrv_options_new();
+    BlockDriverState *bs;
+    BDRVQcow2State *s;
+    Error *err = NULL;
+
+    g_hash_table_insert(co_opts, g_strdup("backing_file"), g_strdup(path));
+    g_hash_table_insert(co_opts, g_strdup("backing_fmt"), g_strdup("qcow2"));
+    ck_assert(bdrv_create(bdrv_find_format("qcow2"), &co, &err));
+
+    ck_assert(bdrv_options_parse(t, "backing.l2-cache-size=12k", &err));
+    bs = bdrv_open_opts(top, "qcow2", 0, t, &err);
+    ck_assert_msg(bs, "%s", err ? error_get_pretty(err) : "");
+    ck_assert_ptr_nonnull(bs->backing);
+    s = bs->backing->bs->opaque;
+    ck_assert_int_eq(qcow2_cache_num_tables(s->l2_table_cache), 3);
+    s = bs->opaque;
+    /* the top (64 KiB clusters) keeps its default: 1 MiB of L2 tables */
+    ck_assert_int_eq(qcow2_cache_num_tables(s->l2_table_cache), 16);
+    bdrv_unref(bs);
+
+    const struct { const char *opts, *expect; } bad[] = {
+        { "backing.foo=1", "Block format 'qcow2' has no option 'backing.foo'" },
+        { "backing.file.aoi=x", "Block protocol 'file' has no option 'backing.file.aoi'" },
+        { "backing.backing.l2-cache-size=4k", "'backing.backing.l2-cache-size' given, but" },
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GHashTable) b = bdrv_options_new();
+        ck_assert(bdrv_options_parse(b, bad[i].opts, &err));
+        ck_assert_ptr_null(bdrv_open_opts(top, "qcow2", 0, b, &err));
+        ck_assert_msg(strstr(error_get_pretty(err), bad[i].expect), "%s gave '%s'",
+                      bad[i].opts, error_get_pretty(err));
+        error_free(err);
+        err = NULL;
+    }
+    /* d.qcow2 has no backing file */
+    assert_open_fails("backing.l2-cache-size=4k", "opens no backing file");
+    unlink(top);
+}
+END_TEST
+
 static void fill(uint8_t *buf, size_t len, unsigned seed)
 {
     for (size_t i = 0; i < len; i++) {
@@ -275,6 +322,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_cache_sizes);
     tcase_add_test(tc, test_bad_options);
+    tcase_add_test(tc, test_backing_options);
     tcase_add_test(tc, test_tiny_cache_io);
     tcase_add_test(tc, test_overlap_none_l1);
     tcase_add_test(tc, test_overlap_constant_l1);
