@@ -407,8 +407,8 @@ static void coroutine_fn file_prealloc_co(BlockDriverState *bs, int64_t end)
     }
     qemu_co_mutex_lock(&s->prealloc_lock);
     if (s->prealloc_size && end > s->prealloc_end) {
-        int64_t new_end = (end + FILE_PREALLOC_ALIGN - 1) / FILE_PREALLOC_ALIGN * FILE_PREALLOC_ALIGN +
-                          s->prealloc_size;
+        int64_t aligned_end = (end + FILE_PREALLOC_ALIGN - 1) & ~(int64_t)(FILE_PREALLOC_ALIGN - 1);
+        int64_t new_end = aligned_end + s->prealloc_size;
         RawPosixAIOData aio = { .fd = s->fd, .type = FILE_AIO_PREALLOCATE,
                                 .offset = s->prealloc_end,
                                 .bytes = new_end - s->prealloc_end };
