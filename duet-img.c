@@ -699,6 +699,8 @@ static void usage(FILE *out)
         "  info [-f fmt | --image-opts] [--output=human|json] FILE\n"
         "  map [-f fmt | --image-opts] [--output=human|json] FILE\n"
         "  resize [-f fmt] [--shrink] [-q] FILE [+|-]size\n"
+        "  snapshot [-f fmt | --image-opts] [-U] [-q] [-l | -a snapshot | -c snapshot |\n"
+        "           -d snapshot] FILE\n"
         "\n"
         "Formats: raw, qcow2.  Sizes take k, M, G, T, P, E suffixes (powers of 1024).\n"
         "Create options (-o): cluster_size, compat, lazy_refcounts, refcount_bits,\n"
@@ -724,6 +726,7 @@ static const ImgCommand img_commands[] = {
     { "info", img_info },
     { "map", img_map },
     { "resize", img_resize },
+    { "snapshot", img_snapshot },
 };
 
 int main(int argc, char **argv)

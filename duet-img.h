@@ -74,5 +74,6 @@ int img_check(int argc, char **argv);
 int img_map(int argc, char **argv);
 int img_convert(int argc, char **argv);
 int img_bench(int argc, char **argv);
+int img_snapshot(int argc, char **argv);
 
 #endif

@@ -610,4 +610,8 @@ const BlockDriver bdrv_qcow2 = {
     .bdrv_get_info = qcow2_get_info,
     .bdrv_dump_info = qcow2_dump_info,
     .bdrv_co_pwritev_compressed_part = qcow2_co_pwritev_compressed_part,
+    .bdrv_snapshot_create = qcow2_snapshot_create,
+    .bdrv_snapshot_goto = qcow2_snapshot_goto,
+    .bdrv_snapshot_delete = qcow2_snapshot_delete,
+    .bdrv_snapshot_list = qcow2_snapshot_list,
 };

@@ -102,6 +102,13 @@ typedef struct QCowSnapshot {
     char *id_str;
     char *name;
     uint64_t disk_size;
+    uint64_t vm_state_size;
+    uint32_t date_sec;
+    uint32_t date_nsec;
+    uint64_t vm_clock_nsec;
+    uint64_t icount;            /* -1 when the entry's extra data lacks it */
+    uint32_t extra_data_size;
+    uint8_t *extra_data;        /* as read, written back as it was */
 } QCowSnapshot;
 
 /* A header extension we do not interpret, kept to be written back. */
@@ -392,5 +399,25 @@ int qcow2_cache_num_tables(Qcow2Cache *c);
 /* qcow2-snapshot.c */
 int qcow2_read_snapshots(BlockDriverState *bs, Error **errp);
 void qcow2_free_snapshots(BlockDriverState *bs);
+int qcow2_snapshot_create(BlockDriverState *bs, QEMUSnapshotInfo *sn_info, Error **errp);
+int qcow2_snapshot_goto(BlockDriverState *bs, const char *snapshot_id, Error **errp);
+int qcow2_snapshot_delete(BlockDriverState *bs, const char *snapshot_id, const char *name,
+                          Error **errp);
+int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
+
+/* qcow2-snapshot-refs.c */
+/* One more reference on every L2 table and cluster l1 (host order)
+ * references; all or nothing.  Refcount overflow gives -EINVAL. */
+int coroutine_fn qcow2_ref_l1_clusters(BlockDriverState *bs, const uint64_t *l1,
+                                       uint32_t l1_size);
+/* One reference fewer (freed at 0); a failure midway only leaks. */
+int coroutine_fn qcow2_unref_l1_clusters(BlockDriverState *bs, const uint64_t *l1,
+                                         uint32_t l1_size);
+/* Sets OFLAG_COPIED in the active L1/L2 tables exactly where refcount == 1. */
+int coroutine_fn qcow2_fix_copied_flags(BlockDriverState *bs);
+int coroutine_fn qcow2_write_active_l1(BlockDriverState *bs);
+/* The snapshot's L1 table in host order; NULL with -errno in *ret. */
+uint64_t *coroutine_fn qcow2_read_snapshot_l1(BlockDriverState *bs, const QCowSnapshot *sn,
+                                              int *ret);
 
 #endif

@@ -82,6 +82,17 @@ typedef struct BlockDriverInfo {
     bool is_dirty;
 } BlockDriverInfo;
 
+/* One internal snapshot as the generic layer sees it (QEMU's name). */
+typedef struct QEMUSnapshotInfo {
+    char id_str[128];
+    char name[256];
+    uint64_t vm_state_size;
+    uint32_t date_sec;
+    uint32_t date_nsec;
+    uint64_t vm_clock_nsec;
+    uint64_t icount;          /* -1 when the image does not record it */
+} QEMUSnapshotInfo;
+
 /* Creation options for duet-img create: all strings, driver parses. */
 typedef struct BlockCreateOpts {
     const char *filename;
@@ -134,6 +145,15 @@ struct BlockDriver {
                                                         int64_t offset, int64_t bytes,
                                                         QEMUIOVector *qiov,
                                                         size_t qiov_offset);
+
+    /* Internal snapshots (block/snapshot.c calls these; absent: -ENOTSUP).
+     * create fills in sn->id_str; goto and delete take an id or a name. */
+    int (*bdrv_snapshot_create)(BlockDriverState *bs, QEMUSnapshotInfo *sn, Error **errp);
+    int (*bdrv_snapshot_goto)(BlockDriverState *bs, const char *snapshot_id, Error **errp);
+    int (*bdrv_snapshot_delete)(BlockDriverState *bs, const char *snapshot_id,
+                                const char *name, Error **errp);
+    /* Returns the number of snapshots, *psn_info g_new'd (NULL when none). */
+    int (*bdrv_snapshot_list)(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
 };
 
 struct BdrvChild {
@@ -234,6 +254,16 @@ BdrvChild *bdrv_child_new(BlockDriverState *bs, const char *name);
 void bdrv_child_free(BdrvChild *child);
 /* Waits until no request is in flight on bs or its children. */
 void bdrv_drain(BlockDriverState *bs);
+
+/* Internal snapshots (block/snapshot.c): -errno, -ENOTSUP when the
+ * format has none. */
+int bdrv_snapshot_create(BlockDriverState *bs, QEMUSnapshotInfo *sn, Error **errp);
+int bdrv_snapshot_goto(BlockDriverState *bs, const char *snapshot_id, Error **errp);
+int bdrv_snapshot_delete(BlockDriverState *bs, const char *snapshot_id, const char *name,
+                         Error **errp);
+int bdrv_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
+/* Finds by id first, then by name (as qemu-img does); false if neither. */
+bool bdrv_snapshot_find(BlockDriverState *bs, QEMUSnapshotInfo *sn, const char *name);
 
 /* Opening nodes.  fmt NULL probes the format (every driver's bdrv_probe). */
 BlockDriverState *bdrv_open(const char *filename, const char *fmt, int flags,

@@ -1,0 +1,76 @@
+/*
+ * Internal snapshots, format-independent part: forwards to the driver's
+ * bdrv_snapshot_* hooks and finds a snapshot by id or name.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "block/block_int.h"
+
+int bdrv_snapshot_create(BlockDriverState *bs, QEMUSnapshotInfo *sn, Error **errp)
+{
+    if (!bs->drv->bdrv_snapshot_create) {
+        return -ENOTSUP;
+    }
+    if (bs->read_only) {
+        return -EACCES;
+    }
+    return bs->drv->bdrv_snapshot_create(bs, sn, errp);
+}
+
+int bdrv_snapshot_goto(BlockDriverState *bs, const char *snapshot_id, Error **errp)
+{
+    if (!bs->drv->bdrv_snapshot_goto) {
+        error_setg(errp, "Block driver does not support snapshots");
+        return -ENOTSUP;
+    }
+    if (bs->read_only) {
+        error_setg(errp, "Image is read-only");
+        return -EACCES;
+    }
+    return bs->drv->bdrv_snapshot_goto(bs, snapshot_id, errp);
+}
+
+int bdrv_snapshot_delete(BlockDriverState *bs, const char *snapshot_id, const char *name,
+                         Error **errp)
+{
+    if (!bs->drv->bdrv_snapshot_delete) {
+        error_setg(errp, "Block format '%s' used by device '%s' does not support internal "
+                   "snapshots", bs->drv->format_name, bs->filename);
+        return -ENOTSUP;
+    }
+    if (bs->read_only) {
+        error_setg(errp, "Image is read-only");
+        return -EACCES;
+    }
+    return bs->drv->bdrv_snapshot_delete(bs, snapshot_id, name, errp);
+}
+
+int bdrv_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info)
+{
+    *psn_info = NULL;
+    if (!bs->drv->bdrv_snapshot_list) {
+        return -ENOTSUP;
+    }
+    return bs->drv->bdrv_snapshot_list(bs, psn_info);
+}
+
+bool bdrv_snapshot_find(BlockDriverState *bs, QEMUSnapshotInfo *sn, const char *name)
+{
+    g_autofree QEMUSnapshotInfo *list = NULL;
+    int n = bdrv_snapshot_list(bs, &list);
+
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(list[i].id_str, name)) {
+            *sn = list[i];
+            return true;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        if (!strcmp(list[i].name, name)) {
+            *sn = list[i];
+            return true;
+        }
+    }
+    return false;
+}
