@@ -165,6 +165,11 @@ static uint64_t with_copied_flag(uint64_t entry, uint64_t refcount)
  * refcounts changed; writes the L1 table when it changed.  An L2 table
  * shared with a snapshot is patched in place: the flags describe the
  * data, which is the same for every table that references it.
+ *
+ * The refcounts reach the disk before any flag does: a crash in between
+ * leaves a flag clear on a cluster whose refcount is already 1 (one
+ * needless copy on write; check -r all tidies it), never set on a cluster
+ * that a snapshot shares.
  */
 int coroutine_fn qcow2_fix_copied_flags(BlockDriverState *bs)
 {
@@ -173,6 +178,10 @@ int coroutine_fn qcow2_fix_copied_flags(BlockDriverState *bs)
     uint64_t refcount;
     int ret;
 
+    ret = qcow2_cache_flush(bs, s->refcount_block_cache);
+    if (ret < 0) {
+        return ret;
+    }
     for (uint32_t i = 0; i < s->l1_size; i++) {
         uint64_t l2_offset = s->l1_table[i] & L1E_OFFSET_MASK, new_l1e;
         bool l2_changed = false;

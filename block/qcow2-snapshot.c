@@ -468,6 +468,13 @@ static int coroutine_fn snapshot_goto_locked(BlockDriverState *bs, const QCowSna
         return ret;
     }
     ret = qcow2_ref_l1_clusters(bs, sn_l1, sn->l1_size);
+    if (ret == 0) {
+        /* The new references are on disk before the active L1 uses them. */
+        ret = qcow2_cache_flush(bs, s->refcount_block_cache);
+        if (ret < 0) {
+            qcow2_unref_l1_clusters(bs, sn_l1, sn->l1_size);
+        }
+    }
     if (ret < 0) {
         return ret;
     }
