@@ -105,6 +105,19 @@ def qemu_create(opts):
 def case_default(tmp):
     scenario(tmp, "default", qemu_create("cluster_size=65536"))
     scenario(tmp, "duet-made", lambda img: run([IO, "create", img, SIZE]))
+    # applying a snapshot taken before a resize brings the old size back
+    imgs = {t: os.path.join(tmp, f"resize-{t}.qcow2") for t in ("duet", "qemu")}
+    for tool, img in imgs.items():
+        run([QEMU_IMG, "create", "-q", "-f", "qcow2", img, "1M"])
+        run([QEMU_IO, "-c", "write -P 1 0 512k", img])
+        snap("qemu", "-c", "small", img)
+        run([QEMU_IMG, "resize", "-q", img, "3M"])
+        run([QEMU_IO, "-c", "write -P 2 2M 512k", img])
+        snap(tool, "-a", "small", img)
+        check_clean(img)
+        assert Image(img).size == 1 << 20, f"{tool}: size {Image(img).size}"
+    run([QEMU_IMG, "compare", imgs["duet"], imgs["qemu"]])
+    print("ok: apply restores the size at snapshot time")
 
 
 def case_small_clusters(tmp):
