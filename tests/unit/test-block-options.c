@@ -291,6 +291,8 @@ START_TEST(test_file_aio_modes)
         printf("SKIP test_file_aio_modes: Linux AIO is not usable here\n");
         return;
     }
+    /* the default is native AIO for O_DIRECT reads too (file_try_native) */
+    ck_assert_int_gt(read_default, 0);
     ck_assert_int_gt(write_native, 0);
     ck_assert_int_gt(read_native, 0);
     ck_assert_int_eq(write_threads + read_threads, 0);
