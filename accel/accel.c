@@ -5,8 +5,6 @@
 #include <string.h>
 
 #include "sysemu/accel.h"
-#include "sysemu/kvm.h"
-#include "sysemu/tcg.h"
 
 static const AccelOps *const accel_list[] = {
     &tcg_accel_ops,

@@ -14,6 +14,7 @@
 
 #include "block/aio.h"
 #include "qemu/main-loop.h"
+#include "block_int.h"
 #include "sysemu/block-backend.h"
 #include "trace/trace.h"
 

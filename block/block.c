@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "block/aio.h"
-#include "block/block_int.h"
+#include "block_int.h"
 #include "qemu/main-loop.h"
 #include "trace/trace.h"
 

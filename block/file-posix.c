@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "block/block_int.h"
-#include "block/linux-aio.h"
+#include "block_int.h"
+#include "linux-aio.h"
 #include "trace/trace.h"
 
 typedef struct BDRVRawState {

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "block/aio.h"
-#include "block/block_int.h"
+#include "block_int.h"
 #include "trace/trace.h"
 
 /* Larger offsets or lengths are certainly bogus (and would overflow). */

@@ -32,7 +32,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "block/linux-aio.h"
+#include "linux-aio.h"
 #include "qemu/coroutine.h"
 #include "trace/trace.h"
 

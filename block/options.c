@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "block/block_int.h"
+#include "block_int.h"
 
 GHashTable *bdrv_options_new(void)
 {

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <glib.h>
 
-#include "block/block_int.h"
+#include "block_int.h"
 #include "qemu/coroutine.h"
 
 #define QCOW_MAGIC 0x514649fbU /* "QFI\xfb" */

@@ -5,7 +5,7 @@
  */
 #include <errno.h>
 
-#include "block/block_int.h"
+#include "block_int.h"
 
 extern const BlockDriver bdrv_file;
 

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "block/block_int.h"
+#include "block_int.h"
 
 int bdrv_snapshot_create(BlockDriverState *bs, QEMUSnapshotInfo *sn, Error **errp)
 {

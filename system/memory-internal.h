@@ -1,7 +1,7 @@
 /*
  * Private to system/memory*.c and system/physmem.c: the list of address
  * spaces, the flat-view lookup and little-endian buffer helpers.  Devices
- * and accelerators use include/exec/memory.h only.
+ * and accelerators use exec/memory.h (system/include) only.
  */
 #ifndef SYSTEM_MEMORY_INTERNAL_H
 #define SYSTEM_MEMORY_INTERNAL_H

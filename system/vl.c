@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config-host.h"
 #include "exec/cpu.h"
 #include "exec/memory.h"
 #include "hw/boards.h"
@@ -499,7 +498,6 @@ static bool qemu_create_machine(MachineState *ms, const AccelOps *accel, Error *
         error_prepend(errp, "-accel %s: ", accel->name);
         return false;
     }
-    /* init_machine may pick a variant table (kvm, kernel-irqchip=off). */
     cpu->accel_ops = ms->accel;
     if (!pc_machine_init(ms, errp)) {
         return false;

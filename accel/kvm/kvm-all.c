@@ -14,7 +14,7 @@
 #include "kvm-internal.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
-#include "sysemu/kvm.h"
+#include "sysemu/accel.h"
 #include "sysemu/runstate.h"
 #include "trace/trace.h"
 
@@ -379,8 +379,6 @@ static void kvm_irqchip_reset(void *opaque)
     }
 }
 
-static const AccelOps kvm_accel_ops_userspace_irqchip;
-
 bool kvm_init_machine(MachineState *ms, Error **errp)
 {
     g_autofree KVMState *s = g_new0(KVMState, 1);
@@ -449,11 +447,11 @@ bool kvm_init_machine(MachineState *ms, Error **errp)
 
     if (s->kernel_irqchip) {
         qemu_register_reset(kvm_irqchip_reset, s);
-    } else {
-        /* The board decides between the in-kernel and the userspace
-         * 8259/8254 by looking at the ops (set_irq, has_kernel_pit). */
-        ms->accel = &kvm_accel_ops_userspace_irqchip;
     }
+    /* The board reads these through kvm_irqchip_in_kernel() and
+     * kvm_pit_in_kernel() (sysemu/kvm.h). */
+    ms->kernel_irqchip = s->kernel_irqchip;
+    ms->kernel_pit = s->kernel_pit;
     trace_event(kvm_init_machine, "vmfd=%d slots=%d irqchip=%d pit=%d coalesced_mmio=%d pio=%d",
                 s->vmfd, s->nr_slots, s->kernel_irqchip, s->kernel_pit,
                 s->coalesced_mmio_page, s->coalesced_pio);
@@ -515,12 +513,6 @@ void kvm_set_irq(MachineState *ms, int gsi, int level)
     }
 }
 
-bool kvm_has_kernel_pit(MachineState *ms)
-{
-    KVMState *s = ms->accel_state;
-    return s && s->kernel_pit;
-}
-
 const AccelOps kvm_accel_ops = {
     .name = "kvm",
     .description = "Linux KVM (hardware virtualization)",
@@ -532,21 +524,5 @@ const AccelOps kvm_accel_ops = {
     .synchronize_state = kvm_cpu_synchronize_state,
     .synchronize_post_reset = kvm_cpu_synchronize_post_reset,
     .set_irq = kvm_set_irq,
-    .has_kernel_pit = kvm_has_kernel_pit,
-    .cleanup = kvm_cleanup,
-};
-
-/* kernel-irqchip=off: the same, but the board keeps its own 8259 and 8254
- * (no set_irq), and kvm_cpu_exec injects what the 8259 delivers. */
-static const AccelOps kvm_accel_ops_userspace_irqchip = {
-    .name = "kvm",
-    .description = "Linux KVM, userspace irqchip",
-    .probe = kvm_probe,
-    .init_machine = kvm_init_machine,
-    .init_vcpu = kvm_init_vcpu,
-    .cpu_exec = kvm_cpu_exec,
-    .kick_vcpu = kvm_kick_vcpu,
-    .synchronize_state = kvm_cpu_synchronize_state,
-    .synchronize_post_reset = kvm_cpu_synchronize_post_reset,
     .cleanup = kvm_cleanup,
 };

@@ -17,7 +17,7 @@
 
 #include "exec/cpu.h"
 #include "exec/memory.h"
-#include "hw/boards.h"
+#include "sysemu/machine.h"
 #include "qapi/error.h"
 
 /* The vCPU kick: blocked except while the vCPU is inside KVM_RUN. */
@@ -79,7 +79,6 @@ bool kvm_probe(Error **errp);
 bool kvm_init_machine(MachineState *ms, Error **errp);
 void kvm_cleanup(MachineState *ms);
 void kvm_set_irq(MachineState *ms, int gsi, int level);
-bool kvm_has_kernel_pit(MachineState *ms);
 void kvm_flush_coalesced_mmio_buffer(KVMState *s);
 
 /* kvm-cpu.c */

@@ -3,11 +3,11 @@
  * (accel/cpus.c), which calls cpu_exec in a loop; everything else the
  * interpreter needs lives in the TCGCPU hung off cpu->accel.
  */
-#include "sysemu/accel-ops.h"
+#include "sysemu/accel.h"
 #include "exec/memory.h"
 #include "tcg-cpu.h"
 #include "qemu/log.h"
-#include "hw/boards.h"
+#include "sysemu/machine.h"
 #include "trace/trace.h"
 
 static bool tcg_probe(Error **errp)

@@ -1,10 +1,10 @@
 /*
  * The pc machine: RAM, the ISA interrupt lines, the legacy devices at
  * their usual ports, -device, and the Multiboot kernel.  See
- * include/hw/i386/pc.h for the RAM layout.
+ * hw/include/hw/i386/pc.h for the RAM layout.
  *
  * The ISA IRQ lines go to the accelerator's in-kernel irqchip when it has
- * one (ms->accel->set_irq), else to the userspace 8259 pair, whose INT pin
+ * one (kvm_irqchip_in_kernel: ms->accel->set_irq), else to the userspace 8259 pair, whose INT pin
  * raises CPU_INTERRUPT_HARD and whose INTA is cpu->get_pic_interrupt.
  */
 #include "hw/i386/pc_piix.h"
@@ -15,6 +15,7 @@
 
 #include "hw/qdev-opts.h"
 #include "qemu/log.h"
+#include "sysemu/kvm.h"
 #include "sysemu/runstate.h"
 #include "trace/trace.h"
 
@@ -103,7 +104,7 @@ static void pc_irq_init(PCMachineState *pcms)
 {
     MachineState *ms = pcms->ms;
 
-    if (ms->accel && ms->accel->set_irq) {
+    if (kvm_irqchip_in_kernel(ms)) {
         for (int i = 0; i < PC_ISA_NUM_IRQS; i++) {
             pcms->gsi[i] = qemu_allocate_irq(pc_gsi_to_accel, ms, i);
         }
@@ -259,7 +260,7 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     }
 
     pc_irq_init(pcms);
-    if (!(ms->accel && ms->accel->has_kernel_pit && ms->accel->has_kernel_pit(ms))) {
+    if (!kvm_pit_in_kernel(ms)) {
         /* With an in-kernel PIT, KVM also answers port 0x61. */
         pcms->pit = i8254_pit_init(io, 0x40, pcms->gsi[PC_PIT_IRQ]);
         pcms->pcspk = pcspk_init(io, pcms->pit);

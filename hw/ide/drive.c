@@ -8,7 +8,7 @@
  * (l2-cache-size=4M, file.aio=native; "aio" means file.aio, as in QEMU),
  * which the drivers check when the image opens.
  */
-#include "block/block_int.h"
+#include "block/block-common.h"
 #include "hw/ide/pci.h"
 
 #define IDE_MAX_DRIVES 4

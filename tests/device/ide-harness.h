@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "block/aio.h"
-#include "block/block_int.h"
+#include "block_int.h"
 #include "exec/memory.h"
 #include "hw/ide/pci.h"
 #include "hw/pci/i440fx.h"

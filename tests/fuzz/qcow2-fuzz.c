@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "block/block_int.h"
+#include "block_int.h"
 #include "qemu/main-loop.h"
 
 static char *fuzz_path;

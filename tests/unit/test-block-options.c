@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "block/block_int.h"
+#include "block_int.h"
 #include "qemu/main-loop.h"
 #include "sysemu/block-backend.h"
 #include "trace/trace.h"

@@ -15,7 +15,7 @@
 #include "hw/boards.h"
 #include "qemu/main-loop.h"
 #include "sysemu/cpus.h"
-#include "sysemu/kvm.h"
+#include "sysemu/accel.h"
 
 #define CODE_ADDR 0x7c00
 #define PROBE_PORT 0x10

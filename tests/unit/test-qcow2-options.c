@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "block/block_int.h"
+#include "block_int.h"
 #include "qcow2.h"
 #include "qemu/main-loop.h"
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "block/block_int.h"
+#include "block_int.h"
 #include "sysemu/block-backend.h"
 #include "duet-img.h"
 

@@ -16,17 +16,13 @@
 #include <sys/types.h>
 #include <glib.h>
 
+#include "block/block-common.h"
 #include "qapi/error.h"
 #include "qemu/coroutine.h"
 #include "qemu/iov.h"
 
-typedef struct BlockDriver BlockDriver;
-typedef struct BlockDriverState BlockDriverState;
 typedef struct BdrvChild BdrvChild;
 typedef struct AioContext AioContext;
-
-#define BDRV_SECTOR_BITS 9
-#define BDRV_SECTOR_SIZE (1ULL << BDRV_SECTOR_BITS)
 
 /* open flags */
 #define BDRV_O_RDWR       0x0002
@@ -35,13 +31,6 @@ typedef struct AioContext AioContext;
 #define BDRV_O_CHECK      0x1000 /* opened by "check": tolerate corruption */
 #define BDRV_O_NO_BACKING 0x0100
 #define BDRV_O_DSYNC      0x4000 /* cache=directsync/writethrough: O_DSYNC */
-
-typedef enum {
-    BDRV_REQ_ZERO_WRITE = 0x2,
-    BDRV_REQ_MAY_UNMAP = 0x4,
-    BDRV_REQ_FUA = 0x10,
-    BDRV_REQ_NO_FALLBACK = 0x100,
-} BdrvRequestFlags;
 
 /* block_status answers */
 #define BDRV_BLOCK_DATA          0x01
@@ -291,7 +280,6 @@ const BlockDriver *const *bdrv_drivers(void);
  * bs->options; an absent key leaves *value untouched (the default) and
  * succeeds, a malformed one fails with an Error naming the key.
  */
-GHashTable *bdrv_options_new(void);
 GHashTable *bdrv_options_copy(GHashTable *options); /* options may be NULL */
 /* "key=value,key=value" into options (later keys win); ",," is a comma. */
 bool bdrv_options_parse(GHashTable *options, const char *str, Error **errp);
@@ -305,8 +293,6 @@ bool bdrv_opt_take_bool(GHashTable *options, const char *key, bool *value, Error
 bool bdrv_opt_take_size(GHashTable *options, const char *key, uint64_t *value,
                         Error **errp);
 bool bdrv_parse_size(const char *str, uint64_t *size);
-/* on|off (also true|false, yes|no) for option key: -drive's own keys too. */
-bool bdrv_parse_bool(const char *key, const char *str, bool *value, Error **errp);
 /* Fails naming the first key left in options ("Block format 'qcow2' has no
  * option 'foo'"); prefix is how the user wrote it ("file." or ""). */
 bool bdrv_options_check_consumed(GHashTable *options, const BlockDriver *drv,

@@ -10,11 +10,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "block/block_int.h"
+#include "block/block-common.h"
 #include "qapi/error.h"
+#include "qemu/coroutine.h"
 #include "qemu/iov.h"
 
 typedef struct BlockBackend BlockBackend;
+typedef struct AioContext AioContext;
 typedef struct BlockAIOCB BlockAIOCB;
 typedef void BlockCompletionFunc(void *opaque, int ret);
 

@@ -8,6 +8,10 @@
 
 #include "sysemu/accel-ops.h"
 
+/* The tables, each in its accelerator's folder. */
+extern const AccelOps tcg_accel_ops;  /* accel/tcg/tcg-accel-ops.c */
+extern const AccelOps kvm_accel_ops;  /* accel/kvm/kvm-all.c */
+
 /* NULL when no accelerator has that name. */
 const AccelOps *accel_find(const char *name);
 /* The accelerator used without -accel (QEMU's default: tcg). */

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "block/block_int.h"
+#include "block_int.h"
 #include "duet-img.h"
 
 typedef enum {

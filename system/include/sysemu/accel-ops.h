@@ -28,14 +28,9 @@ typedef struct AccelOps {
     void (*synchronize_state)(CPUState *cpu);
     /* env -> accelerator copy, after reset or loading. */
     void (*synchronize_post_reset)(CPUState *cpu);
-    /*
-     * Set when the accelerator has its own interrupt controller (KVM's
-     * in-kernel irqchip): the board routes its ISA lines here.  NULL: the
-     * board uses the userspace 8259 and cpu->get_pic_interrupt.
-     */
+    /* Drives an ISA line of the accelerator's own interrupt controllers;
+     * the board calls it only when kvm_irqchip_in_kernel(ms). */
     void (*set_irq)(MachineState *ms, int gsi, int level);
-    /* Has its own 8254 (the board then leaves the userspace PIT out). */
-    bool (*has_kernel_pit)(MachineState *ms);
     void (*cleanup)(MachineState *ms);
 } AccelOps;
 

@@ -14,10 +14,9 @@
 #include <string.h>
 
 #include "block/aio.h"
-#include "block/block_int.h"
+#include "block_int.h"
 #include "qemu/main-loop.h"
 #include "sysemu/block-backend.h"
-#include "config-host.h"
 #include "duet-img.h"
 
 bool quiet;

@@ -1,8 +1,10 @@
 /*
- * The machine: what vl.c parsed, handed to the board's init.
+ * The machine: what vl.c parsed, handed to the accelerator and the board.
+ * It lives in system/ because both accel/ and hw/ read it and neither may
+ * include the other; the board's own entry points are in hw/boards.h.
  */
-#ifndef HW_BOARDS_H
-#define HW_BOARDS_H
+#ifndef SYSEMU_MACHINE_H
+#define SYSEMU_MACHINE_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,15 +30,13 @@ struct MachineState {
     const AccelOps *accel;
     const char *accel_opts;       /* -accel NAME,<these>: "key=value,..." or NULL */
     void *accel_state;            /* the accelerator's per-VM state */
+    /* Set by the accelerator's init_machine (see sysemu/kvm.h). */
+    bool kernel_irqchip;          /* interrupt controllers are in the kernel */
+    bool kernel_pit;              /* ... and so is the 8254 */
 
     CPUState *cpu;                /* one vCPU */
     MemoryRegion *ram;            /* all guest RAM; mapped through aliases */
     void *board;                  /* the board's own state (PCMachineState) */
 };
-
-/* hw/i386/pc.c: builds the pc machine into get_system_memory()/io. */
-bool pc_machine_init(MachineState *ms, Error **errp);
-/* Resets devices, then loads the kernel and sets the CPU's entry state. */
-void pc_machine_reset(MachineState *ms);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "hw/boards.h"
+#include "sysemu/machine.h"
 
 /* The machine being run (QEMU's name); NULL before qemu_init builds it. */
 extern MachineState *current_machine;

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "block/block_int.h"
+#include "block_int.h"
 #include "sysemu/block-backend.h"
 
 /* Copy/compare granularity. */
