@@ -75,6 +75,7 @@ static gpointer qemu_vcpu_thread_fn(gpointer opaque)
     g_autofree char *name = g_strdup_printf("CPU %d/%s", cpu->cpu_index, accel_name);
 
     trace_set_thread_name(name);
+    current_cpu = cpu;
 
     bql_lock();
     cpu->thread_id = pthread_self();

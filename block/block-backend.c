@@ -38,6 +38,13 @@ typedef struct BlkRwCo {
     int ret;
 } BlkRwCo;
 
+/*
+ * Every BlockBackend that exists, in creation order (QEMU's list of the
+ * same name): shutdown closes them all (bdrv_close_all), whoever holds
+ * them.  Created and freed under the BQL (or in a single-threaded tool).
+ */
+static GPtrArray *block_backends;
+
 struct BlockAIOCB {
     BlkRwCo rwco;
     BlockCompletionFunc *cb;
@@ -99,12 +106,16 @@ BlockBackend *blk_new_open_opts(const char *filename, const char *fmt, const cha
     bdrv_unref(bs);
     blk->ctx = bdrv_get_aio_context(bs);
     blk->enable_write_cache = writeback;
+    if (!block_backends) {
+        block_backends = g_ptr_array_new();
+    }
+    g_ptr_array_add(block_backends, blk);
     return blk;
 }
 
-void blk_unref(BlockBackend *blk)
+void blk_remove_bs(BlockBackend *blk)
 {
-    if (!blk) {
+    if (!blk_bs(blk)) {
         return;
     }
     blk_drain(blk);
@@ -113,7 +124,48 @@ void blk_unref(BlockBackend *blk)
         blk_flush(blk);
     }
     bdrv_child_free(blk->root);
+    blk->root = NULL;
+}
+
+void blk_unref(BlockBackend *blk)
+{
+    if (!blk) {
+        return;
+    }
+    blk_remove_bs(blk);
+    g_ptr_array_remove(block_backends, blk);
     g_free(blk);
+}
+
+BlockBackend *blk_next(BlockBackend *blk)
+{
+    guint i = 0;
+
+    if (!block_backends) {
+        return NULL;
+    }
+    if (blk && !g_ptr_array_find(block_backends, blk, &i)) {
+        return NULL;
+    }
+    i += blk ? 1 : 0;
+    return i < block_backends->len ? g_ptr_array_index(block_backends, i) : NULL;
+}
+
+void bdrv_drain_all(void)
+{
+    for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
+        blk_drain(blk);
+    }
+}
+
+void bdrv_close_all(void)
+{
+    /* Everything in flight finishes first, on every backend, so no
+     * request of one drive is cut off by closing another's file. */
+    bdrv_drain_all();
+    for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
+        blk_remove_bs(blk);
+    }
 }
 
 BlockDriverState *blk_bs(BlockBackend *blk)

@@ -14,6 +14,7 @@
 
 static GMutex bql;
 static __thread bool bql_held;
+__thread CPUState *current_cpu;
 
 void bql_lock(void)
 {
@@ -61,6 +62,11 @@ void qemu_cpu_kick(CPUState *cpu)
     if (cpu->accel_ops && cpu->accel_ops->kick_vcpu) {
         cpu->accel_ops->kick_vcpu(cpu);
     }
+}
+
+void cpu_exit(CPUState *cpu)
+{
+    __atomic_store_n(&cpu->exit_request, 1, __ATOMIC_SEQ_CST);
 }
 
 void cpu_interrupt(CPUState *cpu, int mask)

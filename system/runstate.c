@@ -7,6 +7,7 @@
  * first shutdown request decides the exit status.
  */
 #include "qemu/main-loop.h"
+#include "sysemu/cpus.h"
 #include "sysemu/runstate.h"
 #include "trace/trace.h"
 
@@ -48,10 +49,23 @@ void qemu_devices_reset(void)
     }
 }
 
+/*
+ * A vCPU that asks (a device callback on its thread) runs no further guest
+ * code: what follows the guest's reset or exit write must not happen, as
+ * on hardware, where the machine is gone by then.
+ */
+static void cpu_stop_current(void)
+{
+    if (current_cpu) {
+        cpu_exit(current_cpu);
+    }
+}
+
 void qemu_system_reset_request(void)
 {
     trace_event(runstate_reset_request, "%s", "guest or host asked");
     __atomic_store_n(&reset_requested, 1, __ATOMIC_SEQ_CST);
+    cpu_stop_current();
     qemu_notify_event();
 }
 
@@ -62,6 +76,7 @@ void qemu_system_shutdown_request(int exit_status)
     trace_event(runstate_shutdown_request, "status=%d", exit_status);
     __atomic_compare_exchange_n(&shutdown_requested, &expected, exit_status + 1, false,
                                 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    cpu_stop_current();
     qemu_notify_event();
 }
 

@@ -23,6 +23,7 @@
 #include "qemu/main-loop.h"
 #include "sysemu/accel.h"
 #include "sysemu/cpus.h"
+#include "sysemu/block-backend.h"
 #include "sysemu/runstate.h"
 #include "sysemu/sysemu.h"
 #include "trace/trace.h"
@@ -599,15 +600,32 @@ int qemu_main_loop(void)
     return status;
 }
 
+/*
+ * Every way out that is not a host crash ends here (guest debug-exit,
+ * shutdown or reset under -no-reboot, SIGTERM/SIGINT/SIGHUP, a fatal
+ * accelerator error, an error after the machine was built): the vCPU
+ * stops first, so nothing issues new requests, then every drive is
+ * drained and closed, so writes the guest saw complete are on the image
+ * with its metadata, as QEMU's shutdown does.  Safe at any stage of
+ * qemu_init.
+ */
 void qemu_cleanup(void)
 {
     MachineState *ms = current_machine;
 
-    cpu_stop_thread(ms->cpu);
-    if (ms->accel->cleanup) {
-        ms->accel->cleanup(ms);
+    if (!ms) {
+        return;
     }
-    bql_unlock();
+    if (bql_locked()) {
+        if (ms->cpu) {
+            cpu_stop_thread(ms->cpu);
+        }
+        bdrv_close_all();
+        if (ms->accel && ms->accel->cleanup) {
+            ms->accel->cleanup(ms);
+        }
+        bql_unlock();
+    }
     fflush(stdout);
     qemu_log_close();
     trace_close();

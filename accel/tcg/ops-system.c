@@ -66,6 +66,15 @@ void op_sti(TCGCPU *s, const DecodedInsn *d)
     s->env->eflags |= IF_MASK;
 }
 
+/* The device asked this vCPU to stop (a reset or shutdown request, a
+ * kick): no further instruction of the block runs. */
+static inline void io_end_block_if_exit(TCGCPU *s)
+{
+    if (__atomic_load_n(&s->cpu->exit_request, __ATOMIC_RELAXED)) {
+        end_block(s);
+    }
+}
+
 static void do_in(TCGCPU *s, const DecodedInsn *d, uint32_t port)
 {
     check_io_perm(s, port, 1 << d->ot);
@@ -74,6 +83,7 @@ static void do_in(TCGCPU *s, const DecodedInsn *d, uint32_t port)
     case MO_16: *reg16p(s, R_EAX) = helper_inw(s->env, port); break;
     default: s->env->regs[R_EAX] = helper_inl(s->env, port); break;
     }
+    io_end_block_if_exit(s);
 }
 
 static void do_out(TCGCPU *s, const DecodedInsn *d, uint32_t port)
@@ -86,6 +96,7 @@ static void do_out(TCGCPU *s, const DecodedInsn *d, uint32_t port)
     case MO_16: helper_outw(s->env, port, v & 0xffff); break;
     default: helper_outl(s->env, port, v); break;
     }
+    io_end_block_if_exit(s);
 }
 
 void op_in_I(TCGCPU *s, const DecodedInsn *d) { do_in(s, d, d->imm & 0xff); }

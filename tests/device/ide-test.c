@@ -590,24 +590,36 @@ START_TEST(test_chs_and_specify)
 }
 END_TEST
 
-START_TEST(test_no_medium)
+/* What the drive does after shutdown closed its image (bdrv_close_all):
+ * requests fail with an error status instead of reaching a freed node. */
+START_TEST(test_closed_medium)
 {
-    uint16_t w[256];
+    setup_one_drive(NULL);
+    bdrv_close_all();
+    ide_lba28(0, 0, 1);
+    outb(IDE_CMD, 0x20);
+    ck_assert_int_eq(ide_wait_not_busy(IDE_ALTSTATUS) & ERR_STAT, ERR_STAT);
+    ck_assert_int_ne(inb(IDE_ERROR), 0); /* UNC: the host read failed */
+    outb(IDE_CMD, 0xe7);
+    ck_assert_int_eq(ide_wait_not_busy(IDE_ALTSTATUS) & ERR_STAT, ERR_STAT);
+}
+END_TEST
+
+/* A hard disk needs an image: -drive without file= is refused, as QEMU
+ * refuses it ("Device needs media, but drive is empty"). */
+START_TEST(test_drive_without_file)
+{
     Error *err = NULL;
 
     t = it_new();
-    ck_assert(it_drives(t, &err, "if=ide,index=0", NULL));
-    it_firmware(t);
-    identify(w);
-    ck_assert_uint_eq(w[60] | w[61] | w[100], 0);
-    ide_lba28(0, 0, 1);
-    outb(IDE_CMD, 0x20);
-    ck_assert_int_eq(inb(IDE_STATUS), READY_STAT | SEEK_STAT | ERR_STAT);
-    ck_assert_int_eq(inb(IDE_ERROR), ABRT_ERR | NM_ERR);
-    outb(IDE_CMD, 0xc8);
-    ck_assert_int_eq(inb(IDE_ERROR), ABRT_ERR | NM_ERR);
-    outb(IDE_CMD, 0xe7); /* nothing to flush: fine */
-    ck_assert_int_eq(inb(IDE_STATUS), READY_STAT | SEEK_STAT);
+    ck_assert(!it_drives(t, &err, "if=ide,index=0", NULL));
+    ck_assert_ptr_nonnull(strstr(error_get_pretty(err), "Device needs media, but drive is empty"));
+    error_free(err);
+    err = NULL;
+    ck_assert(!it_drives(t, &err, "format=qcow2", NULL));
+    ck_assert_ptr_nonnull(strstr(error_get_pretty(err),
+                                 "A block device must be specified for \"file\""));
+    error_free(err);
 }
 END_TEST
 
@@ -698,7 +710,8 @@ static Suite *ide_suite(void)
     tcase_add_test(tc, test_busy_and_no_data);
     tcase_add_test(tc, test_diagnostic);
     tcase_add_test(tc, test_chs_and_specify);
-    tcase_add_test(tc, test_no_medium);
+    tcase_add_test(tc, test_closed_medium);
+    tcase_add_test(tc, test_drive_without_file);
     tcase_add_test(tc, test_read_only);
     tcase_add_test(tc, test_drive_options);
     suite_add_tcase(s, tc);

@@ -27,7 +27,21 @@ BlockBackend *blk_new_open(const char *filename, const char *fmt, const char *ca
  * come from the options, as may the format). */
 BlockBackend *blk_new_open_opts(const char *filename, const char *fmt, const char *cache,
                                 bool read_only, GHashTable *options, Error **errp);
+/* Closes the backend's node (drain, flush, driver close) and frees it. */
 void blk_unref(BlockBackend *blk);
+/* Closes the node but keeps the backend: its requests then fail with
+ * -ENOMEDIUM (QEMU's blk_remove_bs; what a device sees after shutdown). */
+void blk_remove_bs(BlockBackend *blk);
+/* Iterates over every backend: blk_next(NULL) is the first. */
+BlockBackend *blk_next(BlockBackend *blk);
+/* Waits until no backend has a request in flight. */
+void bdrv_drain_all(void);
+/*
+ * Shutdown: drains every backend, then closes every node: caches written
+ * back and flushed, the qcow2 dirty bit cleared, file preallocation cut
+ * back.  Whoever holds a backend keeps it, with no medium.
+ */
+void bdrv_close_all(void);
 BlockDriverState *blk_bs(BlockBackend *blk);
 int64_t blk_getlength(BlockBackend *blk);
 bool blk_is_read_only(BlockBackend *blk);

@@ -12,6 +12,12 @@
 #include "exec/cpu.h"
 #include "qapi/error.h"
 
+/* The vCPU this thread runs (NULL on other threads), QEMU's name. */
+extern __thread CPUState *current_cpu;
+/* Makes @cpu leave guest code at the next instruction boundary the
+ * accelerator checks (after the current I/O instruction under tcg). */
+void cpu_exit(CPUState *cpu);
+
 /* Waits on @cond, releasing the BQL meanwhile (caller holds it). */
 void qemu_cond_wait_bql(GCond *cond);
 /* Makes the vCPU leave guest code and look at its state (any thread). */

@@ -19,6 +19,7 @@ extern MachineState *current_machine;
 bool qemu_init(int argc, char **argv, int *status);
 /* Runs until a shutdown request; returns the exit status. */
 int qemu_main_loop(void);
+/* Stops the vCPU and closes every drive; call it whatever qemu_init said. */
 void qemu_cleanup(void);
 
 #endif
