@@ -4,7 +4,11 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "qemu/file-read.h"
 #include "trace/trace.h"
+
+/* An events file is a list of patterns; anything bigger is a mistake. */
+#define TRACE_EVENTS_FILE_MAX (1u << 20)
 
 /* The linker defines these bounds for the section every call site uses. */
 extern TraceEvent __start_duet_trace[] __attribute__((weak));
@@ -90,13 +94,14 @@ static void enable_pattern(const char *pattern)
 
 static bool enable_from_file(const char *path, Error **errp)
 {
-    g_autofree char *contents = NULL;
-    g_autoptr(GError) gerr = NULL;
-    if (!g_file_get_contents(path, &contents, NULL, &gerr)) {
-        error_setg(errp, "-trace events=%s: %s", path, gerr->message);
+    g_autofree uint8_t *contents = NULL;
+    size_t len;
+
+    if (!qemu_read_file_bounded("-trace events file", path, TRACE_EVENTS_FILE_MAX, "1 MiB",
+                                &contents, &len, errp)) {
         return false;
     }
-    g_auto(GStrv) lines = g_strsplit(contents, "\n", -1);
+    g_auto(GStrv) lines = g_strsplit((char *)contents, "\n", -1);
     for (int i = 0; lines[i]; i++) {
         char *line = g_strstrip(lines[i]);
         if (*line && *line != '#') {

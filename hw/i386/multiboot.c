@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "exec/memory.h"
+#include "qemu/file-read.h"
 #include "trace/trace.h"
 
 /* 3.1.2 header flags */
@@ -276,7 +277,8 @@ static bool mb_plan_elf(MultibootImage *mb, const char *kernel, const uint8_t *b
  * Splits -initrd "a args,b" (",," stands for a comma) and reads each file
  * into *pmods (which the caller frees, also on failure).
  */
-static bool mb_read_modules(const char *initrd, GArray **pmods, Error **errp)
+static bool mb_read_modules(const char *initrd, uint64_t ram_size, const char *ram_desc,
+                            GArray **pmods, Error **errp)
 {
     GArray *mods = g_array_new(false, true, sizeof(MultibootModule));
     GString *spec = g_string_new(NULL);
@@ -285,7 +287,6 @@ static bool mb_read_modules(const char *initrd, GArray **pmods, Error **errp)
     while (p && *p) {
         MultibootModule mod = { 0 };
         g_autofree char *file = NULL;
-        g_autoptr(GError) gerr = NULL;
         const char *space;
 
         g_string_truncate(spec, 0);
@@ -305,8 +306,8 @@ static bool mb_read_modules(const char *initrd, GArray **pmods, Error **errp)
         }
         space = strchr(spec->str, ' ');
         file = space ? g_strndup(spec->str, space - spec->str) : g_strdup(spec->str);
-        if (!g_file_get_contents(file, (char **)&mod.data, &mod.len, &gerr)) {
-            error_setg(errp, "-initrd: module '%s': %s", file, gerr->message);
+        if (!qemu_read_file_bounded("-initrd", file, ram_size, ram_desc, &mod.data, &mod.len,
+                                    errp)) {
             g_string_free(spec, true);
             *pmods = mods;
             return false;
@@ -457,11 +458,18 @@ static void mb_free_blob(gpointer p)
     g_free(((MultibootBlob *)p)->what);
 }
 
+/* "guest RAM (128 MiB)": what a kernel or module has to fit in. */
+static char *mb_ram_desc(uint64_t ram_size)
+{
+    g_autofree char *size = qemu_format_size(ram_size);
+    return g_strdup_printf("guest RAM (%s)", size);
+}
+
 MultibootImage *multiboot_prepare(const char *kernel_filename, const char *cmdline,
                                   const char *initrd, uint64_t ram_below_4g,
                                   uint64_t ram_above_4g, Error **errp)
 {
-    g_autoptr(GError) gerr = NULL;
+    g_autofree char *ram_desc = NULL;
     MultibootImage *mb;
     GArray *mods;
     uint8_t *buf;
@@ -474,8 +482,9 @@ MultibootImage *multiboot_prepare(const char *kernel_filename, const char *cmdli
         error_setg(errp, "-kernel %s: Multiboot needs at least 2 MiB of RAM", kernel_filename);
         return NULL;
     }
-    if (!g_file_get_contents(kernel_filename, (char **)&buf, &len, &gerr)) {
-        error_setg(errp, "-kernel %s: %s", kernel_filename, gerr->message);
+    ram_desc = mb_ram_desc(ram_below_4g + ram_above_4g);
+    if (!qemu_read_file_bounded("-kernel", kernel_filename, ram_below_4g, ram_desc, &buf, &len,
+                                errp)) {
         return NULL;
     }
     hdr = multiboot_find_header(buf, len);
@@ -516,7 +525,7 @@ MultibootImage *multiboot_prepare(const char *kernel_filename, const char *cmdli
     }
 
     /* 3.3: modules page aligned (header flag bit 0 asks for it; we always do). */
-    if (!mb_read_modules(initrd, &mods, errp)) {
+    if (!mb_read_modules(initrd, ram_below_4g, ram_desc, &mods, errp)) {
         for (guint i = 0; i < mods->len; i++) {
             g_free(g_array_index(mods, MultibootModule, i).data);
         }

@@ -165,10 +165,16 @@ static bool ide_attach_drive_option(PCIIDEState *d, const char *str, bool *used,
 {
     DriveOptions o = { 0 };
     BlockBackend *blk = NULL;
-    bool ok = false;
+    bool ok = false, has_file;
     int slot;
 
     if (!drive_options_parse(str, &o, errp)) {
+        goto out;
+    }
+    has_file = o.file && *o.file;
+    /* As QEMU: image options with no image are an error everywhere. */
+    if (!has_file && (o.format || g_hash_table_size(o.node_opts))) {
+        error_setg(errp, "-drive %s: A block device must be specified for \"file\"", str);
         goto out;
     }
     if (o.iface && !strcmp(o.iface, "none")) {
@@ -189,17 +195,15 @@ static bool ide_attach_drive_option(PCIIDEState *d, const char *str, bool *used,
     if (slot < 0) {
         goto out;
     }
-    if ((!o.file || !*o.file) && g_hash_table_size(o.node_opts)) {
-        error_setg(errp, "-drive %s: block options need an image (file=)", str);
+    /* A hard disk has no removable medium: it needs its image now. */
+    if (!has_file) {
+        error_setg(errp, "-drive %s: Device needs media, but drive is empty", str);
         goto out;
     }
-    /* No file: a drive with no medium; it answers IDENTIFY with 0 sectors. */
-    if (o.file && *o.file) {
-        blk = blk_new_open_opts(o.file, o.format, o.cache, o.readonly, o.node_opts, errp);
-        if (!blk) {
-            error_prepend(errp, "-drive %s: ", str);
-            goto out;
-        }
+    blk = blk_new_open_opts(o.file, o.format, o.cache, o.readonly, o.node_opts, errp);
+    if (!blk) {
+        error_prepend(errp, "-drive %s: ", str);
+        goto out;
     }
     if (!ide_drive_attach(&d->bus[slot / 2], slot % 2, blk, errp)) {
         blk_unref(blk);

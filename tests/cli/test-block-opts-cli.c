@@ -266,7 +266,7 @@ START_TEST(test_drive_bad_options)
         { "file=d.qcow2,aio=native", "aio=native needs the host page cache bypassed" },
         { "file=d.qcow2,cache=none,aio=io_uring", "aio=io_uring is not supported" },
         { "file=d.qcow2,file.aoi=native", "Block protocol 'file' has no option 'file.aoi'" },
-        { "if=ide,aio=native", "block options need an image (file=)" },
+        { "if=ide,aio=native", "A block device must be specified for \"file\"" },
     };
 
     if (!exit_now_kernel) {

@@ -267,7 +267,7 @@ START_TEST(test_missing_files)
     err = NULL;
     ck_assert_ptr_null(multiboot_prepare(kernel, "", "/nonexistent/mod args", RAM_SIZE, 0,
                                          &err));
-    ck_assert(strstr(error_get_pretty(err), "module '/nonexistent/mod'"));
+    ck_assert(strstr(error_get_pretty(err), "-initrd /nonexistent/mod: No such file"));
     error_free(err);
 }
 END_TEST
