@@ -45,12 +45,9 @@
 #define MBI_SIZE          88
 #define MB_MOD_SIZE       16
 #define MB_MMAP_ENTRY_SIZE 24 /* the size field plus 20 bytes */
-#define MB_MEMORY_AVAILABLE 1
-#define MB_MEMORY_RESERVED  2
 
 #define MB_LOW_INFO_ADDR 0x9000
 #define MB_LOW_RAM_END   0x9fc00 /* the EBDA starts here on a PC */
-#define MB_BIOS_START    0xf0000
 #define MB_HIGH_RAM      0x100000
 #define MB_PAGE_SIZE     4096
 #define MB_GDT_ENTRIES   4
@@ -329,28 +326,6 @@ static void mb_free_modules(GArray *mods)
     g_array_free(mods, true);
 }
 
-typedef struct MultibootMmapEntry {
-    uint64_t base, length;
-    uint32_t type;
-} MultibootMmapEntry;
-
-/* The PC layout the firmware would report (see pc.c for the RAM map). */
-static unsigned mb_build_mmap(MultibootMmapEntry *e, uint64_t below_4g, uint64_t above_4g)
-{
-    unsigned n = 0;
-
-    e[n++] = (MultibootMmapEntry){ 0, MB_LOW_RAM_END, MB_MEMORY_AVAILABLE };
-    e[n++] = (MultibootMmapEntry){ MB_LOW_RAM_END, 0xa0000 - MB_LOW_RAM_END,
-                                   MB_MEMORY_RESERVED };
-    e[n++] = (MultibootMmapEntry){ MB_BIOS_START, MB_HIGH_RAM - MB_BIOS_START,
-                                   MB_MEMORY_RESERVED };
-    e[n++] = (MultibootMmapEntry){ MB_HIGH_RAM, below_4g - MB_HIGH_RAM, MB_MEMORY_AVAILABLE };
-    if (above_4g) {
-        e[n++] = (MultibootMmapEntry){ 1ull << 32, above_4g, MB_MEMORY_AVAILABLE };
-    }
-    return n;
-}
-
 static bool mb_range_free(MultibootImage *mb, uint64_t addr, uint64_t len)
 {
     for (guint i = 0; i < mb->blobs->len; i++) {
@@ -369,7 +344,7 @@ static bool mb_range_free(MultibootImage *mb, uint64_t addr, uint64_t len)
  */
 static bool mb_plan_info(MultibootImage *mb, const char *kernel, const char *cmdline,
                          GArray *mods, uint64_t free_from, uint64_t below_4g,
-                         uint64_t above_4g, Error **errp)
+                         const E820Table *e820, Error **errp)
 {
     static const char loader_name[] = "duet";
     static const uint64_t gdt[MB_GDT_ENTRIES] = {
@@ -377,8 +352,7 @@ static bool mb_plan_info(MultibootImage *mb, const char *kernel, const char *cmd
         0x00cf9b000000ffffull, /* 0x10: code, base 0, limit 4 GiB, 32-bit */
         0x00cf93000000ffffull, /* 0x18: data, base 0, limit 4 GiB */
     };
-    MultibootMmapEntry mmap[5];
-    unsigned nr_mmap = mb_build_mmap(mmap, below_4g, above_4g);
+    unsigned nr_mmap = e820->count;
     g_autofree char *kernel_cmdline = g_strdup_printf("%s%s%s", kernel,
                                                       *cmdline ? " " : "", cmdline);
     size_t mmap_off = MBI_SIZE;
@@ -422,9 +396,9 @@ static bool mb_plan_info(MultibootImage *mb, const char *kernel, const char *cmd
 
         /* 3.3: "size" precedes each entry and does not count itself */
         mb_stl(e, MB_MMAP_ENTRY_SIZE - 4);
-        mb_stq(e + 4, mmap[i].base);
-        mb_stq(e + 12, mmap[i].length);
-        mb_stl(e + 20, mmap[i].type);
+        mb_stq(e + 4, e820->entry[i].addr);
+        mb_stq(e + 12, e820->entry[i].size);
+        mb_stl(e + 20, e820->entry[i].type);
     }
     for (int i = 0; i < MB_GDT_ENTRIES; i++) {
         mb_stq(info + gdt_off + i * 8, gdt[i]);
@@ -469,28 +443,41 @@ MultibootImage *multiboot_prepare(const char *kernel_filename, const char *cmdli
                                   const char *initrd, uint64_t ram_below_4g,
                                   uint64_t ram_above_4g, Error **errp)
 {
-    g_autofree char *ram_desc = NULL;
-    MultibootImage *mb;
-    GArray *mods;
+    g_autofree char *ram_desc = mb_ram_desc(ram_below_4g + ram_above_4g);
+    E820Table e820;
     uint8_t *buf;
     size_t len;
+
+    if (!qemu_read_file_bounded("-kernel", kernel_filename, ram_below_4g, ram_desc, &buf, &len,
+                                errp)) {
+        return NULL;
+    }
+    e820_build_pc(&e820, ram_below_4g, ram_above_4g);
+    return multiboot_prepare_image(kernel_filename, buf, len, cmdline, initrd, ram_below_4g,
+                                   &e820, errp);
+}
+
+MultibootImage *multiboot_prepare_image(const char *kernel_filename, uint8_t *buf, size_t len,
+                                        const char *cmdline, const char *initrd,
+                                        uint64_t ram_below_4g, const E820Table *e820,
+                                        Error **errp)
+{
+    g_autofree char *ram_desc = mb_ram_desc(ram_below_4g);
+    MultibootImage *mb;
+    GArray *mods;
     long hdr;
     uint32_t flags;
     uint64_t end = 0;
 
     if (ram_below_4g < 2 * MB_HIGH_RAM) {
         error_setg(errp, "-kernel %s: Multiboot needs at least 2 MiB of RAM", kernel_filename);
-        return NULL;
-    }
-    ram_desc = mb_ram_desc(ram_below_4g + ram_above_4g);
-    if (!qemu_read_file_bounded("-kernel", kernel_filename, ram_below_4g, ram_desc, &buf, &len,
-                                errp)) {
+        g_free(buf);
         return NULL;
     }
     hdr = multiboot_find_header(buf, len);
     if (hdr < 0) {
-        error_setg(errp, "-kernel %s: not a Multiboot kernel (no header in the first 8 KiB); "
-                   "the Linux boot protocol is not supported yet", kernel_filename);
+        error_setg(errp, "-kernel %s: neither a Linux kernel (bzImage) nor a Multiboot kernel "
+                   "(no Multiboot header in the first 8 KiB)", kernel_filename);
         g_free(buf);
         return NULL;
     }
@@ -543,7 +530,7 @@ MultibootImage *multiboot_prepare(const char *kernel_filename, const char *cmdli
     }
     if (!mb_check_blobs(mb, kernel_filename, ram_below_4g, errp) ||
         !mb_plan_info(mb, kernel_filename, cmdline ? cmdline : "", mods, end, ram_below_4g,
-                      ram_above_4g, errp)) {
+                      e820, errp)) {
         mb_free_modules(mods);
         goto fail;
     }

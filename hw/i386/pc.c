@@ -246,16 +246,15 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     ms->board = pcms;
 
     if (!ms->kernel_filename) {
-        error_setg(errp, "no -kernel given: duet has no BIOS yet (it boots Multiboot kernels)");
+        error_setg(errp, "no -kernel given: duet has no BIOS yet (it boots Linux bzImage and "
+                   "Multiboot kernels)");
         return false;
     }
     if (!pc_memory_init(pcms, errp)) {
         return false;
     }
-    pcms->multiboot = multiboot_prepare(ms->kernel_filename, ms->kernel_cmdline,
-                                        ms->initrd_filename, pcms->below_4g_mem_size,
-                                        pcms->above_4g_mem_size, errp);
-    if (!pcms->multiboot) {
+    e820_build_pc(&pcms->e820, pcms->below_4g_mem_size, pcms->above_4g_mem_size);
+    if (!pc_kernel_prepare(pcms, errp)) {
         return false;
     }
 
@@ -291,7 +290,5 @@ void pc_machine_reset(MachineState *ms)
         cpu->pic_opaque = pcms;
     }
     x86_cpu_reset(cpu);
-    multiboot_load(pcms->multiboot, memory_region_get_ram_ptr(&pcms->ram), &cpu->env);
-    trace_event(pc_machine_reset, "entry=0x%x mbi=0x%x", multiboot_entry(pcms->multiboot),
-                multiboot_info_addr(pcms->multiboot));
+    pc_kernel_load(pcms, &cpu->env);
 }

@@ -139,12 +139,15 @@ START_TEST(test_elf_load_and_info)
     ck_assert(memcmp(ram + ram_l(mods + 16), "two", 3) == 0);
 
     mmap = ram_l(mbi + 48);
-    ck_assert_uint_eq(ram_l(mbi + 44), 4 * 24);
+    /* The pc e820: low RAM, EBDA, BIOS area, RAM, IOAPIC, LAPIC, BIOS ROM. */
+    ck_assert_uint_eq(ram_l(mbi + 44), 7 * 24);
     ck_assert_uint_eq(ram_l(mmap), 20);                 /* size of the rest */
     ck_assert_uint_eq(ram_l(mmap + 12), 0x9fc00);       /* length, low half */
     ck_assert_uint_eq(ram_l(mmap + 20), 1);
     ck_assert_uint_eq(ram_l(mmap + 3 * 24 + 4), 0x100000);
     ck_assert_uint_eq(ram_l(mmap + 3 * 24 + 12), RAM_SIZE - 0x100000);
+    ck_assert_uint_eq(ram_l(mmap + 4 * 24 + 4), 0xfec00000);
+    ck_assert_uint_eq(ram_l(mmap + 4 * 24 + 20), 2);
     multiboot_image_free(mb);
 }
 END_TEST
@@ -202,11 +205,11 @@ START_TEST(test_refusals)
     Elf32_Phdr ph;
 
     memset(buf, 0, sizeof(buf));
-    expect_error("plain", buf, sizeof(buf), "not a Multiboot kernel (no header in the first 8 KiB)");
+    expect_error("plain", buf, sizeof(buf), "neither a Linux kernel (bzImage) nor a Multiboot kernel (no Multiboot header in the first 8 KiB)");
 
     /* header past 8 KiB */
     put_header(buf, 0x2000, 0);
-    expect_error("late", buf, sizeof(buf), "not a Multiboot kernel");
+    expect_error("late", buf, sizeof(buf), "nor a Multiboot kernel");
 
     /* an unknown required feature */
     memset(buf, 0, sizeof(buf));

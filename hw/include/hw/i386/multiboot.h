@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "exec/cpu.h"
+#include "hw/i386/e820.h"
 #include "qapi/error.h"
 
 #define MULTIBOOT_HEADER_MAGIC     0x1BADB002
@@ -28,6 +29,11 @@ typedef struct MultibootImage MultibootImage;
 MultibootImage *multiboot_prepare(const char *kernel_filename, const char *cmdline,
                                   const char *initrd, uint64_t ram_below_4g,
                                   uint64_t ram_above_4g, Error **errp);
+/* The same for a kernel already read, with the machine's memory map: @buf is owned by the image (freed on error). */
+MultibootImage *multiboot_prepare_image(const char *kernel_filename, uint8_t *buf, size_t len,
+                                        const char *cmdline, const char *initrd,
+                                        uint64_t ram_below_4g, const E820Table *e820,
+                                        Error **errp);
 /* Copies the image into @ram (guest-physical 0) and sets up @env. */
 void multiboot_load(MultibootImage *mb, uint8_t *ram, CPUX86State *env);
 void multiboot_image_free(MultibootImage *mb);

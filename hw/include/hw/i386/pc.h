@@ -16,6 +16,8 @@
 #include "hw/audio/pcspk.h"
 #include "hw/boards.h"
 #include "hw/char/serial.h"
+#include "hw/i386/e820.h"
+#include "hw/i386/linux-boot.h"
 #include "hw/i386/multiboot.h"
 #include "hw/input/i8042.h"
 #include "hw/intc/i8259.h"
@@ -49,8 +51,15 @@ typedef struct PCMachineState {
     RTCState *rtc;
     IOPort80State *ioport80;
     GPtrArray *debug_exits;        /* of ISADebugExitState * */
-    MultibootImage *multiboot;
+    E820Table e820;                /* the memory map kernels are given */
+    MultibootImage *multiboot;     /* -kernel: one of these two */
+    LinuxBootImage *linux_boot;
 } PCMachineState;
+
+/* hw/i386/pc-kernel.c: reads -kernel (and -initrd) and plans the load
+ * with the loader of its format; loads it and sets the entry state. */
+bool pc_kernel_prepare(PCMachineState *pcms, Error **errp);
+void pc_kernel_load(PCMachineState *pcms, CPUX86State *env);
 
 /* -device help */
 void pc_machine_device_help(FILE *out);
