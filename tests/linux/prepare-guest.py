@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Prepares a Debian Linux test guest: kernel and initramfs.
+
+    prepare-guest.py --arch amd64|i386 --cache DIR
+
+Downloads (once; cached in DIR/debs) Debian 12's kernel package for the
+architecture (linux-image-amd64 / linux-image-686, whatever version the
+metapackage points at) and busybox-static, and writes
+    DIR/<arch>/vmlinuz      the kernel (bzImage)
+    DIR/<arch>/initrd.gz    an initramfs: static busybox, the modules for
+                            ata_piix and the SCSI disk (with their
+                            dependencies, in load order), /init and a
+                            1 MiB pattern file
+    DIR/<arch>/pattern      the pattern, for the runner's disk check
+The i386 packages need dpkg's i386 architecture, which this script adds
+(apt-get update once).  Nothing is committed: DIR is under the build tree.
+Prints the two paths; exit 77 when the packages cannot be fetched here.
+"""
+import argparse
+import gzip
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+META = {"amd64": "linux-image-amd64", "i386": "linux-image-686"}
+# What the test needs from the kernel's modules: the PIIX IDE driver and
+# the SCSI disk, plus whatever they depend on.
+WANTED = ["ata_piix", "sd_mod"]
+PATTERN_SIZE = 1 << 20
+
+INIT = r"""#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo "duet-linux: init, kernel $(uname -r) $(uname -m)"
+for m in $(cat /modules.order); do
+    insmod /modules/$m.ko || echo "duet-linux: FAIL insmod $m"
+done
+i=0
+while [ ! -b /dev/sda ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+if [ ! -b /dev/sda ]; then
+    echo "duet-linux: FAIL no /dev/sda"
+    reboot -f
+fi
+echo "duet-linux: sda has $(cat /sys/block/sda/size) sectors"
+dd if=/pattern of=/dev/sda bs=65536 seek=1 conv=fsync 2>/dev/null || echo "duet-linux: FAIL write"
+sync
+echo 3 > /proc/sys/vm/drop_caches
+dd if=/dev/sda of=/readback bs=65536 skip=1 count=16 2>/dev/null || echo "duet-linux: FAIL read"
+if cmp -s /pattern /readback; then
+    echo "duet-linux: wrote and read back 1 MiB at offset 64 KiB"
+    echo "duet-linux: PASS"
+else
+    echo "duet-linux: FAIL readback differs"
+fi
+reboot -f
+"""
+
+
+def skip(why):
+    print("SKIP: " + why)
+    sys.exit(SKIP)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def ensure_arch(arch):
+    if arch != "i386":
+        return
+    r = run(["dpkg", "--print-foreign-architectures"])
+    if "i386" in r.stdout.split():
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    if run(sudo + ["dpkg", "--add-architecture", "i386"]).returncode != 0:
+        skip("cannot add dpkg's i386 architecture (root needed)")
+    if run(sudo + ["apt-get", "update", "-qq"]).returncode != 0:
+        skip("apt-get update failed after adding i386")
+
+
+def depends_of(pkg):
+    r = run(["apt-cache", "depends", pkg])
+    m = re.search(r"Depends: (linux-image-[^\s:]+)", r.stdout)
+    return m.group(1) if m else None
+
+
+def download(pkgs, arch, debs):
+    """The .deb of each package for @arch, fetched into @debs unless there."""
+    os.makedirs(debs, exist_ok=True)
+
+    def cached(name):
+        return sorted(f for f in os.listdir(debs)
+                      if f.startswith(name + "_") and f.endswith("_%s.deb" % arch))
+    missing = [p for p in pkgs if not cached(p)]
+    if missing:
+        r = run(["apt-get", "download"] + ["%s:%s" % (p, arch) for p in missing], cwd=debs)
+        if r.returncode != 0:
+            skip("apt-get download %s failed: %s" % (" ".join(missing),
+                                                     r.stderr.strip().splitlines()[-1:]))
+    return {p: os.path.join(debs, cached(p)[-1]) for p in pkgs}
+
+
+def modinfo(data, key):
+    m = re.search(rb"\x00" + key.encode() + rb"=([^\x00]*)\x00", data)
+    return m.group(1).decode() if m else ""
+
+
+def module_order(root):
+    """Module name -> path for every .ko, and WANTED with dependencies
+    first (the .modinfo 'depends' field, read from the files)."""
+    paths, deps = {}, {}
+    for d, _, files in os.walk(root):
+        for f in files:
+            if f.endswith(".ko"):
+                p = os.path.join(d, f)
+                data = open(p, "rb").read()
+                name = modinfo(data, "name") or f[:-3].replace("-", "_")
+                paths[name] = p
+                deps[name] = [x for x in modinfo(data, "depends").split(",") if x]
+    order = []
+
+    def visit(n):
+        if n in order:
+            return
+        if n not in paths:
+            raise SystemExit("module %s not in the kernel package" % n)
+        for d in deps[n]:
+            visit(d.replace("-", "_"))
+        order.append(n)
+    for w in WANTED:
+        visit(w)
+    return order, paths
+
+
+def cpio_newc(entries):
+    """entries: (name, mode, data); the 'newc' format (no device files:
+    devtmpfs provides them)."""
+    out = io.BytesIO()
+    ino = 1
+    for name, mode, data in entries + [("TRAILER!!!", 0, b"")]:
+        nb = name.encode() + b"\0"
+        hdr = "070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x" % (
+            ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(nb), 0)
+        out.write(hdr.encode() + nb)
+        out.write(b"\0" * ((4 - (110 + len(nb)) % 4) % 4))
+        out.write(data)
+        out.write(b"\0" * ((4 - len(data) % 4) % 4))
+        ino += 1
+    return out.getvalue()
+
+
+def pattern():
+    blocks, seed = [], b"duet-linux-pattern"
+    while sum(map(len, blocks)) < PATTERN_SIZE:
+        seed = hashlib.sha256(seed).digest()
+        blocks.append(seed * 128)
+    return b"".join(blocks)[:PATTERN_SIZE]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch", choices=sorted(META), required=True)
+    ap.add_argument("--cache", required=True)
+    args = ap.parse_args()
+
+    out = os.path.join(args.cache, args.arch)
+    kernel, initrd = os.path.join(out, "vmlinuz"), os.path.join(out, "initrd.gz")
+    if os.path.exists(kernel) and os.path.exists(initrd):
+        print(kernel)
+        print(initrd)
+        return 0
+    if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
+        skip("apt-get/dpkg-deb not available: not a Debian host")
+    ensure_arch(args.arch)
+    image = depends_of("%s:%s" % (META[args.arch], args.arch))
+    if not image:
+        skip("apt-cache knows no %s" % META[args.arch])
+    debs = download([image, "busybox-static"], args.arch, os.path.join(args.cache, "debs"))
+
+    os.makedirs(out, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="duet-linux-") as tmp:
+        for p in debs.values():
+            subprocess.run(["dpkg-deb", "-x", p, tmp], check=True)
+        vmlinuz = [f for f in os.listdir(os.path.join(tmp, "boot")) if f.startswith("vmlinuz")]
+        shutil.copy(os.path.join(tmp, "boot", vmlinuz[0]), kernel + ".tmp")
+        order, paths = module_order(os.path.join(tmp, "lib", "modules"))
+        busybox = open(os.path.join(tmp, "bin", "busybox"), "rb").read()
+        pat = pattern()
+        entries = [("bin", 0o40755, b""), ("proc", 0o40755, b""), ("sys", 0o40755, b""),
+                   ("dev", 0o40755, b""), ("modules", 0o40755, b""),
+                   ("bin/busybox", 0o100755, busybox),
+                   ("init", 0o100755, INIT.encode()),
+                   ("pattern", 0o100644, pat),
+                   ("modules.order", 0o100644, ("\n".join(order) + "\n").encode())]
+        entries += [("modules/%s.ko" % m, 0o100644, open(paths[m], "rb").read()) for m in order]
+        with gzip.open(initrd + ".tmp", "wb", compresslevel=6) as f:
+            f.write(cpio_newc(entries))
+        open(os.path.join(out, "pattern"), "wb").write(pat)
+    os.replace(kernel + ".tmp", kernel)
+    os.replace(initrd + ".tmp", initrd)
+    print(kernel)
+    print(initrd)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

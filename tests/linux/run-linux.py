@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Boots a Debian Linux kernel with a busybox initramfs and checks its disk.
+
+    run-linux.py --duet BIN --accel tcg|kvm --arch amd64|i386 --cache DIR
+                 [--qemu qemu-system-x86_64] [--timeout S]
+
+prepare-guest.py makes the kernel and initramfs (cached in DIR).  The
+guest loads ata_piix and the SCSI disk driver, writes a 1 MiB pattern to
+/dev/sda at offset 64 KiB through the PIIX IDE controller, syncs, drops
+its caches, reads it back, compares, and reboots (-no-reboot: exit 0).
+The runner then requires:
+  - "duet-linux: PASS" on the serial console and no "duet-linux: FAIL";
+  - exit status 0 (the reboot under -no-reboot), within the timeout;
+  - `qemu-img check` clean on the qcow2 disk;
+  - the disk, converted to raw, holding the pattern at 64 KiB.
+With --qemu the same guest runs under qemu-system-x86_64 -accel tcg too,
+for the same checks (the reference).  Prints the boot time of each.
+Exit status: 0 pass, 1 fail, 77 skipped (with the reason printed).
+"""
+import argparse
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SKIP = 77
+CMDLINE = "console=ttyS0 quiet panic=-1"
+
+
+def load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+run_guest = load("run_guest", os.path.join(HERE, "..", "guests", "run-guest.py"))
+
+
+def skip(why):
+    print("SKIP: " + why)
+    sys.exit(SKIP)
+
+
+def fail(why, out=None, err=None):
+    print("FAIL: " + why)
+    if out is not None:
+        print("--- serial output (last 60 lines):\n" + "\n".join(out.splitlines()[-60:]))
+    if err:
+        print("--- stderr (last 30 lines):\n" + "\n".join(err.splitlines()[-30:]))
+    sys.exit(1)
+
+
+def boot(cmd, timeout):
+    start = time.monotonic()
+    try:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode("utf-8", "replace")
+        fail("no result after %d s" % timeout, out)
+    took = time.monotonic() - start
+    out = r.stdout.decode("utf-8", "replace").replace("\r\n", "\n")
+    return r.returncode, out, r.stderr.decode("utf-8", "replace"), took
+
+
+def check_boot(who, status, out, err, disk, pattern, qemu_img, tmp):
+    if "duet-linux: FAIL" in out or "duet-linux: PASS" not in out:
+        fail("%s: the guest did not pass" % who, out, err)
+    if status != 0:
+        fail("%s: exit status %d (expected 0 after the reboot under -no-reboot)"
+             % (who, status), out, err)
+    r = subprocess.run([qemu_img, "check", disk], capture_output=True, text=True)
+    if r.returncode != 0:
+        fail("%s: qemu-img check: exit %d\n%s" % (who, r.returncode, r.stdout))
+    raw = os.path.join(tmp, "disk.raw")
+    subprocess.run([qemu_img, "convert", "-O", "raw", disk, raw], check=True)
+    with open(raw, "rb") as f:
+        f.seek(65536)
+        data = f.read(len(pattern))
+    os.unlink(raw)
+    if data != pattern:
+        fail("%s: the disk does not hold the pattern at 64 KiB" % who)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duet", required=True)
+    ap.add_argument("--accel", default="tcg")
+    ap.add_argument("--arch", choices=["amd64", "i386"], required=True)
+    ap.add_argument("--cache", required=True)
+    ap.add_argument("--qemu")
+    ap.add_argument("--memory", default="256")
+    ap.add_argument("--timeout", type=int, default=600)
+    args = ap.parse_args()
+
+    why = run_guest.duet_accel_usable(args.duet, args.accel)
+    if why:
+        skip("accelerator %s not usable here: %s" % (args.accel, why))
+    qemu_img = shutil.which("qemu-img")
+    if not qemu_img:
+        skip("qemu-img is not installed (makes and checks the disk)")
+    prep = subprocess.run([sys.executable, os.path.join(HERE, "prepare-guest.py"), "--arch",
+                           args.arch, "--cache", args.cache], capture_output=True, text=True)
+    if prep.returncode == SKIP:
+        skip(prep.stdout.strip())
+    if prep.returncode != 0:
+        fail("prepare-guest.py: " + prep.stdout + prep.stderr)
+    kernel, initrd = prep.stdout.split()[-2:]
+    pattern = open(os.path.join(args.cache, args.arch, "pattern"), "rb").read()
+
+    runs = [("duet", args.duet, args.accel)]
+    if args.qemu:
+        qemu = shutil.which(args.qemu)
+        if not qemu:
+            skip("%s is not installed" % args.qemu)
+        runs.append(("qemu", qemu, "tcg"))
+    with tempfile.TemporaryDirectory(prefix="duet-linux-") as tmp:
+        for who, binary, accel in runs:
+            disk = os.path.join(tmp, who + ".qcow2")
+            subprocess.run([qemu_img, "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
+            cmd = [binary, "-accel", accel, "-m", args.memory, "-kernel", kernel,
+                   "-initrd", initrd, "-append", CMDLINE, "-nographic", "-no-reboot",
+                   "-drive", "file=%s,format=qcow2,if=ide,index=0" % disk]
+            if who == "qemu":
+                cmd += ["-display", "none", "-serial", "stdio", "-monitor", "none"]
+                cmd.remove("-nographic")
+            status, out, err, took = boot(cmd, args.timeout)
+            check_boot(who, status, out, err, disk, pattern, qemu_img, tmp)
+            print("%s (%s, %s): Linux booted, wrote and read back 1 MiB through ata_piix "
+                  "in %.2f s" % (who, accel, args.arch, took))
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
