@@ -1,9 +1,9 @@
 /*
  * key=value option lists (see qemu/option.h for the syntax).
  *
- * A QemuOpts is the items in the order given; each remembers the
- * description it was checked against (NULL while unchecked) and its typed
- * value, so a getter only looks up.  Parsing never stops at a bad item: the
+ * A QemuOpts is the items in the order given; each keeps a copy of the
+ * description it was checked against (tables may be built on the fly,
+ * bdrv_create_opts_merged) and its typed value, so a getter only looks up.  Parsing never stops at a bad item: the
  * first error is kept, and dropped again if any item asks for help, because
  * "-device isa-debug-exit,iobase=x,help" should print the help.
  */
@@ -17,7 +17,8 @@
 typedef struct QemuOpt {
     char *name;
     char *value;
-    const QemuOptDesc *desc;
+    bool checked;
+    QemuOptDesc desc;  /* when checked */
     union {
         bool boolean;
         uint64_t uint;
@@ -128,7 +129,8 @@ static bool qemu_opt_check(QemuOpts *opts, QemuOpt *opt, const QemuOptDesc *d, E
     bool free_text = d->type == QEMU_OPT_STRING && !d->values;
     bool ok = true;
 
-    opt->desc = d;
+    opt->checked = true;
+    opt->desc = *d;
     if (!free_text && is_help(opt->value)) {
         if (!opts->help) {
             opts->help = true;
@@ -280,7 +282,7 @@ bool qemu_opts_validate(QemuOpts *opts, const QemuOptDesc *desc, Error **errp)
         QemuOpt *opt = g_ptr_array_index(opts->items, i);
         const QemuOptDesc *d;
 
-        if (opt->desc) {
+        if (opt->checked) {
             continue;
         }
         d = qemu_opt_find_desc(desc, opt->name);
@@ -340,7 +342,7 @@ static const QemuOpt *qemu_opt_find_typed(const QemuOpts *opts, const char *name
     if (!opt) {
         return NULL;
     }
-    g_assert(opt->desc && opt->desc->type == type);
+    g_assert(opt->checked && opt->desc.type == type);
     return is_help(opt->value) ? NULL : opt;
 }
 
@@ -370,7 +372,7 @@ bool qemu_opt_foreach(const QemuOpts *opts, QemuOptFunc *fn, void *opaque, Error
     for (guint i = 0; i < opts->items->len; i++) {
         const QemuOpt *opt = g_ptr_array_index(opts->items, i);
 
-        if (!fn(opaque, opt->name, opt->value, opt->desc, errp)) {
+        if (!fn(opaque, opt->name, opt->value, opt->checked ? &opt->desc : NULL, errp)) {
             return false;
         }
     }
