@@ -105,24 +105,28 @@ static bool drive_options_parse(const char *str, DriveOptions *o, Error **errp)
     return qemu_opt_foreach(opts, add_node_opt, o->node_opts, errp);
 }
 
-bool ide_drive_help(FILE *out, const char *optstr)
+bool ide_drive_check(const char *optstr, FILE *out, bool *help, Error **errp)
 {
-    g_autoptr(QemuOpts) opts = qemu_opts_parse(&drive_opts_list, optstr, NULL);
-    const char *format;
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(&drive_opts_list, optstr, errp);
+    const char *format, *key;
 
+    *help = false;
     if (!opts) {
-        return false; /* the error comes when the board attaches it */
+        return false;
     }
     format = qemu_opt_get(opts, "format");
+    key = qemu_opts_help_key(opts);
     if (qemu_opts_help_wanted(opts)) {
-        qemu_opts_print_help(out, "drive options:", drive_desc, qemu_opts_help_key(opts));
-        if (!qemu_opts_help_key(opts)) {
+        qemu_opts_print_help(out, key ? NULL : "drive options:", drive_desc, key);
+        if (!key) {
             fprintf(out, "Other keys are block node options:\n");
             bdrv_node_options_help(out, opts, format);
         }
-        return true;
+        *help = true;
+    } else {
+        *help = bdrv_node_options_help(out, opts, format);
     }
-    return bdrv_node_options_help(out, opts, format);
+    return true;
 }
 
 /* Resolves index/bus/unit to a slot 0..3, or the first free one. */

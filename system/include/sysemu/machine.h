@@ -13,6 +13,7 @@
 #include "exec/cpu.h"
 #include "exec/memory.h"
 #include "qapi/error.h"
+#include "qemu/option.h"
 #include "sysemu/accel-ops.h"
 
 typedef struct MachineState MachineState;
@@ -28,7 +29,7 @@ struct MachineState {
     GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd rewritten to -drive) */
 
     const AccelOps *accel;
-    const char *accel_opts;       /* -accel NAME,<these>: "key=value,..." or NULL */
+    QemuOpts *accel_opts;         /* -accel NAME,KEY=VALUE (accel_opts_parse) or NULL */
     void *accel_state;            /* the accelerator's per-VM state */
     /* Set by the accelerator's init_machine (see sysemu/kvm.h). */
     bool kernel_irqchip;          /* interrupt controllers are in the kernel */

@@ -52,7 +52,11 @@ typedef struct PCMachineState {
     MultibootImage *multiboot;
 } PCMachineState;
 
-/* -device help */
-void pc_machine_device_help(FILE *out);
+/*
+ * A -device string checked against the board's device types, at start-up
+ * (the board parses it again when it builds the machine).  A help request
+ * is printed to @out and sets *help.
+ */
+bool pc_machine_device_check(const char *optstr, FILE *out, bool *help, Error **errp);
 
 #endif
