@@ -326,9 +326,27 @@ static bool opt_trace(VLConfig *cfg, const char *arg, Error **errp)
     return trace_opt_parse(arg, errp);
 }
 
+static const QemuOptDesc smp_desc[] = {
+    { .name = "cpus", .type = QEMU_OPT_NUMBER, .help = "Number of vCPUs (duet has one)",
+      .def_value_str = "1" },
+    { NULL },
+};
+
+static const QemuOptsList smp_opts_list = { .name = "smp", .implied_key = "cpus", .desc = smp_desc };
+
 static bool opt_smp(VLConfig *cfg, const char *arg, Error **errp)
 {
-    if (strcmp(arg, "1") && strcmp(arg, "cpus=1")) {
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(&smp_opts_list, arg, errp);
+
+    if (!opts) {
+        return false;
+    }
+    if (qemu_opts_help_wanted(opts)) {
+        qemu_opts_print_help(stdout, "smp options:", smp_desc, NULL);
+        cfg->exit_now = true;
+        return true;
+    }
+    if (qemu_opt_get_number(opts, "cpus", 1) != 1) {
         error_setg(errp, "duet has one vCPU");
         return false;
     }
@@ -345,30 +363,32 @@ static const QEMUOption qemu_options[] = {
     { "h", NULL, opt_help, "show this help" },
     { "help", NULL, opt_help, "show this help" },
     { "version", NULL, opt_version, "show the version" },
-    { "accel", "NAME[,prop=value]", opt_accel,
-      "accelerator: tcg (default) or kvm (kvm: kernel-irqchip=on|off); 'help' lists" },
+    { "accel", "[accel=]NAME[,prop=value]", opt_accel,
+      "accelerator: tcg (default) or kvm (kvm: kernel-irqchip=on|off|split); 'help' lists" },
     { "enable-kvm", NULL, opt_enable_kvm, "same as -accel kvm" },
-    { "machine", "[type=]pc[,accel=NAME]", opt_machine, "machine type (only pc)" },
-    { "M", "[type=]pc[,accel=NAME]", opt_machine, "same as -machine" },
-    { "m", "SIZE", opt_m, "guest RAM (default 128M; suffixes K, M, G)" },
-    { "smp", "1", opt_smp, "number of vCPUs (duet has one)" },
+    { "machine", "[type=]pc[,accel=NAME[:NAME]]", opt_machine, "machine type (only pc)" },
+    { "M", "[type=]pc[,accel=NAME[:NAME]]", opt_machine, "same as -machine" },
+    { "m", "[size=]SIZE", opt_m, "guest RAM (default 128M; a bare number is MiB)" },
+    { "smp", "[cpus=]1", opt_smp, "number of vCPUs (duet has one)" },
     { "kernel", "FILE", opt_kernel, "multiboot kernel to load" },
     { "append", "CMDLINE", opt_append, "kernel command line" },
-    { "initrd", "FILE[,FILE]", opt_initrd, "multiboot modules" },
-    { "serial", "DEV", opt_serial,
-      "COM1 backend: stdio (default, with or without -nographic), file:PATH, null, none" },
+    { "initrd", "FILE [ARGS][,FILE...]", opt_initrd, "multiboot modules (',,': a comma)" },
+    { "serial", "BACKEND[,prop=value]", opt_serial,
+      "COM1 backend: stdio (default), file:PATH (or file,path=PATH[,append=on]), null, "
+      "none; 'help' lists" },
     { "nographic", NULL, opt_nographic, "no display (duet never has one)" },
     { "display", "none", opt_display, "accepted for compatibility" },
     { "no-reboot", NULL, opt_no_reboot, "exit (status 0) instead of rebooting" },
     { "device", "DRIVER[,prop=value]", opt_device, "add a device; 'help' lists" },
-    { "drive", "file=FILE[,if=ide,index=N,format=F]", opt_drive, "add a disk" },
+    { "drive", "file=FILE[,if=ide,index=N,format=F,...]", opt_drive,
+      "add a disk (other keys: block node options); 'help' lists" },
     { "hda", "FILE", opt_hda, "IDE primary master disk" },
     { "hdb", "FILE", opt_hdb, "IDE primary slave disk" },
     { "hdc", "FILE", opt_hdc, "IDE secondary master disk" },
     { "hdd", "FILE", opt_hdd, "IDE secondary slave disk" },
     { "d", "ITEM[,ITEM]", opt_d, "log items; 'help' lists" },
     { "D", "FILE", opt_D, "log to FILE instead of stderr" },
-    { "trace", "PATTERN", opt_trace, "enable trace events; 'help' lists" },
+    { "trace", "[enable=]PATTERN[,file=F]", opt_trace, "enable trace events; 'help' lists" },
     { "mtree", NULL, opt_mtree, "print the memory tree and flat views, then exit" },
 };
 
@@ -383,7 +403,9 @@ static void help(void)
                                                opt->arg_name ? opt->arg_name : "");
         printf("%-40s %s\n", lhs, opt->help);
     }
-    printf("\nOptions may also be spelled --name.  Without -serial, COM1 is on stdio.\n");
+    printf("\nOptions may also be spelled --name.  Without -serial, COM1 is on stdio.\n"
+           "In key=value lists ',,' is a comma inside a value; ...,help lists the keys\n"
+           "an option takes and KEY=help what one key takes.\n");
 }
 
 static const QEMUOption *lookup_option(const char *name)

@@ -24,7 +24,7 @@ struct MachineState {
     const char *kernel_cmdline;   /* -append ("" when absent) */
     const char *initrd_filename;  /* -initrd (multiboot: comma-separated modules) */
     bool no_reboot;               /* -no-reboot */
-    const char *serial_spec;      /* -serial: stdio, file:PATH, null, none */
+    const char *serial_spec;      /* -serial: stdio, file:PATH, file,path=P, null, none */
     GPtrArray *device_opts;       /* -device strings, e.g. "isa-debug-exit,iobase=0xf4" */
     GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd rewritten to -drive) */
 
