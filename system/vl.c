@@ -128,6 +128,11 @@ static bool machine_type_ok(const char *type)
     return !strcmp(type, "pc") || g_str_has_prefix(type, "pc-i440fx");
 }
 
+static bool is_help(const char *s)
+{
+    return s && (!strcmp(s, "help") || !strcmp(s, "?"));
+}
+
 static bool opt_machine(VLConfig *cfg, const char *arg, Error **errp)
 {
     g_autoptr(QemuOpts) opts = qemu_opts_parse(&machine_opts_list, arg, errp);
@@ -138,14 +143,16 @@ static bool opt_machine(VLConfig *cfg, const char *arg, Error **errp)
     }
     type = qemu_opt_get(opts, "type");
     accel = qemu_opt_get(opts, "accel");
-    if (type && !machine_type_ok(type)) {
+    /* type=help lists the machines, accel=help the accelerators (their
+     * values are names, not help). */
+    if (!is_help(type) && type && !machine_type_ok(type)) {
         error_setg(errp, "unsupported machine type '%s' (duet has 'pc'; -machine help)", type);
         return false;
     }
-    if (qemu_opts_help_wanted(opts)) {
+    if (qemu_opts_help_wanted(opts) || is_help(type)) {
         g_autofree char *title = g_strdup_printf("%s-machine options:", type);
 
-        if (!type) {
+        if (!type || is_help(type)) {
             printf("Supported machines are:\n");
             printf("pc                   Standard PC (i440FX + PIIX, 1996) (default)\n");
         } else {
@@ -289,10 +296,14 @@ static bool opt_drive(VLConfig *cfg, const char *arg, Error **errp)
     return true;
 }
 
+/* -hda FILE is -drive file=FILE,...: a comma in FILE is doubled. */
 static bool add_hd(VLConfig *cfg, int index, const char *file)
 {
+    g_auto(GStrv) parts = g_strsplit(file, ",", -1);
+    g_autofree char *escaped = g_strjoinv(",,", parts);
+
     g_ptr_array_add(cfg->ms->drive_opts,
-                    g_strdup_printf("file=%s,index=%d,if=ide", file, index));
+                    g_strdup_printf("file=%s,index=%d,if=ide", escaped, index));
     return true;
 }
 
