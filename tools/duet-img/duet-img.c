@@ -758,12 +758,11 @@ static void usage(FILE *out)
         "           -d snapshot] FILE\n"
         "\n"
         "Formats: raw, qcow2.  Sizes take k, M, G, T, P, E suffixes (powers of 1024).\n"
-        "Create options (-o): cluster_size, compat, lazy_refcounts, refcount_bits,\n"
-        "backing_file, backing_fmt, preallocation.\n"
+        "Create options (-o KEY=VALUE,...; -o help lists the format's): cluster_size,\n"
+        "compat, lazy_refcounts, refcount_bits, backing_file, backing_fmt, preallocation.\n"
         "--image-opts: FILE is a list of node options instead of a file name, e.g.\n"
         "  driver=qcow2,file.filename=d.qcow2,l2-cache-size=4M,file.aio=threads\n"
-        "  (qcow2: l2-cache-size, refcount-cache-size, cache-size, overlap-check;\n"
-        "  file: aio=threads|native).\n"
+        "  (driver=qcow2,help lists them).  In both ',,' is a comma inside a value.\n"
         "bench -i threads|native|io_uring, -n (= -i native, needs -t none|directsync).\n");
 }
 
