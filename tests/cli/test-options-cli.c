@@ -335,7 +335,9 @@ START_TEST(test_initrd)
         printf("SKIP test_initrd: no exit-now guest (not built here)\n");
         return;
     }
-    ck_assert(g_file_set_contents(g_build_filename(tmpdir, "m,1", NULL), "x", 1, NULL));
+    g_autofree char *module = g_build_filename(tmpdir, "m,1", NULL);
+
+    ck_assert(g_file_set_contents(module, "x", 1, NULL));
     RunResult r = run(duet, "-accel", "tcg", "-kernel", exit_now_kernel, "-serial", "null",
                       "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
                       "-initrd", "m,,1 a,,b,", NULL);

@@ -111,6 +111,7 @@ static MachineState *make_machine(const uint8_t *code, size_t len, const char *a
 static void destroy_machine(MachineState *ms)
 {
     ms->accel->cleanup(ms);
+    qemu_opts_free(ms->accel_opts);
     g_free(ms->cpu);
     g_free(ms);
     g_array_free(events, true);
