@@ -39,6 +39,19 @@ static void qdev_print_props(FILE *out, const DeviceTypeInfo *type, const char *
     qemu_opts_print_help(out, key ? NULL : title, type->props, key);
 }
 
+/* QEMU 7.2's words for a property the type does not have. */
+static bool qdev_check_prop_known(void *opaque, const char *name, const char *value,
+                                  const QemuOptDesc *desc, Error **errp)
+{
+    const DeviceTypeInfo *type = opaque;
+
+    if (!desc && !qemu_opt_find_desc(type->props, name)) {
+        error_setg(errp, "Property '%s.%s' not found", type->name, name);
+        return false;
+    }
+    return true;
+}
+
 static QemuOpts *qdev_parse(const DeviceTypeInfo *types, size_t nr_types, const char *optstr,
                             FILE *out, bool *help, Error **errp)
 {
@@ -63,6 +76,10 @@ static QemuOpts *qdev_parse(const DeviceTypeInfo *types, size_t nr_types, const 
     type = qdev_find_type(types, nr_types, driver);
     if (!type) {
         error_setg(errp, "'%s' is not a valid device model name (try -device help)", driver);
+        return NULL;
+    }
+    if (!qemu_opts_help_wanted(opts) &&
+        !qemu_opt_foreach(opts, qdev_check_prop_known, (void *)type, errp)) {
         return NULL;
     }
     if (!qemu_opts_validate(opts, type->props, errp)) {

@@ -201,8 +201,8 @@ END_TEST
 /* -device is checked against the board's types at once, kernel or not. */
 START_TEST(test_device)
 {
-    DUET_ERROR("-device isa-debug-exit,bogus=1: Invalid parameter 'bogus'", "-device",
-               "isa-debug-exit,bogus=1");
+    DUET_ERROR("-device isa-debug-exit,bogus=1: Property 'isa-debug-exit.bogus' not found",
+               "-device", "isa-debug-exit,bogus=1");
     DUET_ERROR("-device isa-debug-exit,iobase=abc: Parameter 'iobase' expects a number",
                "-device", "isa-debug-exit,iobase=abc");
     DUET_ERROR("-device isa-debug-exit,iosize=5: Value '5' is out of range for parameter "

@@ -146,7 +146,8 @@ START_TEST(test_device)
     assert_ok(device_check, "isa-debug-exit,iobase=0xf4,iosize=4");
     assert_ok(device_check, "driver=isa-debug-exit,iobase=244,id=exit0");
     assert_ok(device_check, "isa-debug-exit,iobase=1,iobase=0xffff,iosize=1");
-    assert_err(device_check, "isa-debug-exit,bogus=1", "Invalid parameter 'bogus'");
+    assert_err(device_check, "isa-debug-exit,bogus=1",
+               "Property 'isa-debug-exit.bogus' not found");
     assert_err(device_check, "isa-debug-exit,iobase=abc", "Parameter 'iobase' expects a number");
     assert_err(device_check, "isa-debug-exit,iobase=-1", "Parameter 'iobase' expects a number");
     assert_err(device_check, "isa-debug-exit,iobase=0x10000",
