@@ -52,7 +52,8 @@ typedef struct QemuOptsList {
 typedef struct QemuOpts QemuOpts;
 
 /* Parses @params; every error names the key ("Invalid parameter 'bogus'",
- * "Parameter 'index' expects a number").  A help request never fails. */
+ * "Parameter 'index' expects a number").  A help request never fails (and
+ * its values are not to be used: print the help instead). */
 QemuOpts *qemu_opts_parse(const QemuOptsList *list, const char *params, Error **errp);
 /* An empty list, for qemu_opt_set. */
 QemuOpts *qemu_opts_new(const QemuOptsList *list);
