@@ -52,6 +52,11 @@ struct BlockAIOCB {
     bool has_returned; /* blk_aio_prwv is back with its caller */
 };
 
+/* The names of the table below (-drive cache=help lists them). */
+const char *const blk_cache_mode_names[] = {
+    "writeback", "none", "directsync", "writethrough", "unsafe", NULL,
+};
+
 /* cache mode -> open flags and guest-visible write cache */
 static bool blk_parse_cache_mode(const char *mode, int *flags, bool *writeback)
 {

@@ -27,6 +27,9 @@ static const BlockDriver *const block_drivers[] = {
     NULL,
 };
 
+/* The same drivers by name (kept in step by test-block-options). */
+const char *const bdrv_format_names[] = { "file", "raw", "qcow2", NULL };
+
 /* Bytes handed to bdrv_probe, as much as any format needs to recognise
  * its header. */
 #define BLOCK_PROBE_BUF_SIZE 2048
@@ -138,6 +141,14 @@ bool bdrv_create(const BlockDriver *drv, BlockCreateOpts *opts, Error **errp)
     if (!drv->bdrv_create) {
         error_setg(errp, "Format '%s' does not support image creation", drv->format_name);
         return false;
+    }
+    /* Before anything is written: a refused option leaves no file. */
+    if (opts->opts) {
+        g_autofree QemuOptDesc *desc = bdrv_create_opts_merged(drv);
+
+        if (!qemu_opts_validate(opts->opts, desc, errp)) {
+            return false;
+        }
     }
     return drv->bdrv_create(opts, errp) >= 0;
 }

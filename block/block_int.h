@@ -20,6 +20,7 @@
 #include "qapi/error.h"
 #include "qemu/coroutine.h"
 #include "qemu/iov.h"
+#include "qemu/option.h"
 
 typedef struct BdrvChild BdrvChild;
 typedef struct AioContext AioContext;
@@ -82,12 +83,20 @@ typedef struct QEMUSnapshotInfo {
     uint64_t icount;          /* -1 when the image does not record it */
 } QEMUSnapshotInfo;
 
-/* Creation options for duet-img create: all strings, driver parses. */
+/*
+ * Creation options (duet-img create -o, convert -o): parsed with
+ * bdrv_create_opts_list, and checked by bdrv_create against the driver's
+ * create_opts and its protocol's, so a driver reads them with the typed
+ * getters.  opts may be NULL (every default).
+ */
 typedef struct BlockCreateOpts {
     const char *filename;
     int64_t size;
-    GHashTable *opts; /* "cluster_size" -> "65536", ... (may be NULL) */
+    QemuOpts *opts;
 } BlockCreateOpts;
+
+/* Any key (bdrv_create checks them); the list for BlockCreateOpts.opts. */
+extern const QemuOptsList bdrv_create_opts_list;
 
 struct BlockDriver {
     const char *format_name;
@@ -103,6 +112,11 @@ struct BlockDriver {
                           Error **errp);                               /* protocol */
     void (*bdrv_close)(BlockDriverState *bs);
     int (*bdrv_create)(BlockCreateOpts *opts, Error **errp);
+    /* The -o keys bdrv_create takes (a format's protocol adds its own). */
+    const QemuOptDesc *create_opts;
+    /* The node options the driver takes while it opens (for help; the
+     * driver takes them with bdrv_opt_take_*). */
+    const QemuOptDesc *runtime_opts;
 
     int coroutine_fn (*bdrv_co_preadv_part)(BlockDriverState *bs, int64_t offset,
                                             int64_t bytes, QEMUIOVector *qiov,
@@ -278,11 +292,10 @@ const BlockDriver *const *bdrv_drivers(void);
  * Node options (block/options.c): a string -> string table, owned keys and
  * values.  Drivers take their keys in bdrv_open/bdrv_file_open from
  * bs->options; an absent key leaves *value untouched (the default) and
- * succeeds, a malformed one fails with an Error naming the key.
+ * succeeds, a malformed one fails with an Error naming the key.  Values
+ * follow the option parser's rules (qemu/option.h).
  */
 GHashTable *bdrv_options_copy(GHashTable *options); /* options may be NULL */
-/* "key=value,key=value" into options (later keys win); ",," is a comma. */
-bool bdrv_options_parse(GHashTable *options, const char *str, Error **errp);
 /* Moves every "prefixX" key out of options into a new table as "X". */
 GHashTable *bdrv_options_extract_prefix(GHashTable *options, const char *prefix);
 /* Removes key; its value (g_free it), or NULL when absent. */
@@ -292,10 +305,13 @@ bool bdrv_opt_take_bool(GHashTable *options, const char *key, bool *value, Error
 /* Bytes, with an optional k/M/G/T/P/E suffix (powers of 1024). */
 bool bdrv_opt_take_size(GHashTable *options, const char *key, uint64_t *value,
                         Error **errp);
-bool bdrv_parse_size(const char *str, uint64_t *size);
-/* Fails naming the first key left in options ("Block format 'qcow2' has no
- * option 'foo'"); prefix is how the user wrote it ("file." or ""). */
+/* Fails naming the first key left in options ("Block format 'qcow2' does
+ * not support the option 'foo'"); prefix is how the user wrote it ("file."
+ * or ""). */
 bool bdrv_options_check_consumed(GHashTable *options, const BlockDriver *drv,
                                  const char *prefix, Error **errp);
+/* drv's create_opts followed by those of its protocol that it lacks
+ * (qemu-img's "Supported options:" with a file name); g_free it. */
+QemuOptDesc *bdrv_create_opts_merged(const BlockDriver *drv);
 
 #endif

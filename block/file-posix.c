@@ -697,17 +697,35 @@ static void file_close(BlockDriverState *bs)
     }
 }
 
+static const char *const file_prealloc_modes[] = { "off", "falloc", "full", NULL };
+
+/* raw's too: raw_create hands its options on. */
+static const QemuOptDesc file_create_opts[] = {
+    { .name = "size", .type = QEMU_OPT_SIZE, .help = "Virtual disk size" },
+    { .name = "preallocation", .type = QEMU_OPT_STRING, .help = "Preallocation mode",
+      .values = file_prealloc_modes },
+    { NULL },
+};
+
+static const char *const file_aio_modes[] = { "threads", "native", "io_uring", NULL };
+
+/* For help; file_open takes them. */
+static const QemuOptDesc file_runtime_opts[] = {
+    { .name = "aio", .type = QEMU_OPT_STRING,
+      .help = "Host AIO (native needs cache=none or directsync; io_uring is not built)",
+      .values = file_aio_modes },
+    { .name = "prealloc-size", .type = QEMU_OPT_SIZE,
+      .help = "Bytes an O_DIRECT file grows by when a write passes its end (0: off)",
+      .def_value_str = "128M" },
+    { NULL },
+};
+
+/* bdrv_create has checked the value against file_prealloc_modes. */
 static int file_create(BlockCreateOpts *opts, Error **errp)
 {
-    const char *prealloc = opts->opts ? g_hash_table_lookup(opts->opts, "preallocation")
-                                      : NULL;
+    const char *prealloc = opts->opts ? qemu_opt_get(opts->opts, "preallocation") : NULL;
     int fd, ret = 0;
 
-    if (prealloc && strcmp(prealloc, "off") && strcmp(prealloc, "falloc") &&
-        strcmp(prealloc, "full")) {
-        error_setg(errp, "Invalid preallocation mode: '%s'", prealloc);
-        return -EINVAL;
-    }
     fd = open(opts->filename, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         int err = errno;
@@ -745,6 +763,8 @@ const BlockDriver bdrv_file = {
     .bdrv_file_open = file_open,
     .bdrv_close = file_close,
     .bdrv_create = file_create,
+    .create_opts = file_create_opts,
+    .runtime_opts = file_runtime_opts,
     .bdrv_co_preadv_part = file_co_preadv_part,
     .bdrv_co_pwritev_part = file_co_pwritev_part,
     .bdrv_co_pwrite_zeroes = file_co_pwrite_zeroes,

@@ -233,56 +233,39 @@ typedef struct Qcow2CreateParams {
     PreallocMode prealloc;
 } Qcow2CreateParams;
 
+static const char *const qcow2_prealloc_modes[] = { "off", "metadata", NULL };
+
+/* The -o keys (QEMU's names); bdrv_create has checked types and values. */
+const QemuOptDesc qcow2_create_opts[] = {
+    { .name = "size", .type = QEMU_OPT_SIZE, .help = "Virtual disk size" },
+    { .name = "compat", .type = QEMU_OPT_STRING,
+      .help = "Compatibility level (v2 [0.10] or v3 [1.1])" },
+    { .name = "backing_file", .type = QEMU_OPT_STRING, .help = "File name of a base image" },
+    { .name = "backing_fmt", .type = QEMU_OPT_STRING, .help = "Image format of the base image" },
+    { .name = "cluster_size", .type = QEMU_OPT_SIZE, .help = "qcow2 cluster size" },
+    { .name = "preallocation", .type = QEMU_OPT_STRING, .help = "Preallocation mode",
+      .values = qcow2_prealloc_modes },
+    { .name = "lazy_refcounts", .type = QEMU_OPT_BOOL, .help = "Postpone refcount updates" },
+    { .name = "refcount_bits", .type = QEMU_OPT_NUMBER,
+      .help = "Width of a reference count entry in bits" },
+    { NULL },
+};
+
 static const char *opt(BlockCreateOpts *opts, const char *name)
 {
-    return opts->opts ? g_hash_table_lookup(opts->opts, name) : NULL;
-}
-
-static bool parse_bool_opt(const char *v, bool *out)
-{
-    if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "yes")) {
-        *out = true;
-    } else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "no")) {
-        *out = false;
-    } else {
-        return false;
-    }
-    return true;
-}
-
-static bool parse_size_opt(const char *v, int64_t *out)
-{
-    char *end;
-    double n = g_ascii_strtod(v, &end);
-    int64_t mult = 1;
-
-    if (end == v || n < 0) {
-        return false;
-    }
-    switch (g_ascii_tolower(*end)) {
-    case 'k': mult = 1LL << 10; end++; break;
-    case 'm': mult = 1LL << 20; end++; break;
-    case 'g': mult = 1LL << 30; end++; break;
-    case 't': mult = 1LL << 40; end++; break;
-    case 'b': end++; break;
-    default: break;
-    }
-    if (*end || n * mult > (double)INT64_MAX) {
-        return false;
-    }
-    *out = (int64_t)(n * mult);
-    return true;
+    return opts->opts ? qemu_opt_get(opts->opts, name) : NULL;
 }
 
 static bool parse_create_opts(BlockCreateOpts *opts, Qcow2CreateParams *p, Error **errp)
 {
     const char *v;
-    int64_t n;
 
     *p = (Qcow2CreateParams) { .size = opts->size, .cluster_bits = 16, .version = 3,
                                .refcount_order = 4, .prealloc = PREALLOC_MODE_OFF };
-    if ((v = opt(opts, "cluster_size"))) {
-        if (!parse_size_opt(v, &n) || n < 512 || n > (2 << 20) || (n & (n - 1))) {
+    if (opt(opts, "cluster_size")) {
+        uint64_t n = qemu_opt_get_size(opts->opts, "cluster_size", 0);
+
+        if (n < 512 || n > (2 << 20) || (n & (n - 1))) {
             error_setg(errp, "Cluster size must be a power of two between 512 and 2048k");
             return false;
         }
@@ -294,45 +277,35 @@ static bool parse_create_opts(BlockCreateOpts *opts, Qcow2CreateParams *p, Error
         } else if (!strcmp(v, "1.1") || !strcmp(v, "v3")) {
             p->version = 3;
         } else {
-            error_setg(errp, "Invalid compatibility level: '%s'", v);
+            error_setg(errp, "Parameter 'compat' does not accept value '%s'", v);
             return false;
         }
     }
-    if ((v = opt(opts, "refcount_bits"))) {
-        char *end;
-        long bits = strtol(v, &end, 10);
-        if (*end || bits < 1 || bits > 64 || (bits & (bits - 1))) {
+    if (opt(opts, "refcount_bits")) {
+        uint64_t bits = qemu_opt_get_number(opts->opts, "refcount_bits", 16);
+
+        if (bits < 1 || bits > 64 || (bits & (bits - 1))) {
             error_setg(errp, "Refcount width must be a power of two and may not exceed "
                        "64 bits");
             return false;
         }
-        p->refcount_order = __builtin_ctzl(bits);
+        p->refcount_order = __builtin_ctzll(bits);
         if (p->version < 3 && bits != 16) {
             error_setg(errp, "Different refcount widths than 16 bits require "
                        "compatibility level 1.1 or above (use compat=1.1 or greater)");
             return false;
         }
     }
-    if ((v = opt(opts, "lazy_refcounts"))) {
-        if (!parse_bool_opt(v, &p->lazy_refcounts)) {
-            error_setg(errp, "Invalid lazy_refcounts value '%s'", v);
-            return false;
-        }
+    if (opt(opts, "lazy_refcounts")) {
+        p->lazy_refcounts = qemu_opt_get_bool(opts->opts, "lazy_refcounts", false);
         if (p->lazy_refcounts && p->version < 3) {
             error_setg(errp, "Lazy refcounts only supported with compatibility level 1.1 "
                        "and above (use compat=1.1 or greater)");
             return false;
         }
     }
-    if ((v = opt(opts, "preallocation"))) {
-        if (!strcmp(v, "off")) {
-            p->prealloc = PREALLOC_MODE_OFF;
-        } else if (!strcmp(v, "metadata")) {
-            p->prealloc = PREALLOC_MODE_METADATA;
-        } else {
-            error_setg(errp, "Unsupported preallocation mode '%s' (off or metadata)", v);
-            return false;
-        }
+    if ((v = opt(opts, "preallocation")) && !strcmp(v, "metadata")) {
+        p->prealloc = PREALLOC_MODE_METADATA;
     }
     p->backing_file = opt(opts, "backing_file");
     p->backing_fmt = opt(opts, "backing_fmt");

@@ -24,6 +24,22 @@
 #define QCOW2_OPT_CACHE_SIZE          "cache-size"
 #define QCOW2_OPT_OVERLAP_CHECK       "overlap-check"
 
+static const char *const overlap_modes[] = { "none", "constant", "cached", "all", NULL };
+
+/* For help; qcow2_update_options takes them. */
+const QemuOptDesc qcow2_runtime_opts[] = {
+    { .name = QCOW2_OPT_L2_CACHE_SIZE, .type = QEMU_OPT_SIZE,
+      .help = "Bytes of L2 tables cached (default: enough for the whole disk, 1M..32M)" },
+    { .name = QCOW2_OPT_REFCOUNT_CACHE_SIZE, .type = QEMU_OPT_SIZE,
+      .help = "Bytes of refcount blocks cached (default: a quarter of the L2 cache)" },
+    { .name = QCOW2_OPT_CACHE_SIZE, .type = QEMU_OPT_SIZE,
+      .help = "The L2 and refcount caches together" },
+    { .name = QCOW2_OPT_OVERLAP_CHECK, .type = QEMU_OPT_STRING,
+      .help = "Metadata a write may not overwrite", .values = overlap_modes,
+      .def_value_str = "cached" },
+    { NULL },
+};
+
 /* QEMU's floor for the refcount cache when cache-size is split. */
 #define MIN_REFCOUNT_CACHE_TABLES 4
 /* Each cache needs two tables (a lookup may hold one while loading another). */

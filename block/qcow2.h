@@ -309,6 +309,10 @@ int coroutine_fn qcow2_co_pwritev_part(BlockDriverState *bs, int64_t offset, int
                                        QEMUIOVector *qiov, size_t qiov_offset,
                                        BdrvRequestFlags flags);
 
+/* qcow2-options.c: the node options; qcow2-create.c: the -o keys */
+extern const QemuOptDesc qcow2_runtime_opts[];
+extern const QemuOptDesc qcow2_create_opts[];
+
 /* qcow2-create.c */
 int qcow2_co_create_opts(BlockCreateOpts *opts, Error **errp);
 int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset, bool exact,

@@ -64,6 +64,12 @@ static int64_t raw_getlength(BlockDriverState *bs)
     return bdrv_getlength(bs->file->bs);
 }
 
+/* Its own; the protocol's (preallocation) join them in bdrv_create. */
+static const QemuOptDesc raw_create_opts[] = {
+    { .name = "size", .type = QEMU_OPT_SIZE, .help = "Virtual disk size" },
+    { NULL },
+};
+
 static int raw_create(BlockCreateOpts *opts, Error **errp)
 {
     return bdrv_file.bdrv_create(opts, errp);
@@ -75,6 +81,7 @@ const BlockDriver bdrv_raw = {
     .bdrv_probe = raw_probe,
     .bdrv_open = raw_open,
     .bdrv_create = raw_create,
+    .create_opts = raw_create_opts,
     .bdrv_co_preadv_part = raw_co_preadv_part,
     .bdrv_co_pwritev_part = raw_co_pwritev_part,
     .bdrv_co_pwrite_zeroes = raw_co_pwrite_zeroes,

@@ -19,8 +19,10 @@
 #include "hw/boards.h"
 #include "hw/char/chardev.h"
 #include "hw/i386/pc.h"
+#include "hw/ide/pci.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
+#include "qemu/option.h"
 #include "sysemu/accel.h"
 #include "sysemu/cpus.h"
 #include "sysemu/block-backend.h"
@@ -66,14 +68,18 @@ static bool opt_version(VLConfig *cfg, const char *arg, Error **errp)
     return true;
 }
 
-static bool set_accel_spec(VLConfig *cfg, const char *spec, const char *option, Error **errp)
+static bool set_accel_spec(VLConfig *cfg, const char *spec, Error **errp)
 {
-    g_auto(GStrv) names = g_strsplit(spec, ":", -1);
+    g_auto(GStrv) names = g_strsplit(spec, ":", -1); /* "kvm:tcg": not key=value */
 
+    if (!strcmp(spec, "help") || !strcmp(spec, "?")) {
+        accel_print_list(stdout);
+        cfg->exit_now = true;
+        return true;
+    }
     for (int i = 0; names[i]; i++) {
         if (!accel_find(names[i])) {
-            error_setg(errp, "%s %s: invalid accelerator %s (try -accel help)", option, spec,
-                       names[i]);
+            error_setg(errp, "invalid accelerator %s (try -accel help)", names[i]);
             return false;
         }
     }
@@ -84,139 +90,114 @@ static bool set_accel_spec(VLConfig *cfg, const char *spec, const char *option, 
 
 static bool opt_accel(VLConfig *cfg, const char *arg, Error **errp)
 {
-    const char *comma = strchr(arg, ',');
-    g_autofree char *name = g_strndup(arg, comma ? (size_t)(comma - arg) : strlen(arg));
+    bool help;
+    QemuOpts *opts = accel_opts_parse(arg, stdout, &help, errp);
 
-    if (!strcmp(name, "help")) {
-        accel_print_list(stdout);
+    if (help) {
         cfg->exit_now = true;
         return true;
     }
-    if (g_str_has_prefix(name, "accel=")) {
-        memmove(name, name + 6, strlen(name + 6) + 1);
-    }
-    if (!accel_find(name)) {
-        error_setg(errp, "-accel %s: invalid accelerator %s (try -accel help)", arg, name);
+    if (!opts) {
         return false;
     }
     g_free(cfg->accel_spec);
-    cfg->accel_spec = g_steal_pointer(&name);
-    cfg->ms->accel_opts = comma ? comma + 1 : NULL;
+    cfg->accel_spec = g_strdup(qemu_opt_get(opts, "accel"));
+    qemu_opts_free(cfg->ms->accel_opts);
+    cfg->ms->accel_opts = opts;
     return true;
 }
 
 static bool opt_enable_kvm(VLConfig *cfg, const char *arg, Error **errp)
 {
-    return set_accel_spec(cfg, "kvm", "-enable-kvm", errp);
+    return set_accel_spec(cfg, "kvm", errp);
 }
+
+static const QemuOptDesc machine_desc[] = {
+    { .name = "type", .type = QEMU_OPT_STRING, .help = "Machine type (-machine help lists)",
+      .def_value_str = "pc" },
+    { .name = "accel", .type = QEMU_OPT_STRING,
+      .help = "Accelerators to try in order, e.g. kvm:tcg (help lists them)" },
+    { NULL },
+};
+
+static const QemuOptsList machine_opts_list = {
+    .name = "machine", .implied_key = "type", .desc = machine_desc,
+};
 
 static bool machine_type_ok(const char *type)
 {
     return !strcmp(type, "pc") || g_str_has_prefix(type, "pc-i440fx");
 }
 
+static bool is_help(const char *s)
+{
+    return s && (!strcmp(s, "help") || !strcmp(s, "?"));
+}
+
 static bool opt_machine(VLConfig *cfg, const char *arg, Error **errp)
 {
-    g_auto(GStrv) items = g_strsplit(arg, ",", -1);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(&machine_opts_list, arg, errp);
+    const char *type, *accel;
 
-    for (int i = 0; items[i]; i++) {
-        const char *item = items[i];
-        const char *eq = strchr(item, '=');
+    if (!opts) {
+        return false;
+    }
+    type = qemu_opt_get(opts, "type");
+    accel = qemu_opt_get(opts, "accel");
+    /* type=help lists the machines, accel=help the accelerators (their
+     * values are names, not help). */
+    if (!is_help(type) && type && !machine_type_ok(type)) {
+        error_setg(errp, "unsupported machine type '%s' (duet has 'pc'; -machine help)", type);
+        return false;
+    }
+    if (qemu_opts_help_wanted(opts) || is_help(type)) {
+        g_autofree char *title = g_strdup_printf("%s-machine options:", type);
 
-        if (!strcmp(item, "help")) {
+        if (!type || is_help(type)) {
             printf("Supported machines are:\n");
             printf("pc                   Standard PC (i440FX + PIIX, 1996) (default)\n");
-            cfg->exit_now = true;
-            return true;
+        } else {
+            qemu_opts_print_help(stdout, title, machine_desc, qemu_opts_help_key(opts));
         }
-        if (!eq && i == 0) {
-            if (!machine_type_ok(item)) {
-                error_setg(errp, "-machine %s: unsupported machine type (duet has 'pc')", arg);
-                return false;
-            }
-        } else if (g_str_has_prefix(item, "type=")) {
-            if (!machine_type_ok(item + 5)) {
-                error_setg(errp, "-machine %s: unsupported machine type (duet has 'pc')", arg);
-                return false;
-            }
-        } else if (g_str_has_prefix(item, "accel=")) {
-            if (!set_accel_spec(cfg, item + 6, "-machine accel=", errp)) {
-                return false;
-            }
-        } else if (*item) {
-            error_setg(errp, "-machine %s: unknown machine property '%s'", arg, item);
-            return false;
-        }
+        cfg->exit_now = true;
+        return true;
     }
-    return true;
+    return !accel || set_accel_spec(cfg, accel, errp);
 }
 
-/* QEMU's size syntax: a number with an optional K/M/G/T suffix; for -m a
- * bare number means MiB. */
-static bool parse_size(const char *str, uint64_t default_unit, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    double value = g_ascii_strtod(str, &end);
-    uint64_t unit = default_unit;
+/* QEMU's: a bare number is MiB. */
+static const QemuOptDesc memory_desc[] = {
+    { .name = "size", .type = QEMU_OPT_SIZE, .unit = 1 << 20, .min = MIN_RAM_SIZE,
+      .max = MAX_RAM_SIZE, .help = "Guest RAM (a bare number counts MiB)",
+      .def_value_str = "128M" },
+    { NULL },
+};
 
-    if (end == str || errno || value < 0) {
-        return false;
-    }
-    switch (g_ascii_toupper(*end)) {
-    case '\0':
-        break;
-    case 'B':
-        unit = 1;
-        end++;
-        break;
-    case 'K':
-        unit = 1ULL << 10;
-        end++;
-        break;
-    case 'M':
-        unit = 1ULL << 20;
-        end++;
-        break;
-    case 'G':
-        unit = 1ULL << 30;
-        end++;
-        break;
-    case 'T':
-        unit = 1ULL << 40;
-        end++;
-        break;
-    default:
-        return false;
-    }
-    if (*end || value * unit >= 18446744073709551616.0) {
-        return false;
-    }
-    *out = (uint64_t)(value * unit);
-    return true;
-}
+static const QemuOptsList memory_opts_list = {
+    .name = "memory", .implied_key = "size", .desc = memory_desc,
+};
 
 static bool opt_m(VLConfig *cfg, const char *arg, Error **errp)
 {
-    const char *value = g_str_has_prefix(arg, "size=") ? arg + 5 : arg;
-    uint64_t size;
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(&memory_opts_list, arg, errp);
 
-    if (!parse_size(value, 1ULL << 20, &size)) {
-        error_setg(errp, "-m %s: invalid RAM size (e.g. 128M, 1G)", arg);
+    if (!opts) {
         return false;
     }
-    if (size < MIN_RAM_SIZE || size > MAX_RAM_SIZE) {
-        error_setg(errp, "-m %s: RAM size must be between 1M and 64G", arg);
-        return false;
+    if (qemu_opts_help_wanted(opts)) {
+        qemu_opts_print_help(stdout, qemu_opts_help_key(opts) ? NULL : "memory options:",
+                             memory_desc, qemu_opts_help_key(opts));
+        cfg->exit_now = true;
+        return true;
     }
-    cfg->ms->ram_size = size;
+    cfg->ms->ram_size = qemu_opt_get_size(opts, "size", DEFAULT_RAM_SIZE);
     return true;
 }
 
-static bool check_readable(const char *option, const char *path, Error **errp)
+static bool check_readable(const char *path, Error **errp)
 {
     if (access(path, R_OK) < 0) {
-        error_setg_errno(errp, errno, "%s %s", option, path);
+        error_setg_errno(errp, errno, "could not open");
         return false;
     }
     return true;
@@ -225,7 +206,7 @@ static bool check_readable(const char *option, const char *path, Error **errp)
 static bool opt_kernel(VLConfig *cfg, const char *arg, Error **errp)
 {
     cfg->ms->kernel_filename = arg;
-    return check_readable("-kernel", arg, errp);
+    return check_readable(arg, errp);
 }
 
 static bool opt_append(VLConfig *cfg, const char *arg, Error **errp)
@@ -240,16 +221,20 @@ static bool opt_initrd(VLConfig *cfg, const char *arg, Error **errp)
     return true;
 }
 
-/* The backend name is checked by qemu_chr_new when the board is built. */
+/* Checked now; the board opens it (qemu_chr_new). */
 static bool opt_serial(VLConfig *cfg, const char *arg, Error **errp)
 {
-    if (!strcmp(arg, "help")) {
-        qemu_chr_print_backends(stdout);
+    bool help;
+
+    if (strcmp(arg, "none") && !qemu_chr_check_spec(arg, stdout, &help, errp)) {
+        return false;
+    }
+    if (strcmp(arg, "none") && help) {
         cfg->exit_now = true;
         return true;
     }
     if (cfg->ms->serial_spec) {
-        error_setg(errp, "-serial %s: duet has one serial port (COM1)", arg);
+        error_setg(errp, "duet has one serial port (COM1)");
         return false;
     }
     cfg->ms->serial_spec = arg;
@@ -264,7 +249,7 @@ static bool opt_nographic(VLConfig *cfg, const char *arg, Error **errp)
 static bool opt_display(VLConfig *cfg, const char *arg, Error **errp)
 {
     if (strcmp(arg, "none")) {
-        error_setg(errp, "-display %s: duet has no display (only 'none')", arg);
+        error_setg(errp, "duet has no display (only 'none')");
         return false;
     }
     return true;
@@ -276,35 +261,50 @@ static bool opt_no_reboot(VLConfig *cfg, const char *arg, Error **errp)
     return true;
 }
 
+/* Checked now against the board's device types; the board creates it. */
 static bool opt_device(VLConfig *cfg, const char *arg, Error **errp)
 {
-    if (!strcmp(arg, "help")) {
-        pc_machine_device_help(stdout);
+    bool help;
+
+    if (!pc_machine_device_check(arg, stdout, &help, errp)) {
+        return false;
+    }
+    if (help) {
         cfg->exit_now = true;
         return true;
-    }
-    if (!*arg || *arg == ',') {
-        error_setg(errp, "-device '%s': missing device name", arg);
-        return false;
     }
     g_ptr_array_add(cfg->ms->device_opts, g_strdup(arg));
     return true;
 }
 
+/* Checked now; the board attaches it (and opens the image). */
 static bool opt_drive(VLConfig *cfg, const char *arg, Error **errp)
 {
+    bool help;
+
+    if (!ide_drive_check(arg, stdout, &help, errp)) {
+        return false;
+    }
+    if (help) {
+        cfg->exit_now = true;
+        return true;
+    }
     if (!*arg) {
-        error_setg(errp, "-drive '': empty drive description");
+        error_setg(errp, "empty drive description");
         return false;
     }
     g_ptr_array_add(cfg->ms->drive_opts, g_strdup(arg));
     return true;
 }
 
+/* -hda FILE is -drive file=FILE,...: a comma in FILE is doubled. */
 static bool add_hd(VLConfig *cfg, int index, const char *file)
 {
+    g_auto(GStrv) parts = g_strsplit(file, ",", -1);
+    g_autofree char *escaped = g_strjoinv(",,", parts);
+
     g_ptr_array_add(cfg->ms->drive_opts,
-                    g_strdup_printf("file=%s,index=%d,if=ide", file, index));
+                    g_strdup_printf("file=%s,index=%d,if=ide", escaped, index));
     return true;
 }
 
@@ -338,10 +338,28 @@ static bool opt_trace(VLConfig *cfg, const char *arg, Error **errp)
     return trace_opt_parse(arg, errp);
 }
 
+static const QemuOptDesc smp_desc[] = {
+    { .name = "cpus", .type = QEMU_OPT_NUMBER, .help = "Number of vCPUs (duet has one)",
+      .def_value_str = "1" },
+    { NULL },
+};
+
+static const QemuOptsList smp_opts_list = { .name = "smp", .implied_key = "cpus", .desc = smp_desc };
+
 static bool opt_smp(VLConfig *cfg, const char *arg, Error **errp)
 {
-    if (strcmp(arg, "1") && strcmp(arg, "cpus=1")) {
-        error_setg(errp, "-smp %s: duet has one vCPU", arg);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(&smp_opts_list, arg, errp);
+
+    if (!opts) {
+        return false;
+    }
+    if (qemu_opts_help_wanted(opts)) {
+        qemu_opts_print_help(stdout, "smp options:", smp_desc, NULL);
+        cfg->exit_now = true;
+        return true;
+    }
+    if (qemu_opt_get_number(opts, "cpus", 1) != 1) {
+        error_setg(errp, "duet has one vCPU");
         return false;
     }
     return true;
@@ -357,30 +375,32 @@ static const QEMUOption qemu_options[] = {
     { "h", NULL, opt_help, "show this help" },
     { "help", NULL, opt_help, "show this help" },
     { "version", NULL, opt_version, "show the version" },
-    { "accel", "NAME[,prop=value]", opt_accel,
-      "accelerator: tcg (default) or kvm (kvm: kernel-irqchip=on|off); 'help' lists" },
+    { "accel", "[accel=]NAME[,prop=value]", opt_accel,
+      "accelerator: tcg (default) or kvm (kvm: kernel-irqchip=on|off|split); 'help' lists" },
     { "enable-kvm", NULL, opt_enable_kvm, "same as -accel kvm" },
-    { "machine", "[type=]pc[,accel=NAME]", opt_machine, "machine type (only pc)" },
-    { "M", "[type=]pc[,accel=NAME]", opt_machine, "same as -machine" },
-    { "m", "SIZE", opt_m, "guest RAM (default 128M; suffixes K, M, G)" },
-    { "smp", "1", opt_smp, "number of vCPUs (duet has one)" },
+    { "machine", "[type=]pc[,accel=NAME[:NAME]]", opt_machine, "machine type (only pc)" },
+    { "M", "[type=]pc[,accel=NAME[:NAME]]", opt_machine, "same as -machine" },
+    { "m", "[size=]SIZE", opt_m, "guest RAM (default 128M; a bare number is MiB)" },
+    { "smp", "[cpus=]1", opt_smp, "number of vCPUs (duet has one)" },
     { "kernel", "FILE", opt_kernel, "multiboot kernel to load" },
     { "append", "CMDLINE", opt_append, "kernel command line" },
-    { "initrd", "FILE[,FILE]", opt_initrd, "multiboot modules" },
-    { "serial", "DEV", opt_serial,
-      "COM1 backend: stdio (default, with or without -nographic), file:PATH, null, none" },
+    { "initrd", "FILE [ARGS][,FILE...]", opt_initrd, "multiboot modules (',,': a comma)" },
+    { "serial", "BACKEND[,prop=value]", opt_serial,
+      "COM1 backend: stdio (default), file:PATH (or file,path=PATH[,append=on]), null, "
+      "none; 'help' lists" },
     { "nographic", NULL, opt_nographic, "no display (duet never has one)" },
     { "display", "none", opt_display, "accepted for compatibility" },
     { "no-reboot", NULL, opt_no_reboot, "exit (status 0) instead of rebooting" },
     { "device", "DRIVER[,prop=value]", opt_device, "add a device; 'help' lists" },
-    { "drive", "file=FILE[,if=ide,index=N,format=F]", opt_drive, "add a disk" },
+    { "drive", "file=FILE[,if=ide,index=N,format=F,...]", opt_drive,
+      "add a disk (other keys: block node options); 'help' lists" },
     { "hda", "FILE", opt_hda, "IDE primary master disk" },
     { "hdb", "FILE", opt_hdb, "IDE primary slave disk" },
     { "hdc", "FILE", opt_hdc, "IDE secondary master disk" },
     { "hdd", "FILE", opt_hdd, "IDE secondary slave disk" },
     { "d", "ITEM[,ITEM]", opt_d, "log items; 'help' lists" },
     { "D", "FILE", opt_D, "log to FILE instead of stderr" },
-    { "trace", "PATTERN", opt_trace, "enable trace events; 'help' lists" },
+    { "trace", "[enable=]PATTERN[,file=F]", opt_trace, "enable trace events; 'help' lists" },
     { "mtree", NULL, opt_mtree, "print the memory tree and flat views, then exit" },
 };
 
@@ -395,7 +415,9 @@ static void help(void)
                                                opt->arg_name ? opt->arg_name : "");
         printf("%-40s %s\n", lhs, opt->help);
     }
-    printf("\nOptions may also be spelled --name.  Without -serial, COM1 is on stdio.\n");
+    printf("\nOptions may also be spelled --name.  Without -serial, COM1 is on stdio.\n"
+           "In key=value lists ',,' is a comma inside a value; ...,help lists the keys\n"
+           "an option takes and KEY=help what one key takes.\n");
 }
 
 static const QEMUOption *lookup_option(const char *name)
@@ -432,7 +454,9 @@ static bool parse_command_line(VLConfig *cfg, int argc, char **argv, Error **err
             }
             value = argv[++i];
         }
+        /* QEMU's error location: the option and its argument as typed. */
         if (!opt->handler(cfg, value, errp)) {
+            error_prepend(errp, value ? "%s %s: " : "%s: ", arg, value);
             return false;
         }
     }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "qemu/log.h"
+#include "qemu/option.h"
 
 int qemu_loglevel;
 static FILE *log_file;
@@ -50,7 +51,7 @@ void qemu_log_print_items(FILE *out)
 bool qemu_set_log_items(const char *list, Error **errp)
 {
     int mask = 0;
-    g_auto(GStrv) items = g_strsplit(list, ",", -1);
+    g_auto(GStrv) items = qemu_opt_split_list(list); /* a value list, as -initrd */
 
     for (int i = 0; items[i]; i++) {
         const char *item = items[i];
@@ -70,7 +71,7 @@ bool qemu_set_log_items(const char *list, Error **errp)
             }
         }
         if (!found) {
-            error_setg(errp, "-d %s: unknown log item '%s' (try -d help)", list, item);
+            error_setg(errp, "unknown log item '%s' (try -d help)", item);
             return false;
         }
     }
@@ -82,7 +83,7 @@ bool qemu_set_log_filename(const char *filename, Error **errp)
 {
     FILE *f = fopen(filename, "w");
     if (!f) {
-        error_setg_errno(errp, errno, "-D %s: cannot open log file", filename);
+        error_setg_errno(errp, errno, "cannot open log file");
         return false;
     }
     setvbuf(f, NULL, _IOLBF, 0);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "qemu/file-read.h"
+#include "qemu/option.h"
 #include "trace/trace.h"
 
 /* An events file is a list of patterns; anything bigger is a mistake. */
@@ -97,7 +98,7 @@ static bool enable_from_file(const char *path, Error **errp)
     g_autofree uint8_t *contents = NULL;
     size_t len;
 
-    if (!qemu_read_file_bounded("-trace events file", path, TRACE_EVENTS_FILE_MAX, "1 MiB",
+    if (!qemu_read_file_bounded("events file", path, TRACE_EVENTS_FILE_MAX, "1 MiB",
                                 &contents, &len, errp)) {
         return false;
     }
@@ -111,36 +112,49 @@ static bool enable_from_file(const char *path, Error **errp)
     return true;
 }
 
+/* QEMU's -trace: [enable=]PATTERN, events=FILE, file=FILE. */
+static const QemuOptDesc trace_desc[] = {
+    { .name = "enable", .type = QEMU_OPT_STRING,
+      .help = "Events to enable (glob; -PATTERN disables)" },
+    { .name = "events", .type = QEMU_OPT_STRING, .help = "File of patterns, one a line" },
+    { .name = "file", .type = QEMU_OPT_STRING, .help = "Where the trace goes (default: stderr)" },
+    { NULL },
+};
+
+static const QemuOptsList trace_opts_list = {
+    .name = "trace", .implied_key = "enable", .desc = trace_desc,
+};
+
 bool trace_opt_parse(const char *arg, Error **errp)
 {
-    if (!strcmp(arg, "help")) {
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(&trace_opts_list, arg, errp);
+    const char *file, *events, *pattern;
+
+    if (!opts) {
+        return false;
+    }
+    if (qemu_opts_help_wanted(opts)) {
         trace_list_events(stdout);
         error_setg(errp, "help");
         return false;
     }
-    g_auto(GStrv) parts = g_strsplit(arg, ",", -1);
-    for (int i = 0; parts[i]; i++) {
-        const char *p = parts[i];
-        if (g_str_has_prefix(p, "enable=")) {
-            enable_pattern(p + 7);
-        } else if (g_str_has_prefix(p, "events=")) {
-            if (!enable_from_file(p + 7, errp)) {
-                return false;
-            }
-        } else if (g_str_has_prefix(p, "file=")) {
-            FILE *f = fopen(p + 5, "w");
-            if (!f) {
-                error_setg_errno(errp, errno, "-trace file=%s", p + 5);
-                return false;
-            }
-            trace_close();
-            trace_file = f;
-        } else if (strchr(p, '=')) {
-            error_setg(errp, "-trace: unknown suboption '%s'", p);
+    file = qemu_opt_get(opts, "file");
+    events = qemu_opt_get(opts, "events");
+    pattern = qemu_opt_get(opts, "enable");
+    if (file) {
+        FILE *f = fopen(file, "w");
+        if (!f) {
+            error_setg_errno(errp, errno, "could not open '%s'", file);
             return false;
-        } else if (*p) {
-            enable_pattern(p);
         }
+        trace_close();
+        trace_file = f;
+    }
+    if (events && !enable_from_file(events, errp)) {
+        return false;
+    }
+    if (pattern && *pattern) {
+        enable_pattern(pattern);
     }
     return true;
 }

@@ -294,26 +294,21 @@ void kvm_flush_coalesced_mmio_buffer(KVMState *s)
 
 /* ---- the VM ----------------------------------------------------------- */
 
-static bool kvm_parse_opts(KVMState *s, const char *opts, Error **errp)
+static const char *const kvm_irqchip_modes[] = { "on", "off", "split", NULL };
+
+/* -accel kvm,KEY=VALUE (accel_opts_parse checks them against this). */
+static const QemuOptDesc kvm_accel_opts[] = {
+    { .name = "kernel-irqchip", .type = QEMU_OPT_STRING,
+      .help = "Interrupt controllers and PIT in the kernel (split: as on)",
+      .values = kvm_irqchip_modes, .def_value_str = "on" },
+    { NULL },
+};
+
+static void kvm_parse_opts(KVMState *s, QemuOpts *opts)
 {
-    s->kernel_irqchip = true;
-    if (!opts || !*opts) {
-        return true;
-    }
-    g_auto(GStrv) items = g_strsplit(opts, ",", -1);
-    for (int i = 0; items[i]; i++) {
-        const char *item = items[i];
-        if (!strcmp(item, "kernel-irqchip=on") || !strcmp(item, "kernel-irqchip=split")) {
-            s->kernel_irqchip = true;
-        } else if (!strcmp(item, "kernel-irqchip=off")) {
-            s->kernel_irqchip = false;
-        } else if (*item) {
-            error_setg(errp, "-accel kvm: unknown option '%s' (kvm takes kernel-irqchip=on|off)",
-                       item);
-            return false;
-        }
-    }
-    return true;
+    const char *irqchip = opts ? qemu_opt_get(opts, "kernel-irqchip") : NULL;
+
+    s->kernel_irqchip = !irqchip || strcmp(irqchip, "off") != 0;
 }
 
 static bool kvm_create_irqchip(KVMState *s, Error **errp)
@@ -383,9 +378,7 @@ bool kvm_init_machine(MachineState *ms, Error **errp)
 {
     g_autofree KVMState *s = g_new0(KVMState, 1);
 
-    if (!kvm_parse_opts(s, ms->accel_opts, errp)) {
-        return false;
-    }
+    kvm_parse_opts(s, ms->accel_opts);
     s->fd = kvm_open(errp);
     if (s->fd < 0) {
         return false;
@@ -516,6 +509,7 @@ void kvm_set_irq(MachineState *ms, int gsi, int level)
 const AccelOps kvm_accel_ops = {
     .name = "kvm",
     .description = "Linux KVM (hardware virtualization)",
+    .opts = kvm_accel_opts,
     .probe = kvm_probe,
     .init_machine = kvm_init_machine,
     .init_vcpu = kvm_init_vcpu,

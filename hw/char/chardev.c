@@ -1,6 +1,9 @@
 /*
- * Character backends.  Each is a const ChardevClass; qemu_chr_new picks
- * one by the prefix of the -serial argument.
+ * Character backends.  Each is a const ChardevClass with a table of its
+ * options; qemu_chr_new parses the -serial argument with the option
+ * parser ("backend" is the implied key: "file,path=out.txt"), after
+ * turning QEMU's legacy "file:PATH" into backend=file,path=PATH (the path
+ * taken literally, commas and all, as QEMU does).
  *
  * stdio input is read by the main loop (an fd handler on the main
  * AioContext).  While the frontend is full the handler is removed, so a
@@ -25,8 +28,9 @@
 typedef struct ChardevClass {
     const char *name;
     const char *help;
-    bool has_arg; /* "name:ARG" */
-    bool (*open)(Chardev *chr, const char *arg, Error **errp);
+    const QemuOptDesc *opts;
+    const char *legacy_key; /* "name:ARG" is name,KEY=ARG */
+    bool (*open)(Chardev *chr, QemuOpts *opts, Error **errp);
     int (*write)(Chardev *chr, const uint8_t *buf, int len); /* bytes or -errno */
     void (*accept_input)(Chardev *chr);
     void (*close)(Chardev *chr);
@@ -148,7 +152,7 @@ static void chr_stdio_make_raw(void)
     tcsetattr(STDIN_FILENO, TCSANOW, &tty);
 }
 
-static bool chr_stdio_open(Chardev *chr, const char *arg, Error **errp)
+static bool chr_stdio_open(Chardev *chr, QemuOpts *opts, Error **errp)
 {
     chr->fd_in = STDIN_FILENO;
     chr->fd_out = STDOUT_FILENO;
@@ -167,11 +171,26 @@ static void chr_stdio_close(Chardev *chr)
     chr_restore_tty();
 }
 
-static bool chr_file_open(Chardev *chr, const char *arg, Error **errp)
+static const QemuOptDesc chr_file_opts[] = {
+    { .name = "path", .type = QEMU_OPT_STRING, .help = "File the output goes to" },
+    { .name = "append", .type = QEMU_OPT_BOOL, .help = "Append instead of truncating",
+      .def_value_str = "off" },
+    { NULL },
+};
+
+static bool chr_file_open(Chardev *chr, QemuOpts *opts, Error **errp)
 {
-    chr->fd_out = open(arg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    const char *path = qemu_opt_get(opts, "path");
+    bool append = qemu_opt_get_bool(opts, "append", false);
+
+    if (!path) {
+        error_setg(errp, "Parameter 'path' is missing (file,path=PATH or file:PATH)");
+        return false;
+    }
+    chr->fd_out = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC),
+                       0666);
     if (chr->fd_out < 0) {
-        error_setg_errno(errp, errno, "could not open '%s'", arg);
+        error_setg_errno(errp, errno, "could not open '%s'", path);
         return false;
     }
     return true;
@@ -187,7 +206,7 @@ static int chr_null_write(Chardev *chr, const uint8_t *buf, int len)
     return len;
 }
 
-static bool chr_ringbuf_open(Chardev *chr, const char *arg, Error **errp)
+static bool chr_ringbuf_open(Chardev *chr, QemuOpts *opts, Error **errp)
 {
     chr->ring = g_string_new(NULL);
     return true;
@@ -211,8 +230,8 @@ static const ChardevClass chardev_classes[] = {
         .accept_input = chr_fd_accept_input, .close = chr_stdio_close,
     },
     {
-        .name = "file", .help = "file:PATH, output only (truncated)", .has_arg = true,
-        .open = chr_file_open, .write = chr_fd_write, .close = chr_file_close,
+        .name = "file", .help = "file:PATH or file,path=PATH[,append=on]: output only",
+        .opts = chr_file_opts, .legacy_key = "path", .open = chr_file_open, .write = chr_fd_write, .close = chr_file_close,
     },
     {
         .name = "null", .help = "discards output, no input",
@@ -226,46 +245,130 @@ static const ChardevClass chardev_classes[] = {
 
 void qemu_chr_print_backends(FILE *out)
 {
-    fprintf(out, "Available serial backends:\n");
+    fprintf(out, "Available serial backends (BACKEND,help lists its options):\n");
     for (size_t i = 0; i < G_N_ELEMENTS(chardev_classes); i++) {
         fprintf(out, "  %-8s %s\n", chardev_classes[i].name, chardev_classes[i].help);
     }
     fprintf(out, "  %-8s no serial port\n", "none");
 }
 
-Chardev *qemu_chr_new(const char *label, const char *spec, Error **errp)
-{
-    const char *colon = strchr(spec, ':');
-    size_t name_len = colon ? (size_t)(colon - spec) : strlen(spec);
+static const QemuOptDesc chr_common_desc[] = {
+    { .name = "backend", .type = QEMU_OPT_STRING, .help = "Backend type" },
+    { NULL },
+};
 
+/* A backend's own keys are checked once it is known. */
+static const QemuOptsList chr_opts_list = {
+    .name = "chardev", .implied_key = "backend", .pass_unknown = true, .desc = chr_common_desc,
+};
+
+static const ChardevClass *chr_find_class(const char *name, size_t len)
+{
     for (size_t i = 0; i < G_N_ELEMENTS(chardev_classes); i++) {
         const ChardevClass *cls = &chardev_classes[i];
-        Chardev *chr;
 
-        if (strlen(cls->name) != name_len || strncmp(cls->name, spec, name_len) != 0) {
-            continue;
+        if (strlen(cls->name) == len && !strncmp(cls->name, name, len)) {
+            return cls;
         }
-        if (cls->has_arg != (colon != NULL) || (colon && !colon[1])) {
-            error_setg(errp, "serial backend '%s' %s", spec,
-                       cls->has_arg ? "needs an argument (e.g. file:PATH)"
-                                    : "takes no argument");
-            return NULL;
-        }
-        chr = g_new0(Chardev, 1);
-        chr->cls = cls;
-        chr->label = g_strdup(label);
-        chr->fd_in = -1;
-        chr->fd_out = -1;
-        if (cls->open && !cls->open(chr, colon ? colon + 1 : NULL, errp)) {
-            error_prepend(errp, "-serial %s: ", spec);
-            g_free(chr->label);
-            g_free(chr);
-            return NULL;
-        }
-        return chr;
     }
-    error_setg(errp, "-serial %s: unknown backend (try -serial help)", spec);
     return NULL;
+}
+
+/* QEMU's legacy "file:PATH", or the option syntax. */
+static QemuOpts *chr_parse_spec(const char *spec, Error **errp)
+{
+    const char *colon = strchr(spec, ':');
+    const ChardevClass *cls = colon ? chr_find_class(spec, colon - spec) : NULL;
+    QemuOpts *opts;
+
+    if (cls && cls->legacy_key) {
+        opts = qemu_opts_new(&chr_opts_list);
+        qemu_opt_set(opts, "backend", cls->name, NULL);
+        qemu_opt_set(opts, cls->legacy_key, colon + 1, NULL);
+        return opts;
+    }
+    return qemu_opts_parse(&chr_opts_list, spec, errp);
+}
+
+static void chr_print_opts(FILE *out, const ChardevClass *cls, const char *key)
+{
+    g_autofree char *title = g_strdup_printf("%s options:", cls->name);
+
+    if (!cls->opts) {
+        fprintf(out, "There are no options for %s.\n", cls->name);
+        return;
+    }
+    qemu_opts_print_help(out, key ? NULL : title, cls->opts, key);
+}
+
+/* The parsed, checked spec and its class; a help request prints. */
+static QemuOpts *chr_check_spec(const char *spec, const ChardevClass **pcls, FILE *out,
+                                bool *help, Error **errp)
+{
+    g_autoptr(QemuOpts) opts = chr_parse_spec(spec, errp);
+    const char *backend;
+
+    *help = false;
+    if (!opts) {
+        return NULL;
+    }
+    backend = qemu_opt_get(opts, "backend");
+    if (!backend && qemu_opts_help_wanted(opts)) {
+        qemu_chr_print_backends(out);
+        *help = true;
+        return NULL;
+    }
+    *pcls = backend ? chr_find_class(backend, strlen(backend)) : NULL;
+    if (!*pcls) {
+        error_setg(errp, "'%s' is not a valid char driver (try -serial help)",
+                   backend ? backend : "");
+        return NULL;
+    }
+    if (!qemu_opts_validate(opts, (*pcls)->opts, errp)) {
+        return NULL;
+    }
+    if (qemu_opts_help_wanted(opts)) {
+        chr_print_opts(out, *pcls, qemu_opts_help_key(opts));
+        *help = true;
+        return NULL;
+    }
+    return g_steal_pointer(&opts);
+}
+
+bool qemu_chr_check_spec(const char *spec, FILE *out, bool *help, Error **errp)
+{
+    const ChardevClass *cls;
+    g_autoptr(QemuOpts) opts = chr_check_spec(spec, &cls, out, help, errp);
+
+    return opts || *help;
+}
+
+Chardev *qemu_chr_new(const char *label, const char *spec, Error **errp)
+{
+    const ChardevClass *cls = NULL;
+    bool help;
+    g_autoptr(QemuOpts) opts = chr_check_spec(spec, &cls, stdout, &help, errp);
+    Chardev *chr;
+
+    if (help) {
+        error_setg(errp, "help printed");
+    }
+    if (!opts) {
+        error_prepend(errp, "-serial %s: ", spec);
+        return NULL;
+    }
+    chr = g_new0(Chardev, 1);
+    chr->cls = cls;
+    chr->label = g_strdup(label);
+    chr->fd_in = -1;
+    chr->fd_out = -1;
+    if (cls->open && !cls->open(chr, opts, errp)) {
+        error_prepend(errp, "-serial %s: ", spec);
+        g_free(chr->label);
+        g_free(chr);
+        return NULL;
+    }
+    return chr;
 }
 
 void qemu_chr_delete(Chardev *chr)

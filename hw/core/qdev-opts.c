@@ -3,118 +3,129 @@
  */
 #include "hw/qdev-opts.h"
 
-#include <errno.h>
-#include <inttypes.h>
-#include <stdlib.h>
 #include <string.h>
 
-struct DeviceOpts {
-    const char *optstr;
-    char *driver;
-    GHashTable *props; /* name -> value */
+static const QemuOptDesc qdev_common_desc[] = {
+    { .name = "driver", .type = QEMU_OPT_STRING, .help = "Device type" },
+    { .name = "id", .type = QEMU_OPT_STRING, .help = "Device name (accepted, not used)" },
+    { NULL },
 };
 
-const char *qdev_opt_driver(DeviceOpts *opts)
+/* A type's properties are checked once the type is known. */
+static const QemuOptsList qdev_opts_list = {
+    .name = "device", .implied_key = "driver", .pass_unknown = true, .desc = qdev_common_desc,
+};
+
+static const DeviceTypeInfo *qdev_find_type(const DeviceTypeInfo *types, size_t nr_types,
+                                            const char *name)
 {
-    return opts->driver;
+    for (size_t i = 0; i < nr_types; i++) {
+        if (!strcmp(types[i].name, name)) {
+            return &types[i];
+        }
+    }
+    return NULL;
 }
 
-bool qdev_opt_get_uint(DeviceOpts *opts, const char *name, uint64_t def, uint64_t max,
-                       uint64_t *val, Error **errp)
+/* QEMU's shape: "isa-debug-exit options:" and a line per property. */
+static void qdev_print_props(FILE *out, const DeviceTypeInfo *type, const char *key)
 {
-    const char *str = g_hash_table_lookup(opts->props, name);
-    char *end;
+    g_autofree char *title = g_strdup_printf("%s options:", type->name);
 
-    if (!str) {
-        *val = def;
-        return true;
+    if (!type->props || !type->props->name) {
+        fprintf(out, "There are no options for %s.\n", type->name);
+        return;
     }
-    errno = 0;
-    *val = strtoull(str, &end, 0);
-    if (!*str || *end || errno || *str == '-' || *val > max) {
-        error_setg(errp, "-device %s: property %s=%s: expected a number from 0 to 0x%" PRIx64,
-                   opts->optstr, name, str, max);
+    qemu_opts_print_help(out, key ? NULL : title, type->props, key);
+}
+
+/* QEMU 7.2's words for a property the type does not have. */
+static bool qdev_check_prop_known(void *opaque, const char *name, const char *value,
+                                  const QemuOptDesc *desc, Error **errp)
+{
+    const DeviceTypeInfo *type = opaque;
+
+    if (!desc && !qemu_opt_find_desc(type->props, name)) {
+        error_setg(errp, "Property '%s.%s' not found", type->name, name);
         return false;
     }
     return true;
 }
 
-static bool qdev_type_has_prop(const DeviceTypeInfo *type, const char *name)
+static QemuOpts *qdev_parse(const DeviceTypeInfo *types, size_t nr_types, const char *optstr,
+                            FILE *out, bool *help, Error **errp)
 {
-    if (!strcmp(name, "id")) {
-        return true; /* accepted for QEMU compatibility, not used */
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(&qdev_opts_list, optstr, errp);
+    const DeviceTypeInfo *type;
+    const char *driver;
+
+    *help = false;
+    if (!opts) {
+        return NULL;
     }
-    for (const char *const *p = type->props; p && *p; p++) {
-        if (!strcmp(*p, name)) {
-            return true;
-        }
+    driver = qemu_opt_get(opts, "driver");
+    if (!driver && qemu_opts_help_wanted(opts)) {
+        qdev_print_types(out, types, nr_types);
+        *help = true;
+        return NULL;
     }
-    return false;
+    if (!driver) {
+        error_setg(errp, "Parameter 'driver' is missing");
+        return NULL;
+    }
+    type = qdev_find_type(types, nr_types, driver);
+    if (!type) {
+        error_setg(errp, "'%s' is not a valid device model name (try -device help)", driver);
+        return NULL;
+    }
+    if (!qemu_opts_help_wanted(opts) &&
+        !qemu_opt_foreach(opts, qdev_check_prop_known, (void *)type, errp)) {
+        return NULL;
+    }
+    if (!qemu_opts_validate(opts, type->props, errp)) {
+        return NULL;
+    }
+    if (qemu_opts_help_wanted(opts)) {
+        qdev_print_props(out, type, qemu_opts_help_key(opts));
+        *help = true;
+        return NULL;
+    }
+    return g_steal_pointer(&opts);
 }
 
-static bool qdev_parse(DeviceOpts *opts, const DeviceTypeInfo *type, char **items,
-                       Error **errp)
+QemuOpts *qdev_device_opts(const DeviceTypeInfo *types, size_t nr_types, const char *optstr,
+                           FILE *out, bool *help, Error **errp)
 {
-    for (int i = 1; items[i]; i++) {
-        char *eq = strchr(items[i], '=');
-
-        if (!eq || eq == items[i]) {
-            error_setg(errp, "-device %s: '%s' is not of the form property=value",
-                       opts->optstr, items[i]);
-            return false;
-        }
-        *eq = '\0';
-        if (!qdev_type_has_prop(type, items[i])) {
-            error_setg(errp, "-device %s: %s has no property '%s' (it has: %s)", opts->optstr,
-                       type->name, items[i], type->props_help ? type->props_help : "none");
-            return false;
-        }
-        if (g_hash_table_contains(opts->props, items[i])) {
-            error_setg(errp, "-device %s: property '%s' given twice", opts->optstr, items[i]);
-            return false;
-        }
-        g_hash_table_insert(opts->props, g_strdup(items[i]), g_strdup(eq + 1));
-    }
-    return true;
+    return qdev_parse(types, nr_types, optstr, out, help, errp);
 }
 
 bool qdev_device_add(MachineState *ms, const DeviceTypeInfo *types, size_t nr_types,
                      const char *optstr, Error **errp)
 {
-    g_auto(GStrv) items = g_strsplit(optstr, ",", -1);
-    const DeviceTypeInfo *type = NULL;
-    DeviceOpts opts = { .optstr = optstr };
-    bool ok;
+    bool help;
+    g_autoptr(QemuOpts) opts = qdev_device_opts(types, nr_types, optstr, stdout, &help, errp);
+    const DeviceTypeInfo *type;
 
-    if (!items[0] || !*items[0]) {
-        error_setg(errp, "-device '%s': missing device name", optstr);
+    if (help) {
+        error_setg(errp, "help printed");
+    }
+    if (!opts) {
+        error_prepend(errp, "-device %s: ", optstr);
         return false;
     }
-    /* "driver=NAME" is QEMU's long spelling of the first item */
-    opts.driver = g_str_has_prefix(items[0], "driver=") ? items[0] + 7 : items[0];
-    for (size_t i = 0; i < nr_types; i++) {
-        if (!strcmp(types[i].name, opts.driver)) {
-            type = &types[i];
-        }
-    }
-    if (!type) {
-        error_setg(errp, "-device %s: unknown device '%s' (try -device help)", optstr,
-                   opts.driver);
+    type = qdev_find_type(types, nr_types, qemu_opt_get(opts, "driver"));
+    if (!type->create(ms, opts, errp)) {
+        error_prepend(errp, "-device %s: ", optstr);
         return false;
     }
-    opts.props = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    ok = qdev_parse(&opts, type, items, errp) && type->create(ms, &opts, errp);
-    g_hash_table_destroy(opts.props);
-    return ok;
+    return true;
 }
 
 void qdev_print_types(FILE *out, const DeviceTypeInfo *types, size_t nr_types)
 {
-    fprintf(out, "Devices (-device NAME[,prop=value...]):\n");
+    fprintf(out, "Devices (-device NAME[,prop=value...]; NAME,help lists its properties):\n");
     for (size_t i = 0; i < nr_types; i++) {
-        fprintf(out, "name \"%s\", %s\n", types[i].name, types[i].desc);
-        if (types[i].props_help) {
-            fprintf(out, "    properties: %s\n", types[i].props_help);
-        }
+        fprintf(out, "name \"%s\", bus %s, desc \"%s\"\n", types[i].name, types[i].bus,
+                types[i].desc);
     }
 }

@@ -9,6 +9,7 @@
  * 0x9000 when the kernel leaves that free, else just past the modules.
  */
 #include "hw/i386/multiboot.h"
+#include "qemu/option.h"
 
 #include <inttypes.h>
 #include <assert.h>
@@ -271,49 +272,28 @@ static bool mb_plan_elf(MultibootImage *mb, const char *kernel, const uint8_t *b
 }
 
 /*
- * Splits -initrd "a args,b" (",," stands for a comma) and reads each file
- * into *pmods (which the caller frees, also on failure).
+ * Splits -initrd "a args,b" with the option parser's comma rule (",," is a
+ * comma inside a module's string; empty items are dropped) and reads each
+ * file into *pmods (which the caller frees, also on failure).
  */
 static bool mb_read_modules(const char *initrd, uint64_t ram_size, const char *ram_desc,
                             GArray **pmods, Error **errp)
 {
     GArray *mods = g_array_new(false, true, sizeof(MultibootModule));
-    GString *spec = g_string_new(NULL);
-    const char *p = initrd;
+    g_auto(GStrv) specs = qemu_opt_split_list(initrd);
 
-    while (p && *p) {
+    *pmods = mods;
+    for (int i = 0; specs[i]; i++) {
         MultibootModule mod = { 0 };
-        g_autofree char *file = NULL;
-        const char *space;
+        g_autofree char *file = g_strndup(specs[i], strcspn(specs[i], " "));
 
-        g_string_truncate(spec, 0);
-        for (; *p; p++) {
-            if (*p == ',' && p[1] == ',') {
-                g_string_append_c(spec, ',');
-                p++;
-            } else if (*p == ',') {
-                p++;
-                break;
-            } else {
-                g_string_append_c(spec, *p);
-            }
-        }
-        if (spec->len == 0) {
-            continue;
-        }
-        space = strchr(spec->str, ' ');
-        file = space ? g_strndup(spec->str, space - spec->str) : g_strdup(spec->str);
         if (!qemu_read_file_bounded("-initrd", file, ram_size, ram_desc, &mod.data, &mod.len,
                                     errp)) {
-            g_string_free(spec, true);
-            *pmods = mods;
             return false;
         }
-        mod.spec = g_strdup(spec->str);
+        mod.spec = g_strdup(specs[i]);
         g_array_append_val(mods, mod);
     }
-    g_string_free(spec, true);
-    *pmods = mods;
     return true;
 }
 

@@ -161,41 +161,47 @@ static bool pc_serial_init(PCMachineState *pcms, Error **errp)
     return true;
 }
 
-static bool pc_create_isa_debug_exit(MachineState *ms, DeviceOpts *opts, Error **errp)
+static bool pc_create_isa_debug_exit(MachineState *ms, QemuOpts *opts, Error **errp)
 {
     PCMachineState *pcms = ms->board;
-    uint64_t iobase, iosize;
+    uint64_t iobase = qemu_opt_get_number(opts, "iobase", ISA_DEBUG_EXIT_DEFAULT_IOBASE);
+    uint64_t iosize = qemu_opt_get_number(opts, "iosize", ISA_DEBUG_EXIT_DEFAULT_IOSIZE);
 
-    if (!qdev_opt_get_uint(opts, "iobase", ISA_DEBUG_EXIT_DEFAULT_IOBASE, 0xffff, &iobase,
-                           errp) ||
-        !qdev_opt_get_uint(opts, "iosize", ISA_DEBUG_EXIT_DEFAULT_IOSIZE, 4, &iosize, errp)) {
-        return false;
-    }
-    if (iosize == 0 || iobase + iosize > 0x10000) {
-        error_setg(errp, "-device %s: ports 0x%" PRIx64 "+%" PRIu64 " do not fit the I/O space",
-                   qdev_opt_driver(opts), iobase, iosize);
+    if (iobase + iosize > 0x10000) {
+        error_setg(errp, "ports 0x%" PRIx64 "+%" PRIu64 " do not fit the I/O space", iobase,
+                   iosize);
         return false;
     }
     g_ptr_array_add(pcms->debug_exits, isa_debug_exit_init(get_system_io(), iobase, iosize));
     return true;
 }
 
-static const char *const isa_debug_exit_props[] = { "iobase", "iosize", NULL };
+static const QemuOptDesc isa_debug_exit_props[] = {
+    { .name = "iobase", .type = QEMU_OPT_NUMBER, .help = "I/O port of the exit register",
+      .max = 0xffff, .def_value_str = "0x501" },
+    { .name = "iosize", .type = QEMU_OPT_NUMBER, .help = "Bytes of ports it answers",
+      .min = 1, .max = 4, .def_value_str = "2" },
+    { NULL },
+};
 
 /* The devices -device can add; a new one is a create function and a line here. */
 static const DeviceTypeInfo pc_device_types[] = {
     {
         .name = "isa-debug-exit",
+        .bus = "ISA",
         .desc = "exit duet with status (value << 1) | 1 when the guest writes value",
         .props = isa_debug_exit_props,
-        .props_help = "iobase=PORT (default 0x501), iosize=1..4 (default 2)",
         .create = pc_create_isa_debug_exit,
     },
 };
 
-void pc_machine_device_help(FILE *out)
+bool pc_machine_device_check(const char *optstr, FILE *out, bool *help, Error **errp)
 {
-    qdev_print_types(out, pc_device_types, G_N_ELEMENTS(pc_device_types));
+    g_autoptr(QemuOpts) opts = qdev_device_opts(pc_device_types,
+                                                G_N_ELEMENTS(pc_device_types), optstr, out,
+                                                help, errp);
+
+    return opts || *help;
 }
 
 static bool pc_devices_add(MachineState *ms, Error **errp)
@@ -203,11 +209,6 @@ static bool pc_devices_add(MachineState *ms, Error **errp)
     for (guint i = 0; ms->device_opts && i < ms->device_opts->len; i++) {
         const char *opt = g_ptr_array_index(ms->device_opts, i);
 
-        if (!strcmp(opt, "help")) {
-            pc_machine_device_help(stdout);
-            error_setg(errp, "-device help: devices listed");
-            return false;
-        }
         if (!qdev_device_add(ms, pc_device_types, G_N_ELEMENTS(pc_device_types), opt, errp)) {
             return false;
         }

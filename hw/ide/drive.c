@@ -2,14 +2,16 @@
  * -drive if=ide,... (and -hda..-hdd, which vl.c rewrites to -drive) onto
  * the PIIX IDE function's four slots: index N is bus N/2, unit N%2.
  *
- * Syntax as QEMU's: comma-separated key=value pairs, ",," for a comma
- * inside a value.  Keys: file, format, if, index, bus, unit, cache,
- * readonly, media; every other key is a block node option
- * (l2-cache-size=4M, file.aio=native; "aio" means file.aio, as in QEMU),
- * which the drivers check when the image opens.
+ * Syntax as QEMU's (util/qemu-option.c): comma-separated key=value pairs,
+ * ",," for a comma inside a value.  Keys: drive_desc below; every other
+ * key is a block node option (l2-cache-size=4M, file.aio=native; "aio"
+ * means file.aio, as in QEMU), which the drivers check when the image
+ * opens.
  */
 #include "block/block-common.h"
 #include "hw/ide/pci.h"
+#include "qemu/option.h"
+#include "sysemu/block-backend.h"
 
 #define IDE_MAX_DRIVES 4
 
@@ -34,99 +36,95 @@ static void drive_options_clear(DriveOptions *o)
     g_free(o->media);
 }
 
-static bool parse_int(const char *key, const char *val, int max, int *out, Error **errp)
-{
-    char *end;
-    long v = strtol(val, &end, 0);
+static const char *const drive_ifs[] = { "ide", "none", NULL };
+static const char *const drive_media[] = { "disk", NULL };
 
-    if (!*val || *end || v < 0 || v > max) {
-        error_setg(errp, "parameter '%s' expects a number from 0 to %d, not '%s'", key, max,
-                   val);
-        return false;
-    }
-    *out = v;
-    return true;
+/* -drive's own keys; the rest are block node options. */
+static const QemuOptDesc drive_desc[] = {
+    { .name = "file", .type = QEMU_OPT_STRING, .help = "Image file (none: an empty drive)" },
+    { .name = "format", .type = QEMU_OPT_STRING, .help = "Image format (default: probed)",
+      .values = bdrv_format_names },
+    { .name = "if", .type = QEMU_OPT_STRING, .help = "Interface", .values = drive_ifs,
+      .def_value_str = "ide" },
+    { .name = "index", .type = QEMU_OPT_NUMBER, .help = "Slot: bus index/2, unit index%2",
+      .max = IDE_MAX_DRIVES - 1 },
+    { .name = "bus", .type = QEMU_OPT_NUMBER, .help = "IDE channel", .max = 1 },
+    { .name = "unit", .type = QEMU_OPT_NUMBER, .help = "Master (0) or slave (1)", .max = 1 },
+    { .name = "cache", .type = QEMU_OPT_STRING, .help = "Host cache mode",
+      .values = blk_cache_mode_names, .def_value_str = "writeback" },
+    { .name = "readonly", .type = QEMU_OPT_BOOL, .help = "Open the image read-only",
+      .def_value_str = "off" },
+    { .name = "media", .type = QEMU_OPT_STRING, .help = "Media type", .values = drive_media },
+    { NULL },
+};
+
+static const QemuOptsList drive_opts_list = {
+    .name = "drive", .pass_unknown = true, .desc = drive_desc,
+};
+
+static char *opt_dup(QemuOpts *opts, const char *name)
+{
+    return g_strdup(qemu_opt_get(opts, name));
 }
 
-/* Splits at unescaped commas; ",," stands for ','. */
-static GPtrArray *split_options(const char *str)
+static int opt_slot_number(QemuOpts *opts, const char *name)
 {
-    GPtrArray *items = g_ptr_array_new_with_free_func(g_free);
-    GString *cur = g_string_new(NULL);
+    return qemu_opt_get(opts, name) ? (int)qemu_opt_get_number(opts, name, 0) : -1;
+}
 
-    for (const char *p = str; *p; p++) {
-        if (*p == ',' && p[1] == ',') {
-            g_string_append_c(cur, ',');
-            p++;
-        } else if (*p == ',') {
-            g_ptr_array_add(items, g_string_free(cur, false));
-            cur = g_string_new(NULL);
-        } else {
-            g_string_append_c(cur, *p);
-        }
+/* The keys -drive does not know itself: the block layer's to judge (an
+ * unknown one fails the open).  "aio" means file.aio, as in QEMU. */
+static bool add_node_opt(void *opaque, const char *name, const char *value,
+                         const QemuOptDesc *desc, Error **errp)
+{
+    if (!desc) {
+        g_hash_table_insert(opaque, g_strdup(!strcmp(name, "aio") ? "file.aio" : name),
+                            g_strdup(value));
     }
-    g_ptr_array_add(items, g_string_free(cur, false));
-    return items;
+    return true;
 }
 
 static bool drive_options_parse(const char *str, DriveOptions *o, Error **errp)
 {
-    g_autoptr(GPtrArray) items = split_options(str);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(&drive_opts_list, str, errp);
 
     o->index = o->bus = o->unit = -1;
     o->node_opts = bdrv_options_new();
-    for (unsigned i = 0; i < items->len; i++) {
-        const char *item = g_ptr_array_index(items, i);
-        const char *eq = strchr(item, '=');
-        g_autofree char *key = NULL;
-        const char *val;
-        char **slot = NULL;
+    if (!opts) {
+        return false;
+    }
+    o->file = opt_dup(opts, "file");
+    o->format = opt_dup(opts, "format");
+    o->iface = opt_dup(opts, "if");
+    o->cache = opt_dup(opts, "cache");
+    o->media = opt_dup(opts, "media");
+    o->index = opt_slot_number(opts, "index");
+    o->bus = opt_slot_number(opts, "bus");
+    o->unit = opt_slot_number(opts, "unit");
+    o->readonly = qemu_opt_get_bool(opts, "readonly", false);
+    return qemu_opt_foreach(opts, add_node_opt, o->node_opts, errp);
+}
 
-        if (!*item) {
-            continue;
+bool ide_drive_check(const char *optstr, FILE *out, bool *help, Error **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(&drive_opts_list, optstr, errp);
+    const char *format, *key;
+
+    *help = false;
+    if (!opts) {
+        return false;
+    }
+    format = qemu_opt_get(opts, "format");
+    key = qemu_opts_help_key(opts);
+    if (qemu_opts_help_wanted(opts)) {
+        qemu_opts_print_help(out, key ? NULL : "drive options:", drive_desc, key);
+        if (!key) {
+            fprintf(out, "Other keys are block node options:\n");
+            bdrv_node_options_help(out, opts, format);
         }
-        if (!eq) {
-            error_setg(errp, "-drive %s: expected key=value, got '%s'", str, item);
-            return false;
-        }
-        key = g_strndup(item, eq - item);
-        val = eq + 1;
-        if (!strcmp(key, "file")) {
-            slot = &o->file;
-        } else if (!strcmp(key, "format")) {
-            slot = &o->format;
-        } else if (!strcmp(key, "if")) {
-            slot = &o->iface;
-        } else if (!strcmp(key, "cache")) {
-            slot = &o->cache;
-        } else if (!strcmp(key, "media")) {
-            slot = &o->media;
-        } else if (!strcmp(key, "index")) {
-            if (!parse_int(key, val, IDE_MAX_DRIVES - 1, &o->index, errp)) {
-                return false;
-            }
-        } else if (!strcmp(key, "bus")) {
-            if (!parse_int(key, val, 1, &o->bus, errp)) {
-                return false;
-            }
-        } else if (!strcmp(key, "unit")) {
-            if (!parse_int(key, val, 1, &o->unit, errp)) {
-                return false;
-            }
-        } else if (!strcmp(key, "readonly")) {
-            if (!bdrv_parse_bool(key, val, &o->readonly, errp)) {
-                return false;
-            }
-        } else {
-            /* The block layer's to judge: an unknown one fails the open. */
-            g_hash_table_insert(o->node_opts,
-                                g_strdup(!strcmp(key, "aio") ? "file.aio" : key),
-                                g_strdup(val));
-        }
-        if (slot) {
-            g_free(*slot);
-            *slot = g_strdup(val);
-        }
+        *help = true;
+    } else {
+        *help = bdrv_node_options_help(out, opts, format);
     }
     return true;
 }
@@ -169,6 +167,7 @@ static bool ide_attach_drive_option(PCIIDEState *d, const char *str, bool *used,
     int slot;
 
     if (!drive_options_parse(str, &o, errp)) {
+        error_prepend(errp, "-drive %s: ", str);
         goto out;
     }
     has_file = o.file && *o.file;

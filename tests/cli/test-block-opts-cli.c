@@ -173,16 +173,16 @@ START_TEST(test_image_opts_errors)
     } cases[] = {
         { "info", "driver=qcow2,file.filename=d.qcow2,foo=1",
           "Could not open 'driver=qcow2,file.filename=d.qcow2,foo=1': "
-          "Block format 'qcow2' has no option 'foo'" },
+          "Block format 'qcow2' does not support the option 'foo'" },
         { "check", "driver=qcow2,file.filename=d.qcow2,file.bar=1",
-          "Block protocol 'file' has no option 'file.bar'" },
+          "Block protocol 'file' does not support the option 'file.bar'" },
         { "map", "driver=qcow2,file.filename=d.qcow2,overlap-check=some",
           "Parameter 'overlap-check' expects none, constant, cached or all, not 'some'" },
-        { "info", "d.qcow2", "Could not open 'd.qcow2': Expected key=value, not 'd.qcow2'" },
+        { "info", "d.qcow2", "Could not open 'd.qcow2': Expected '=' after parameter 'd.qcow2'" },
         { "info", "driver=qcow2", "No file name given (filename= or file.filename=)" },
         { "info", "driver=vmdk,file.filename=d.qcow2", "Unknown driver 'vmdk'" },
         { "info", "driver=raw,file.filename=d.qcow2,l2-cache-size=1M",
-          "Block format 'raw' has no option 'l2-cache-size'" },
+          "Block format 'raw' does not support the option 'l2-cache-size'" },
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -258,14 +258,16 @@ START_TEST(test_drive_bad_options)
         const char *drive;
         const char *error;
     } cases[] = {
-        { "file=d.qcow2,format=qcow2,foo=1", "Block format 'qcow2' has no option 'foo'" },
+        { "file=d.qcow2,format=qcow2,foo=1",
+          "Block format 'qcow2' does not support the option 'foo'" },
         { "file=d.qcow2,format=qcow2,l2-cache-size=4X",
-          "Parameter 'l2-cache-size' expects a size" },
+          "Parameter 'l2-cache-size' expects a non-negative number below 2^64" },
         { "file=d.qcow2,format=qcow2,overlap-check=some",
           "Parameter 'overlap-check' expects none, constant, cached or all" },
         { "file=d.qcow2,aio=native", "aio=native needs the host page cache bypassed" },
         { "file=d.qcow2,cache=none,aio=io_uring", "aio=io_uring is not supported" },
-        { "file=d.qcow2,file.aoi=native", "Block protocol 'file' has no option 'file.aoi'" },
+        { "file=d.qcow2,file.aoi=native",
+          "Block protocol 'file' does not support the option 'file.aoi'" },
         { "if=ide,aio=native", "A block device must be specified for \"file\"" },
     };
 

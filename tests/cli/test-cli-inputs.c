@@ -114,7 +114,7 @@ START_TEST(test_trace_events_file)
     g_autofree char *big = sparse_file("events", 2 << 20);
     g_autofree char *arg = g_strdup_printf("events=%s", big);
 
-    expect_refused("-trace events file /dev/zero: not a regular file",
+    expect_refused("-trace events=/dev/zero: events file /dev/zero: not a regular file",
                    "-trace", "events=/dev/zero", NULL);
     expect_refused("more than fits in 1 MiB", "-trace", arg, NULL);
 }

@@ -150,20 +150,14 @@ static GPtrArray *make_seeds(void)
 
     fuzz_init();
     for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++) {
-        g_autoptr(GHashTable) opts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                                           NULL);
+        g_autofree char *optstr = g_strjoinv(",", (char **)shapes[i]);
+        g_autoptr(QemuOpts) opts = qemu_opts_parse(&bdrv_create_opts_list, optstr, NULL);
         BlockCreateOpts co = { .filename = fuzz_path, .size = 256 * 1024, .opts = opts };
         Error *err = NULL;
         BlockDriverState *bs;
         char *contents;
         gsize len;
 
-        for (int j = 0; shapes[i][j]; j++) {
-            char *kv = g_strdup(shapes[i][j]);
-            char *eq = strchr(kv, '=');
-            *eq = 0;
-            g_hash_table_insert(opts, kv, eq + 1);
-        }
         if (!bdrv_create(bdrv_find_format("qcow2"), &co, &err)) {
             error_report_err(err);
             abort();

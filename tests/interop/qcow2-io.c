@@ -76,21 +76,22 @@ static BlockBackend *open_blk(const char *file, bool rw)
 
 static int cmd_create(int argc, char **argv)
 {
-    GHashTable *opts = g_hash_table_new(g_str_hash, g_str_equal);
+    QemuOpts *opts = qemu_opts_new(&bdrv_create_opts_list);
     BlockCreateOpts co = { .filename = argv[0], .size = g_ascii_strtoll(argv[1], NULL, 0),
                            .opts = opts };
     Error *err = NULL;
     bool ok;
 
+    /* KEY=VALUE arguments, one option each (a value may hold commas). */
     for (int i = 2; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
         if (eq) {
             *eq = 0;
-            g_hash_table_insert(opts, argv[i], eq + 1);
+            qemu_opt_set(opts, argv[i], eq + 1, NULL);
         }
     }
     ok = bdrv_create(bdrv_find_format("qcow2"), &co, &err);
-    g_hash_table_destroy(opts);
+    qemu_opts_free(opts);
     if (!ok) {
         fprintf(stderr, "qcow2-io: %s\n", error_get_pretty(err));
         error_free(err);

@@ -14,6 +14,8 @@
 #include "sysemu/block-backend.h"
 #include "trace/trace.h"
 
+extern const BlockDriver bdrv_qcow2;
+
 static char *tmpdir;
 static char *img;
 
@@ -77,10 +79,16 @@ START_TEST(test_parse)
     ck_assert_str_eq(g_hash_table_lookup(t, "b"), "x,y");
     ck_assert_str_eq(g_hash_table_lookup(t, "c"), "");
     ck_assert(!bdrv_options_parse(bad, "a=1,novalue,c=3", &err));
-    ck_assert_str_eq(error_get_pretty(err), "Expected key=value, not 'novalue'");
+    ck_assert_str_eq(error_get_pretty(err), "Expected '=' after parameter 'novalue'");
     error_free(err);
     err = NULL;
     ck_assert(!bdrv_options_parse(bad, "=3", &err));
+    ck_assert_str_eq(error_get_pretty(err), "Invalid parameter ''");
+    error_free(err);
+    err = NULL;
+    /* Help is for bdrv_node_options_help; here it is no option. */
+    ck_assert(!bdrv_options_parse(bad, "a=1,help", &err));
+    ck_assert_str_eq(error_get_pretty(err), "Invalid parameter 'help'");
     error_free(err);
 }
 END_TEST
@@ -98,37 +106,27 @@ START_TEST(test_extract_prefix)
 }
 END_TEST
 
-START_TEST(test_sizes)
+/* The take helpers type values as the option parser does (qemu_strtosz,
+ * on/off): the rules are util's, tested in test-option. */
+START_TEST(test_take_rules)
 {
-    static const struct {
-        const char *str;
-        uint64_t bytes;
-    } good[] = {
-        { "0", 0 },
-        { "4096", 4096 },
-        { "64k", 65536 },
-        { "64K", 65536 },
-        { "1M", 1 << 20 },
-        { "1.5M", 3 << 19 },
-        { "2g", 2ULL << 30 },
-        { "1T", 1ULL << 40 },
-        { "512B", 512 },
-        { "15E", 15ULL << 60 },
-        { "18446744073709551615", UINT64_MAX },
-    };
-    static const char *const bad[] = {
-        "", "-1", "+1", "abc", "1x", "1MB", " 1", "1 ", "0x10", "1.5", "1.M", ".5M",
-        "16E", "18446744073709551616", "inf",
-    };
-    uint64_t v;
+    g_autoptr(GHashTable) t = parse_ok("a=0x10,b=1.5,c=1.5k,d=16E,e=true,f=ON");
+    uint64_t v = 0;
+    bool b = false;
+    Error *err = NULL;
 
-    for (size_t i = 0; i < G_N_ELEMENTS(good); i++) {
-        ck_assert_msg(bdrv_parse_size(good[i].str, &v), "%s", good[i].str);
-        ck_assert_msg(v == good[i].bytes, "%s -> %" G_GUINT64_FORMAT, good[i].str, v);
-    }
-    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
-        ck_assert_msg(!bdrv_parse_size(bad[i], &v), "'%s' accepted", bad[i]);
-    }
+    ck_assert(bdrv_opt_take_size(t, "a", &v, &err) && v == 16);
+    ck_assert(!bdrv_opt_take_size(t, "b", &v, &err)); /* a fraction needs a suffix */
+    error_free(err);
+    err = NULL;
+    ck_assert(bdrv_opt_take_size(t, "c", &v, &err) && v == 1536);
+    ck_assert(!bdrv_opt_take_size(t, "d", &v, &err));
+    ck_assert_str_eq(error_get_pretty(err), "Value '16E' is out of range for parameter 'd'");
+    error_free(err);
+    err = NULL;
+    ck_assert(bdrv_opt_take_bool(t, "e", &b, &err) && b);
+    ck_assert(!bdrv_opt_take_bool(t, "f", &b, &err));
+    error_free(err);
 }
 END_TEST
 
@@ -146,7 +144,7 @@ START_TEST(test_take)
     ck_assert(bdrv_opt_take_bool(t, "b2", &b, &err) && !b);
     ck_assert(bdrv_opt_take_bool(t, "b3", &b, &err) && b);
     ck_assert(!bdrv_opt_take_bool(t, "b4", &b, &err));
-    ck_assert_str_eq(error_get_pretty(err), "Parameter 'b4' expects 'on' or 'off', not 'maybe'");
+    ck_assert_str_eq(error_get_pretty(err), "Parameter 'b4' expects 'on' or 'off'");
     error_free(err);
     err = NULL;
     /* Absent: the default stays. */
@@ -154,8 +152,8 @@ START_TEST(test_take)
     ck_assert(bdrv_opt_take_size(t, "absent", &size, &err) && size == 7);
     ck_assert(bdrv_opt_take_size(t, "z", &size, &err) && size == 2 << 20);
     ck_assert(!bdrv_opt_take_size(t, "zz", &size, &err));
-    ck_assert_ptr_nonnull(strstr(error_get_pretty(err), "Parameter 'zz' expects a size"));
-    ck_assert_ptr_nonnull(strstr(error_get_pretty(err), "not '2Q'"));
+    ck_assert_ptr_nonnull(strstr(error_get_pretty(err),
+                                 "Parameter 'zz' expects a non-negative number below 2^64"));
     error_free(err);
     ck_assert_uint_eq(g_hash_table_size(t), 0);
     /* A NULL table has no keys. */
@@ -170,12 +168,12 @@ START_TEST(test_unconsumed)
     g_autofree char *e3 = open_error(img, "file", "baz=1");
     g_autofree char *e4 = open_error(img, NULL, "file.aio=threads,l2-cache-size=1M");
 
-    ck_assert_str_eq(e1, "Block format 'raw' has no option 'foo'");
+    ck_assert_str_eq(e1, "Block format 'raw' does not support the option 'foo'");
     /* The protocol node opens first. */
-    ck_assert_str_eq(e2, "Block protocol 'file' has no option 'file.bar'");
-    ck_assert_str_eq(e3, "Block protocol 'file' has no option 'baz'");
+    ck_assert_str_eq(e2, "Block protocol 'file' does not support the option 'file.bar'");
+    ck_assert_str_eq(e3, "Block protocol 'file' does not support the option 'baz'");
     /* Probed as raw, which has no cache options. */
-    ck_assert_str_eq(e4, "Block format 'raw' has no option 'l2-cache-size'");
+    ck_assert_str_eq(e4, "Block format 'raw' does not support the option 'l2-cache-size'");
 }
 END_TEST
 
@@ -227,6 +225,160 @@ START_TEST(test_file_aio_errors)
     ck_assert_str_eq(e3, "Parameter 'aio' expects threads, native or io_uring, not 'fast'");
     /* threads needs no O_DIRECT. */
     ck_assert_ptr_null(open_error(img, "raw", "file.aio=threads"));
+}
+END_TEST
+
+/* What bdrv_node_options_help_str prints for str, or NULL if it printed
+ * nothing (no help asked for). */
+static char *node_help(const char *str)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    bool printed = bdrv_node_options_help_str(f, str);
+
+    fclose(f);
+    ck_assert_msg(printed == (len > 0), "%s: printed %d, %zu bytes", str, printed, len);
+    if (!printed) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+START_TEST(test_node_help)
+{
+    g_autofree char *qcow2 = node_help("driver=qcow2,help");
+    g_autofree char *all = node_help("?");
+    g_autofree char *key = node_help("driver=qcow2,file.filename=x,l2-cache-size=help");
+    g_autofree char *file_key = node_help("file.aio=?");
+    g_autofree char *deep = node_help("backing.file.prealloc-size=help");
+    g_autofree char *drv = node_help("driver=help");
+
+    ck_assert_msg(g_str_has_prefix(qcow2, "qcow2 options:\n"), "%s", qcow2);
+    ck_assert_ptr_nonnull(strstr(qcow2, "\n  cache-size=<size> "));
+    ck_assert_ptr_nonnull(strstr(qcow2, "\n  driver=<str> "));
+    ck_assert_ptr_nonnull(strstr(qcow2, "\n  file.aio=<str> "));
+    ck_assert_ptr_nonnull(strstr(qcow2, "\n  file.filename=<str> "));
+    ck_assert_ptr_nonnull(strstr(qcow2, "\n  overlap-check=<str> "));
+    ck_assert_ptr_nonnull(strstr(qcow2, "(allowed values: none, constant, cached, all)"));
+    ck_assert_ptr_nonnull(strstr(qcow2, "backing.KEY"));
+    ck_assert_ptr_null(strstr(qcow2, "raw options:"));
+    /* Sorted: cache-size before driver before file.* before l2-cache-size. */
+    ck_assert(strstr(qcow2, "cache-size=") < strstr(qcow2, "driver="));
+    ck_assert(strstr(qcow2, "file.prealloc-size=") < strstr(qcow2, "l2-cache-size="));
+    /* Without a driver: every driver's. */
+    ck_assert_ptr_nonnull(strstr(all, "file options:\n"));
+    ck_assert_ptr_nonnull(strstr(all, "raw options:\n"));
+    ck_assert_ptr_nonnull(strstr(all, "qcow2 options:\n"));
+    /* KEY=help: that key's line, spelled as the user wrote it. */
+    ck_assert_msg(g_str_has_prefix(key, "  l2-cache-size=<size> ") && !strchr(key, '\n')[1],
+                  "%s", key);
+    ck_assert_msg(g_str_has_prefix(file_key, "  file.aio=<str> "), "%s", file_key);
+    ck_assert_ptr_nonnull(strstr(file_key, "(allowed values: threads, native, io_uring)"));
+    ck_assert_msg(g_str_has_prefix(deep, "  backing.file.prealloc-size=<size> "), "%s", deep);
+    ck_assert_ptr_nonnull(strstr(drv, "(allowed values: file, raw, qcow2)"));
+    /* Not help: free text takes "help" literally, an unknown key is the
+     * open's to refuse, and no help item at all. */
+    ck_assert_ptr_null(node_help("file.filename=help"));
+    ck_assert_ptr_null(node_help("bogus=help"));
+    ck_assert_ptr_null(node_help("driver=qcow2,file.filename=x"));
+    ck_assert_ptr_null(node_help("driver=qcow2,,help"));
+}
+END_TEST
+
+/* Every key a driver lists for help is one it takes: a bad value is its
+ * error, not "does not support the option". */
+START_TEST(test_runtime_opts_taken)
+{
+    for (const BlockDriver *const *p = bdrv_drivers(); *p; p++) {
+        const BlockDriver *drv = *p;
+
+        /* qcow2's: test-qcow2-options, which has qcow2 images. */
+        for (const QemuOptDesc *d = drv->runtime_opts; d && d->name && drv != &bdrv_qcow2; d++) {
+            g_autofree char *str = g_strdup_printf("%s=zz-bad", d->name);
+            g_autofree char *e = open_error(img, drv->format_name, str);
+
+            ck_assert_msg(e && !strstr(e, "does not support"), "%s: %s", str, e ? e : "opened");
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_format_names)
+{
+    const BlockDriver *const *drivers = bdrv_drivers();
+    size_t i = 0;
+
+    for (; drivers[i]; i++) {
+        ck_assert_ptr_nonnull(bdrv_format_names[i]);
+        ck_assert_str_eq(bdrv_format_names[i], drivers[i]->format_name);
+    }
+    ck_assert_ptr_null(bdrv_format_names[i]);
+}
+END_TEST
+
+/* The message of a refused bdrv_create, after checking no file was left. */
+static char *create_error(const char *fmt, const char *optstr)
+{
+    g_autofree char *path = g_build_filename(tmpdir, "new.img", NULL);
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(&bdrv_create_opts_list, optstr, NULL);
+    BlockCreateOpts co = { .filename = path, .size = 1 << 20, .opts = opts };
+    Error *err = NULL;
+    char *msg;
+
+    ck_assert_ptr_nonnull(opts);
+    if (bdrv_create(bdrv_find_format(fmt), &co, &err)) {
+        unlink(path);
+        return NULL;
+    }
+    ck_assert_msg(!g_file_test(path, G_FILE_TEST_EXISTS), "%s %s left a file", fmt, optstr);
+    msg = g_strdup(error_get_pretty(err));
+    error_free(err);
+    return msg;
+}
+
+START_TEST(test_create_opts)
+{
+    static const struct {
+        const char *fmt, *opts, *msg;
+    } bad[] = {
+        { "raw", "bogus=1", "Invalid parameter 'bogus'" },
+        { "raw", "cluster_size=4k", "Invalid parameter 'cluster_size'" },
+        { "raw", "preallocation=bogus", "Parameter 'preallocation' does not accept value 'bogus'" },
+        { "raw", "preallocation=metadata",
+          "Parameter 'preallocation' does not accept value 'metadata'" },
+        { "qcow2", "bogus=1", "Invalid parameter 'bogus'" },
+        { "qcow2", "cluster_size=abc", "Parameter 'cluster_size' expects a non-negative number "
+          "below 2^64 (optional suffix k, M, G, T, P or E for powers of 1024)" },
+        { "qcow2", "cluster_size=1000", "Cluster size must be a power of two between 512 and "
+          "2048k" },
+        { "qcow2", "lazy_refcounts=maybe", "Parameter 'lazy_refcounts' expects 'on' or 'off'" },
+        { "qcow2", "refcount_bits=x", "Parameter 'refcount_bits' expects a number" },
+        { "qcow2", "refcount_bits=3", "Refcount width must be a power of two and may not "
+          "exceed 64 bits" },
+        { "qcow2", "compat=9", "Parameter 'compat' does not accept value '9'" },
+        { "qcow2", "preallocation=full", "Parameter 'preallocation' does not accept value 'full'" },
+    };
+    g_autofree QemuOptDesc *raw = bdrv_create_opts_merged(bdrv_find_format("raw"));
+    g_autofree QemuOptDesc *qcow2 = bdrv_create_opts_merged(bdrv_find_format("qcow2"));
+    size_t n = 0;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *e = create_error(bad[i].fmt, bad[i].opts);
+        ck_assert_msg(e && !strcmp(e, bad[i].msg), "%s %s: %s", bad[i].fmt, bad[i].opts,
+                      e ? e : "created");
+    }
+    ck_assert_ptr_null(create_error("raw", "preallocation=falloc,size=2M"));
+    ck_assert_ptr_null(create_error("qcow2", "cluster_size=4k,lazy_refcounts=on"));
+    /* raw's size plus file's preallocation; qcow2's own preallocation wins. */
+    ck_assert_str_eq(raw[0].name, "size");
+    ck_assert_str_eq(raw[1].name, "preallocation");
+    ck_assert_ptr_null(raw[2].name);
+    for (const QemuOptDesc *d = qcow2; d->name; d++) {
+        n += !strcmp(d->name, "preallocation");
+    }
+    ck_assert_uint_eq(n, 1);
 }
 END_TEST
 
@@ -322,12 +474,16 @@ int main(int argc, char **argv)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_parse);
     tcase_add_test(tc, test_extract_prefix);
-    tcase_add_test(tc, test_sizes);
+    tcase_add_test(tc, test_take_rules);
     tcase_add_test(tc, test_take);
     tcase_add_test(tc, test_unconsumed);
     tcase_add_test(tc, test_driver_and_filename_keys);
     tcase_add_test(tc, test_caller_table_untouched);
     tcase_add_test(tc, test_file_aio_errors);
+    tcase_add_test(tc, test_node_help);
+    tcase_add_test(tc, test_runtime_opts_taken);
+    tcase_add_test(tc, test_format_names);
+    tcase_add_test(tc, test_create_opts);
     suite_add_tcase(s, tc);
     TCase *laio = tcase_create("laio");
     tcase_set_timeout(laio, 30);

@@ -75,7 +75,13 @@ static MachineState *make_machine(const uint8_t *code, size_t len, const char *a
     x86_cpu_reset(cpu);
     ms->cpu = cpu;
     ms->accel = &kvm_accel_ops;
-    ms->accel_opts = accel_opts;
+    if (accel_opts) {
+        g_autofree char *str = g_strdup_printf("kvm,%s", accel_opts);
+        bool help;
+
+        ms->accel_opts = accel_opts_parse(str, stdout, &help, &err);
+        ck_assert_msg(ms->accel_opts, "%s: %s", str, err ? error_get_pretty(err) : "help");
+    }
     ck_assert_msg(kvm_accel_ops.init_machine(ms, &err), "init_machine: %s",
                   err ? error_get_pretty(err) : "");
     cpu->accel_ops = ms->accel;
@@ -105,6 +111,7 @@ static MachineState *make_machine(const uint8_t *code, size_t len, const char *a
 static void destroy_machine(MachineState *ms)
 {
     ms->accel->cleanup(ms);
+    qemu_opts_free(ms->accel_opts);
     g_free(ms->cpu);
     g_free(ms);
     g_array_free(events, true);

@@ -18,7 +18,7 @@ static char *path;
 
 static void setup(void)
 {
-    g_autoptr(GHashTable) co_opts = bdrv_options_new();
+    g_autoptr(QemuOpts) co_opts = qemu_opts_new(&bdrv_create_opts_list);
     BlockCreateOpts co = { .size = DISK_SIZE, .opts = co_opts };
     static bool loop_ready;
     Error *err = NULL;
@@ -31,7 +31,7 @@ static void setup(void)
     ck_assert_ptr_nonnull(tmpdir);
     path = g_build_filename(tmpdir, "d.qcow2", NULL);
     /* 4 KiB clusters: one L2 table covers 2 MiB, the disk needs 8. */
-    g_hash_table_insert(co_opts, g_strdup("cluster_size"), g_strdup("4096"));
+    ck_assert(qemu_opt_set(co_opts, "cluster_size", "4096", &err));
     co.filename = path;
     if (!bdrv_create(bdrv_find_format("qcow2"), &co, &err)) {
         ck_abort_msg("create: %s", error_get_pretty(err));
@@ -105,8 +105,11 @@ END_TEST
 
 START_TEST(test_bad_options)
 {
-    assert_open_fails("l2-cache-size=abc", "Parameter 'l2-cache-size' expects a size");
-    assert_open_fails("cache-size=-1", "Parameter 'cache-size' expects a size");
+    assert_open_fails("l2-cache-size=abc",
+                      "Parameter 'l2-cache-size' expects a non-negative number below 2^64");
+    assert_open_fails("cache-size=-1",
+                      "Parameter 'cache-size' expects a non-negative number below 2^64");
+    assert_open_fails("cache-size=16E", "Value '16E' is out of range for parameter 'cache-size'");
     assert_open_fails("overlap-check=some",
                       "Parameter 'overlap-check' expects none, constant, cached or all, "
                       "not 'some'");
@@ -116,8 +119,25 @@ START_TEST(test_bad_options)
     assert_open_fails("cache-size=64k,l2-cache-size=128k",
                       "l2-cache-size (131072) is larger than cache-size (65536)");
     assert_open_fails("refcount-cache-size=64T", "is more than this host's memory");
-    assert_open_fails("l2-cache-size=1M,foo=bar", "Block format 'qcow2' has no option 'foo'");
-    assert_open_fails("file.aoi=threads", "Block protocol 'file' has no option 'file.aoi'");
+    assert_open_fails("l2-cache-size=1M,foo=bar",
+                      "Block format 'qcow2' does not support the option 'foo'");
+    assert_open_fails("file.aoi=threads",
+                      "Block protocol 'file' does not support the option 'file.aoi'");
+}
+END_TEST
+
+/* Every key qcow2 lists for help (bdrv_node_options_help) is one it
+ * takes: a bad value is its own error, not an unknown option. */
+START_TEST(test_runtime_opts_taken)
+{
+    for (const QemuOptDesc *d = bdrv_find_format("qcow2")->runtime_opts; d->name; d++) {
+        g_autofree char *str = g_strdup_printf("%s=zz-bad", d->name);
+        g_autofree char *msg = NULL;
+
+        ck_assert_ptr_null(open_opts(0, str, &msg));
+        ck_assert_msg(!strstr(msg, "does not support"), "%s: %s", str, msg);
+        ck_assert_msg(strstr(msg, d->name), "%s: %s", str, msg);
+    }
 }
 END_TEST
 
@@ -126,15 +146,15 @@ END_TEST
 START_TEST(test_backing_options)
 {
     g_autofree char *top = g_build_filename(tmpdir, "top.qcow2", NULL);
-    g_autoptr(GHashTable) co_opts = bdrv_options_new();
+    g_autoptr(QemuOpts) co_opts = qemu_opts_new(&bdrv_create_opts_list);
     BlockCreateOpts co = { .filename = top, .size = DISK_SIZE, .opts = co_opts };
     g_autoptr(GHashTable) t = bdrv_options_new();
     BlockDriverState *bs;
     BDRVQcow2State *s;
     Error *err = NULL;
 
-    g_hash_table_insert(co_opts, g_strdup("backing_file"), g_strdup(path));
-    g_hash_table_insert(co_opts, g_strdup("backing_fmt"), g_strdup("qcow2"));
+    ck_assert(qemu_opt_set(co_opts, "backing_file", path, &err));
+    ck_assert(qemu_opt_set(co_opts, "backing_fmt", "qcow2", &err));
     ck_assert(bdrv_create(bdrv_find_format("qcow2"), &co, &err));
 
     ck_assert(bdrv_options_parse(t, "backing.l2-cache-size=12k", &err));
@@ -149,8 +169,8 @@ START_TEST(test_backing_options)
     bdrv_unref(bs);
 
     const struct { const char *opts, *expect; } bad[] = {
-        { "backing.foo=1", "Block format 'qcow2' has no option 'backing.foo'" },
-        { "backing.file.aoi=x", "Block protocol 'file' has no option 'backing.file.aoi'" },
+        { "backing.foo=1", "Block format 'qcow2' does not support the option 'backing.foo'" },
+        { "backing.file.aoi=x", "Block protocol 'file' does not support the option 'backing.file.aoi'" },
         { "backing.backing.l2-cache-size=4k", "'backing.backing.l2-cache-size' given, but" },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -322,6 +342,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_cache_sizes);
     tcase_add_test(tc, test_bad_options);
+    tcase_add_test(tc, test_runtime_opts_taken);
     tcase_add_test(tc, test_backing_options);
     tcase_add_test(tc, test_tiny_cache_io);
     tcase_add_test(tc, test_overlap_none_l1);

@@ -43,7 +43,7 @@ static void teardown(void)
 
 static char *create_image(const char *name, int64_t size, ...)
 {
-    g_autoptr(GHashTable) opts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(QemuOpts) opts = qemu_opts_new(&bdrv_create_opts_list);
     char *path = g_build_filename(tmpdir, name, NULL);
     BlockCreateOpts co = { .filename = path, .size = size, .opts = opts };
     Error *err = NULL;
@@ -52,10 +52,8 @@ static char *create_image(const char *name, int64_t size, ...)
 
     va_start(ap, size);
     while ((kv = va_arg(ap, const char *))) {
-        char *k = g_strdup(kv);
-        char *eq = strchr(k, '=');
-        *eq = 0;
-        g_hash_table_insert(opts, k, eq + 1);
+        g_autofree char *k = g_strndup(kv, strcspn(kv, "="));
+        ck_assert(qemu_opt_set(opts, k, kv + strlen(k) + 1, &err));
     }
     va_end(ap);
     if (!bdrv_create(bdrv_find_format("qcow2"), &co, &err)) {

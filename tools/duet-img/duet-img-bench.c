@@ -96,23 +96,10 @@ static void bench_fill(BenchData *b)
 static bool parse_int_opt(const char *arg, const char *what, int64_t min, int64_t max,
                           int64_t *out, bool allow_suffix)
 {
-    char *end;
-    int64_t v;
+    uint64_t v;
+    int err = allow_suffix ? qemu_strtosz(arg, 1, &v) : qemu_strtou64(arg, &v);
 
-    if (allow_suffix) {
-        if (!parse_size(arg, &v)) {
-            img_error("Invalid %s specified: '%s'", what, arg);
-            return false;
-        }
-    } else {
-        errno = 0;
-        v = strtoll(arg, &end, 0);
-        if (errno || end == arg || *end) {
-            img_error("Invalid %s specified: '%s'", what, arg);
-            return false;
-        }
-    }
-    if (v < min || v > max) {
+    if (err < 0 || v > (uint64_t)max || (int64_t)v < min) {
         img_error("Invalid %s specified: '%s'", what, arg);
         return false;
     }
@@ -231,6 +218,9 @@ int img_bench(int argc, char **argv)
     if (b.flush_interval && b.flush_interval < b.depth) {
         img_error("Flush interval can't be smaller than depth");
         return 1;
+    }
+    if (img_image_opts_help(image_opts, argv[optind])) {
+        return 0;
     }
     b.step = step_given ? step : b.bufsize;
     b.offset = offset;

@@ -110,8 +110,8 @@ int img_convert(int argc, char **argv)
         { "image-opts", no_argument, NULL, IMG_OPT_IMAGE_OPTS },
         { NULL, 0, NULL, 0 },
     };
-    g_autoptr(GHashTable) opts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                                       g_free);
+    g_autoptr(GString) optstr = g_string_new(NULL);
+    g_autoptr(QemuOpts) opts = NULL;
     const char *fmt = NULL, *out_fmt = "raw", *src_name, *dst_name;
     const BlockDriver *drv;
     ConvertState s = { .target_is_new = true };
@@ -119,6 +119,7 @@ int img_convert(int argc, char **argv)
     BlockDriverInfo bdi;
     Error *err = NULL;
     bool image_opts = false; /* for the source, as in qemu-img */
+    bool help;
     int ret = 1, c;
 
     while ((c = getopt_long(argc, argv, ":f:O:o:cpqnt:T:mW:U", long_opts, NULL)) != -1) {
@@ -130,7 +131,7 @@ int img_convert(int argc, char **argv)
             out_fmt = optarg;
             break;
         case 'o':
-            if (!parse_options(optarg, opts)) {
+            if (!img_accumulate_options(optstr, optarg)) {
                 return 1;
             }
             break;
@@ -163,15 +164,24 @@ int img_convert(int argc, char **argv)
     if (!img_check_image_opts(image_opts, fmt)) {
         return 1;
     }
+    drv = find_format(out_fmt);
+    if (!drv) {
+        return 1;
+    }
+    /* -o help first, as qemu-img: the target (last argument) if any. */
+    opts = img_create_opts(drv, optstr->str, optind < argc ? argv[argc - 1] : NULL, false,
+                           &help);
+    if (!opts) {
+        return help ? 0 : 1;
+    }
     if (optind != argc - 2) {
         img_error("Expecting one source and one target file name");
         return 1;
     }
     src_name = argv[optind];
     dst_name = argv[optind + 1];
-    drv = find_format(out_fmt);
-    if (!drv) {
-        return 1;
+    if (img_image_opts_help(image_opts, src_name)) {
+        return 0;
     }
     if (s.compress && !drv->bdrv_co_pwritev_compressed_part) {
         img_error("Compression not supported for this file format");

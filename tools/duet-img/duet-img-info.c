@@ -131,6 +131,9 @@ int img_info(int argc, char **argv)
     if (!filename) {
         return 1;
     }
+    if (img_image_opts_help(image_opts, filename)) {
+        return 0;
+    }
     bs = img_open_bs_opts(filename, fmt, image_opts, BDRV_O_NO_BACKING);
     if (!bs) {
         return 1;
@@ -336,6 +339,9 @@ int img_check(int argc, char **argv)
         return 1;
     }
     filename = argv[optind];
+    if (img_image_opts_help(image_opts, filename)) {
+        return 0;
+    }
     bs = img_open_bs_opts(filename, fmt, image_opts, flags);
     if (!bs) {
         return 1;
@@ -456,6 +462,9 @@ int img_map(int argc, char **argv)
 
     if (!filename) {
         return 1;
+    }
+    if (img_image_opts_help(image_opts, filename)) {
+        return 0;
     }
     bs = img_open_bs_opts(filename, fmt, image_opts, 0);
     if (!bs) {

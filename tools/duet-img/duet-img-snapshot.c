@@ -188,6 +188,9 @@ int img_snapshot(int argc, char **argv)
     if (!img_check_image_opts(image_opts, fmt)) {
         return 1;
     }
+    if (img_image_opts_help(image_opts, argv[optind])) {
+        return 0;
+    }
     if (action == SNAPSHOT_NONE) {
         /* qemu-img: no action means nothing to do. */
         return 0;

@@ -8,14 +8,15 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "block/aio.h"
 #include "block_int.h"
+#include "qemu/cutils.h"
 #include "qemu/main-loop.h"
+#include "qemu/option.h"
 #include "sysemu/block-backend.h"
 #include "duet-img.h"
 
@@ -39,63 +40,81 @@ void img_error_err(Error *err)
 
 bool parse_size(const char *str, int64_t *size)
 {
-    static const char suffixes[] = "bkmgtpe";
-    char *end;
-    double value;
-    int shift = 0;
+    uint64_t v;
 
-    if (!str || !*str || *str == '-' || *str == '+') {
+    if (qemu_strtosz(str, 1, &v) < 0 || v > INT64_MAX) {
         return false;
     }
-    errno = 0;
-    value = strtod(str, &end);
-    if (errno || end == str || value < 0) {
-        return false;
-    }
-    if (*end) {
-        const char *p = strchr(suffixes, g_ascii_tolower(*end));
-        if (!p || end[1]) {
-            return false;
-        }
-        shift = (p - suffixes) * 10;
-    }
-    value = ldexp(value, shift);
-    if (value >= 0x1p63 || value != floor(value)) {
-        return false;
-    }
-    *size = (int64_t)value;
+    *size = v;
     return true;
 }
 
-char *size_to_str(int64_t size)
+bool img_accumulate_options(GString *acc, const char *arg)
 {
-    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-    double value = size;
-    int i = 0;
+    size_t len = strlen(arg), commas = 0;
 
-    while (value >= 1024 && i < 6) {
-        value /= 1024;
-        i++;
+    /* An odd run of commas at the end is a separator with nothing after. */
+    while (commas < len && arg[len - 1 - commas] == ',') {
+        commas++;
     }
-    return g_strdup_printf("%0.3g %s", value, units[i]);
+    if (arg[0] == ',' || commas % 2) {
+        img_error("Invalid option list: %s", arg);
+        return false;
+    }
+    if (acc->len) {
+        g_string_append_c(acc, ',');
+    }
+    g_string_append(acc, arg);
+    return true;
 }
 
-bool parse_options(const char *str, GHashTable *table)
+/* qemu-img's listing: with a file name the protocol's keys join in. */
+static void print_create_help(const BlockDriver *drv, const char *filename, const char *key)
 {
-    g_auto(GStrv) parts = g_strsplit(str, ",", -1);
-    for (int i = 0; parts[i]; i++) {
-        char *eq = strchr(parts[i], '=');
-        if (!*parts[i]) {
-            continue;
-        }
-        if (!eq || eq == parts[i]) {
-            img_error("Invalid option '%s' (expected key=value)", parts[i]);
-            return false;
-        }
-        *eq = '\0';
-        g_hash_table_insert(table, g_strdup(parts[i]), g_strdup(eq + 1));
+    g_autofree QemuOptDesc *merged = bdrv_create_opts_merged(drv);
+    g_autofree char *title = g_strdup_printf("Supported %s options:", drv->format_name);
+
+    if (key) {
+        qemu_opts_print_help(stdout, NULL, merged, key);
+    } else if (filename) {
+        qemu_opts_print_help(stdout, "Supported options:", merged, NULL);
+    } else {
+        qemu_opts_print_help(stdout, title, drv->create_opts, NULL);
+        printf("\nThe protocol level may support further options.\n"
+               "Specify the target filename to include those options.\n");
     }
-    return true;
+}
+
+QemuOpts *img_create_opts(const BlockDriver *drv, const char *optstr, const char *filename,
+                          bool prefix_errors, bool *help)
+{
+    g_autofree QemuOptDesc *desc = bdrv_create_opts_merged(drv);
+    Error *err = NULL;
+    QemuOpts *opts = qemu_opts_parse(&bdrv_create_opts_list, optstr, &err);
+
+    *help = false;
+    if (opts && !qemu_opts_validate(opts, desc, &err)) {
+        g_clear_pointer(&opts, qemu_opts_free);
+    }
+    if (!opts) {
+        if (filename && prefix_errors) {
+            error_prepend(&err, "%s: ", filename);
+        }
+        img_error_err(err);
+        return NULL;
+    }
+    if (qemu_opts_help_wanted(opts)) {
+        print_create_help(drv, filename, qemu_opts_help_key(opts));
+        *help = true;
+        qemu_opts_free(opts);
+        return NULL;
+    }
+    return opts;
+}
+
+bool img_image_opts_help(bool image_opts, const char *arg)
+{
+    return image_opts && arg && bdrv_node_options_help_str(stdout, arg);
 }
 
 const BlockDriver *find_format(const char *fmt)
@@ -252,19 +271,74 @@ void bad_option(int c, const char *cmd, char **argv)
 
 /* ---- create ---- */
 
+/* qemu-img's line, in its order; the keys shown only when given. */
+static void print_formatting(const BlockDriver *drv, const char *filename, QemuOpts *opts,
+                             int64_t size)
+{
+    const char *prealloc = qemu_opt_get(opts, "preallocation");
+
+    printf("Formatting '%s', fmt=%s", filename, drv->format_name);
+    if (!drv->supports_backing) {
+        printf(" size=%" PRId64 "%s%s\n", size, prealloc ? " preallocation=" : "",
+               prealloc ? prealloc : "");
+        fflush(stdout);
+        return;
+    }
+    printf(" cluster_size=%" PRIu64 " extended_l2=off",
+           qemu_opt_get_size(opts, "cluster_size", 65536));
+    if (prealloc) {
+        printf(" preallocation=%s", prealloc);
+    }
+    printf(" compression_type=zlib size=%" PRId64, size);
+    static const char *const given[] = { "compat", "backing_file", "backing_fmt" };
+    for (size_t i = 0; i < G_N_ELEMENTS(given); i++) {
+        if (qemu_opt_get(opts, given[i])) {
+            printf(" %s=%s", given[i], qemu_opt_get(opts, given[i]));
+        }
+    }
+    printf(" lazy_refcounts=%s refcount_bits=%" PRIu64 "\n",
+           qemu_opt_get_bool(opts, "lazy_refcounts", false) ? "on" : "off",
+           qemu_opt_get_number(opts, "refcount_bits", 16));
+    fflush(stdout);
+}
+
+/* Without a size, a backing file gives it (as qemu-img does). */
+static bool backing_size(const char *filename, QemuOpts *opts, int64_t *size)
+{
+    const char *backing = qemu_opt_get(opts, "backing_file");
+    g_autofree char *dir = g_path_get_dirname(filename);
+    g_autofree char *path = NULL;
+    BlockDriverState *bbs;
+
+    if (!backing) {
+        img_error("Image creation needs a size parameter");
+        return false;
+    }
+    path = g_path_is_absolute(backing) ? g_strdup(backing)
+                                       : g_build_filename(dir, backing, NULL);
+    bbs = img_open_bs(path, qemu_opt_get(opts, "backing_fmt"), 0);
+    if (!bbs) {
+        return false;
+    }
+    *size = bdrv_getlength(bbs);
+    bdrv_unref(bbs);
+    return true;
+}
+
 static int img_create(int argc, char **argv)
 {
     static const struct option long_opts[] = {
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    g_autoptr(GHashTable) opts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                                       g_free);
-    const char *fmt = "raw";
+    g_autoptr(GString) optstr = g_string_new(NULL);
+    g_autoptr(QemuOpts) opts = NULL;
+    const char *fmt = "raw", *backing = NULL, *backing_fmt = NULL, *size_arg = NULL;
     const BlockDriver *drv;
     BlockCreateOpts create = { 0 };
     Error *err = NULL;
     int64_t size = -1;
+    bool help;
     int c;
 
     while ((c = getopt_long(argc, argv, ":f:o:b:F:uqh", long_opts, NULL)) != -1) {
@@ -273,15 +347,15 @@ static int img_create(int argc, char **argv)
             fmt = optarg;
             break;
         case 'o':
-            if (!parse_options(optarg, opts)) {
+            if (!img_accumulate_options(optstr, optarg)) {
                 return 1;
             }
             break;
         case 'b':
-            g_hash_table_insert(opts, g_strdup("backing_file"), g_strdup(optarg));
+            backing = optarg;
             break;
         case 'F':
-            g_hash_table_insert(opts, g_strdup("backing_fmt"), g_strdup(optarg));
+            backing_fmt = optarg;
             break;
         case 'u':
             break;
@@ -293,86 +367,64 @@ static int img_create(int argc, char **argv)
             return 1;
         }
     }
-    if (optind >= argc) {
+    drv = find_format(fmt);
+    if (!drv) {
+        return 1;
+    }
+    create.filename = optind < argc ? argv[optind++] : NULL;
+    /* Before anything else, as qemu-img: -o help needs no file or size. */
+    opts = img_create_opts(drv, optstr->str, create.filename, true, &help);
+    if (!opts) {
+        return help ? 0 : 1;
+    }
+    if (!create.filename) {
         img_error("Expecting image file name");
         return 1;
     }
-    create.filename = argv[optind++];
     if (optind < argc) {
-        if (!parse_size(argv[optind], &size)) {
-            img_error("Invalid image size specified. You may use k, M, G, T, P or E "
-                      "suffixes for kilobytes, megabytes, gigabytes, terabytes, petabytes "
-                      "and exabytes.");
-            return 1;
-        }
-        optind++;
+        size_arg = argv[optind++];
     }
     if (optind < argc) {
         img_error("Unexpected argument: %s", argv[optind]);
         return 1;
     }
-    drv = find_format(fmt);
-    if (!drv) {
-        return 1;
-    }
-    if (g_hash_table_contains(opts, "backing_file") && !drv->supports_backing) {
+    if ((backing || backing_fmt) && !drv->supports_backing) {
         img_error("%s: Backing file not supported for file format '%s'", create.filename, fmt);
         return 1;
     }
-    if (!drv->supports_backing) {
-        GHashTableIter it;
-        gpointer key;
-        g_hash_table_iter_init(&it, opts);
-        while (g_hash_table_iter_next(&it, &key, NULL)) {
-            if (strcmp(key, "preallocation")) {
-                img_error("%s: Invalid parameter '%s'", create.filename, (char *)key);
-                return 1;
-            }
-        }
+    /* Plain strings: bdrv_create checks them with the rest. */
+    if (backing) {
+        qemu_opt_set(opts, "backing_file", backing, NULL);
     }
-    if (size < 0) {
-        /* Without a size, a backing file gives it (as qemu-img does). */
-        const char *backing = g_hash_table_lookup(opts, "backing_file");
-        BlockDriverState *bbs;
-        if (!backing) {
-            img_error("Image creation needs a size parameter");
+    if (backing_fmt) {
+        qemu_opt_set(opts, "backing_fmt", backing_fmt, NULL);
+    }
+    if (size_arg && qemu_opt_get(opts, "size")) {
+        img_error("%s: The image size must be specified only once", create.filename);
+        return 1;
+    }
+    if (size_arg && !parse_size(size_arg, &size)) {
+        img_error("Invalid image size specified. You may use k, M, G, T, P or E "
+                  "suffixes for kilobytes, megabytes, gigabytes, terabytes, petabytes "
+                  "and exabytes.");
+        return 1;
+    }
+    if (qemu_opt_get(opts, "size")) {
+        uint64_t v = qemu_opt_get_size(opts, "size", 0);
+
+        if (v > INT64_MAX) {
+            img_error("%s: Image size must be less than 8 EiB!", create.filename);
             return 1;
         }
-        g_autofree char *dir = g_path_get_dirname(create.filename);
-        g_autofree char *path = g_path_is_absolute(backing)
-                                    ? g_strdup(backing)
-                                    : g_build_filename(dir, backing, NULL);
-        bbs = img_open_bs(path, g_hash_table_lookup(opts, "backing_fmt"), 0);
-        if (!bbs) {
-            return 1;
-        }
-        size = bdrv_getlength(bbs);
-        bdrv_unref(bbs);
+        size = v;
+    }
+    if (size < 0 && !backing_size(create.filename, opts, &size)) {
+        return 1;
     }
     create.size = size;
     create.opts = opts;
     if (!quiet) {
-        printf("Formatting '%s', fmt=%s", create.filename, fmt);
-        if (drv->supports_backing) {
-            const char *cluster_size = g_hash_table_lookup(opts, "cluster_size");
-            const char *backing = g_hash_table_lookup(opts, "backing_file");
-            const char *backing_fmt = g_hash_table_lookup(opts, "backing_fmt");
-            const char *lazy = g_hash_table_lookup(opts, "lazy_refcounts");
-            const char *refcount_bits = g_hash_table_lookup(opts, "refcount_bits");
-            printf(" cluster_size=%s extended_l2=off compression_type=zlib size=%" PRId64,
-                   cluster_size ? cluster_size : "65536", size);
-            if (backing) {
-                printf(" backing_file=%s", backing);
-            }
-            if (backing_fmt) {
-                printf(" backing_fmt=%s", backing_fmt);
-            }
-            printf(" lazy_refcounts=%s refcount_bits=%s\n", lazy ? lazy : "off",
-                   refcount_bits ? refcount_bits : "16");
-        } else {
-            printf(" size=%" PRId64 "\n", size);
-        }
-        fflush(stdout);
+        print_formatting(drv, create.filename, opts, size);
     }
     if (!bdrv_create(drv, &create, &err)) {
         error_prepend(&err, "%s: ", create.filename);
@@ -522,6 +574,10 @@ static int img_compare(int argc, char **argv)
     }
     if (!fmt2) {
         fmt2 = fmt1;
+    }
+    if (img_image_opts_help(image_opts, argv[optind]) ||
+        img_image_opts_help(image_opts, argv[optind + 1])) {
+        return 0;
     }
     bs1 = img_open_bs_opts(argv[optind], fmt1, image_opts, 0);
     if (!bs1) {
@@ -702,12 +758,11 @@ static void usage(FILE *out)
         "           -d snapshot] FILE\n"
         "\n"
         "Formats: raw, qcow2.  Sizes take k, M, G, T, P, E suffixes (powers of 1024).\n"
-        "Create options (-o): cluster_size, compat, lazy_refcounts, refcount_bits,\n"
-        "backing_file, backing_fmt, preallocation.\n"
+        "Create options (-o KEY=VALUE,...; -o help lists the format's): cluster_size,\n"
+        "compat, lazy_refcounts, refcount_bits, backing_file, backing_fmt, preallocation.\n"
         "--image-opts: FILE is a list of node options instead of a file name, e.g.\n"
         "  driver=qcow2,file.filename=d.qcow2,l2-cache-size=4M,file.aio=threads\n"
-        "  (qcow2: l2-cache-size, refcount-cache-size, cache-size, overlap-check;\n"
-        "  file: aio=threads|native).\n"
+        "  (driver=qcow2,help lists them).  In both ',,' is a comma inside a value.\n"
         "bench -i threads|native|io_uring, -n (= -i native, needs -t none|directsync).\n");
 }
 

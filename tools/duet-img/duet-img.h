@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "block_int.h"
+#include "qemu/cutils.h"
 #include "sysemu/block-backend.h"
 
 /* Copy/compare granularity. */
@@ -28,12 +29,22 @@ void img_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void img_error_err(Error *err);
 /* getopt's complaint about argv[optind - 1], as one line. */
 void bad_option(int c, const char *cmd, char **argv);
-/* "10G", "512", "1.5M", "64k": bytes (qemu-img's suffixes, powers of 1024). */
+/* "10G", "512", "1.5M", "64k": bytes (qemu_strtosz), at most INT64_MAX. */
 bool parse_size(const char *str, int64_t *size);
-/* qemu's size_to_str: three significant digits and a binary unit. */
-char *size_to_str(int64_t size);
-/* "a=b,c=d" into table (later keys win). */
-bool parse_options(const char *str, GHashTable *table);
+/* Adds one -o argument to acc (qemu-img: several -o add up); refuses a
+ * leading or trailing comma, as qemu-img does ("Invalid option list"). */
+bool img_accumulate_options(GString *acc, const char *arg);
+/*
+ * The -o options for drv, checked against its create_opts and its
+ * protocol's; NULL after printing the error ("FILENAME: " first with
+ * prefix_errors, as create does and convert does not).  "help" (or
+ * KEY=help) prints qemu-img's listing, which names the protocol's keys
+ * only if filename is known, and sets *help.
+ */
+QemuOpts *img_create_opts(const BlockDriver *drv, const char *optstr, const char *filename,
+                          bool prefix_errors, bool *help);
+/* --image-opts ...,help: prints the node options, true. */
+bool img_image_opts_help(bool image_opts, const char *arg);
 bool parse_output(const char *arg, bool *json);
 const BlockDriver *find_format(const char *fmt);
 BlockBackend *img_open(const char *filename, const char *fmt, const char *cache,

@@ -18,5 +18,12 @@ const AccelOps *accel_find(const char *name);
 const AccelOps *accel_default(void);
 /* "-accel help": every accelerator, usable here or why not. */
 void accel_print_list(FILE *out);
+/*
+ * "-accel NAME[,KEY=VALUE...]" ("accel" is the implied key) checked
+ * against NAME's options.  A help request ("help", "kvm,help",
+ * "kvm,kernel-irqchip=help") is printed to @out and sets *help; then, and
+ * on error, NULL.
+ */
+QemuOpts *accel_opts_parse(const char *str, FILE *out, bool *help, Error **errp);
 
 #endif

@@ -9,9 +9,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <glib.h>
 
 #include "qapi/error.h"
+#include "qemu/option.h"
 
 typedef struct BlockDriver BlockDriver;
 typedef struct BlockDriverState BlockDriverState;
@@ -28,10 +30,23 @@ typedef enum {
 
 /*
  * Node options (block/options.c): a string -> string table, owned keys and
- * values, handed to blk_new_open_opts.
+ * values, handed to blk_new_open_opts.  "file.X" is option X of the
+ * protocol node, "backing.X" of the backing file's node.
  */
 GHashTable *bdrv_options_new(void);
-/* on|off (also true|false, yes|no) for option key: -drive's own keys too. */
-bool bdrv_parse_bool(const char *key, const char *str, bool *value, Error **errp);
+/* "key=value,key=value" (qemu/option.h syntax) into options; later keys
+ * win.  A help request is refused here: ask bdrv_node_options_help first. */
+bool bdrv_options_parse(GHashTable *options, const char *str, Error **errp);
+/*
+ * If opts asks for help ("help", or KEY=help for a node option that is
+ * not free text), prints the node options of @format (NULL: of every
+ * format), or KEY's line, and returns true.  opts may come from any list
+ * (-drive's, --image-opts').
+ */
+bool bdrv_node_options_help(FILE *out, const QemuOpts *opts, const char *format);
+/* The same for an --image-opts string (its driver= is the format). */
+bool bdrv_node_options_help_str(FILE *out, const char *str);
+/* Format names, NULL-terminated (for -drive format=). */
+extern const char *const bdrv_format_names[];
 
 #endif

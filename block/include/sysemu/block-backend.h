@@ -23,6 +23,8 @@ typedef void BlockCompletionFunc(void *opaque, int ret);
 /* cache: "writeback" (default), "none", "directsync", "writethrough", "unsafe". */
 BlockBackend *blk_new_open(const char *filename, const char *fmt, const char *cache,
                            bool read_only, Error **errp);
+/* The cache= values blk_new_open takes, NULL-terminated. */
+extern const char *const blk_cache_mode_names[];
 /* The same with node options (bdrv_open_opts: filename may then be NULL and
  * come from the options, as may the format). */
 BlockBackend *blk_new_open_opts(const char *filename, const char *fmt, const char *cache,

@@ -1,7 +1,9 @@
 /*
  * -device DRIVER[,prop=value...]: the board lists the device types a user
- * may create; each type names its properties, and anything else on the
- * command line is an error before the device is built.
+ * may create; each type describes its properties in a QemuOptDesc table,
+ * and anything else on the command line is an error before the device is
+ * built.  The syntax is the option parser's (qemu/option.h): "driver" is
+ * the implied first key, "id" is accepted for QEMU compatibility.
  */
 #ifndef HW_QDEV_OPTS_H
 #define HW_QDEV_OPTS_H
@@ -10,23 +12,25 @@
 #include <stdio.h>
 
 #include "hw/boards.h"
-
-typedef struct DeviceOpts DeviceOpts;
+#include "qemu/option.h"
 
 typedef struct DeviceTypeInfo {
     const char *name;
+    const char *bus;           /* "ISA": for -device help */
     const char *desc;
-    const char *const *props;  /* NULL-terminated property names */
-    const char *props_help;    /* e.g. "iobase=PORT (default 0x501)" */
-    bool (*create)(MachineState *ms, DeviceOpts *opts, Error **errp);
+    const QemuOptDesc *props;  /* what -device may set; the getters read it */
+    bool (*create)(MachineState *ms, QemuOpts *opts, Error **errp);
 } DeviceTypeInfo;
 
-/* Unsigned property (decimal, 0x hex, 0 octal) in [0, max], or @def when absent. */
-bool qdev_opt_get_uint(DeviceOpts *opts, const char *name, uint64_t def, uint64_t max,
-                       uint64_t *val, Error **errp);
-/* The device's name as given on the command line (for messages). */
-const char *qdev_opt_driver(DeviceOpts *opts);
-
+/*
+ * Parses @optstr and checks it against its type's properties.  A help
+ * request ("help", "isa-debug-exit,help", "isa-debug-exit,iobase=help")
+ * is printed to @out and sets *help; then, and on error, NULL.
+ */
+QemuOpts *qdev_device_opts(const DeviceTypeInfo *types, size_t nr_types, const char *optstr,
+                           FILE *out, bool *help, Error **errp);
+/* Parses, checks and creates; errors start with "-device OPTSTR: ", and a
+ * help request is one here. */
 bool qdev_device_add(MachineState *ms, const DeviceTypeInfo *types, size_t nr_types,
                      const char *optstr, Error **errp);
 void qdev_print_types(FILE *out, const DeviceTypeInfo *types, size_t nr_types);

@@ -9,12 +9,16 @@
 
 #include "exec/cpu.h"
 #include "qapi/error.h"
+#include "qemu/option.h"
 
 typedef struct MachineState MachineState;
 
 typedef struct AccelOps {
     const char *name;
     const char *description;
+    /* What -accel NAME,KEY=VALUE may set (NULL: nothing); init_machine
+     * reads MachineState.accel_opts. */
+    const QemuOptDesc *opts;
     /* Can it run on this host?  On false, errp says why in one line. */
     bool (*probe)(Error **errp);
     /* Before the board is built: create the VM, register listeners. */

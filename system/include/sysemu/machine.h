@@ -13,6 +13,7 @@
 #include "exec/cpu.h"
 #include "exec/memory.h"
 #include "qapi/error.h"
+#include "qemu/option.h"
 #include "sysemu/accel-ops.h"
 
 typedef struct MachineState MachineState;
@@ -23,12 +24,12 @@ struct MachineState {
     const char *kernel_cmdline;   /* -append ("" when absent) */
     const char *initrd_filename;  /* -initrd (multiboot: comma-separated modules) */
     bool no_reboot;               /* -no-reboot */
-    const char *serial_spec;      /* -serial: stdio, file:PATH, null, none */
+    const char *serial_spec;      /* -serial: stdio, file:PATH, file,path=P, null, none */
     GPtrArray *device_opts;       /* -device strings, e.g. "isa-debug-exit,iobase=0xf4" */
     GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd rewritten to -drive) */
 
     const AccelOps *accel;
-    const char *accel_opts;       /* -accel NAME,<these>: "key=value,..." or NULL */
+    QemuOpts *accel_opts;         /* -accel NAME,KEY=VALUE (accel_opts_parse) or NULL */
     void *accel_state;            /* the accelerator's per-VM state */
     /* Set by the accelerator's init_machine (see sysemu/kvm.h). */
     bool kernel_irqchip;          /* interrupt controllers are in the kernel */

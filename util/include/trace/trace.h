@@ -34,9 +34,9 @@ void trace_emit(const TraceEvent *ev, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
     } while (0)
 
 /*
- * Handles one -trace argument: "PATTERN", "enable=PATTERN",
- * "events=FILE" (one pattern per line), "file=FILE", or "help".
- * A leading '-' on a pattern disables matching events.
+ * Handles one -trace argument, QEMU's option syntax (qemu/option.h):
+ * [enable=]PATTERN[,events=FILE][,file=FILE] (events: one pattern per
+ * line), or "help".  A leading '-' on a pattern disables matching events.
  */
 bool trace_opt_parse(const char *arg, Error **errp);
 /* Number of events a pattern matches (tests; also warns on typos). */

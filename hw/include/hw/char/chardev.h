@@ -1,5 +1,5 @@
 /*
- * Character backends for -serial: stdio, file:PATH, null, and ringbuf (an
+ * Character backends for -serial: stdio, file (file:PATH), null, and ringbuf (an
  * in-memory sink for tests).  One frontend (a UART) per backend.
  *
  * The frontend says how much it can take (can_read) and gets bytes
@@ -13,13 +13,20 @@
 #include <stdio.h>
 
 #include "qapi/error.h"
+#include "qemu/option.h"
 
 typedef struct Chardev Chardev;
 typedef int IOCanReadHandler(void *opaque);
 typedef void IOReadHandler(void *opaque, const uint8_t *buf, int size);
 
-/* @spec as -serial takes it; "none" is the caller's business. */
+/*
+ * @spec as -serial takes it: QEMU's "file:PATH", or BACKEND[,KEY=VALUE...]
+ * ("file,path=out.txt,append=on"); "none" is the caller's business.
+ */
 Chardev *qemu_chr_new(const char *label, const char *spec, Error **errp);
+/* @spec checked as qemu_chr_new would, opening nothing; "help",
+ * "file,help", "file,append=help" print to @out and set *help. */
+bool qemu_chr_check_spec(const char *spec, FILE *out, bool *help, Error **errp);
 /* Restores the terminal (stdio) and closes files. */
 void qemu_chr_delete(Chardev *chr);
 /* Lists the backend names (for "-serial help"). */

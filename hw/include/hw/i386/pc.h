@@ -61,7 +61,11 @@ typedef struct PCMachineState {
 bool pc_kernel_prepare(PCMachineState *pcms, Error **errp);
 void pc_kernel_load(PCMachineState *pcms, CPUX86State *env);
 
-/* -device help */
-void pc_machine_device_help(FILE *out);
+/*
+ * A -device string checked against the board's device types, at start-up
+ * (the board parses it again when it builds the machine).  A help request
+ * is printed to @out and sets *help.
+ */
+bool pc_machine_device_check(const char *optstr, FILE *out, bool *help, Error **errp);
 
 #endif

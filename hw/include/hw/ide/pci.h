@@ -68,5 +68,12 @@ void piix3_ide_free(PCIIDEState *d);
 
 /* hw/ide/drive.c: -drive if=ide / -hda..-hdd strings onto the four slots. */
 bool pc_ide_init_drives(PCIIDEState *d, GPtrArray *drive_opts, Error **errp);
+/*
+ * A -drive string's syntax and -drive's own keys checked at start-up (the
+ * node options are checked when the image opens).  "help" (or KEY=help)
+ * prints the keys (or KEY's line) and the block node options to @out and
+ * sets *help.
+ */
+bool ide_drive_check(const char *optstr, FILE *out, bool *help, Error **errp);
 
 #endif
