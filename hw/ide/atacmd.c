@@ -304,6 +304,11 @@ static bool cmd_exec_dev_diagnostic(IDEState *sel, uint8_t cmd)
     return false;
 }
 
+/*
+ * True: done now, the dispatch completes the command (idle, interrupt);
+ * for CMD_DMA, set up: the dispatch starts the data phase.  False: the
+ * handler went on itself (a data phase under way, or an error reported).
+ */
 typedef bool IDEHandler(IDEState *s, uint8_t cmd);
 
 typedef struct IDECmd {
@@ -379,8 +384,13 @@ IDE_FRAME void ide_exec_cmd(IDEBus *bus, uint32_t val)
         s->power_mode = 0xff;
     }
     s->status = BUSY_STAT;
-    if (c->handler(s, val)) {
-        s->status = IDE_STATUS_IDLE;
-        ide_set_irq(bus);
+    if (!c->handler(s, val)) {
+        return;
     }
+    if (c->flags & CMD_DMA) {
+        ide_dma_start(s);
+        return;
+    }
+    s->status = IDE_STATUS_IDLE;
+    ide_set_irq(bus);
 }

@@ -142,12 +142,11 @@ IDE_FRAME void ide_dma_cb(IDEState *s)
 }
 
 /* The data phase begins: DRQ, and the engine runs it now or when started. */
-static bool ide_dma_start(IDEState *s, bool buffer)
+void ide_dma_start(IDEState *s)
 {
     IDEDMA *dma = s->bus->dma;
 
     s->dma_read = !(s->cmd_flags & CMD_WRITE);
-    s->dma_buffer = buffer;
     s->dma_pending = true;
     s->status = IDE_STATUS_IDLE | DRQ_STAT;
     if (!dma->ops->start_dma(dma, s, ide_dma_cb)) {
@@ -155,24 +154,22 @@ static bool ide_dma_start(IDEState *s, bool buffer)
                       "a DMA engine\n", s->bus->bus_id, s->unit, s->cmd);
         ide_abort_command(s);
     }
-    return false;
 }
 
-/* READ DMA (EXT), WRITE DMA (EXT). */
+/* READ DMA (EXT), WRITE DMA (EXT): the range of the medium. */
 IDE_FRAME bool cmd_rw_dma(IDEState *s, uint8_t cmd)
 {
-    if (!ide_start_rw(s)) {
-        return false;
-    }
-    return ide_dma_start(s, false);
+    s->dma_buffer = false;
+    return ide_start_rw(s);
 }
 
 /* READ BUFFER DMA, WRITE BUFFER DMA: one sector of buffer[]. */
 IDE_FRAME bool cmd_buffer_dma(IDEState *s, uint8_t cmd)
 {
+    s->dma_buffer = true;
     s->data_ptr = 0;
     s->data_end = IDE_SECTOR_SIZE;
-    return ide_dma_start(s, true);
+    return true;
 }
 
 /* ---- No DMA engine -------------------------------------------------- */

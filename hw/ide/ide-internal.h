@@ -23,7 +23,7 @@
 #define CMD_LBA48        (1u << 1) /* 48-bit address and sector count */
 #define CMD_MULTIPLE     (1u << 2) /* PIO DRQ blocks of the multiple count; ABRT when off */
 #define CMD_WRITE        (1u << 3) /* data host -> drive; on the medium: ABRT if read-only */
-#define CMD_DMA          (1u << 4) /* data by DMA: ABRT on a channel without an engine */
+#define CMD_DMA          (1u << 4) /* data by DMA: the handler sets up, the dispatch starts it */
 #define CMD_BOTH_DEVICES (1u << 5) /* addressed to both drives, runs if one is absent */
 
 IDEState *idebus_active_if(IDEBus *bus);
@@ -48,9 +48,14 @@ void ide_transfer_start(IDEState *s, uint32_t size, IDEXferDir dir,
                         EndTransferFunc *end_transfer_func);
 void ide_transfer_stop(IDEState *s);
 
-/* hw/ide/dma.c: the data phase of a DMA command (medium or buffer[]). */
+/*
+ * hw/ide/dma.c: DMA commands.  Their handlers only set up (true: go on),
+ * then the dispatch starts the data phase: the engine runs it at once or
+ * when started; without an engine the command aborts.
+ */
 bool cmd_rw_dma(IDEState *s, uint8_t cmd);
 bool cmd_buffer_dma(IDEState *s, uint8_t cmd);
+void ide_dma_start(IDEState *s);
 /* The engine's start entry, also the continuation after each request. */
 void ide_dma_cb(IDEState *s);
 
