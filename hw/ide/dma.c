@@ -1,6 +1,6 @@
 /*
  * The drive's side of DMA commands (ATA8-ACS READ/WRITE DMA (EXT), READ/
- * WRITE BUFFER DMA; the DMA protocol of ATA-6 9.8): the drive asks the
+ * WRITE BUFFER DMA; the DMA protocol of ATA-6 clause 9): the drive asks the
  * channel's engine for guest memory through bus->dma's IDEDMAOps and
  * moves the data with dma_blk_read/write (medium) or ops->rw_buf
  * (buffer[]).  Which registers the engine has, and what it does with an
@@ -26,7 +26,7 @@ static void ide_dma_mem_error(IDEState *s, MemTxResult res)
 {
     IDEDMA *dma = s->bus->dma;
 
-    qemu_log_mask(LOG_GUEST_ERROR, "ide%d.%d: DMA to guest memory that does not decode "
+    qemu_log_mask(LOG_GUEST_ERROR, "ide%d.%d: a DMA access to guest memory failed "
                   "(memory result %d)\n", s->bus->bus_id, s->unit, (int)res);
     dma->ops->set_error(dma, res);
     ide_abort_command(s);
