@@ -225,19 +225,19 @@ static void bmdma_set_inactive(IDEDMA *dma, bool more)
 
 /*
  * A transfer cycle the engine ran as PCI master failed: Error and Active
- * 0 in the BMDMA status, and in PCISTS "received master abort" (nothing
- * claimed the address) or "received target abort" (the target refused).
+ * 0 in the BMDMA status, "received master abort" in PCISTS.  The memory
+ * API's only failure is a decode error (nothing claimed the address); a
+ * target abort would need a device that signals one.
  */
 static void bmdma_set_error(IDEDMA *dma, MemTxResult res)
 {
     BMDMAState *bm = bmdma_of(dma);
-    uint16_t sts = pci_get_word(bm->pci_dev->config + PCI_STATUS);
 
     bm->status |= BM_STATUS_ERROR;
     bm->status &= ~BM_STATUS_DMAING;
-    sts |= res == MEMTX_DECODE_ERROR ? PCI_STATUS_REC_MASTER_ABORT
-                                     : PCI_STATUS_REC_TARGET_ABORT;
-    pci_set_word(bm->pci_dev->config + PCI_STATUS, sts);
+    pci_set_word(bm->pci_dev->config + PCI_STATUS,
+                 pci_get_word(bm->pci_dev->config + PCI_STATUS) |
+                 PCI_STATUS_REC_MASTER_ABORT);
     bm->dma_if = NULL;
     bm->dma_cb = NULL;
 }
