@@ -7,10 +7,12 @@
  * through io_func with itself as the completion.  When mapping yields
  * less than one align unit (a run of tiny non-RAM segments), one unit
  * goes through a private buffer copied with address_space_read/write,
- * which is also where an undecoded guest address shows up as -EFAULT.
+ * which is also where an undecoded guest address shows up.  Such a failure
+ * is reported as the memory API's MemTxResult, apart from the block
+ * layer's -errno (see DMACompletionFunc): a bus master turns the one into
+ * its own error bit, a disk the other into a media error.
  */
 #include <assert.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 
@@ -49,6 +51,39 @@ void qemu_sglist_destroy(QEMUSGList *qsg)
     memset(qsg, 0, sizeof(*qsg));
 }
 
+/* One guest access of a copy; to_memory: buf -> guest. */
+static MemTxResult dma_access(AddressSpace *as, dma_addr_t addr, uint8_t *buf,
+                              dma_addr_t len, bool to_memory)
+{
+    if (to_memory) {
+        return address_space_write(as, addr, MEMTXATTRS_UNSPECIFIED, buf, len);
+    }
+    return address_space_read(as, addr, MEMTXATTRS_UNSPECIFIED, buf, len);
+}
+
+MemTxResult dma_buf_rw(QEMUSGList *sg, void *buf, dma_addr_t len, DMADirection dir,
+                       dma_addr_t *done)
+{
+    bool to_memory = dir == DMA_DIRECTION_FROM_DEVICE;
+    uint8_t *p = buf;
+    dma_addr_t copied = 0;
+    MemTxResult res = MEMTX_OK;
+
+    for (int i = 0; i < sg->nsg && copied < len; i++) {
+        dma_addr_t take = MIN(sg->sg[i].len, len - copied);
+
+        res = dma_access(sg->as, sg->sg[i].base, p + copied, take, to_memory);
+        if (res != MEMTX_OK) {
+            break;
+        }
+        copied += take;
+    }
+    if (done) {
+        *done = copied;
+    }
+    return res;
+}
+
 struct DMAAIOCB {
     AioContext *ctx;
     QEMUSGList *sg;
@@ -66,7 +101,7 @@ struct DMAAIOCB {
     dma_addr_t bounce_byte;
     DMAIOFunc *io_func;
     void *io_func_opaque;
-    BlockCompletionFunc *cb;
+    DMACompletionFunc *cb;
     void *opaque;
 };
 
@@ -115,26 +150,26 @@ static dma_addr_t dma_sg_remaining(DMAAIOCB *dbs)
     return left - dbs->sg_cur_byte;
 }
 
-/* Copies len bytes between buf and sg at the cursor, advancing it. */
+/*
+ * Copies len bytes between buf and sg at the cursor, advancing it; stops
+ * at the first access that fails and returns its result.
+ */
 static MemTxResult dma_sg_copy(DMAAIOCB *dbs, uint8_t *buf, size_t len)
 {
-    MemTxResult res = MEMTX_OK;
-
     while (len) {
         ScatterGatherEntry *e = &dbs->sg->sg[dbs->sg_cur_index];
         dma_addr_t take = MIN(len, e->len - dbs->sg_cur_byte);
-        hwaddr addr = e->base + dbs->sg_cur_byte;
+        MemTxResult res = dma_access(dbs->sg->as, e->base + dbs->sg_cur_byte, buf, take,
+                                     dma_is_write_to_memory(dbs));
 
-        if (dma_is_write_to_memory(dbs)) {
-            res |= address_space_write(dbs->sg->as, addr, MEMTXATTRS_UNSPECIFIED, buf, take);
-        } else {
-            res |= address_space_read(dbs->sg->as, addr, MEMTXATTRS_UNSPECIFIED, buf, take);
+        if (res != MEMTX_OK) {
+            return res;
         }
         dma_sg_advance(dbs, take);
         buf += take;
         len -= take;
     }
-    return res;
+    return MEMTX_OK;
 }
 
 static void dma_blk_unmap(DMAAIOCB *dbs)
@@ -148,16 +183,16 @@ static void dma_blk_unmap(DMAAIOCB *dbs)
     qemu_iovec_reset(&dbs->iov);
 }
 
-static void dma_complete(DMAAIOCB *dbs, int ret)
+static void dma_complete(DMAAIOCB *dbs, int ret, MemTxResult mem)
 {
-    BlockCompletionFunc *cb = dbs->cb;
+    DMACompletionFunc *cb = dbs->cb;
     void *opaque = dbs->opaque;
 
     dma_blk_unmap(dbs);
     qemu_iovec_destroy(&dbs->iov);
     g_free(dbs->bounce);
     g_free(dbs);
-    cb(opaque, ret);
+    cb(opaque, ret, mem);
 }
 
 /* Drops bytes from the end of the mapped vector so it is a multiple of align. */
@@ -196,9 +231,14 @@ static void dma_blk_bounce_unit(DMAAIOCB *dbs)
     dbs->bounce_byte = dbs->sg_cur_byte;
     if (dma_is_write_to_memory(dbs)) {
         dma_sg_advance(dbs, len); /* copied out when the read lands */
-    } else if (dma_sg_copy(dbs, dbs->bounce, len) != MEMTX_OK) {
-        dma_complete(dbs, -EFAULT);
-        return;
+    } else {
+        MemTxResult res = dma_sg_copy(dbs, dbs->bounce, len);
+
+        if (res != MEMTX_OK) {
+            dbs->bounce_len = 0;
+            dma_complete(dbs, 0, res);
+            return;
+        }
     }
     qemu_iovec_init_buf(&dbs->bounce_iov, dbs->bounce, len);
     dbs->io_func(dbs->offset, &dbs->bounce_iov, dma_blk_cb, dbs, dbs->io_func_opaque);
@@ -209,6 +249,7 @@ static __attribute__((noinline)) void dma_blk_cb(void *opaque, int ret)
 {
     DMAAIOCB *dbs = opaque;
     bool is_write = dma_is_write_to_memory(dbs);
+    MemTxResult mem = MEMTX_OK;
     size_t piece;
 
     trace_event(dma_blk_cb, "dbs=%p ret=%d offset=%" PRIu64, (void *)dbs, ret, dbs->offset);
@@ -221,9 +262,7 @@ static __attribute__((noinline)) void dma_blk_cb(void *opaque, int ret)
 
             dbs->sg_cur_index = dbs->bounce_index;
             dbs->sg_cur_byte = dbs->bounce_byte;
-            if (dma_sg_copy(dbs, dbs->bounce, piece) != MEMTX_OK) {
-                ret = -EFAULT;
-            }
+            mem = dma_sg_copy(dbs, dbs->bounce, piece);
             dbs->sg_cur_index = index;
             dbs->sg_cur_byte = byte;
         }
@@ -232,12 +271,12 @@ static __attribute__((noinline)) void dma_blk_cb(void *opaque, int ret)
         dma_blk_unmap(dbs);
     }
     dbs->offset += piece;
-    if (ret < 0) {
-        dma_complete(dbs, ret);
+    if (ret < 0 || mem != MEMTX_OK) {
+        dma_complete(dbs, MIN(ret, 0), mem);
         return;
     }
     if (dbs->sg_cur_index == dbs->sg->nsg || dma_sg_remaining(dbs) < dbs->align) {
-        dma_complete(dbs, 0);
+        dma_complete(dbs, 0, MEMTX_OK);
         return;
     }
 
@@ -263,7 +302,7 @@ static __attribute__((noinline)) void dma_blk_cb(void *opaque, int ret)
 
 __attribute__((noinline)) DMAAIOCB *
 dma_blk_io(AioContext *ctx, QEMUSGList *sg, uint64_t offset, uint32_t align,
-           DMAIOFunc *io_func, void *io_func_opaque, BlockCompletionFunc *cb, void *opaque,
+           DMAIOFunc *io_func, void *io_func_opaque, DMACompletionFunc *cb, void *opaque,
            DMADirection dir)
 {
     DMAAIOCB *dbs = g_new0(DMAAIOCB, 1);
@@ -306,7 +345,7 @@ dma_blk_write_io_func(int64_t offset, QEMUIOVector *iov, BlockCompletionFunc *cb
 
 __attribute__((noinline)) DMAAIOCB *
 dma_blk_read(BlockBackend *blk, QEMUSGList *sg, uint64_t offset, uint32_t align,
-             BlockCompletionFunc *cb, void *opaque)
+             DMACompletionFunc *cb, void *opaque)
 {
     return dma_blk_io(blk_get_aio_context(blk), sg, offset, align, dma_blk_read_io_func, blk,
                       cb, opaque, DMA_DIRECTION_FROM_DEVICE);
@@ -314,7 +353,7 @@ dma_blk_read(BlockBackend *blk, QEMUSGList *sg, uint64_t offset, uint32_t align,
 
 __attribute__((noinline)) DMAAIOCB *
 dma_blk_write(BlockBackend *blk, QEMUSGList *sg, uint64_t offset, uint32_t align,
-              BlockCompletionFunc *cb, void *opaque)
+              DMACompletionFunc *cb, void *opaque)
 {
     return dma_blk_io(blk_get_aio_context(blk), sg, offset, align, dma_blk_write_io_func, blk,
                       cb, opaque, DMA_DIRECTION_TO_DEVICE);

@@ -9,6 +9,11 @@
  *
  * A PRD is two dwords: the memory address (bit 0 ignored), then the byte
  * count in bits 15:1 (0 = 64 KiB) with bit 31 marking the last entry.
+ *
+ * The drive reaches all of this through bmdma_dma_ops (IDEDMAOps): it
+ * asks for buffers, says when its data phase ends or stalls, reports a
+ * guest memory access that failed and when it raised INTRQ.  The status
+ * bits, the PCI status register and bus-master enable are handled here.
  */
 #include <inttypes.h>
 
@@ -18,42 +23,23 @@
 
 #define BMDMA_CHANNEL_SIZE 8
 
-/* The drive whose DMA command owns the channel's bus master, if any. */
-static IDEState *bmdma_active_if(BMDMAState *bm)
-{
-    for (int i = 0; i < 2; i++) {
-        if (bm->bus->ifs[i].dma_pending) {
-            return &bm->bus->ifs[i];
-        }
-    }
-    return NULL;
-}
+static const IDEDMAOps bmdma_dma_ops;
 
 void bmdma_init(BMDMAState *bm, IDEBus *bus, PCIDevice *pci_dev)
 {
     memset(bm, 0, sizeof(*bm));
+    bm->dma.ops = &bmdma_dma_ops;
     bm->bus = bus;
     bm->pci_dev = pci_dev;
-    bus->bmdma = bm;
+    ide_bus_set_dma(bus, &bm->dma);
 }
 
-void bmdma_reset(BMDMAState *bm)
+static BMDMAState *bmdma_of(IDEDMA *dma)
 {
-    bm->cmd = 0;
-    bm->status = 0;
-    bm->addr = 0;
-    bm->cur_addr = 0;
-    bm->cur_prd_addr = 0;
-    bm->cur_prd_len = 0;
-    bm->cur_prd_last = false;
+    return (BMDMAState *)dma; /* dma is the first member */
 }
 
-void bmdma_set_inactive(BMDMAState *bm)
-{
-    bm->status &= ~BM_STATUS_DMAING;
-}
-
-bool bmdma_table_exhausted(BMDMAState *bm)
+static bool bmdma_table_exhausted(BMDMAState *bm)
 {
     return bm->cur_prd_last && bm->cur_prd_len == 0;
 }
@@ -75,11 +61,17 @@ static void bmdma_sglist_trim(QEMUSGList *sg, uint32_t excess)
     }
 }
 
-uint32_t bmdma_prepare_buf(BMDMAState *bm, uint32_t max_bytes, QEMUSGList *sg, bool *error)
+/*
+ * Adds up to max_bytes from the PRD table to sg, whole sectors only, and
+ * stores the count in *bytes.  Not MEMTX_OK: a descriptor fetch failed.
+ */
+static MemTxResult bmdma_walk(BMDMAState *bm, uint32_t max_bytes, QEMUSGList *sg,
+                              uint32_t *bytes)
 {
     AddressSpace *as = pci_get_address_space(bm->pci_dev);
     uint32_t total = 0;
 
+    *bytes = 0;
     while (total < max_bytes) {
         uint32_t take;
 
@@ -104,8 +96,7 @@ uint32_t bmdma_prepare_buf(BMDMAState *bm, uint32_t max_bytes, QEMUSGList *sg, b
             if (r1 != MEMTX_OK || r2 != MEMTX_OK) {
                 qemu_log_mask(LOG_GUEST_ERROR, "bmdma%d: PRD fetch at 0x%x not decoded\n",
                               bm->bus->bus_id, bm->cur_addr);
-                *error = true;
-                return 0;
+                return r1 != MEMTX_OK ? r1 : r2;
             }
             trace_event(bmdma_prd, "bus=%d prd=0x%x addr=0x%x count=0x%x", bm->bus->bus_id,
                         bm->cur_addr, prd_addr, prd_count);
@@ -130,12 +121,162 @@ uint32_t bmdma_prepare_buf(BMDMAState *bm, uint32_t max_bytes, QEMUSGList *sg, b
         bmdma_sglist_trim(sg, total % IDE_SECTOR_SIZE);
         total -= total % IDE_SECTOR_SIZE;
     }
-    return total;
+    if (total == 0) {
+        /* SFF-8038i: a table shorter than the transfer stops the engine
+         * (Active 0, Interrupt 0); the drive still has data to move. */
+        qemu_log_mask(LOG_GUEST_ERROR, "bmdma%d: PRD table shorter than the transfer\n",
+                      bm->bus->bus_id);
+    }
+    *bytes = total;
+    return MEMTX_OK;
 }
+
+/* The engine may master the bus: Active, and PCICMD bus master enable. */
+static MemTxResult bmdma_can_transfer(BMDMAState *bm, bool *active)
+{
+    *active = bm->status & BM_STATUS_DMAING;
+    if (*active && !pci_bus_master_enabled(bm->pci_dev)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "bmdma%d: started with bus mastering disabled "
+                      "(PCICMD)\n", bm->bus->bus_id);
+        return MEMTX_DECODE_ERROR; /* no cycle can be run: as a master abort */
+    }
+    return MEMTX_OK;
+}
+
+/* ---- IDEDMAOps ------------------------------------------------------ */
+
+static bool bmdma_start_dma(IDEDMA *dma, IDEState *s, IDEDMAFunc *cb)
+{
+    BMDMAState *bm = bmdma_of(dma);
+
+    bm->dma_if = s;
+    bm->dma_cb = cb;
+    if (bm->status & BM_STATUS_DMAING) {
+        if (!!(bm->cmd & BM_CMD_READ) != s->dma_read) {
+            qemu_log_mask(LOG_GUEST_ERROR, "bmdma%d: direction disagrees with the drive's "
+                          "command; the command's direction is used\n", bm->bus->bus_id);
+        }
+        cb(s); /* the engine was started first */
+    }
+    return true;
+}
+
+static MemTxResult bmdma_prepare_buf(IDEDMA *dma, IDEState *s, uint32_t limit,
+                                     uint32_t *bytes)
+{
+    BMDMAState *bm = bmdma_of(dma);
+    bool active;
+    MemTxResult res;
+
+    qemu_sglist_init(&s->sg, 8, pci_get_address_space(bm->pci_dev));
+    *bytes = 0;
+    res = bmdma_can_transfer(bm, &active);
+    if (res != MEMTX_OK || !active) {
+        return res;
+    }
+    return bmdma_walk(bm, limit, &s->sg, bytes);
+}
+
+static MemTxResult bmdma_rw_buf(IDEDMA *dma, uint8_t *buf, uint32_t len, bool to_memory,
+                                uint32_t *done)
+{
+    BMDMAState *bm = bmdma_of(dma);
+    QEMUSGList sg;
+    uint32_t bytes = 0;
+    dma_addr_t copied = 0;
+    bool active;
+    MemTxResult res;
+
+    *done = 0;
+    res = bmdma_can_transfer(bm, &active);
+    if (res != MEMTX_OK || !active) {
+        return res;
+    }
+    qemu_sglist_init(&sg, 2, pci_get_address_space(bm->pci_dev));
+    res = bmdma_walk(bm, len, &sg, &bytes);
+    if (res == MEMTX_OK && bytes) {
+        res = dma_buf_rw(&sg, buf, bytes,
+                         to_memory ? DMA_DIRECTION_FROM_DEVICE : DMA_DIRECTION_TO_DEVICE,
+                         &copied);
+        *done = copied;
+    }
+    qemu_sglist_destroy(&sg);
+    return res;
+}
+
+static void bmdma_set_inactive(IDEDMA *dma, bool more)
+{
+    BMDMAState *bm = bmdma_of(dma);
+
+    if (more) {
+        /* The table ended before the drive's data: Active 0, no Interrupt;
+         * the drive waits for the guest to start a new table. */
+        bm->status &= ~BM_STATUS_DMAING;
+        return;
+    }
+    /* SFF-8038i: the table used up exactly clears Active; a longer table
+     * leaves it set (the guest sees Interrupt with Active: a short read). */
+    if (bmdma_table_exhausted(bm)) {
+        bm->status &= ~BM_STATUS_DMAING;
+    }
+    bm->dma_if = NULL;
+    bm->dma_cb = NULL;
+}
+
+/*
+ * A transfer cycle the engine ran as PCI master failed: Error and Active
+ * 0 in the BMDMA status, "received master abort" in PCISTS.  The memory
+ * API's only failure is a decode error (nothing claimed the address); a
+ * target abort would need a device that signals one.
+ */
+static void bmdma_set_error(IDEDMA *dma, MemTxResult res)
+{
+    BMDMAState *bm = bmdma_of(dma);
+
+    bm->status |= BM_STATUS_ERROR;
+    bm->status &= ~BM_STATUS_DMAING;
+    pci_set_word(bm->pci_dev->config + PCI_STATUS,
+                 pci_get_word(bm->pci_dev->config + PCI_STATUS) |
+                 PCI_STATUS_REC_MASTER_ABORT);
+    bm->dma_if = NULL;
+    bm->dma_cb = NULL;
+}
+
+/* The PIIX latches Interrupt when the drive asserts INTRQ, DMA or not. */
+static void bmdma_set_irq(IDEDMA *dma)
+{
+    bmdma_of(dma)->status |= BM_STATUS_INT;
+}
+
+static void bmdma_reset(IDEDMA *dma)
+{
+    BMDMAState *bm = bmdma_of(dma);
+
+    bm->cmd = 0;
+    bm->status = 0;
+    bm->addr = 0;
+    bm->cur_addr = 0;
+    bm->cur_prd_addr = 0;
+    bm->cur_prd_len = 0;
+    bm->cur_prd_last = false;
+    bm->dma_if = NULL;
+    bm->dma_cb = NULL;
+}
+
+static const IDEDMAOps bmdma_dma_ops = {
+    .start_dma = bmdma_start_dma,
+    .prepare_buf = bmdma_prepare_buf,
+    .rw_buf = bmdma_rw_buf,
+    .set_inactive = bmdma_set_inactive,
+    .set_error = bmdma_set_error,
+    .set_irq = bmdma_set_irq,
+    .reset = bmdma_reset,
+};
+
+/* ---- Registers ------------------------------------------------------ */
 
 IDE_BMDMA_FRAME void bmdma_cmd_writeb(BMDMAState *bm, uint32_t val)
 {
-    IDEState *s;
 
     if (!(val & BM_CMD_START)) {
         /* Stop: the engine forgets its place; a request already handed to
@@ -153,9 +294,8 @@ IDE_BMDMA_FRAME void bmdma_cmd_writeb(BMDMAState *bm, uint32_t val)
     bm->cur_addr = bm->addr;
     bm->cur_prd_len = 0;
     bm->cur_prd_last = false;
-    s = bmdma_active_if(bm);
-    if (s && !s->io_in_flight) {
-        ide_dma_cb(s, 0);
+    if (bm->dma_cb) {
+        bm->dma_cb(bm->dma_if); /* a DMA command waits for the engine */
     }
 }
 

@@ -21,6 +21,8 @@ void ide_bus_init(IDEBus *bus, int bus_id, qemu_irq irq)
     memset(bus, 0, sizeof(*bus));
     bus->bus_id = bus_id;
     bus->irq = irq;
+    bus->no_dma.ops = &ide_dma_nop_ops;
+    ide_bus_set_dma(bus, NULL);
     for (int i = 0; i < 2; i++) {
         IDEState *s = &bus->ifs[i];
 

@@ -57,11 +57,13 @@ void ide_identify(IDEState *s, uint16_t *words)
     words[67] = 120;
     words[68] = 120;
     words[80] = 0x00f0;            /* ATA/ATAPI-4 to -7 */
-    words[82] = (1 << 6) | (1 << 5) | (1 << 3); /* look-ahead, write cache, PM */
+    /* READ BUFFER, WRITE BUFFER, look-ahead, write cache, PM; the DMA
+     * forms of the buffer commands (ACS-2) have no bit in these words. */
+    words[82] = (1 << 13) | (1 << 12) | (1 << 6) | (1 << 5) | (1 << 3);
     /* FLUSH CACHE EXT, FLUSH CACHE, 48-bit addressing */
     words[83] = 0x4000 | (1 << 13) | (1 << 12) | (1 << 10);
     words[84] = 0x4000;
-    words[85] = (1 << 6) | (wce ? 1 << 5 : 0) | (1 << 3);
+    words[85] = (1 << 13) | (1 << 12) | (1 << 6) | (wce ? 1 << 5 : 0) | (1 << 3);
     words[86] = (1 << 13) | (1 << 12) | (1 << 10);
     words[87] = 0x4000;
     words[88] = 0x003f;            /* Ultra DMA 0-5 */

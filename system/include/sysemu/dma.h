@@ -37,7 +37,24 @@ void qemu_sglist_init(QEMUSGList *qsg, int alloc_hint, AddressSpace *as);
 void qemu_sglist_add(QEMUSGList *qsg, dma_addr_t base, dma_addr_t len);
 void qemu_sglist_destroy(QEMUSGList *qsg);
 
+/*
+ * Copies len bytes between buf and the list (FROM_DEVICE: buf -> memory),
+ * from its start.  Stops at the first guest access that fails and returns
+ * that access's result; *done (may be NULL) is the bytes copied before it.
+ */
+MemTxResult dma_buf_rw(QEMUSGList *sg, void *buf, dma_addr_t len, DMADirection dir,
+                       dma_addr_t *done);
+
 typedef struct DMAAIOCB DMAAIOCB;
+
+/*
+ * How a transfer ended.  ret: 0, or the block layer's -errno for a request
+ * that failed (a host I/O error).  mem: MEMTX_OK, or the memory API's
+ * result for the guest access that failed (MEMTX_DECODE_ERROR: nothing
+ * decodes the address), after which nothing more was transferred.  At most
+ * one of the two reports a failure.
+ */
+typedef void DMACompletionFunc(void *opaque, int ret, MemTxResult mem);
 
 /* Issues one piece: offset in the backend, the mapped vector, completion. */
 typedef BlockAIOCB *DMAIOFunc(int64_t offset, QEMUIOVector *iov, BlockCompletionFunc *cb,
@@ -45,16 +62,15 @@ typedef BlockAIOCB *DMAIOFunc(int64_t offset, QEMUIOVector *iov, BlockCompletion
 
 /*
  * Transfers the whole of sg at byte offset of the device, in pieces whose
- * sizes are multiples of align, then calls cb(opaque, ret) from ctx:
- * ret is 0, the io_func's -errno, or -EFAULT when a guest address is not
- * decoded (the bus master's abort).  sg must stay valid until then.
+ * sizes are multiples of align, then calls cb(opaque, ret, mem) from ctx
+ * (see DMACompletionFunc).  sg must stay valid until then.
  */
 DMAAIOCB *dma_blk_io(AioContext *ctx, QEMUSGList *sg, uint64_t offset, uint32_t align,
-                     DMAIOFunc *io_func, void *io_func_opaque, BlockCompletionFunc *cb,
+                     DMAIOFunc *io_func, void *io_func_opaque, DMACompletionFunc *cb,
                      void *opaque, DMADirection dir);
 DMAAIOCB *dma_blk_read(BlockBackend *blk, QEMUSGList *sg, uint64_t offset, uint32_t align,
-                       BlockCompletionFunc *cb, void *opaque);
+                       DMACompletionFunc *cb, void *opaque);
 DMAAIOCB *dma_blk_write(BlockBackend *blk, QEMUSGList *sg, uint64_t offset, uint32_t align,
-                        BlockCompletionFunc *cb, void *opaque);
+                        DMACompletionFunc *cb, void *opaque);
 
 #endif

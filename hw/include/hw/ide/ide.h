@@ -1,8 +1,13 @@
 /*
- * ATA drives on an IDE channel (hw/ide/core.c): the task-file registers,
- * the command state machine and PIO data transfer.  A channel (IDEBus)
- * has a master and a slave; both latch every task-file write, the
- * selected one answers reads (ATA/ATAPI-6 section 5).
+ * ATA drives on an IDE channel: the task-file registers (hw/ide/core.c),
+ * the command table and PIO commands (hw/ide/atacmd.c) and the DMA
+ * command flow (hw/ide/dma.c).  A channel (IDEBus) has a master and a
+ * slave; both latch every task-file write, the selected one answers reads
+ * (ATA/ATAPI-6 section 5).
+ *
+ * The drive reaches the channel's DMA engine only through an IDEDMA and
+ * its IDEDMAOps: the PIIX bus master (hw/ide/bmdma.c) is one, a channel
+ * without a bus master has ide_dma_nop, on which DMA commands abort.
  */
 #ifndef HW_IDE_IDE_H
 #define HW_IDE_IDE_H
@@ -38,14 +43,47 @@
 #define ATA_DEV_LBA  0x40
 #define ATA_DEV_DEV  0x10
 
+/* ATA command opcodes (ATA8-ACS names, in QEMU's spelling). */
+#define WIN_READ            0x20 /* READ SECTOR(S) */
+#define WIN_READ_EXT        0x24 /* READ SECTOR(S) EXT */
+#define WIN_READDMA_EXT     0x25 /* READ DMA EXT */
+#define WIN_MULTREAD_EXT    0x29 /* READ MULTIPLE EXT */
+#define WIN_WRITE           0x30 /* WRITE SECTOR(S) */
+#define WIN_WRITE_EXT       0x34 /* WRITE SECTOR(S) EXT */
+#define WIN_WRITEDMA_EXT    0x35 /* WRITE DMA EXT */
+#define WIN_MULTWRITE_EXT   0x39 /* WRITE MULTIPLE EXT */
+#define WIN_VERIFY          0x40 /* READ VERIFY SECTOR(S) */
+#define WIN_VERIFY_EXT      0x42 /* READ VERIFY SECTOR(S) EXT */
+#define WIN_DIAGNOSE        0x90 /* EXECUTE DEVICE DIAGNOSTIC */
+#define WIN_SPECIFY         0x91 /* INITIALIZE DEVICE PARAMETERS */
+#define WIN_MULTREAD        0xc4 /* READ MULTIPLE */
+#define WIN_MULTWRITE       0xc5 /* WRITE MULTIPLE */
+#define WIN_SETMULT         0xc6 /* SET MULTIPLE MODE */
+#define WIN_READDMA         0xc8 /* READ DMA */
+#define WIN_WRITEDMA        0xca /* WRITE DMA */
+#define WIN_STANDBYNOW1     0xe0 /* STANDBY IMMEDIATE */
+#define WIN_IDLEIMMEDIATE   0xe1 /* IDLE IMMEDIATE */
+#define WIN_READ_BUFFER     0xe4 /* READ BUFFER */
+#define WIN_CHECKPOWERMODE1 0xe5 /* CHECK POWER MODE */
+#define WIN_FLUSH_CACHE     0xe7 /* FLUSH CACHE */
+#define WIN_WRITE_BUFFER    0xe8 /* WRITE BUFFER */
+#define WIN_READ_BUFFER_DMA 0xe9 /* READ BUFFER DMA (ACS-2) */
+#define WIN_FLUSH_CACHE_EXT 0xea /* FLUSH CACHE EXT */
+#define WIN_WRITE_BUFFER_DMA 0xeb /* WRITE BUFFER DMA (ACS-2) */
+#define WIN_IDENTIFY        0xec /* IDENTIFY DEVICE */
+#define WIN_SETFEATURES     0xef /* SET FEATURES */
+
 #define IDE_MAX_MULT_SECTORS 16
 #define IDE_SECTOR_SIZE 512
 #define IDE_IO_BUFFER_SIZE (IDE_MAX_MULT_SECTORS * IDE_SECTOR_SIZE)
 
 typedef struct IDEBus IDEBus;
 typedef struct IDEState IDEState;
-typedef struct BMDMAState BMDMAState;
+typedef struct IDEDMA IDEDMA;
+typedef struct IDEDMAOps IDEDMAOps;
 typedef void EndTransferFunc(IDEState *s);
+/* The drive's half of a DMA transfer, which the engine runs when started. */
+typedef void IDEDMAFunc(IDEState *s);
 
 typedef enum {
     IDE_XFER_NONE,
@@ -88,7 +126,9 @@ struct IDEState {
     int64_t io_start_ns;    /* when it was issued (QEMU_CLOCK_REALTIME) */
     bool reset_pending;     /* a reset arrived while io_in_flight */
     bool dma_pending;       /* a DMA command waits for the bus master */
-    bool dma_read;          /* its direction: disk -> memory */
+    bool dma_read;          /* its direction: drive -> memory */
+    bool dma_buffer;        /* it moves buffer[], not the medium */
+    unsigned cmd_flags;     /* the command table's flags for cmd */
 
     /* PIO */
     IDEXferDir xfer_dir;
@@ -99,7 +139,56 @@ struct IDEState {
 
     /* DMA */
     QEMUSGList sg;
+
+    /* The drive's sector buffer: WRITE BUFFER (DMA) fills it, READ BUFFER (DMA) reads it. */
+    uint8_t buffer[IDE_SECTOR_SIZE];
 };
+
+/*
+ * What the drive asks of its channel's DMA engine.  Every hook is called
+ * with the BQL held; none may be NULL.
+ */
+struct IDEDMAOps {
+    /*
+     * A DMA command on s is ready to move data.  The engine keeps cb and
+     * calls cb(s) each time it is started, at once if it already runs.
+     * False: the channel has no DMA engine (the command is aborted).
+     */
+    bool (*start_dma)(IDEDMA *dma, IDEState *s, IDEDMAFunc *cb);
+    /*
+     * Describes in s->sg (which it initialises) up to limit bytes of the
+     * guest memory the engine points at next, whole sectors only, and
+     * stores the count in *bytes.  0 bytes: not started, or its table has
+     * ended (the drive then waits).  Not MEMTX_OK: the engine could not
+     * reach memory (s->sg is then empty).
+     */
+    MemTxResult (*prepare_buf)(IDEDMA *dma, IDEState *s, uint32_t limit, uint32_t *bytes);
+    /*
+     * Copies up to len bytes between buf and the guest memory the engine
+     * points at next (to_memory: buf -> memory), whole sectors only; *done
+     * is the count.  For data that is not on the medium (buffer[]).
+     */
+    MemTxResult (*rw_buf)(IDEDMA *dma, uint8_t *buf, uint32_t len, bool to_memory,
+                          uint32_t *done);
+    /*
+     * The drive's data phase ended (more false: all data moved) or stalls
+     * (more true: the engine gave no buffer, the drive keeps DRQ).
+     */
+    void (*set_inactive)(IDEDMA *dma, bool more);
+    /* A guest memory access of the transfer failed: res says why. */
+    void (*set_error)(IDEDMA *dma, MemTxResult res);
+    /* The drive asserted INTRQ (nIEN clear): the engine may latch it. */
+    void (*set_irq)(IDEDMA *dma);
+    /* Hard reset of the channel. */
+    void (*reset)(IDEDMA *dma);
+};
+
+struct IDEDMA {
+    const IDEDMAOps *ops;
+};
+
+/* A channel without a DMA engine: DMA commands abort (hw/ide/dma.c). */
+extern const IDEDMAOps ide_dma_nop_ops;
 
 struct IDEBus {
     IDEState ifs[2];
@@ -108,12 +197,15 @@ struct IDEBus {
     uint8_t cmd;         /* device control register */
     bool irq_pending;    /* INTRQ asserted by the drive (before nIEN) */
     qemu_irq irq;
-    BMDMAState *bmdma;   /* NULL without a bus master */
+    IDEDMA *dma;         /* never NULL: &no_dma without a bus master */
+    IDEDMA no_dma;       /* ops = ide_dma_nop_ops */
     PortioList portio_list;  /* command block */
     PortioList portio2_list; /* control block */
 };
 
 void ide_bus_init(IDEBus *bus, int bus_id, qemu_irq irq);
+/* Hangs a DMA engine on the channel (NULL: none, DMA commands abort). */
+void ide_bus_set_dma(IDEBus *bus, IDEDMA *dma);
 /* Stops the channel's requests (waits for those in flight) and frees it. */
 void ide_bus_destroy(IDEBus *bus);
 /* blk may be NULL: a drive with no medium.  Takes the reference. */
@@ -136,9 +228,6 @@ uint32_t ide_data_readl(void *opaque, uint32_t addr);
 void ide_data_writel(void *opaque, uint32_t addr, uint32_t val);
 
 void ide_exec_cmd(IDEBus *bus, uint32_t val);
-/* The DMA state machine: the bus master calls it to start or continue,
- * dma_blk_* calls it when a request lands. */
-void ide_dma_cb(void *opaque, int ret);
 void ide_set_irq(IDEBus *bus);
 /* A status register of the bus is being read: help a starved completion. */
 void ide_bus_poll_in_flight(IDEBus *bus);

@@ -1,6 +1,8 @@
 /*
  * PCI IDE with SFF-8038i bus-master DMA: the PIIX3 IDE function
- * (hw/ide/piix.c) and its BMDMA registers (hw/ide/bmdma.c).
+ * (hw/ide/piix.c) and its BMDMA registers (hw/ide/bmdma.c).  The bus
+ * master is each channel's IDEDMA; the status bits, the PCI status
+ * register and bus-master enable are known here and nowhere in the drive.
  */
 #ifndef HW_IDE_PCI_H
 #define HW_IDE_PCI_H
@@ -25,7 +27,8 @@
 /* Keep the layers of a guest I/O as separate frames for gdb. */
 #define IDE_BMDMA_FRAME QEMU_VISIBLE_FRAME
 
-struct BMDMAState {
+typedef struct BMDMAState {
+    IDEDMA dma;        /* first: the drive's view, ops = bmdma_dma_ops */
     uint8_t cmd;
     uint8_t status;
     uint32_t addr;     /* PRD table base */
@@ -36,8 +39,10 @@ struct BMDMAState {
     uint32_t cur_prd_addr;  /* memory address inside the current descriptor */
     uint32_t cur_prd_len;   /* bytes left in it */
     bool cur_prd_last;      /* the current descriptor has EOT */
-    bool stopped_in_flight; /* the guest cleared START while a request ran */
-};
+    /* The DMA command waiting for the engine (IDEDMAOps.start_dma). */
+    IDEState *dma_if;
+    IDEDMAFunc *dma_cb;
+} BMDMAState;
 
 typedef struct PCIIDEState {
     PCIDevice dev; /* first */
@@ -49,17 +54,7 @@ typedef struct PCIIDEState {
 /* hw/ide/bmdma.c */
 extern const MemoryRegionOps bmdma_ops;
 void bmdma_init(BMDMAState *bm, IDEBus *bus, PCIDevice *pci_dev);
-void bmdma_reset(BMDMAState *bm);
 void bmdma_cmd_writeb(BMDMAState *bm, uint32_t val);
-/*
- * Fills sg with up to max_bytes from the PRD table, whole sectors only.
- * Returns the bytes added; *error is set when a descriptor fetch was not
- * decoded (a master abort).
- */
-uint32_t bmdma_prepare_buf(BMDMAState *bm, uint32_t max_bytes, QEMUSGList *sg, bool *error);
-/* True when the table's last descriptor has been used up exactly. */
-bool bmdma_table_exhausted(BMDMAState *bm);
-void bmdma_set_inactive(BMDMAState *bm);
 
 /* hw/ide/piix.c */
 PCIIDEState *piix3_ide_init(PCIBus *bus, int devfn, qemu_irq irq14, qemu_irq irq15,
