@@ -28,6 +28,15 @@ BlockBackend *blk_new_open(const char *filename, const char *fmt, const char *ca
 BlockBackend *blk_new_open_opts(const char *filename, const char *fmt, const char *cache,
                                 bool read_only, GHashTable *options, Error **errp);
 void blk_unref(BlockBackend *blk);
+/*
+ * The permissions (BLK_PERM_*) the backend's user takes on the image and
+ * shares with others.  Opening takes what a tool does: consistent-read,
+ * write unless read-only, everything shared; a device narrows that (IDE:
+ * nobody else may write).  Checked against the image's other users,
+ * other processes included; on failure the old ones stay.
+ */
+bool blk_set_perm(BlockBackend *blk, uint64_t perm, uint64_t shared, Error **errp);
+void blk_get_perm(BlockBackend *blk, uint64_t *perm, uint64_t *shared);
 BlockDriverState *blk_bs(BlockBackend *blk);
 int64_t blk_getlength(BlockBackend *blk);
 bool blk_is_read_only(BlockBackend *blk);
