@@ -689,14 +689,15 @@ static void usage(FILE *out)
         "Commands:\n"
         "  bench [-c count] [-d depth] [-f fmt | --image-opts] [--flush-interval=N]\n"
         "        [--no-drain] [-i aio] [-n] [-o offset] [--pattern=N] [-q] [-s size]\n"
-        "        [-S step] [-t cache] [-w] FILE\n"
-        "  check [-f fmt | --image-opts] [--output=human|json] [-r leaks|all] [-q] FILE\n"
-        "  compare [-f fmt] [-F fmt] [--image-opts] [-s] [-q] FILE1 FILE2\n"
+        "        [-S step] [-t cache] [-U] [-w] FILE\n"
+        "  check [-f fmt | --image-opts] [--output=human|json] [-r leaks|all] [-q] [-U]\n"
+        "        FILE\n"
+        "  compare [-f fmt] [-F fmt] [--image-opts] [-s] [-q] [-U] FILE1 FILE2\n"
         "  convert [-c] [-p] [-q] [-n] [-f fmt | --image-opts] [-O out_fmt] [-o options]\n"
-        "          [-t cache] SRC DST\n"
+        "          [-t cache] [-U] SRC DST\n"
         "  create [-q] [-f fmt] [-b backing_file [-F backing_fmt]] [-o options] FILE [size]\n"
-        "  info [-f fmt | --image-opts] [--output=human|json] FILE\n"
-        "  map [-f fmt | --image-opts] [--output=human|json] FILE\n"
+        "  info [-f fmt | --image-opts] [--output=human|json] [-U] FILE\n"
+        "  map [-f fmt | --image-opts] [--output=human|json] [-U] FILE\n"
         "  resize [-f fmt] [--shrink] [-q] FILE [+|-]size\n"
         "  snapshot [-f fmt | --image-opts] [-U] [-q] [-l | -a snapshot | -c snapshot |\n"
         "           -d snapshot] FILE\n"
@@ -707,8 +708,11 @@ static void usage(FILE *out)
         "--image-opts: FILE is a list of node options instead of a file name, e.g.\n"
         "  driver=qcow2,file.filename=d.qcow2,l2-cache-size=4M,file.aio=threads\n"
         "  (qcow2: l2-cache-size, refcount-cache-size, cache-size, overlap-check;\n"
-        "  file: aio=threads|native).\n"
-        "bench -i threads|native|io_uring, -n (= -i native, needs -t none|directsync).\n");
+        "  file: aio=threads|native, locking=on|off|auto; any node: force-share=on|off).\n"
+        "bench -i threads|native|io_uring, -n (= -i native, needs -t none|directsync).\n"
+        "Images are locked as QEMU locks them: a command that would write an image\n"
+        "another process (duet, QEMU) has open is refused; -U (--force-share) opens it\n"
+        "read-only anyway.\n");
 }
 
 typedef struct {
