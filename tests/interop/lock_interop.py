@@ -18,7 +18,6 @@ usage: lock_interop.py DUET DUET_IMG ECHO_ELF CASE
 Exit 77 (with the reason) when the temporary directory's file system takes
 no OFD locks or QEMU's programs are missing.
 """
-import errno
 import fcntl
 import hashlib
 import os
