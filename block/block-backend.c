@@ -173,6 +173,22 @@ void bdrv_close_all(void)
     }
 }
 
+bool blk_set_perm(BlockBackend *blk, uint64_t perm, uint64_t shared, Error **errp)
+{
+    if (!blk_bs(blk)) {
+        return true;
+    }
+    return bdrv_refresh_perms(blk_bs(blk), perm, shared, errp);
+}
+
+void blk_get_perm(BlockBackend *blk, uint64_t *perm, uint64_t *shared)
+{
+    BlockDriverState *bs = blk_bs(blk);
+
+    *perm = bs ? bs->perm : 0;
+    *shared = bs ? bs->shared_perm : BLK_PERM_ALL;
+}
+
 BlockDriverState *blk_bs(BlockBackend *blk)
 {
     return blk->root ? blk->root->bs : NULL;

@@ -153,14 +153,45 @@ bool bdrv_create(const BlockDriver *drv, BlockCreateOpts *opts, Error **errp)
     return drv->bdrv_create(opts, errp) >= 0;
 }
 
+/* force-share=on|off, a key of every node (QEMU's generic option); the
+ * node's children inherit it. */
+static int bdrv_take_force_share(BlockDriverState *bs, Error **errp)
+{
+    bool force_share = bs->force_share;
+
+    if (!bdrv_opt_take_bool(bs->options, "force-share", &force_share, errp)) {
+        return -EINVAL;
+    }
+    if (force_share && !bs->read_only) {
+        error_setg(errp, "force-share=on can only be used with read-only images");
+        return -EINVAL;
+    }
+    bs->force_share = force_share;
+    if (bs->file) {
+        bs->file->bs->force_share |= force_share;
+    }
+    return 0;
+}
+
 /* Lets drv take its keys from options (owned) while it opens; what it
- * leaves fails the open.  prefix is how the user wrote the keys. */
+ * leaves fails the open.  prefix is how the user wrote the keys.  A format
+ * node gets its permissions (perm, shared: what its user takes) first, so
+ * its file is locked before the driver reads the header. */
 static int bdrv_open_driver(BlockDriverState *bs, GHashTable *options, const char *prefix,
-                            Error **errp)
+                            uint64_t perm, uint64_t shared, Error **errp)
 {
     int ret;
 
     bs->options = options ? options : bdrv_options_new();
+    ret = bdrv_take_force_share(bs, errp);
+    if (ret < 0) {
+        g_clear_pointer(&bs->options, g_hash_table_unref);
+        return ret;
+    }
+    if (bs->file && !bdrv_refresh_perms(bs, perm, shared, errp)) {
+        g_clear_pointer(&bs->options, g_hash_table_unref);
+        return -EPERM;
+    }
     if (bs->drv->bdrv_file_open) {
         ret = bs->drv->bdrv_file_open(bs, bs->filename, bs->open_flags, errp);
     } else {
@@ -176,12 +207,14 @@ static int bdrv_open_driver(BlockDriverState *bs, GHashTable *options, const cha
     return ret;
 }
 
+/* Takes no permissions: the format node over it does (bdrv_open_driver),
+ * or bdrv_open_inherit when it is the top node. */
 static BlockDriverState *bdrv_open_protocol(const char *filename, int flags,
                                             GHashTable *options, const char *prefix,
                                             Error **errp)
 {
     BlockDriverState *bs = bdrv_new(&bdrv_file, filename, flags);
-    int ret = bdrv_open_driver(bs, options, prefix, errp);
+    int ret = bdrv_open_driver(bs, options, prefix, 0, BLK_PERM_ALL, errp);
 
     if (ret >= 0) {
         ret = bdrv_refresh_total_sectors(bs);
@@ -233,6 +266,7 @@ static const BlockDriver *bdrv_probe_format(BlockDriverState *file, Error **errp
 
 static int bdrv_open_backing(BlockDriverState *bs, int flags, GHashTable *options,
                              Error **errp);
+static void bdrv_close_node(BlockDriverState *bs);
 
 /* How the user names a node's keys: "backing." once per level down. */
 static char *bdrv_options_prefix(int backing_depth)
@@ -246,10 +280,11 @@ static char *bdrv_options_prefix(int backing_depth)
 }
 
 /* options: owned, may be NULL; "file.X" keys go to the protocol node,
- * "backing.X" to the backing file's node. */
+ * "backing.X" to the backing file's node.  (perm, shared): what the node's
+ * user takes, the opener's or the parent's (block-perm.c). */
 static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt, int flags,
                                            BlockDriverState *parent, GHashTable *options,
-                                           Error **errp)
+                                           uint64_t perm, uint64_t shared, Error **errp)
 {
     g_autoptr(GHashTable) format_opts = options ? options : bdrv_options_new();
     g_autoptr(GHashTable) backing_opts = bdrv_options_extract_prefix(format_opts, "backing.");
@@ -274,8 +309,12 @@ static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt
             !bdrv_options_check_consumed(backing_opts, drv, backing_prefix, errp)) {
             return NULL;
         }
-        return bdrv_open_protocol(filename, flags, g_steal_pointer(&format_opts), prefix,
-                                  errp);
+        bs = bdrv_open_protocol(filename, flags, g_steal_pointer(&format_opts), prefix, errp);
+        if (bs && !bdrv_refresh_perms(bs, perm, shared, errp)) {
+            bdrv_close_node(bs);
+            return NULL;
+        }
+        return bs;
     }
     file = bdrv_open_protocol(filename, flags, g_steal_pointer(&file_opts), file_prefix, errp);
     if (!file) {
@@ -296,7 +335,8 @@ static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt
     bdrv_unref(file); /* the child holds it now */
     bs->inherits_from = parent;
     bs->backing_depth = parent ? parent->backing_depth + 1 : 0;
-    ret = bdrv_open_driver(bs, g_steal_pointer(&format_opts), prefix, errp);
+    bs->force_share = parent && parent->force_share;
+    ret = bdrv_open_driver(bs, g_steal_pointer(&format_opts), prefix, perm, shared, errp);
     if (ret >= 0) {
         ret = bdrv_refresh_total_sectors(bs);
         if (ret < 0) {
@@ -330,7 +370,7 @@ static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt
 
 BlockDriverState *bdrv_open(const char *filename, const char *fmt, int flags, Error **errp)
 {
-    return bdrv_open_inherit(filename, fmt, flags, NULL, NULL, errp);
+    return bdrv_open_opts(filename, fmt, flags, NULL, errp);
 }
 
 /* Takes key out of options into *out; what, the same thing given as an
@@ -357,6 +397,7 @@ BlockDriverState *bdrv_open_opts(const char *filename, const char *fmt, int flag
 {
     GHashTable *opts = bdrv_options_copy(options);
     g_autofree char *opt_driver = NULL, *opt_filename = NULL, *file_driver = NULL;
+    uint64_t perm, shared;
 
     if (!bdrv_take_name(opts, "driver", fmt, "format", &opt_driver, errp) ||
         !bdrv_take_name(opts, "filename", filename, "file name", &opt_filename, errp) ||
@@ -377,7 +418,9 @@ BlockDriverState *bdrv_open_opts(const char *filename, const char *fmt, int flag
         g_hash_table_unref(opts);
         return NULL;
     }
-    return bdrv_open_inherit(filename, fmt ? fmt : opt_driver, flags, NULL, opts, errp);
+    bdrv_opener_perm(flags, &perm, &shared);
+    return bdrv_open_inherit(filename, fmt ? fmt : opt_driver, flags, NULL, opts, perm, shared,
+                             errp);
 }
 
 /* The backing file name as the image states it, resolved against the
@@ -414,6 +457,7 @@ static int bdrv_open_backing(BlockDriverState *bs, int flags, GHashTable *option
     g_autofree char *path = bdrv_backing_path(bs);
     const char *fmt = bs->backing_format[0] ? bs->backing_format : NULL;
     BlockDriverState *backing;
+    uint64_t perm, shared;
 
     if (bs->backing_depth + 1 >= BACKING_CHAIN_MAX_DEPTH) {
         error_setg(errp, "Backing chain of '%s' is deeper than %d images (loop?)",
@@ -427,9 +471,11 @@ static int bdrv_open_backing(BlockDriverState *bs, int flags, GHashTable *option
             return -ELOOP;
         }
     }
-    /* Backing files are only read. */
+    /* Backing files are only read, and kept from changing as the overlay's
+     * users need (block-perm.c). */
+    bdrv_child_perm(bs, BDRV_CHILD_BACKING, bs->perm, bs->shared_perm, &perm, &shared);
     backing = bdrv_open_inherit(path, fmt, flags & ~BDRV_O_RDWR, bs, g_steal_pointer(&opts),
-                                errp);
+                                perm, shared, errp);
     if (!backing) {
         /* Once, at the top of the chain, not at every level. */
         if (!bs->inherits_from) {
@@ -442,11 +488,8 @@ static int bdrv_open_backing(BlockDriverState *bs, int flags, GHashTable *option
     return 0;
 }
 
-void bdrv_unref(BlockDriverState *bs)
+static void bdrv_close_node(BlockDriverState *bs)
 {
-    if (!bs || --bs->refcnt > 0) {
-        return;
-    }
     bdrv_drain(bs);
     if (bs->drv->bdrv_close) {
         bs->drv->bdrv_close(bs);
@@ -454,4 +497,12 @@ void bdrv_unref(BlockDriverState *bs)
     bdrv_child_free(bs->backing);
     bdrv_child_free(bs->file);
     bdrv_free(bs);
+}
+
+void bdrv_unref(BlockDriverState *bs)
+{
+    if (!bs || --bs->refcnt > 0) {
+        return;
+    }
+    bdrv_close_node(bs);
 }

@@ -25,13 +25,22 @@
 typedef struct BdrvChild BdrvChild;
 typedef struct AioContext AioContext;
 
+/* What a child is to its parent, for the permissions the parent takes. */
+typedef enum {
+    BDRV_CHILD_FILE,     /* bs->file: a format's metadata and data */
+    BDRV_CHILD_BACKING,  /* bs->backing: only read, for unallocated clusters */
+} BdrvChildRole;
+
 /* open flags */
+#define BDRV_O_NO_SHARE   0x0001 /* the opener lets others only read (convert's source) */
 #define BDRV_O_RDWR       0x0002
 #define BDRV_O_NOCACHE    0x0020 /* O_DIRECT */
 #define BDRV_O_NO_FLUSH   0x0200 /* cache=unsafe: flushes are no-ops */
 #define BDRV_O_CHECK      0x1000 /* opened by "check": tolerate corruption */
 #define BDRV_O_NO_BACKING 0x0100
 #define BDRV_O_DSYNC      0x4000 /* cache=directsync/writethrough: O_DSYNC */
+#define BDRV_O_RESIZE     0x8000 /* the opener resizes the image (duet-img resize) */
+#define BDRV_O_NO_IO      0x10000 /* the opener reads no data, only metadata (info) */
 
 /* block_status answers */
 #define BDRV_BLOCK_DATA          0x01
@@ -157,6 +166,24 @@ struct BlockDriver {
                                 const char *name, Error **errp);
     /* Returns the number of snapshots, *psn_info g_new'd (NULL when none). */
     int (*bdrv_snapshot_list)(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
+
+    /*
+     * Permissions (block/block-perm.c).  child_perm: what bs needs on its
+     * child of the given role when bs's users take perm and share shared
+     * (NULL: the same, as a filter would).  check_perm/set_perm/abort_perm
+     * are the protocol's two phases: check_perm takes the new permissions
+     * beside the old ones and fails leaving the old ones alone; then
+     * set_perm drops what is no longer needed, or abort_perm goes back.
+     */
+    void (*bdrv_child_perm)(BlockDriverState *bs, BdrvChildRole role, uint64_t perm,
+                            uint64_t shared, uint64_t *nperm, uint64_t *nshared);
+    int (*bdrv_check_perm)(BlockDriverState *bs, uint64_t perm, uint64_t shared,
+                           Error **errp);
+    void (*bdrv_set_perm)(BlockDriverState *bs, uint64_t perm, uint64_t shared);
+    void (*bdrv_abort_perm)(BlockDriverState *bs);
+    /* Whether other users are held to the permissions (the file's locks
+     * are on); absent: no. */
+    bool (*bdrv_perm_enforced)(BlockDriverState *bs);
 };
 
 struct BdrvChild {
@@ -189,6 +216,13 @@ struct BlockDriverState {
     /* This node's open options (block/options.c) while its driver opens;
      * the driver takes what it knows, NULL once open is done. */
     GHashTable *options;
+    /* What this node's user (the opener, or the parent through the edge to
+     * it) holds and shares, BLK_PERM_* (block/block-perm.c). */
+    uint64_t perm;
+    uint64_t shared_perm;
+    /* force-share=on (qemu-img -U): shares everything, so other users'
+     * locks are ignored; only for read-only nodes; children inherit it. */
+    bool force_share;
 };
 
 /* Generic I/O on a child, used by format drivers (block/io.c). */
@@ -282,6 +316,37 @@ BlockDriverState *bdrv_open(const char *filename, const char *fmt, int flags,
 BlockDriverState *bdrv_open_opts(const char *filename, const char *fmt, int flags,
                                  GHashTable *options, Error **errp);
 void bdrv_unref(BlockDriverState *bs);
+/*
+ * Permissions (block/block-perm.c).  The opener of a node takes
+ * bdrv_opener_perm(flags) on it: consistent-read (not with BDRV_O_NO_IO),
+ * write with BDRV_O_RDWR, resize with BDRV_O_RESIZE; it shares everything,
+ * or only consistent-read and write-unchanged with BDRV_O_NO_SHARE.
+ */
+void bdrv_opener_perm(int flags, uint64_t *perm, uint64_t *shared);
+/* The permissions a format takes on its file and backing children, as
+ * QEMU's defaults for storage and COW children (qcow2 uses them). */
+void bdrv_default_perms(BlockDriverState *bs, BdrvChildRole role, uint64_t perm,
+                        uint64_t shared, uint64_t *nperm, uint64_t *nshared);
+/* What bs needs on a child of role, its users taking (perm, shared). */
+void bdrv_child_perm(BlockDriverState *bs, BdrvChildRole role, uint64_t perm,
+                     uint64_t shared, uint64_t *nperm, uint64_t *nshared);
+/*
+ * Gives bs's user the permissions (perm, shared) and every node below bs
+ * what its parent then needs, checking them against other users (the
+ * file's locks); all or nothing: on failure every node keeps its old ones.
+ */
+bool bdrv_refresh_perms(BlockDriverState *bs, uint64_t perm, uint64_t shared, Error **errp);
+/* "consistent read", "write", ...: the names in QEMU's lock errors (one
+ * bit; NULL for anything else). */
+const char *bdrv_perm_name(uint64_t perm);
+/* The node of bs's graph (bs, its files, its backing chain) that is the
+ * file at path (same st_dev and st_ino: also through another name, a
+ * symlink or a hard link), or NULL: convert's check that it would not
+ * overwrite its own source. */
+BlockDriverState *bdrv_find_file(BlockDriverState *bs, const char *path);
+/* Whether the image's locks keep every other writer away from node (it
+ * does not share write and its driver enforces that). */
+bool bdrv_blocks_writers(BlockDriverState *node);
 /* Opens bs->backing from bs->backing_file (relative to bs's directory). */
 int bdrv_open_backing_file(BlockDriverState *bs, int flags, Error **errp);
 const BlockDriver *bdrv_find_format(const char *format_name);

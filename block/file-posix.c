@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "block_int.h"
+#include "file-lock.h"
 #include "linux-aio.h"
 #include "trace/trace.h"
 
@@ -39,6 +40,7 @@ typedef struct BDRVRawState {
     int64_t data_end;       /* what getlength reports: the end of written data */
     int64_t prealloc_end;   /* the file's real size, data_end plus the reserve */
     CoMutex prealloc_lock;
+    FileLock lock;          /* the image's lock bytes (file-lock.c) */
 } BDRVRawState;
 
 typedef enum {
@@ -625,6 +627,7 @@ static int file_open(BlockDriverState *bs, const char *filename, int flags, Erro
     BDRVRawState *s = bs->opaque;
     int open_flags = O_CLOEXEC | ((flags & BDRV_O_RDWR) ? O_RDWR : O_RDONLY);
     g_autofree char *aio_mode = bdrv_opt_take_str(bs->options, "aio");
+    g_autofree char *locking = bdrv_opt_take_str(bs->options, "locking");
     uint64_t prealloc_size;
 
     if (!file_prealloc_take_option(bs, &prealloc_size, errp)) {
@@ -663,6 +666,13 @@ static int file_open(BlockDriverState *bs, const char *filename, int flags, Erro
         error_setg_errno(errp, err, "Could not open '%s'", filename);
         return -err;
     }
+    /* Takes no lock yet: the node's users give it its permissions
+     * (file_check_perm) before anything reads or writes the image. */
+    if (!file_lock_init(&s->lock, s->fd, locking, errp)) {
+        close(s->fd);
+        s->fd = -1;
+        return -EINVAL;
+    }
     s->mem_align = 1;
     s->has_discard = true;
     s->has_write_zeroes = true;
@@ -692,6 +702,7 @@ static void file_close(BlockDriverState *bs)
     s->aio = NULL;
     if (s->fd >= 0) {
         file_prealloc_trim(s);
+        file_lock_release(&s->lock, s->fd);
         close(s->fd);
         s->fd = -1;
     }
@@ -720,19 +731,61 @@ static const QemuOptDesc file_runtime_opts[] = {
     { NULL },
 };
 
+static int file_check_perm(BlockDriverState *bs, uint64_t perm, uint64_t shared,
+                           Error **errp)
+{
+    BDRVRawState *s = bs->opaque;
+    return file_lock_check(&s->lock, s->fd, perm, shared, bs->filename, errp);
+}
+
+static void file_set_perm(BlockDriverState *bs, uint64_t perm, uint64_t shared)
+{
+    BDRVRawState *s = bs->opaque;
+    file_lock_commit(&s->lock, s->fd);
+}
+
+static void file_abort_perm(BlockDriverState *bs)
+{
+    BDRVRawState *s = bs->opaque;
+    file_lock_abort(&s->lock, s->fd);
+}
+
+/*
+ * Like qemu-img: an existing file is only cut to the new size after the
+ * locks say nobody uses it (write and resize held, resize not shared), so
+ * creating over an image a running VM has open fails without harming it.
+ */
+static bool file_perm_enforced(BlockDriverState *bs)
+{
+    BDRVRawState *s = bs->opaque;
+    return s->lock.enabled;
+}
+
 /* bdrv_create has checked the value against file_prealloc_modes. */
 static int file_create(BlockCreateOpts *opts, Error **errp)
 {
+    FileLock lock;
     const char *prealloc = opts->opts ? qemu_opt_get(opts->opts, "preallocation") : NULL;
     int fd, ret = 0;
 
-    fd = open(opts->filename, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(opts->filename, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         int err = errno;
         error_setg_errno(errp, err, "Could not create '%s'", opts->filename);
         return -err;
     }
-    if (ftruncate(fd, opts->size) < 0) {
+    if (!file_lock_init(&lock, fd, NULL, errp)) {
+        close(fd);
+        return -EINVAL;
+    }
+    ret = file_lock_check(&lock, fd, BLK_PERM_WRITE | BLK_PERM_RESIZE,
+                          BLK_PERM_ALL & ~BLK_PERM_RESIZE, opts->filename, errp);
+    if (ret < 0) {
+        close(fd);
+        return ret;
+    }
+    file_lock_commit(&lock, fd);
+    if (ftruncate(fd, 0) < 0 || ftruncate(fd, opts->size) < 0) {
         ret = -errno;
         error_setg_errno(errp, -ret, "Could not resize file");
     } else if (prealloc && !strcmp(prealloc, "falloc") && opts->size > 0) {
@@ -750,6 +803,7 @@ static int file_create(BlockCreateOpts *opts, Error **errp)
             }
         }
     }
+    file_lock_release(&lock, fd);
     if (close(fd) < 0 && ret == 0) {
         ret = -errno;
         error_setg_errno(errp, -ret, "Could not close the new file");
@@ -774,4 +828,8 @@ const BlockDriver bdrv_file = {
     .bdrv_co_block_status = file_co_block_status,
     .bdrv_getlength = file_getlength,
     .bdrv_get_allocated_file_size = file_get_allocated_file_size,
+    .bdrv_check_perm = file_check_perm,
+    .bdrv_set_perm = file_set_perm,
+    .bdrv_abort_perm = file_abort_perm,
+    .bdrv_perm_enforced = file_perm_enforced,
 };

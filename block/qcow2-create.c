@@ -16,6 +16,8 @@
 #include "qcow2.h"
 #include "trace/trace.h"
 
+extern const BlockDriver bdrv_file;
+
 /* Writes the header's 12 bytes l1_size + l1_table_offset in one go. */
 static int coroutine_fn write_l1_header_fields(BlockDriverState *bs, uint32_t l1_size,
                                                uint64_t l1_offset)
@@ -332,8 +334,13 @@ static int64_t backing_size(const char *filename, const char *backing, const cha
     g_autofree char *dir = g_path_get_dirname(filename);
     g_autofree char *path = g_path_is_absolute(backing) ? g_strdup(backing)
                                                         : g_build_filename(dir, backing, NULL);
-    BlockDriverState *bs = bdrv_open(path, fmt, BDRV_O_NO_BACKING, errp);
+    g_autoptr(GHashTable) opts = bdrv_options_new();
+    BlockDriverState *bs;
     int64_t len;
+
+    /* Only the size is read: a running VM may have the file open. */
+    g_hash_table_insert(opts, g_strdup("force-share"), g_strdup("on"));
+    bs = bdrv_open_opts(path, fmt, BDRV_O_NO_BACKING | BDRV_O_NO_IO, opts, errp);
 
     if (!bs) {
         error_prepend(errp, "Could not open backing file: ");
@@ -374,7 +381,7 @@ static int write_initial_image(const char *filename, const Qcow2CreateParams *p,
         tmp.set_refcount(buf + 2 * cs, i, 1);
     }
 
-    fd = open(filename, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open(filename, O_WRONLY | O_CLOEXEC);
     if (fd < 0) {
         error_setg_errno(errp, errno, "Could not create '%s'", filename);
         return -errno;
@@ -431,6 +438,12 @@ int qcow2_co_create_opts(BlockCreateOpts *opts, Error **errp)
         return -EINVAL;
     }
     p.size = (p.size + BDRV_SECTOR_SIZE - 1) & ~(int64_t)(BDRV_SECTOR_SIZE - 1);
+    /* The file protocol creates (or empties) the file only once the image
+     * locks say nobody has it open. */
+    ret = bdrv_file.bdrv_create(&(BlockCreateOpts){ .filename = opts->filename }, errp);
+    if (ret < 0) {
+        return ret;
+    }
     ret = write_initial_image(opts->filename, &p, errp);
     if (ret < 0) {
         return ret;

@@ -596,6 +596,7 @@ const BlockDriver bdrv_qcow2 = {
     .supports_backing = true,
     .bdrv_probe = qcow2_probe,
     .bdrv_open = qcow2_open,
+    .bdrv_child_perm = bdrv_default_perms,
     .bdrv_close = qcow2_close,
     .bdrv_create = qcow2_co_create_opts,
     .create_opts = qcow2_create_opts,

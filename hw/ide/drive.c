@@ -159,6 +159,20 @@ static int drive_options_slot(const DriveOptions *o, const bool *used, const cha
     return slot;
 }
 
+/*
+ * A disk's permissions, as QEMU's IDE disk takes them: it reads, writes
+ * unless read-only, and lets nobody else write (QEMU's share-rw=off).
+ * Checked against every other user of the image, another duet or QEMU
+ * included ("Failed to get "write" lock").
+ */
+static bool ide_drive_take_perm(BlockBackend *blk, bool readonly, Error **errp)
+{
+    uint64_t perm = BLK_PERM_CONSISTENT_READ | (readonly ? 0 : BLK_PERM_WRITE);
+    uint64_t shared = BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED | BLK_PERM_RESIZE;
+
+    return blk_set_perm(blk, perm, shared, errp);
+}
+
 static bool ide_attach_drive_option(PCIIDEState *d, const char *str, bool *used, Error **errp)
 {
     DriveOptions o = { 0 };
@@ -200,6 +214,9 @@ static bool ide_attach_drive_option(PCIIDEState *d, const char *str, bool *used,
         goto out;
     }
     blk = blk_new_open_opts(o.file, o.format, o.cache, o.readonly, o.node_opts, errp);
+    if (blk && !ide_drive_take_perm(blk, o.readonly, errp)) {
+        g_clear_pointer(&blk, blk_unref);
+    }
     if (!blk) {
         error_prepend(errp, "-drive %s: ", str);
         goto out;

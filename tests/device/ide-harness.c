@@ -242,9 +242,19 @@ void it_image_write(const char *path, const char *fmt, int64_t offset, const voi
     blk_unref(blk);
 }
 
+/* A look behind the device's back while it has the image open: read-only
+ * and force-share=on (qemu-io -r -U), or the device's lock refuses it. */
 void it_image_read(const char *path, const char *fmt, int64_t offset, void *buf, size_t len)
 {
-    BlockBackend *blk = it_open(path, fmt);
+    g_autoptr(GHashTable) opts = bdrv_options_new();
+    Error *err = NULL;
+    BlockBackend *blk;
+
+    g_hash_table_insert(opts, g_strdup("force-share"), g_strdup("on"));
+    blk = blk_new_open_opts(path, fmt, NULL, true, opts, &err);
+    if (!blk) {
+        ck_abort_msg("open %s: %s", path, error_get_pretty(err));
+    }
 
     ck_assert_int_eq(blk_pread(blk, offset, len, buf, 0), 0);
     blk_unref(blk);

@@ -152,14 +152,52 @@ START_TEST(test_resize)
     ck_assert_int_eq(r.status, 0);
     ck_assert_str_eq(r.out, "Image resized.\n");
     run_result_clear(&r);
+    /* Needs --shrink: qemu-img's error, then its warning (two lines). */
     r = run("resize", "a.raw", "-512k", NULL);
-    assert_one_line_error(&r, 1); /* needs --shrink */
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_str_eq(r.err, "duet-img: Use the --shrink option to perform a shrink operation.\n"
+                            "duet-img: warning: Shrinking an image will delete all data beyond "
+                            "the shrunken image's end. Before performing such an operation, "
+                            "make sure there is no important data there.\n");
     run_result_clear(&r);
+    /* With --shrink: no warning. */
     r = run("resize", "--shrink", "a.raw", "-512k", NULL);
     ck_assert_int_eq(r.status, 0);
+    ck_assert_str_eq(r.err, "");
     run_result_clear(&r);
     r = run("info", "--output=json", "a.raw", NULL);
     ck_assert_ptr_nonnull(strstr(r.out, "\"virtual-size\": 1572864,"));
+    run_result_clear(&r);
+}
+END_TEST
+
+/* Shrinking to nothing is refused as qemu-img refuses it (exit 1), with
+ * --shrink or without, and leaves the image alone. */
+START_TEST(test_resize_to_zero)
+{
+    const char *const cases[][4] = {
+        { "--shrink", "a.raw", "0", NULL },
+        { "--shrink", "a.raw", "-1536k", NULL },
+        { "--shrink", "a.qcow2", "0", NULL },
+        { "a.qcow2", "0", NULL },
+        { "--shrink", "a.qcow2", "-1M", NULL },
+    };
+    RunResult r = run("create", "-q", "-f", "raw", "a.raw", "1536k", NULL);
+    run_result_clear(&r);
+    r = run("create", "-q", "-f", "qcow2", "a.qcow2", "1M", NULL);
+    run_result_clear(&r);
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const char *const *a = cases[i];
+        r = run("resize", a[0], a[1], a[2], NULL);
+        ck_assert_msg(r.status == 1, "case %zu: status %d", i, r.status);
+        ck_assert_str_eq(r.err, "duet-img: New image size must be positive\n");
+        run_result_clear(&r);
+    }
+    r = run("info", "--output=json", "a.raw", NULL);
+    ck_assert_ptr_nonnull(strstr(r.out, "\"virtual-size\": 1572864,"));
+    run_result_clear(&r);
+    r = run("info", "--output=json", "a.qcow2", NULL);
+    ck_assert_ptr_nonnull(strstr(r.out, "\"virtual-size\": 1048576,"));
     run_result_clear(&r);
 }
 END_TEST
@@ -225,6 +263,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_create_info);
     tcase_add_test(tc, test_convert_compare_map);
     tcase_add_test(tc, test_resize);
+    tcase_add_test(tc, test_resize_to_zero);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_bench);
     suite_add_tcase(s, tc);

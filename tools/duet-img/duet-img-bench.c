@@ -121,7 +121,7 @@ int img_bench(int argc, char **argv)
                     .last_flush_at = -1 };
     const char *fmt = NULL, *cache = "writeback";
     int64_t v, offset = 0, step = 0, pattern = 0;
-    bool step_given = false, image_opts = false;
+    bool step_given = false, image_opts = false, force_share = false;
     const char *aio = NULL; /* the file node's aio option; NULL: its default */
     uint8_t *buf;
     int c;
@@ -147,6 +147,7 @@ int img_bench(int argc, char **argv)
             aio = "native";
             break;
         case 'U':
+            force_share = true;
             break;
         case 'i':
             if (strcmp(optarg, "threads") && strcmp(optarg, "native") &&
@@ -228,9 +229,11 @@ int img_bench(int argc, char **argv)
         /* -n / -i: the file node's aio option (aio=native needs -t none). */
         g_autoptr(GHashTable) extra = bdrv_options_new();
         g_hash_table_insert(extra, g_strdup("file.aio"), g_strdup(aio));
-        b.blk = img_open_opts(argv[optind], fmt, image_opts, cache, !b.write, extra);
+        b.blk = img_open_opts(argv[optind], fmt, image_opts, force_share, cache, !b.write,
+                              extra);
     } else {
-        b.blk = img_open_opts(argv[optind], fmt, image_opts, cache, !b.write, NULL);
+        b.blk = img_open_opts(argv[optind], fmt, image_opts, force_share, cache, !b.write,
+                              NULL);
     }
     if (!b.blk) {
         return 1;

@@ -115,11 +115,12 @@ int img_convert(int argc, char **argv)
     const char *fmt = NULL, *out_fmt = "raw", *src_name, *dst_name;
     const BlockDriver *drv;
     ConvertState s = { .target_is_new = true };
-    BlockDriverState *dst = NULL;
+    BlockDriverState *dst = NULL, *same;
     BlockDriverInfo bdi;
     Error *err = NULL;
     bool image_opts = false; /* for the source, as in qemu-img */
     bool help;
+    bool force_share = false;
     int ret = 1, c;
 
     while ((c = getopt_long(argc, argv, ":f:O:o:cpqnt:T:mW:U", long_opts, NULL)) != -1) {
@@ -151,8 +152,10 @@ int img_convert(int argc, char **argv)
         case 'T':
         case 'm':
         case 'W':
-        case 'U':
             break; /* caching and parallelism hints: sequential copy here */
+        case 'U':
+            force_share = true;
+            break;
         case IMG_OPT_IMAGE_OPTS:
             image_opts = true;
             break;
@@ -187,15 +190,30 @@ int img_convert(int argc, char **argv)
         img_error("Compression not supported for this file format");
         return 1;
     }
-    s.src = img_open_bs_opts(src_name, fmt, image_opts, 0);
+    /* The source lets nobody else write while it is copied (qemu-img's
+     * convert does the same), unless -U. */
+    s.src = img_open_bs_opts(src_name, fmt, image_opts, force_share, BDRV_O_NO_SHARE);
     if (!s.src) {
         return 1;
     }
     s.size = bdrv_getlength(s.src);
+    /*
+     * The target must not be a file the source reads: creating it would
+     * empty the source first.  While the source's locks keep writers out,
+     * creating or opening the target fails on them with qemu-img's words;
+     * where nothing would stop it (-U, locking=off) qemu-img goes ahead and
+     * destroys the image, so refuse before anything is written.
+     */
+    same = bdrv_find_file(s.src, dst_name);
+    if (same && !bdrv_blocks_writers(same)) {
+        img_error("%s: cannot convert onto the source: it is the same file as '%s', which "
+                  "the conversion reads", dst_name, same->filename);
+        goto out;
+    }
     if (s.target_is_new) {
         BlockCreateOpts create = { .filename = dst_name, .size = s.size, .opts = opts };
         if (!bdrv_create(drv, &create, &err)) {
-            error_prepend(&err, "%s: ", dst_name);
+            error_prepend(&err, "%s: error while converting %s: ", dst_name, out_fmt);
             img_error_err(err);
             goto out;
         }

@@ -70,12 +70,14 @@ static char *json_escape(const char *s)
 }
 
 /*
- * The arguments info and map share: -f FMT, -U (accepted: duet takes no
- * image locks), --output=human|json, --image-opts and one file name.
- * Returns the file name, or NULL after printing the error.
+ * The arguments info and map share: -f FMT, -U (force-share: open even
+ * while another process writes the image), --output=human|json,
+ * --image-opts and one file name.  Returns the file name, or NULL after
+ * printing the error.
  */
 static const char *parse_inspect_args(int argc, char **argv, const char *cmd,
-                                      const char **fmt, bool *json, bool *image_opts)
+                                      const char **fmt, bool *json, bool *image_opts,
+                                      bool *force_share)
 {
     static const struct option long_opts[] = {
         { "output", required_argument, NULL, IMG_OPT_OUTPUT },
@@ -92,6 +94,8 @@ static const char *parse_inspect_args(int argc, char **argv, const char *cmd,
             *fmt = optarg;
             break;
         case 'U':
+            *force_share = true;
+            break;
         case 'B':
             break;
         case IMG_OPT_OUTPUT:
@@ -120,21 +124,23 @@ static const char *parse_inspect_args(int argc, char **argv, const char *cmd,
 int img_info(int argc, char **argv)
 {
     const char *fmt = NULL, *filename;
-    bool json = false, image_opts = false;
+    bool json = false, image_opts = false, force_share = false;
     BlockDriverState *bs;
     BlockDriverInfo bdi;
     g_autoptr(GString) text = g_string_new(NULL);
     g_autoptr(GString) spec = g_string_new(NULL);
     int64_t vsize, dsize;
 
-    filename = parse_inspect_args(argc, argv, "info", &fmt, &json, &image_opts);
+    filename = parse_inspect_args(argc, argv, "info", &fmt, &json, &image_opts, &force_share);
     if (!filename) {
         return 1;
     }
     if (img_image_opts_help(image_opts, filename)) {
         return 0;
     }
-    bs = img_open_bs_opts(filename, fmt, image_opts, BDRV_O_NO_BACKING);
+    /* Only metadata is read: no consistent-read, as qemu-img info. */
+    bs = img_open_bs_opts(filename, fmt, image_opts, force_share,
+                          BDRV_O_NO_BACKING | BDRV_O_NO_IO);
     if (!bs) {
         return 1;
     }
@@ -291,7 +297,7 @@ int img_check(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *fmt = NULL, *filename;
-    bool json = false, image_opts = false;
+    bool json = false, image_opts = false, force_share = false;
     int fix = 0, flags = BDRV_O_CHECK | BDRV_O_NO_BACKING, ret, c;
     BdrvCheckResult result;
     BlockDriverState *bs;
@@ -317,6 +323,7 @@ int img_check(int argc, char **argv)
             quiet = true;
             break;
         case 'U':
+            force_share = true;
             break;
         case IMG_OPT_OUTPUT:
             if (!parse_output(optarg, &json)) {
@@ -342,7 +349,7 @@ int img_check(int argc, char **argv)
     if (img_image_opts_help(image_opts, filename)) {
         return 0;
     }
-    bs = img_open_bs_opts(filename, fmt, image_opts, flags);
+    bs = img_open_bs_opts(filename, fmt, image_opts, force_share, flags);
     if (!bs) {
         return 1;
     }
@@ -454,11 +461,12 @@ static void map_print(const MapEntry *e, bool json, bool first)
 int img_map(int argc, char **argv)
 {
     const char *fmt = NULL;
-    bool json = false, first = true, have = false, image_opts = false;
+    bool json = false, first = true, have = false, image_opts = false, force_share = false;
     BlockDriverState *bs;
     MapEntry cur = { 0 }, next;
     int64_t len;
-    const char *filename = parse_inspect_args(argc, argv, "map", &fmt, &json, &image_opts);
+    const char *filename = parse_inspect_args(argc, argv, "map", &fmt, &json, &image_opts,
+                                              &force_share);
 
     if (!filename) {
         return 1;
@@ -466,7 +474,7 @@ int img_map(int argc, char **argv)
     if (img_image_opts_help(image_opts, filename)) {
         return 0;
     }
-    bs = img_open_bs_opts(filename, fmt, image_opts, 0);
+    bs = img_open_bs_opts(filename, fmt, image_opts, force_share, 0);
     if (!bs) {
         return 1;
     }

@@ -195,12 +195,8 @@ int img_snapshot(int argc, char **argv)
         /* qemu-img: no action means nothing to do. */
         return 0;
     }
-    if (force_share && action != SNAPSHOT_LIST) {
-        img_error("Could not open '%s': force-share=on can only be used with read-only "
-                  "images", argv[optind]);
-        return 1;
-    }
-    bs = img_open_bs_opts(argv[optind], fmt, image_opts,
+    /* -U with a writing action: the open refuses, as qemu-img's does. */
+    bs = img_open_bs_opts(argv[optind], fmt, image_opts, force_share,
                           BDRV_O_NO_BACKING | (action == SNAPSHOT_LIST ? 0 : BDRV_O_RDWR));
     if (!bs) {
         return 1;

@@ -127,45 +127,17 @@ const BlockDriver *find_format(const char *fmt)
     return drv;
 }
 
-BlockBackend *img_open(const char *filename, const char *fmt, const char *cache,
-                              bool read_only)
-{
-    Error *err = NULL;
-    BlockBackend *blk;
-
-    if (fmt && !find_format(fmt)) {
-        return NULL;
-    }
-    blk = blk_new_open(filename, fmt, cache, read_only, &err);
-    if (!blk) {
-        img_error_err(err);
-    }
-    return blk;
-}
-
-BlockDriverState *img_open_bs(const char *filename, const char *fmt, int flags)
-{
-    Error *err = NULL;
-    BlockDriverState *bs;
-
-    if (fmt && !find_format(fmt)) {
-        return NULL;
-    }
-    bs = bdrv_open(filename, fmt, flags, &err);
-    if (!bs) {
-        img_error_err(err);
-    }
-    return bs;
-}
-
-/* The node options of an --image-opts argument plus extra; NULL after
- * printing the error. */
-static GHashTable *img_node_options(const char *filename, bool image_opts, GHashTable *extra)
+/* The node options of an --image-opts argument plus extra, and
+ * force-share=on for -U; NULL after printing the error. */
+static GHashTable *img_node_options(const char *filename, bool image_opts, bool force_share,
+                                    GHashTable *extra)
 {
     GHashTable *opts = bdrv_options_new();
     Error *err = NULL;
     GHashTableIter it;
     gpointer key, value;
+    const char *given;
+    bool on;
 
     if (image_opts && !bdrv_options_parse(opts, filename, &err)) {
         error_prepend(&err, "Could not open '%s': ", filename);
@@ -179,20 +151,41 @@ static GHashTable *img_node_options(const char *filename, bool image_opts, GHash
             g_hash_table_insert(opts, g_strdup(key), g_strdup(value));
         }
     }
+    if (force_share) {
+        given = g_hash_table_lookup(opts, "force-share");
+        if (given && qemu_opt_parse_bool("force-share", given, &on, NULL) && !on) {
+            img_error("--force-share/-U conflicts with image options");
+            g_hash_table_unref(opts);
+            return NULL;
+        }
+        if (!given) {
+            g_hash_table_insert(opts, g_strdup("force-share"), g_strdup("on"));
+        }
+    }
     return opts;
 }
 
-/* Open errors name what the user typed, as qemu-img's do. */
+/*
+ * Open errors name what the user typed, as qemu-img's do ("Could not open
+ * 'x.qcow2': Failed to get "write" lock"), unless the message names the
+ * file already (the file protocol's "Could not open 'x': ...", a format's
+ * "x.qcow2: ...").
+ */
 static void img_open_error(const char *filename, Error *err)
 {
-    if (!g_str_has_prefix(error_get_pretty(err), "Could not open")) {
+    const char *msg = error_get_pretty(err);
+    size_t len = strlen(filename);
+
+    if (!g_str_has_prefix(msg, "Could not open '") &&
+        !(!strncmp(msg, filename, len) && msg[len] == ':')) {
         error_prepend(&err, "Could not open '%s': ", filename);
     }
     img_error_err(err);
 }
 
 BlockBackend *img_open_opts(const char *filename, const char *fmt, bool image_opts,
-                            const char *cache, bool read_only, GHashTable *extra)
+                            bool force_share, const char *cache, bool read_only,
+                            GHashTable *extra)
 {
     g_autoptr(GHashTable) opts = NULL;
     Error *err = NULL;
@@ -201,38 +194,41 @@ BlockBackend *img_open_opts(const char *filename, const char *fmt, bool image_op
     if (fmt && !find_format(fmt)) {
         return NULL;
     }
-    opts = img_node_options(filename, image_opts, extra);
+    opts = img_node_options(filename, image_opts, force_share, extra);
     if (!opts) {
         return NULL;
     }
     blk = blk_new_open_opts(image_opts ? NULL : filename, fmt, cache, read_only, opts, &err);
-    if (!blk && g_hash_table_size(opts) == 0) {
-        img_error_err(err); /* the plain open's message, unchanged */
-    } else if (!blk) {
+    if (!blk) {
         img_open_error(filename, err);
     }
     return blk;
 }
 
 BlockDriverState *img_open_bs_opts(const char *filename, const char *fmt, bool image_opts,
-                                   int flags)
+                                   bool force_share, int flags)
 {
     g_autoptr(GHashTable) opts = NULL;
     Error *err = NULL;
     BlockDriverState *bs;
 
-    if (!image_opts) {
-        return img_open_bs(filename, fmt, flags);
+    if (fmt && !find_format(fmt)) {
+        return NULL;
     }
-    opts = img_node_options(filename, image_opts, NULL);
+    opts = img_node_options(filename, image_opts, force_share, NULL);
     if (!opts) {
         return NULL;
     }
-    bs = bdrv_open_opts(NULL, NULL, flags, opts, &err);
+    bs = bdrv_open_opts(image_opts ? NULL : filename, fmt, flags, opts, &err);
     if (!bs) {
         img_open_error(filename, err);
     }
     return bs;
+}
+
+BlockDriverState *img_open_bs(const char *filename, const char *fmt, int flags)
+{
+    return img_open_bs_opts(filename, fmt, false, false, flags);
 }
 
 bool img_check_image_opts(bool image_opts, const char *fmt)
@@ -316,7 +312,10 @@ static bool backing_size(const char *filename, QemuOpts *opts, int64_t *size)
     }
     path = g_path_is_absolute(backing) ? g_strdup(backing)
                                        : g_build_filename(dir, backing, NULL);
-    bbs = img_open_bs(path, qemu_opt_get(opts, "backing_fmt"), 0);
+    /* Only its size is read: a running VM may have it open (qemu-img
+     * opens it with force-share too). */
+    bbs = img_open_bs_opts(path, qemu_opt_get(opts, "backing_fmt"), false, true,
+                           BDRV_O_NO_BACKING | BDRV_O_NO_IO);
     if (!bbs) {
         return false;
     }
@@ -534,7 +533,7 @@ static int img_compare(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *fmt1 = NULL, *fmt2 = NULL;
-    bool strict = false, image_opts = false;
+    bool strict = false, image_opts = false, force_share = false;
     BlockDriverState *bs1 = NULL, *bs2 = NULL;
     int64_t len1, len2, mismatch;
     uint8_t *buf1 = NULL, *buf2 = NULL;
@@ -555,7 +554,9 @@ static int img_compare(int argc, char **argv)
             quiet = true;
             break;
         case 'p':
+            break;
         case 'U':
+            force_share = true;
             break;
         case IMG_OPT_IMAGE_OPTS:
             image_opts = true;
@@ -579,11 +580,11 @@ static int img_compare(int argc, char **argv)
         img_image_opts_help(image_opts, argv[optind + 1])) {
         return 0;
     }
-    bs1 = img_open_bs_opts(argv[optind], fmt1, image_opts, 0);
+    bs1 = img_open_bs_opts(argv[optind], fmt1, image_opts, force_share, 0);
     if (!bs1) {
         return 2;
     }
-    bs2 = img_open_bs_opts(argv[optind + 1], fmt2, image_opts, 0);
+    bs2 = img_open_bs_opts(argv[optind + 1], fmt2, image_opts, force_share, 0);
     if (!bs2) {
         goto out;
     }
@@ -689,26 +690,25 @@ static int img_resize(int argc, char **argv)
         img_error("Invalid image size specified: '%s'", size_arg);
         return 1;
     }
-    bs = img_open_bs(filename, fmt, BDRV_O_RDWR | BDRV_O_NO_BACKING);
+    bs = img_open_bs(filename, fmt, BDRV_O_RDWR | BDRV_O_RESIZE | BDRV_O_NO_BACKING);
     if (!bs) {
         return 1;
     }
     current = bdrv_getlength(bs);
     new_size = *size_arg == '+' ? current + delta : *size_arg == '-' ? current - delta : delta;
-    if (new_size < 0 || (*size_arg == '+' && new_size < current)) {
+    /* An empty image is refused too, --shrink or not (as qemu-img: exit 1). */
+    if (new_size <= 0 || (*size_arg == '+' && new_size < current)) {
         img_error("New image size must be positive");
         bdrv_unref(bs);
         return 1;
     }
-    if (new_size < current) {
-        if (!shrink) {
-            img_error("Use the --shrink option to perform a shrink operation.");
-            bdrv_unref(bs);
-            return 1;
-        }
+    if (new_size < current && !shrink) {
+        img_error("Use the --shrink option to perform a shrink operation.");
         img_error("warning: Shrinking an image will delete all data beyond the shrunken "
                   "image's end. Before performing such an operation, make sure there is "
                   "no important data there.");
+        bdrv_unref(bs);
+        return 1;
     }
     child = bdrv_child_new(bs, "resize");
     ret = bdrv_truncate(child, new_size, false, prealloc, &err);
@@ -745,14 +745,15 @@ static void usage(FILE *out)
         "Commands:\n"
         "  bench [-c count] [-d depth] [-f fmt | --image-opts] [--flush-interval=N]\n"
         "        [--no-drain] [-i aio] [-n] [-o offset] [--pattern=N] [-q] [-s size]\n"
-        "        [-S step] [-t cache] [-w] FILE\n"
-        "  check [-f fmt | --image-opts] [--output=human|json] [-r leaks|all] [-q] FILE\n"
-        "  compare [-f fmt] [-F fmt] [--image-opts] [-s] [-q] FILE1 FILE2\n"
+        "        [-S step] [-t cache] [-U] [-w] FILE\n"
+        "  check [-f fmt | --image-opts] [--output=human|json] [-r leaks|all] [-q] [-U]\n"
+        "        FILE\n"
+        "  compare [-f fmt] [-F fmt] [--image-opts] [-s] [-q] [-U] FILE1 FILE2\n"
         "  convert [-c] [-p] [-q] [-n] [-f fmt | --image-opts] [-O out_fmt] [-o options]\n"
-        "          [-t cache] SRC DST\n"
+        "          [-t cache] [-U] SRC DST\n"
         "  create [-q] [-f fmt] [-b backing_file [-F backing_fmt]] [-o options] FILE [size]\n"
-        "  info [-f fmt | --image-opts] [--output=human|json] FILE\n"
-        "  map [-f fmt | --image-opts] [--output=human|json] FILE\n"
+        "  info [-f fmt | --image-opts] [--output=human|json] [-U] FILE\n"
+        "  map [-f fmt | --image-opts] [--output=human|json] [-U] FILE\n"
         "  resize [-f fmt] [--shrink] [-q] FILE [+|-]size\n"
         "  snapshot [-f fmt | --image-opts] [-U] [-q] [-l | -a snapshot | -c snapshot |\n"
         "           -d snapshot] FILE\n"
@@ -763,7 +764,11 @@ static void usage(FILE *out)
         "--image-opts: FILE is a list of node options instead of a file name, e.g.\n"
         "  driver=qcow2,file.filename=d.qcow2,l2-cache-size=4M,file.aio=threads\n"
         "  (driver=qcow2,help lists them).  In both ',,' is a comma inside a value.\n"
-        "bench -i threads|native|io_uring, -n (= -i native, needs -t none|directsync).\n");
+        "  file: locking=on|off|auto; any node: force-share=on|off.\n"
+        "bench -i threads|native|io_uring, -n (= -i native, needs -t none|directsync).\n"
+        "Images are locked as QEMU locks them: a command that would write an image\n"
+        "another process (duet, QEMU) has open is refused; -U (--force-share) opens it\n"
+        "read-only anyway.\n");
 }
 
 typedef struct {

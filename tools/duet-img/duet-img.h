@@ -47,19 +47,20 @@ QemuOpts *img_create_opts(const BlockDriver *drv, const char *optstr, const char
 bool img_image_opts_help(bool image_opts, const char *arg);
 bool parse_output(const char *arg, bool *json);
 const BlockDriver *find_format(const char *fmt);
-BlockBackend *img_open(const char *filename, const char *fmt, const char *cache,
-                       bool read_only);
-BlockDriverState *img_open_bs(const char *filename, const char *fmt, int flags);
 /*
- * The same with node options.  With image_opts (--image-opts) filename is
+ * Opening, with node options.  With image_opts (--image-opts) filename is
  * an option string, "driver=qcow2,file.filename=x.qcow2,l2-cache-size=1M",
- * and fmt must be NULL; extra (may be NULL) adds options of the command's
- * own (bench's file.aio).
+ * and fmt must be NULL; force_share is -U (force-share=on: other users'
+ * locks do not stop a read-only open); extra (may be NULL) adds options of
+ * the command's own (bench's file.aio).  Errors are printed as qemu-img
+ * prints them ("Could not open 'x': ...").
  */
 BlockBackend *img_open_opts(const char *filename, const char *fmt, bool image_opts,
-                            const char *cache, bool read_only, GHashTable *extra);
+                            bool force_share, const char *cache, bool read_only,
+                            GHashTable *extra);
 BlockDriverState *img_open_bs_opts(const char *filename, const char *fmt, bool image_opts,
-                                   int flags);
+                                   bool force_share, int flags);
+BlockDriverState *img_open_bs(const char *filename, const char *fmt, int flags);
 /* qemu-img's complaint when -f comes with --image-opts; false then. */
 bool img_check_image_opts(bool image_opts, const char *fmt);
 

@@ -21,6 +21,18 @@ typedef struct BlockDriverState BlockDriverState;
 #define BDRV_SECTOR_BITS 9
 #define BDRV_SECTOR_SIZE (1ULL << BDRV_SECTOR_BITS)
 
+/*
+ * Permissions a user takes on a node, and shares (or not) with the node's
+ * other users: QEMU 7.2's set and bit order.  The file protocol turns bit
+ * i into OFD lock bytes 100 + i (held) and 200 + i (not shared), so that
+ * other processes, QEMU's among them, see them (block/file-lock.c).
+ */
+#define BLK_PERM_CONSISTENT_READ 0x01
+#define BLK_PERM_WRITE           0x02
+#define BLK_PERM_WRITE_UNCHANGED 0x04
+#define BLK_PERM_RESIZE          0x08
+#define BLK_PERM_ALL             0x0f
+
 typedef enum {
     BDRV_REQ_ZERO_WRITE = 0x2,
     BDRV_REQ_MAY_UNMAP = 0x4,

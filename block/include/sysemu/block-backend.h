@@ -44,6 +44,15 @@ void bdrv_drain_all(void);
  * back.  Whoever holds a backend keeps it, with no medium.
  */
 void bdrv_close_all(void);
+/*
+ * The permissions (BLK_PERM_*) the backend's user takes on the image and
+ * shares with others.  Opening takes what a tool does: consistent-read,
+ * write unless read-only, everything shared; a device narrows that (IDE:
+ * nobody else may write).  Checked against the image's other users,
+ * other processes included; on failure the old ones stay.
+ */
+bool blk_set_perm(BlockBackend *blk, uint64_t perm, uint64_t shared, Error **errp);
+void blk_get_perm(BlockBackend *blk, uint64_t *perm, uint64_t *shared);
 BlockDriverState *blk_bs(BlockBackend *blk);
 int64_t blk_getlength(BlockBackend *blk);
 bool blk_is_read_only(BlockBackend *blk);
