@@ -286,9 +286,60 @@ static int kvm_get_msrs(CPUState *cpu)
     return 0;
 }
 
+/*
+ * x87/SSE state through KVM_SET_FPU / KVM_GET_FPU.  struct kvm_fpu is the
+ * FXSAVE image's content: fpr[i] is ST(i) (stack order, TOP from fsw),
+ * ftwx the abridged tag of the physical registers, last_ip/last_dp the
+ * 64-bit pointers (it has no room for FCS/FDS, which stay as they were).
+ */
+static int kvm_put_fpu(CPUState *cpu)
+{
+    const X86FPUState *f = &cpu->env.fpu;
+    struct kvm_fpu fpu = {
+        .fcw = f->fcw, .fsw = f->fsw, .ftwx = f->ftw, .last_opcode = f->fop,
+        .last_ip = f->fip, .last_dp = f->fdp, .mxcsr = f->mxcsr,
+    };
+    unsigned top = (f->fsw >> 11) & 7;
+
+    for (int i = 0; i < 8; i++) {
+        const X86FPReg *r = &f->st[(top + i) & 7];
+        memcpy(fpu.fpr[i], &r->mant, 8);
+        memcpy(fpu.fpr[i] + 8, &r->sign_exp, 2);
+    }
+    memcpy(fpu.xmm, f->xmm, sizeof(fpu.xmm));
+    return kvm_ioctl(kvm_cpu(cpu)->fd, KVM_SET_FPU, &fpu);
+}
+
+static int kvm_get_fpu(CPUState *cpu)
+{
+    X86FPUState *f = &cpu->env.fpu;
+    struct kvm_fpu fpu;
+    unsigned top;
+
+    if (kvm_ioctl(kvm_cpu(cpu)->fd, KVM_GET_FPU, &fpu) < 0) {
+        return -1;
+    }
+    f->fcw = fpu.fcw;
+    f->fsw = fpu.fsw;
+    f->ftw = fpu.ftwx;
+    f->fop = fpu.last_opcode & 0x7ff;
+    f->fip = fpu.last_ip;
+    f->fdp = fpu.last_dp;
+    f->mxcsr = fpu.mxcsr;
+    top = (f->fsw >> 11) & 7;
+    for (int i = 0; i < 8; i++) {
+        X86FPReg *r = &f->st[(top + i) & 7];
+        memcpy(&r->mant, fpu.fpr[i], 8);
+        memcpy(&r->sign_exp, fpu.fpr[i] + 8, 2);
+    }
+    memcpy(f->xmm, fpu.xmm, sizeof(fpu.xmm));
+    return 0;
+}
+
 int kvm_arch_put_registers(CPUState *cpu)
 {
-    if (kvm_put_regs(cpu) < 0 || kvm_put_sregs(cpu) < 0 || kvm_put_msrs(cpu) < 0) {
+    if (kvm_put_regs(cpu) < 0 || kvm_put_sregs(cpu) < 0 || kvm_put_msrs(cpu) < 0 ||
+        kvm_put_fpu(cpu) < 0) {
         return -1;
     }
     return 0;
@@ -296,7 +347,8 @@ int kvm_arch_put_registers(CPUState *cpu)
 
 int kvm_arch_get_registers(CPUState *cpu)
 {
-    if (kvm_get_regs(cpu) < 0 || kvm_get_sregs(cpu) < 0 || kvm_get_msrs(cpu) < 0) {
+    if (kvm_get_regs(cpu) < 0 || kvm_get_sregs(cpu) < 0 || kvm_get_msrs(cpu) < 0 ||
+        kvm_get_fpu(cpu) < 0) {
         return -1;
     }
     return 0;
