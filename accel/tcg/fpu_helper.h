@@ -45,6 +45,11 @@
 #define MXCSR_IE  0x0001
 #define MXCSR_DE  0x0002
 #define MXCSR_ZE  0x0004
+#define MXCSR_OE  0x0008
+#define MXCSR_UE  0x0010
+#define MXCSR_PE  0x0020
+#define MXCSR_UM  0x0800
+#define MXCSR_FTZ 0x8000
 #define MXCSR_EXC 0x003f
 #define MXCSR_DAZ 0x0040
 #define MXCSR_MASKS 0x1f80
@@ -107,6 +112,7 @@ void fpu_enter_mmx(TCGCPU *s);
  * #UD when one is unmasked, in which case the caller must not have
  * written its destination.  Returns only if every flag is masked. */
 void sse_merge_flags(TCGCPU *s, uint32_t host_flags);
+
 /* MXCSR for a host SSE instruction: the guest's modes, all masked, no flags. */
 static inline uint32_t sse_host_csr(TCGCPU *s)
 {
@@ -148,6 +154,53 @@ typedef struct X87Desc {
 #define X87_SM  0x080 /* writes its memory operand */
 #define X87_EF  0x100 /* sets ZF, PF, CF (FCOMI) */
 #define X87_XAM 0x200 /* FXAM: an empty ST0 is a class, not a fault */
+
+/* ---- MMX/SSE handlers (ops-sse*.c, ops-simd.c) and their sub-ops (d->b) ---- */
+/* d->imm2: memory operand bytes (0: register form only), SSE_ALIGN for the
+ * 16-byte aligned forms, SSE_MMX for MMX registers */
+#define SSE_ALIGN 0x100
+#define SSE_MMX   0x200
+#define SSE_MEMSZ(d) ((d)->imm2 & 0xff)
+
+enum { /* op_sse_mov */
+    MV_LD, MV_ST, MV_SS_LD, MV_SS_ST, MV_SD_LD, MV_SD_ST, MV_LO_LD, MV_LO_ST, MV_HI_LD,
+    MV_HI_ST, MV_Q_LD, MV_Q_ST, MV_Q2DQ, MV_DQ2Q,
+};
+enum { /* op_sse_shuf */
+    U_UNPCKLPS, U_UNPCKHPS, U_UNPCKLPD, U_UNPCKHPD, U_SHUFPS, U_SHUFPD,
+};
+enum { /* op_simd_int, in 0F 60..6D order first */
+    L_PUNPCKLBW, L_PUNPCKLWD, L_PUNPCKLDQ, L_PACKSSWB, L_PCMPGTB, L_PCMPGTW, L_PCMPGTD,
+    L_PACKUSWB, L_PUNPCKHBW, L_PUNPCKHWD, L_PUNPCKHDQ, L_PACKSSDW, L_PUNPCKLQDQ,
+    L_PUNPCKHQDQ, L_PCMPEQB, L_PCMPEQW, L_PCMPEQD, L_PADDQ, L_PMULLW, L_PSUBUSB, L_PSUBUSW,
+    L_PMINUB, L_PAND, L_PADDUSB, L_PADDUSW, L_PMAXUB, L_PANDN, L_PAVGB, L_PAVGW, L_PMULHUW,
+    L_PMULHW, L_PSUBSB, L_PSUBSW, L_PMINSW, L_POR, L_PADDSB, L_PADDSW, L_PMAXSW, L_PXOR,
+    L_PMULUDQ, L_PMADDWD, L_PSADBW, L_PSUBB, L_PSUBW, L_PSUBD, L_PSUBQ, L_PADDB, L_PADDW,
+    L_PADDD, L_N
+};
+enum { /* op_simd_shift, op_simd_shift_imm */
+    S_PSRLW, S_PSRLD, S_PSRLQ, S_PSRAW, S_PSRAD, S_PSLLW, S_PSLLD, S_PSLLQ, S_PSRLDQ, S_PSLLDQ,
+};
+
+#define H(name) void name(TCGCPU *s, const DecodedInsn *d)
+H(op_sse_host); H(op_sse_cmp); H(op_sse_logic); H(op_sse_comi); H(op_sse_cvt_i2f);
+H(op_sse_cvt_f2i); H(op_sse_cvt_mmx); H(op_sse_mov); H(op_sse_movd); H(op_movnti);
+H(op_sse_movmsk); H(op_sse_shuf); H(op_sse_grp15); H(op_emms);
+H(op_simd_int); H(op_simd_shift); H(op_simd_shift_imm); H(op_simd_pshuf); H(op_simd_pinsrw);
+H(op_simd_pextrw); H(op_simd_pmovmskb); H(op_simd_maskmov); H(op_simd_movq);
+#undef H
+
+/* Operands of an SSE instruction: XMM register reg, and the source (an XMM
+ * register or memory of SSE_MEMSZ bytes, zero-extended). */
+static inline X86XMMReg *xmm_reg(TCGCPU *s, int r) { return &s->env->fpu.xmm[r & 15]; }
+void sse_load_src(TCGCPU *s, const DecodedInsn *d, X86XMMReg *out);
+/* MMX register r (ModRM fields: REX does not extend them) */
+static inline uint64_t mmx_get(TCGCPU *s, int r) { return s->env->fpu.st[r & 7].mant; }
+static inline void mmx_set(TCGCPU *s, int r, uint64_t v)
+{
+    s->env->fpu.st[r & 7].mant = v;
+    s->env->fpu.st[r & 7].sign_exp = 0xffff; /* SDM vol.1 9.5.1 */
+}
 
 /* decode-x87.c / decode-sse.c: the decoder's hooks */
 InsnHandler x87_decode(DecodedInsn *d, uint8_t opcode, uint8_t modrm);

@@ -1,8 +1,8 @@
 /*
  * The host CPU as the oracle for x87/MMX/SSE instructions.  A case is a
  * few bytes of code, an FXSAVE image (x87 stack, control/status/tag
- * words, MXCSR, XMM0-7), EAX/ECX/EDX/ESI/EDI/EFLAGS and 128 bytes of
- * memory that EBX points at.  The code runs natively in a thunk (FXRSTOR
+ * words, MXCSR, XMM0-7), EAX/ECX/EDX/ESI/EFLAGS and 528 bytes of
+ * memory that EBX and EDI point at.  The code runs natively in a thunk (FXRSTOR
  * the image, run, FXSAVE) and on the interpreter (the same image through
  * fpu_fxrstor, the memory at DATA_ADDR); every register, the image, the
  * memory and the flags must agree.  A host SIGFPE (an unmasked SSE
@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 #include "tcg-harness.h"
 #include "accel/tcg/fpu_helper.h"
@@ -30,7 +31,7 @@ typedef struct FPState {
     uint8_t fx[512];      /* FXSAVE image */
     uint64_t r[F_N];      /* at 512 */
     uint64_t pad[2];
-    uint8_t mem[128];     /* at 576: EBX points here */
+    uint8_t mem[528];     /* at 576: EBX points here (room for an FXSAVE image) */
 } __attribute__((aligned(16))) FPState;
 
 _Static_assert(offsetof(FPState, r) == 512, "layout");
@@ -47,27 +48,35 @@ __asm__(".pushsection .rodata.fporacle,\"a\"\n"
         " push %rbx\n push %rbp\n mov %rdi, %r11\n"
         " fxrstor (%r11)\n"
         " mov 512(%r11), %rax\n mov 520(%r11), %rcx\n mov 528(%r11), %rdx\n"
-        " mov 536(%r11), %rsi\n mov 544(%r11), %rdi\n lea 576(%r11), %rbx\n"
+        " mov 536(%r11), %rsi\n lea 576(%r11), %rdi\n lea 576(%r11), %rbx\n"
         " pushq 552(%r11)\n popfq\n"
         "fp_pre_end:\n"
         "fp_post_start:\n"
         " pushfq\n popq 552(%r11)\n"
         " fxsave (%r11)\n"
         " mov %rax, 512(%r11)\n mov %rcx, 520(%r11)\n mov %rdx, 528(%r11)\n"
-        " mov %rsi, 536(%r11)\n mov %rdi, 544(%r11)\n"
+        " mov %rsi, 536(%r11)\n"
         " fninit\n movl $0x1f80, 560(%r11)\n ldmxcsr 560(%r11)\n"
         " pop %rbp\n pop %rbx\n ret\n"
         "fp_post_end:\n"
         ".popsection\n");
 
-static void fp_on_sigfpe(int sig)
+/* The host's x87/SSE state when SIGFPE hit (the kernel's FXSAVE image). */
+static uint8_t fp_fault_fx[512];
+
+static void fp_on_sigfpe(int sig, siginfo_t *si, void *ctx)
 {
+    ucontext_t *uc = ctx;
+
+    if (uc->uc_mcontext.fpregs) {
+        memcpy(fp_fault_fx, uc->uc_mcontext.fpregs, sizeof(fp_fault_fx));
+    }
     siglongjmp(fp_jmp, 1);
 }
 
 static void fp_oracle_init(void)
 {
-    struct sigaction sa = { .sa_handler = fp_on_sigfpe };
+    struct sigaction sa = { .sa_sigaction = fp_on_sigfpe };
 
     harness_init();
     if (!fp_thunk) {
@@ -75,7 +84,7 @@ static void fp_oracle_init(void)
                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         ck_assert(fp_thunk != MAP_FAILED);
         sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_NODEFER;
+        sa.sa_flags = SA_NODEFER | SA_SIGINFO;
         sigaction(SIGFPE, &sa, NULL);
     }
 }
@@ -89,7 +98,7 @@ static bool fp_host_run(const uint8_t *code, size_t len, FPState *st)
     memcpy(fp_thunk + n, code, len); n += len;
     memcpy(fp_thunk + n, fp_post_start, post);
     __builtin___clear_cache((char *)fp_thunk, (char *)fp_thunk + 4096);
-    if (sigsetjmp(fp_jmp, 1)) {
+    if (sigsetjmp(fp_jmp, 0)) { /* SA_NODEFER: no mask to restore */
         uint32_t csr = 0x1f80;
         __asm__ volatile("fninit\n\tldmxcsr %0" : : "m"(csr));
         return false;
@@ -119,11 +128,12 @@ static int fp_guest_run(const uint8_t *code, size_t len, FPState *st)
         env->regs[map[i]] = (uint32_t)st->r[i];
     }
     env->regs[R_EBX] = DATA_ADDR;
+    env->regs[R_EDI] = DATA_ADDR;
     env->regs[R_ESP] = STACK_TOP;
     env->eflags = (st->r[F_FLAGS] & (CC_ALL | DF_MASK)) | 0x2;
     memcpy(ram + DATA_ADDR, st->mem, sizeof(st->mem));
     exc = run_code(code, len);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 4; i++) {
         st->r[i] = (uint32_t)env->regs[map[i]];
     }
     st->r[F_FLAGS] = env->eflags;
@@ -183,7 +193,7 @@ static void fp_compare(const uint8_t *code, size_t len, const FPState *in,
                   "(in ST0 %s FCW %s mem %s)", fp_hex(code, len), fp_hex(h->mem, 32),
                   fp_hex(g->mem, 32), fp_hex(in->fx + 32, 10), fp_hex(in->fx, 2),
                   fp_hex(in->mem, 16));
-    for (int i = 0; i < F_FLAGS; i++) {
+    for (int i = 0; i < F_EDI; i++) {
         ck_assert_msg((uint32_t)h->r[i] == (uint32_t)g->r[i], "[%s] reg %d: host %08x "
                       "interp %08x", fp_hex(code, len), i, (uint32_t)h->r[i],
                       (uint32_t)g->r[i]);
@@ -211,6 +221,10 @@ static void fp_check_ign(const uint8_t *code, size_t len, const FPState *in, int
                       "FCW %s MXCSR %s XMM0 %s XMM1 %s)", fp_hex(code, len), exc,
                       fp_hex(in->fx + 32, 10), fp_hex(in->fx, 2), fp_hex(in->fx + 24, 4),
                       fp_hex(in->fx + 160, 16), fp_hex(in->fx + 176, 16));
+        /* the state at the fault: flags set, destinations untouched */
+        memcpy(h.fx, fp_fault_fx, sizeof(h.fx));
+        memcpy(h.r, g.r, sizeof(h.r));
+        fp_compare(code, len, in, &h, &g, 0, fsw_ignore);
         return;
     }
     ck_assert_msg(exc == -1, "[%s] interpreter raised %d, host did not (in ST0 %s FCW %s "
@@ -233,7 +247,7 @@ static void fp_init_state(FPState *st)
     memcpy(st->fx, &fcw, 2);
     memcpy(st->fx + 24, &mxcsr, 4);
     st->r[F_FLAGS] = 0x202;
-    for (int i = 0; i < 128; i++) {
+    for (int i = 0; i < (int)sizeof(st->mem); i++) {
         st->mem[i] = 0x40 + i;
     }
 }
