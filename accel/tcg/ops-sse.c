@@ -454,7 +454,8 @@ void op_sse_shuf(TCGCPU *s, const DecodedInsn *d)
 
 /* FXSAVE/FXRSTOR: #NM for EM or TS (SDM vol.2 FXSAVE), 16-byte aligned.
  * Outside 64-bit mode the image ends after XMM7 (byte 288); the
- * reserved and software bytes after it are not written. */
+ * reserved and software bytes after it are not written, but faults are
+ * those of the whole 512-byte operand. */
 static int fx_len(TCGCPU *s, bool *xmm8_15)
 {
     *xmm8_15 = s->cur_tb && (s->cur_tb->flags & TB_FLAG_CODE64);
@@ -471,19 +472,20 @@ static void op_fxsave(TCGCPU *s, const DecodedInsn *d)
     fpu_check_x87(s, false);
     lin = fpu_mem_lin(s, d, 512, true, 16);
     fpu_fxsave(s, img, d->ot == MO_64, wide);
+    probe_write(s, lin, 512); /* the operand is all 512 bytes, whatever is written */
     fpu_st_block(s, lin, img, n);
 }
 
 static void op_fxrstor(TCGCPU *s, const DecodedInsn *d)
 {
-    uint8_t img[512] = { 0 };
+    uint8_t img[512];
     bool wide;
-    int n = fx_len(s, &wide);
     uint64_t lin;
 
+    fx_len(s, &wide);
     fpu_check_x87(s, false);
     lin = fpu_mem_lin(s, d, 512, false, 16);
-    fpu_ld_block(s, lin, img, n);
+    fpu_ld_block(s, lin, img, 512); /* n bytes are used */
     if (!fpu_fxrstor(s, img, d->ot == MO_64, wide)) {
         raise_exception_err(s, EXCP0D_GPF, 0);
     }
