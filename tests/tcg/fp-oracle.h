@@ -252,11 +252,11 @@ static void fp_init_state(FPState *st)
     }
 }
 
-static void fp_set_fcw(FPState *st, uint16_t fcw) { memcpy(st->fx, &fcw, 2); }
+static inline void fp_set_fcw(FPState *st, uint16_t fcw) { memcpy(st->fx, &fcw, 2); }
 static inline void fp_set_mxcsr(FPState *st, uint32_t v) { memcpy(st->fx + 24, &v, 4); }
 
 /* ST(i) = v (10 bytes); n registers valid from TOP = 8 - n. */
-static void fp_set_stack(FPState *st, int n, const uint8_t (*vals)[10])
+static inline void fp_set_stack(FPState *st, int n, const uint8_t (*vals)[10])
 {
     uint16_t fsw;
     int top = (8 - n) & 7;
