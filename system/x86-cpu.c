@@ -22,6 +22,16 @@ static void set_seg(SegmentCache *seg, uint32_t selector, uint64_t base, uint32_
     seg->flags = flags;
 }
 
+/* FCW 037FH, everything else clear, all registers empty; MXCSR 1F80H.
+ * Table 9-1 gives FCW 0040H for power-up, but QEMU and KVM start from
+ * FNINIT's state, and guests FNINIT before use anyway. */
+void x86_fpu_reset(X86FPUState *fpu)
+{
+    memset(fpu, 0, sizeof(*fpu));
+    fpu->fcw = 0x37f;
+    fpu->mxcsr = 0x1f80;
+}
+
 /* SDM vol.3 9.1.1, table 9-1: the state after power-up or RESET. */
 void x86_cpu_reset(CPUState *cpu)
 {
@@ -56,6 +66,7 @@ void x86_cpu_reset(CPUState *cpu)
     env->pat = 0x0007040600070406ULL; /* SDM vol.3 11.12.4: power-up PAT */
     env->a20_mask = 0xffffffff;
     env->halted = false;
+    x86_fpu_reset(&env->fpu);
 
     __atomic_store_n(&cpu->interrupt_request, 0, __ATOMIC_SEQ_CST);
     cpu->vcpu_dirty = true;

@@ -286,9 +286,83 @@ static int kvm_get_msrs(CPUState *cpu)
     return 0;
 }
 
+/*
+ * x87/SSE state through the legacy area of KVM's XSAVE image
+ * (KVM_GET_XSAVE / KVM_SET_XSAVE), which is the FXSAVE layout (SDM vol.1
+ * table 10-2): FCW, FSW, abridged FTW, FOP, 64-bit FIP/FDP, MXCSR, ST(i)
+ * in stack order (TOP from FSW), XMM0-15.  The rest of the image (AVX and
+ * later components) is read first and left as KVM had it.  KVM_SET_FPU
+ * would do for most of it, but this kernel ignores its mxcsr field.
+ */
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+static int kvm_put_fpu(CPUState *cpu)
+{
+    const X86FPUState *f = &cpu->env.fpu;
+    g_autofree struct kvm_xsave *xs = g_new0(struct kvm_xsave, 1);
+    uint8_t *img = (uint8_t *)xs->region;
+    unsigned top = (f->fsw >> 11) & 7;
+    uint64_t bv;
+
+    if (kvm_ioctl(kvm_cpu(cpu)->fd, KVM_GET_XSAVE, xs) < 0) {
+        return -1;
+    }
+    put16(img + 0, f->fcw);
+    put16(img + 2, f->fsw);
+    img[4] = f->ftw;
+    img[5] = 0;
+    put16(img + 6, f->fop);
+    put64(img + 8, f->fip);
+    put64(img + 16, f->fdp);
+    put32(img + 24, f->mxcsr);
+    for (int i = 0; i < 8; i++) {
+        const X86FPReg *r = &f->st[(top + i) & 7];
+        memset(img + 32 + 16 * i, 0, 16);
+        put64(img + 32 + 16 * i, r->mant);
+        put16(img + 40 + 16 * i, r->sign_exp);
+    }
+    memcpy(img + 160, f->xmm, sizeof(f->xmm));
+    bv = get64(img + 512) | 3; /* XSTATE_BV: the x87 and SSE components are here */
+    put64(img + 512, bv);
+    return kvm_ioctl(kvm_cpu(cpu)->fd, KVM_SET_XSAVE, xs);
+}
+
+static int kvm_get_fpu(CPUState *cpu)
+{
+    X86FPUState *f = &cpu->env.fpu;
+    g_autofree struct kvm_xsave *xs = g_new0(struct kvm_xsave, 1);
+    const uint8_t *img = (const uint8_t *)xs->region;
+    unsigned top;
+
+    if (kvm_ioctl(kvm_cpu(cpu)->fd, KVM_GET_XSAVE, xs) < 0) {
+        return -1;
+    }
+    f->fcw = get16(img + 0);
+    f->fsw = get16(img + 2);
+    f->ftw = img[4];
+    f->fop = get16(img + 6) & 0x7ff;
+    f->fip = get64(img + 8);
+    f->fdp = get64(img + 16);
+    f->mxcsr = get32(img + 24);
+    top = (f->fsw >> 11) & 7;
+    for (int i = 0; i < 8; i++) {
+        X86FPReg *r = &f->st[(top + i) & 7];
+        r->mant = get64(img + 32 + 16 * i);
+        r->sign_exp = get16(img + 40 + 16 * i);
+    }
+    memcpy(f->xmm, img + 160, sizeof(f->xmm));
+    return 0;
+}
+
 int kvm_arch_put_registers(CPUState *cpu)
 {
-    if (kvm_put_regs(cpu) < 0 || kvm_put_sregs(cpu) < 0 || kvm_put_msrs(cpu) < 0) {
+    if (kvm_put_regs(cpu) < 0 || kvm_put_sregs(cpu) < 0 || kvm_put_msrs(cpu) < 0 ||
+        kvm_put_fpu(cpu) < 0) {
         return -1;
     }
     return 0;
@@ -296,7 +370,8 @@ int kvm_arch_put_registers(CPUState *cpu)
 
 int kvm_arch_get_registers(CPUState *cpu)
 {
-    if (kvm_get_regs(cpu) < 0 || kvm_get_sregs(cpu) < 0 || kvm_get_msrs(cpu) < 0) {
+    if (kvm_get_regs(cpu) < 0 || kvm_get_sregs(cpu) < 0 || kvm_get_msrs(cpu) < 0 ||
+        kvm_get_fpu(cpu) < 0) {
         return -1;
     }
     return 0;

@@ -3,10 +3,11 @@
  * chapter 2 and appendix A).  Each opcode is one table entry naming its
  * handler and what follows the opcode byte; the decoder fills a
  * DecodedInsn once and the block cache keeps it.  Laid out for long mode
- * (REX, 64-bit operands, RIP-relative addressing); x87/SSE opcodes decode
- * to handlers that raise #NM/#UD, as on a CPU without those units.
+ * (REX, 64-bit operands, RIP-relative addressing).  The x87 map (D8..DF)
+ * and the prefix-selected MMX/SSE part of the 0F map have their own
+ * tables (decode-x87.c, decode-sse.c), reached through F_X87 and F_SSE.
  */
-#include "ops.h"
+#include "fpu_helper.h"
 
 /* OpEntry.f */
 #define F_MODRM   (1u << 0)
@@ -30,6 +31,8 @@
 #define F_NO64    (1u << 18) /* #UD in 64-bit mode */
 #define F_SEGREG  (1u << 19) /* ModRM.reg names a segment register */
 #define F_CONT    (1u << 20) /* conditional branch: decoding goes on past it */
+#define F_X87     (1u << 21) /* x87 escape: x87_decode picks the handler */
+#define F_SSE     (1u << 22) /* 0F map by mandatory prefix: sse_decode picks it */
 
 typedef struct OpEntry {
     InsnHandler h;
@@ -162,7 +165,7 @@ static const OpEntry optable1[256] = {
              E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP),
              E(op_xchg_rA, F_REGOP),
     /* 98 */ E(op_cbw, 0), E(op_cwd, 0), E(op_lcall_A, F_FARPTR | F_BRANCH | F_NO64),
-             E(op_wait, 0), E(op_pushf, F_DEF64), E(op_popf, F_DEF64 | F_END),
+             E(op_fwait, 0), E(op_pushf, F_DEF64), E(op_popf, F_DEF64 | F_END),
              E(op_sahf, 0), E(op_lahf, 0),
     /* a0 */ E(op_mov_AO, F_MOFFS | F_BYTE), E(op_mov_AO, F_MOFFS),
              E(op_mov_OA, F_MOFFS | F_BYTE), E(op_mov_OA, F_MOFFS),
@@ -183,7 +186,7 @@ static const OpEntry optable1[256] = {
     /* d0 */ GRP(grp2_d0, 0), GRP(grp2_d1, 0), GRP(grp2_d2, 0), GRP(grp2_d3, 0),
              E(op_aam, F_IMM8 | F_NO64), E(op_aad, F_IMM8 | F_NO64), E(op_salc, F_NO64),
              E(op_xlat, 0),
-    /* d8 */ X8(E(op_fpu, MR | F_END)),
+    /* d8 */ X8(E(op_ud, MR | F_X87)),
     /* e0 */ E(op_loop, F_REL8 | F_BRANCH | F_DEF64, .b = 0),
              E(op_loop, F_REL8 | F_BRANCH | F_DEF64, .b = 1),
              E(op_loop, F_REL8 | F_BRANCH | F_DEF64, .b = 2),
@@ -233,6 +236,13 @@ static const OpEntry optable2[256] = {
     [0xc0] = E(op_xadd, MR | F_BYTE), [0xc1] = E(op_xadd, MR),
     [0xc7] = GRP(grp9_0fc7, 0),
     [0xc8 ... 0xcf] = E(op_bswap, F_REGOP),
+    /* MMX, SSE, SSE2 */
+    [0x10 ... 0x17] = E(op_ud, MR | F_SSE), [0x28 ... 0x2f] = E(op_ud, MR | F_SSE),
+    [0x50 ... 0x6f] = E(op_ud, MR | F_SSE), [0x70 ... 0x73] = E(op_ud, MR | F_SSE | F_IMM8),
+    [0x74 ... 0x76] = E(op_ud, MR | F_SSE), [0x77] = E(op_ud, F_SSE),
+    [0x7e ... 0x7f] = E(op_ud, MR | F_SSE), [0xae] = E(op_ud, MR | F_SSE),
+    [0xc2] = E(op_ud, MR | F_SSE | F_IMM8), [0xc3] = E(op_ud, MR | F_SSE),
+    [0xc4 ... 0xc6] = E(op_ud, MR | F_SSE | F_IMM8), [0xd0 ... 0xff] = E(op_ud, MR | F_SSE),
 };
 
 /* ---- the decoder proper ---- */
@@ -499,6 +509,11 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
     }
 
     d->handler = e->h;
+    if (fl & F_X87) {
+        d->handler = x87_decode(d, b, modrm);
+    } else if (fl & F_SSE) {
+        d->handler = sse_decode(d, b);
+    }
     if (e->h == op_jcc || e->h == op_setcc || e->h == op_cmovcc) {
         d->b = b & 15; /* the condition (SDM vol.1 B.1) */
     }

@@ -96,10 +96,13 @@ void check_io_perm(TCGCPU *s, uint32_t port, int size)
     }
 }
 
-/* CPUID: a P6-class CPU without x87, MMX or SSE (a later issue adds
- * them); PSE, PAE, PGE, CX8, CMOV, TSC, MSR, NX. */
-#define CPUID_1_EDX ((1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | \
-                     (1u << 8) | (1u << 13) | (1u << 15))
+/* CPUID leaf 1 EDX: FPU, DE, PSE, TSC, MSR, PAE, CX8, PGE, CMOV, CLFSH,
+ * MMX, FXSR, SSE, SSE2 (a P6-class CPU with the Pentium 4's media units);
+ * EBX[15:8]: CLFLUSH line size in quadwords. */
+#define CPUID_1_EDX ((1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | \
+                     (1u << 6) | (1u << 8) | (1u << 13) | (1u << 15) | (1u << 19) | \
+                     (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26))
+#define CPUID_1_EBX (8u << 8)
 #define CPUID_80000001_EDX (1u << 20)
 
 static void cpuid_string(const char *str, uint32_t *out, int n)
@@ -126,6 +129,7 @@ void helper_cpuid(TCGCPU *s)
     }
     case 1:
         r[0] = 0x00000633; /* family 6, model 3, stepping 3 */
+        r[1] = CPUID_1_EBX;
         r[3] = CPUID_1_EDX;
         break;
     case 0x80000000:
@@ -252,7 +256,7 @@ void helper_wrmsr(TCGCPU *s)
 }
 
 #define CR4_ALLOWED ((1u << 2) | (1u << 3) | CR4_PSE_MASK | CR4_PAE_MASK | (1u << 6) | \
-                     CR4_PGE_MASK | (1u << 8))
+                     CR4_PGE_MASK | (1u << 8) | CR4_OSFXSR_MASK | CR4_OSXMMEXCPT_MASK)
 
 void helper_write_crN(TCGCPU *s, int reg, uint64_t val)
 {

@@ -282,22 +282,6 @@ void op_invlpg(TCGCPU *s, const DecodedInsn *d)
     tlb_flush_page(s, (uint32_t)(s->env->segs[d->seg].base + insn_ea(s, d)));
 }
 
-/* No x87 unit yet: #NM when CR0.EM/TS asks for emulation, else #UD. */
-void op_fpu(TCGCPU *s, const DecodedInsn *d)
-{
-    if (s->env->cr[0] & (CR0_EM_MASK | CR0_TS_MASK)) {
-        raise_exception(s, EXCP07_PREX);
-    }
-    raise_exception(s, EXCP06_ILLOP);
-}
-
-void op_wait(TCGCPU *s, const DecodedInsn *d)
-{
-    if ((s->env->cr[0] & (CR0_TS_MASK | CR0_MP_MASK)) == (CR0_TS_MASK | CR0_MP_MASK)) {
-        raise_exception(s, EXCP07_PREX);
-    }
-}
-
 /* Long mode is laid out but not enabled (CPUID has no LM): SYSCALL and
  * SYSRET are #UD until EFER.SCE is usable. */
 void op_syscall(TCGCPU *s, const DecodedInsn *d)

@@ -166,7 +166,9 @@ H(op_cpuid); H(op_rdtsc); H(op_rdmsr); H(op_wrmsr); H(op_rdpmc);
 H(op_mov_r_cr); H(op_mov_cr_r); H(op_mov_r_dr); H(op_mov_dr_r); H(op_clts);
 H(op_sldt); H(op_str); H(op_lldt); H(op_ltr); H(op_verr); H(op_verw);
 H(op_sgdt); H(op_sidt); H(op_lgdt); H(op_lidt); H(op_smsw); H(op_lmsw); H(op_invlpg);
-H(op_lar); H(op_lsl); H(op_invd); H(op_fpu); H(op_wait); H(op_gp0);
+H(op_lar); H(op_lsl); H(op_invd); H(op_gp0);
+/* ops-x87.c */
+H(op_fwait);
 H(op_syscall); H(op_sysret);
 
 #undef H

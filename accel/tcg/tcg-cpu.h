@@ -319,6 +319,7 @@ static inline void set_cc_flags(TCGCPU *s, uint32_t flags)
 #define EXCP10_COPR 16
 #define EXCP11_ALGN 17
 #define EXCP12_MCHK 18
+#define EXCP13_XM 19
 
 G_NORETURN void raise_exception(TCGCPU *s, int vector);
 G_NORETURN void raise_exception_err(TCGCPU *s, int vector, int error_code);

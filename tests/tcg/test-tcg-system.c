@@ -4,8 +4,10 @@
  * #GP #PF), paging (4 KiB, 4 MiB PSE, PAE, A/D bits, CR0.WP, INVLPG, CR3
  * flush), CR2, REP string edge cases against a reference model,
  * self-modifying code, the real-mode to protected-mode switch, hardware
- * interrupts with the STI shadow and HLT wake-up, and port I/O through
- * the memory API.
+ * interrupts with the STI shadow and HLT wake-up, port I/O through
+ * the memory API, and the x87/MMX/SSE gates: #NM/#UD by CR0.EM/TS/MP and
+ * CR4.OSFXSR, #MF, #XM vs #UD, #GP for alignment and MXCSR, and 16-byte
+ * stores that fault without writing half.
  *
  * Guest code is assembled by the host assembler from the snippets below
  * (.code32/.code16 sections) and copied to CODE_ADDR; G(x) turns a
@@ -67,7 +69,7 @@ START_TEST(test_exceptions)
     ck_assert_int_eq(RUN(ud), EXCP06_ILLOP);
     ck_assert_uint_eq(pushed_eip(false), CODE_ADDR + 1);
     harness_reset_cpu();
-    ck_assert_int_eq(RUN(fpu), EXCP06_ILLOP); /* no x87: #UD */
+    ck_assert_int_eq(RUN(fpu), -1);           /* the x87 is there */
     harness_reset_cpu();
     env->cr[0] |= CR0_TS_MASK;
     ck_assert_int_eq(RUN(fpu), EXCP07_PREX);   /* CR0.TS: #NM */
@@ -503,6 +505,111 @@ START_TEST(test_portio)
 }
 END_TEST
 
+/* ---- x87/MMX/SSE gates and exceptions (SDM vol.3 2.5, table 12-1 / 13-1) ---- */
+SNIPPET(fwait_only, ".code32\n fwait");
+SNIPPET(sse_add, ".code32\n addps %xmm1, %xmm0");
+SNIPPET(mmx_add, ".code32\n paddb %mm1, %mm0");
+SNIPPET(fx_save, ".code32\n fxsave 0x20000");
+SNIPPET(mf_pending, ".code32\n fninit\n movw $0x037b, 0x20000\n fldcw 0x20000\n"
+                    " fldz\n fld1\n fdiv %st(1), %st\n nop\n fwait");
+SNIPPET(mf_fnstsw, ".code32\n fninit\n movw $0x037b, 0x20000\n fldcw 0x20000\n"
+                   " fldz\n fld1\n fdiv %st(1), %st\n fnstsw %ax\n fnclex\n fwait");
+SNIPPET(xm_div, ".code32\n movl $0x1d80, 0x20000\n ldmxcsr 0x20000\n"
+                " movl $0x3f800000, 0x20010\n movss 0x20010, %xmm0\n xorps %xmm1, %xmm1\n"
+                " divss %xmm1, %xmm0");
+SNIPPET(gp_movaps, ".code32\n movaps 0x20004, %xmm0");
+SNIPPET(ok_movups, ".code32\n movl $0x11223344, 0x20004\n movups 0x20004, %xmm0\n"
+                   " movd %xmm0, %eax");
+SNIPPET(gp_fxsave, ".code32\n fxsave 0x20008");
+SNIPPET(gp_ldmxcsr, ".code32\n movl $0x11f80, 0x20000\n ldmxcsr 0x20000");
+SNIPPET(pf_movups, ".code32\n pcmpeqb %xmm0, %xmm0\n movups %xmm0, 0x2ffff8");
+SNIPPET(pf_fxsave, ".code32\n fxsave 0x2fff00");
+
+START_TEST(test_fpu_exceptions)
+{
+    CPUX86State *env;
+
+    harness_init();
+    env = henv();
+    /* x87: #NM for EM or TS; FWAIT only for MP+TS */
+    env->cr[0] |= CR0_EM_MASK;
+    ck_assert_int_eq(RUN(fpu), EXCP07_PREX);
+    ck_assert_int_eq(RUN(fwait_only), -1);
+    harness_reset_cpu();
+    env->cr[0] |= CR0_TS_MASK;
+    ck_assert_int_eq(RUN(fwait_only), -1);
+    env->cr[0] |= CR0_MP_MASK;
+    ck_assert_int_eq(RUN(fwait_only), EXCP07_PREX);
+
+    /* SSE: #UD without CR4.OSFXSR or with EM, #NM with TS */
+    harness_reset_cpu();
+    ck_assert_int_eq(RUN(sse_add), EXCP06_ILLOP);
+    env->cr[4] |= CR4_OSFXSR_MASK;
+    ck_assert_int_eq(RUN(sse_add), -1);
+    env->cr[0] |= CR0_EM_MASK;
+    ck_assert_int_eq(RUN(sse_add), EXCP06_ILLOP);
+    env->cr[0] = (env->cr[0] & ~CR0_EM_MASK) | CR0_TS_MASK;
+    ck_assert_int_eq(RUN(sse_add), EXCP07_PREX);
+    /* MMX: #UD with EM, #NM with TS; FXSAVE: #NM with EM */
+    ck_assert_int_eq(RUN(mmx_add), EXCP07_PREX);
+    env->cr[0] = (env->cr[0] & ~CR0_TS_MASK) | CR0_EM_MASK;
+    ck_assert_int_eq(RUN(mmx_add), EXCP06_ILLOP);
+    ck_assert_int_eq(RUN(fx_save), EXCP07_PREX);
+    /* CLTS, as Linux's lazy switch does, and the same code runs */
+    env->cr[0] &= ~CR0_EM_MASK;
+    ck_assert_int_eq(RUN(mmx_add), -1);
+    ck_assert_int_eq(RUN(fx_save), -1);
+
+    /* #MF at the next waiting instruction (CR0.NE), EIP = that instruction */
+    harness_reset_cpu();
+    env->cr[0] |= CR0_NE_MASK;
+    ck_assert_int_eq(RUN(mf_pending), EXCP10_COPR);
+    ck_assert_uint_eq(pushed_eip(false), (uint32_t)(CODE_ADDR + (mf_pending_end - mf_pending_start) - 1));
+    ck_assert_uint_eq(env->fpu.fsw & 0x80ff, 0x8084); /* B, ES, ZE */
+    harness_reset_cpu();
+    env->cr[0] |= CR0_NE_MASK;
+    ck_assert_int_eq(RUN(mf_fnstsw), -1); /* non-waiting, then cleared */
+    ck_assert_uint_eq((uint32_t)env->regs[R_EAX] & 0x80ff, 0x8084);
+    /* CR0.NE=0: FERR# is not modelled; the exception stays pending */
+    harness_reset_cpu();
+    ck_assert_int_eq(RUN(mf_pending), -1);
+
+    /* unmasked SIMD exception: #XM with OSXMMEXCPT, else #UD; no result */
+    harness_reset_cpu();
+    env->cr[4] |= CR4_OSFXSR_MASK | CR4_OSXMMEXCPT_MASK;
+    ck_assert_int_eq(RUN(xm_div), EXCP13_XM);
+    ck_assert_uint_eq(env->fpu.xmm[0].l[0], 0x3f800000);
+    ck_assert_uint_eq(env->fpu.mxcsr, 0x1d84);
+    harness_reset_cpu();
+    env->cr[4] |= CR4_OSFXSR_MASK;
+    ck_assert_int_eq(RUN(xm_div), EXCP06_ILLOP);
+
+    /* alignment and MXCSR reserved bits: #GP(0) */
+    harness_reset_cpu();
+    env->cr[4] |= CR4_OSFXSR_MASK;
+    ck_assert_int_eq(RUN(gp_movaps), EXCP0D_GPF);
+    ck_assert_uint_eq(pushed_error(), 0);
+    ck_assert_int_eq(RUN(ok_movups), -1);
+    ck_assert_uint_eq((uint32_t)env->regs[R_EAX], 0x11223344);
+    ck_assert_int_eq(RUN(gp_fxsave), EXCP0D_GPF);
+    ck_assert_int_eq(RUN(gp_ldmxcsr), EXCP0D_GPF);
+    ck_assert_uint_eq(env->fpu.mxcsr, 0x1f80);
+
+    /* a 16-byte store (and FXSAVE) across into a non-present page faults
+     * on that page and writes nothing */
+    harness_reset_cpu();
+    env->cr[4] |= CR4_OSFXSR_MASK;
+    setup_paging(true);
+    memset(ram + 0x2ff000, 0x5a, 0x1000);
+    ck_assert_int_eq(RUN(pf_movups), EXCP0E_PAGE);
+    ck_assert_uint_eq(env->cr[2], 0x300000);
+    ck_assert_uint_eq(get32(0x2ffff8), 0x5a5a5a5a);
+    ck_assert_uint_eq(get32(0x2ffffc), 0x5a5a5a5a);
+    ck_assert_int_eq(RUN(pf_fxsave), EXCP0E_PAGE);
+    ck_assert_uint_eq(get32(0x2fff00), 0x5a5a5a5a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tcg-system");
@@ -521,6 +628,7 @@ int main(void)
     tcase_add_test(tc, test_real_to_protected);
     tcase_add_test(tc, test_interrupts);
     tcase_add_test(tc, test_portio);
+    tcase_add_test(tc, test_fpu_exceptions);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

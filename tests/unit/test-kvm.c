@@ -192,6 +192,49 @@ START_TEST(test_mmio)
 }
 END_TEST
 
+/* The x87/SSE state goes in with KVM_SET_FPU and comes back with
+ * KVM_GET_FPU unchanged: stack order, TOP, tags, MXCSR, XMM.  (This
+ * host's KVM runs real-mode code in its instruction emulator, which has
+ * no SSE: the guest only halts.) */
+START_TEST(test_fpu_sync)
+{
+    static const uint8_t code[] = { 0xf4 }; /* hlt */
+    MachineState *ms = make_machine(code, sizeof(code), "kernel-irqchip=off");
+    X86FPUState *f = &ms->cpu->env.fpu, want;
+    long double one = 1, two = 2;
+
+    ms->cpu->env.cr[4] |= CR4_OSFXSR_MASK;
+    f->mxcsr = 0x7f80;
+    f->fcw = 0x0b62;
+    for (int i = 0; i < 4; i++) {
+        f->xmm[0].l[i] = i + 1;
+        f->xmm[7].l[i] = 10 * (i + 1);
+    }
+    f->fsw = (6 << 11) | 0x4001; /* TOP 6: ST0 = R6 = 1.0, ST1 = R7 = 2.0; C3, IE */
+    f->ftw = 0xc0;
+    memcpy(&f->st[6], &one, 10);
+    memcpy(&f->st[7], &two, 10);
+    f->st[2].mant = 0x123456789abcdef0ull; /* an empty register keeps its bits */
+    f->st[2].sign_exp = 0x4321;
+    want = *f;
+    ms->cpu->vcpu_dirty = true;
+
+    ck_assert_int_eq(ms->accel->cpu_exec(ms->cpu), EXCP_HLT);
+    memset(f, 0, sizeof(*f));
+    ms->accel->synchronize_state(ms->cpu);
+    ck_assert_uint_eq(f->fcw, want.fcw);
+    ck_assert_uint_eq(f->fsw, want.fsw);
+    ck_assert_uint_eq(f->ftw, want.ftw);
+    ck_assert_uint_eq(f->mxcsr, want.mxcsr);
+    ck_assert(!memcmp(f->xmm, want.xmm, sizeof(want.xmm)));
+    for (int i = 0; i < 8; i++) {
+        ck_assert_uint_eq(f->st[i].mant, want.st[i].mant);
+        ck_assert_uint_eq(f->st[i].sign_exp, want.st[i].sign_exp);
+    }
+    destroy_machine(ms);
+}
+END_TEST
+
 /* 1000 POST writes KVM may batch, then a normal port write: the batch
  * must be replayed before the normal write reaches its device. */
 START_TEST(test_coalesced_pio_order)
@@ -335,6 +378,7 @@ int main(void)
     TCase *tc = tcase_create("kvm");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_out_and_hlt);
+    tcase_add_test(tc, test_fpu_sync);
     tcase_add_test(tc, test_string_io);
     tcase_add_test(tc, test_mmio);
     tcase_add_test(tc, test_coalesced_pio_order);

@@ -69,10 +69,44 @@ typedef struct SegmentCache {
 #define CR4_PAE_MASK (1u << 5)
 #define CR4_PGE_MASK (1u << 7)
 #define CR4_OSFXSR_MASK (1u << 9)
+#define CR4_OSXMMEXCPT_MASK (1u << 10)
 #define MSR_EFER_SCE (1u << 0)
 #define MSR_EFER_LME (1u << 8)
 #define MSR_EFER_LMA (1u << 10)
 #define MSR_EFER_NXE (1u << 11)
+
+/*
+ * x87/MMX/SSE state (SDM vol.1 8.1, 9.2, 10.2), field for field what
+ * FXSAVE stores and KVM's struct kvm_fpu carries, so both accelerators
+ * copy it without translation.  An x87 register is the 80-bit extended
+ * format (64-bit significand with explicit integer bit, sign + 15-bit
+ * exponent); MMX register i is the significand of physical register i.
+ */
+typedef struct X86FPReg {
+    uint64_t mant;
+    uint16_t sign_exp;
+} X86FPReg;
+
+typedef union X86XMMReg {
+    uint8_t b[16];
+    uint16_t w[8];
+    uint32_t l[4];
+    uint64_t q[2];
+    float s[4];
+    double d[2];
+} X86XMMReg;
+
+typedef struct X86FPUState {
+    uint16_t fcw;       /* control word */
+    uint16_t fsw;       /* status word, TOP (bits 13:11) included */
+    uint8_t ftw;        /* abridged tag: bit i set = physical register i is not empty */
+    uint16_t fop;       /* last non-control instruction's opcode (11 bits) */
+    uint64_t fip, fdp;  /* ... its offset and its memory operand's offset */
+    uint16_t fcs, fds;  /* ... and their selectors */
+    X86FPReg st[8];     /* physical registers R0..R7: ST(i) is st[(TOP + i) & 7] */
+    uint32_t mxcsr;
+    X86XMMReg xmm[16];
+} X86FPUState;
 
 typedef struct CPUX86State {
     uint64_t regs[16];
@@ -97,6 +131,7 @@ typedef struct CPUX86State {
     uint64_t tsc;
     uint64_t apic_base;
     uint64_t pat;
+    X86FPUState fpu;
 
     /* Non-architectural run state */
     bool halted;
@@ -160,5 +195,7 @@ void cpu_reset_interrupt(CPUState *cpu, int mask);
 void x86_cpu_reset(CPUState *cpu);
 /* Register dump, "info registers" style. */
 void x86_cpu_dump_state(CPUState *cpu, FILE *f);
+/* FNINIT's x87 state and MXCSR 1F80H, as at RESET (SDM vol.3 9.1.1). */
+void x86_fpu_reset(X86FPUState *fpu);
 
 #endif
