@@ -10,6 +10,9 @@
 
 #include "hw/pci/piix3.h"
 
+#include "sysemu/runstate.h"
+#include "trace/trace.h"
+
 #define PIIX_PIRQRC   0x60 /* four route registers, bit 7 = disabled */
 #define PIIX_TOM      0x69
 #define PIIX_MBIRQ0   0x70
@@ -28,8 +31,35 @@ static void piix3_realize(PCIDevice *d)
     memset(d->wmask + 0x40, 0xff, PCI_CONFIG_SPACE_SIZE - 0x40);
 }
 
+/* Reset control register, I/O 0xcf9 (datasheet 2.2.1): a write with RCPU
+ * (bit 2) resets the system; SRST (bit 1, hard or soft) is kept. */
+#define PIIX_RCR_SRST 0x02
+#define PIIX_RCR_RCPU 0x04
+
+uint8_t piix3_rcr_read(void *opaque)
+{
+    PIIX3State *s = opaque;
+
+    return s->rcr;
+}
+
+void piix3_rcr_write(void *opaque, uint8_t val)
+{
+    PIIX3State *s = opaque;
+
+    trace_event(piix3_rcr_write, "val=0x%02x", val);
+    if (val & PIIX_RCR_RCPU) {
+        qemu_system_reset_request();
+        return;
+    }
+    s->rcr = val & PIIX_RCR_SRST;
+}
+
 static void piix3_reset(PCIDevice *d)
 {
+    PIIX3State *s = (PIIX3State *)d;
+
+    s->rcr = 0;
     memset(d->config + 0x40, 0, PCI_CONFIG_SPACE_SIZE - 0x40);
     d->config[0x4c] = 0x4d; /* IORT: ISA recovery timer */
     d->config[0x4e] = 0x03; /* XBCS: RTC, keyboard controller */
