@@ -8,6 +8,7 @@
 #include "hw/i386/acpi-build.h"
 
 #include <string.h>
+#include <glib.h>
 
 #include "hw/acpi/acpi-pm.h"
 #include "hw/intc/apic.h"
@@ -186,8 +187,10 @@ static size_t build_fadt(AcpiBuf *b, const AcpiBuildConfig *cfg, uint32_t facs, 
 /* 5.2.12 MADT */
 static size_t build_madt(AcpiBuf *b, const AcpiBuildConfig *cfg)
 {
-    /* per CPU: Local APIC (8); IOAPIC (12); 2 overrides (10 each); LAPIC NMI (6) */
-    uint32_t len = ACPI_HEADER_SIZE + 8 + 8 * cfg->ncpus + 12 + 2 * 10 + 6;
+    const uint8_t level_irqs[] = { 5, cfg->sci_irq, 10, 11 };
+    /* per CPU: Local APIC (8); IOAPIC (12); overrides (10 each); LAPIC NMI (6) */
+    uint32_t len = ACPI_HEADER_SIZE + 8 + 8 * cfg->ncpus + 12 +
+                   (1 + G_N_ELEMENTS(level_irqs)) * 10 + 6;
     size_t ofs = acpi_alloc(b, len, 16);
     uint8_t *t = b->buf + ofs, *e;
 
@@ -219,13 +222,16 @@ static size_t build_madt(AcpiBuf *b, const AcpiBuildConfig *cfg)
     put32(e + 4, 2);      /* GSI 2 */
     put16(e + 8, 0);      /* conforms to the bus */
     e += 10;
-    put8(e, 2);           /* SCI: level, active high (5.2.12.5, table 5-51) */
-    put8(e + 1, 10);
-    put8(e + 2, 0);
-    put8(e + 3, cfg->sci_irq);
-    put32(e + 4, cfg->sci_irq);
-    put16(e + 8, 0x000d); /* polarity 01 active high, trigger 11 level */
-    e += 10;
+    /* The SCI and the IRQs the PIIX's PCI interrupt links use are level,
+     * active high (polarity 01, trigger 11: table 5-51), as in QEMU's pc. */
+    for (int i = 0; i < (int)G_N_ELEMENTS(level_irqs); i++, e += 10) {
+        put8(e, 2);
+        put8(e + 1, 10);
+        put8(e + 2, 0);
+        put8(e + 3, level_irqs[i]);
+        put32(e + 4, level_irqs[i]);
+        put16(e + 8, 0x000d);
+    }
     put8(e, 4);           /* Local APIC NMI (5.2.12.7): every CPU's LINT1 */
     put8(e + 1, 6);
     put8(e + 2, 0xff);

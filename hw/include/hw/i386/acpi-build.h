@@ -2,8 +2,8 @@
  * The pc machine's ACPI tables (ACPI 6.x chapter 5), built into guest
  * memory at every reset: RSDP (revision 2), RSDT, XSDT, FADT (revision
  * 6), FACS, DSDT (\_SB and \_S5) and MADT (one Local APIC per CPU, the
- * IOAPIC, the ISA overrides IRQ0 -> GSI2 and IRQ9 level/active-high, and
- * LINT1 as NMI).  They describe the same hardware whether it is duet's
+ * IOAPIC, the ISA overrides IRQ0 -> GSI2 and IRQ 5/9/10/11 level,
+ * active-high (SCI and PCI links, as QEMU's pc), and LINT1 as NMI).  They describe the same hardware whether it is duet's
  * own or KVM's in-kernel irqchip (same addresses).
  */
 #ifndef HW_I386_ACPI_BUILD_H
