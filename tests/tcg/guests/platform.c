@@ -487,6 +487,28 @@ static void test_ioapic_sci_level(void)
     ioapic_route(sci_gsi, 0x10000 | 0x8000 | VEC_SCI);
 }
 
+/* As Linux's pit_calibrate_tsc(): PIT channel 2, mode 0, gated by port
+ * 0x61 bit 0, polled on bit 5 for 10 ms; the TSC must move at a sane,
+ * fixed rate (duet's ticks at 1 GHz; QEMU's is the host's). */
+static void test_tsc_against_pit(void)
+{
+    const uint32_t latch = PIT_HZ / 100;
+    uint32_t lo0, hi0, lo1, hi1;
+    uint64_t delta;
+
+    outb(0x61, (inb(0x61) & ~0x02) | 0x01);
+    outb(0x43, 0xb0);
+    outb(0x42, latch & 0xff);
+    outb(0x42, latch >> 8);
+    __asm__ volatile("rdtsc" : "=a"(lo0), "=d"(hi0));
+    while (!(inb(0x61) & 0x20)) {
+    }
+    __asm__ volatile("rdtsc" : "=a"(lo1), "=d"(hi1));
+    delta = ((uint64_t)hi1 << 32 | lo1) - ((uint64_t)hi0 << 32 | lo0);
+    printf_serial("~tsc: %llu ticks in 10 ms of PIT\n", (unsigned long long)delta);
+    expect("tsc rate between 100 MHz and 20 GHz", delta > 1000000ull && delta < 200000000ull, 1);
+}
+
 int guest_main(uint32_t magic, struct multiboot_info *mbi)
 {
     cpu_setup();
@@ -508,6 +530,7 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
     test_lapic_basics();
     test_ipi_priority();
     test_lapic_timer();
+    test_tsc_against_pit();
     test_ioapic_pit();
     test_ioapic_rtc();
     test_ioapic_sci_level();
