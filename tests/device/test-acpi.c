@@ -1,7 +1,7 @@
 /*
  * ACPI: the PM timer's rate against the host clock, PM1 status/enable
  * and the SCI, S5 power-off through PM1a_CNT, the PIIX reset control
- * register at 0xcf9, and the tables the pc machine builds, parsed from
+ * register at 0xcf9 and PIRQ routing, and the tables the pc machine builds, parsed from
  * the RSDP down (signatures, lengths, checksums, the fields Linux reads).
  *
  *   test-acpi          the tests above
@@ -127,6 +127,57 @@ START_TEST(test_reset_control_cf9)
     piix3_free(piix3);
     i440fx_free(host);
     pci_bus_free(bus);
+}
+END_TEST
+
+/* PCI INTx through the PIIX3 PIRQ route registers onto ISA IRQs. */
+START_TEST(test_piix3_pirq_routing)
+{
+    PCIBus *bus = pci_bus_new(get_system_memory(), get_system_io(), &address_space_memory);
+    PCII440FXState *host = i440fx_init(bus, get_system_io(), NULL);
+    PIIX3State *piix3 = piix3_init(bus, PCI_DEVFN(1, 0), NULL);
+    IRQProbe isa[16];
+    qemu_irq lines[16];
+
+    for (int i = 0; i < 16; i++) {
+        irq_probe_init(&isa[i]);
+        lines[i] = isa[i].irq;
+    }
+    piix3_set_isa_irqs(piix3, lines);
+    ck_assert_uint_eq(inl(0xcfc), 0xffffffff); /* CONFIG_ADDRESS disabled */
+    outl(0xcf8, 0x80000860);
+    ck_assert_uint_eq(inl(0xcfc), 0x80808080); /* all routes disabled at reset */
+    qemu_irq_raise(piix3_get_pirq(piix3, 0));
+    for (int i = 0; i < 16; i++) {
+        ck_assert_int_eq(isa[i].level, 0);
+    }
+    outb(0xcfc, 10); /* PIRQA -> IRQ10: the asserted line shows at once */
+    ck_assert_int_eq(isa[10].level, 1);
+    outl(0xcf8, 0x80000860);
+    outb(0xcfd, 10); /* PIRQB shares IRQ10 */
+    qemu_irq_raise(piix3_get_pirq(piix3, 1));
+    qemu_irq_lower(piix3_get_pirq(piix3, 0));
+    ck_assert_int_eq(isa[10].level, 1); /* still B */
+    qemu_irq_lower(piix3_get_pirq(piix3, 1));
+    ck_assert_int_eq(isa[10].level, 0);
+    qemu_irq_raise(piix3_get_pirq(piix3, 1));
+    outb(0xcfd, 11); /* re-routed: leaves 10, drives 11 */
+    ck_assert_int_eq(isa[10].level, 0);
+    ck_assert_int_eq(isa[11].level, 1);
+    outb(0xcfd, 0x8b); /* disabled */
+    ck_assert_int_eq(isa[11].level, 0);
+    outb(0xcfd, 0x02); /* IRQ2 is reserved: no effect */
+    ck_assert_int_eq(isa[2].level, 0);
+    /* firmware's routes (as SeaBIOS): 10, 10, 11, 11 */
+    pci_assign_bars_as_firmware(bus);
+    ck_assert_uint_eq(inl(0xcfc), 0x0b0b0a0a);
+    ck_assert_int_eq(isa[10].level, 1); /* PIRQB is still asserted */
+    piix3_free(piix3);
+    i440fx_free(host);
+    pci_bus_free(bus);
+    for (int i = 0; i < 16; i++) {
+        qemu_free_irq(isa[i].irq);
+    }
 }
 END_TEST
 
@@ -410,6 +461,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_s5_power_off);
     tcase_add_test(tc, test_sci_timer_overflow);
     tcase_add_test(tc, test_reset_control_cf9);
+    tcase_add_test(tc, test_piix3_pirq_routing);
     tcase_add_test(tt, test_tables);
     tcase_add_test(tt, test_tables_bad_input);
     suite_add_tcase(s, tc);
