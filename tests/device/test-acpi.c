@@ -446,13 +446,15 @@ static int iasl_check(void)
 
 int main(int argc, char **argv)
 {
-    Suite *s = suite_create("acpi");
-    TCase *tc = tcase_create("pm");
-    TCase *tt = tcase_create("tables");
+    Suite *s;
+    TCase *tc, *tt;
 
     if (argc > 1 && !strcmp(argv[1], "iasl")) {
         return iasl_check();
     }
+    s = suite_create("acpi");
+    tc = tcase_create("pm");
+    tt = tcase_create("tables");
     device_test_init();
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 20);
