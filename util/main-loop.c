@@ -6,8 +6,11 @@
  * util must not depend on system/, where the BQL lives, so the main
  * program hands us its lock functions (qemu_main_loop_set_lock_hooks).
  */
+#include <poll.h>
 #include <stdint.h>
+#include <time.h>
 
+#include "aio-int.h"
 #include "block/aio.h"
 #include "qemu/main-loop.h"
 
@@ -59,6 +62,30 @@ bool qemu_init_main_loop(Error **errp)
     return true;
 }
 
+/*
+ * g_poll with the main AioContext's next timer to the nanosecond: GLib's
+ * timeout is in whole milliseconds, rounded up, which made every device
+ * timer (PIT, APIC timer, RTC) fire up to 1 ms late.  GPollFD has struct
+ * pollfd's layout on Unix (GLib documents it).
+ */
+static void main_loop_poll(GPollFD *fds, gint nfds, gint timeout_ms)
+{
+    int64_t timeout_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
+    int64_t timer_ns = aio_timers_deadline_ns(qemu_get_aio_context());
+    struct timespec ts;
+
+    if (timer_ns >= 0 && (timeout_ns < 0 || timer_ns < timeout_ns)) {
+        timeout_ns = timer_ns;
+    }
+    if (timeout_ns < 0) {
+        ppoll((struct pollfd *)fds, nfds, NULL, NULL);
+        return;
+    }
+    ts.tv_sec = timeout_ns / 1000000000;
+    ts.tv_nsec = timeout_ns % 1000000000;
+    ppoll((struct pollfd *)fds, nfds, &ts, NULL);
+}
+
 void main_loop_wait(bool nonblocking)
 {
     GMainContext *context = g_main_context_default();
@@ -81,7 +108,7 @@ void main_loop_wait(bool nonblocking)
         unlock_hook();
         relock = true;
     }
-    g_poll(fds, nfds, timeout);
+    main_loop_poll(fds, nfds, timeout);
     if (relock) {
         lock_hook();
     }

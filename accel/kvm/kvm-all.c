@@ -311,6 +311,46 @@ static void kvm_parse_opts(KVMState *s, QemuOpts *opts)
     s->kernel_irqchip = !irqchip || strcmp(irqchip, "off") != 0;
 }
 
+/*
+ * The GSI routes the board's ACPI tables describe (as QEMU's pc sets
+ * them): ISA IRQ n to 8259 input n and IOAPIC pin n, except IRQ0, which
+ * reaches the IOAPIC on pin 2 (the MADT's interrupt source override);
+ * GSI 2 (the cascade) has no route.  KVM's default table would send
+ * IRQ0 to IOAPIC pin 0.
+ */
+static bool kvm_set_gsi_routing(KVMState *s, Error **errp)
+{
+    enum { NR_IOAPIC_PINS = 24, NR_ROUTES = 15 + 23 };
+    g_autofree struct kvm_irq_routing *table =
+        g_malloc0(sizeof(*table) + NR_ROUTES * sizeof(struct kvm_irq_routing_entry));
+    struct kvm_irq_routing_entry *e = table->entries;
+
+    for (int gsi = 0; gsi < 16; gsi++) {
+        if (gsi != 2) {
+            e->gsi = gsi;
+            e->type = KVM_IRQ_ROUTING_IRQCHIP;
+            e->u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+            e->u.irqchip.pin = gsi & 7;
+            e++;
+        }
+    }
+    for (int gsi = 0; gsi < NR_IOAPIC_PINS; gsi++) {
+        if (gsi != 2) {
+            e->gsi = gsi;
+            e->type = KVM_IRQ_ROUTING_IRQCHIP;
+            e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+            e->u.irqchip.pin = gsi == 0 ? 2 : gsi;
+            e++;
+        }
+    }
+    table->nr = e - table->entries;
+    if (kvm_ioctl(s->vmfd, KVM_SET_GSI_ROUTING, table) < 0) {
+        error_setg_errno(errp, errno, "KVM_SET_GSI_ROUTING");
+        return false;
+    }
+    return true;
+}
+
 static bool kvm_create_irqchip(KVMState *s, Error **errp)
 {
     if (!s->kernel_irqchip) {
@@ -324,6 +364,9 @@ static bool kvm_create_irqchip(KVMState *s, Error **errp)
     }
     if (kvm_ioctl(s->vmfd, KVM_CREATE_IRQCHIP, NULL) < 0) {
         error_setg_errno(errp, errno, "KVM_CREATE_IRQCHIP");
+        return false;
+    }
+    if (kvm_check_extension(s->fd, KVM_CAP_IRQ_ROUTING) && !kvm_set_gsi_routing(s, errp)) {
         return false;
     }
     if (kvm_check_extension(s->fd, KVM_CAP_PIT2)) {

@@ -172,6 +172,7 @@ static void kvm_arch_pre_run(CPUState *cpu, struct kvm_run *run)
     if (kcpu->s->kernel_irqchip) {
         return;
     }
+    run->cr8 = cpu->env.cr8; /* the userspace APIC's TPR[7:4] */
     if (request & CPU_INTERRUPT_NMI) {
         cpu_reset_interrupt(cpu, CPU_INTERRUPT_NMI);
         if (kvm_ioctl(kcpu->fd, KVM_NMI, NULL) < 0) {
@@ -200,8 +201,21 @@ static void kvm_arch_post_run(CPUState *cpu, struct kvm_run *run)
 {
     if (!cpu->vcpu_dirty) {
         cpu->env.eflags = (cpu->env.eflags & ~(uint64_t)IF_MASK) | (run->if_flag ? IF_MASK : 0);
-        cpu->env.cr8 = run->cr8;
-        cpu->env.apic_base = run->apic_base;
+        if (!cpu->apic_ops) {
+            cpu->env.cr8 = run->cr8;
+            cpu->env.apic_base = run->apic_base;
+            return;
+        }
+        /* A userspace local APIC owns both (and keeps env current):
+         * tell it what the guest wrote. */
+        if (run->cr8 != cpu->env.cr8) {
+            cpu->apic_ops->set_tpr(cpu->apic_opaque, run->cr8);
+        }
+        if (run->apic_base != cpu->env.apic_base &&
+            !cpu->apic_ops->set_base(cpu->apic_opaque, run->apic_base)) {
+            warn_report("kvm: IA32_APIC_BASE 0x%llx refused by the APIC",
+                        (unsigned long long)run->apic_base);
+        }
     }
 }
 
@@ -290,6 +304,7 @@ int kvm_cpu_exec(CPUState *cpu)
             kvm_handle_mmio(run);
             break;
         case KVM_EXIT_IRQ_WINDOW_OPEN:
+        case KVM_EXIT_SET_TPR: /* CR8 lowered; post_run told the APIC */
             break;
         case KVM_EXIT_HLT:
             /* Only without the in-kernel irqchip: sleep in the vCPU loop. */

@@ -140,6 +140,17 @@ static bool cpu_handle_interrupt(TCGCPU *s)
     CPUX86State *env = s->env;
     int vec;
 
+    /* NMI (the local APIC's NMI messages, LINT1): not masked by IF.  The
+     * blocking of further NMIs until IRET is not modelled. */
+    if (__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) & CPU_INTERRUPT_NMI) {
+        cpu_reset_interrupt(cpu, CPU_INTERRUPT_NMI);
+        env->halted = false;
+        trace_event(tcg_interrupt, "vector=0x%x eip=0x%" PRIx64, EXCP02_NMI, env->eip);
+        s->old_exception = EXCP02_NMI;
+        do_interrupt(s, EXCP02_NMI, false, false, 0, env->eip, true);
+        s->old_exception = -1;
+        return true;
+    }
     if (!(__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) & CPU_INTERRUPT_HARD) ||
         !(env->eflags & IF_MASK) || !cpu->get_pic_interrupt) {
         return false;
@@ -171,8 +182,8 @@ static inline bool cpu_chain_needs_attention(TCGCPU *s)
     CPUState *cpu = s->cpu;
 
     return __atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) ||
-           (__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) &&
-            (s->env->eflags & IF_MASK)) ||
+           (__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) &
+            ((s->env->eflags & IF_MASK) ? ~0 : CPU_INTERRUPT_NMI)) ||
            __atomic_load_n(&s->tlb_flush_pending, __ATOMIC_RELAXED) ||
            __atomic_load_n(&s->ram_write_flag, __ATOMIC_RELAXED) ||
            s->inhibit_irq;

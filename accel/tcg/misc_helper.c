@@ -131,6 +131,11 @@ void helper_cpuid(TCGCPU *s)
         r[0] = 0x00000633; /* family 6, model 3, stepping 3 */
         r[1] = CPUID_1_EBX;
         r[3] = CPUID_1_EDX;
+        /* EBX[31:24] initial APIC ID; EDX.APIC follows IA32_APIC_BASE.EN */
+        r[1] = (uint32_t)s->cpu->cpu_index << 24;
+        if (s->cpu->apic_ops && (s->env->apic_base & (1u << 11))) {
+            r[3] |= 1u << 9;
+        }
         break;
     case 0x80000000:
         r[0] = 0x80000004;
@@ -187,6 +192,23 @@ void helper_rdtsc(TCGCPU *s)
 #define MSR_GSBASE 0xc0000101
 #define MSR_KERNELGSBASE 0xc0000102
 
+/* The local APIC (when the board has one) owns IA32_APIC_BASE and
+ * keeps env->apic_base current; false: the value #GPs. */
+static bool tcg_set_apic_base(TCGCPU *s, uint64_t v)
+{
+    CPUState *cpu = s->cpu;
+    bool ok;
+
+    if (!cpu->apic_ops) {
+        s->env->apic_base = v;
+        return true;
+    }
+    bql_lock();
+    ok = cpu->apic_ops->set_base(cpu->apic_opaque, v);
+    bql_unlock();
+    return ok;
+}
+
 void helper_rdmsr(TCGCPU *s)
 {
     CPUX86State *env = s->env;
@@ -230,7 +252,11 @@ void helper_wrmsr(TCGCPU *s)
     }
     switch (msr) {
     case MSR_IA32_TSC: s->tsc_offset = v - (uint64_t)qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL); break;
-    case MSR_IA32_APICBASE: env->apic_base = v; break;
+    case MSR_IA32_APICBASE:
+        if (!tcg_set_apic_base(s, v)) {
+            raise_exception_err(s, EXCP0D_GPF, 0);
+        }
+        break;
     case MSR_IA32_SYSENTER_CS: env->sysenter_cs = v; break;
     case MSR_IA32_SYSENTER_ESP: env->sysenter_esp = v; break;
     case MSR_IA32_SYSENTER_EIP: env->sysenter_eip = v; break;
@@ -303,7 +329,13 @@ void helper_write_crN(TCGCPU *s, int reg, uint64_t val)
         env->cr[4] = val;
         break;
     case 8:
-        env->cr8 = val & 0xf;
+        if (s->cpu->apic_ops) {
+            bql_lock();
+            s->cpu->apic_ops->set_tpr(s->cpu->apic_opaque, val & 0xf); /* updates env->cr8 */
+            bql_unlock();
+        } else {
+            env->cr8 = val & 0xf;
+        }
         break;
     default:
         raise_exception(s, EXCP06_ILLOP);

@@ -4,8 +4,9 @@
  * hw/include/hw/i386/pc.h for the RAM layout.
  *
  * The ISA IRQ lines go to the accelerator's in-kernel irqchip when it has
- * one (kvm_irqchip_in_kernel: ms->accel->set_irq), else to the userspace 8259 pair, whose INT pin
- * raises CPU_INTERRUPT_HARD and whose INTA is cpu->get_pic_interrupt.
+ * one (kvm_irqchip_in_kernel: ms->accel->set_irq), else to the userspace
+ * 8259 pair and IOAPIC, with a local APIC in front of the CPU; ACPI PM
+ * and tables too (hw/i386/pc-platform.c).
  */
 #include "hw/i386/pc_piix.h"
 #include "hw/i386/pc.h"
@@ -23,43 +24,7 @@
 #define PC_COM1_IRQ    4
 #define PC_KBD_IRQ     1
 #define PC_PIT_IRQ     0
-
-static void pc_gsi_to_accel(void *opaque, int n, int level)
-{
-    MachineState *ms = opaque;
-
-    ms->accel->set_irq(ms, n, level);
-}
-
-static void pc_gsi_to_pic(void *opaque, int n, int level)
-{
-    PCMachineState *pcms = opaque;
-
-    qemu_set_irq(i8259_get_irq(pcms->pic, n), level);
-}
-
-/* The 8259's INT output */
-static void pc_pic_cpu_irq(void *opaque, int n, int level)
-{
-    PCMachineState *pcms = opaque;
-    CPUState *cpu = pcms->ms->cpu;
-
-    if (!cpu) {
-        return;
-    }
-    if (level) {
-        cpu_interrupt(cpu, CPU_INTERRUPT_HARD);
-    } else {
-        cpu_reset_interrupt(cpu, CPU_INTERRUPT_HARD);
-    }
-}
-
-static int pc_get_pic_interrupt(void *opaque)
-{
-    PCMachineState *pcms = opaque;
-
-    return pic_read_irq(pcms->pic);
-}
+#define PC_RTC_IRQ     8
 
 /* A20 gate (i8042 output port / port 0x92).  The interpreter applies
  * a20_mask; KVM cannot mask A20 and always runs with it enabled. */
@@ -98,23 +63,6 @@ static bool pc_memory_init(PCMachineState *pcms, Error **errp)
         memory_region_add_subregion(sysmem, 1ull << 32, &pcms->ram_above_4g);
     }
     return true;
-}
-
-static void pc_irq_init(PCMachineState *pcms)
-{
-    MachineState *ms = pcms->ms;
-
-    if (kvm_irqchip_in_kernel(ms)) {
-        for (int i = 0; i < PC_ISA_NUM_IRQS; i++) {
-            pcms->gsi[i] = qemu_allocate_irq(pc_gsi_to_accel, ms, i);
-        }
-        return;
-    }
-    pcms->cpu_irq = qemu_allocate_irq(pc_pic_cpu_irq, pcms, 0);
-    pcms->pic = i8259_init(get_system_io(), pcms->cpu_irq);
-    for (int i = 0; i < PC_ISA_NUM_IRQS; i++) {
-        pcms->gsi[i] = qemu_allocate_irq(pc_gsi_to_pic, pcms, i);
-    }
 }
 
 /* CMOS bytes a BIOS would have set: memory sizes (in KiB or 64 KiB units). */
@@ -221,9 +169,7 @@ static void pc_devices_reset(void *opaque)
 {
     PCMachineState *pcms = opaque;
 
-    if (pcms->pic) {
-        i8259_reset(pcms->pic);
-    }
+    pc_irq_reset(pcms);
     if (pcms->pit) {
         i8254_pit_reset(pcms->pit);
     }
@@ -267,7 +213,8 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     }
     pcms->a20_line = qemu_allocate_irq(pc_a20_set, pcms, 0);
     pcms->kbd = i8042_init(io, pcms->gsi[PC_KBD_IRQ], pcms->a20_line);
-    pcms->rtc = mc146818_rtc_init(io);
+    pcms->rtc = mc146818_rtc_init(io, pcms->gsi[PC_RTC_IRQ]);
+    pc_acpi_init(pcms);
     pc_cmos_init(pcms);
     pcms->ioport80 = ioport80_init(io);
     if (!pc_serial_init(pcms, errp) || !pc_devices_add(ms, errp)) {
@@ -286,10 +233,7 @@ void pc_machine_reset(MachineState *ms)
     PCMachineState *pcms = ms->board;
     CPUState *cpu = ms->cpu;
 
-    if (pcms->pic) {
-        cpu->get_pic_interrupt = pc_get_pic_interrupt;
-        cpu->pic_opaque = pcms;
-    }
     x86_cpu_reset(cpu);
+    pc_platform_cpu_reset(pcms);
     pc_kernel_load(pcms, &cpu->env);
 }

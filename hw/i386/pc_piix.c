@@ -31,6 +31,9 @@ static void pc_pci_reset(void *opaque)
 
 static void pc_piix_free(PCPIIXState *s)
 {
+    if (s->i440fx) {
+        pci_host_set_cf9_handler(&s->i440fx->host, NULL, NULL, NULL);
+    }
     piix3_ide_free(s->ide);
     piix3_free(s->piix3);
     i440fx_free(s->i440fx);
@@ -51,6 +54,8 @@ bool pc_pci_ide_init(MachineState *ms, qemu_irq *isa_irqs, Error **errp)
     if (!s->piix3) {
         goto fail;
     }
+    pci_host_set_cf9_handler(&s->i440fx->host, piix3_rcr_read, piix3_rcr_write, s->piix3);
+    piix3_set_isa_irqs(s->piix3, isa_irqs);
     s->ide = piix3_ide_init(s->bus, PCI_DEVFN(1, 1), isa_irqs[PC_IDE_IRQ_PRIMARY],
                             isa_irqs[PC_IDE_IRQ_SECONDARY], errp);
     if (!s->ide || !pc_ide_init_drives(s->ide, ms->drive_opts, errp)) {

@@ -25,6 +25,37 @@ static inline uint8_t inb(uint16_t port)
     return address_space_ldub(&address_space_io, port, MEMTXATTRS_UNSPECIFIED, NULL);
 }
 
+static inline void outw(uint16_t port, uint16_t val)
+{
+    address_space_stw(&address_space_io, port, val, MEMTXATTRS_UNSPECIFIED, NULL);
+}
+
+static inline uint16_t inw(uint16_t port)
+{
+    return address_space_lduw(&address_space_io, port, MEMTXATTRS_UNSPECIFIED, NULL);
+}
+
+static inline void outl(uint16_t port, uint32_t val)
+{
+    address_space_stl(&address_space_io, port, val, MEMTXATTRS_UNSPECIFIED, NULL);
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+    return address_space_ldl(&address_space_io, port, MEMTXATTRS_UNSPECIFIED, NULL);
+}
+
+/* 32-bit MMIO through the system memory space (APIC, IOAPIC). */
+static inline void writel(hwaddr addr, uint32_t val)
+{
+    address_space_stl(&address_space_memory, addr, val, MEMTXATTRS_UNSPECIFIED, NULL);
+}
+
+static inline uint32_t readl(hwaddr addr)
+{
+    return address_space_ldl(&address_space_memory, addr, MEMTXATTRS_UNSPECIFIED, NULL);
+}
+
 typedef struct IRQProbe {
     int level;
     int raises; /* 0 -> 1 transitions seen */

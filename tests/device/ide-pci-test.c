@@ -36,7 +36,8 @@ START_TEST(test_ids)
     ck_assert_uint_eq(pci_cfg_read(PCI_DEVFN(1, 0), 0, 4), 0x70008086);
     ck_assert_uint_eq(pci_cfg_read(PCI_DEVFN(1, 0), 0x0a, 2), 0x0601);
     ck_assert_uint_eq(pci_cfg_read(PCI_DEVFN(1, 0), 0x0e, 1), 0x80); /* multi-function */
-    ck_assert_uint_eq(pci_cfg_read(PCI_DEVFN(1, 0), 0x60, 4), 0x80808080); /* PIRQs off */
+    /* PIRQA-D routed to IRQ 10, 10, 11, 11, as SeaBIOS leaves them */
+    ck_assert_uint_eq(pci_cfg_read(PCI_DEVFN(1, 0), 0x60, 4), 0x0b0b0a0a);
     ck_assert_uint_eq(pci_cfg_read(IT_IDE_DEVFN, 0, 4), 0x70108086);
     ck_assert_uint_eq(pci_cfg_read(IT_IDE_DEVFN, 0x08, 4), 0x01018000);
     ck_assert_uint_eq(pci_cfg_read(IT_IDE_DEVFN, 0x09, 1), 0x80);

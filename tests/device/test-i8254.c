@@ -159,6 +159,63 @@ START_TEST(test_irq0_periodic)
 }
 END_TEST
 
+/*
+ * Linux's pit_calibrate_tsc(): channel 2 in mode 0, gated by port 0x61
+ * bit 0, polled on bit 5 (OUT2) until the terminal count; the time it
+ * takes is the TSC's reference.  And quick_pit_calibrate()'s MSB reads.
+ */
+START_TEST(test_linux_tsc_calibration)
+{
+    const unsigned latch = PIT_FREQ / 20; /* 50 ms */
+    int64_t start, us;
+    unsigned msb, first = 0, last, last_good = 0;
+    int64_t now, after, t_first = 0, t_last = 0;
+
+    outb(0x61, (inb(0x61) & ~0x02) | 0x01);
+    outb(0x43, 0xb0);
+    outb(0x42, latch & 0xff);
+    outb(0x42, latch >> 8);
+    start = g_get_monotonic_time();
+    ck_assert_int_eq(inb(0x61) & 0x20, 0);
+    while (!(inb(0x61) & 0x20) && g_get_monotonic_time() - start < 1000000) {
+    }
+    us = g_get_monotonic_time() - start;
+    ck_assert_int_ge(us, 49000);   /* never early */
+    ck_assert_int_lt(us, 500000);  /* late only by host scheduling */
+
+    /* quick calibration: the MSB of a 0xffff count falls every 256
+     * clocks (214.5 us), never rises, and tracks the host clock.  Only
+     * reads that took no time count, so host preemption cannot skew it. */
+    outb(0x61, (inb(0x61) & ~0x02) | 0x01);
+    outb(0x43, 0xb0);
+    outb(0x42, 0xff);
+    outb(0x42, 0xff);
+    start = g_get_monotonic_time();
+    last = 0xff;
+    while ((now = g_get_monotonic_time()) - start < 30000) {
+        inb(0x42);           /* LSB */
+        msb = inb(0x42);     /* MSB */
+        after = g_get_monotonic_time();
+        if (after - start > 50000) {
+            break; /* preempted for long: the count may have wrapped */
+        }
+        ck_assert_uint_le(msb, last);
+        last = msb;
+        if (after - now < 20) {
+            if (!t_first) {
+                t_first = (now + after) / 2;
+                first = msb;
+            }
+            t_last = (now + after) / 2;
+            last_good = msb;
+        }
+    }
+    ck_assert_int_gt(t_last - t_first, 2000);
+    ck_assert_msg(llabs((int64_t)(first - last_good) - (t_last - t_first) * 10 / 2145) <= 2,
+                  "MSB %u -> %u in %lld us", first, last_good, (long long)(t_last - t_first));
+}
+END_TEST
+
 static Suite *i8254_suite(void)
 {
     Suite *s = suite_create("i8254");
@@ -172,6 +229,7 @@ static Suite *i8254_suite(void)
     tcase_add_test(tc, test_channel2_gate);
     tcase_add_test(tc, test_irq0_mode0);
     tcase_add_test(tc, test_irq0_periodic);
+    tcase_add_test(tc, test_linux_tsc_calibration);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -98,7 +98,7 @@ END_TEST
 
 START_TEST(test_rtc)
 {
-    RTCState *s = mc146818_rtc_init(get_system_io());
+    RTCState *s = mc146818_rtc_init(get_system_io(), NULL);
     uint8_t sec, min, hour;
 
     rtc_set_memory(s, 0x34, 0x12);

@@ -163,6 +163,57 @@ START_TEST(test_modem_status)
 }
 END_TEST
 
+/* What Linux's 8250 driver does at probe and startup (autoconfig, the
+ * loopback test, the UART_BUG_THRE and UART_BUG_TXEN checks). */
+START_TEST(test_linux_8250_probe)
+{
+    uint8_t iir1, iir2;
+
+    /* autoconfig: IER can hold 0x0f and be cleared */
+    outb(COM1 + 1, 0x00);
+    ck_assert_int_eq(inb(COM1 + 1) & 0x0f, 0x00);
+    outb(COM1 + 1, 0x0f);
+    ck_assert_int_eq(inb(COM1 + 1) & 0x0f, 0x0f);
+    outb(COM1 + 1, 0x00);
+    /* scratch register */
+    outb(COM1 + 7, 0xa5);
+    ck_assert_int_eq(inb(COM1 + 7), 0xa5);
+    outb(COM1 + 7, 0x5a);
+    ck_assert_int_eq(inb(COM1 + 7), 0x5a);
+    /* loopback: RTS|OUT2 read back as CTS|DCD */
+    outb(COM1 + 4, 0x10 | 0x0a);
+    ck_assert_int_eq(inb(COM1 + 6) & 0xf0, 0x90);
+    outb(COM1 + 4, 0x00);
+    /* FIFO enable: IIR bits 7:6 = 11, a 16550A */
+    outb(COM1 + 2, 0x01);
+    ck_assert_int_eq(inb(COM1 + 2) >> 6, 3);
+    outb(COM1 + 2, 0x07); /* enable, clear both FIFOs */
+    /* TXEN: enabling THRI with THR empty reports THRI at once */
+    outb(COM1 + 1, 0x02);
+    ck_assert_int_eq(inb(COM1 + 5) & 0x40, 0x40);
+    ck_assert_int_eq(inb(COM1 + 2) & 0x01, 0x00);
+    outb(COM1 + 1, 0x00);
+    /* THRE: after IIR acknowledged it, re-enabling THRI re-asserts it */
+    outb(COM1 + 1, 0x02);
+    iir1 = inb(COM1 + 2);
+    outb(COM1 + 1, 0x00);
+    outb(COM1 + 1, 0x02);
+    iir2 = inb(COM1 + 2);
+    outb(COM1 + 1, 0x00);
+    ck_assert_int_eq(iir1 & 0x0f, 0x02);
+    ck_assert_int_eq(iir2 & 0x0f, 0x02);
+    /* the interrupt line follows: RX data with OUT2 set, as Linux runs it */
+    outb(COM1 + 4, 0x0b); /* DTR, RTS, OUT2 */
+    outb(COM1 + 1, 0x01);
+    ck_assert_int_eq(irq4.level, 0);
+    receive("k");
+    ck_assert_int_eq(irq4.level, 1);
+    ck_assert_int_eq(inb(COM1 + 2) & 0x0f, 0x04);
+    ck_assert_int_eq(inb(COM1), 'k');
+    ck_assert_int_eq(irq4.level, 0);
+}
+END_TEST
+
 static Suite *serial_suite(void)
 {
     Suite *s = suite_create("serial");
@@ -177,6 +228,7 @@ static Suite *serial_suite(void)
     tcase_add_test(tc, test_thr_empty_interrupt);
     tcase_add_test(tc, test_overrun);
     tcase_add_test(tc, test_modem_status);
+    tcase_add_test(tc, test_linux_8250_probe);
     suite_add_tcase(s, tc);
     return s;
 }

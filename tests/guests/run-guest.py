@@ -141,7 +141,8 @@ def comparable(out, firmware=False):
     if firmware:
         matches = list(FIRMWARE_HANDOFF.finditer(out))
         if matches:
-            out = out[matches[-1].end():]
+            # the handoff's newline sometimes arrives after the guest starts
+            out = out[matches[-1].end():].lstrip("\n")
     return [l for l in out.splitlines() if not l.startswith("~")]
 
 

@@ -156,6 +156,17 @@ enum {
 
 typedef struct CPUState CPUState;
 
+/*
+ * The CPU's side of its local APIC, installed by the APIC device
+ * (hw/intc/apic.c) when the board models one; NULL otherwise (KVM's
+ * in-kernel irqchip).  The APIC keeps env.apic_base and env.cr8 current;
+ * an accelerator passes the guest's writes through these, BQL held.
+ */
+typedef struct CPUAPICOps {
+    bool (*set_base)(void *opaque, uint64_t val); /* WRMSR IA32_APIC_BASE; false: #GP */
+    void (*set_tpr)(void *opaque, uint8_t cr8);   /* MOV to CR8 (TPR[7:4]) */
+} CPUAPICOps;
+
 struct CPUState {
     int cpu_index;
     CPUX86State env;
@@ -176,9 +187,12 @@ struct CPUState {
     bool vcpu_dirty;
 
     /* The machine's answer to INTA: vector of the highest pending IRQ,
-     * or -1.  Set by the board so accelerators never include PIC code. */
+     * or -1 (the local APIC's, which passes ExtINT on to the 8259).  Set
+     * by the board so accelerators never include interrupt controller code. */
     int (*get_pic_interrupt)(void *opaque);
     void *pic_opaque;
+    const CPUAPICOps *apic_ops;
+    void *apic_opaque;
 
     AddressSpace *as;    /* memory */
     AddressSpace *as_io; /* ports */

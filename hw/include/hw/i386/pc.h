@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 
+#include "hw/acpi/acpi-pm.h"
 #include "hw/audio/pcspk.h"
 #include "hw/boards.h"
 #include "hw/char/serial.h"
@@ -20,7 +21,9 @@
 #include "hw/i386/linux-boot.h"
 #include "hw/i386/multiboot.h"
 #include "hw/input/i8042.h"
+#include "hw/intc/apic.h"
 #include "hw/intc/i8259.h"
+#include "hw/intc/ioapic.h"
 #include "hw/irq.h"
 #include "hw/misc/debugexit.h"
 #include "hw/misc/ioport80.h"
@@ -39,10 +42,15 @@ typedef struct PCMachineState {
     uint64_t below_4g_mem_size;
     uint64_t above_4g_mem_size;
 
-    qemu_irq gsi[PC_ISA_NUM_IRQS]; /* ISA IRQ lines, to the PIC or KVM */
-    qemu_irq cpu_irq;              /* the 8259's INT pin */
+    qemu_irq gsi[PC_ISA_NUM_IRQS]; /* ISA IRQ lines, to PIC + IOAPIC, or KVM */
+    qemu_irq cpu_irq;              /* the local APIC's INTR output */
+    qemu_irq cpu_nmi;              /* ... and its NMI output */
     qemu_irq a20_line;
     PICState *pic;                 /* NULL with an in-kernel irqchip */
+    APICBus *apic_bus;             /* NULL with an in-kernel irqchip */
+    APICState *apic;
+    IOAPICState *ioapic;
+    ACPIPMState *acpi_pm;
     PITCommonState *pit;           /* NULL with an in-kernel PIT */
     PCSpkState *pcspk;
     Chardev *serial_chr;
@@ -67,5 +75,13 @@ void pc_kernel_load(PCMachineState *pcms, CPUX86State *env);
  * is printed to @out and sets *help.
  */
 bool pc_machine_device_check(const char *optstr, FILE *out, bool *help, Error **errp);
+
+/* hw/i386/pc-platform.c: interrupt controllers, ACPI hardware and tables */
+void pc_irq_init(PCMachineState *pcms);
+void pc_acpi_init(PCMachineState *pcms);
+/* System reset of the PIC and IOAPIC (the devices' reset handler). */
+void pc_irq_reset(PCMachineState *pcms);
+/* After the CPU's reset: its local APIC, the INTA hook, the ACPI tables. */
+void pc_platform_cpu_reset(PCMachineState *pcms);
 
 #endif

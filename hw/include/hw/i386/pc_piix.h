@@ -13,7 +13,8 @@
  * Builds the PCI bus and its functions into get_system_memory()/io, opens
  * ms->drive_opts, assigns BARs as firmware would and registers a reset
  * handler (qemu_register_reset) that restores that state at every system
- * reset.  isa_irqs[14] and [15] are the IDE channels' lines.
+ * reset.  isa_irqs[14] and [15] are the IDE channels' lines; the PIIX3
+ * routes PCI INTx (PIRQA-D) onto isa_irqs[10]/[11] as firmware would.
  */
 bool pc_pci_ide_init(MachineState *ms, qemu_irq *isa_irqs, Error **errp);
 

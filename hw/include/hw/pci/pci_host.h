@@ -18,9 +18,16 @@ typedef struct PCIHostState {
     MemoryRegion conf_mem;
     MemoryRegion data_mem;
     MemoryRegion *address_space_io;
+    /* Byte accesses to 0xcf9 (inside CONFIG_ADDRESS's dword) */
+    uint8_t (*cf9_read)(void *opaque);
+    void (*cf9_write)(void *opaque, uint8_t val);
+    void *cf9_opaque;
 } PCIHostState;
 
 void pci_host_init(PCIHostState *s, PCIBus *bus, MemoryRegion *address_space_io);
 void pci_host_destroy(PCIHostState *s);
+/* Who answers byte accesses to 0xcf9 (the PIIX reset control register). */
+void pci_host_set_cf9_handler(PCIHostState *s, uint8_t (*read)(void *opaque),
+                              void (*write)(void *opaque, uint8_t val), void *opaque);
 
 #endif

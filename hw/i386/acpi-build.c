@@ -1,0 +1,327 @@
+/*
+ * ACPI tables for the pc machine.  Section numbers are ACPI 6.x's; every
+ * field is written at the offset its table in the specification gives.
+ *
+ * Layout (each table 16-byte aligned, FACS 64-byte aligned as 5.2.10
+ * requires): RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT.
+ */
+#include "hw/i386/acpi-build.h"
+
+#include <string.h>
+#include <glib.h>
+
+#include "hw/acpi/acpi-pm.h"
+#include "hw/intc/apic.h"
+#include "hw/intc/ioapic.h"
+
+#define ACPI_OEM_ID       "DUET  "
+#define ACPI_OEM_TABLE_ID "DUETPC  "
+#define ACPI_CREATOR_ID   "DUET"
+#define ACPI_HEADER_SIZE  36
+
+typedef struct AcpiBuf {
+    uint8_t *buf;
+    size_t size;
+    size_t pos;
+    uint32_t base;
+    bool overflow;
+} AcpiBuf;
+
+static void put8(uint8_t *p, uint8_t v) { p[0] = v; }
+static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v); put16(p + 2, v >> 16); }
+static void put64(uint8_t *p, uint64_t v) { put32(p, v); put32(p + 4, v >> 32); }
+
+/* Reserves @len zeroed bytes at @align; returns their offset in the buffer. */
+static size_t acpi_alloc(AcpiBuf *b, size_t len, size_t align)
+{
+    size_t pos = (b->pos + align - 1) & ~(align - 1);
+
+    if (pos + len > b->size) {
+        b->overflow = true;
+        return 0;
+    }
+    memset(b->buf + pos, 0, len);
+    b->pos = pos + len;
+    return pos;
+}
+
+static uint32_t acpi_addr(AcpiBuf *b, size_t ofs)
+{
+    return b->base + (uint32_t)ofs;
+}
+
+static uint8_t acpi_checksum(const uint8_t *p, size_t len)
+{
+    uint8_t sum = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        sum += p[i];
+    }
+    return (uint8_t)-sum;
+}
+
+/* 5.2.6 System description table header; the checksum comes last. */
+static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
+{
+    memcpy(t, sig, 4);
+    put32(t + 4, len);
+    put8(t + 8, rev);
+    memcpy(t + 10, ACPI_OEM_ID, 6);
+    memcpy(t + 16, ACPI_OEM_TABLE_ID, 8);
+    put32(t + 24, 1);                  /* OEM revision */
+    memcpy(t + 28, ACPI_CREATOR_ID, 4);
+    put32(t + 32, 1);                  /* creator revision */
+}
+
+static void acpi_finish(uint8_t *t)
+{
+    uint32_t len = t[4] | t[5] << 8 | t[6] << 16 | (uint32_t)t[7] << 24;
+
+    t[9] = 0;
+    t[9] = acpi_checksum(t, len);
+}
+
+/* 5.2.3.2 Generic Address Structure, system I/O space */
+static void acpi_gas_io(uint8_t *p, uint8_t bit_width, uint8_t access_size, uint64_t addr)
+{
+    put8(p, 1);       /* address space: system I/O */
+    put8(p + 1, bit_width);
+    put8(p + 2, 0);   /* bit offset */
+    put8(p + 3, access_size);
+    put64(p + 4, addr);
+}
+
+/*
+ * DSDT AML (20.2): DefinitionBlock { Scope (\_SB) {}
+ *                                    Name (\_S5, Package (4) { S5, S5, 0, 0 }) }
+ * PkgLength is one byte here: it counts itself and what follows.
+ */
+static const uint8_t dsdt_aml[] = {
+    0x10, 0x06, '\\', '_', 'S', 'B', '_',                 /* ScopeOp PkgLength \_SB_ */
+    0x08, '\\', '_', 'S', '5', '_',                       /* NameOp \_S5_ */
+    0x12, 0x08, 0x04,                                     /* PackageOp PkgLength NumElements */
+    0x0a, ACPI_SLP_TYP_S5, 0x0a, ACPI_SLP_TYP_S5,         /* BytePrefix SLP_TYPa, SLP_TYPb */
+    0x00, 0x00,                                           /* ZeroOp x2 (reserved) */
+};
+
+static size_t build_dsdt(AcpiBuf *b)
+{
+    uint32_t len = ACPI_HEADER_SIZE + sizeof(dsdt_aml);
+    size_t ofs = acpi_alloc(b, len, 16);
+
+    if (b->overflow) {
+        return 0;
+    }
+    acpi_header(b->buf + ofs, "DSDT", len, 2); /* revision 2: 64-bit integers */
+    memcpy(b->buf + ofs + ACPI_HEADER_SIZE, dsdt_aml, sizeof(dsdt_aml));
+    acpi_finish(b->buf + ofs);
+    return ofs;
+}
+
+/* 5.2.10 FACS: no checksum; 64-byte aligned. */
+static size_t build_facs(AcpiBuf *b)
+{
+    size_t ofs = acpi_alloc(b, 64, 64);
+    uint8_t *t = b->buf + ofs;
+
+    if (b->overflow) {
+        return 0;
+    }
+    memcpy(t, "FACS", 4);
+    put32(t + 4, 64);
+    put8(t + 32, 2); /* version */
+    return ofs;
+}
+
+/* 5.2.9 FADT, revision 6 (276 bytes). */
+#define FADT_LEN 276
+#define FADT_F_WBINVD        (1u << 0)
+#define FADT_F_PROC_C1       (1u << 2)
+#define FADT_F_PWR_BUTTON    (1u << 4) /* no fixed-feature power button */
+#define FADT_F_SLP_BUTTON    (1u << 5) /* no fixed-feature sleep button */
+#define FADT_F_RESET_REG_SUP (1u << 10)
+#define FADT_BOOT_LEGACY_DEVICES (1u << 0)
+#define FADT_BOOT_8042           (1u << 1)
+#define FADT_BOOT_VGA_NOT_PRESENT (1u << 2)
+
+static size_t build_fadt(AcpiBuf *b, const AcpiBuildConfig *cfg, uint32_t facs, uint32_t dsdt)
+{
+    size_t ofs = acpi_alloc(b, FADT_LEN, 16);
+    uint8_t *t = b->buf + ofs;
+    uint32_t evt = cfg->pm_base + ACPI_PM1_EVT_OFS, cnt = cfg->pm_base + ACPI_PM1_CNT_OFS;
+    uint32_t tmr = cfg->pm_base + ACPI_PM_TMR_OFS;
+
+    if (b->overflow) {
+        return 0;
+    }
+    acpi_header(t, "FACP", FADT_LEN, 6);
+    put32(t + 36, facs);          /* FIRMWARE_CTRL */
+    put32(t + 40, dsdt);          /* DSDT */
+    put16(t + 46, cfg->sci_irq);  /* SCI_INT */
+    /* SMI_CMD, ACPI_ENABLE, ACPI_DISABLE zero: always in ACPI mode. */
+    put32(t + 56, evt);           /* PM1a_EVT_BLK */
+    put32(t + 64, cnt);           /* PM1a_CNT_BLK */
+    put32(t + 76, tmr);           /* PM_TMR_BLK */
+    put8(t + 88, 4);              /* PM1_EVT_LEN */
+    put8(t + 89, 2);              /* PM1_CNT_LEN */
+    put8(t + 91, 4);              /* PM_TMR_LEN */
+    put16(t + 96, 0xfff);         /* P_LVL2_LAT > 100: no C2 */
+    put16(t + 98, 0xfff);         /* P_LVL3_LAT > 1000: no C3 */
+    put8(t + 108, 0x32);          /* CENTURY: the RTC's CMOS index */
+    put16(t + 109, FADT_BOOT_LEGACY_DEVICES | FADT_BOOT_8042 | FADT_BOOT_VGA_NOT_PRESENT);
+    put32(t + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON |
+                   FADT_F_RESET_REG_SUP);
+    acpi_gas_io(t + 116, 8, 1, cfg->reset_port); /* RESET_REG, byte access */
+    put8(t + 128, cfg->reset_value);
+    put8(t + 131, 0);             /* FADT minor version */
+    put64(t + 132, facs);         /* X_FIRMWARE_CTRL */
+    put64(t + 140, dsdt);         /* X_DSDT */
+    acpi_gas_io(t + 148, 32, 0, evt);  /* X_PM1a_EVT_BLK */
+    acpi_gas_io(t + 172, 16, 0, cnt);  /* X_PM1a_CNT_BLK */
+    acpi_gas_io(t + 208, 32, 0, tmr);  /* X_PM_TMR_BLK */
+    acpi_finish(t);
+    return ofs;
+}
+
+/* 5.2.12 MADT */
+static size_t build_madt(AcpiBuf *b, const AcpiBuildConfig *cfg)
+{
+    const uint8_t level_irqs[] = { 5, cfg->sci_irq, 10, 11 };
+    /* per CPU: Local APIC (8); IOAPIC (12); overrides (10 each); LAPIC NMI (6) */
+    uint32_t len = ACPI_HEADER_SIZE + 8 + 8 * cfg->ncpus + 12 +
+                   (1 + G_N_ELEMENTS(level_irqs)) * 10 + 6;
+    size_t ofs = acpi_alloc(b, len, 16);
+    uint8_t *t = b->buf + ofs, *e;
+
+    if (b->overflow) {
+        return 0;
+    }
+    acpi_header(t, "APIC", len, 4);
+    put32(t + 36, cfg->lapic_addr);
+    put32(t + 40, 1); /* PCAT_COMPAT: the 8259 pair is there too */
+    e = t + 44;
+    for (int i = 0; i < cfg->ncpus; i++, e += 8) {
+        put8(e, 0);       /* Processor Local APIC (5.2.12.2) */
+        put8(e + 1, 8);
+        put8(e + 2, i);   /* ACPI processor UID */
+        put8(e + 3, i);   /* APIC ID */
+        put32(e + 4, 1);  /* enabled */
+    }
+    put8(e, 1);           /* I/O APIC (5.2.12.3) */
+    put8(e + 1, 12);
+    put8(e + 2, cfg->ioapic_id);
+    put32(e + 4, cfg->ioapic_addr);
+    put32(e + 8, 0);      /* global system interrupt base */
+    e += 12;
+    /* Interrupt source overrides (5.2.12.5): the PIT is on pin 2. */
+    put8(e, 2);
+    put8(e + 1, 10);
+    put8(e + 2, 0);       /* bus: ISA */
+    put8(e + 3, 0);       /* source: IRQ0 */
+    put32(e + 4, 2);      /* GSI 2 */
+    put16(e + 8, 0);      /* conforms to the bus */
+    e += 10;
+    /* The SCI and the IRQs the PIIX's PCI interrupt links use are level,
+     * active high (polarity 01, trigger 11: table 5-51), as in QEMU's pc. */
+    for (int i = 0; i < (int)G_N_ELEMENTS(level_irqs); i++, e += 10) {
+        put8(e, 2);
+        put8(e + 1, 10);
+        put8(e + 2, 0);
+        put8(e + 3, level_irqs[i]);
+        put32(e + 4, level_irqs[i]);
+        put16(e + 8, 0x000d);
+    }
+    put8(e, 4);           /* Local APIC NMI (5.2.12.7): every CPU's LINT1 */
+    put8(e + 1, 6);
+    put8(e + 2, 0xff);
+    put16(e + 3, 0);
+    put8(e + 5, 1);
+    acpi_finish(t);
+    return ofs;
+}
+
+static size_t build_rsdt(AcpiBuf *b, const uint32_t *tables, int n)
+{
+    uint32_t len = ACPI_HEADER_SIZE + 4 * n;
+    size_t ofs = acpi_alloc(b, len, 16);
+
+    if (b->overflow) {
+        return 0;
+    }
+    acpi_header(b->buf + ofs, "RSDT", len, 1);
+    for (int i = 0; i < n; i++) {
+        put32(b->buf + ofs + ACPI_HEADER_SIZE + 4 * i, tables[i]);
+    }
+    acpi_finish(b->buf + ofs);
+    return ofs;
+}
+
+static size_t build_xsdt(AcpiBuf *b, const uint32_t *tables, int n)
+{
+    uint32_t len = ACPI_HEADER_SIZE + 8 * n;
+    size_t ofs = acpi_alloc(b, len, 16);
+
+    if (b->overflow) {
+        return 0;
+    }
+    acpi_header(b->buf + ofs, "XSDT", len, 1);
+    for (int i = 0; i < n; i++) {
+        put64(b->buf + ofs + ACPI_HEADER_SIZE + 8 * i, tables[i]);
+    }
+    acpi_finish(b->buf + ofs);
+    return ofs;
+}
+
+/* 5.2.5.3 RSDP, revision 2 (36 bytes). */
+static void build_rsdp(uint8_t *r, uint32_t rsdt, uint32_t xsdt)
+{
+    memcpy(r, "RSD PTR ", 8);
+    memcpy(r + 9, ACPI_OEM_ID, 6);
+    put8(r + 15, 2);
+    put32(r + 16, rsdt);
+    put32(r + 20, 36);
+    put64(r + 24, xsdt);
+    r[8] = acpi_checksum(r, 20);   /* the ACPI 1.0 part */
+    r[32] = acpi_checksum(r, 36);  /* all of it */
+}
+
+size_t acpi_build_tables(uint8_t *buf, size_t size, uint32_t base, const AcpiBuildConfig *cfg)
+{
+    AcpiBuf b = { .buf = buf, .size = size, .base = base };
+    size_t rsdp, rsdt, xsdt, fadt, facs, dsdt, madt;
+    uint32_t tables[2];
+
+    if (base & 15 || cfg->ncpus < 1 || cfg->ncpus > 255) {
+        return 0;
+    }
+    rsdp = acpi_alloc(&b, 36, 16);
+    /* Children first: their addresses go into their parents. */
+    facs = build_facs(&b);
+    dsdt = build_dsdt(&b);
+    fadt = build_fadt(&b, cfg, acpi_addr(&b, facs), acpi_addr(&b, dsdt));
+    madt = build_madt(&b, cfg);
+    tables[0] = acpi_addr(&b, fadt);
+    tables[1] = acpi_addr(&b, madt);
+    rsdt = build_rsdt(&b, tables, 2);
+    xsdt = build_xsdt(&b, tables, 2);
+    if (b.overflow) {
+        return 0;
+    }
+    build_rsdp(buf + rsdp, acpi_addr(&b, rsdt), acpi_addr(&b, xsdt));
+    return b.pos;
+}
+
+void acpi_build_pc_config(AcpiBuildConfig *cfg, int ncpus)
+{
+    *cfg = (AcpiBuildConfig){
+        .ncpus = ncpus,
+        .lapic_addr = APIC_DEFAULT_ADDRESS,
+        .ioapic_addr = IOAPIC_DEFAULT_ADDRESS,
+        .ioapic_id = 0,
+        .pm_base = ACPI_PM_BASE,
+        .sci_irq = 9,
+        .reset_port = 0xcf9,
+        .reset_value = 0x06,
+    };
+}

@@ -1,0 +1,146 @@
+/*
+ * The pc machine's interrupt wiring and ACPI, as QEMU's pc and real PCs
+ * have them:
+ *
+ *   ISA IRQ n ──┬──> 8259 input n ──INT──> LAPIC LINT0 (ExtINT) ──INTR──> CPU
+ *               └──> IOAPIC pin n (IRQ0: pin 2) ──message──> LAPIC
+ *
+ * Both controllers see every ISA line; the guest decides which one it
+ * listens to (the 8259 through LINT0 in ExtINT mode, as after reset, or
+ * the IOAPIC's redirection entries).  The CPU's INTA asks its local APIC,
+ * which passes ExtINT on to the 8259.  With KVM's in-kernel irqchip none
+ * of these devices exist: the lines go to KVM (which routes them the same
+ * way, see kvm_set_gsi_routing) and only the ACPI tables remain, which
+ * describe KVM's controllers at the same addresses.
+ */
+#include "hw/i386/pc.h"
+
+#include "hw/i386/acpi-build.h"
+#include "qemu/log.h"
+#include "sysemu/kvm.h"
+#include "trace/trace.h"
+
+#define PC_SCI_IRQ 9
+
+static void pc_gsi_to_accel(void *opaque, int n, int level)
+{
+    MachineState *ms = opaque;
+
+    ms->accel->set_irq(ms, n, level);
+}
+
+static void pc_gsi_to_irqchips(void *opaque, int n, int level)
+{
+    PCMachineState *pcms = opaque;
+
+    qemu_set_irq(i8259_get_irq(pcms->pic, n), level);
+    qemu_set_irq(ioapic_get_irq(pcms->ioapic, n == 0 ? 2 : n), level);
+}
+
+/* The local APIC's INTR output */
+static void pc_cpu_intr(void *opaque, int n, int level)
+{
+    PCMachineState *pcms = opaque;
+    CPUState *cpu = pcms->ms->cpu;
+
+    if (level) {
+        cpu_interrupt(cpu, CPU_INTERRUPT_HARD);
+    } else {
+        cpu_reset_interrupt(cpu, CPU_INTERRUPT_HARD);
+    }
+}
+
+static void pc_cpu_nmi(void *opaque, int n, int level)
+{
+    PCMachineState *pcms = opaque;
+
+    if (level) {
+        cpu_interrupt(pcms->ms->cpu, CPU_INTERRUPT_NMI);
+    }
+}
+
+static int pc_get_interrupt(void *opaque)
+{
+    PCMachineState *pcms = opaque;
+
+    return apic_get_interrupt(pcms->apic);
+}
+
+static int pc_pic_intack(void *opaque)
+{
+    PCMachineState *pcms = opaque;
+
+    return pic_read_irq(pcms->pic);
+}
+
+void pc_irq_init(PCMachineState *pcms)
+{
+    MachineState *ms = pcms->ms;
+
+    if (kvm_irqchip_in_kernel(ms)) {
+        for (int i = 0; i < PC_ISA_NUM_IRQS; i++) {
+            pcms->gsi[i] = qemu_allocate_irq(pc_gsi_to_accel, ms, i);
+        }
+        return;
+    }
+    pcms->cpu_irq = qemu_allocate_irq(pc_cpu_intr, pcms, 0);
+    pcms->cpu_nmi = qemu_allocate_irq(pc_cpu_nmi, pcms, 0);
+    pcms->apic_bus = apic_bus_new(get_system_memory());
+    pcms->apic = apic_new(pcms->apic_bus, ms->cpu->cpu_index, ms->cpu, pcms->cpu_irq,
+                          pcms->cpu_nmi);
+    pcms->pic = i8259_init(get_system_io(), apic_get_lint(pcms->apic, 0));
+    apic_set_extint_handler(pcms->apic, pc_pic_intack, pcms);
+    pcms->ioapic = ioapic_init(get_system_memory(), IOAPIC_DEFAULT_ADDRESS, pcms->apic_bus);
+    for (int i = 0; i < PC_ISA_NUM_IRQS; i++) {
+        pcms->gsi[i] = qemu_allocate_irq(pc_gsi_to_irqchips, pcms, i);
+    }
+}
+
+void pc_irq_reset(PCMachineState *pcms)
+{
+    if (pcms->pic) {
+        i8259_reset(pcms->pic);
+    }
+    if (pcms->ioapic) {
+        ioapic_reset(pcms->ioapic);
+    }
+}
+
+void pc_acpi_init(PCMachineState *pcms)
+{
+    pcms->acpi_pm = acpi_pm_init(get_system_io(), ACPI_PM_BASE, pcms->gsi[PC_SCI_IRQ]);
+}
+
+/* What firmware would leave in memory: the ACPI tables (ACPI 5.2.5.1). */
+static void pc_acpi_build(PCMachineState *pcms)
+{
+    AcpiBuildConfig cfg;
+    uint8_t *ram = memory_region_get_ram_ptr(&pcms->ram);
+    size_t len;
+
+    if (pcms->below_4g_mem_size < ACPI_BUILD_BASE + ACPI_BUILD_SIZE) {
+        return;
+    }
+    acpi_build_pc_config(&cfg, 1);
+    len = acpi_build_tables(ram + ACPI_BUILD_BASE, ACPI_BUILD_SIZE, ACPI_BUILD_BASE, &cfg);
+    trace_event(pc_acpi_build, "base=0x%x len=%zu", ACPI_BUILD_BASE, len);
+    if (!len) {
+        qemu_log_mask(LOG_GUEST_ERROR, "pc: the ACPI tables do not fit at 0x%x\n",
+                      ACPI_BUILD_BASE);
+    }
+}
+
+void pc_platform_cpu_reset(PCMachineState *pcms)
+{
+    CPUState *cpu = pcms->ms->cpu;
+
+    if (pcms->apic) {
+        apic_reset(pcms->apic, true);
+        cpu->get_pic_interrupt = pc_get_interrupt;
+        cpu->pic_opaque = pcms;
+    }
+    if (pcms->acpi_pm) {
+        acpi_pm_reset(pcms->acpi_pm);
+    }
+    pc_acpi_build(pcms);
+}
