@@ -129,10 +129,9 @@ void helper_cpuid(TCGCPU *s)
     }
     case 1:
         r[0] = 0x00000633; /* family 6, model 3, stepping 3 */
-        r[1] = CPUID_1_EBX;
-        r[3] = CPUID_1_EDX;
         /* EBX[31:24] initial APIC ID; EDX.APIC follows IA32_APIC_BASE.EN */
-        r[1] = (uint32_t)s->cpu->cpu_index << 24;
+        r[1] = CPUID_1_EBX | (uint32_t)s->cpu->cpu_index << 24;
+        r[3] = CPUID_1_EDX;
         if (s->cpu->apic_ops && (s->env->apic_base & (1u << 11))) {
             r[3] |= 1u << 9;
         }

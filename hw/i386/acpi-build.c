@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "hw/acpi/acpi-pm.h"
+#include "hw/acpi/aml-build.h"
 #include "hw/intc/apic.h"
 #include "hw/intc/ioapic.h"
 
@@ -93,28 +94,52 @@ static void acpi_gas_io(uint8_t *p, uint8_t bit_width, uint8_t access_size, uint
 }
 
 /*
- * DSDT AML (20.2): DefinitionBlock { Scope (\_SB) {}
- *                                    Name (\_S5, Package (4) { S5, S5, 0, 0 }) }
- * PkgLength is one byte here: it counts itself and what follows.
+ * DSDT (ACPI 6.4 chapter 20):
+ *   Scope (\_SB) {
+ *     Device (PCI0) {            the i440FX host bridge: with ACPI, Linux
+ *       Name (_HID, EisaId ("PNP0A03"))   finds PCI buses only through these
+ *       Name (_ADR, 0)  Name (_UID, 0)
+ *       Name (_CRS, ResourceTemplate () {   what it decodes, as QEMU's pc:
+ *         bus numbers 0-255, the config ports, I/O 0-0xcf7 and 0xd00-0xffff,
+ *         the VGA window and the 32-bit PCI hole from the end of low RAM
+ *         to below the IOAPIC }) } }
+ *   Name (\_S5, Package (4) { S5, S5, 0, 0 })
  */
-static const uint8_t dsdt_aml[] = {
-    0x10, 0x06, '\\', '_', 'S', 'B', '_',                 /* ScopeOp PkgLength \_SB_ */
-    0x08, '\\', '_', 'S', '5', '_',                       /* NameOp \_S5_ */
-    0x12, 0x08, 0x04,                                     /* PackageOp PkgLength NumElements */
-    0x0a, ACPI_SLP_TYP_S5, 0x0a, ACPI_SLP_TYP_S5,         /* BytePrefix SLP_TYPa, SLP_TYPb */
-    0x00, 0x00,                                           /* ZeroOp x2 (reserved) */
-};
-
-static size_t build_dsdt(AcpiBuf *b)
+static GByteArray *build_dsdt_aml(const AcpiBuildConfig *cfg)
 {
-    uint32_t len = ACPI_HEADER_SIZE + sizeof(dsdt_aml);
+    static const uint8_t s5[] = { ACPI_SLP_TYP_S5, ACPI_SLP_TYP_S5, 0, 0 };
+    GByteArray *aml = g_byte_array_new(), *sb = g_byte_array_new();
+    GByteArray *pci0 = g_byte_array_new(), *crs = g_byte_array_new();
+
+    aml_res_word_bus(crs, 0, 0xff);
+    aml_res_io(crs, 0xcf8, 0xcf8, 1, 8);
+    aml_res_word_io(crs, 0x0000, 0x0cf7);
+    aml_res_word_io(crs, 0x0d00, 0xffff);
+    aml_res_dword_memory(crs, 0xa0000, 0xbffff);
+    aml_res_dword_memory(crs, cfg->pci_hole_start, cfg->ioapic_addr - 1);
+    aml_res_end(crs);
+    aml_append_name_eisaid(pci0, "_HID", "PNP0A03");
+    aml_append_name_int(pci0, "_ADR", 0);
+    aml_append_name_int(pci0, "_UID", 0);
+    aml_append_name_buffer(pci0, "_CRS", crs);
+    g_byte_array_unref(crs);
+    aml_append_device(sb, "PCI0", pci0);
+    aml_append_scope(aml, "\\_SB", sb);
+    aml_append_name_package(aml, "\\_S5", s5, G_N_ELEMENTS(s5));
+    return aml;
+}
+
+static size_t build_dsdt(AcpiBuf *b, const AcpiBuildConfig *cfg)
+{
+    g_autoptr(GByteArray) aml = build_dsdt_aml(cfg);
+    uint32_t len = ACPI_HEADER_SIZE + aml->len;
     size_t ofs = acpi_alloc(b, len, 16);
 
     if (b->overflow) {
         return 0;
     }
     acpi_header(b->buf + ofs, "DSDT", len, 2); /* revision 2: 64-bit integers */
-    memcpy(b->buf + ofs + ACPI_HEADER_SIZE, dsdt_aml, sizeof(dsdt_aml));
+    memcpy(b->buf + ofs + ACPI_HEADER_SIZE, aml->data, aml->len);
     acpi_finish(b->buf + ofs);
     return ofs;
 }
@@ -298,7 +323,7 @@ size_t acpi_build_tables(uint8_t *buf, size_t size, uint32_t base, const AcpiBui
     rsdp = acpi_alloc(&b, 36, 16);
     /* Children first: their addresses go into their parents. */
     facs = build_facs(&b);
-    dsdt = build_dsdt(&b);
+    dsdt = build_dsdt(&b, cfg);
     fadt = build_fadt(&b, cfg, acpi_addr(&b, facs), acpi_addr(&b, dsdt));
     madt = build_madt(&b, cfg);
     tables[0] = acpi_addr(&b, fadt);
@@ -323,5 +348,6 @@ void acpi_build_pc_config(AcpiBuildConfig *cfg, int ncpus)
         .sci_irq = 9,
         .reset_port = 0xcf9,
         .reset_value = 0x06,
+        .pci_hole_start = 0xe0000000,
     };
 }

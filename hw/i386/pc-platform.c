@@ -122,6 +122,7 @@ static void pc_acpi_build(PCMachineState *pcms)
         return;
     }
     acpi_build_pc_config(&cfg, 1);
+    cfg.pci_hole_start = pcms->below_4g_mem_size;
     len = acpi_build_tables(ram + ACPI_BUILD_BASE, ACPI_BUILD_SIZE, ACPI_BUILD_BASE, &cfg);
     trace_event(pc_acpi_build, "base=0x%x len=%zu", ACPI_BUILD_BASE, len);
     if (!len) {

@@ -290,13 +290,20 @@ START_TEST(test_tables)
 
     /* DSDT: \_S5 = Package { 0, 0, 0, 0 } */
     {
-        static const uint8_t s5[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-                                      0x0a, ACPI_SLP_TYP_S5, 0x0a, ACPI_SLP_TYP_S5, 0, 0 };
+        /* ZeroOp for each 0 (the builder picks the shortest integer form) */
+        static const uint8_t s5[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x06, 0x04,
+                                      0x00, 0x00, 0x00, 0x00 };
+        static const uint8_t pci0_hid[] = { 0x5b, 0x82 }, hid[] = {
+            0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
+        bool device = false, pnp0a03 = false;
         bool found = false;
         for (uint32_t i = 36; i + sizeof(s5) <= rd32(dsdt + 4); i++) {
             found |= !memcmp(dsdt + i, s5, sizeof(s5));
+            device |= !memcmp(dsdt + i, pci0_hid, sizeof(pci0_hid));
+            pnp0a03 |= !memcmp(dsdt + i, hid, sizeof(hid));
         }
         ck_assert(found);
+        ck_assert(device && pnp0a03); /* the PCI host bridge, PNP0A03 */
         ck_assert_uint_eq(dsdt[8], 2);
     }
 
@@ -410,13 +417,14 @@ static int iasl_check(void)
         return 1;
     }
     fadt = mem + rd32(mem + rd32(rsdp + 16) + 36);
-    struct { const char *name; const uint8_t *t; const char *want[4]; } tables[] = {
+    struct { const char *name; const uint8_t *t; const char *want[6]; } tables[] = {
         { "rsdt", mem + rd32(rsdp + 16), { "Signature : \"RSDT\"", NULL } },
         { "xsdt", mem + rd64(rsdp + 24), { "Signature : \"XSDT\"", NULL } },
         { "facp", fadt, { "PM Timer Block Address : 00000608", "Reset Register",
                           "Address : 0000000000000CF9", NULL } },
         { "facs", mem + rd32(fadt + 36), { "Signature : \"FACS\"", NULL } },
-        { "dsdt", mem + rd32(fadt + 40), { "Name (\\_S5, Package (0x04)", "Scope (\\_SB)", NULL } },
+        { "dsdt", mem + rd32(fadt + 40), { "Name (\\_S5, Package (0x04)", "Scope (\\_SB)", "Device (PCI0)",
+                                          "EisaId (\"PNP0A03\")", "WordBusNumber", NULL } },
         { "apic", mem + rd32(mem + rd32(rsdp + 16) + 40),
           { "Subtable Type : 01 [I/O APIC]", "Interrupt : 00000002",
             "Subtable Type : 04 [Local APIC NMI]", NULL } },

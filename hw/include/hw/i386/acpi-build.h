@@ -26,6 +26,7 @@ typedef struct AcpiBuildConfig {
     uint16_t sci_irq;
     uint16_t reset_port;  /* FADT RESET_REG (I/O, 8 bits) */
     uint8_t reset_value;
+    uint32_t pci_hole_start; /* the end of RAM below 4 GiB: PCI memory from here */
 } AcpiBuildConfig;
 
 /* The pc machine's configuration for @ncpus CPUs. */
