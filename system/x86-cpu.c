@@ -34,8 +34,9 @@ void x86_cpu_reset(CPUState *cpu)
     memset(env, 0, sizeof(*env));
     env->eflags = 0x2; /* bit 1 is reserved, always set */
     env->eip = 0xfff0;
-    /* EDX holds the processor signature: family 6, as QEMU's models. */
-    env->regs[R_EDX] = 0x00000663;
+    /* EDX holds the processor signature, CPUID.01H:EAX (SDM vol.3 9.1.4). */
+    env->regs[R_EDX] = x86_cpuid_signature(cpu->cpuid.model ? cpu->cpuid.model
+                                                             : x86_cpu_model_default());
 
     set_seg(&env->segs[R_CS], 0xf000, 0xffff0000, 0xffff, code);
     for (int i = 0; i < 6; i++) {

@@ -96,55 +96,14 @@ void check_io_perm(TCGCPU *s, uint32_t port, int size)
     }
 }
 
-/* CPUID: a P6-class CPU without x87, MMX or SSE (a later issue adds
- * them); PSE, PAE, PGE, CX8, CMOV, TSC, MSR, NX. */
-#define CPUID_1_EDX ((1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | \
-                     (1u << 8) | (1u << 13) | (1u << 15))
-#define CPUID_80000001_EDX (1u << 20)
-
-static void cpuid_string(const char *str, uint32_t *out, int n)
-{
-    char buf[48] = { 0 };
-    strncpy(buf, str, sizeof(buf) - 1);
-    memcpy(out, buf, n * 4);
-}
-
+/* CPUID: the vCPU's model, with the features the interpreter implements
+ * (system/x86-cpuid.c). */
 void helper_cpuid(TCGCPU *s)
 {
     uint64_t *regs = s->env->regs;
-    uint32_t leaf = regs[R_EAX], r[4] = { 0 }; /* eax ebx ecx edx */
+    uint32_t r[4];
 
-    switch (leaf) {
-    case 0: {
-        uint32_t v[3];
-        r[0] = 1;
-        cpuid_string("GenuineIntel", v, 3);
-        r[1] = v[0];
-        r[3] = v[1];
-        r[2] = v[2];
-        break;
-    }
-    case 1:
-        r[0] = 0x00000633; /* family 6, model 3, stepping 3 */
-        r[3] = CPUID_1_EDX;
-        break;
-    case 0x80000000:
-        r[0] = 0x80000004;
-        break;
-    case 0x80000001:
-        r[3] = CPUID_80000001_EDX;
-        break;
-    case 0x80000002:
-    case 0x80000003:
-    case 0x80000004: {
-        uint32_t v[12];
-        cpuid_string("duet x86 interpreter", v, 12);
-        memcpy(r, &v[(leaf - 0x80000002) * 4], 16);
-        break;
-    }
-    default:
-        break;
-    }
+    x86_cpuid_query(&s->cpu->cpuid, s->cpu->cpu_index, regs[R_EAX], regs[R_ECX], r);
     regs[R_EAX] = r[0];
     regs[R_EBX] = r[1];
     regs[R_ECX] = r[2];

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <glib.h>
 
+#include "exec/cpuid.h"
 #include "exec/memory.h"
 
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
@@ -124,6 +125,8 @@ typedef struct CPUState CPUState;
 struct CPUState {
     int cpu_index;
     CPUX86State env;
+    /* The model (-cpu) and the features the accelerator gave it. */
+    X86CPUID cpuid;
 
     GThread *thread;
     pthread_t thread_id;
