@@ -55,7 +55,9 @@ void x86_cpu_reset(CPUState *cpu)
     /* Local APIC enabled at its default base; this is the BSP. */
     env->apic_base = 0xfee00000 | (1 << 11) | (1 << 8);
     env->pat = 0x0007040600070406ULL; /* SDM vol.3 11.12.4: power-up PAT */
-    env->a20_mask = 0xffffffff;
+    /* fast strings; no branch trace store, no PEBS (SDM vol.4 table 2-2) */
+    env->misc_enable = (1u << 0) | (1u << 11) | (1u << 12);
+    env->a20_mask = ~0ull;
     env->halted = false;
 
     __atomic_store_n(&cpu->interrupt_request, 0, __ATOMIC_SEQ_CST);
@@ -123,7 +125,7 @@ void x86_cpu_dump_state(CPUState *cpu, FILE *f)
         fprintf(f, "EIP=%08x EFL=%08x ", (uint32_t)env->eip, (uint32_t)env->eflags);
     }
     dump_eflags(f, env->eflags);
-    fprintf(f, " CPL=%u A20=%d HLT=%d\n", cpl, (env->a20_mask >> 20) & 1, env->halted);
+    fprintf(f, " CPL=%u A20=%d HLT=%d\n", cpl, (int)((env->a20_mask >> 20) & 1), env->halted);
 
     for (int i = 0; i < 6; i++) {
         dump_seg(f, seg_names[i], &env->segs[i], wide);

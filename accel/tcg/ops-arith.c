@@ -1,6 +1,6 @@
 /*
  * Arithmetic: ADD..CMP, TEST, INC/DEC, NOT/NEG, MUL/IMUL/DIV/IDIV,
- * CMPXCHG/CMPXCHG8B/XADD, the BCD adjusts, CBW/CWD (SDM vol.2).
+ * CMPXCHG/CMPXCHG8B/CMPXCHG16B/XADD, the BCD adjusts, CBW/CWD (SDM vol.2).
  * Division leaves the flags unchanged (they are undefined).
  */
 #include "ops.h"
@@ -431,17 +431,43 @@ void op_cmpxchg(TCGCPU *s, const DecodedInsn *d)
     set_cc(s, CC_OP_SUB + ot, acc - dest, dest);
 }
 
+/* CMPXCHG8B, and with REX.W CMPXCHG16B (CPUID cx16; #GP(0) unless the
+ * operand is 16-byte aligned).  The destination is written either way. */
 void op_cmpxchg8b(TCGCPU *s, const DecodedInsn *d)
 {
     uint64_t *regs = s->env->regs;
+    uint32_t f = cc_compute_all(s);
 
     if (d->mod3) {
         raise_exception(s, EXCP06_ILLOP);
     }
+    if (d->ot == MO_64) {
+        if (!cpu_has(s, FEAT_1_ECX, CPUID_EXT_CX16)) {
+            raise_exception(s, EXCP06_ILLOP);
+        }
+        uint64_t lin = insn_lin(s, d, 16, true);
+        if (lin & 15) {
+            raise_exception_err(s, EXCP0D_GPF, 0);
+        }
+        probe_write(s, lin, 16);
+        uint64_t lo = lin_ldq(s, lin), hi = lin_ldq(s, lin + 8);
+        if (lo == regs[R_EAX] && hi == regs[R_EDX]) {
+            lin_stq(s, lin, regs[R_EBX]);
+            lin_stq(s, lin + 8, regs[R_ECX]);
+            f |= CC_Z;
+        } else {
+            lin_stq(s, lin, lo);
+            lin_stq(s, lin + 8, hi);
+            regs[R_EAX] = lo;
+            regs[R_EDX] = hi;
+            f &= ~CC_Z;
+        }
+        set_cc_flags(s, f);
+        return;
+    }
     uint64_t lin = insn_lin(s, d, 8, true);
     uint64_t m = lin_ldq(s, lin);
     uint64_t cmp = (uint32_t)regs[R_EAX] | (regs[R_EDX] << 32);
-    uint32_t f = cc_compute_all(s);
 
     if (m == cmp) {
         lin_stq(s, lin, (uint32_t)regs[R_EBX] | (regs[R_ECX] << 32));

@@ -136,9 +136,15 @@ void op_movsx_w(TCGCPU *s, const DecodedInsn *d)
     set_reg(s, d->ot, d->reg, (uint64_t)(int64_t)(int16_t)ld_E(s, d, MO_16));
 }
 
+/* MOVSXD (63 in 64-bit mode): without REX.W an ordinary move of the
+ * operand size. */
 void op_movsxd(TCGCPU *s, const DecodedInsn *d)
 {
-    set_reg(s, d->ot, d->reg, (uint64_t)(int64_t)(int32_t)ld_E(s, d, MO_32));
+    if (d->ot == MO_64) {
+        set_reg(s, MO_64, d->reg, (uint64_t)(int64_t)(int32_t)ld_E(s, d, MO_32));
+    } else {
+        set_reg(s, d->ot, d->reg, ld_E(s, d, d->ot));
+    }
 }
 
 void op_lea(TCGCPU *s, const DecodedInsn *d)
@@ -323,7 +329,7 @@ void op_pusha(TCGCPU *s, const DecodedInsn *d)
     uint64_t lins[8];
 
     for (int i = 0; i < 8; i++) {
-        lins[i] = seg_lin(s, R_SS, (sp - (i + 1) * sz) & mask, sz, true);
+        lins[i] = stack_lin_at(s, (sp - (i + 1) * sz) & mask, sz, true);
         probe_write(s, lins[i], sz);
     }
     for (int i = 0; i < 8; i++) {
@@ -383,13 +389,23 @@ void op_popf(TCGCPU *s, const DecodedInsn *d)
     cpu_load_eflags(s, v, mask);
 }
 
+/* LAHF/SAHF exist in 64-bit mode only with CPUID lahf_lm. */
+static void check_lahf(TCGCPU *s)
+{
+    if (s->code64 && !cpu_has(s, FEAT_8000_0001_ECX, CPUID_EXT3_LAHF_LM)) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+}
+
 void op_lahf(TCGCPU *s, const DecodedInsn *d)
 {
+    check_lahf(s);
     *reg8p(s, 1) = (cc_compute_all(s) & (CC_S | CC_Z | CC_A | CC_P | CC_C)) | 0x2;
 }
 
 void op_sahf(TCGCPU *s, const DecodedInsn *d)
 {
+    check_lahf(s);
     uint32_t f = cc_compute_all(s) & CC_O;
     set_cc_flags(s, f | (*reg8p(s, 1) & (CC_S | CC_Z | CC_A | CC_P | CC_C)));
 }
@@ -405,7 +421,7 @@ void op_cmovcc(TCGCPU *s, const DecodedInsn *d)
 
     if (cc_test(s, d->b)) {
         set_reg(s, d->ot, d->reg, v);
-    } else if (d->ot == MO_32 && (s->env->efer & MSR_EFER_LMA)) {
+    } else if (d->ot == MO_32 && s->code64) {
         set_reg(s, MO_32, d->reg, get_reg(s, MO_32, d->reg));
     }
 }

@@ -63,7 +63,7 @@ static void __attribute__((noinline)) name(TCGCPU *s, const DecodedInsn *d)     
 static inline bool fast_mem(TCGCPU *s, const DecodedInsn *d, int size, bool write, void **p)
 {
     if (G_LIKELY(s->seg_flat & d->seg_bit)) {
-        uint32_t lin = insn_ea(s, d);
+        uint64_t lin = insn_ea(s, d); /* 32 bits outside 64-bit mode: amask */
         TLBEntry *e = tlb_entry(s, lin);
         if (G_LIKELY((write ? e->addr_write : e->addr_read) == tlb_tag(lin, size))) {
             *p = (void *)(e->addend + lin);
@@ -73,8 +73,8 @@ static inline bool fast_mem(TCGCPU *s, const DecodedInsn *d, int size, bool writ
     return false;
 }
 
-/* The same for a stack access at (32-bit) address sp. */
-static inline bool fast_stack(TCGCPU *s, uint32_t sp, int size, bool write, void **p)
+/* The same for a stack access at address sp (reduced to the stack size). */
+static inline bool fast_stack(TCGCPU *s, uint64_t sp, int size, bool write, void **p)
 {
     if (G_LIKELY(s->seg_flat & (1u << R_SS))) {
         TLBEntry *e = tlb_entry(s, sp);
@@ -152,7 +152,7 @@ H(op_lxs); H(op_bound); H(op_arpl);
 H(op_cmc); H(op_clc); H(op_stc); H(op_cld); H(op_std);
 
 /* ops-control.c */
-H(op_jmp); H(op_jcc); extern const InsnHandler op_jcc_cond[16]; H(op_call); H(op_ret); H(op_ret_imm);
+H(op_jmp); H(op_jcc); H(op_jcc_nc); extern const InsnHandler op_jcc_cond[16]; H(op_call); H(op_ret); H(op_ret_imm);
 H(op_jmp_E); H(op_call_E); H(op_ljmp_A); H(op_lcall_A); H(op_ljmp_E); H(op_lcall_E);
 H(op_lret); H(op_iret); H(op_loop); H(op_jcxz);
 H(op_int3); H(op_int); H(op_into); H(op_int1); H(op_enter); H(op_leave);
@@ -167,7 +167,10 @@ H(op_mov_r_cr); H(op_mov_cr_r); H(op_mov_r_dr); H(op_mov_dr_r); H(op_clts);
 H(op_sldt); H(op_str); H(op_lldt); H(op_ltr); H(op_verr); H(op_verw);
 H(op_sgdt); H(op_sidt); H(op_lgdt); H(op_lidt); H(op_smsw); H(op_lmsw); H(op_invlpg);
 H(op_lar); H(op_lsl); H(op_invd); H(op_fpu); H(op_wait); H(op_gp0);
-H(op_syscall); H(op_sysret);
+H(op_clflush); H(op_fence);
+
+/* syscall_helper.c */
+H(op_syscall); H(op_sysret); H(op_sysenter); H(op_sysexit); H(op_swapgs); H(op_rdtscp);
 
 #undef H
 #endif
