@@ -36,6 +36,8 @@ typedef struct OpEntry {
     InsnHandler h;
     InsnHandler h32r;  /* 32-bit operands, register form (optional) */
     InsnHandler h32m;  /* 32-bit operands, memory form (optional) */
+    InsnHandler h64r;  /* the same for 64-bit operands */
+    InsnHandler h64m;
     uint32_t f;
     uint8_t b;
     const struct OpEntry *grp;
@@ -148,7 +150,8 @@ static const OpEntry grp15_mod3[64] = {
     [56 ... 63] = E(op_fence, MR, .b = 7),
 };
 /* Opcodes whose meaning long mode changes */
-static const OpEntry op_movsxd_entry = E(op_movsxd, MR);
+static const OpEntry op_movsxd_entry = E(op_movsxd, MR, .h64r = op_movsxd_64r,
+                                         .h64m = op_movsxd_64m);
 static const OpEntry op_xchg_r8_entry = E(op_xchg_rA, F_REGOP);
 
 #define GRP(table, fl) { .h = NULL, .f = F_GRP | MR | (fl), .grp = table }
@@ -173,8 +176,8 @@ static const OpEntry optable1[256] = {
     /* 38 */ ALU_ROW(7), E(op_ud, F_END) /* ds: */, E(op_aas, F_NO64),
     /* 40 */ X8(E(op_inc_r, F_REGOP)),
     /* 48 */ X8(E(op_dec_r, F_REGOP)),
-    /* 50 */ X8(E(op_push_r, F_REGOP | F_DEF64, .h32r = op_push_r32)),
-    /* 58 */ X8(E(op_pop_r, F_REGOP | F_DEF64, .h32r = op_pop_r32)),
+    /* 50 */ X8(E(op_push_r, F_REGOP | F_DEF64, .h32r = op_push_r32, .h64r = op_push_r64)),
+    /* 58 */ X8(E(op_pop_r, F_REGOP | F_DEF64, .h32r = op_pop_r32, .h64r = op_pop_r64)),
     /* 60 */ E(op_pusha, F_NO64), E(op_popa, F_NO64), E(op_bound, MR | F_NO64),
              E(op_arpl, MR), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END),
     /* 68 */ E(op_push_I, F_IMMZ | F_DEF64), E(op_imul_GEI, MR | F_IMMZ, .h32r = op_imul_GEI_32r),
@@ -184,9 +187,11 @@ static const OpEntry optable1[256] = {
     /* 80 */ GRP(grp1_80, 0), GRP(grp1_81, 0), GRP(grp1_80, F_NO64), GRP(grp1_83, 0),
              E(op_test_EG, MR | F_BYTE), E(op_test_EG, MR),
              E(op_xchg_EG, MR | F_BYTE), E(op_xchg_EG, MR),
-    /* 88 */ E(op_mov_EG, MR | F_BYTE), E(op_mov_EG, MR, .h32r = op_mov_EG_32r, .h32m = op_mov_EG_32m),
-             E(op_mov_GE, MR | F_BYTE), E(op_mov_GE, MR, .h32r = op_mov_GE_32r, .h32m = op_mov_GE_32m),
-             E(op_mov_E_seg, MR | F_SEGREG), E(op_lea, MR, .h32m = op_lea_32),
+    /* 88 */ E(op_mov_EG, MR | F_BYTE), E(op_mov_EG, MR, .h32r = op_mov_EG_32r, .h32m = op_mov_EG_32m,
+                                              .h64r = op_mov_EG_64r, .h64m = op_mov_EG_64m),
+             E(op_mov_GE, MR | F_BYTE), E(op_mov_GE, MR, .h32r = op_mov_GE_32r, .h32m = op_mov_GE_32m,
+                                          .h64r = op_mov_GE_64r, .h64m = op_mov_GE_64m),
+             E(op_mov_E_seg, MR | F_SEGREG), E(op_lea, MR, .h32m = op_lea_32, .h64m = op_lea_64),
              E(op_mov_seg_E, MR | F_SEGREG | F_END), GRP(grp_8f, 0),
     /* 90 */ E(op_nop, 0), E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP),
              E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP),
@@ -565,8 +570,28 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
         } else if ((d->mod3 || !(fl & F_MODRM)) && e->h32r) {
             d->handler = e->h32r;
         }
+    } else if (d->ot == MO_64) {
+        if (!d->mod3 && (fl & F_MODRM) && e->h64m) {
+            d->handler = e->h64m;
+        } else if ((d->mod3 || !(fl & F_MODRM)) && e->h64r) {
+            d->handler = e->h64r;
+        }
     }
-    /* Specialised 32-bit ALU forms */
+    /* Specialised 32-bit and 64-bit ALU forms */
+    if (d->ot == MO_64 && !(d->prefix & PREFIX_LOCK)) {
+        if (e->h == op_alu_EG) {
+            d->handler = d->mod3 ? alu64_rr[d->b] : alu64_mr[d->b];
+        } else if (e->h == op_alu_GE) {
+            d->handler = d->mod3 ? alu64_rr[d->b] : alu64_rm[d->b];
+            if (d->mod3) {
+                uint8_t t = d->reg; /* G op= E: swap so that rm is the destination */
+                d->reg = d->rm;
+                d->rm = t;
+            }
+        } else if (e->h == op_alu_EI) {
+            d->handler = d->mod3 ? alu64_ri[d->b] : alu64_mi[d->b];
+        }
+    }
     if (d->ot == MO_32 && !(d->prefix & PREFIX_LOCK)) {
         if (e->h == op_alu_EG) {
             d->handler = d->mod3 ? alu32_rr[d->b] : alu32_mr[d->b];

@@ -69,7 +69,7 @@ void op_alu_AI(TCGCPU *s, const DecodedInsn *d)
     }
 }
 
-/* ---- specialised 32-bit forms (threaded: see dispatch_next) ---- */
+/* ---- specialised 32-bit and 64-bit forms (threaded: see dispatch_next) ---- */
 DEFINE_SLOW_PATH(alu32_GE_slow, op_alu_GE)
 DEFINE_SLOW_PATH(alu32_EG_slow, op_alu_EG)
 DEFINE_SLOW_PATH(alu32_EI_slow, op_alu_EI)
@@ -143,6 +143,75 @@ const InsnHandler alu32_rm[8] = ALU32_TABLE(alu32_rm);
 const InsnHandler alu32_mr[8] = ALU32_TABLE(alu32_mr);
 const InsnHandler alu32_ri[8] = ALU32_TABLE(alu32_ri);
 const InsnHandler alu32_mi[8] = ALU32_TABLE(alu32_mi);
+
+/* The same for 64-bit operands (REX.W), sharing the slow paths. */
+#define ALU64_HANDLERS(op)                                                          \
+static void alu64_rr_##op(TCGCPU *s, const DecodedInsn *d)                          \
+{                                                                                   \
+    uint64_t *regs = s->env->regs;                                                  \
+    uint64_t r = alu_compute(s, op, MO_64, regs[d->rm], regs[d->reg]);              \
+    if (op != 7) {                                                                  \
+        regs[d->rm] = r;                                                            \
+    }                                                                               \
+    dispatch_next(s, d);                                                            \
+}                                                                                   \
+static void alu64_rm_##op(TCGCPU *s, const DecodedInsn *d)                          \
+{                                                                                   \
+    uint64_t *regs = s->env->regs;                                                  \
+    void *p;                                                                        \
+    if (G_UNLIKELY(!fast_mem(s, d, 8, false, &p))) {                                \
+        alu32_GE_slow(s, d);                                                        \
+        return;                                                                     \
+    }                                                                               \
+    uint64_t r = alu_compute(s, op, MO_64, regs[d->reg], ldq_host(p));              \
+    if (op != 7) {                                                                  \
+        regs[d->reg] = r;                                                           \
+    }                                                                               \
+    dispatch_next(s, d);                                                            \
+}                                                                                   \
+static void alu64_mr_##op(TCGCPU *s, const DecodedInsn *d)                          \
+{                                                                                   \
+    void *p;                                                                        \
+    if (G_UNLIKELY(!fast_mem(s, d, 8, op != 7, &p))) {                              \
+        alu32_EG_slow(s, d);                                                        \
+        return;                                                                     \
+    }                                                                               \
+    uint64_t r = alu_compute(s, op, MO_64, ldq_host(p), s->env->regs[d->reg]);      \
+    if (op != 7) {                                                                  \
+        stq_host(p, r);                                                             \
+    }                                                                               \
+    dispatch_next(s, d);                                                            \
+}                                                                                   \
+static void alu64_ri_##op(TCGCPU *s, const DecodedInsn *d)                          \
+{                                                                                   \
+    uint64_t *regs = s->env->regs;                                                  \
+    uint64_t r = alu_compute(s, op, MO_64, regs[d->rm], d->imm);                    \
+    if (op != 7) {                                                                  \
+        regs[d->rm] = r;                                                            \
+    }                                                                               \
+    dispatch_next(s, d);                                                            \
+}                                                                                   \
+static void alu64_mi_##op(TCGCPU *s, const DecodedInsn *d)                          \
+{                                                                                   \
+    void *p;                                                                        \
+    if (G_UNLIKELY(!fast_mem(s, d, 8, op != 7, &p))) {                              \
+        alu32_EI_slow(s, d);                                                        \
+        return;                                                                     \
+    }                                                                               \
+    uint64_t r = alu_compute(s, op, MO_64, ldq_host(p), d->imm);                    \
+    if (op != 7) {                                                                  \
+        stq_host(p, r);                                                             \
+    }                                                                               \
+    dispatch_next(s, d);                                                            \
+}
+ALU64_HANDLERS(0) ALU64_HANDLERS(1) ALU64_HANDLERS(2) ALU64_HANDLERS(3)
+ALU64_HANDLERS(4) ALU64_HANDLERS(5) ALU64_HANDLERS(6) ALU64_HANDLERS(7)
+
+const InsnHandler alu64_rr[8] = ALU32_TABLE(alu64_rr);
+const InsnHandler alu64_rm[8] = ALU32_TABLE(alu64_rm);
+const InsnHandler alu64_mr[8] = ALU32_TABLE(alu64_mr);
+const InsnHandler alu64_ri[8] = ALU32_TABLE(alu64_ri);
+const InsnHandler alu64_mi[8] = ALU32_TABLE(alu64_mi);
 
 /* ---- TEST ---- */
 void op_test_EG(TCGCPU *s, const DecodedInsn *d)

@@ -111,6 +111,11 @@ static void push_ret(TCGCPU *s, const DecodedInsn *d)
         uint32_t sp = regs[R_ESP] - 4;
         lin_stl(s, sp, d->next_eip);
         regs[R_ESP] = sp;
+    } else if (d->ot == MO_64 && lin_rmw_ptr(s, regs[R_ESP] - 8, 8)) {
+        /* 64-bit mode: flat SS; a TLB hit is canonical */
+        uint64_t sp = regs[R_ESP] - 8;
+        lin_stq(s, sp, d->next_eip);
+        regs[R_ESP] = sp;
     } else {
         push_v(s, d->ot, d->next_eip);
     }
@@ -147,6 +152,12 @@ static void ret_common(TCGCPU *s, const DecodedInsn *d, unsigned extra)
         target = lin_ldl(s, sp);
         jump_to(s, target);
         regs[R_ESP] = (uint32_t)(sp + 4 + extra);
+        return;
+    }
+    if (d->ot == MO_64 && tlb_entry(s, regs[R_ESP])->addr_read == tlb_tag(regs[R_ESP], 8)) {
+        uint64_t sp = regs[R_ESP];
+        jump_any(s, lin_ldq(s, sp));
+        regs[R_ESP] = sp + 8 + extra;
         return;
     }
     target = trunc_ip(d, stack_peek(s, d->ot, 0));

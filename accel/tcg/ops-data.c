@@ -61,6 +61,43 @@ void op_mov_EG_32m(TCGCPU *s, const DecodedInsn *d)
     dispatch_next(s, d);
 }
 
+/* 64-bit operands (REX.W) */
+void op_mov_GE_64r(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->reg] = s->env->regs[d->rm];
+    dispatch_next(s, d);
+}
+
+void op_mov_EG_64r(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->rm] = s->env->regs[d->reg];
+    dispatch_next(s, d);
+}
+
+void op_mov_GE_64m(TCGCPU *s, const DecodedInsn *d)
+{
+    void *p;
+
+    if (G_UNLIKELY(!fast_mem(s, d, 8, false, &p))) {
+        mov_GE_slow(s, d);
+        return;
+    }
+    s->env->regs[d->reg] = ldq_host(p);
+    dispatch_next(s, d);
+}
+
+void op_mov_EG_64m(TCGCPU *s, const DecodedInsn *d)
+{
+    void *p;
+
+    if (G_UNLIKELY(!fast_mem(s, d, 8, true, &p))) {
+        mov_EG_slow(s, d);
+        return;
+    }
+    stq_host(p, s->env->regs[d->reg]);
+    dispatch_next(s, d);
+}
+
 void op_mov_EI(TCGCPU *s, const DecodedInsn *d)
 {
     st_E(s, d, d->ot, d->imm);
@@ -145,6 +182,32 @@ void op_movsxd(TCGCPU *s, const DecodedInsn *d)
     } else {
         set_reg(s, d->ot, d->reg, ld_E(s, d, d->ot));
     }
+}
+
+DEFINE_SLOW_PATH(movsxd_slow, op_movsxd)
+
+void op_movsxd_64r(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->reg] = (uint64_t)(int64_t)(int32_t)s->env->regs[d->rm];
+    dispatch_next(s, d);
+}
+
+void op_movsxd_64m(TCGCPU *s, const DecodedInsn *d)
+{
+    void *p;
+
+    if (G_UNLIKELY(!fast_mem(s, d, 4, false, &p))) {
+        movsxd_slow(s, d);
+        return;
+    }
+    s->env->regs[d->reg] = (uint64_t)(int64_t)(int32_t)ldl_host(p);
+    dispatch_next(s, d);
+}
+
+void op_lea_64(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->reg] = insn_ea(s, d);
+    dispatch_next(s, d);
 }
 
 void op_lea(TCGCPU *s, const DecodedInsn *d)
@@ -245,6 +308,37 @@ void op_pop_r32(TCGCPU *s, const DecodedInsn *d)
     }
     regs[R_ESP] = (uint32_t)(sp + 4);
     regs[d->reg] = ldl_host(p); /* after ESP: "pop %esp" loads the popped value */
+    dispatch_next(s, d);
+}
+
+/* PUSH/POP r64: a hit in the TLB is canonical by construction. */
+void op_push_r64(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+    uint64_t sp = regs[R_ESP] - 8;
+    void *p;
+
+    if (G_UNLIKELY(!fast_stack(s, sp, 8, true, &p))) {
+        push_r_slow(s, d);
+        return;
+    }
+    stq_host(p, regs[d->reg]);
+    regs[R_ESP] = sp;
+    dispatch_next(s, d);
+}
+
+void op_pop_r64(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+    uint64_t sp = regs[R_ESP];
+    void *p;
+
+    if (G_UNLIKELY(!fast_stack(s, sp, 8, false, &p))) {
+        pop_r_slow(s, d);
+        return;
+    }
+    regs[R_ESP] = sp + 8;
+    regs[d->reg] = ldq_host(p); /* after RSP: "pop %rsp" loads the popped value */
     dispatch_next(s, d);
 }
 

@@ -86,6 +86,17 @@ static inline bool fast_stack(TCGCPU *s, uint64_t sp, int size, bool write, void
     return false;
 }
 
+static inline uint64_t ldq_host(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static inline void stq_host(void *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
+}
+
 static inline uint32_t ldl_host(const void *p)
 {
     uint32_t v;
@@ -128,8 +139,9 @@ H(op_imul_GE); H(op_imul_GEI); H(op_imul_GEI_32r);
 H(op_cmpxchg); H(op_cmpxchg8b); H(op_xadd);
 H(op_daa); H(op_das); H(op_aaa); H(op_aas); H(op_aam); H(op_aad);
 H(op_cbw); H(op_cwd);
-/* specialised 32-bit ALU forms, one per op: [op] */
+/* specialised 32-bit and 64-bit ALU forms, one per op: [op] */
 extern const InsnHandler alu32_rr[8], alu32_rm[8], alu32_mr[8], alu32_ri[8], alu32_mi[8];
+extern const InsnHandler alu64_rr[8], alu64_rm[8], alu64_mr[8], alu64_ri[8], alu64_mi[8];
 
 /* ops-shift.c */
 H(op_shift_E1); H(op_shift_ECL); H(op_shift_EI);
@@ -141,6 +153,8 @@ H(op_shl_32ri); H(op_shr_32ri); H(op_sar_32ri);
 H(op_mov_EG); H(op_mov_GE); H(op_mov_EI); H(op_mov_rI);
 H(op_mov_GE_32r); H(op_mov_GE_32m); H(op_mov_EG_32r); H(op_mov_EG_32m);
 H(op_mov_AO); H(op_mov_OA);
+H(op_mov_GE_64r); H(op_mov_GE_64m); H(op_mov_EG_64r); H(op_mov_EG_64m);
+H(op_lea_64); H(op_movsxd_64r); H(op_movsxd_64m); H(op_push_r64); H(op_pop_r64);
 H(op_movzx_b); H(op_movzx_b_32m); H(op_movzx_b_32r); H(op_movzx_w_32m); H(op_movsx_b_32m); H(op_movzx_w); H(op_movsx_b); H(op_movsx_w); H(op_movsxd);
 H(op_lea); H(op_lea_32); H(op_xchg_EG); H(op_xchg_rA); H(op_nop);
 H(op_push_r); H(op_pop_r); H(op_push_I); H(op_push_E); H(op_pop_E);
