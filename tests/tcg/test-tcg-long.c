@@ -572,8 +572,27 @@ SNIPPET(lret_outer, ".code64\n"
         " lretq\n1: mov %cs, %ebx\n int $0x21\n");
 SNIPPET(ljmp_ld, ".code64\n movl $0, 0x20000\n movw $0x60, 0x20004\n ljmpl *0x20000\n");
 
+/* a 64-bit code segment's base is ignored; a compatibility-mode one's is not */
+SNIPPET(cs_base, ".code64\n"
+        " movl $(0x10000 + 1f - cs_base_start), 0x20000\n movw $0x68, 0x20004\n"
+        " ljmpl *0x20000\n"
+        "1: lea 0(%rip), %rbx\n"
+        " movl $(2f - cs_base_start), 0x20000\n movw $0x70, 0x20004\n"
+        " ljmpl *0x20000\n"
+        ".code32\n2: call 3f\n3: pop %ecx\n");
+
 START_TEST(test_far64)
 {
+    long_mode();
+    put64(GDT_ADDR + 0x68, 0x00af9b000000ffffull | (0x5000ull << 16)); /* 64-bit, base 0x5000 */
+    put64(GDT_ADDR + 0x70, 0x00cf9b000000ffffull | (0x10000ull << 16)); /* 32-bit, base 0x10000 */
+    env->gdt.limit = 0x77;
+    ck_assert_int_eq(RUN(cs_base), -1);
+    ck_assert_uint_eq(env->regs[R_EBX], CODE_ADDR + 28 + 7);  /* RIP after the LEA: no base */
+    ck_assert_uint_eq(env->segs[R_CS].selector, 0x70);
+    /* EIP in the 32-bit segment counts from its base */
+    ck_assert_uint_eq((uint32_t)env->regs[R_ECX], (uint32_t)(cs_base_end - cs_base_start) - 1);
+
     long_mode();
     ck_assert_int_eq(RUN(far64), -1);
     ck_assert_uint_eq(env->regs[R_EBX], 0x08);
