@@ -49,14 +49,14 @@ static const X86Feature x86_features[] = {
     { FEAT_1_ECX, 0, "sse3", false },
     { FEAT_1_ECX, 13, "cx16", true },
     { FEAT_1_ECX, 17, "pcid", false },
-    { FEAT_1_ECX, 23, "popcnt", false },
+    { FEAT_1_ECX, 23, "popcnt", true },
     { FEAT_1_ECX, 26, "xsave", false },
     { FEAT_1_ECX, 31, "hypervisor", true },
-    { FEAT_7_0_EBX, 0, "fsgsbase", false },
+    { FEAT_7_0_EBX, 0, "fsgsbase", true },
     { FEAT_7_0_EBX, 7, "smep", false },
     { FEAT_7_0_EBX, 20, "smap", false },
     { FEAT_7_0_ECX, 2, "umip", false },
-    { FEAT_7_0_ECX, 22, "rdpid", false },
+    { FEAT_7_0_ECX, 22, "rdpid", true },
     { FEAT_7_0_EDX, 26, "spec-ctrl", false },
     { FEAT_7_0_EDX, 29, "arch-capabilities", false },
     { FEAT_8000_0001_EDX, 11, "syscall", true },
@@ -66,7 +66,7 @@ static const X86Feature x86_features[] = {
     { FEAT_8000_0001_EDX, 29, "lm", true },
     { FEAT_8000_0001_ECX, 0, "lahf_lm", true },
     { FEAT_8000_0001_ECX, 2, "svm", false },
-    { FEAT_8000_0001_ECX, 5, "abm", false },
+    { FEAT_8000_0001_ECX, 5, "abm", true },
 };
 
 #define F(w, b) [w] = (b)

@@ -136,6 +136,11 @@ static const OpEntry grp9_0fc7[8] = {
     E(op_ud, F_END), E(op_cmpxchg8b, MR), E(op_ud, F_END), E(op_ud, F_END),
     E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END),
 };
+/* RDRAND and RDSEED are not offered; F3 with /7 is RDPID */
+static const OpEntry grp9_mod3[64] = {
+    [0 ... 55] = E(op_ud, F_END),
+    [56 ... 63] = E(op_rdpid, MR),
+};
 /* 0F AE: memory forms (/0-/3 FXSAVE, FXRSTOR, LDMXCSR, STMXCSR belong to
  * the SSE unit; /4-/6 XSAVE* need XSAVE), /7 CLFLUSH; with mod = 3 the
  * fences (/5 LFENCE, /6 MFENCE, /7 SFENCE). */
@@ -144,7 +149,8 @@ static const OpEntry grp15_0fae[8] = {
     E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END), E(op_clflush, MR),
 };
 static const OpEntry grp15_mod3[64] = {
-    [0 ... 39] = E(op_ud, F_END),
+    [0 ... 31] = E(op_fsgsbase, MR),  /* with F3 */
+    [32 ... 39] = E(op_ud, F_END),
     [40 ... 47] = E(op_fence, MR, .b = 5),
     [48 ... 55] = E(op_fence, MR, .b = 6),
     [56 ... 63] = E(op_fence, MR, .b = 7),
@@ -262,13 +268,14 @@ static const OpEntry optable2[256] = {
     [0xb0] = E(op_cmpxchg, MR | F_BYTE), [0xb1] = E(op_cmpxchg, MR),
     [0xb2] = E(op_lxs, MR, .b = R_SS), [0xb3] = E(op_bt_EG, MR, .b = 2),
     [0xb4] = E(op_lxs, MR, .b = R_FS), [0xb5] = E(op_lxs, MR, .b = R_GS),
+    [0xb8] = E(op_popcnt, MR),
     [0xb6] = E(op_movzx_b, MR | F_EBYTE, .h32r = op_movzx_b_32r, .h32m = op_movzx_b_32m),
     [0xb7] = E(op_movzx_w, MR, .h32m = op_movzx_w_32m),
     [0xba] = GRP(grp8_0fba, 0), [0xbb] = E(op_bt_EG, MR, .b = 3),
     [0xbc] = E(op_bsf, MR), [0xbd] = E(op_bsr, MR),
     [0xbe] = E(op_movsx_b, MR | F_EBYTE, .h32m = op_movsx_b_32m), [0xbf] = E(op_movsx_w, MR),
     [0xc0] = E(op_xadd, MR | F_BYTE), [0xc1] = E(op_xadd, MR),
-    [0xc7] = GRP(grp9_0fc7, 0),
+    [0xc7] = GRP2(grp9_0fc7, grp9_mod3, 0),
     [0xc8 ... 0xcf] = E(op_bswap, F_REGOP),
 };
 

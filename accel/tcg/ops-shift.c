@@ -1,5 +1,6 @@
 /*
- * Shifts and rotates (group 2), SHLD/SHRD, BT/BTS/BTR/BTC, BSF/BSR.
+ * Shifts and rotates (group 2), SHLD/SHRD, BT/BTS/BTR/BTC, BSF/BSR,
+ * LZCNT and POPCNT where CPUID has them.
  * Undefined results are fixed: OF for counts > 1 is computed as for a
  * 1-bit shift; BSF/BSR with a zero source leave the destination alone;
  * SHLD/SHRD of 16-bit operands by more than 16 shift in from the
@@ -264,8 +265,24 @@ void op_bsf(TCGCPU *s, const DecodedInsn *d)
     set_cc_flags(s, f);
 }
 
+/* F3 0F BD is LZCNT on CPUs with ABM, BSR (the prefix ignored) elsewhere. */
+static void lzcnt(TCGCPU *s, const DecodedInsn *d)
+{
+    int bits = 8 << d->ot;
+    uint64_t v = ld_E(s, d, d->ot);
+    unsigned n = v ? __builtin_clzll(v) - (64 - bits) : bits;
+
+    set_reg(s, d->ot, d->reg, n);
+    set_cc_flags(s, (cc_compute_all(s) & ~(CC_C | CC_Z)) | (n == (unsigned)bits ? CC_C : 0) |
+                    (n == 0 ? CC_Z : 0));
+}
+
 void op_bsr(TCGCPU *s, const DecodedInsn *d)
 {
+    if ((d->prefix & PREFIX_REPZ) && cpu_has(s, FEAT_8000_0001_ECX, CPUID_EXT3_ABM)) {
+        lzcnt(s, d);
+        return;
+    }
     uint64_t v = ld_E(s, d, d->ot);
     uint32_t f = cc_compute_all(s) & ~CC_Z;
 
@@ -275,4 +292,15 @@ void op_bsr(TCGCPU *s, const DecodedInsn *d)
         set_reg(s, d->ot, d->reg, 63 - __builtin_clzll(v));
     }
     set_cc_flags(s, f);
+}
+
+/* POPCNT (F3 0F B8): OF SF AF CF PF cleared, ZF for a zero source. */
+void op_popcnt(TCGCPU *s, const DecodedInsn *d)
+{
+    if (!(d->prefix & PREFIX_REPZ) || !cpu_has(s, FEAT_1_ECX, CPUID_EXT_POPCNT)) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+    uint64_t v = ld_E(s, d, d->ot);
+    set_reg(s, d->ot, d->reg, __builtin_popcountll(v));
+    set_cc_flags(s, v ? 0 : CC_Z);
 }

@@ -146,7 +146,7 @@ extern const InsnHandler alu64_rr[8], alu64_rm[8], alu64_mr[8], alu64_ri[8], alu
 /* ops-shift.c */
 H(op_shift_E1); H(op_shift_ECL); H(op_shift_EI);
 H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);
-H(op_bt_EG); H(op_bt_EI); H(op_bsf); H(op_bsr);
+H(op_bt_EG); H(op_bt_EI); H(op_bsf); H(op_bsr); H(op_popcnt);
 H(op_shl_32ri); H(op_shr_32ri); H(op_sar_32ri);
 
 /* ops-data.c */
@@ -185,6 +185,7 @@ H(op_clflush); H(op_fence);
 
 /* syscall_helper.c */
 H(op_syscall); H(op_sysret); H(op_sysenter); H(op_sysexit); H(op_swapgs); H(op_rdtscp);
+H(op_rdpid); H(op_fsgsbase);
 
 #undef H
 #endif

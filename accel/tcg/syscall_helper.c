@@ -2,7 +2,8 @@
  * Fast system calls and the other long-mode system instructions:
  * SYSCALL/SYSRET (SDM vol.2; APM vol.3, also from legacy and
  * compatibility mode as AMD defines them), SYSENTER/SYSEXIT (SDM vol.2,
- * including their IA-32e forms), SWAPGS and RDTSCP.  The segments these
+ * including their IA-32e forms), SWAPGS, RDTSCP, RDPID and the FS/GS base
+ * instructions.  The segments these
  * load are fixed flat descriptors, not read from the GDT.
  */
 #include "ops.h"
@@ -161,4 +162,38 @@ void op_rdtscp(TCGCPU *s, const DecodedInsn *d)
     }
     helper_rdtsc(s);
     s->env->regs[R_ECX] = (uint32_t)s->env->tsc_aux;
+}
+
+/* RDPID (F3 0F C7 /7, mod = 3): TSC_AUX into a 64-bit (or, outside 64-bit
+ * mode, 32-bit) register. */
+void op_rdpid(TCGCPU *s, const DecodedInsn *d)
+{
+    if (!(d->prefix & PREFIX_REPZ) || !cpu_has(s, FEAT_7_0_ECX, CPUID_7_0_ECX_RDPID)) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+    set_reg(s, s->code64 ? MO_64 : MO_32, d->rm, (uint32_t)s->env->tsc_aux);
+}
+
+/* RDFSBASE, RDGSBASE, WRFSBASE, WRGSBASE (F3 0F AE /0-/3, mod = 3): 64-bit
+ * mode with CR4.FSGSBASE; a non-canonical base is #GP(0). */
+void op_fsgsbase(TCGCPU *s, const DecodedInsn *d)
+{
+    CPUX86State *env = s->env;
+    int seg = (d->reg & 1) ? R_GS : R_FS;
+    int ot = d->ot == MO_64 ? MO_64 : MO_32;
+
+    if (!(d->prefix & PREFIX_REPZ) || !s->code64 || !(env->cr[4] & CR4_FSGSBASE_MASK) ||
+        !cpu_has(s, FEAT_7_0_EBX, CPUID_7_0_EBX_FSGSBASE)) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+    if ((d->reg & 7) < 2) {
+        set_reg(s, ot, d->rm, env->segs[seg].base);
+        return;
+    }
+    uint64_t v = get_reg(s, ot, d->rm);
+    if (!is_canonical(v)) {
+        raise_exception_err(s, EXCP0D_GPF, 0);
+    }
+    env->segs[seg].base = v;
+    tcg_update_seg_flat(s, seg);
 }

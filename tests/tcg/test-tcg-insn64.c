@@ -7,6 +7,8 @@
  * zero-extension, 128-bit MUL/DIV, 64-bit shifts, CMPXCHG16B and string
  * instructions on a buffer RSI points to on both sides.
  */
+#include <cpuid.h>
+
 #include "tcg-oracle.h"
 
 /* ================= 64-bit mode: full registers, REX forms ================= */
@@ -416,6 +418,44 @@ START_TEST(test_memory64)
 }
 END_TEST
 
+/* ---- POPCNT, LZCNT (-cpu max), where the host has them too ---- */
+START_TEST(test_popcnt_lzcnt)
+{
+    unsigned a, b, c, d;
+    bool host_popcnt = __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 23));
+    bool host_lzcnt = __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & (1u << 5));
+
+    harness_init();
+    oracle_init();
+    harness_cpu_model("max");
+    long_ready = false;
+    if (!host_popcnt || !host_lzcnt) {
+        printf("host lacks %s%s: those cases not run\n", host_popcnt ? "" : "POPCNT ",
+               host_lzcnt ? "" : "LZCNT");
+    }
+    for (unsigned i = 0; i < N_EDGE64; i++) {
+        static const uint8_t pop64[] = { 0xf3, 0x48, 0x0f, 0xb8, 0xcb };
+        static const uint8_t pop32[] = { 0xf3, 0x0f, 0xb8, 0xcb };
+        static const uint8_t pop16[] = { 0x66, 0xf3, 0x0f, 0xb8, 0xcb };
+        static const uint8_t lz64[] = { 0xf3, 0x48, 0x0f, 0xbd, 0xcb };
+        static const uint8_t lz32[] = { 0xf3, 0x0f, 0xbd, 0xcb };
+        static const uint8_t lz16[] = { 0x66, 0xf3, 0x0f, 0xbd, 0xcb };
+        HostState64 in = state64(0, edge64[i], 0x1234, 0, CC_ALL);
+        if (host_popcnt) {
+            check64(pop64, sizeof(pop64), &in, ALL_FLAGS, ALL_REGS64, NULL);
+            check64(pop32, sizeof(pop32), &in, ALL_FLAGS, ALL_REGS64, NULL);
+            check64(pop16, sizeof(pop16), &in, ALL_FLAGS, ALL_REGS64, NULL);
+        }
+        if (host_lzcnt) {
+            check64(lz64, sizeof(lz64), &in, CC_C | CC_Z, ALL_REGS64, NULL);
+            check64(lz32, sizeof(lz32), &in, CC_C | CC_Z, ALL_REGS64, NULL);
+            check64(lz16, sizeof(lz16), &in, CC_C | CC_Z, ALL_REGS64, NULL);
+        }
+    }
+    harness_cpu_model("qemu64");
+}
+END_TEST
+
 START_TEST(test_report)
 {
     printf("tcg 64-bit instruction cases run: %u\n", cases_run);
@@ -436,6 +476,7 @@ int main(void)
     tcase_add_test(tc, test_shifts64);
     tcase_add_test(tc, test_bits64);
     tcase_add_test(tc, test_memory64);
+    tcase_add_test(tc, test_popcnt_lzcnt);
     tcase_add_test(tc, test_report);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

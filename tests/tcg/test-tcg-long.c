@@ -845,6 +845,34 @@ START_TEST(test_rdtscp_msr_user)
 }
 END_TEST
 
+/* ---- RDFSBASE/WRFSBASE/RDGSBASE/WRGSBASE and RDPID (-cpu max) ---- */
+SNIPPET(fsgsbase, ".code64\n"
+        " mov $0x20000, %eax\n wrfsbase %rax\n mov %fs:8, %rbx\n rdfsbase %rcx\n"
+        " movabs $0xffff800012345678, %rdx\n wrgsbase %rdx\n rdgsbase %esi\n"
+        " mov $0xc0000103, %ecx\n mov $99, %eax\n xor %edx, %edx\n wrmsr\n rdpid %rdi\n"
+        " movabs $0x0000800000000000, %rax\n wrfsbase %rax\n");
+
+START_TEST(test_fsgsbase)
+{
+    harness_cpu_model("max");
+    long_mode();
+    put64(DATA_ADDR + 8, 0x8888);
+    ck_assert_int_eq(RUN(fsgsbase), EXCP06_ILLOP);  /* CR4.FSGSBASE clear */
+    long_mode();
+    env->cr[4] |= CR4_FSGSBASE_MASK;
+    ck_assert_int_eq(RUN(fsgsbase), EXCP0D_GPF);    /* the non-canonical base at the end */
+    ck_assert_uint_eq(env->regs[R_EBX], 0x8888);
+    ck_assert_uint_eq(env->segs[R_FS].base, DATA_ADDR);
+    ck_assert_uint_eq(env->segs[R_GS].base, 0xffff800012345678ull);
+    ck_assert_uint_eq(env->regs[R_ESI], 0x12345678);  /* 32-bit form, zero-extended */
+    ck_assert_uint_eq(env->regs[R_EDI], 99);
+    harness_cpu_model("qemu64");
+    long_mode();
+    env->cr[4] |= CR4_FSGSBASE_MASK;                  /* (not a qemu64 bit: as if forced) */
+    ck_assert_int_eq(RUN(fsgsbase), EXCP06_ILLOP);
+}
+END_TEST
+
 /* ---- SYSENTER/SYSEXIT in IA-32e mode ---- */
 extern const uint8_t se_entry[];
 SNIPPET(sysenter64, ".code64\n"
@@ -961,6 +989,7 @@ int main(void)
     tcase_add_test(tc, test_msrs);
     tcase_add_test(tc, test_rdtscp_msr_user);
     tcase_add_test(tc, test_sysenter64);
+    tcase_add_test(tc, test_fsgsbase);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);
