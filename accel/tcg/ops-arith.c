@@ -487,12 +487,14 @@ void op_cmpxchg(TCGCPU *s, const DecodedInsn *d)
     uint64_t dest = d->mod3 ? get_reg(s, ot, d->rm) : lin_ld(s, ot, lin);
     bool eq = ((acc - dest) & size_mask(ot)) == 0;
 
-    /* the destination is written either way (SDM CMPXCHG) */
-    uint64_t newv = eq ? get_reg(s, ot, d->reg) : dest;
+    /* A memory destination is written either way (SDM CMPXCHG); a register
+     * one only when equal, so a 32-bit one keeps its upper half otherwise. */
     if (d->mod3) {
-        set_reg(s, ot, d->rm, newv);
+        if (eq) {
+            set_reg(s, ot, d->rm, get_reg(s, ot, d->reg));
+        }
     } else {
-        lin_st(s, ot, lin, newv);
+        lin_st(s, ot, lin, eq ? get_reg(s, ot, d->reg) : dest);
     }
     if (!eq) {
         set_reg(s, ot, 0, dest);

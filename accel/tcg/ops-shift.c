@@ -94,7 +94,12 @@ static void shift_E(TCGCPU *s, const DecodedInsn *d, unsigned count)
 
     count &= ot == MO_64 ? 0x3f : 0x1f;
     if (count == 0) {
-        return; /* no flags change, no access beyond the read */
+        /* no flags change, no memory write; a 32-bit register is still
+         * written, i.e. zero-extended in 64-bit mode */
+        if (d->mod3 && ot == MO_32) {
+            set_reg(s, MO_32, d->rm, get_reg(s, MO_32, d->rm));
+        }
+        return;
     }
     if (d->mod3) {
         set_reg(s, ot, d->rm, do_shift(s, d->b, ot, get_reg(s, ot, d->rm), count));
@@ -116,8 +121,8 @@ void op_shl_32ri(TCGCPU *s, const DecodedInsn *d)
     unsigned count = d->imm & 0x1f;
     uint32_t v = regs[d->rm];
 
+    regs[d->rm] = (uint32_t)(v << count); /* written (zero-extended) even for count 0 */
     if (count) {
-        regs[d->rm] = (uint32_t)(v << count);
         set_cc(s, CC_OP_SHL + MO_32, (uint32_t)(v << count), (uint64_t)v << (count - 1));
     }
     dispatch_next(s, d);
@@ -129,8 +134,8 @@ void op_shr_32ri(TCGCPU *s, const DecodedInsn *d)
     unsigned count = d->imm & 0x1f;
     uint32_t v = regs[d->rm];
 
+    regs[d->rm] = v >> count;
     if (count) {
-        regs[d->rm] = v >> count;
         set_cc(s, CC_OP_SAR + MO_32, v >> count, v >> (count - 1));
     }
     dispatch_next(s, d);
@@ -142,8 +147,8 @@ void op_sar_32ri(TCGCPU *s, const DecodedInsn *d)
     unsigned count = d->imm & 0x1f;
     int64_t v = (int32_t)regs[d->rm];
 
+    regs[d->rm] = (uint32_t)(v >> count);
     if (count) {
-        regs[d->rm] = (uint32_t)(v >> count);
         set_cc(s, CC_OP_SAR + MO_32, (uint32_t)(v >> count), (uint64_t)(v >> (count - 1)));
     }
     dispatch_next(s, d);
@@ -157,6 +162,9 @@ static void shxd(TCGCPU *s, const DecodedInsn *d, unsigned count, bool left)
 
     count &= ot == MO_64 ? 0x3f : 0x1f;
     if (count == 0) {
+        if (d->mod3 && ot == MO_32) {
+            set_reg(s, MO_32, d->rm, get_reg(s, MO_32, d->rm)); /* zero-extended */
+        }
         return;
     }
     uint64_t lin = 0, dest;
