@@ -365,6 +365,22 @@ static bool opt_smp(VLConfig *cfg, const char *arg, Error **errp)
     return true;
 }
 
+/* -cpu MODEL: one of system/x86-cpuid.c's models (no +flag/-flag syntax). */
+static bool opt_cpu(VLConfig *cfg, const char *arg, Error **errp)
+{
+    if (!strcmp(arg, "help")) {
+        x86_cpu_models_print(stdout);
+        cfg->exit_now = true;
+        return true;
+    }
+    cfg->ms->cpu_model = x86_cpu_model_find(arg);
+    if (!cfg->ms->cpu_model) {
+        error_setg(errp, "-cpu %s: unknown CPU model (try -cpu help)", arg);
+        return false;
+    }
+    return true;
+}
+
 static bool opt_mtree(VLConfig *cfg, const char *arg, Error **errp)
 {
     cfg->mtree = true;
@@ -381,6 +397,7 @@ static const QEMUOption qemu_options[] = {
     { "machine", "[type=]pc[,accel=NAME[:NAME]]", opt_machine, "machine type (only pc)" },
     { "M", "[type=]pc[,accel=NAME[:NAME]]", opt_machine, "same as -machine" },
     { "m", "[size=]SIZE", opt_m, "guest RAM (default 128M; a bare number is MiB)" },
+    { "cpu", "MODEL", opt_cpu, "CPU model: qemu64 (default) or max; 'help' lists" },
     { "smp", "[cpus=]1", opt_smp, "number of vCPUs (duet has one)" },
     { "kernel", "FILE", opt_kernel, "multiboot kernel to load" },
     { "append", "CMDLINE", opt_append, "kernel command line" },
@@ -514,6 +531,7 @@ static bool qemu_create_machine(MachineState *ms, const AccelOps *accel, Error *
     cpu->cpu_index = 0;
     cpu->as = &address_space_memory;
     cpu->as_io = &address_space_io;
+    cpu->cpuid.model = ms->cpu_model ? ms->cpu_model : x86_cpu_model_default();
     g_cond_init(&cpu->halt_cond);
     x86_cpu_reset(cpu);
     ms->cpu = cpu;

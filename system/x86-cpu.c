@@ -44,8 +44,9 @@ void x86_cpu_reset(CPUState *cpu)
     memset(env, 0, sizeof(*env));
     env->eflags = 0x2; /* bit 1 is reserved, always set */
     env->eip = 0xfff0;
-    /* EDX holds the processor signature: family 6, as QEMU's models. */
-    env->regs[R_EDX] = 0x00000663;
+    /* EDX holds the processor signature, CPUID.01H:EAX (SDM vol.3 9.1.4). */
+    env->regs[R_EDX] = x86_cpuid_signature(cpu->cpuid.model ? cpu->cpuid.model
+                                                             : x86_cpu_model_default());
 
     set_seg(&env->segs[R_CS], 0xf000, 0xffff0000, 0xffff, code);
     for (int i = 0; i < 6; i++) {
@@ -64,7 +65,9 @@ void x86_cpu_reset(CPUState *cpu)
     /* Local APIC enabled at its default base; this is the BSP. */
     env->apic_base = 0xfee00000 | (1 << 11) | (1 << 8);
     env->pat = 0x0007040600070406ULL; /* SDM vol.3 11.12.4: power-up PAT */
-    env->a20_mask = 0xffffffff;
+    /* fast strings; no branch trace store, no PEBS (SDM vol.4 table 2-2) */
+    env->misc_enable = (1u << 0) | (1u << 11) | (1u << 12);
+    env->a20_mask = ~0ull;
     env->halted = false;
     x86_fpu_reset(&env->fpu);
 
@@ -133,7 +136,7 @@ void x86_cpu_dump_state(CPUState *cpu, FILE *f)
         fprintf(f, "EIP=%08x EFL=%08x ", (uint32_t)env->eip, (uint32_t)env->eflags);
     }
     dump_eflags(f, env->eflags);
-    fprintf(f, " CPL=%u A20=%d HLT=%d\n", cpl, (env->a20_mask >> 20) & 1, env->halted);
+    fprintf(f, " CPL=%u A20=%d HLT=%d\n", cpl, (int)((env->a20_mask >> 20) & 1), env->halted);
 
     for (int i = 0; i < 6; i++) {
         dump_seg(f, seg_names[i], &env->segs[i], wide);

@@ -1,6 +1,6 @@
 /*
  * -accel kvm: CPUX86State <-> KVM's register sets, and the CPUID the
- * guest sees (what KVM supports on this host, as QEMU's "-cpu host").
+ * guest sees (the -cpu model, filtered by what KVM supports on this host).
  */
 #include <errno.h>
 #include <string.h>
@@ -73,29 +73,104 @@ static void msr_field_set(CPUX86State *env, const KVMMsrField *f, uint64_t value
     }
 }
 
+static const struct kvm_cpuid_entry2 *cpuid_find(const struct kvm_cpuid2 *c, uint32_t leaf,
+                                                 uint32_t sub)
+{
+    for (uint32_t i = 0; i < c->nent; i++) {
+        const struct kvm_cpuid_entry2 *e = &c->entries[i];
+        if (e->function == leaf &&
+            (e->index == sub || !(e->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX))) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* The feature words KVM can give a guest on this host. */
+static void kvm_supported_features(const struct kvm_cpuid2 *c, uint32_t out[FEATURE_WORDS])
+{
+    for (int w = 0; w < FEATURE_WORDS; w++) {
+        uint32_t leaf, sub;
+        int reg;
+        x86_feature_word_location(w, &leaf, &sub, &reg);
+        const struct kvm_cpuid_entry2 *e = cpuid_find(c, leaf, sub);
+        uint32_t regs[4] = { e ? e->eax : 0, e ? e->ebx : 0, e ? e->ecx : 0, e ? e->edx : 0 };
+        out[w] = regs[reg];
+    }
+    out[FEAT_1_ECX] |= CPUID_EXT_HYPERVISOR; /* what KVM is, whatever it reports */
+}
+
+static void cpuid_add(struct kvm_cpuid2 *c, const X86CPUID *id, uint32_t apic_id,
+                      uint32_t leaf, uint32_t sub, bool indexed)
+{
+    struct kvm_cpuid_entry2 *e = &c->entries[c->nent++];
+    uint32_t r[4];
+
+    x86_cpuid_query(id, apic_id, leaf, sub, r);
+    *e = (struct kvm_cpuid_entry2){ .function = leaf, .index = sub,
+                                    .flags = indexed ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0,
+                                    .eax = r[0], .ebx = r[1], .ecx = r[2], .edx = r[3] };
+}
+
+/*
+ * The vCPU's CPUID: its model's leaves (system/x86-cpuid.c) with the
+ * features KVM supports here, plus KVM's own paravirtual leaves; "max" is
+ * everything KVM supports, as QEMU's "-cpu host".
+ */
 static bool kvm_init_cpuid(CPUState *cpu, Error **errp)
 {
     KVMCPUState *kcpu = kvm_cpu(cpu);
-    g_autofree struct kvm_cpuid2 *cpuid = NULL;
+    g_autofree struct kvm_cpuid2 *sup = NULL, *cpuid = NULL;
+    size_t size = sizeof(*sup) + KVM_MAX_CPUID_ENTRIES * sizeof(sup->entries[0]);
+    uint32_t features[FEATURE_WORDS];
+    uint32_t apic_id = cpu->cpu_index;
 
-    cpuid = g_malloc0(sizeof(*cpuid) + KVM_MAX_CPUID_ENTRIES * sizeof(cpuid->entries[0]));
-    cpuid->nent = KVM_MAX_CPUID_ENTRIES;
-    if (kvm_ioctl(kcpu->s->fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
+    sup = g_malloc0(size);
+    sup->nent = KVM_MAX_CPUID_ENTRIES;
+    if (kvm_ioctl(kcpu->s->fd, KVM_GET_SUPPORTED_CPUID, sup) < 0) {
         error_setg_errno(errp, errno, "KVM_GET_SUPPORTED_CPUID");
         return false;
     }
-    for (uint32_t i = 0; i < cpuid->nent; i++) {
-        struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
-        if (e->function == 1) {
-            /* Initial APIC ID (bits 31:24) is the vCPU's index. */
-            e->ebx = (e->ebx & 0x00ffffff) | ((uint32_t)cpu->cpu_index << 24);
+    kvm_supported_features(sup, features);
+    x86_cpuid_realize(&cpu->cpuid, cpu->cpuid.model, features);
+    const X86CPUModel *m = cpu->cpuid.model;
+    const struct kvm_cpuid_entry2 *addr = cpuid_find(sup, 0x80000008, 0);
+    if (addr && (addr->eax & 0xff) && (addr->eax & 0xff) < cpu->cpuid.phys_bits) {
+        cpu->cpuid.phys_bits = addr->eax & 0xff; /* never more than the host has */
+    }
+
+    if (m->max) {
+        cpuid = g_steal_pointer(&sup);
+        for (uint32_t i = 0; i < cpuid->nent; i++) {
+            struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+            if (e->function == 1) {
+                /* Initial APIC ID (bits 31:24) is the vCPU's index. */
+                e->ebx = (e->ebx & 0x00ffffff) | (apic_id << 24);
+                e->ecx |= CPUID_EXT_HYPERVISOR;
+            }
+        }
+    } else {
+        cpuid = g_malloc0(size);
+        for (uint32_t leaf = 0; leaf <= m->level; leaf++) {
+            bool indexed = leaf == 4 || leaf == 7 || leaf == 0xb || leaf == 0xd;
+            for (uint32_t sub = 0; sub < (leaf == 0xb ? 3u : 1u); sub++) {
+                cpuid_add(cpuid, &cpu->cpuid, apic_id, leaf, sub, indexed);
+            }
+        }
+        for (uint32_t leaf = 0x80000000; leaf <= m->xlevel; leaf++) {
+            cpuid_add(cpuid, &cpu->cpuid, apic_id, leaf, 0, false);
+        }
+        for (uint32_t i = 0; i < sup->nent && cpuid->nent < KVM_MAX_CPUID_ENTRIES; i++) {
+            if ((sup->entries[i].function & 0xffffff00u) == 0x40000000u) {
+                cpuid->entries[cpuid->nent++] = sup->entries[i]; /* KVM's PV leaves */
+            }
         }
     }
     if (kvm_ioctl(kcpu->fd, KVM_SET_CPUID2, cpuid) < 0) {
         error_setg_errno(errp, errno, "KVM_SET_CPUID2");
         return false;
     }
-    trace_event(kvm_set_cpuid, "entries=%u", cpuid->nent);
+    trace_event(kvm_set_cpuid, "model=%s entries=%u", m->name, cpuid->nent);
     return true;
 }
 

@@ -33,14 +33,18 @@
 #define F_CONT    (1u << 20) /* conditional branch: decoding goes on past it */
 #define F_X87     (1u << 21) /* x87 escape: x87_decode picks the handler */
 #define F_SSE     (1u << 22) /* 0F map by mandatory prefix: sse_decode picks it */
+#define F_MODREG  (1u << 23) /* ModRM.mod is ignored: always a register (MOV CR/DR) */
 
 typedef struct OpEntry {
     InsnHandler h;
     InsnHandler h32r;  /* 32-bit operands, register form (optional) */
     InsnHandler h32m;  /* 32-bit operands, memory form (optional) */
+    InsnHandler h64r;  /* the same for 64-bit operands */
+    InsnHandler h64m;
     uint32_t f;
     uint8_t b;
     const struct OpEntry *grp;
+    const struct OpEntry *grp_mod3; /* register forms, by reg * 8 + rm (optional) */
 } OpEntry;
 
 #define E(handler, flags, ...) { .h = handler, .f = flags, __VA_ARGS__ }
@@ -121,12 +125,47 @@ static const OpEntry grp8_0fba[8] = {
     E(op_bt_EI, MR | F_IMM8, .b = 0), E(op_bt_EI, MR | F_IMM8, .b = 1),
     E(op_bt_EI, MR | F_IMM8, .b = 2), E(op_bt_EI, MR | F_IMM8, .b = 3),
 };
+/* 0F 01 with mod = 3: SMSW/LMSW r, SWAPGS, RDTSCP; the rest (VMX, SVM,
+ * MONITOR, XGETBV...) belongs to features this CPU does not have. */
+static const OpEntry grp7_mod3[64] = {
+    [0 ... 31] = E(op_ud, F_END),
+    [32 ... 39] = E(op_smsw, MR),
+    [40 ... 47] = E(op_ud, F_END),
+    [48 ... 55] = E(op_lmsw, MR | F_END),
+    [56] = E(op_swapgs, 0), [57] = E(op_rdtscp, 0),
+    [58 ... 63] = E(op_ud, F_END),
+};
 static const OpEntry grp9_0fc7[8] = {
     E(op_ud, F_END), E(op_cmpxchg8b, MR), E(op_ud, F_END), E(op_ud, F_END),
     E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END),
 };
+/* RDRAND and RDSEED are not offered; F3 with /7 is RDPID */
+static const OpEntry grp9_mod3[64] = {
+    [0 ... 55] = E(op_ud, F_END),
+    [56 ... 63] = E(op_rdpid, MR),
+};
+/* 0F AE: memory forms (/0-/3 FXSAVE, FXRSTOR, LDMXCSR, STMXCSR belong to
+ * the SSE unit; /4-/6 XSAVE* need XSAVE), /7 CLFLUSH; with mod = 3 the
+ * fences (/5 LFENCE, /6 MFENCE, /7 SFENCE). */
+static const OpEntry grp15_0fae[8] = {
+    E(op_ud, MR | F_SSE), E(op_ud, MR | F_SSE), E(op_ud, MR | F_SSE), E(op_ud, MR | F_SSE),
+    E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END), E(op_clflush, MR),
+};
+static const OpEntry grp15_mod3[64] = {
+    [0 ... 31] = E(op_fsgsbase, MR),  /* with F3 */
+    [32 ... 39] = E(op_ud, F_END),
+    [40 ... 47] = E(op_fence, MR, .b = 5),
+    [48 ... 55] = E(op_fence, MR, .b = 6),
+    [56 ... 63] = E(op_fence, MR, .b = 7),
+};
+/* Opcodes whose meaning long mode changes */
+static const OpEntry op_movsxd_entry = E(op_movsxd, MR, .h64r = op_movsxd_64r,
+                                         .h64m = op_movsxd_64m);
+static const OpEntry op_xchg_r8_entry = E(op_xchg_rA, F_REGOP);
 
 #define GRP(table, fl) { .h = NULL, .f = F_GRP | MR | (fl), .grp = table }
+#define GRP2(table, mod3, fl) { .h = NULL, .f = F_GRP | MR | (fl), .grp = table, \
+                                .grp_mod3 = mod3 }
 #define ALU_ROW(op)                                                                    \
     E(op_alu_EG, MR | F_BYTE, .b = op), E(op_alu_EG, MR, .b = op),                     \
     E(op_alu_GE, MR | F_BYTE, .b = op), E(op_alu_GE, MR, .b = op),                     \
@@ -146,8 +185,8 @@ static const OpEntry optable1[256] = {
     /* 38 */ ALU_ROW(7), E(op_ud, F_END) /* ds: */, E(op_aas, F_NO64),
     /* 40 */ X8(E(op_inc_r, F_REGOP)),
     /* 48 */ X8(E(op_dec_r, F_REGOP)),
-    /* 50 */ X8(E(op_push_r, F_REGOP | F_DEF64, .h32r = op_push_r32)),
-    /* 58 */ X8(E(op_pop_r, F_REGOP | F_DEF64, .h32r = op_pop_r32)),
+    /* 50 */ X8(E(op_push_r, F_REGOP | F_DEF64, .h32r = op_push_r32, .h64r = op_push_r64)),
+    /* 58 */ X8(E(op_pop_r, F_REGOP | F_DEF64, .h32r = op_pop_r32, .h64r = op_pop_r64)),
     /* 60 */ E(op_pusha, F_NO64), E(op_popa, F_NO64), E(op_bound, MR | F_NO64),
              E(op_arpl, MR), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END),
     /* 68 */ E(op_push_I, F_IMMZ | F_DEF64), E(op_imul_GEI, MR | F_IMMZ, .h32r = op_imul_GEI_32r),
@@ -157,9 +196,11 @@ static const OpEntry optable1[256] = {
     /* 80 */ GRP(grp1_80, 0), GRP(grp1_81, 0), GRP(grp1_80, F_NO64), GRP(grp1_83, 0),
              E(op_test_EG, MR | F_BYTE), E(op_test_EG, MR),
              E(op_xchg_EG, MR | F_BYTE), E(op_xchg_EG, MR),
-    /* 88 */ E(op_mov_EG, MR | F_BYTE), E(op_mov_EG, MR, .h32r = op_mov_EG_32r, .h32m = op_mov_EG_32m),
-             E(op_mov_GE, MR | F_BYTE), E(op_mov_GE, MR, .h32r = op_mov_GE_32r, .h32m = op_mov_GE_32m),
-             E(op_mov_E_seg, MR | F_SEGREG), E(op_lea, MR, .h32m = op_lea_32),
+    /* 88 */ E(op_mov_EG, MR | F_BYTE), E(op_mov_EG, MR, .h32r = op_mov_EG_32r, .h32m = op_mov_EG_32m,
+                                              .h64r = op_mov_EG_64r, .h64m = op_mov_EG_64m),
+             E(op_mov_GE, MR | F_BYTE), E(op_mov_GE, MR, .h32r = op_mov_GE_32r, .h32m = op_mov_GE_32m,
+                                          .h64r = op_mov_GE_64r, .h64m = op_mov_GE_64m),
+             E(op_mov_E_seg, MR | F_SEGREG), E(op_lea, MR, .h32m = op_lea_32, .h64m = op_lea_64),
              E(op_mov_seg_E, MR | F_SEGREG | F_END), GRP(grp_8f, 0),
     /* 90 */ E(op_nop, 0), E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP),
              E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP), E(op_xchg_rA, F_REGOP),
@@ -204,15 +245,16 @@ static const OpEntry optable1[256] = {
 
 static const OpEntry optable2[256] = {
     [0x00] = GRP(grp6_0f00, 0),
-    [0x01] = GRP(grp7_0f01, 0),
+    [0x01] = GRP2(grp7_0f01, grp7_mod3, 0),
     [0x02] = E(op_lar, MR), [0x03] = E(op_lsl, MR),
     [0x05] = E(op_syscall, F_BRANCH), [0x06] = E(op_clts, F_END),
     [0x07] = E(op_sysret, F_BRANCH),
+    [0x34] = E(op_sysenter, F_BRANCH), [0x35] = E(op_sysexit, F_BRANCH),
     [0x08] = E(op_invd, 0), [0x09] = E(op_invd, 0),
     [0x0d] = E(op_nop, MR), /* prefetch hints */
     [0x18 ... 0x1f] = E(op_nop, MR), /* hint NOPs (nopl, endbr32) */
-    [0x20] = E(op_mov_r_cr, MR), [0x21] = E(op_mov_r_dr, MR),
-    [0x22] = E(op_mov_cr_r, MR | F_END), [0x23] = E(op_mov_dr_r, MR | F_END),
+    [0x20] = E(op_mov_r_cr, MR | F_MODREG), [0x21] = E(op_mov_r_dr, MR | F_MODREG),
+    [0x22] = E(op_mov_cr_r, MR | F_MODREG | F_END), [0x23] = E(op_mov_dr_r, MR | F_MODREG | F_END),
     [0x30] = E(op_wrmsr, F_END), [0x31] = E(op_rdtsc, 0), [0x32] = E(op_rdmsr, 0),
     [0x33] = E(op_rdpmc, 0),
     [0x40 ... 0x4f] = E(op_cmovcc, MR),
@@ -224,23 +266,25 @@ static const OpEntry optable2[256] = {
     [0xa8] = E(op_push_seg, F_DEF64, .b = R_GS), [0xa9] = E(op_pop_seg, F_DEF64 | F_END, .b = R_GS),
     [0xab] = E(op_bt_EG, MR, .b = 1),
     [0xac] = E(op_shrd_I, MR | F_IMM8), [0xad] = E(op_shrd_CL, MR),
+    [0xae] = GRP2(grp15_0fae, grp15_mod3, 0),
     [0xaf] = E(op_imul_GE, MR),
     [0xb0] = E(op_cmpxchg, MR | F_BYTE), [0xb1] = E(op_cmpxchg, MR),
     [0xb2] = E(op_lxs, MR, .b = R_SS), [0xb3] = E(op_bt_EG, MR, .b = 2),
     [0xb4] = E(op_lxs, MR, .b = R_FS), [0xb5] = E(op_lxs, MR, .b = R_GS),
+    [0xb8] = E(op_popcnt, MR),
     [0xb6] = E(op_movzx_b, MR | F_EBYTE, .h32r = op_movzx_b_32r, .h32m = op_movzx_b_32m),
     [0xb7] = E(op_movzx_w, MR, .h32m = op_movzx_w_32m),
     [0xba] = GRP(grp8_0fba, 0), [0xbb] = E(op_bt_EG, MR, .b = 3),
     [0xbc] = E(op_bsf, MR), [0xbd] = E(op_bsr, MR),
     [0xbe] = E(op_movsx_b, MR | F_EBYTE, .h32m = op_movsx_b_32m), [0xbf] = E(op_movsx_w, MR),
     [0xc0] = E(op_xadd, MR | F_BYTE), [0xc1] = E(op_xadd, MR),
-    [0xc7] = GRP(grp9_0fc7, 0),
+    [0xc7] = GRP2(grp9_0fc7, grp9_mod3, 0),
     [0xc8 ... 0xcf] = E(op_bswap, F_REGOP),
     /* MMX, SSE, SSE2 */
     [0x10 ... 0x17] = E(op_ud, MR | F_SSE), [0x28 ... 0x2f] = E(op_ud, MR | F_SSE),
     [0x50 ... 0x6f] = E(op_ud, MR | F_SSE), [0x70 ... 0x73] = E(op_ud, MR | F_SSE | F_IMM8),
     [0x74 ... 0x76] = E(op_ud, MR | F_SSE), [0x77] = E(op_ud, F_SSE),
-    [0x7e ... 0x7f] = E(op_ud, MR | F_SSE), [0xae] = E(op_ud, MR | F_SSE),
+    [0x7e ... 0x7f] = E(op_ud, MR | F_SSE), /* 0xae: grp15_0fae above */
     [0xc2] = E(op_ud, MR | F_SSE | F_IMM8), [0xc3] = E(op_ud, MR | F_SSE),
     [0xc4 ... 0xc6] = E(op_ud, MR | F_SSE | F_IMM8), [0xd0 ... 0xff] = E(op_ud, MR | F_SSE),
 };
@@ -402,6 +446,11 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
         e = &optable2[b];
     } else {
         e = &optable1[b];
+        if (code64 && b == 0x63) {
+            e = &op_movsxd_entry; /* ARPL's opcode */
+        } else if (b == 0x90 && (rex & 1)) {
+            e = &op_xchg_r8_entry; /* not NOP: XCHG R8, RAX */
+        }
     }
     fl = e->f;
     d->b = e->b;
@@ -433,10 +482,14 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
 
     if (fl & F_MODRM) {
         modrm = next8(&f);
+        if (fl & F_MODREG) {
+            modrm |= 0xc0;
+        }
         decode_modrm(&f, d, modrm, rex, code64, seg_override);
         d->reg = ((modrm >> 3) & 7) | ((rex & 4) << 1);
         if (fl & F_GRP) {
-            const OpEntry *g = &e->grp[(modrm >> 3) & 7];
+            const OpEntry *g = (d->mod3 && e->grp_mod3) ? &e->grp_mod3[modrm & 0x3f]
+                                                        : &e->grp[(modrm >> 3) & 7];
             fl = (fl & ~F_GRP) | g->f;
             e = g;
             d->b = g->b;
@@ -514,6 +567,10 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
     } else if (fl & F_SSE) {
         d->handler = sse_decode(d, b);
     }
+    if (d->ot == MO_64 && (e->h == op_in_I || e->h == op_out_I || e->h == op_in_DX ||
+                           e->h == op_out_DX || e->h == op_ins || e->h == op_outs)) {
+        d->ot = MO_32; /* port I/O has no 64-bit form: REX.W is ignored */
+    }
     if (e->h == op_jcc || e->h == op_setcc || e->h == op_cmovcc) {
         d->b = b & 15; /* the condition (SDM vol.1 B.1) */
     }
@@ -521,14 +578,42 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
         d->handler = op_jcc_cond[d->b];
         fl |= F_CONT;
     }
+    if (code64 && (fl & (F_REL8 | F_RELZ)) && !is_canonical(d->imm)) {
+        /* a non-canonical relative target faults at the branch when taken */
+        if (e->h == op_jmp || e->h == op_call) {
+            d->handler = op_gp0;
+        } else if (e->h == op_jcc) {
+            d->handler = op_jcc_nc;
+        }
+    }
     if (d->ot == MO_32 && !(fl & F_BYTE)) {
         if (!d->mod3 && (fl & F_MODRM) && e->h32m) {
             d->handler = e->h32m;
         } else if ((d->mod3 || !(fl & F_MODRM)) && e->h32r) {
             d->handler = e->h32r;
         }
+    } else if (d->ot == MO_64) {
+        if (!d->mod3 && (fl & F_MODRM) && e->h64m) {
+            d->handler = e->h64m;
+        } else if ((d->mod3 || !(fl & F_MODRM)) && e->h64r) {
+            d->handler = e->h64r;
+        }
     }
-    /* Specialised 32-bit ALU forms */
+    /* Specialised 32-bit and 64-bit ALU forms */
+    if (d->ot == MO_64 && !(d->prefix & PREFIX_LOCK)) {
+        if (e->h == op_alu_EG) {
+            d->handler = d->mod3 ? alu64_rr[d->b] : alu64_mr[d->b];
+        } else if (e->h == op_alu_GE) {
+            d->handler = d->mod3 ? alu64_rr[d->b] : alu64_rm[d->b];
+            if (d->mod3) {
+                uint8_t t = d->reg; /* G op= E: swap so that rm is the destination */
+                d->reg = d->rm;
+                d->rm = t;
+            }
+        } else if (e->h == op_alu_EI) {
+            d->handler = d->mod3 ? alu64_ri[d->b] : alu64_mi[d->b];
+        }
+    }
     if (d->ot == MO_32 && !(d->prefix & PREFIX_LOCK)) {
         if (e->h == op_alu_EG) {
             d->handler = d->mod3 ? alu32_rr[d->b] : alu32_mr[d->b];

@@ -1,7 +1,7 @@
 /*
  * Helpers with a QEMU name: port I/O (helper_outb -> address_space_stb on
- * the I/O address space, under the BQL), CPUID, RDTSC, RDMSR/WRMSR, and
- * control-register writes.
+ * the I/O address space, under the BQL), CPUID, RDTSC, and
+ * control-register writes (RDMSR/WRMSR are in msr_helper.c).
  */
 #include "tcg-cpu.h"
 #include "qemu/log.h"
@@ -96,62 +96,17 @@ void check_io_perm(TCGCPU *s, uint32_t port, int size)
     }
 }
 
-/* CPUID leaf 1 EDX: FPU, DE, PSE, TSC, MSR, PAE, CX8, PGE, CMOV, CLFSH,
- * MMX, FXSR, SSE, SSE2 (a P6-class CPU with the Pentium 4's media units);
- * EBX[15:8]: CLFLUSH line size in quadwords. */
-#define CPUID_1_EDX ((1u << 0) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | \
-                     (1u << 6) | (1u << 8) | (1u << 13) | (1u << 15) | (1u << 19) | \
-                     (1u << 23) | (1u << 24) | (1u << 25) | (1u << 26))
-#define CPUID_1_EBX (8u << 8)
-#define CPUID_80000001_EDX (1u << 20)
-
-static void cpuid_string(const char *str, uint32_t *out, int n)
-{
-    char buf[48] = { 0 };
-    strncpy(buf, str, sizeof(buf) - 1);
-    memcpy(out, buf, n * 4);
-}
-
+/* CPUID: the vCPU's model, with the features the interpreter implements
+ * (system/x86-cpuid.c). */
 void helper_cpuid(TCGCPU *s)
 {
     uint64_t *regs = s->env->regs;
-    uint32_t leaf = regs[R_EAX], r[4] = { 0 }; /* eax ebx ecx edx */
+    uint32_t r[4];
 
-    switch (leaf) {
-    case 0: {
-        uint32_t v[3];
-        r[0] = 1;
-        cpuid_string("GenuineIntel", v, 3);
-        r[1] = v[0];
-        r[3] = v[1];
-        r[2] = v[2];
-        break;
-    }
-    case 1:
-        r[0] = 0x00000633; /* family 6, model 3, stepping 3 */
-        /* EBX[31:24] initial APIC ID; EDX.APIC follows IA32_APIC_BASE.EN */
-        r[1] = CPUID_1_EBX | (uint32_t)s->cpu->cpu_index << 24;
-        r[3] = CPUID_1_EDX;
-        if (s->cpu->apic_ops && (s->env->apic_base & (1u << 11))) {
-            r[3] |= 1u << 9;
-        }
-        break;
-    case 0x80000000:
-        r[0] = 0x80000004;
-        break;
-    case 0x80000001:
-        r[3] = CPUID_80000001_EDX;
-        break;
-    case 0x80000002:
-    case 0x80000003:
-    case 0x80000004: {
-        uint32_t v[12];
-        cpuid_string("duet x86 interpreter", v, 12);
-        memcpy(r, &v[(leaf - 0x80000002) * 4], 16);
-        break;
-    }
-    default:
-        break;
+    x86_cpuid_query(&s->cpu->cpuid, s->cpu->cpu_index, regs[R_EAX], regs[R_ECX], r);
+    /* EDX.APIC: there is a local APIC device and IA32_APIC_BASE.EN is set */
+    if (regs[R_EAX] == 1 && !(s->cpu->apic_ops && (s->env->apic_base & (1u << 11)))) {
+        r[3] &= ~CPUID_APIC;
     }
     regs[R_EAX] = r[0];
     regs[R_EBX] = r[1];
@@ -169,171 +124,121 @@ void helper_rdtsc(TCGCPU *s)
 {
     uint64_t t = cpu_get_tsc(s);
 
-    if ((s->env->cr[4] & (1u << 2)) && s->cpl != 0) {
+    if ((s->env->cr[4] & CR4_TSD_MASK) && s->cpl != 0) {
         raise_exception_err(s, EXCP0D_GPF, 0); /* CR4.TSD */
     }
     s->env->regs[R_EAX] = (uint32_t)t;
     s->env->regs[R_EDX] = t >> 32;
 }
 
-#define MSR_IA32_TSC 0x10
-#define MSR_IA32_APICBASE 0x1b
-#define MSR_IA32_SYSENTER_CS 0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_PAT 0x277
-#define MSR_EFER 0xc0000080
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_FMASK 0xc0000084
-#define MSR_FSBASE 0xc0000100
-#define MSR_GSBASE 0xc0000101
-#define MSR_KERNELGSBASE 0xc0000102
-
-/* The local APIC (when the board has one) owns IA32_APIC_BASE and
- * keeps env->apic_base current; false: the value #GPs. */
-static bool tcg_set_apic_base(TCGCPU *s, uint64_t v)
+/* The CR4 bits the vCPU's features make writable (SDM vol.3 2.5). */
+static uint64_t cr4_allowed(TCGCPU *s)
 {
-    CPUState *cpu = s->cpu;
-    bool ok;
+    static const struct { uint32_t bit; FeatureWord w; uint32_t feature; } cr4_bits[] = {
+        { CR4_TSD_MASK, FEAT_1_EDX, CPUID_TSC },
+        { CR4_DE_MASK, FEAT_1_EDX, CPUID_DE },
+        { CR4_PSE_MASK, FEAT_1_EDX, CPUID_PSE },
+        { CR4_PAE_MASK, FEAT_1_EDX, CPUID_PAE },
+        { CR4_MCE_MASK, FEAT_1_EDX, CPUID_MCE },
+        { CR4_PGE_MASK, FEAT_1_EDX, CPUID_PGE },
+        { CR4_PCE_MASK, FEAT_1_EDX, 0 },
+        { CR4_OSFXSR_MASK, FEAT_1_EDX, CPUID_FXSR },
+        { CR4_OSXMMEXCPT_MASK, FEAT_1_EDX, CPUID_SSE },
+        { CR4_UMIP_MASK, FEAT_7_0_ECX, CPUID_7_0_ECX_UMIP },
+        { CR4_FSGSBASE_MASK, FEAT_7_0_EBX, CPUID_7_0_EBX_FSGSBASE },
+        { CR4_PCIDE_MASK, FEAT_1_ECX, CPUID_EXT_PCID },
+        { CR4_OSXSAVE_MASK, FEAT_1_ECX, CPUID_EXT_XSAVE },
+        { CR4_SMEP_MASK, FEAT_7_0_EBX, CPUID_7_0_EBX_SMEP },
+        { CR4_SMAP_MASK, FEAT_7_0_EBX, CPUID_7_0_EBX_SMAP },
+    };
+    uint64_t allowed = 0;
 
-    if (!cpu->apic_ops) {
-        s->env->apic_base = v;
-        return true;
-    }
-    bql_lock();
-    ok = cpu->apic_ops->set_base(cpu->apic_opaque, v);
-    bql_unlock();
-    return ok;
-}
-
-void helper_rdmsr(TCGCPU *s)
-{
-    CPUX86State *env = s->env;
-    uint32_t msr = env->regs[R_ECX];
-    uint64_t v;
-
-    if (s->cpl != 0) {
-        raise_exception_err(s, EXCP0D_GPF, 0);
-    }
-    switch (msr) {
-    case MSR_IA32_TSC: v = cpu_get_tsc(s); break;
-    case MSR_IA32_APICBASE: v = env->apic_base; break;
-    case MSR_IA32_SYSENTER_CS: v = env->sysenter_cs; break;
-    case MSR_IA32_SYSENTER_ESP: v = env->sysenter_esp; break;
-    case MSR_IA32_SYSENTER_EIP: v = env->sysenter_eip; break;
-    case MSR_PAT: v = env->pat; break;
-    case MSR_EFER: v = env->efer; break;
-    case MSR_STAR: v = env->star; break;
-    case MSR_LSTAR: v = env->lstar; break;
-    case MSR_CSTAR: v = env->cstar; break;
-    case MSR_FMASK: v = env->fmask; break;
-    case MSR_FSBASE: v = env->segs[R_FS].base; break;
-    case MSR_GSBASE: v = env->segs[R_GS].base; break;
-    case MSR_KERNELGSBASE: v = env->kernelgsbase; break;
-    default:
-        qemu_log_mask(LOG_UNIMP, "tcg: rdmsr 0x%x not modelled: #GP\n", msr);
-        raise_exception_err(s, EXCP0D_GPF, 0);
-    }
-    env->regs[R_EAX] = (uint32_t)v;
-    env->regs[R_EDX] = v >> 32;
-}
-
-void helper_wrmsr(TCGCPU *s)
-{
-    CPUX86State *env = s->env;
-    uint32_t msr = env->regs[R_ECX];
-    uint64_t v = (uint32_t)env->regs[R_EAX] | (env->regs[R_EDX] << 32);
-
-    if (s->cpl != 0) {
-        raise_exception_err(s, EXCP0D_GPF, 0);
-    }
-    switch (msr) {
-    case MSR_IA32_TSC: s->tsc_offset = v - (uint64_t)qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL); break;
-    case MSR_IA32_APICBASE:
-        if (!tcg_set_apic_base(s, v)) {
-            raise_exception_err(s, EXCP0D_GPF, 0);
+    for (size_t i = 0; i < G_N_ELEMENTS(cr4_bits); i++) {
+        if (!cr4_bits[i].feature || cpu_has(s, cr4_bits[i].w, cr4_bits[i].feature)) {
+            allowed |= cr4_bits[i].bit;
         }
-        break;
-    case MSR_IA32_SYSENTER_CS: env->sysenter_cs = v; break;
-    case MSR_IA32_SYSENTER_ESP: env->sysenter_esp = v; break;
-    case MSR_IA32_SYSENTER_EIP: env->sysenter_eip = v; break;
-    case MSR_PAT: env->pat = v; break;
-    case MSR_EFER:
-        if (v & ~(uint64_t)(MSR_EFER_SCE | MSR_EFER_LME | MSR_EFER_NXE | MSR_EFER_LMA)) {
-            raise_exception_err(s, EXCP0D_GPF, 0);
-        }
-        env->efer = (env->efer & MSR_EFER_LMA) | (v & ~(uint64_t)MSR_EFER_LMA);
-        tlb_flush(s);
-        break;
-    case MSR_STAR: env->star = v; break;
-    case MSR_LSTAR: env->lstar = v; break;
-    case MSR_CSTAR: env->cstar = v; break;
-    case MSR_FMASK: env->fmask = v; break;
-    case MSR_FSBASE: env->segs[R_FS].base = v; tcg_update_seg_flat(s, R_FS); break;
-    case MSR_GSBASE: env->segs[R_GS].base = v; tcg_update_seg_flat(s, R_GS); break;
-    case MSR_KERNELGSBASE: env->kernelgsbase = v; break;
-    default:
-        qemu_log_mask(LOG_UNIMP, "tcg: wrmsr 0x%x not modelled: #GP\n", msr);
-        raise_exception_err(s, EXCP0D_GPF, 0);
     }
+    return allowed;
 }
 
-#define CR4_ALLOWED ((1u << 2) | (1u << 3) | CR4_PSE_MASK | CR4_PAE_MASK | (1u << 6) | \
-                     CR4_PGE_MASK | (1u << 8) | CR4_OSFXSR_MASK | CR4_OSXMMEXCPT_MASK)
-
+/*
+ * MOV to CRn (SDM vol.2 MOV CR; vol.3 2.5, 9.8.5 for IA-32e mode entry
+ * and exit).  val is what the instruction supplies: 64 bits in 64-bit
+ * mode, 32 bits elsewhere.
+ */
 void helper_write_crN(TCGCPU *s, int reg, uint64_t val)
 {
     CPUX86State *env = s->env;
+    bool lma = env->efer & MSR_EFER_LMA;
 
     switch (reg) {
-    case 0:
-        val = (uint32_t)val | CR0_ET_MASK;
+    case 0: {
+        uint64_t old = env->cr[0];
+        if (val >> 32) {
+            raise_exception_err(s, EXCP0D_GPF, 0); /* bits 63:32 are reserved */
+        }
+        val |= CR0_ET_MASK;
         if ((val & CR0_PG_MASK) && !(val & CR0_PE_MASK)) {
             raise_exception_err(s, EXCP0D_GPF, 0);
         }
         if ((val & CR0_NW_MASK) && !(val & CR0_CD_MASK)) {
             raise_exception_err(s, EXCP0D_GPF, 0);
         }
-        /* Long mode activates with paging when LME is set (SDM vol.3 9.8.5). */
-        if ((val & CR0_PG_MASK) && !(env->cr[0] & CR0_PG_MASK) && (env->efer & MSR_EFER_LME)) {
-            if (!(env->cr[4] & CR4_PAE_MASK)) {
+        if ((val & CR0_PG_MASK) && !(old & CR0_PG_MASK) && (env->efer & MSR_EFER_LME)) {
+            /* Entering IA-32e mode: PAE must be on, and the code running
+             * cannot already claim to be 64-bit. */
+            if (!(env->cr[4] & CR4_PAE_MASK) || (env->segs[R_CS].flags & DESC_L_MASK)) {
                 raise_exception_err(s, EXCP0D_GPF, 0);
             }
             env->efer |= MSR_EFER_LMA;
-        } else if (!(val & CR0_PG_MASK)) {
+        } else if (!(val & CR0_PG_MASK) && (old & CR0_PG_MASK) && lma) {
+            if (s->code64) {
+                raise_exception_err(s, EXCP0D_GPF, 0); /* leave from compatibility mode */
+            }
             env->efer &= ~(uint64_t)MSR_EFER_LMA;
         }
-        if ((val ^ env->cr[0]) & (CR0_PG_MASK | CR0_WP_MASK | CR0_PE_MASK)) {
+        if ((val ^ old) & (CR0_PG_MASK | CR0_WP_MASK | CR0_PE_MASK)) {
             tlb_flush(s);
         }
         env->cr[0] = val;
         tcg_update_hflags(s);
         break;
+    }
     case 2:
         env->cr[2] = val;
         break;
     case 3:
-        env->cr[3] = (env->efer & MSR_EFER_LMA) ? val : (uint32_t)val;
-        tlb_flush(s);
-        break;
-    case 4:
-        if (val & ~(uint64_t)CR4_ALLOWED) {
+        if (lma && (val & ~(uint64_t)0xfff & (~0ull << s->cpu->cpuid.phys_bits))) {
             raise_exception_err(s, EXCP0D_GPF, 0);
         }
-        if ((val ^ env->cr[4]) & (CR4_PSE_MASK | CR4_PAE_MASK | CR4_PGE_MASK)) {
+        env->cr[3] = val;
+        tlb_flush_nonglobal(s);
+        break;
+    case 4:
+        if (val & ~cr4_allowed(s)) {
+            raise_exception_err(s, EXCP0D_GPF, 0);
+        }
+        if (lma && !(val & CR4_PAE_MASK)) {
+            raise_exception_err(s, EXCP0D_GPF, 0); /* PAE stays on in IA-32e mode */
+        }
+        /* These change translations; a PGE change also drops global ones. */
+        if ((val ^ env->cr[4]) & (CR4_PSE_MASK | CR4_PAE_MASK | CR4_PGE_MASK | CR4_SMEP_MASK)) {
             tlb_flush(s);
         }
         env->cr[4] = val;
         break;
     case 8:
+        if (val & ~0xfull) {
+            raise_exception_err(s, EXCP0D_GPF, 0);
+        }
+        /* the TPR's priority class (SDM vol.3 10.8.6.1); the local APIC,
+         * when the board has one, owns it and updates env->cr8 */
         if (s->cpu->apic_ops) {
             bql_lock();
-            s->cpu->apic_ops->set_tpr(s->cpu->apic_opaque, val & 0xf); /* updates env->cr8 */
+            s->cpu->apic_ops->set_tpr(s->cpu->apic_opaque, val);
             bql_unlock();
         } else {
-            env->cr8 = val & 0xf;
+            env->cr8 = val;
         }
         break;
     default:

@@ -1,6 +1,6 @@
 /*
  * Arithmetic: ADD..CMP, TEST, INC/DEC, NOT/NEG, MUL/IMUL/DIV/IDIV,
- * CMPXCHG/CMPXCHG8B/XADD, the BCD adjusts, CBW/CWD (SDM vol.2).
+ * CMPXCHG/CMPXCHG8B/CMPXCHG16B/XADD, the BCD adjusts, CBW/CWD (SDM vol.2).
  * Division leaves the flags unchanged (they are undefined).
  */
 #include "ops.h"
@@ -69,7 +69,7 @@ void op_alu_AI(TCGCPU *s, const DecodedInsn *d)
     }
 }
 
-/* ---- specialised 32-bit forms (threaded: see dispatch_next) ---- */
+/* ---- specialised 32-bit and 64-bit forms (threaded: see dispatch_next) ---- */
 DEFINE_SLOW_PATH(alu32_GE_slow, op_alu_GE)
 DEFINE_SLOW_PATH(alu32_EG_slow, op_alu_EG)
 DEFINE_SLOW_PATH(alu32_EI_slow, op_alu_EI)
@@ -143,6 +143,75 @@ const InsnHandler alu32_rm[8] = ALU32_TABLE(alu32_rm);
 const InsnHandler alu32_mr[8] = ALU32_TABLE(alu32_mr);
 const InsnHandler alu32_ri[8] = ALU32_TABLE(alu32_ri);
 const InsnHandler alu32_mi[8] = ALU32_TABLE(alu32_mi);
+
+/* The same for 64-bit operands (REX.W), sharing the slow paths. */
+#define ALU64_HANDLERS(op)                                                          \
+static void alu64_rr_##op(TCGCPU *s, const DecodedInsn *d)                          \
+{                                                                                   \
+    uint64_t *regs = s->env->regs;                                                  \
+    uint64_t r = alu_compute(s, op, MO_64, regs[d->rm], regs[d->reg]);              \
+    if (op != 7) {                                                                  \
+        regs[d->rm] = r;                                                            \
+    }                                                                               \
+    dispatch_next(s, d);                                                            \
+}                                                                                   \
+static void alu64_rm_##op(TCGCPU *s, const DecodedInsn *d)                          \
+{                                                                                   \
+    uint64_t *regs = s->env->regs;                                                  \
+    void *p;                                                                        \
+    if (G_UNLIKELY(!fast_mem(s, d, 8, false, &p))) {                                \
+        alu32_GE_slow(s, d);                                                        \
+        return;                                                                     \
+    }                                                                               \
+    uint64_t r = alu_compute(s, op, MO_64, regs[d->reg], ldq_host(p));              \
+    if (op != 7) {                                                                  \
+        regs[d->reg] = r;                                                           \
+    }                                                                               \
+    dispatch_next(s, d);                                                            \
+}                                                                                   \
+static void alu64_mr_##op(TCGCPU *s, const DecodedInsn *d)                          \
+{                                                                                   \
+    void *p;                                                                        \
+    if (G_UNLIKELY(!fast_mem(s, d, 8, op != 7, &p))) {                              \
+        alu32_EG_slow(s, d);                                                        \
+        return;                                                                     \
+    }                                                                               \
+    uint64_t r = alu_compute(s, op, MO_64, ldq_host(p), s->env->regs[d->reg]);      \
+    if (op != 7) {                                                                  \
+        stq_host(p, r);                                                             \
+    }                                                                               \
+    dispatch_next(s, d);                                                            \
+}                                                                                   \
+static void alu64_ri_##op(TCGCPU *s, const DecodedInsn *d)                          \
+{                                                                                   \
+    uint64_t *regs = s->env->regs;                                                  \
+    uint64_t r = alu_compute(s, op, MO_64, regs[d->rm], d->imm);                    \
+    if (op != 7) {                                                                  \
+        regs[d->rm] = r;                                                            \
+    }                                                                               \
+    dispatch_next(s, d);                                                            \
+}                                                                                   \
+static void alu64_mi_##op(TCGCPU *s, const DecodedInsn *d)                          \
+{                                                                                   \
+    void *p;                                                                        \
+    if (G_UNLIKELY(!fast_mem(s, d, 8, op != 7, &p))) {                              \
+        alu32_EI_slow(s, d);                                                        \
+        return;                                                                     \
+    }                                                                               \
+    uint64_t r = alu_compute(s, op, MO_64, ldq_host(p), d->imm);                    \
+    if (op != 7) {                                                                  \
+        stq_host(p, r);                                                             \
+    }                                                                               \
+    dispatch_next(s, d);                                                            \
+}
+ALU64_HANDLERS(0) ALU64_HANDLERS(1) ALU64_HANDLERS(2) ALU64_HANDLERS(3)
+ALU64_HANDLERS(4) ALU64_HANDLERS(5) ALU64_HANDLERS(6) ALU64_HANDLERS(7)
+
+const InsnHandler alu64_rr[8] = ALU32_TABLE(alu64_rr);
+const InsnHandler alu64_rm[8] = ALU32_TABLE(alu64_rm);
+const InsnHandler alu64_mr[8] = ALU32_TABLE(alu64_mr);
+const InsnHandler alu64_ri[8] = ALU32_TABLE(alu64_ri);
+const InsnHandler alu64_mi[8] = ALU32_TABLE(alu64_mi);
 
 /* ---- TEST ---- */
 void op_test_EG(TCGCPU *s, const DecodedInsn *d)
@@ -418,12 +487,14 @@ void op_cmpxchg(TCGCPU *s, const DecodedInsn *d)
     uint64_t dest = d->mod3 ? get_reg(s, ot, d->rm) : lin_ld(s, ot, lin);
     bool eq = ((acc - dest) & size_mask(ot)) == 0;
 
-    /* the destination is written either way (SDM CMPXCHG) */
-    uint64_t newv = eq ? get_reg(s, ot, d->reg) : dest;
+    /* A memory destination is written either way (SDM CMPXCHG); a register
+     * one only when equal, so a 32-bit one keeps its upper half otherwise. */
     if (d->mod3) {
-        set_reg(s, ot, d->rm, newv);
+        if (eq) {
+            set_reg(s, ot, d->rm, get_reg(s, ot, d->reg));
+        }
     } else {
-        lin_st(s, ot, lin, newv);
+        lin_st(s, ot, lin, eq ? get_reg(s, ot, d->reg) : dest);
     }
     if (!eq) {
         set_reg(s, ot, 0, dest);
@@ -431,17 +502,43 @@ void op_cmpxchg(TCGCPU *s, const DecodedInsn *d)
     set_cc(s, CC_OP_SUB + ot, acc - dest, dest);
 }
 
+/* CMPXCHG8B, and with REX.W CMPXCHG16B (CPUID cx16; #GP(0) unless the
+ * operand is 16-byte aligned).  The destination is written either way. */
 void op_cmpxchg8b(TCGCPU *s, const DecodedInsn *d)
 {
     uint64_t *regs = s->env->regs;
+    uint32_t f = cc_compute_all(s);
 
     if (d->mod3) {
         raise_exception(s, EXCP06_ILLOP);
     }
+    if (d->ot == MO_64) {
+        if (!cpu_has(s, FEAT_1_ECX, CPUID_EXT_CX16)) {
+            raise_exception(s, EXCP06_ILLOP);
+        }
+        uint64_t lin = insn_lin(s, d, 16, true);
+        if (lin & 15) {
+            raise_exception_err(s, EXCP0D_GPF, 0);
+        }
+        probe_write(s, lin, 16);
+        uint64_t lo = lin_ldq(s, lin), hi = lin_ldq(s, lin + 8);
+        if (lo == regs[R_EAX] && hi == regs[R_EDX]) {
+            lin_stq(s, lin, regs[R_EBX]);
+            lin_stq(s, lin + 8, regs[R_ECX]);
+            f |= CC_Z;
+        } else {
+            lin_stq(s, lin, lo);
+            lin_stq(s, lin + 8, hi);
+            regs[R_EAX] = lo;
+            regs[R_EDX] = hi;
+            f &= ~CC_Z;
+        }
+        set_cc_flags(s, f);
+        return;
+    }
     uint64_t lin = insn_lin(s, d, 8, true);
     uint64_t m = lin_ldq(s, lin);
     uint64_t cmp = (uint32_t)regs[R_EAX] | (regs[R_EDX] << 32);
-    uint32_t f = cc_compute_all(s);
 
     if (m == cmp) {
         lin_stq(s, lin, (uint32_t)regs[R_EBX] | (regs[R_ECX] << 32));

@@ -5,15 +5,36 @@
  */
 #include "ops.h"
 
-/* Near targets must lie within CS (SDM JMP: #GP(0) otherwise). */
-static inline void jump_to(TCGCPU *s, uint64_t target)
+/*
+ * Near targets must lie within CS, or be canonical in 64-bit mode (SDM
+ * JMP: #GP(0) otherwise, at the branch).  Relative targets are fixed at
+ * decode time, so decode.c sends non-canonical ones to op_gp0/op_jcc_nc
+ * and the run-time check is the CS limit alone; indirect targets get both.
+ */
+static inline void check_target(TCGCPU *s, uint64_t target)
 {
-    CPUX86State *env = s->env;
-
-    if (G_UNLIKELY(target > env->segs[R_CS].limit) && !(env->efer & MSR_EFER_LMA)) {
+    if (G_UNLIKELY(target > s->ip_limit)) {
         raise_exception_err(s, EXCP0D_GPF, 0);
     }
-    env->eip = target;
+}
+
+static inline void check_target_any(TCGCPU *s, uint64_t target)
+{
+    if (G_UNLIKELY(s->code64 ? !is_canonical(target) : target > s->ip_limit)) {
+        raise_exception_err(s, EXCP0D_GPF, 0);
+    }
+}
+
+static inline void jump_to(TCGCPU *s, uint64_t target)
+{
+    check_target(s, target);
+    s->env->eip = target;
+}
+
+static inline void jump_any(TCGCPU *s, uint64_t target)
+{
+    check_target_any(s, target);
+    s->env->eip = target;
 }
 
 static inline uint64_t trunc_ip(const DecodedInsn *d, uint64_t v)
@@ -24,6 +45,15 @@ static inline uint64_t trunc_ip(const DecodedInsn *d, uint64_t v)
 void op_jmp(TCGCPU *s, const DecodedInsn *d)
 {
     jump_to(s, d->imm);
+}
+
+/* Jcc to a non-canonical target (64-bit mode): #GP(0) only if taken. */
+void op_jcc_nc(TCGCPU *s, const DecodedInsn *d)
+{
+    if (cc_test(s, d->b)) {
+        raise_exception_err(s, EXCP0D_GPF, 0);
+    }
+    s->env->eip = d->next_eip;
 }
 
 void op_jcc(TCGCPU *s, const DecodedInsn *d)
@@ -81,6 +111,11 @@ static void push_ret(TCGCPU *s, const DecodedInsn *d)
         uint32_t sp = regs[R_ESP] - 4;
         lin_stl(s, sp, d->next_eip);
         regs[R_ESP] = sp;
+    } else if (d->ot == MO_64 && lin_rmw_ptr(s, regs[R_ESP] - 8, 8)) {
+        /* 64-bit mode: flat SS; a TLB hit is canonical */
+        uint64_t sp = regs[R_ESP] - 8;
+        lin_stq(s, sp, d->next_eip);
+        regs[R_ESP] = sp;
     } else {
         push_v(s, d->ot, d->next_eip);
     }
@@ -88,25 +123,21 @@ static void push_ret(TCGCPU *s, const DecodedInsn *d)
 
 void op_call(TCGCPU *s, const DecodedInsn *d)
 {
-    if (G_UNLIKELY(d->imm > s->env->segs[R_CS].limit) && !(s->env->efer & MSR_EFER_LMA)) {
-        raise_exception_err(s, EXCP0D_GPF, 0);
-    }
+    check_target(s, d->imm);
     push_ret(s, d);
     s->env->eip = d->imm;
 }
 
 void op_jmp_E(TCGCPU *s, const DecodedInsn *d)
 {
-    jump_to(s, trunc_ip(d, ld_E(s, d, d->ot)));
+    jump_any(s, trunc_ip(d, ld_E(s, d, d->ot)));
 }
 
 void op_call_E(TCGCPU *s, const DecodedInsn *d)
 {
     uint64_t target = trunc_ip(d, ld_E(s, d, d->ot));
 
-    if (G_UNLIKELY(target > s->env->segs[R_CS].limit) && !(s->env->efer & MSR_EFER_LMA)) {
-        raise_exception_err(s, EXCP0D_GPF, 0);
-    }
+    check_target_any(s, target);
     push_ret(s, d);
     s->env->eip = target;
 }
@@ -123,8 +154,14 @@ static void ret_common(TCGCPU *s, const DecodedInsn *d, unsigned extra)
         regs[R_ESP] = (uint32_t)(sp + 4 + extra);
         return;
     }
+    if (d->ot == MO_64 && tlb_entry(s, regs[R_ESP])->addr_read == tlb_tag(regs[R_ESP], 8)) {
+        uint64_t sp = regs[R_ESP];
+        jump_any(s, lin_ldq(s, sp));
+        regs[R_ESP] = sp + 8 + extra;
+        return;
+    }
     target = trunc_ip(d, stack_peek(s, d->ot, 0));
-    jump_to(s, target);
+    jump_any(s, target);
     uint64_t mask = sp_mask(s);
     regs[R_ESP] = (regs[R_ESP] & ~mask) | ((regs[R_ESP] + (1 << d->ot) + extra) & mask);
 }
@@ -204,7 +241,7 @@ void op_loop(TCGCPU *s, const DecodedInsn *d)
         take = d->b == 1 ? zf : !zf;
     }
     if (take) {
-        jump_to(s, d->imm);
+        jump_any(s, d->imm);
     } else {
         s->env->eip = d->next_eip;
     }
@@ -213,7 +250,7 @@ void op_loop(TCGCPU *s, const DecodedInsn *d)
 void op_jcxz(TCGCPU *s, const DecodedInsn *d)
 {
     if ((s->env->regs[R_ECX] & count_mask(d)) == 0) {
-        jump_to(s, d->imm);
+        jump_any(s, d->imm);
     } else {
         s->env->eip = d->next_eip;
     }
@@ -260,7 +297,7 @@ void op_enter(TCGCPU *s, const DecodedInsn *d)
         uint64_t bp = regs[R_EBP];
         for (unsigned i = 1; i < level; i++) {
             bp = (bp & ~mask) | ((bp - sz) & mask);
-            push_v(s, ot, lin_ld(s, ot, seg_lin(s, R_SS, bp & mask, sz, false)));
+            push_v(s, ot, lin_ld(s, ot, stack_lin_at(s, bp, sz, false)));
         }
         push_v(s, ot, frame);
     }
@@ -273,7 +310,7 @@ void op_leave(TCGCPU *s, const DecodedInsn *d)
     uint64_t *regs = s->env->regs;
     uint64_t mask = sp_mask(s);
     uint64_t bp = regs[R_EBP] & mask;
-    uint64_t v = lin_ld(s, d->ot, seg_lin(s, R_SS, bp, 1 << d->ot, false));
+    uint64_t v = lin_ld(s, d->ot, stack_lin_at(s, bp, 1 << d->ot, false));
 
     regs[R_ESP] = (regs[R_ESP] & ~mask) | ((bp + (1 << d->ot)) & mask);
     set_reg(s, d->ot, R_EBP, v);

@@ -61,6 +61,43 @@ void op_mov_EG_32m(TCGCPU *s, const DecodedInsn *d)
     dispatch_next(s, d);
 }
 
+/* 64-bit operands (REX.W) */
+void op_mov_GE_64r(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->reg] = s->env->regs[d->rm];
+    dispatch_next(s, d);
+}
+
+void op_mov_EG_64r(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->rm] = s->env->regs[d->reg];
+    dispatch_next(s, d);
+}
+
+void op_mov_GE_64m(TCGCPU *s, const DecodedInsn *d)
+{
+    void *p;
+
+    if (G_UNLIKELY(!fast_mem(s, d, 8, false, &p))) {
+        mov_GE_slow(s, d);
+        return;
+    }
+    s->env->regs[d->reg] = ldq_host(p);
+    dispatch_next(s, d);
+}
+
+void op_mov_EG_64m(TCGCPU *s, const DecodedInsn *d)
+{
+    void *p;
+
+    if (G_UNLIKELY(!fast_mem(s, d, 8, true, &p))) {
+        mov_EG_slow(s, d);
+        return;
+    }
+    stq_host(p, s->env->regs[d->reg]);
+    dispatch_next(s, d);
+}
+
 void op_mov_EI(TCGCPU *s, const DecodedInsn *d)
 {
     st_E(s, d, d->ot, d->imm);
@@ -136,9 +173,41 @@ void op_movsx_w(TCGCPU *s, const DecodedInsn *d)
     set_reg(s, d->ot, d->reg, (uint64_t)(int64_t)(int16_t)ld_E(s, d, MO_16));
 }
 
+/* MOVSXD (63 in 64-bit mode): without REX.W an ordinary move of the
+ * operand size. */
 void op_movsxd(TCGCPU *s, const DecodedInsn *d)
 {
-    set_reg(s, d->ot, d->reg, (uint64_t)(int64_t)(int32_t)ld_E(s, d, MO_32));
+    if (d->ot == MO_64) {
+        set_reg(s, MO_64, d->reg, (uint64_t)(int64_t)(int32_t)ld_E(s, d, MO_32));
+    } else {
+        set_reg(s, d->ot, d->reg, ld_E(s, d, d->ot));
+    }
+}
+
+DEFINE_SLOW_PATH(movsxd_slow, op_movsxd)
+
+void op_movsxd_64r(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->reg] = (uint64_t)(int64_t)(int32_t)s->env->regs[d->rm];
+    dispatch_next(s, d);
+}
+
+void op_movsxd_64m(TCGCPU *s, const DecodedInsn *d)
+{
+    void *p;
+
+    if (G_UNLIKELY(!fast_mem(s, d, 4, false, &p))) {
+        movsxd_slow(s, d);
+        return;
+    }
+    s->env->regs[d->reg] = (uint64_t)(int64_t)(int32_t)ldl_host(p);
+    dispatch_next(s, d);
+}
+
+void op_lea_64(TCGCPU *s, const DecodedInsn *d)
+{
+    s->env->regs[d->reg] = insn_ea(s, d);
+    dispatch_next(s, d);
 }
 
 void op_lea(TCGCPU *s, const DecodedInsn *d)
@@ -242,6 +311,37 @@ void op_pop_r32(TCGCPU *s, const DecodedInsn *d)
     dispatch_next(s, d);
 }
 
+/* PUSH/POP r64: a hit in the TLB is canonical by construction. */
+void op_push_r64(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+    uint64_t sp = regs[R_ESP] - 8;
+    void *p;
+
+    if (G_UNLIKELY(!fast_stack(s, sp, 8, true, &p))) {
+        push_r_slow(s, d);
+        return;
+    }
+    stq_host(p, regs[d->reg]);
+    regs[R_ESP] = sp;
+    dispatch_next(s, d);
+}
+
+void op_pop_r64(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+    uint64_t sp = regs[R_ESP];
+    void *p;
+
+    if (G_UNLIKELY(!fast_stack(s, sp, 8, false, &p))) {
+        pop_r_slow(s, d);
+        return;
+    }
+    regs[R_ESP] = sp + 8;
+    regs[d->reg] = ldq_host(p); /* after RSP: "pop %rsp" loads the popped value */
+    dispatch_next(s, d);
+}
+
 void op_push_I(TCGCPU *s, const DecodedInsn *d)
 {
     push_v(s, d->ot, d->imm);
@@ -323,7 +423,7 @@ void op_pusha(TCGCPU *s, const DecodedInsn *d)
     uint64_t lins[8];
 
     for (int i = 0; i < 8; i++) {
-        lins[i] = seg_lin(s, R_SS, (sp - (i + 1) * sz) & mask, sz, true);
+        lins[i] = stack_lin_at(s, (sp - (i + 1) * sz) & mask, sz, true);
         probe_write(s, lins[i], sz);
     }
     for (int i = 0; i < 8; i++) {
@@ -383,13 +483,23 @@ void op_popf(TCGCPU *s, const DecodedInsn *d)
     cpu_load_eflags(s, v, mask);
 }
 
+/* LAHF/SAHF exist in 64-bit mode only with CPUID lahf_lm. */
+static void check_lahf(TCGCPU *s)
+{
+    if (s->code64 && !cpu_has(s, FEAT_8000_0001_ECX, CPUID_EXT3_LAHF_LM)) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+}
+
 void op_lahf(TCGCPU *s, const DecodedInsn *d)
 {
+    check_lahf(s);
     *reg8p(s, 1) = (cc_compute_all(s) & (CC_S | CC_Z | CC_A | CC_P | CC_C)) | 0x2;
 }
 
 void op_sahf(TCGCPU *s, const DecodedInsn *d)
 {
+    check_lahf(s);
     uint32_t f = cc_compute_all(s) & CC_O;
     set_cc_flags(s, f | (*reg8p(s, 1) & (CC_S | CC_Z | CC_A | CC_P | CC_C)));
 }
@@ -405,7 +515,7 @@ void op_cmovcc(TCGCPU *s, const DecodedInsn *d)
 
     if (cc_test(s, d->b)) {
         set_reg(s, d->ot, d->reg, v);
-    } else if (d->ot == MO_32 && (s->env->efer & MSR_EFER_LMA)) {
+    } else if (d->ot == MO_32 && s->code64) {
         set_reg(s, MO_32, d->reg, get_reg(s, MO_32, d->reg));
     }
 }

@@ -1,5 +1,6 @@
 /*
- * Shifts and rotates (group 2), SHLD/SHRD, BT/BTS/BTR/BTC, BSF/BSR.
+ * Shifts and rotates (group 2), SHLD/SHRD, BT/BTS/BTR/BTC, BSF/BSR,
+ * LZCNT and POPCNT where CPUID has them.
  * Undefined results are fixed: OF for counts > 1 is computed as for a
  * 1-bit shift; BSF/BSR with a zero source leave the destination alone;
  * SHLD/SHRD of 16-bit operands by more than 16 shift in from the
@@ -93,7 +94,12 @@ static void shift_E(TCGCPU *s, const DecodedInsn *d, unsigned count)
 
     count &= ot == MO_64 ? 0x3f : 0x1f;
     if (count == 0) {
-        return; /* no flags change, no access beyond the read */
+        /* no flags change, no memory write; a 32-bit register is still
+         * written, i.e. zero-extended in 64-bit mode */
+        if (d->mod3 && ot == MO_32) {
+            set_reg(s, MO_32, d->rm, get_reg(s, MO_32, d->rm));
+        }
+        return;
     }
     if (d->mod3) {
         set_reg(s, ot, d->rm, do_shift(s, d->b, ot, get_reg(s, ot, d->rm), count));
@@ -115,8 +121,8 @@ void op_shl_32ri(TCGCPU *s, const DecodedInsn *d)
     unsigned count = d->imm & 0x1f;
     uint32_t v = regs[d->rm];
 
+    regs[d->rm] = (uint32_t)(v << count); /* written (zero-extended) even for count 0 */
     if (count) {
-        regs[d->rm] = (uint32_t)(v << count);
         set_cc(s, CC_OP_SHL + MO_32, (uint32_t)(v << count), (uint64_t)v << (count - 1));
     }
     dispatch_next(s, d);
@@ -128,8 +134,8 @@ void op_shr_32ri(TCGCPU *s, const DecodedInsn *d)
     unsigned count = d->imm & 0x1f;
     uint32_t v = regs[d->rm];
 
+    regs[d->rm] = v >> count;
     if (count) {
-        regs[d->rm] = v >> count;
         set_cc(s, CC_OP_SAR + MO_32, v >> count, v >> (count - 1));
     }
     dispatch_next(s, d);
@@ -141,8 +147,8 @@ void op_sar_32ri(TCGCPU *s, const DecodedInsn *d)
     unsigned count = d->imm & 0x1f;
     int64_t v = (int32_t)regs[d->rm];
 
+    regs[d->rm] = (uint32_t)(v >> count);
     if (count) {
-        regs[d->rm] = (uint32_t)(v >> count);
         set_cc(s, CC_OP_SAR + MO_32, (uint32_t)(v >> count), (uint64_t)(v >> (count - 1)));
     }
     dispatch_next(s, d);
@@ -156,6 +162,9 @@ static void shxd(TCGCPU *s, const DecodedInsn *d, unsigned count, bool left)
 
     count &= ot == MO_64 ? 0x3f : 0x1f;
     if (count == 0) {
+        if (d->mod3 && ot == MO_32) {
+            set_reg(s, MO_32, d->rm, get_reg(s, MO_32, d->rm)); /* zero-extended */
+        }
         return;
     }
     uint64_t lin = 0, dest;
@@ -264,8 +273,24 @@ void op_bsf(TCGCPU *s, const DecodedInsn *d)
     set_cc_flags(s, f);
 }
 
+/* F3 0F BD is LZCNT on CPUs with ABM, BSR (the prefix ignored) elsewhere. */
+static void lzcnt(TCGCPU *s, const DecodedInsn *d)
+{
+    int bits = 8 << d->ot;
+    uint64_t v = ld_E(s, d, d->ot);
+    unsigned n = v ? __builtin_clzll(v) - (64 - bits) : bits;
+
+    set_reg(s, d->ot, d->reg, n);
+    set_cc_flags(s, (cc_compute_all(s) & ~(CC_C | CC_Z)) | (n == (unsigned)bits ? CC_C : 0) |
+                    (n == 0 ? CC_Z : 0));
+}
+
 void op_bsr(TCGCPU *s, const DecodedInsn *d)
 {
+    if ((d->prefix & PREFIX_REPZ) && cpu_has(s, FEAT_8000_0001_ECX, CPUID_EXT3_ABM)) {
+        lzcnt(s, d);
+        return;
+    }
     uint64_t v = ld_E(s, d, d->ot);
     uint32_t f = cc_compute_all(s) & ~CC_Z;
 
@@ -275,4 +300,15 @@ void op_bsr(TCGCPU *s, const DecodedInsn *d)
         set_reg(s, d->ot, d->reg, 63 - __builtin_clzll(v));
     }
     set_cc_flags(s, f);
+}
+
+/* POPCNT (F3 0F B8): OF SF AF CF PF cleared, ZF for a zero source. */
+void op_popcnt(TCGCPU *s, const DecodedInsn *d)
+{
+    if (!(d->prefix & PREFIX_REPZ) || !cpu_has(s, FEAT_1_ECX, CPUID_EXT_POPCNT)) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+    uint64_t v = ld_E(s, d, d->ot);
+    set_reg(s, d->ot, d->reg, __builtin_popcountll(v));
+    set_cc_flags(s, v ? 0 : CC_Z);
 }

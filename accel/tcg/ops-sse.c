@@ -509,24 +509,6 @@ static void op_stmxcsr(TCGCPU *s, const DecodedInsn *d)
     lin_stl(s, insn_lin(s, d, 4, true), fpu_state(s)->mxcsr);
 }
 
-/* CLFLUSH: no cache to flush, but the address must translate (a byte
- * read's faults, SDM vol.2 CLFLUSH) */
-static void op_clflush(TCGCPU *s, const DecodedInsn *d)
-{
-    uint64_t lin = insn_lin(s, d, 1, false), paddr;
-    bool writable, ok;
-
-    if (lin_rmw_ptr(s, lin, 1)) {
-        return;
-    }
-    bql_lock();
-    ok = x86_cpu_get_phys(s, lin, ACC_READ, s->mmu_idx, &paddr, &writable, false);
-    bql_unlock();
-    if (!ok) {
-        raise_page_fault(s, lin, s->error_code);
-    }
-}
-
 void op_sse_grp15(TCGCPU *s, const DecodedInsn *d)
 {
     switch ((d->reg & 7) | (d->mod3 ? 8 : 0)) {
@@ -534,13 +516,6 @@ void op_sse_grp15(TCGCPU *s, const DecodedInsn *d)
     case 1: op_fxrstor(s, d); break;
     case 2: op_ldmxcsr(s, d); break;
     case 3: op_stmxcsr(s, d); break;
-    case 7: op_clflush(s, d); break;
-    case 8 + 5: /* LFENCE */
-    case 8 + 7: /* SFENCE */
-        break;
-    case 8 + 6: /* MFENCE: other vCPUs may be looking */
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        break;
     default:
         raise_exception(s, EXCP06_ILLOP);
     }

@@ -1,7 +1,8 @@
 /*
  * System instructions: HLT, CLI/STI, IN/OUT, CPUID, RDTSC, RDMSR/WRMSR,
  * moves to and from control/debug registers, descriptor-table
- * instructions, INVLPG, LAR/LSL/VERR/VERW, and the x87/SSE stand-ins.
+ * instructions, INVLPG, CLFLUSH, the fences, LAR/LSL/VERR/VERW, and the
+ * x87/SSE stand-ins.  SYSCALL and friends are in syscall_helper.c.
  */
 #include "ops.h"
 #include "qemu/log.h"
@@ -75,6 +76,7 @@ static inline void io_end_block_if_exit(TCGCPU *s)
     }
 }
 
+/* (decode.c folds REX.W's 64-bit size to 32 for port I/O) */
 static void do_in(TCGCPU *s, const DecodedInsn *d, uint32_t port)
 {
     check_io_perm(s, port, 1 << d->ot);
@@ -122,33 +124,43 @@ void op_mov_r_cr(TCGCPU *s, const DecodedInsn *d)
     case 8: v = env->cr8; break;
     default: raise_exception(s, EXCP06_ILLOP);
     }
-    set_reg(s, (env->efer & MSR_EFER_LMA) ? MO_64 : MO_32, d->rm, v);
+    /* the operand is 64-bit in 64-bit mode, 32-bit elsewhere (SDM MOV CR) */
+    set_reg(s, s->code64 ? MO_64 : MO_32, d->rm, v);
 }
 
 void op_mov_cr_r(TCGCPU *s, const DecodedInsn *d)
 {
+    uint64_t v = s->env->regs[d->rm];
+
     require_cpl0(s);
-    helper_write_crN(s, d->reg, s->env->regs[d->rm]);
+    helper_write_crN(s, d->reg, s->code64 ? v : (uint32_t)v);
+}
+
+/* DR4/DR5 alias DR6/DR7 unless CR4.DE makes them #UD (SDM vol.3 17.2.2). */
+static int debug_reg(TCGCPU *s, const DecodedInsn *d)
+{
+    if (d->reg > 7 || ((d->reg == 4 || d->reg == 5) && (s->env->cr[4] & CR4_DE_MASK))) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+    return (d->reg == 4 || d->reg == 5) ? d->reg + 2 : d->reg;
 }
 
 void op_mov_r_dr(TCGCPU *s, const DecodedInsn *d)
 {
     require_cpl0(s);
-    if (d->reg > 7) {
-        raise_exception(s, EXCP06_ILLOP);
-    }
-    int dr = (d->reg == 4 || d->reg == 5) ? d->reg + 2 : d->reg;
-    set_reg(s, (s->env->efer & MSR_EFER_LMA) ? MO_64 : MO_32, d->rm, s->env->dr[dr]);
+    int dr = debug_reg(s, d);
+    set_reg(s, s->code64 ? MO_64 : MO_32, d->rm, s->env->dr[dr]);
 }
 
 void op_mov_dr_r(TCGCPU *s, const DecodedInsn *d)
 {
     require_cpl0(s);
-    if (d->reg > 7) {
-        raise_exception(s, EXCP06_ILLOP);
+    int dr = debug_reg(s, d);
+    uint64_t v = s->code64 ? s->env->regs[d->rm] : (uint32_t)s->env->regs[d->rm];
+    if (dr >= 6 && (v >> 32)) {
+        raise_exception_err(s, EXCP0D_GPF, 0); /* DR6/DR7 bits 63:32 are reserved */
     }
-    int dr = (d->reg == 4 || d->reg == 5) ? d->reg + 2 : d->reg;
-    s->env->dr[dr] = s->env->regs[d->rm];
+    s->env->dr[dr] = v;
     if (dr == 7 && (s->env->dr[7] & 0xff)) {
         qemu_log_mask(LOG_UNIMP, "tcg: hardware breakpoints (DR7) not modelled\n");
     }
@@ -224,14 +236,22 @@ static void lar_lsl(TCGCPU *s, const DecodedInsn *d, bool lsl)
 void op_lar(TCGCPU *s, const DecodedInsn *d) { lar_lsl(s, d, false); }
 void op_lsl(TCGCPU *s, const DecodedInsn *d) { lar_lsl(s, d, true); }
 
+/* SGDT/SIDT: limit and base, 6 bytes, or 10 in 64-bit mode. */
 static void store_dtr(TCGCPU *s, const DecodedInsn *d, SegmentCache *dt)
 {
     if (d->mod3) {
         raise_exception(s, EXCP06_ILLOP);
     }
     uint64_t ea = insn_ea(s, d);
-    lin_stw(s, seg_lin(s, d->seg, ea, 2, true), dt->limit);
-    lin_stl(s, seg_lin(s, d->seg, ea_mask(d->aflag, ea + 2), 4, true), dt->base);
+    uint64_t base_lin = seg_lin(s, d->seg, ea_mask(d->aflag, ea + 2), s->code64 ? 8 : 4, true);
+    uint64_t limit_lin = seg_lin(s, d->seg, ea, 2, true);
+    probe_write(s, limit_lin, 2);
+    if (s->code64) {
+        lin_stq(s, base_lin, dt->base);
+    } else {
+        lin_stl(s, base_lin, dt->base);
+    }
+    lin_stw(s, limit_lin, dt->limit);
 }
 
 static void load_dtr(TCGCPU *s, const DecodedInsn *d, SegmentCache *dt)
@@ -242,9 +262,18 @@ static void load_dtr(TCGCPU *s, const DecodedInsn *d, SegmentCache *dt)
     require_cpl0(s);
     uint64_t ea = insn_ea(s, d);
     uint32_t limit = lin_lduw(s, seg_lin(s, d->seg, ea, 2, false));
-    uint32_t base = lin_ldl(s, seg_lin(s, d->seg, ea_mask(d->aflag, ea + 2), 4, false));
-    if (d->ot == MO_16) {
-        base &= 0xffffff;
+    uint64_t base_lin = seg_lin(s, d->seg, ea_mask(d->aflag, ea + 2), s->code64 ? 8 : 4, false);
+    uint64_t base;
+    if (s->code64) {
+        base = lin_ldq(s, base_lin);
+        if (!is_canonical(base)) {
+            raise_exception_err(s, EXCP0D_GPF, 0);
+        }
+    } else {
+        base = lin_ldl(s, base_lin);
+        if (d->ot == MO_16) {
+            base &= 0xffffff;
+        }
     }
     dt->limit = limit;
     dt->base = base;
@@ -279,17 +308,29 @@ void op_invlpg(TCGCPU *s, const DecodedInsn *d)
     if (d->mod3) {
         raise_exception(s, EXCP06_ILLOP);
     }
-    tlb_flush_page(s, (uint32_t)(s->env->segs[d->seg].base + insn_ea(s, d)));
+    uint64_t ea = insn_ea(s, d);
+    if (s->code64) {
+        /* no fault, not even for a non-canonical address */
+        tlb_flush_page(s, (d->seg >= R_FS ? s->env->segs[d->seg].base : 0) + ea);
+    } else {
+        tlb_flush_page(s, (uint32_t)(s->env->segs[d->seg].base + ea));
+    }
 }
 
-/* Long mode is laid out but not enabled (CPUID has no LM): SYSCALL and
- * SYSRET are #UD until EFER.SCE is usable. */
-void op_syscall(TCGCPU *s, const DecodedInsn *d)
+/* CLFLUSH: nothing is cached, but the address is checked as a byte read. */
+void op_clflush(TCGCPU *s, const DecodedInsn *d)
 {
-    raise_exception(s, EXCP06_ILLOP);
+    if (!cpu_has(s, FEAT_1_EDX, CPUID_CLFLUSH)) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
+    lin_ldub(s, insn_lin(s, d, 1, false));
 }
 
-void op_sysret(TCGCPU *s, const DecodedInsn *d)
+/* LFENCE, MFENCE (SSE2), SFENCE (SSE): one vCPU that executes in order
+ * needs no ordering; they exist when their unit does. */
+void op_fence(TCGCPU *s, const DecodedInsn *d)
 {
-    raise_exception(s, EXCP06_ILLOP);
+    if (!cpu_has(s, FEAT_1_EDX, d->b == 7 ? CPUID_SSE : CPUID_SSE2)) {
+        raise_exception(s, EXCP06_ILLOP);
+    }
 }

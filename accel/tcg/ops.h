@@ -63,7 +63,7 @@ static void __attribute__((noinline)) name(TCGCPU *s, const DecodedInsn *d)     
 static inline bool fast_mem(TCGCPU *s, const DecodedInsn *d, int size, bool write, void **p)
 {
     if (G_LIKELY(s->seg_flat & d->seg_bit)) {
-        uint32_t lin = insn_ea(s, d);
+        uint64_t lin = insn_ea(s, d); /* 32 bits outside 64-bit mode: amask */
         TLBEntry *e = tlb_entry(s, lin);
         if (G_LIKELY((write ? e->addr_write : e->addr_read) == tlb_tag(lin, size))) {
             *p = (void *)(e->addend + lin);
@@ -73,8 +73,8 @@ static inline bool fast_mem(TCGCPU *s, const DecodedInsn *d, int size, bool writ
     return false;
 }
 
-/* The same for a stack access at (32-bit) address sp. */
-static inline bool fast_stack(TCGCPU *s, uint32_t sp, int size, bool write, void **p)
+/* The same for a stack access at address sp (reduced to the stack size). */
+static inline bool fast_stack(TCGCPU *s, uint64_t sp, int size, bool write, void **p)
 {
     if (G_LIKELY(s->seg_flat & (1u << R_SS))) {
         TLBEntry *e = tlb_entry(s, sp);
@@ -84,6 +84,17 @@ static inline bool fast_stack(TCGCPU *s, uint32_t sp, int size, bool write, void
         }
     }
     return false;
+}
+
+static inline uint64_t ldq_host(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static inline void stq_host(void *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
 }
 
 static inline uint32_t ldl_host(const void *p)
@@ -128,19 +139,22 @@ H(op_imul_GE); H(op_imul_GEI); H(op_imul_GEI_32r);
 H(op_cmpxchg); H(op_cmpxchg8b); H(op_xadd);
 H(op_daa); H(op_das); H(op_aaa); H(op_aas); H(op_aam); H(op_aad);
 H(op_cbw); H(op_cwd);
-/* specialised 32-bit ALU forms, one per op: [op] */
+/* specialised 32-bit and 64-bit ALU forms, one per op: [op] */
 extern const InsnHandler alu32_rr[8], alu32_rm[8], alu32_mr[8], alu32_ri[8], alu32_mi[8];
+extern const InsnHandler alu64_rr[8], alu64_rm[8], alu64_mr[8], alu64_ri[8], alu64_mi[8];
 
 /* ops-shift.c */
 H(op_shift_E1); H(op_shift_ECL); H(op_shift_EI);
 H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);
-H(op_bt_EG); H(op_bt_EI); H(op_bsf); H(op_bsr);
+H(op_bt_EG); H(op_bt_EI); H(op_bsf); H(op_bsr); H(op_popcnt);
 H(op_shl_32ri); H(op_shr_32ri); H(op_sar_32ri);
 
 /* ops-data.c */
 H(op_mov_EG); H(op_mov_GE); H(op_mov_EI); H(op_mov_rI);
 H(op_mov_GE_32r); H(op_mov_GE_32m); H(op_mov_EG_32r); H(op_mov_EG_32m);
 H(op_mov_AO); H(op_mov_OA);
+H(op_mov_GE_64r); H(op_mov_GE_64m); H(op_mov_EG_64r); H(op_mov_EG_64m);
+H(op_lea_64); H(op_movsxd_64r); H(op_movsxd_64m); H(op_push_r64); H(op_pop_r64);
 H(op_movzx_b); H(op_movzx_b_32m); H(op_movzx_b_32r); H(op_movzx_w_32m); H(op_movsx_b_32m); H(op_movzx_w); H(op_movsx_b); H(op_movsx_w); H(op_movsxd);
 H(op_lea); H(op_lea_32); H(op_xchg_EG); H(op_xchg_rA); H(op_nop);
 H(op_push_r); H(op_pop_r); H(op_push_I); H(op_push_E); H(op_pop_E);
@@ -152,7 +166,7 @@ H(op_lxs); H(op_bound); H(op_arpl);
 H(op_cmc); H(op_clc); H(op_stc); H(op_cld); H(op_std);
 
 /* ops-control.c */
-H(op_jmp); H(op_jcc); extern const InsnHandler op_jcc_cond[16]; H(op_call); H(op_ret); H(op_ret_imm);
+H(op_jmp); H(op_jcc); H(op_jcc_nc); extern const InsnHandler op_jcc_cond[16]; H(op_call); H(op_ret); H(op_ret_imm);
 H(op_jmp_E); H(op_call_E); H(op_ljmp_A); H(op_lcall_A); H(op_ljmp_E); H(op_lcall_E);
 H(op_lret); H(op_iret); H(op_loop); H(op_jcxz);
 H(op_int3); H(op_int); H(op_into); H(op_int1); H(op_enter); H(op_leave);
@@ -167,9 +181,13 @@ H(op_mov_r_cr); H(op_mov_cr_r); H(op_mov_r_dr); H(op_mov_dr_r); H(op_clts);
 H(op_sldt); H(op_str); H(op_lldt); H(op_ltr); H(op_verr); H(op_verw);
 H(op_sgdt); H(op_sidt); H(op_lgdt); H(op_lidt); H(op_smsw); H(op_lmsw); H(op_invlpg);
 H(op_lar); H(op_lsl); H(op_invd); H(op_gp0);
+H(op_clflush); H(op_fence);
 /* ops-x87.c */
 H(op_fwait);
-H(op_syscall); H(op_sysret);
+
+/* syscall_helper.c */
+H(op_syscall); H(op_sysret); H(op_sysenter); H(op_sysexit); H(op_swapgs); H(op_rdtscp);
+H(op_rdpid); H(op_fsgsbase);
 
 #undef H
 #endif

@@ -2,11 +2,11 @@
  * Segmentation and exception delivery (SDM vol.3 chapters 3, 5 and 6):
  * descriptor loads with their protection checks, the interrupt/exception
  * path through the IVT (real mode) or IDT (protected mode), IRET and far
- * control transfers.  Out of scope (logged as unimp, answered with
- * #GP): task switches (task gates, IRET with NT), call gates, virtual-8086
- * mode entry through IRET.
+ * control transfers; IA-32e mode's versions are in seg_helper64.c.  Out
+ * of scope (logged as unimp, answered with #GP): task switches (task
+ * gates, IRET with NT), call gates, virtual-8086 mode entry through IRET.
  */
-#include "tcg-cpu.h"
+#include "seg_helper.h"
 #include "qemu/log.h"
 
 /* ---- raising ---- */
@@ -44,20 +44,22 @@ void seg_fault(TCGCPU *s, int seg)
 
 /* ---- segment cache ---- */
 
-static bool in_long_mode64(TCGCPU *s)
-{
-    return (s->env->efer & MSR_EFER_LMA) && (s->env->segs[R_CS].flags & DESC_L_MASK);
-}
-
 void tcg_update_seg_flat(TCGCPU *s, int seg)
 {
     SegmentCache *sc = &s->env->segs[seg];
     uint32_t type = (sc->flags >> DESC_TYPE_SHIFT) & 15;
-    bool flat = (s->env->cr[0] & CR0_PE_MASK) && !(s->env->eflags & VM_MASK) &&
-                !in_long_mode64(s) && sc->base == 0 && sc->limit == 0xffffffff &&
-                (sc->flags & DESC_P_MASK) && (sc->flags & DESC_S_MASK) &&
-                !(type & 8) && (type & 2) && !(type & 4) &&
-                (seg != R_SS || (sc->flags & DESC_B_MASK)); /* the stack fast paths use ESP */
+    bool flat;
+
+    if (s->code64) {
+        /* 64-bit mode: no limits; only FS and GS have a base (SDM 3.4.4) */
+        flat = (seg != R_FS && seg != R_GS) || sc->base == 0;
+    } else {
+        flat = (s->env->cr[0] & CR0_PE_MASK) && !(s->env->eflags & VM_MASK) &&
+               sc->base == 0 && sc->limit == 0xffffffff &&
+               (sc->flags & DESC_P_MASK) && (sc->flags & DESC_S_MASK) &&
+               !(type & 8) && (type & 2) && !(type & 4) &&
+               (seg != R_SS || (sc->flags & DESC_B_MASK)); /* the stack fast paths use ESP */
+    }
 
     if (flat) {
         s->seg_flat |= 1u << seg;
@@ -78,6 +80,8 @@ void tcg_update_hflags(TCGCPU *s)
         s->cpl = (env->segs[R_CS].flags & DESC_DPL_MASK) >> DESC_DPL_SHIFT;
     }
     tcg_set_mmu_idx(s, s->cpl == 3 ? MMU_USER : MMU_KERNEL);
+    s->code64 = (env->efer & MSR_EFER_LMA) && (env->segs[R_CS].flags & DESC_L_MASK);
+    s->ip_limit = s->code64 ? ~0ull : env->segs[R_CS].limit;
     for (int i = 0; i < 6; i++) {
         tcg_update_seg_flat(s, i);
     }
@@ -105,7 +109,7 @@ uint64_t seg_check_slow(TCGCPU *s, int seg, uint64_t ea, int size, bool write)
     SegmentCache *sc = &env->segs[seg];
     uint64_t last = ea + size - 1;
 
-    if (in_long_mode64(s)) {
+    if (s->code64) {
         return (seg == R_FS || seg == R_GS) ? sc->base + ea : ea;
     }
     if (!(env->cr[0] & CR0_PE_MASK) || (env->eflags & VM_MASK)) {
@@ -140,8 +144,7 @@ uint64_t seg_check_slow(TCGCPU *s, int seg, uint64_t ea, int size, bool write)
 
 /* ---- descriptors ---- */
 
-/* System-table reads are supervisor accesses whatever the CPL. */
-static uint32_t sys_ldl(TCGCPU *s, uint64_t lin)
+uint32_t sys_ldl(TCGCPU *s, uint64_t lin)
 {
     int saved = s->mmu_idx;
     tcg_set_mmu_idx(s, MMU_KERNEL);
@@ -150,7 +153,16 @@ static uint32_t sys_ldl(TCGCPU *s, uint64_t lin)
     return v;
 }
 
-static uint16_t sys_lduw(TCGCPU *s, uint64_t lin)
+uint64_t sys_ldq(TCGCPU *s, uint64_t lin)
+{
+    int saved = s->mmu_idx;
+    tcg_set_mmu_idx(s, MMU_KERNEL);
+    uint64_t v = lin_ldq(s, lin);
+    tcg_set_mmu_idx(s, saved);
+    return v;
+}
+
+uint16_t sys_lduw(TCGCPU *s, uint64_t lin)
 {
     int saved = s->mmu_idx;
     tcg_set_mmu_idx(s, MMU_KERNEL);
@@ -159,7 +171,7 @@ static uint16_t sys_lduw(TCGCPU *s, uint64_t lin)
     return v;
 }
 
-static void sys_stl(TCGCPU *s, uint64_t lin, uint32_t v)
+void sys_stl(TCGCPU *s, uint64_t lin, uint32_t v)
 {
     int saved = s->mmu_idx;
     tcg_set_mmu_idx(s, MMU_KERNEL);
@@ -167,7 +179,7 @@ static void sys_stl(TCGCPU *s, uint64_t lin, uint32_t v)
     tcg_set_mmu_idx(s, saved);
 }
 
-static bool load_descriptor(TCGCPU *s, uint32_t sel, uint32_t *e1, uint32_t *e2)
+bool load_descriptor(TCGCPU *s, uint32_t sel, uint32_t *e1, uint32_t *e2)
 {
     SegmentCache *dt = (sel & 4) ? &s->env->ldt : &s->env->gdt;
     uint32_t index = sel & ~7u;
@@ -183,7 +195,7 @@ static bool load_descriptor(TCGCPU *s, uint32_t sel, uint32_t *e1, uint32_t *e2)
     return true;
 }
 
-static void set_accessed(TCGCPU *s, uint32_t sel, uint32_t e2)
+void set_accessed(TCGCPU *s, uint32_t sel, uint32_t e2)
 {
     SegmentCache *dt = (sel & 4) ? &s->env->ldt : &s->env->gdt;
 
@@ -192,18 +204,7 @@ static void set_accessed(TCGCPU *s, uint32_t sel, uint32_t e2)
     }
 }
 
-static uint64_t desc_base(uint32_t e1, uint32_t e2)
-{
-    return (e1 >> 16) | ((e2 & 0xff) << 16) | (e2 & 0xff000000);
-}
-
-static uint32_t desc_limit(uint32_t e1, uint32_t e2)
-{
-    uint32_t limit = (e1 & 0xffff) | (e2 & 0x000f0000);
-    return (e2 & DESC_G_MASK) ? (limit << 12) | 0xfff : limit;
-}
-
-static void load_seg_desc(TCGCPU *s, int seg, uint32_t sel, uint32_t e1, uint32_t e2)
+void load_seg_desc(TCGCPU *s, int seg, uint32_t sel, uint32_t e1, uint32_t e2)
 {
     cpu_x86_load_seg_cache(s, seg, sel, desc_base(e1, e2), desc_limit(e1, e2),
                            e2 & 0x00f0ff00);
@@ -228,7 +229,8 @@ void load_seg(TCGCPU *s, int seg, uint32_t sel)
         return;
     }
     if ((sel & ~3u) == 0) {
-        if (seg == R_SS && !(in_long_mode64(s) && cpl != 3)) {
+        /* 64-bit mode lets ring 0-2 run on a null SS (SDM MOV, POP) */
+        if (seg == R_SS && !(s->code64 && cpl != 3 && rpl == cpl)) {
             raise_exception_err(s, EXCP0D_GPF, 0);
         }
         /* A null selector: loads fine, faults on use. */
@@ -267,48 +269,73 @@ void load_seg(TCGCPU *s, int seg, uint32_t sel)
 
 /* ---- stack access with an explicit SS ---- */
 
-typedef struct StackPtr {
-    uint64_t base;
-    uint64_t mask;
-    uint64_t sp;
-    int mmu_idx;
-} StackPtr;
+/* 64-bit stacks (mask ~0) have no base and fault #SS(0) off the canonical
+ * range; the others wrap at 4 GiB. */
+static uint64_t sp_lin(TCGCPU *s, const StackPtr *st, int size)
+{
+    uint64_t lin = st->base + (st->sp & st->mask);
 
-static void sp_push(TCGCPU *s, StackPtr *st, int ot, uint64_t v)
+    if (st->mask != ~0ull) {
+        return (uint32_t)lin;
+    }
+    if (!is_canonical(lin) || !is_canonical(lin + size - 1)) {
+        raise_noncanonical(s, true);
+    }
+    return lin;
+}
+
+void sp_push(TCGCPU *s, StackPtr *st, int ot, uint64_t v)
 {
     int saved = s->mmu_idx;
     st->sp -= 1 << ot;
+    uint64_t lin = sp_lin(s, st, 1 << ot);
     tcg_set_mmu_idx(s, st->mmu_idx);
-    lin_st(s, ot, (uint32_t)(st->base + (st->sp & st->mask)), v);
+    lin_st(s, ot, lin, v);
     tcg_set_mmu_idx(s, saved);
 }
 
-static uint64_t sp_pop(TCGCPU *s, StackPtr *st, int ot)
+uint64_t sp_pop(TCGCPU *s, StackPtr *st, int ot)
 {
     int saved = s->mmu_idx;
+    uint64_t lin = sp_lin(s, st, 1 << ot);
     tcg_set_mmu_idx(s, st->mmu_idx);
-    uint64_t v = lin_ld(s, ot, (uint32_t)(st->base + (st->sp & st->mask)));
+    uint64_t v = lin_ld(s, ot, lin);
     tcg_set_mmu_idx(s, saved);
     st->sp += 1 << ot;
     return v;
 }
 
-static void set_sp(TCGCPU *s, uint64_t sp, uint64_t mask)
+void set_sp(TCGCPU *s, uint64_t sp, uint64_t mask)
 {
     s->env->regs[R_ESP] = (s->env->regs[R_ESP] & ~mask) | (sp & mask);
 }
 
-static StackPtr cur_stack(TCGCPU *s)
+StackPtr cur_stack(TCGCPU *s)
 {
     StackPtr st = { s->env->segs[R_SS].base, sp_mask(s), s->env->regs[R_ESP], s->mmu_idx };
+    if (s->code64) {
+        st.base = 0;
+    }
     return st;
+}
+
+/* The linear address of a size-byte stack access at (masked) sp. */
+static inline uint64_t stack_lin(TCGCPU *s, uint64_t sp, int size, bool write)
+{
+    if (s->code64) {
+        if (G_UNLIKELY(!is_canonical(sp) || !is_canonical(sp + size - 1))) {
+            raise_noncanonical(s, true);
+        }
+        return sp;
+    }
+    return seg_lin(s, R_SS, sp, size, write);
 }
 
 void push_v(TCGCPU *s, int ot, uint64_t v)
 {
     uint64_t mask = sp_mask(s);
     uint64_t sp = (s->env->regs[R_ESP] - (1 << ot)) & mask;
-    lin_st(s, ot, seg_lin(s, R_SS, sp, 1 << ot, true), v);
+    lin_st(s, ot, stack_lin(s, sp, 1 << ot, true), v);
     set_sp(s, sp, mask);
 }
 
@@ -316,7 +343,7 @@ uint64_t pop_v(TCGCPU *s, int ot)
 {
     uint64_t mask = sp_mask(s);
     uint64_t sp = s->env->regs[R_ESP] & mask;
-    uint64_t v = lin_ld(s, ot, seg_lin(s, R_SS, sp, 1 << ot, false));
+    uint64_t v = lin_ld(s, ot, stack_lin(s, sp, 1 << ot, false));
     set_sp(s, sp + (1 << ot), mask);
     return v;
 }
@@ -324,7 +351,12 @@ uint64_t pop_v(TCGCPU *s, int ot)
 uint64_t stack_peek(TCGCPU *s, int ot, int offset)
 {
     uint64_t sp = (s->env->regs[R_ESP] + offset) & sp_mask(s);
-    return lin_ld(s, ot, seg_lin(s, R_SS, sp, 1 << ot, false));
+    return lin_ld(s, ot, stack_lin(s, sp, 1 << ot, false));
+}
+
+uint64_t stack_lin_at(TCGCPU *s, uint64_t sp, int size, bool write)
+{
+    return stack_lin(s, sp & sp_mask(s), size, write);
 }
 
 /* ---- interrupts ---- */
@@ -469,10 +501,7 @@ static void do_interrupt_protected(TCGCPU *s, int vec, bool is_int, bool has_err
         load_seg_desc(s, R_SS, (new_ss & ~3u) | cs_dpl, ss_e1, ss_e2);
     }
     set_sp(s, st.sp, st.mask);
-    cs_e2 |= 1 << 8;
-    cpu_x86_load_seg_cache(s, R_CS, (sel & ~3u) | (conforming ? cpl : cs_dpl),
-                           desc_base(cs_e1, cs_e2), desc_limit(cs_e1, cs_e2),
-                           cs_e2 & 0x00f0ff00);
+    load_code_seg(s, (sel & ~3u) | (conforming ? cpl : cs_dpl), cs_e1, cs_e2);
     env->eip = offset;
     env->eflags &= ~(TF_MASK | VM_MASK | RF_MASK | NT_MASK);
     if (!(type & 1)) {
@@ -489,7 +518,9 @@ void do_interrupt(TCGCPU *s, int vector, bool is_int, bool has_error, int error_
         qemu_log("tcg: %s 0x%x at %04x:%08" PRIx64 "\n", is_int ? "int" : "irq", vector,
                  env->segs[R_CS].selector, env->eip);
     }
-    if (env->cr[0] & CR0_PE_MASK) {
+    if (env->efer & MSR_EFER_LMA) {
+        do_interrupt64(s, vector, is_int, has_error, error_code, next_eip);
+    } else if (env->cr[0] & CR0_PE_MASK) {
         do_interrupt_protected(s, vector, is_int, has_error, error_code, next_eip, is_hw);
     } else {
         do_interrupt_real(s, vector, next_eip);
@@ -500,7 +531,7 @@ void do_interrupt(TCGCPU *s, int vector, bool is_int, bool has_error, int error_
 
 /* ---- IRET, far transfers ---- */
 
-static uint32_t eflags_write_mask(TCGCPU *s, int ot)
+uint32_t eflags_write_mask(TCGCPU *s, int ot)
 {
     uint32_t mask = CC_ALL | TF_MASK | DF_MASK | NT_MASK | RF_MASK | AC_MASK | ID_MASK;
     int iopl = (s->env->eflags & IOPL_MASK) >> 12;
@@ -517,7 +548,7 @@ static uint32_t eflags_write_mask(TCGCPU *s, int ot)
 }
 
 /* Segment registers a less privileged return must not keep (SDM IRET). */
-static void validate_seg_on_return(TCGCPU *s, int seg)
+void validate_seg_on_return(TCGCPU *s, int seg)
 {
     SegmentCache *sc = &s->env->segs[seg];
     int dpl = (sc->flags >> DESC_DPL_SHIFT) & 3;
@@ -532,7 +563,7 @@ static void validate_seg_on_return(TCGCPU *s, int seg)
 }
 
 /* Checks and loads a code segment for a return to privilege rpl. */
-static void check_return_cs(TCGCPU *s, uint32_t sel, uint32_t *e1, uint32_t *e2)
+void check_return_cs(TCGCPU *s, uint32_t sel, uint32_t *e1, uint32_t *e2)
 {
     int rpl = sel & 3;
 
@@ -579,8 +610,7 @@ static void return_to(TCGCPU *s, StackPtr *st, int ot, uint32_t sel, uint64_t ei
         if (!(ss_e2 & DESC_P_MASK)) {
             raise_exception_err(s, EXCP0C_STACK, new_ss & 0xfffc);
         }
-        cpu_x86_load_seg_cache(s, R_CS, sel, desc_base(cs_e1, cs_e2), desc_limit(cs_e1, cs_e2),
-                               (cs_e2 | (1 << 8)) & 0x00f0ff00);
+        load_code_seg(s, sel, cs_e1, cs_e2);
         load_seg_desc(s, R_SS, new_ss, ss_e1, ss_e2 | (1 << 8));
         set_sp(s, new_esp + addend, (ss_e2 & DESC_B_MASK) ? 0xffffffff : 0xffff);
         validate_seg_on_return(s, R_ES);
@@ -588,8 +618,7 @@ static void return_to(TCGCPU *s, StackPtr *st, int ot, uint32_t sel, uint64_t ei
         validate_seg_on_return(s, R_FS);
         validate_seg_on_return(s, R_GS);
     } else {
-        cpu_x86_load_seg_cache(s, R_CS, sel, desc_base(cs_e1, cs_e2), desc_limit(cs_e1, cs_e2),
-                               (cs_e2 | (1 << 8)) & 0x00f0ff00);
+        load_code_seg(s, sel, cs_e1, cs_e2);
         set_sp(s, st->sp + addend, st->mask);
     }
     s->env->eip = eip;
@@ -619,6 +648,10 @@ void helper_iret(TCGCPU *s, int ot, uint64_t next_eip)
         cpu_load_eflags(s, fl, mask);
         return;
     }
+    if (env->efer & MSR_EFER_LMA) {
+        helper_iret64(s, ot);
+        return;
+    }
     if (env->eflags & NT_MASK) {
         qemu_log_mask(LOG_UNIMP, "tcg: IRET task return not supported\n");
         raise_exception_err(s, EXCP0D_GPF, 0);
@@ -641,6 +674,11 @@ void helper_iret(TCGCPU *s, int ot, uint64_t next_eip)
 void helper_lret(TCGCPU *s, int ot, int addend)
 {
     CPUX86State *env = s->env;
+
+    if (env->efer & MSR_EFER_LMA) {
+        helper_lret64(s, ot, addend);
+        return;
+    }
     StackPtr st = cur_stack(s);
     uint64_t eip = sp_pop(s, &st, ot);
     uint32_t sel = sp_pop(s, &st, ot) & 0xffff;
@@ -702,10 +740,13 @@ void helper_ljmp(TCGCPU *s, uint32_t sel, uint64_t off, uint64_t next_eip)
         env->eip = off;
         return;
     }
+    if (env->efer & MSR_EFER_LMA) {
+        helper_ljmp64(s, sel, off);
+        return;
+    }
     uint32_t e1, e2;
     uint32_t nsel = check_far_target(s, sel, off, &e1, &e2);
-    cpu_x86_load_seg_cache(s, R_CS, nsel, desc_base(e1, e2), desc_limit(e1, e2),
-                           (e2 | (1 << 8)) & 0x00f0ff00);
+    load_code_seg(s, nsel, e1, e2);
     env->eip = off;
 }
 
@@ -723,99 +764,15 @@ void helper_lcall(TCGCPU *s, uint32_t sel, uint64_t off, int ot, uint64_t next_e
         env->eip = off;
         return;
     }
+    if (env->efer & MSR_EFER_LMA) {
+        helper_lcall64(s, sel, off, ot, next_eip);
+        return;
+    }
     uint32_t e1, e2;
     uint32_t nsel = check_far_target(s, sel, off, &e1, &e2);
     sp_push(s, &st, ot, env->segs[R_CS].selector);
     sp_push(s, &st, ot, next_eip);
     set_sp(s, st.sp, st.mask);
-    cpu_x86_load_seg_cache(s, R_CS, nsel, desc_base(e1, e2), desc_limit(e1, e2),
-                           (e2 | (1 << 8)) & 0x00f0ff00);
+    load_code_seg(s, nsel, e1, e2);
     env->eip = off;
-}
-
-/* ---- LDT, TR, LAR/LSL/VERR/VERW ---- */
-
-void helper_lldt(TCGCPU *s, uint32_t sel)
-{
-    uint32_t e1, e2;
-
-    if ((sel & 0xfffc) == 0) {
-        s->env->ldt = (SegmentCache){ .selector = 0 };
-        return;
-    }
-    if ((sel & 4) || !load_descriptor(s, sel, &e1, &e2)) {
-        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
-    }
-    if ((e2 & DESC_S_MASK) || ((e2 >> DESC_TYPE_SHIFT) & 15) != 2) {
-        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
-    }
-    if (!(e2 & DESC_P_MASK)) {
-        raise_exception_err(s, EXCP0B_NOSEG, sel & 0xfffc);
-    }
-    s->env->ldt = (SegmentCache){ sel, desc_base(e1, e2), desc_limit(e1, e2),
-                                  e2 & 0x00f0ff00 };
-}
-
-void helper_ltr(TCGCPU *s, uint32_t sel)
-{
-    uint32_t e1, e2;
-
-    if ((sel & 0xfffc) == 0 || (sel & 4) || !load_descriptor(s, sel, &e1, &e2)) {
-        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
-    }
-    uint32_t type = (e2 >> DESC_TYPE_SHIFT) & 15;
-    if ((e2 & DESC_S_MASK) || (type != 1 && type != 9)) {
-        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
-    }
-    if (!(e2 & DESC_P_MASK)) {
-        raise_exception_err(s, EXCP0B_NOSEG, sel & 0xfffc);
-    }
-    /* Mark the TSS busy (type 1->3, 9->11). */
-    sys_stl(s, s->env->gdt.base + (sel & ~7u) + 4, e2 | (2 << DESC_TYPE_SHIFT));
-    s->env->tr = (SegmentCache){ sel, desc_base(e1, e2), desc_limit(e1, e2),
-                                 (e2 | (2 << DESC_TYPE_SHIFT)) & 0x00f0ff00 };
-}
-
-static bool desc_visible(TCGCPU *s, uint32_t sel, uint32_t e2)
-{
-    int dpl = (e2 >> DESC_DPL_SHIFT) & 3;
-    uint32_t type = (e2 >> DESC_TYPE_SHIFT) & 15;
-    bool conforming_code = (e2 & DESC_S_MASK) && (type & 12) == 12;
-
-    return conforming_code || (dpl >= s->cpl && dpl >= (int)(sel & 3));
-}
-
-bool helper_lar_lsl(TCGCPU *s, uint32_t sel, bool lsl, uint32_t *out)
-{
-    uint32_t e1, e2;
-
-    if ((sel & 0xfffc) == 0 || !load_descriptor(s, sel, &e1, &e2) || !desc_visible(s, sel, e2)) {
-        return false;
-    }
-    if (!(e2 & DESC_S_MASK)) {
-        uint32_t type = (e2 >> DESC_TYPE_SHIFT) & 15;
-        /* LSL: TSS and LDT; LAR also allows gates (SDM LAR table). */
-        static const uint8_t ok_types[16] = { 0, 1, 1, 1, 2, 2, 0, 0,
-                                              0, 1, 0, 1, 2, 0, 0, 0 };
-        if (!ok_types[type] || (lsl && ok_types[type] == 2)) {
-            return false;
-        }
-    }
-    *out = lsl ? desc_limit(e1, e2) : (e2 & 0x00f0ff00);
-    return true;
-}
-
-bool helper_verrw(TCGCPU *s, uint32_t sel, bool write)
-{
-    uint32_t e1, e2;
-
-    if ((sel & 0xfffc) == 0 || !load_descriptor(s, sel, &e1, &e2) || !(e2 & DESC_S_MASK) ||
-        !desc_visible(s, sel, e2)) {
-        return false;
-    }
-    uint32_t type = (e2 >> DESC_TYPE_SHIFT) & 15;
-    if (write) {
-        return !(type & 8) && (type & 2);
-    }
-    return !(type & 8) || (type & 2);
 }

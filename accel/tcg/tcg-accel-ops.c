@@ -41,8 +41,12 @@ TCGCPU *tcg_cpu_create(CPUState *cpu)
 {
     TCGCPU *s = g_new0(TCGCPU, 1);
 
+    uint32_t supported[FEATURE_WORDS];
+
     s->cpu = cpu;
     s->env = &cpu->env;
+    x86_cpuid_tcg_supported(supported);
+    x86_cpuid_realize(&cpu->cpuid, cpu->cpuid.model, supported);
     s->old_exception = -1;
     s->cc_op = CC_OP_EFLAGS;
     s->cc_src = cpu->env.eflags & CC_ALL;

@@ -181,8 +181,15 @@ struct TCGCPU {
     int cpl;
     int mmu_idx;            /* set with tcg_set_mmu_idx */
     TLBEntry *tlb_table;    /* tlb[mmu_idx] */
+    bool code64;            /* 64-bit mode: EFER.LMA and CS.L */
+    /* Near branch targets above this fault: the CS limit, or ~0 in 64-bit
+     * mode, where the decoder has checked relative targets for canonical
+     * form and indirect ones are checked as they are taken. */
+    uint64_t ip_limit;
 
     TLBEntry tlb[MMU_COUNT][TLB_SIZE];
+    /* Entries filled from global pages (CR4.PGE): kept by CR3 writes. */
+    uint64_t tlb_global[MMU_COUNT][TLB_SIZE / 64];
     TranslationBlock *tb_jmp_cache[TB_JMP_CACHE_SIZE];
     int tlb_flush_pending; /* atomic: memory map changed elsewhere */
 
@@ -202,6 +209,18 @@ struct TCGCPU {
 };
 
 static inline TCGCPU *tcg_cpu(CPUState *cpu) { return cpu->accel; }
+
+/* The vCPU has CPUID flag(s) mask in word w (system/x86-cpuid.c). */
+static inline bool cpu_has(TCGCPU *s, FeatureWord w, uint32_t mask)
+{
+    return x86_cpuid_has(&s->cpu->cpuid, w, mask);
+}
+
+/* 48-bit linear addresses: bits 63:47 all equal (SDM vol.1 3.3.7.1). */
+static inline bool is_canonical(uint64_t lin)
+{
+    return (uint64_t)((int64_t)(lin << 16) >> 16) == lin;
+}
 
 /* ---- registers ---- */
 static inline uint8_t *reg8p(TCGCPU *s, unsigned off)
@@ -347,14 +366,22 @@ void tcg_update_seg_flat(TCGCPU *s, int seg);
 /* ---- excp_helper.c / tlb.c: memory ---- */
 enum { ACC_READ, ACC_WRITE, ACC_CODE };
 void tlb_flush(TCGCPU *s);
+void tlb_flush_nonglobal(TCGCPU *s); /* MOV to CR3 */
 void tlb_flush_page(TCGCPU *s, uint64_t lin);
 /* Fills the TLB entry for lin or raises #PF; returns false for non-RAM
  * (then *paddr is the physical address for the slow path). */
 bool tlb_fill(TCGCPU *s, uint64_t lin, int acc, int mmu_idx, uint64_t *paddr);
-/* Page walk: physical address of lin, or raises #PF. *page_size gets the mapping size.
- * is_probe: return false instead of raising. */
-bool x86_cpu_get_phys(TCGCPU *s, uint64_t lin, int acc, int mmu_idx, uint64_t *paddr,
-                      bool *writable, bool raise);
+/* Page walk: the physical address of lin, or a #PF (raise: raised now;
+ * else false with the error code in s->error_code). */
+typedef struct X86Translation {
+    uint64_t paddr;
+    bool writable;  /* the fast write path may use it (D already set) */
+    bool global;    /* CR4.PGE and the G bit: survives CR3 writes */
+} X86Translation;
+bool x86_cpu_get_phys(TCGCPU *s, uint64_t lin, int acc, int mmu_idx, X86Translation *t,
+                      bool raise);
+/* #GP(0), or #SS(0) for a stack reference: lin is not canonical. */
+G_NORETURN void raise_noncanonical(TCGCPU *s, bool stack);
 
 G_NORETURN void raise_page_fault(TCGCPU *s, uint64_t lin, int err);
 /* A new page of decoded code: route the CPU's stores to it through st_slow. */
@@ -458,10 +485,13 @@ static inline uint64_t insn_ea(TCGCPU *s, const DecodedInsn *d)
 {
     return (*d->basep + (*d->indexp << d->scale) + d->disp) & d->amask;
 }
+/* Callers pass ea already reduced to the address size, so a flat
+ * segment's linear address is ea itself (32 bits outside 64-bit mode);
+ * canonical form is checked where the TLB misses (tlb.c). */
 static inline uint64_t seg_lin(TCGCPU *s, int seg, uint64_t ea, int size, bool write)
 {
     if (G_LIKELY(s->seg_flat & (1u << seg))) {
-        return (uint32_t)ea;
+        return ea;
     }
     return seg_check_slow(s, seg, ea, size, write);
 }
@@ -473,11 +503,17 @@ static inline uint64_t insn_lin(TCGCPU *s, const DecodedInsn *d, int size, bool 
 /* ---- stack ---- */
 static inline uint64_t sp_mask(TCGCPU *s)
 {
+    if (s->code64) {
+        return ~0ull;
+    }
     return (s->env->segs[R_SS].flags & DESC_B_MASK) ? 0xffffffffull : 0xffff;
 }
 void push_v(TCGCPU *s, int ot, uint64_t v);
 uint64_t pop_v(TCGCPU *s, int ot);
 uint64_t stack_peek(TCGCPU *s, int ot, int offset);
+/* The linear address of a stack access at sp (reduced to the stack size
+ * here; #SS(0) when not canonical in 64-bit mode). */
+uint64_t stack_lin_at(TCGCPU *s, uint64_t sp, int size, bool write);
 
 /* ---- translate-all.c: code cache ---- */
 TranslationBlock *tb_lookup(TCGCPU *s);

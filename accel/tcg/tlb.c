@@ -15,7 +15,23 @@ void tlb_flush(TCGCPU *s)
             s->tlb[m][i] = (TLBEntry){ TLB_INVALID, TLB_INVALID, TLB_INVALID, 0 };
         }
     }
+    memset(s->tlb_global, 0, sizeof(s->tlb_global));
     /* Block lookup by linear address relies on the same mappings. */
+    memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
+    s->tb_gen++;
+}
+
+/* MOV to CR3: every translation except those of global pages (SDM 4.10.4.1). */
+void tlb_flush_nonglobal(TCGCPU *s)
+{
+    for (int m = 0; m < MMU_COUNT; m++) {
+        for (int i = 0; i < TLB_SIZE; i++) {
+            if (!(s->tlb_global[m][i / 64] & (1ull << (i % 64)))) {
+                s->tlb[m][i] = (TLBEntry){ TLB_INVALID, TLB_INVALID, TLB_INVALID, 0 };
+            }
+        }
+    }
+    /* Blocks are found by linear address: forget them all (cheap to refind). */
     memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
     s->tb_gen++;
 }
@@ -51,6 +67,19 @@ void tlb_protect_code(TCGCPU *s, uint8_t *host_page)
     }
 }
 
+/*
+ * A linear address that is not canonical never has a TLB entry, so every
+ * access to one ends up here: #GP(0), or #SS(0) when the instruction's
+ * memory operand is stack-relative (the stack helpers check their own
+ * addresses before they get this far).
+ */
+static inline void check_canonical(TCGCPU *s, uint64_t lin)
+{
+    if (G_UNLIKELY(!is_canonical(lin)) && (s->env->efer & MSR_EFER_LMA)) {
+        raise_noncanonical(s, s->cur && s->cur->seg == R_SS);
+    }
+}
+
 typedef struct PhysTarget {
     MemoryRegion *mr;
     hwaddr xlat;
@@ -66,15 +95,18 @@ static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
 {
     PhysTarget t = { 0 };
     uint64_t paddr, page = lin & ~0xfffull;
-    bool writable;
+    X86Translation xl;
     hwaddr len;
     TLBEntry *e = tlb_entry(s, lin);
+    unsigned slot = (lin >> 12) & (TLB_SIZE - 1);
 
+    check_canonical(s, lin);
     bql_lock();
-    if (!x86_cpu_get_phys(s, lin, acc, s->mmu_idx, &paddr, &writable, false)) {
+    if (!x86_cpu_get_phys(s, lin, acc, s->mmu_idx, &xl, false)) {
         bql_unlock();
         raise_page_fault(s, lin, s->error_code);
     }
+    paddr = xl.paddr;
     len = 0x1000 - (paddr & 0xfff);
     t.mr = address_space_translate(s->cpu->as, paddr, &t.xlat, &len, acc == ACC_WRITE,
                                    MEMTXATTRS_UNSPECIFIED);
@@ -101,8 +133,13 @@ static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
     e->addr_read = page;
     e->addr_code = page;
     e->addr_write = TLB_INVALID;
-    if (writable && !t.mr->readonly && !tb_page_has_code(s, host_page)) {
+    if (xl.writable && !t.mr->readonly && !tb_page_has_code(s, host_page)) {
         e->addr_write = page;
+    }
+    if (xl.global) {
+        s->tlb_global[s->mmu_idx][slot / 64] |= 1ull << (slot % 64);
+    } else {
+        s->tlb_global[s->mmu_idx][slot / 64] &= ~(1ull << (slot % 64));
     }
     return t;
 }
@@ -118,9 +155,12 @@ uint64_t ld_slow(TCGCPU *s, uint64_t lin, int size, int acc)
     uint64_t v = 0;
 
     if ((lin & 0xfff) + size > 0x1000) {
-        /* Crosses a page: byte by byte, little-endian. */
+        /* Crosses a page: byte by byte, little-endian (wrapping at 4 GiB
+         * outside long mode). */
+        uint64_t m = (s->env->efer & MSR_EFER_LMA) ? ~0ull : 0xffffffffull;
+        check_canonical(s, lin + size - 1);
         for (int i = 0; i < size; i++) {
-            v |= ld_slow(s, lin + i, 1, acc) << (8 * i);
+            v |= ld_slow(s, (lin + i) & m, 1, acc) << (8 * i);
         }
         return v;
     }
@@ -140,16 +180,22 @@ uint64_t ld_slow(TCGCPU *s, uint64_t lin, int size, int acc)
 void probe_write(TCGCPU *s, uint64_t lin, int len)
 {
     uint64_t end = lin + len - 1;
-    uint64_t paddr;
-    bool writable;
+    X86Translation xl;
 
+    check_canonical(s, lin);
+    check_canonical(s, end);
+    if (!(s->env->efer & MSR_EFER_LMA) && end > 0xffffffffull) {
+        probe_write(s, lin, 0x100000000ull - lin); /* wraps at 4 GiB */
+        probe_write(s, 0, end - 0xffffffffull);
+        return;
+    }
     for (uint64_t p = lin & ~0xfffull; p <= (end & ~0xfffull); p += 0x1000) {
         uint64_t a = p < lin ? lin : p;
         if (lin_rmw_ptr(s, a, 1)) {
             continue;
         }
         bql_lock();
-        bool ok = x86_cpu_get_phys(s, a, ACC_WRITE, s->mmu_idx, &paddr, &writable, false);
+        bool ok = x86_cpu_get_phys(s, a, ACC_WRITE, s->mmu_idx, &xl, false);
         bql_unlock();
         if (!ok) {
             raise_page_fault(s, a, s->error_code);
@@ -160,9 +206,10 @@ void probe_write(TCGCPU *s, uint64_t lin, int len)
 void st_slow(TCGCPU *s, uint64_t lin, uint64_t val, int size)
 {
     if ((lin & 0xfff) + size > 0x1000) {
+        uint64_t m = (s->env->efer & MSR_EFER_LMA) ? ~0ull : 0xffffffffull;
         probe_write(s, lin, size);
         for (int i = 0; i < size; i++) {
-            st_slow(s, lin + i, (val >> (8 * i)) & 0xff, 1);
+            st_slow(s, (lin + i) & m, (val >> (8 * i)) & 0xff, 1);
         }
         return;
     }

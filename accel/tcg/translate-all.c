@@ -374,8 +374,9 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
 TranslationBlock *tb_lookup(TCGCPU *s)
 {
     CPUX86State *env = s->env;
-    uint64_t pc = env->eip, cs_base = env->segs[R_CS].base;
     uint32_t flags = tb_flags_now(s);
+    /* 64-bit mode ignores the CS base (SDM vol.1 3.4.2.1) */
+    uint64_t pc = env->eip, cs_base = (flags & TB_FLAG_CODE64) ? 0 : env->segs[R_CS].base;
     uint64_t mask = (flags & TB_FLAG_CODE64) ? ~0ull : 0xffffffffull;
     uint64_t lin = (cs_base + pc) & mask;
     unsigned h = (lin ^ (lin >> TB_JMP_CACHE_BITS)) & (TB_JMP_CACHE_SIZE - 1);

@@ -577,5 +577,5 @@ void multiboot_load(MultibootImage *mb, uint8_t *ram, CPUX86State *env)
     }
     env->gdt.base = mb->gdt_addr;
     env->gdt.limit = MB_GDT_ENTRIES * 8 - 1;
-    env->a20_mask = 0xffffffff;
+    env->a20_mask = ~0ull;
 }

@@ -35,7 +35,7 @@ static void pc_a20_set(void *opaque, int n, int level)
 
     trace_event(pc_a20_set, "level=%d", level);
     if (cpu) {
-        cpu->env.a20_mask = level ? 0xffffffff : ~(1u << 20);
+        cpu->env.a20_mask = level ? ~0ull : ~(1ull << 20);
     }
 }
 

@@ -121,6 +121,19 @@ START_TEST(test_bad_log_item)
 }
 END_TEST
 
+START_TEST(test_cpu_option)
+{
+    ASSERT_ONE_LINE_ERROR("-cpu pentium9: unknown CPU model", "-cpu", "pentium9");
+    DuetRun r = run_duet("-cpu", "help", NULL);
+    ck_assert_int_eq(r.status, 0);
+    ck_assert_msg(strstr(r.out, "qemu64") && strstr(r.out, "max"), "models: %s", r.out);
+    /* the flags qemu64 asks for, and which of them the interpreter has */
+    ck_assert_msg(strstr(r.out, " lm") && strstr(r.out, " nx*"), "flags: %s", r.out);
+    ck_assert_str_eq(r.err, "");
+    run_free(&r);
+}
+END_TEST
+
 START_TEST(test_version_and_help)
 {
     DuetRun r = run_duet("-version", NULL);
@@ -251,6 +264,7 @@ int main(int argc, char **argv)
     TCase *tc = tcase_create("cli");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_unknown_option);
+    tcase_add_test(tc, test_cpu_option);
     tcase_add_test(tc, test_missing_argument);
     tcase_add_test(tc, test_bad_memory_size);
     tcase_add_test(tc, test_bad_accel);

@@ -6,7 +6,7 @@
 
 The command line is the one QEMU would take:
     -accel A -kernel G.elf -device isa-debug-exit,iobase=0xf4,iosize=4
-    -nographic -no-reboot [-append S] [-initrd S]
+    -nographic -no-reboot [-append S] [-initrd S] [-cpu MODEL]
 Guests exit through isa-debug-exit: status 99 means the guest passed.
 Exit status: 0 pass, 1 fail, 77 skipped (with the reason printed).
 """
@@ -87,6 +87,8 @@ def guest_args(args, accel):
         cmd += ["-append", args.append]
     if args.initrd is not None:
         cmd += ["-initrd", args.initrd]
+    if args.cpu is not None:
+        cmd += ["-cpu", args.cpu]
     return cmd
 
 
@@ -153,6 +155,7 @@ def main():
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--append")
     ap.add_argument("--initrd")
+    ap.add_argument("--cpu", help="CPU model for both programs (-cpu)")
     ap.add_argument("--expect-status", type=int, default=GUEST_PASS_STATUS)
     ap.add_argument("--expect-line", action="append", default=[])
     ap.add_argument("--forbid", action="append", default=["WRONG", "FAIL"])

@@ -9,43 +9,21 @@
  * Cases come from tables: ALU ops x sizes x edge values x carry-in,
  * shifts/rotates with edge counts, mul/div (host SIGFPE = #DE expected),
  * bit ops, SHLD/SHRD, CMPXCHG, XADD, SETcc/CMOVcc over flag patterns,
- * and memory forms, which must agree with the register forms.
+ * and memory forms, which must agree with the register forms.  The 64-bit
+ * forms are in test-tcg-insn64.c.
  */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mman.h>
 
-#include "tcg-harness.h"
+#include "tcg-oracle.h"
 
 enum { H_EAX, H_EBX, H_ECX, H_EDX, H_ESI, H_EDI, H_FLAGS, H_N };
 
 typedef struct HostState {
     uint64_t r[H_N];
 } HostState;
-
-static uint8_t *thunk;
-static sigjmp_buf fpe_jmp;
-static unsigned cases_run;
-
-static void on_sigfpe(int sig)
-{
-    siglongjmp(fpe_jmp, 1);
-}
-
-static void oracle_init(void)
-{
-    struct sigaction sa = { .sa_handler = on_sigfpe };
-
-    if (!thunk) {
-        thunk = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
-                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        ck_assert(thunk != MAP_FAILED);
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = SA_NODEFER;
-        sigaction(SIGFPE, &sa, NULL);
-    }
-}
 
 /* Runs code natively on *st; false if it raised SIGFPE (#DE). */
 static bool host_run(const uint8_t *code, size_t len, HostState *st)
@@ -102,16 +80,6 @@ static int guest_run(const uint8_t *code, size_t len, HostState *st)
     return exc;
 }
 
-static const char *hex(const uint8_t *code, size_t len)
-{
-    static char buf[64];
-    size_t o = 0;
-    for (size_t i = 0; i < len && o + 4 < sizeof(buf); i++) {
-        o += snprintf(buf + o, sizeof(buf) - o, "%02x ", code[i]);
-    }
-    return buf;
-}
-
 /*
  * One case: both sides start from in; registers (low 32 bits) and the
  * flags in flag_mask must agree.  reg_mask selects compared registers.
@@ -152,8 +120,6 @@ static void check_case(const uint8_t *code, size_t len, const HostState *in,
 }
 
 #define ALL_REGS 0x3f
-#define ALL_FLAGS CC_ALL
-#define LOGIC_FLAGS (CC_ALL & ~CC_A)
 
 static const uint32_t edge[] = {
     0, 1, 2, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000,
@@ -663,6 +629,7 @@ START_TEST(test_addressing16)
     }
 }
 END_TEST
+
 
 START_TEST(test_report)
 {

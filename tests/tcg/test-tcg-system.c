@@ -610,6 +610,28 @@ START_TEST(test_fpu_exceptions)
 }
 END_TEST
 
+/* ---- CPUID: the qemu64 model (system/x86-cpuid.c) ---- */
+SNIPPET(cpuid0, ".code32\n xor %eax, %eax\n cpuid\n mov %ebx, 0x20000\n mov %edx, 0x20004\n"
+        " mov %ecx, 0x20008\n mov %eax, 0x2000c\n mov $1, %eax\n cpuid\n mov %eax, 0x20010\n"
+        " mov $0x80000000, %eax\n cpuid\n mov %eax, 0x20014\n"
+        " mov $0x7fffffff, %eax\n cpuid\n mov %eax, 0x20018\n");
+
+START_TEST(test_cpuid)
+{
+    harness_init();
+    ck_assert_int_eq(RUN(cpuid0), -1);
+    ck_assert_mem_eq(ram + DATA_ADDR, "AuthenticAMD", 12);
+    ck_assert_uint_eq(get32(DATA_ADDR + 0xc), 0xd);         /* highest basic leaf */
+    ck_assert_uint_eq(get32(DATA_ADDR + 0x10), 0x00060fb1); /* family 15 model 107 step 1 */
+    ck_assert_uint_eq(get32(DATA_ADDR + 0x14), 0x8000000a);
+    ck_assert_uint_eq(get32(DATA_ADDR + 0x18), 0);          /* beyond: leaf 0DH, empty */
+    /* RESET puts the signature in EDX */
+    x86_cpu_reset(&harness_cpu);
+    ck_assert_uint_eq((uint32_t)henv()->regs[R_EDX], 0x00060fb1);
+    harness_reset_cpu();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tcg-system");
@@ -629,6 +651,7 @@ int main(void)
     tcase_add_test(tc, test_interrupts);
     tcase_add_test(tc, test_portio);
     tcase_add_test(tc, test_fpu_exceptions);
+    tcase_add_test(tc, test_cpuid);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

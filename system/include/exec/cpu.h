@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <glib.h>
 
+#include "exec/cpuid.h"
 #include "exec/memory.h"
 
 enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
@@ -65,11 +66,23 @@ typedef struct SegmentCache {
 #define CR0_NW_MASK (1u << 29)
 #define CR0_CD_MASK (1u << 30)
 #define CR0_PG_MASK (1u << 31)
+#define CR4_VME_MASK (1u << 0)
+#define CR4_PVI_MASK (1u << 1)
+#define CR4_TSD_MASK (1u << 2)
+#define CR4_DE_MASK  (1u << 3)
 #define CR4_PSE_MASK (1u << 4)
 #define CR4_PAE_MASK (1u << 5)
+#define CR4_MCE_MASK (1u << 6)
 #define CR4_PGE_MASK (1u << 7)
+#define CR4_PCE_MASK (1u << 8)
 #define CR4_OSFXSR_MASK (1u << 9)
 #define CR4_OSXMMEXCPT_MASK (1u << 10)
+#define CR4_UMIP_MASK (1u << 11)
+#define CR4_FSGSBASE_MASK (1u << 16)
+#define CR4_PCIDE_MASK (1u << 17)
+#define CR4_OSXSAVE_MASK (1u << 18)
+#define CR4_SMEP_MASK (1u << 20)
+#define CR4_SMAP_MASK (1u << 21)
 #define MSR_EFER_SCE (1u << 0)
 #define MSR_EFER_LME (1u << 8)
 #define MSR_EFER_LMA (1u << 10)
@@ -129,13 +142,21 @@ typedef struct CPUX86State {
     uint32_t sysenter_cs;
     uint64_t sysenter_esp, sysenter_eip;
     uint64_t tsc;
+    uint64_t tsc_aux;
     uint64_t apic_base;
     uint64_t pat;
     X86FPUState fpu;
+    uint64_t misc_enable;
+    uint64_t mcg_status;
+    uint64_t mtrr_deftype;
+    uint64_t mtrr_var[16];   /* PHYSBASE0, PHYSMASK0, ... PHYSMASK7 */
+    uint64_t mtrr_fixed[11]; /* FIX64K_00000, FIX16K_80000/A0000, FIX4K_C0000..F8000 */
+    /* AMD family 0Fh MSRs (BKDG for AMD NPT family 0Fh, section 3.11) */
+    uint64_t amd_syscfg, amd_hwcr, amd_top_mem, amd_top_mem2;
 
     /* Non-architectural run state */
     bool halted;
-    uint32_t a20_mask; /* 0xffffffff normally; bit 20 cleared when A20 is off */
+    uint64_t a20_mask; /* all ones normally; bit 20 cleared when A20 is off */
 } CPUX86State;
 
 /* Why cpu_exec returned to the vCPU loop */
@@ -170,6 +191,8 @@ typedef struct CPUAPICOps {
 struct CPUState {
     int cpu_index;
     CPUX86State env;
+    /* The model (-cpu) and the features the accelerator gave it. */
+    X86CPUID cpuid;
 
     GThread *thread;
     pthread_t thread_id;

@@ -28,6 +28,7 @@ struct MachineState {
     GPtrArray *device_opts;       /* -device strings, e.g. "isa-debug-exit,iobase=0xf4" */
     GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd rewritten to -drive) */
 
+    const X86CPUModel *cpu_model; /* -cpu (NULL: the default, qemu64) */
     const AccelOps *accel;
     QemuOpts *accel_opts;         /* -accel NAME,KEY=VALUE (accel_opts_parse) or NULL */
     void *accel_state;            /* the accelerator's per-VM state */

@@ -1,0 +1,285 @@
+/*
+ * CPU models and CPUID (SDM vol.2 "CPUID", APM vol.3 appendix E).
+ *
+ * x86_features is the one table of CPUID flags duet knows: each line says
+ * where the flag lives and whether the interpreter (-accel tcg)
+ * implements it.  Turning a feature on for the interpreter is setting its
+ * tcg column once the instructions and state behind it exist; KVM decides
+ * for itself (KVM_GET_SUPPORTED_CPUID).  A vCPU advertises its model's
+ * flags that its accelerator implements, nothing more.
+ *
+ * qemu64 follows QEMU's model of that name as QEMU 7.2 shows it to a
+ * guest under TCG: AuthenticAMD, family 15 model 107 stepping 1, leaves up
+ * to 0DH and 8000000AH, the same cache and address-size leaves.
+ */
+#include <string.h>
+
+#include "exec/cpuid.h"
+
+typedef struct X86Feature {
+    FeatureWord word;
+    uint8_t bit;
+    const char *name;
+    bool tcg;           /* the interpreter implements it */
+} X86Feature;
+
+static const X86Feature x86_features[] = {
+    { FEAT_1_EDX, 0, "fpu", true },      /* x87: accel/tcg/ops-x87.c */
+    { FEAT_1_EDX, 1, "vme", false },
+    { FEAT_1_EDX, 2, "de", true },       /* CR4.DE: DR4/DR5 raise #UD */
+    { FEAT_1_EDX, 3, "pse", true },
+    { FEAT_1_EDX, 4, "tsc", true },
+    { FEAT_1_EDX, 5, "msr", true },
+    { FEAT_1_EDX, 6, "pae", true },
+    { FEAT_1_EDX, 7, "mce", true },      /* CR4.MCE; no machine check is ever raised */
+    { FEAT_1_EDX, 8, "cx8", true },
+    { FEAT_1_EDX, 9, "apic", true },     /* hw/intc/apic.c; cleared without one */
+    { FEAT_1_EDX, 11, "sep", true },
+    { FEAT_1_EDX, 12, "mtrr", true },
+    { FEAT_1_EDX, 13, "pge", true },
+    { FEAT_1_EDX, 14, "mca", true },
+    { FEAT_1_EDX, 15, "cmov", true },
+    { FEAT_1_EDX, 16, "pat", true },
+    { FEAT_1_EDX, 17, "pse36", true },
+    { FEAT_1_EDX, 19, "clflush", true },
+    { FEAT_1_EDX, 23, "mmx", true },     /* accel/tcg/ops-simd.c, ops-sse.c */
+    { FEAT_1_EDX, 24, "fxsr", true },
+    { FEAT_1_EDX, 25, "sse", true },
+    { FEAT_1_EDX, 26, "sse2", true },
+    { FEAT_1_ECX, 0, "sse3", false },
+    { FEAT_1_ECX, 13, "cx16", true },
+    { FEAT_1_ECX, 17, "pcid", false },
+    { FEAT_1_ECX, 23, "popcnt", true },
+    { FEAT_1_ECX, 26, "xsave", false },
+    { FEAT_1_ECX, 31, "hypervisor", true },
+    { FEAT_7_0_EBX, 0, "fsgsbase", true },
+    { FEAT_7_0_EBX, 7, "smep", false },
+    { FEAT_7_0_EBX, 20, "smap", false },
+    { FEAT_7_0_ECX, 2, "umip", false },
+    { FEAT_7_0_ECX, 22, "rdpid", true },
+    { FEAT_7_0_EDX, 26, "spec-ctrl", false },
+    { FEAT_7_0_EDX, 29, "arch-capabilities", false },
+    { FEAT_8000_0001_EDX, 11, "syscall", true },
+    { FEAT_8000_0001_EDX, 20, "nx", true },
+    { FEAT_8000_0001_EDX, 26, "pdpe1gb", true },
+    { FEAT_8000_0001_EDX, 27, "rdtscp", true },
+    { FEAT_8000_0001_EDX, 29, "lm", true },
+    { FEAT_8000_0001_ECX, 0, "lahf_lm", true },
+    { FEAT_8000_0001_ECX, 2, "svm", false },
+    { FEAT_8000_0001_ECX, 5, "abm", true },
+};
+
+#define F(w, b) [w] = (b)
+static const X86CPUModel x86_models[] = {
+    {
+        .name = "qemu64",
+        .desc = "QEMU's default 64-bit model (AMD family 15)",
+        .vendor = "AuthenticAMD",
+        .family = 15, .model = 107, .stepping = 1,
+        .level = 0xd, .xlevel = 0x8000000a,
+        .features = {
+            F(FEAT_1_EDX, CPUID_FP87 | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR |
+                          CPUID_PAE | CPUID_MCE | CPUID_CX8 | CPUID_APIC | CPUID_SEP |
+                          CPUID_MTRR | CPUID_PGE | CPUID_MCA | CPUID_CMOV | CPUID_PAT |
+                          CPUID_PSE36 | CPUID_CLFLUSH | CPUID_MMX | CPUID_FXSR |
+                          CPUID_SSE | CPUID_SSE2),
+            F(FEAT_1_ECX, CPUID_EXT_SSE3 | CPUID_EXT_CX16 | CPUID_EXT_HYPERVISOR),
+            F(FEAT_8000_0001_EDX, CPUID_EXT2_LM | CPUID_EXT2_SYSCALL | CPUID_EXT2_NX),
+            F(FEAT_8000_0001_ECX, CPUID_EXT3_LAHF_LM | CPUID_EXT3_SVM),
+        },
+        .model_id = "QEMU Virtual CPU version 2.5+",
+        .cache_l1 = { 0x01ff01ff, 0x01ff01ff, 0x40020140, 0x40020140 },
+        .cache_l2 = { 0, 0x42004200, 0x02008140, 0x00808140 },
+        .phys_bits = 40, .virt_bits = 48,
+    },
+    {
+        .name = "max",
+        .desc = "every feature the accelerator provides (KVM: the host's CPU)",
+        .vendor = "AuthenticAMD",
+        .family = 15, .model = 107, .stepping = 1,
+        .level = 0xd, .xlevel = 0x8000000a,
+        .model_id = "duet max CPU",
+        .cache_l1 = { 0x01ff01ff, 0x01ff01ff, 0x40020140, 0x40020140 },
+        .cache_l2 = { 0, 0x42004200, 0x02008140, 0x00808140 },
+        .phys_bits = 40, .virt_bits = 48,
+        .max = true,
+    },
+};
+#undef F
+
+const X86CPUModel *x86_cpu_model_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof(x86_models) / sizeof(x86_models[0]); i++) {
+        if (!strcmp(x86_models[i].name, name)) {
+            return &x86_models[i];
+        }
+    }
+    return NULL;
+}
+
+const X86CPUModel *x86_cpu_model_default(void)
+{
+    return &x86_models[0];
+}
+
+void x86_cpu_models_print(FILE *f)
+{
+    uint32_t tcg[FEATURE_WORDS];
+
+    x86_cpuid_tcg_supported(tcg);
+    fprintf(f, "Available CPUs:\n");
+    for (size_t i = 0; i < sizeof(x86_models) / sizeof(x86_models[0]); i++) {
+        const X86CPUModel *m = &x86_models[i];
+        fprintf(f, "  %-10s %s\n", m->name, m->desc);
+        if (m->max) {
+            continue;
+        }
+        fprintf(f, "             flags:");
+        for (size_t j = 0; j < sizeof(x86_features) / sizeof(x86_features[0]); j++) {
+            const X86Feature *x = &x86_features[j];
+            if (m->features[x->word] & (1u << x->bit)) {
+                fprintf(f, " %s", x->name);
+            }
+        }
+        fprintf(f, "\n");
+    }
+    fprintf(f, "\nRecognized CPUID flags (* = implemented by -accel tcg):\n ");
+    for (size_t j = 0; j < sizeof(x86_features) / sizeof(x86_features[0]); j++) {
+        const X86Feature *x = &x86_features[j];
+        fprintf(f, " %s%s", x->name, (tcg[x->word] & (1u << x->bit)) ? "*" : "");
+    }
+    fprintf(f, "\n");
+}
+
+void x86_cpuid_tcg_supported(uint32_t out[FEATURE_WORDS])
+{
+    memset(out, 0, FEATURE_WORDS * sizeof(out[0]));
+    for (size_t j = 0; j < sizeof(x86_features) / sizeof(x86_features[0]); j++) {
+        if (x86_features[j].tcg) {
+            out[x86_features[j].word] |= 1u << x86_features[j].bit;
+        }
+    }
+}
+
+void x86_cpuid_realize(X86CPUID *c, const X86CPUModel *m, const uint32_t supported[FEATURE_WORDS])
+{
+    if (!m) {
+        m = x86_cpu_model_default();
+    }
+    c->model = m;
+    for (int w = 0; w < FEATURE_WORDS; w++) {
+        c->features[w] = (m->max ? ~0u : m->features[w]) & supported[w];
+    }
+    c->phys_bits = m->phys_bits;
+}
+
+uint32_t x86_cpuid_signature(const X86CPUModel *m)
+{
+    /* SDM vol.2 figure 3-6: family above 15 and model above 15 spill over */
+    uint32_t fam = m->family, mod = m->model;
+    uint32_t ext_fam = fam > 15 ? fam - 15 : 0, base_fam = fam > 15 ? 15 : fam;
+
+    return ((uint32_t)ext_fam << 20) | ((mod >> 4) << 16) | (base_fam << 8) |
+           ((mod & 15) << 4) | (m->stepping & 15);
+}
+
+void x86_feature_word_location(FeatureWord w, uint32_t *leaf, uint32_t *sub, int *reg)
+{
+    static const struct { uint32_t leaf; uint8_t sub, reg; } loc[FEATURE_WORDS] = {
+        [FEAT_1_EDX] = { 1, 0, 3 }, [FEAT_1_ECX] = { 1, 0, 2 },
+        [FEAT_7_0_EBX] = { 7, 0, 1 }, [FEAT_7_0_ECX] = { 7, 0, 2 },
+        [FEAT_7_0_EDX] = { 7, 0, 3 },
+        [FEAT_8000_0001_EDX] = { 0x80000001, 0, 3 }, [FEAT_8000_0001_ECX] = { 0x80000001, 0, 2 },
+    };
+    *leaf = loc[w].leaf;
+    *sub = loc[w].sub;
+    *reg = loc[w].reg;
+}
+
+static void put_string(uint32_t *out, const char *s, size_t len)
+{
+    char buf[48] = { 0 };
+    size_t n = strlen(s);
+
+    memcpy(buf, s, n < sizeof(buf) ? n : sizeof(buf));
+    memcpy(out, buf, len);
+}
+
+/* The leaf-1 EDX flags that AMD repeats in 80000001H:EDX (APM vol.3 E.4.2). */
+#define AMD_EDX_ALIASES 0x0183f3ffu
+
+void x86_cpuid_query(const X86CPUID *c, uint32_t apic_id, uint32_t leaf, uint32_t sub,
+                     uint32_t r[4])
+{
+    const X86CPUModel *m = c->model;
+    const uint32_t *f = c->features;
+    uint32_t v[3];
+
+    r[0] = r[1] = r[2] = r[3] = 0;
+    /* Beyond the highest leaf of its range: the highest basic leaf (as the
+     * SDM documents for Intel CPUs, and QEMU does for every model). */
+    if (leaf >= 0x80000000u ? leaf > m->xlevel : leaf > m->level && leaf < 0x40000000u) {
+        leaf = m->level;
+    } else if (leaf >= 0x40000000u && leaf < 0x80000000u) {
+        return; /* no hypervisor leaves */
+    }
+    switch (leaf) {
+    case 0:
+    case 0x80000000:
+        put_string(v, m->vendor, 12);
+        r[0] = leaf ? m->xlevel : m->level;
+        r[1] = v[0];
+        r[3] = v[1];
+        r[2] = v[2];
+        break;
+    case 1:
+        r[0] = x86_cpuid_signature(m);
+        r[1] = (apic_id << 24) | ((f[FEAT_1_EDX] & CPUID_CLFLUSH) ? 8u << 8 : 0);
+        r[2] = f[FEAT_1_ECX];
+        r[3] = f[FEAT_1_EDX];
+        break;
+    case 5:
+        r[2] = 3; /* MONITOR/MWAIT extensions, as qemu64 reports (no MONITOR flag) */
+        break;
+    case 7:
+        if (sub == 0) {
+            r[1] = f[FEAT_7_0_EBX];
+            r[2] = f[FEAT_7_0_ECX];
+            r[3] = f[FEAT_7_0_EDX];
+        }
+        break;
+    case 0xb:
+        /* one thread, one core (SDM vol.3 8.9.1) */
+        r[1] = sub < 2 ? 1 : 0;
+        r[2] = (sub & 0xff) | (sub == 0 ? 0x100 : sub == 1 ? 0x200 : 0);
+        r[3] = apic_id;
+        break;
+    case 0x80000001:
+        r[0] = x86_cpuid_signature(m);
+        r[2] = f[FEAT_8000_0001_ECX];
+        r[3] = f[FEAT_8000_0001_EDX];
+        if (!strcmp(m->vendor, "AuthenticAMD")) {
+            r[3] |= f[FEAT_1_EDX] & AMD_EDX_ALIASES;
+        }
+        break;
+    case 0x80000002:
+    case 0x80000003:
+    case 0x80000004: {
+        uint32_t id[12];
+        put_string(id, m->model_id, 48);
+        memcpy(r, &id[(leaf - 0x80000002) * 4], 16);
+        break;
+    }
+    case 0x80000005:
+        memcpy(r, m->cache_l1, 16);
+        break;
+    case 0x80000006:
+        memcpy(r, m->cache_l2, 16);
+        break;
+    case 0x80000008:
+        r[0] = ((uint32_t)m->virt_bits << 8) | c->phys_bits;
+        break;
+    default:
+        break; /* 2, 3, 4, 6, 0DH (no XSAVE), 8000000AH (no SVM): reserved or empty */
+    }
+}
