@@ -568,6 +568,17 @@ bool qemu_init(int argc, char **argv, int *status)
     bool parsed = parse_command_line(&cfg, argc, argv, &err);
     const AccelOps *accel = NULL;
 
+    /* As QEMU: what only a -kernel can use is refused without one. */
+    if (parsed && !cfg.exit_now && !ms->kernel_filename) {
+        if (ms->initrd_filename) {
+            error_setg(&err, "-initrd only allowed with -kernel option");
+            parsed = false;
+        } else if (*ms->kernel_cmdline) {
+            error_setg(&err, "-append only allowed with -kernel option");
+            parsed = false;
+        }
+    }
+
     if (parsed && !cfg.exit_now) {
         accel = select_accelerator(cfg.accel_spec, &err);
     }

@@ -17,6 +17,7 @@
 
 /* Setup header fields: offsets in the file and in boot_params alike. */
 #define HDR_SETUP_SECTS     0x1f1
+#define HDR_SYSSIZE         0x1f4 /* protected-mode code, in 16-byte units */
 #define HDR_BOOT_FLAG       0x1fe
 #define HDR_JUMP            0x200
 #define HDR_MAGIC           0x202
@@ -99,6 +100,12 @@ static bool linux_check_header(const char *name, const uint8_t *k, size_t len,
     if (*pm_offset >= len) {
         error_setg(errp, "-kernel %s: the setup code (%zu bytes) is the whole file: "
                    "no protected-mode kernel", name, *pm_offset);
+        return false;
+    }
+    if (len - *pm_offset < (uint64_t)ld32(k + HDR_SYSSIZE) * 16) {
+        error_setg(errp, "-kernel %s: truncated: the header says %" PRIu64 " bytes of "
+                   "protected-mode kernel, the file has %zu", name,
+                   (uint64_t)ld32(k + HDR_SYSSIZE) * 16, len - *pm_offset);
         return false;
     }
     return true;

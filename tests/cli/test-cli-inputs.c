@@ -132,6 +132,51 @@ START_TEST(test_drive_without_file)
 }
 END_TEST
 
+/* A bzImage header (boot.rst) over @pm bytes of protected-mode code. */
+static char *fake_bzimage(const char *name, uint16_t version, uint32_t syssize, size_t pm)
+{
+    g_autofree uint8_t *k = g_malloc0(1024 + pm);
+    char *path = g_build_filename(tmpdir, name, NULL);
+
+    k[0x1f1] = 1;                       /* setup_sects */
+    memcpy(k + 0x1f4, &syssize, 4);
+    k[0x1fe] = 0x55;
+    k[0x1ff] = 0xaa;
+    k[0x200] = 0xeb;
+    k[0x201] = 0x6a;
+    memcpy(k + 0x202, "HdrS", 4);
+    memcpy(k + 0x206, &version, 2);
+    k[0x211] = 1;                       /* LOADED_HIGH */
+    k[0x214 + 2] = 0x10;                /* code32_start 0x100000 */
+    ck_assert(g_file_set_contents(path, (char *)k, 1024 + pm, NULL));
+    return path;
+}
+
+/* Bad Linux kernels: one line, exit 1, nothing started (Linux issue's list). */
+START_TEST(test_bad_linux_kernels)
+{
+    g_autofree char *old = fake_bzimage("old", 0x0205, 0, 4096);
+    g_autofree char *trunc = fake_bzimage("trunc", 0x020f, 8192 / 16, 4096);
+    g_autofree char *ok = fake_bzimage("ok", 0x020f, 4096 / 16, 4096);
+    g_autofree char *magic = g_build_filename(tmpdir, "magic", NULL);
+    g_autofree char *big = sparse_file("initrd", 200 << 20);
+    g_autofree char *copy = NULL;
+    gsize len;
+
+    expect_refused("Linux boot protocol 2.05 is too old", "-kernel", old, NULL);
+    expect_refused("truncated: the header says 8192 bytes of protected-mode kernel, the file "
+                   "has 4096", "-kernel", trunc, NULL);
+    ck_assert(g_file_get_contents(ok, &copy, &len, NULL));
+    memcpy(copy + 0x202, "HdrX", 4);
+    ck_assert(g_file_set_contents(magic, copy, len, NULL));
+    expect_refused("neither a Linux kernel (bzImage) nor a Multiboot kernel", "-kernel", magic,
+                   NULL);
+    expect_refused("-initrd", "-m", "128", "-kernel", ok, "-initrd", big, NULL);
+    expect_refused("-initrd only allowed with -kernel option", "-initrd", big, NULL);
+    expect_refused("-append only allowed with -kernel option", "-append", "quiet", NULL);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -153,6 +198,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_initrd);
     tcase_add_test(tc, test_trace_events_file);
     tcase_add_test(tc, test_drive_without_file);
+    tcase_add_test(tc, test_bad_linux_kernels);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

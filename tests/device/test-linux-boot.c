@@ -123,6 +123,18 @@ START_TEST(test_header_checks)
     f = fake_default();
     f.pm_size = 0;
     expect_error(&f, "", 0, "no protected-mode kernel");
+
+    /* syssize says more than the file has: a truncated download */
+    f = fake_default();
+    size_t len2;
+    uint8_t *k2 = make_kernel(&f, &len2);
+    Error *err = NULL;
+    put32(k2, 0x1f4, (f.pm_size + 4096) / 16);
+    ck_assert_ptr_null(linux_boot_prepare("bz", k2, len2, "", NULL, NULL, 0, &e820, &err));
+    ck_assert_msg(strstr(error_get_pretty(err), "truncated: the header says 69632 bytes of "
+                                                 "protected-mode kernel, the file has 65536"),
+                  "%s", error_get_pretty(err));
+    error_free(err);
 }
 END_TEST
 

@@ -54,11 +54,17 @@ dd if=/pattern of=/dev/sda bs=65536 seek=1 conv=fsync 2>/dev/null || echo "duet-
 sync
 echo 3 > /proc/sys/vm/drop_caches
 dd if=/dev/sda of=/readback bs=65536 skip=1 count=16 2>/dev/null || echo "duet-linux: FAIL read"
+echo "duet-linux: md5 $(md5sum /readback | cut -d' ' -f1)"
 if cmp -s /pattern /readback; then
     echo "duet-linux: wrote and read back 1 MiB at offset 64 KiB"
     echo "duet-linux: PASS"
 else
     echo "duet-linux: FAIL readback differs"
+fi
+# "duet.shell" on the command line: a shell on the console instead of the reboot
+if grep -q duet.shell /proc/cmdline; then
+    echo "duet-linux: shell (exit or poweroff -f to leave)"
+    setsid cttyhack sh
 fi
 reboot -f
 """
@@ -173,7 +179,11 @@ def main():
 
     out = os.path.join(args.cache, args.arch)
     kernel, initrd = os.path.join(out, "vmlinuz"), os.path.join(out, "initrd.gz")
-    if os.path.exists(kernel) and os.path.exists(initrd):
+    # The initramfs is rebuilt when what goes into it here changes.
+    stamp_path = os.path.join(out, "stamp")
+    stamp = hashlib.sha256((INIT + " ".join(WANTED)).encode()).hexdigest()
+    current = open(stamp_path).read() if os.path.exists(stamp_path) else ""
+    if os.path.exists(kernel) and os.path.exists(initrd) and current == stamp:
         print(kernel)
         print(initrd)
         return 0
@@ -206,6 +216,7 @@ def main():
         open(os.path.join(out, "pattern"), "wb").write(pat)
     os.replace(kernel + ".tmp", kernel)
     os.replace(initrd + ".tmp", initrd)
+    open(stamp_path, "w").write(stamp)
     print(kernel)
     print(initrd)
     return 0

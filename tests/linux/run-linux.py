@@ -18,6 +18,7 @@ for the same checks (the reference).  Prints the boot time of each.
 Exit status: 0 pass, 1 fail, 77 skipped (with the reason printed).
 """
 import argparse
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -67,9 +68,16 @@ def boot(cmd, timeout):
     return r.returncode, out, r.stderr.decode("utf-8", "replace"), took
 
 
+def marker_lines(out):
+    return [l.strip() for l in out.splitlines() if l.startswith("duet-linux:")]
+
+
 def check_boot(who, status, out, err, disk, pattern, qemu_img, tmp):
     if "duet-linux: FAIL" in out or "duet-linux: PASS" not in out:
         fail("%s: the guest did not pass" % who, out, err)
+    want = "duet-linux: md5 " + hashlib.md5(pattern).hexdigest()
+    if want not in marker_lines(out):
+        fail("%s: the guest did not print the pattern's checksum (%s)" % (who, want), out, err)
     if status != 0:
         fail("%s: exit status %d (expected 0 after the reboot under -no-reboot)"
              % (who, status), out, err)
@@ -86,6 +94,27 @@ def check_boot(who, status, out, err, disk, pattern, qemu_img, tmp):
         fail("%s: the disk does not hold the pattern at 64 KiB" % who)
 
 
+def host_kvm_runs_linux():
+    """Why this host's KVM cannot run a Linux kernel, or None.  KVM needs the
+    CPU's virtualization extensions to run guest code; without VMX/SVM the
+    host's KVM (e.g. kvm_pvm) emulates guest instructions and cannot return
+    from an interrupt in protected mode, which every kernel does at once."""
+    try:
+        flags = set()
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError as e:
+        return "cannot read /proc/cpuinfo: %s" % e
+    if flags & {"vmx", "svm"}:
+        return None
+    emulator = " (kvm_pvm)" if os.path.exists("/sys/module/kvm_pvm") else ""
+    return ("the host CPU has no VMX/SVM: its KVM%s emulates guest code and cannot run a "
+            "protected-mode IRET, so no Linux kernel boots under it" % emulator)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duet", required=True)
@@ -100,6 +129,10 @@ def main():
     why = run_guest.duet_accel_usable(args.duet, args.accel)
     if why:
         skip("accelerator %s not usable here: %s" % (args.accel, why))
+    if args.accel.startswith("kvm"):
+        why = host_kvm_runs_linux()
+        if why:
+            skip(why)
     qemu_img = shutil.which("qemu-img")
     if not qemu_img:
         skip("qemu-img is not installed (makes and checks the disk)")
@@ -118,6 +151,7 @@ def main():
         if not qemu:
             skip("%s is not installed" % args.qemu)
         runs.append(("qemu", qemu, "tcg"))
+    lines = {}
     with tempfile.TemporaryDirectory(prefix="duet-linux-") as tmp:
         for who, binary, accel in runs:
             disk = os.path.join(tmp, who + ".qcow2")
@@ -130,8 +164,11 @@ def main():
                 cmd.remove("-nographic")
             status, out, err, took = boot(cmd, args.timeout)
             check_boot(who, status, out, err, disk, pattern, qemu_img, tmp)
+            lines[who] = marker_lines(out)
             print("%s (%s, %s): Linux booted, wrote and read back 1 MiB through ata_piix "
                   "in %.2f s" % (who, accel, args.arch, took))
+    if "qemu" in lines and lines["qemu"] != lines["duet"]:
+        fail("the guest's lines differ: duet %s, qemu %s" % (lines["duet"], lines["qemu"]))
     print("PASS")
     return 0
 

@@ -21,6 +21,7 @@ ap.add_argument("--version", type=lambda v: int(v, 0), default=0x020F)
 args = ap.parse_args()
 
 pm = open(args.flat, "rb").read()
+pm += bytes(-len(pm) % 16)  # syssize counts 16-byte units; the file holds them all
 setup = bytearray(512 * (SETUP_SECTS + 1))
 init_size = (len(pm) + 0x10000 + 0xFFF) & ~0xFFF  # the image, .bss, stack
 
@@ -28,7 +29,7 @@ def put(off, fmt, value):
     struct.pack_into("<" + fmt, setup, off, value)
 
 put(0x1F1, "B", SETUP_SECTS)
-put(0x1F4, "I", (len(pm) + 15) // 16)       # syssize
+put(0x1F4, "I", len(pm) // 16)              # syssize
 put(0x1FA, "H", 0xFFFF)                     # vid_mode: normal
 put(0x1FE, "H", 0xAA55)                     # boot_flag
 setup[0x200:0x202] = bytes([0xEB, 0x6A])    # header length = 0x6a
