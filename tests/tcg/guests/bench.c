@@ -78,7 +78,7 @@ static uint32_t fnv1a(const uint8_t *p, uint32_t n)
 
 static uint32_t parse_rounds(struct multiboot_info *mbi)
 {
-    const char *s = (mbi->flags & 4) ? (const char *)mbi->cmdline : "";
+    const char *s = (mbi->flags & 4) ? (const char *)(uintptr_t)mbi->cmdline : "";
     uint32_t n = 0;
 
     for (; *s; s++) {
