@@ -169,7 +169,7 @@ static void cpu_synchronize(CPUState *cpu)
 
 void vm_stop(MachineState *ms, int state)
 {
-    if (!runstate_is_running()) {
+    if (!ms || !runstate_is_running()) {
         return; /* as QEMU: a stopped or not yet started VM stays as it is */
     }
     if (ms->cpu) {
@@ -181,7 +181,7 @@ void vm_stop(MachineState *ms, int state)
 
 void vm_start(MachineState *ms)
 {
-    if (runstate_is_running()) {
+    if (!ms || runstate_is_running()) {
         return;
     }
     runstate_set(RUN_STATE_RUNNING);
@@ -194,7 +194,7 @@ bool vm_peek_begin(MachineState *ms)
 {
     bool paused = false;
 
-    if (!ms->cpu) {
+    if (!ms || !ms->cpu) {
         return false;
     }
     if (ms->cpu->thread && !ms->cpu->stopped) {
@@ -207,7 +207,7 @@ bool vm_peek_begin(MachineState *ms)
 
 void vm_peek_end(MachineState *ms, bool paused)
 {
-    if (paused && runstate_is_running()) {
+    if (ms && paused && runstate_is_running()) {
         cpu_resume(ms->cpu);
     }
 }

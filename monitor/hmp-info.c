@@ -81,6 +81,9 @@ void hmp_info_trace_events(Monitor *mon, const HMPArgs *args)
 {
     TraceInfoArgs a = { mon, args->nwords ? args->words[0] : NULL };
 
+    if (a.pattern && !g_utf8_validate(a.pattern, -1, NULL)) {
+        return; /* GLib's matcher asserts on invalid UTF-8; nothing matches */
+    }
     trace_foreach_event(trace_info_one, &a);
 }
 

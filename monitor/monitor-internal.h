@@ -58,6 +58,8 @@ void monitor_flush(Monitor *mon);
 typedef void MonitorFileDumper(FILE *f, void *opaque);
 void monitor_print_file(Monitor *mon, MonitorFileDumper *fn, void *opaque);
 GPtrArray *monitor_list(void);
+/* A monitor on no chardev: its output stays in mon->out (capture, fuzzing). */
+Monitor *monitor_alloc_detached(bool is_qmp);
 
 /* ---- HMP ---- */
 

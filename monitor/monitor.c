@@ -309,6 +309,11 @@ Monitor *monitor_new_capture(void)
     return monitor_alloc(false);
 }
 
+Monitor *monitor_alloc_detached(bool is_qmp)
+{
+    return monitor_alloc(is_qmp);
+}
+
 char *monitor_capture_run(Monitor *mon, const char *cmdline)
 {
     g_string_truncate(mon->out, 0);

@@ -282,7 +282,10 @@ static void qmp_text(void *opaque, const char *text, size_t len, const char *err
     }
     parser = json_parser_new_immutable();
     if (!json_parser_load_from_data(parser, text, len, &gerr)) {
-        g_autofree char *desc = qmp_parse_error_desc(gerr);
+        /* A stray closing bracket: QEMU's "expecting value". */
+        g_autofree char *desc = (text[0] == '}' || text[0] == ']')
+                                    ? g_strdup("JSON parse error, expecting value")
+                                    : qmp_parse_error_desc(gerr);
         qmp_send_error(mon, QMP_ERROR_GENERIC, desc, NULL, false);
         return;
     }

@@ -50,6 +50,11 @@ void trace_emit(const TraceEvent *ev, const char *fmt, ...)
 int trace_enable_events(const char *pattern, bool enable)
 {
     int n = 0;
+
+    /* GLib's pattern matcher asserts on invalid UTF-8 (found by fuzzing). */
+    if (!g_utf8_validate(pattern, -1, NULL)) {
+        return 0;
+    }
     if (!trace_start_us) {
         trace_start_us = g_get_monotonic_time();
     }

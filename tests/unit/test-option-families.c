@@ -286,7 +286,8 @@ START_TEST(test_serial)
     assert_help(serial_check, "help", "Available chardev backend types");
     assert_help(serial_check, "?", "Available chardev backend types");
     assert_help(serial_check, "file,help", "file options:\n  append=<bool (on/off)> - ");
-    assert_help(serial_check, "stdio,help", "There are no options for stdio.\n");
+    assert_help(serial_check, "stdio,help", "stdio options:\n  signal=<bool (on/off)> - ");
+    assert_help(serial_check, "null,help", "There are no options for null.\n");
     assert_key_help(serial_check, "file,append=?", "  append=<bool (on/off)> - ");
 
     /* QEMU's file:PATH takes the path literally; the option syntax unescapes. */
