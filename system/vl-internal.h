@@ -61,6 +61,8 @@ extern const size_t vl_monitor_options_count;
 bool vl_is_qemu_option(const char *name);
 
 void vl_monitor_config_init(VLConfig *cfg);
+/* Frees what the command line's monitor options left (qemu_init's end). */
+void vl_monitor_config_free(VLConfig *cfg);
 /* After parsing: -nographic's and the default serial/monitor, -daemonize's
  * checks (no stdio). */
 bool vl_monitor_config_finish(VLConfig *cfg, Error **errp);

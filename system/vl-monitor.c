@@ -30,6 +30,7 @@
 #include "vl-internal.h"
 
 static char *pidfile_path; /* written by us: removed at exit */
+static char *vm_name;      /* -name: the monitors show it until exit */
 
 void vl_monitor_config_init(VLConfig *cfg)
 {
@@ -473,11 +474,30 @@ bool vl_open_chardevs(VLConfig *cfg, Error **errp)
     return true;
 }
 
+void vl_monitor_config_free(VLConfig *cfg)
+{
+    for (guint i = 0; cfg->monitors && i < cfg->monitors->len; i++) {
+        g_free(g_array_index(cfg->monitors, VLMonitorSpec, i).spec);
+    }
+    if (cfg->monitors) {
+        g_array_free(cfg->monitors, true);
+    }
+    if (cfg->chardev_opts) {
+        g_ptr_array_free(cfg->chardev_opts, true);
+    }
+    g_free(cfg->vm_name);
+    cfg->monitors = NULL;
+    cfg->chardev_opts = NULL;
+    cfg->vm_name = NULL;
+}
+
 bool vl_start_monitors(VLConfig *cfg, Error **errp)
 {
     bool help;
 
-    monitor_init_globals(cfg->ms, cfg->vm_name);
+    g_free(vm_name);
+    vm_name = g_strdup(cfg->vm_name);
+    monitor_init_globals(cfg->ms, vm_name);
     for (guint i = 0; i < cfg->monitors->len; i++) {
         VLMonitorSpec *m = &g_array_index(cfg->monitors, VLMonitorSpec, i);
         Chardev *chr;
@@ -514,4 +534,5 @@ void vl_monitor_cleanup(void)
         unlink(pidfile_path);
         g_clear_pointer(&pidfile_path, g_free);
     }
+    g_clear_pointer(&vm_name, g_free);
 }

@@ -527,11 +527,16 @@ static bool qemu_create_machine(MachineState *ms, const AccelOps *accel, Error *
     return true;
 }
 
+static void vl_config_cleanup(VLConfig *cfg)
+{
+    vl_monitor_config_free(cfg);
+}
+
 bool qemu_init(int argc, char **argv, int *status)
 {
     g_autoptr(Error) err = NULL;
     MachineState *ms = g_new0(MachineState, 1);
-    VLConfig cfg = { .ms = ms };
+    VLConfig cfg __attribute__((cleanup(vl_config_cleanup))) = { .ms = ms };
     bool ok;
 
     current_machine = ms;
