@@ -396,9 +396,16 @@ def case_qmp_tcp(env):
     check(other.recv(100) == b'', 'a second TCP client got data')
     other.close()
     check(q.cmd('query-status')['return']['running'] is False, 'query over TCP')
-    # The client goes; the next one gets a fresh session (greeting, negotiation).
+    # The client goes; the next one gets a fresh session (greeting, negotiation)
+    # once duet has seen the first one leave (until then it is refused).
     q.close()
-    q = QMP(('127.0.0.1', port), family=socket.AF_INET)
+
+    def reconnect():
+        try:
+            return QMP(('127.0.0.1', port), family=socket.AF_INET)
+        except (Fail, OSError, ValueError):
+            return None
+    q = wait_for(reconnect, 'a second session after the first client left')
     check(q.cmd('quit') == {'return': {}}, 'quit over TCP')
     rc, _, err = env.finish(p)
     check(rc == 0, 'exit %d: %s' % (rc, err))
