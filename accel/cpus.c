@@ -7,11 +7,13 @@
  * the guest while a run-state request waits for the main loop.
  */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "exec/cpu.h"
 #include "qemu/main-loop.h"
 #include "sysemu/accel-ops.h"
 #include "sysemu/cpus.h"
+#include "sysemu/machine.h"
 #include "sysemu/runstate.h"
 #include "trace/trace.h"
 
@@ -79,6 +81,7 @@ static gpointer qemu_vcpu_thread_fn(gpointer opaque)
 
     bql_lock();
     cpu->thread_id = pthread_self();
+    cpu->tid = gettid();
     cpu->created = true;
     g_cond_broadcast(&qemu_cpu_cond);
 
@@ -155,4 +158,56 @@ void cpu_stop_thread(CPUState *cpu)
     g_thread_join(cpu->thread);
     bql_lock();
     cpu->thread = NULL;
+}
+
+static void cpu_synchronize(CPUState *cpu)
+{
+    if (cpu->accel_ops && cpu->accel_ops->synchronize_state) {
+        cpu->accel_ops->synchronize_state(cpu);
+    }
+}
+
+void vm_stop(MachineState *ms, int state)
+{
+    if (!ms || !runstate_is_running()) {
+        return; /* as QEMU: a stopped or not yet started VM stays as it is */
+    }
+    if (ms->cpu) {
+        cpu_pause(ms->cpu);
+        cpu_synchronize(ms->cpu);
+    }
+    runstate_set(state);
+}
+
+void vm_start(MachineState *ms)
+{
+    if (!ms || runstate_is_running()) {
+        return;
+    }
+    runstate_set(RUN_STATE_RUNNING);
+    if (ms->cpu) {
+        cpu_resume(ms->cpu);
+    }
+}
+
+bool vm_peek_begin(MachineState *ms)
+{
+    bool paused = false;
+
+    if (!ms || !ms->cpu) {
+        return false;
+    }
+    if (ms->cpu->thread && !ms->cpu->stopped) {
+        cpu_pause(ms->cpu);
+        paused = true;
+    }
+    cpu_synchronize(ms->cpu);
+    return paused;
+}
+
+void vm_peek_end(MachineState *ms, bool paused)
+{
+    if (ms && paused && runstate_is_running()) {
+        cpu_resume(ms->cpu);
+    }
 }

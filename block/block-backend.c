@@ -26,7 +26,31 @@ struct BlockBackend {
     AioContext *ctx;
     bool enable_write_cache;
     unsigned in_flight;
+    char *name;           /* "ide0-hd0": the device's name for it (monitor) */
+    BlockAcctStats stats; /* what the guest did, for info blockstats */
 };
+
+static int64_t blk_acct_now_ns(void)
+{
+    return g_get_monotonic_time() * 1000;
+}
+
+/* One request done: QEMU's accounting (successful ones counted, failed
+ * ones apart). */
+static void blk_account(BlockBackend *blk, int kind, int64_t bytes, int64_t start_ns, int ret)
+{
+    BlockAcctStats *st = &blk->stats;
+    int64_t now = blk_acct_now_ns();
+
+    st->last_access_ns = now;
+    if (ret < 0) {
+        st->failed_ops[kind]++;
+        return;
+    }
+    st->bytes[kind] += bytes;
+    st->ops[kind]++;
+    st->total_time_ns[kind] += now - start_ns;
+}
 
 typedef struct BlkRwCo {
     BlockBackend *blk;
@@ -139,7 +163,34 @@ void blk_unref(BlockBackend *blk)
     }
     blk_remove_bs(blk);
     g_ptr_array_remove(block_backends, blk);
+    g_free(blk->name);
     g_free(blk);
+}
+
+void blk_set_name(BlockBackend *blk, const char *name)
+{
+    g_free(blk->name);
+    blk->name = g_strdup(name);
+}
+
+const char *blk_name(const BlockBackend *blk)
+{
+    return blk->name ? blk->name : "";
+}
+
+BlockBackend *blk_by_name(const char *name)
+{
+    for (BlockBackend *blk = blk_next(NULL); blk; blk = blk_next(blk)) {
+        if (blk->name && !strcmp(blk->name, name)) {
+            return blk;
+        }
+    }
+    return NULL;
+}
+
+const BlockAcctStats *blk_get_stats(BlockBackend *blk)
+{
+    return &blk->stats;
 }
 
 BlockBackend *blk_next(BlockBackend *blk)
@@ -249,9 +300,11 @@ int coroutine_fn BLOCK_FRAME blk_co_preadv(BlockBackend *blk, int64_t offset, in
         return ret;
     }
     trace_event(blk_co_preadv, "blk=%p offset=%" PRId64 " bytes=%" PRId64, blk, offset, bytes);
+    int64_t start = blk_acct_now_ns();
     blk->in_flight++;
     ret = bdrv_co_preadv_part(blk->root, offset, bytes, qiov, 0, flags);
     blk->in_flight--;
+    blk_account(blk, BLOCK_ACCT_READ, bytes, start, ret);
     return ret;
 }
 
@@ -273,9 +326,14 @@ int coroutine_fn BLOCK_FRAME blk_co_pwritev_part(BlockBackend *blk, int64_t offs
     }
     trace_event(blk_co_pwritev_part, "blk=%p offset=%" PRId64 " bytes=%" PRId64 " flags=0x%x",
                 blk, offset, bytes, flags);
+    int64_t start = blk_acct_now_ns();
     blk->in_flight++;
     ret = bdrv_co_pwritev_part(blk->root, offset, bytes, qiov, qiov_offset, flags);
     blk->in_flight--;
+    blk_account(blk, BLOCK_ACCT_WRITE, bytes, start, ret);
+    if (ret >= 0 && (uint64_t)(offset + bytes) > blk->stats.wr_highest_offset) {
+        blk->stats.wr_highest_offset = offset + bytes;
+    }
     return ret;
 }
 
@@ -291,9 +349,11 @@ int coroutine_fn BLOCK_FRAME blk_co_flush(BlockBackend *blk)
     if (!blk_bs(blk)) {
         return -ENOMEDIUM;
     }
+    int64_t start = blk_acct_now_ns();
     blk->in_flight++;
     ret = bdrv_co_flush(blk_bs(blk));
     blk->in_flight--;
+    blk_account(blk, BLOCK_ACCT_FLUSH, 0, start, ret);
     return ret;
 }
 

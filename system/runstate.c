@@ -18,8 +18,122 @@ typedef struct QEMUResetEntry {
 
 static GArray *reset_handlers; /* of QEMUResetEntry, in registration order */
 
-static int reset_requested;    /* atomic */
+static int reset_requested;    /* atomic: a ShutdownCause, 0 for none */
 static int shutdown_requested; /* atomic: 0, or exit status + 1 */
+static int shutdown_cause;     /* atomic: of the first shutdown request */
+
+static RunState current_run_state = RUN_STATE_PRELAUNCH;
+
+typedef struct RunStateListenerEntry {
+    const RunStateListener *l;
+    void *opaque;
+} RunStateListenerEntry;
+static GArray *listeners; /* of RunStateListenerEntry */
+
+static const char *const run_state_names[RUN_STATE__MAX] = {
+    [RUN_STATE_PRELAUNCH] = "prelaunch",
+    [RUN_STATE_RUNNING] = "running",
+    [RUN_STATE_PAUSED] = "paused",
+    [RUN_STATE_DEBUG] = "debug",
+    [RUN_STATE_INTERNAL_ERROR] = "internal-error",
+    [RUN_STATE_SHUTDOWN] = "shutdown",
+};
+
+static const char *const shutdown_cause_names[SHUTDOWN_CAUSE__MAX] = {
+    [SHUTDOWN_CAUSE_NONE] = "none",
+    [SHUTDOWN_CAUSE_HOST_ERROR] = "host-error",
+    [SHUTDOWN_CAUSE_HOST_QMP_QUIT] = "host-qmp-quit",
+    [SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET] = "host-qmp-system-reset",
+    [SHUTDOWN_CAUSE_HOST_SIGNAL] = "host-signal",
+    [SHUTDOWN_CAUSE_HOST_UI] = "host-ui",
+    [SHUTDOWN_CAUSE_GUEST_SHUTDOWN] = "guest-shutdown",
+    [SHUTDOWN_CAUSE_GUEST_RESET] = "guest-reset",
+    [SHUTDOWN_CAUSE_GUEST_PANIC] = "guest-panic",
+    [SHUTDOWN_CAUSE_SUBSYSTEM_RESET] = "subsystem-reset",
+};
+
+const char *runstate_name(RunState state)
+{
+    return state < RUN_STATE__MAX ? run_state_names[state] : "unknown";
+}
+
+RunState runstate_get(void)
+{
+    return current_run_state;
+}
+
+bool runstate_is_running(void)
+{
+    return current_run_state == RUN_STATE_RUNNING;
+}
+
+void runstate_set(RunState state)
+{
+    RunState old = current_run_state;
+
+    if (old == state) {
+        return;
+    }
+    trace_event(runstate_set, "%s -> %s", runstate_name(old), runstate_name(state));
+    current_run_state = state;
+    for (guint i = 0; listeners && i < listeners->len; i++) {
+        RunStateListenerEntry *e = &g_array_index(listeners, RunStateListenerEntry, i);
+        if (e->l->state_changed) {
+            e->l->state_changed(e->opaque, old, state);
+        }
+    }
+}
+
+const char *shutdown_cause_name(ShutdownCause cause)
+{
+    return cause < SHUTDOWN_CAUSE__MAX ? shutdown_cause_names[cause] : "none";
+}
+
+bool shutdown_caused_by_guest(ShutdownCause cause)
+{
+    return cause >= SHUTDOWN_CAUSE_GUEST_SHUTDOWN && cause <= SHUTDOWN_CAUSE_GUEST_PANIC;
+}
+
+void runstate_add_listener(const RunStateListener *l, void *opaque)
+{
+    RunStateListenerEntry e = { l, opaque };
+
+    if (!listeners) {
+        listeners = g_array_new(false, false, sizeof(RunStateListenerEntry));
+    }
+    g_array_append_val(listeners, e);
+}
+
+void runstate_remove_listener(const RunStateListener *l, void *opaque)
+{
+    for (guint i = 0; listeners && i < listeners->len; i++) {
+        RunStateListenerEntry *e = &g_array_index(listeners, RunStateListenerEntry, i);
+        if (e->l == l && e->opaque == opaque) {
+            g_array_remove_index(listeners, i);
+            return;
+        }
+    }
+}
+
+void runstate_notify_reset(ShutdownCause cause)
+{
+    for (guint i = 0; listeners && i < listeners->len; i++) {
+        RunStateListenerEntry *e = &g_array_index(listeners, RunStateListenerEntry, i);
+        if (e->l->reset) {
+            e->l->reset(e->opaque, cause);
+        }
+    }
+}
+
+void runstate_notify_shutdown(ShutdownCause cause)
+{
+    for (guint i = 0; listeners && i < listeners->len; i++) {
+        RunStateListenerEntry *e = &g_array_index(listeners, RunStateListenerEntry, i);
+        if (e->l->shutdown) {
+            e->l->shutdown(e->opaque, cause);
+        }
+    }
+}
 
 void qemu_register_reset(QEMUResetHandler *func, void *opaque)
 {
@@ -61,28 +175,46 @@ static void cpu_stop_current(void)
     }
 }
 
+void qemu_system_reset_request_cause(ShutdownCause cause)
+{
+    trace_event(runstate_reset_request, "cause=%s", shutdown_cause_name(cause));
+    __atomic_store_n(&reset_requested, (int)cause, __ATOMIC_SEQ_CST);
+    cpu_stop_current();
+    qemu_notify_event();
+}
+
 void qemu_system_reset_request(void)
 {
-    trace_event(runstate_reset_request, "%s", "guest or host asked");
-    __atomic_store_n(&reset_requested, 1, __ATOMIC_SEQ_CST);
+    qemu_system_reset_request_cause(SHUTDOWN_CAUSE_GUEST_RESET);
+}
+
+void qemu_system_shutdown_request_cause(int exit_status, ShutdownCause cause)
+{
+    int expected = 0;
+
+    trace_event(runstate_shutdown_request, "status=%d cause=%s", exit_status,
+                shutdown_cause_name(cause));
+    if (__atomic_compare_exchange_n(&shutdown_requested, &expected, exit_status + 1, false,
+                                    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+        __atomic_store_n(&shutdown_cause, (int)cause, __ATOMIC_SEQ_CST);
+    }
     cpu_stop_current();
     qemu_notify_event();
 }
 
 void qemu_system_shutdown_request(int exit_status)
 {
-    int expected = 0;
+    qemu_system_shutdown_request_cause(exit_status, SHUTDOWN_CAUSE_GUEST_SHUTDOWN);
+}
 
-    trace_event(runstate_shutdown_request, "status=%d", exit_status);
-    __atomic_compare_exchange_n(&shutdown_requested, &expected, exit_status + 1, false,
-                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    cpu_stop_current();
-    qemu_notify_event();
+ShutdownCause qemu_system_shutdown_cause(void)
+{
+    return __atomic_load_n(&shutdown_cause, __ATOMIC_SEQ_CST);
 }
 
 void qemu_system_fatal_request(void)
 {
-    qemu_system_shutdown_request(1);
+    qemu_system_shutdown_request_cause(1, SHUTDOWN_CAUSE_HOST_ERROR);
 }
 
 bool qemu_system_shutdown_pending(int *exit_status)
@@ -94,9 +226,9 @@ bool qemu_system_shutdown_pending(int *exit_status)
     return value != 0;
 }
 
-bool qemu_reset_requested(void)
+ShutdownCause qemu_reset_requested(void)
 {
-    return __atomic_exchange_n(&reset_requested, 0, __ATOMIC_SEQ_CST) != 0;
+    return __atomic_exchange_n(&reset_requested, 0, __ATOMIC_SEQ_CST);
 }
 
 bool qemu_system_request_pending(void)

@@ -17,7 +17,7 @@
 #include "exec/cpu.h"
 #include "exec/memory.h"
 #include "hw/boards.h"
-#include "hw/char/chardev.h"
+#include "chardev/char.h"
 #include "hw/i386/pc.h"
 #include "hw/ide/pci.h"
 #include "qemu/log.h"
@@ -29,28 +29,13 @@
 #include "sysemu/runstate.h"
 #include "sysemu/sysemu.h"
 #include "trace/trace.h"
+#include "vl-internal.h"
 
 #define DEFAULT_RAM_SIZE (128 * 1024 * 1024ULL)
 #define MIN_RAM_SIZE     (1024 * 1024ULL)
 #define MAX_RAM_SIZE     (64ULL << 30)
 
 MachineState *current_machine;
-
-/* What the command line asked for, beyond the MachineState fields. */
-typedef struct VLConfig {
-    MachineState *ms;
-    char *accel_spec;       /* "kvm", "kvm:tcg" (first usable wins); owned */
-    bool exit_now;          /* -help, -version, "help" arguments: done */
-    bool mtree;
-    int hd_count;
-} VLConfig;
-
-typedef struct QEMUOption {
-    const char *name;
-    const char *arg_name; /* NULL: the option takes no argument */
-    bool (*handler)(VLConfig *cfg, const char *arg, Error **errp);
-    const char *help;
-} QEMUOption;
 
 static void help(void);
 
@@ -221,31 +206,6 @@ static bool opt_initrd(VLConfig *cfg, const char *arg, Error **errp)
     return true;
 }
 
-/* Checked now; the board opens it (qemu_chr_new). */
-static bool opt_serial(VLConfig *cfg, const char *arg, Error **errp)
-{
-    bool help;
-
-    if (strcmp(arg, "none") && !qemu_chr_check_spec(arg, stdout, &help, errp)) {
-        return false;
-    }
-    if (strcmp(arg, "none") && help) {
-        cfg->exit_now = true;
-        return true;
-    }
-    if (cfg->ms->serial_spec) {
-        error_setg(errp, "duet has one serial port (COM1)");
-        return false;
-    }
-    cfg->ms->serial_spec = arg;
-    return true;
-}
-
-static bool opt_nographic(VLConfig *cfg, const char *arg, Error **errp)
-{
-    return true; /* duet has no display; the serial port is on stdio anyway */
-}
-
 static bool opt_display(VLConfig *cfg, const char *arg, Error **errp)
 {
     if (strcmp(arg, "none")) {
@@ -313,14 +273,32 @@ static bool opt_hdb(VLConfig *cfg, const char *arg, Error **errp) { return add_h
 static bool opt_hdc(VLConfig *cfg, const char *arg, Error **errp) { return add_hd(cfg, 2, arg); }
 static bool opt_hdd(VLConfig *cfg, const char *arg, Error **errp) { return add_hd(cfg, 3, arg); }
 
+/* Log items, and QEMU's trace:PATTERN items (the same as -trace PATTERN). */
 static bool opt_d(VLConfig *cfg, const char *arg, Error **errp)
 {
+    g_auto(GStrv) items = qemu_opt_split_list(arg);
+    g_autoptr(GString) rest = g_string_new(NULL);
+
     if (!strcmp(arg, "help")) {
         qemu_log_print_items(stdout);
+        printf("trace:PATTERN  enable trace events matching PATTERN (-trace help lists them)\n");
         cfg->exit_now = true;
         return true;
     }
-    return qemu_set_log_items(arg, errp);
+    for (int i = 0; items[i]; i++) {
+        if (g_str_has_prefix(items[i], "trace:")) {
+            if (!items[i][6]) {
+                error_setg(errp, "trace: needs a pattern (trace:PATTERN)");
+                return false;
+            }
+            if (trace_enable_events(items[i] + 6, true) == 0) {
+                warn_report("-d trace:%s matches no event (try -trace help)", items[i] + 6);
+            }
+            continue;
+        }
+        g_string_append_printf(rest, "%s%s", rest->len ? "," : "", items[i]);
+    }
+    return !rest->len || qemu_set_log_items(rest->str, errp);
 }
 
 static bool opt_D(VLConfig *cfg, const char *arg, Error **errp)
@@ -402,10 +380,6 @@ static const QEMUOption qemu_options[] = {
     { "kernel", "FILE", opt_kernel, "multiboot kernel to load" },
     { "append", "CMDLINE", opt_append, "kernel command line" },
     { "initrd", "FILE [ARGS][,FILE...]", opt_initrd, "multiboot modules (',,': a comma)" },
-    { "serial", "BACKEND[,prop=value]", opt_serial,
-      "COM1 backend: stdio (default), file:PATH (or file,path=PATH[,append=on]), null, "
-      "none; 'help' lists" },
-    { "nographic", NULL, opt_nographic, "no display (duet never has one)" },
     { "display", "none", opt_display, "accepted for compatibility" },
     { "no-reboot", NULL, opt_no_reboot, "exit (status 0) instead of rebooting" },
     { "device", "DRIVER[,prop=value]", opt_device, "add a device; 'help' lists" },
@@ -432,6 +406,13 @@ static void help(void)
                                                opt->arg_name ? opt->arg_name : "");
         printf("%-40s %s\n", lhs, opt->help);
     }
+    for (size_t i = 0; i < vl_monitor_options_count; i++) {
+        const QEMUOption *opt = &vl_monitor_options[i];
+        g_autofree char *lhs = g_strdup_printf("-%s%s%s", opt->name,
+                                               opt->arg_name ? " " : "",
+                                               opt->arg_name ? opt->arg_name : "");
+        printf("%-40s %s\n", lhs, opt->help);
+    }
     printf("\nOptions may also be spelled --name.  Without -serial, COM1 is on stdio.\n"
            "In key=value lists ',,' is a comma inside a value; ...,help lists the keys\n"
            "an option takes and KEY=help what one key takes.\n");
@@ -442,6 +423,11 @@ static const QEMUOption *lookup_option(const char *name)
     for (size_t i = 0; i < G_N_ELEMENTS(qemu_options); i++) {
         if (!strcmp(qemu_options[i].name, name)) {
             return &qemu_options[i];
+        }
+    }
+    for (size_t i = 0; i < vl_monitor_options_count; i++) {
+        if (!strcmp(vl_monitor_options[i].name, name)) {
+            return &vl_monitor_options[i];
         }
     }
     return NULL;
@@ -459,6 +445,10 @@ static bool parse_command_line(VLConfig *cfg, int argc, char **argv, Error **err
         }
         const char *name = arg + 1 + (arg[1] == '-');
         const QEMUOption *opt = lookup_option(name);
+        if (!opt && vl_is_qemu_option(name)) {
+            error_setg(errp, "%s: this QEMU option is not supported by duet", arg);
+            return false;
+        }
         if (!opt) {
             error_setg(errp, "%s: invalid option", arg);
             return false;
@@ -505,7 +495,7 @@ static const AccelOps *select_accelerator(const char *spec, Error **errp)
 /* Every reset, the first included: devices, then the board's own reset
  * (which loads the kernel and sets the entry state), then the
  * accelerator picks up the new CPU state. */
-static void qemu_system_reset(MachineState *ms)
+static void qemu_system_reset(MachineState *ms, ShutdownCause cause)
 {
     trace_event(qemu_system_reset, "%s", "devices, board, cpu");
     qemu_devices_reset();
@@ -513,13 +503,16 @@ static void qemu_system_reset(MachineState *ms)
     if (ms->accel->synchronize_post_reset) {
         ms->accel->synchronize_post_reset(ms->cpu);
     }
+    if (cause != SHUTDOWN_CAUSE_NONE) {
+        runstate_notify_reset(cause); /* the RESET event */
+    }
 }
 
 static gboolean termsig_handler(gpointer opaque)
 {
     int sig = GPOINTER_TO_INT(opaque);
     error_report("terminating on signal %d", sig);
-    qemu_system_shutdown_request(0);
+    qemu_system_shutdown_request_cause(0, SHUTDOWN_CAUSE_HOST_SIGNAL);
     return G_SOURCE_CONTINUE;
 }
 
@@ -552,18 +545,27 @@ static bool qemu_create_machine(MachineState *ms, const AccelOps *accel, Error *
     return true;
 }
 
+static void vl_config_cleanup(VLConfig *cfg)
+{
+    vl_monitor_config_free(cfg);
+}
+
 bool qemu_init(int argc, char **argv, int *status)
 {
     g_autoptr(Error) err = NULL;
     MachineState *ms = g_new0(MachineState, 1);
-    VLConfig cfg = { .ms = ms };
+    VLConfig cfg __attribute__((cleanup(vl_config_cleanup))) = { .ms = ms };
+    bool ok;
 
     current_machine = ms;
     ms->ram_size = DEFAULT_RAM_SIZE;
     ms->kernel_cmdline = "";
     ms->device_opts = g_ptr_array_new_with_free_func(g_free);
     ms->drive_opts = g_ptr_array_new_with_free_func(g_free);
+    vl_monitor_config_init(&cfg);
     *status = 1;
+    /* A monitor or socket client that goes away must not kill duet. */
+    signal(SIGPIPE, SIG_IGN);
 
     bool parsed = parse_command_line(&cfg, argc, argv, &err);
     const AccelOps *accel = NULL;
@@ -591,10 +593,14 @@ bool qemu_init(int argc, char **argv, int *status)
         *status = 0;
         return false;
     }
-    if (!ms->serial_spec) {
-        ms->serial_spec = "stdio";
-    }
     if (!accel) {
+        error_report_err(g_steal_pointer(&err));
+        return false;
+    }
+    /* -daemonize forks here, before any thread: what fails from now on is
+     * still reported on the terminal, and the parent exits 1 for it. */
+    if (!vl_monitor_config_finish(&cfg, &err) || !vl_daemonize_start(&cfg, &err) ||
+        !vl_write_pidfile(&cfg, &err)) {
         error_report_err(g_steal_pointer(&err));
         return false;
     }
@@ -607,11 +613,13 @@ bool qemu_init(int argc, char **argv, int *status)
     qemu_main_loop_set_lock_hooks(bql_lock, bql_unlock, bql_locked);
     bql_lock();
 
-    if (!qemu_create_machine(ms, accel, &err)) {
+    ok = vl_open_chardevs(&cfg, &err) && qemu_create_machine(ms, accel, &err) &&
+         vl_start_monitors(&cfg, &err);
+    if (!ok) {
         error_report_err(g_steal_pointer(&err));
         return false;
     }
-    qemu_system_reset(ms);
+    qemu_system_reset(ms, SHUTDOWN_CAUSE_NONE);
 
     if (cfg.mtree) {
         mtree_info(stdout, false);
@@ -624,10 +632,13 @@ bool qemu_init(int argc, char **argv, int *status)
     g_unix_signal_add(SIGTERM, termsig_handler, GINT_TO_POINTER(SIGTERM));
     g_unix_signal_add(SIGHUP, termsig_handler, GINT_TO_POINTER(SIGHUP));
 
-    if (!qemu_init_vcpu(ms->cpu, false, &err)) {
+    /* -S: built and reset, the vCPU waits for cont (prelaunch). */
+    if (!qemu_init_vcpu(ms->cpu, cfg.start_paused, &err)) {
         error_report_err(g_steal_pointer(&err));
         return false;
     }
+    runstate_set(cfg.start_paused ? RUN_STATE_PRELAUNCH : RUN_STATE_RUNNING);
+    vl_daemonize_done(&cfg);
     return true;
 }
 
@@ -636,19 +647,27 @@ int qemu_main_loop(void)
     MachineState *ms = current_machine;
     int status;
 
+    ShutdownCause cause;
+
     while (!qemu_system_shutdown_pending(&status)) {
-        if (qemu_reset_requested()) {
+        if ((cause = qemu_reset_requested())) {
             if (ms->no_reboot) {
-                qemu_system_shutdown_request(0);
+                qemu_system_shutdown_request_cause(0, cause);
                 continue;
             }
             cpu_pause(ms->cpu);
-            qemu_system_reset(ms);
-            cpu_resume(ms->cpu);
+            qemu_system_reset(ms, cause);
+            /* As QEMU: a VM that was not running is back at prelaunch. */
+            if (runstate_is_running()) {
+                cpu_resume(ms->cpu);
+            } else {
+                runstate_set(RUN_STATE_PRELAUNCH);
+            }
             continue;
         }
         main_loop_wait(false);
     }
+    runstate_notify_shutdown(qemu_system_shutdown_cause()); /* the SHUTDOWN event */
     trace_event(qemu_main_loop_exit, "status=%d", status);
     return status;
 }
@@ -677,7 +696,12 @@ void qemu_cleanup(void)
         if (ms->accel && ms->accel->cleanup) {
             ms->accel->cleanup(ms);
         }
+        /* After the drives: a monitor's last output (and a terminal in
+         * raw mode) is still served while they close. */
+        vl_monitor_cleanup();
         bql_unlock();
+    } else {
+        vl_monitor_cleanup();
     }
     fflush(stdout);
     qemu_log_close();

@@ -50,6 +50,11 @@ void trace_emit(const TraceEvent *ev, const char *fmt, ...)
 int trace_enable_events(const char *pattern, bool enable)
 {
     int n = 0;
+
+    /* GLib's pattern matcher asserts on invalid UTF-8 (found by fuzzing). */
+    if (!g_utf8_validate(pattern, -1, NULL)) {
+        return 0;
+    }
     if (!trace_start_us) {
         trace_start_us = g_get_monotonic_time();
     }
@@ -81,6 +86,40 @@ void trace_list_events(FILE *out)
             fprintf(out, "%s\n", name);
         }
         prev = name;
+    }
+}
+
+static gint compare_events(gconstpointer a, gconstpointer b)
+{
+    return strcmp((*(const TraceEvent *const *)a)->name, (*(const TraceEvent *const *)b)->name);
+}
+
+void trace_foreach_event(TraceEventFunc *fn, void *opaque)
+{
+    g_autoptr(GPtrArray) evs = g_ptr_array_new();
+    const char *prev = NULL;
+
+    for (TraceEvent *ev = __start_duet_trace; ev && ev < __stop_duet_trace; ev++) {
+        g_ptr_array_add(evs, ev);
+    }
+    g_ptr_array_sort(evs, compare_events);
+    for (guint i = 0; i < evs->len; i++) {
+        const TraceEvent *ev = g_ptr_array_index(evs, i);
+        bool enabled = ev->enabled;
+
+        if (prev && !strcmp(prev, ev->name)) {
+            continue;
+        }
+        /* One name at several call sites: enabled if any of them is. */
+        for (guint j = i + 1; j < evs->len; j++) {
+            const TraceEvent *o = g_ptr_array_index(evs, j);
+            if (strcmp(o->name, ev->name)) {
+                break;
+            }
+            enabled |= o->enabled;
+        }
+        fn(ev->name, enabled, opaque);
+        prev = ev->name;
     }
 }
 

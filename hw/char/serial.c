@@ -79,7 +79,7 @@ struct SerialState {
     QEMUTimer *fifo_timeout_timer;
 
     qemu_irq irq;
-    Chardev *chr;
+    CharFrontend *chr;
     MemoryRegion io;
     MemoryRegion *io_parent;
 };
@@ -388,7 +388,7 @@ void serial_reset(SerialState *s)
     serial_update_irq(s);
 }
 
-SerialState *serial_isa_init(MemoryRegion *io, hwaddr base, qemu_irq irq, Chardev *chr)
+SerialState *serial_isa_init(MemoryRegion *io, hwaddr base, qemu_irq irq, CharFrontend *chr)
 {
     SerialState *s = g_new0(SerialState, 1);
 
@@ -400,7 +400,7 @@ SerialState *serial_isa_init(MemoryRegion *io, hwaddr base, qemu_irq irq, Charde
     memory_region_init_io(&s->io, &serial_io_ops, s, "serial", 8);
     memory_region_add_subregion(io, base, &s->io);
     if (chr) {
-        qemu_chr_fe_set_handlers(chr, serial_can_receive, serial_receive, s);
+        qemu_chr_fe_set_handlers(chr, serial_can_receive, serial_receive, NULL, s);
     }
     serial_reset(s);
     return s;
@@ -409,7 +409,7 @@ SerialState *serial_isa_init(MemoryRegion *io, hwaddr base, qemu_irq irq, Charde
 void serial_destroy(SerialState *s)
 {
     if (s->chr) {
-        qemu_chr_fe_set_handlers(s->chr, NULL, NULL, NULL);
+        qemu_chr_fe_set_handlers(s->chr, NULL, NULL, NULL, NULL);
     }
     timer_del(s->fifo_timeout_timer);
     timer_free(s->fifo_timeout_timer);

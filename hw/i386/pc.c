@@ -88,24 +88,21 @@ static void pc_cmos_init(PCMachineState *pcms)
     rtc_set_memory(rtc, 0x5d, (above_4g >> 16) & 0xff);
 }
 
+/* COM1 on the chardev the main program made of -serial (none: no UART). */
 static bool pc_serial_init(PCMachineState *pcms, Error **errp)
 {
-    const char *spec = pcms->ms->serial_spec ? pcms->ms->serial_spec : "stdio";
+    Chardev *chr = pcms->ms->serial_chr;
 
-    if (!strcmp(spec, "none")) {
+    if (!chr) {
         return true;
     }
-    if (!strcmp(spec, "help")) {
-        qemu_chr_print_backends(stdout);
-        error_setg(errp, "-serial help: backends listed");
-        return false;
-    }
-    pcms->serial_chr = qemu_chr_new("serial0", spec, errp);
-    if (!pcms->serial_chr) {
+    pcms->serial_fe = qemu_chr_fe_attach(chr, errp);
+    if (!pcms->serial_fe) {
+        error_prepend(errp, "-serial: ");
         return false;
     }
     pcms->serial = serial_isa_init(get_system_io(), PC_COM1_IOBASE, pcms->gsi[PC_COM1_IRQ],
-                                   pcms->serial_chr);
+                                   pcms->serial_fe);
     return true;
 }
 
@@ -132,6 +129,41 @@ static const QemuOptDesc isa_debug_exit_props[] = {
     { NULL },
 };
 
+static bool pc_create_isa_debugcon(MachineState *ms, QemuOpts *opts, Error **errp)
+{
+    PCMachineState *pcms = ms->board;
+    uint64_t iobase = qemu_opt_get_number(opts, "iobase", ISA_DEBUGCON_DEFAULT_IOBASE);
+    uint64_t readback = qemu_opt_get_number(opts, "readback", ISA_DEBUGCON_DEFAULT_READBACK);
+    const char *id = qemu_opt_get(opts, "chardev");
+    Chardev *chr;
+    CharFrontend *fe;
+
+    if (!id) {
+        error_setg(errp, "Property 'isa-debugcon.chardev' is required (chardev=ID)");
+        return false;
+    }
+    chr = qemu_chr_find(id);
+    if (!chr) {
+        error_setg(errp, "Property 'isa-debugcon.chardev' can't find value '%s'", id);
+        return false;
+    }
+    fe = qemu_chr_fe_attach(chr, errp);
+    if (!fe) {
+        return false;
+    }
+    g_ptr_array_add(pcms->debugcons, isa_debugcon_init(get_system_io(), iobase, readback, fe));
+    return true;
+}
+
+static const QemuOptDesc isa_debugcon_props[] = {
+    { .name = "iobase", .type = QEMU_OPT_NUMBER, .help = "I/O port of the console",
+      .max = 0xffff, .def_value_str = "0xe9" },
+    { .name = "chardev", .type = QEMU_OPT_STRING, .help = "ID of a -chardev for the output" },
+    { .name = "readback", .type = QEMU_OPT_NUMBER, .help = "What reading the port returns",
+      .max = 0xff, .def_value_str = "0xe9" },
+    { NULL },
+};
+
 /* The devices -device can add; a new one is a create function and a line here. */
 static const DeviceTypeInfo pc_device_types[] = {
     {
@@ -140,6 +172,13 @@ static const DeviceTypeInfo pc_device_types[] = {
         .desc = "exit duet with status (value << 1) | 1 when the guest writes value",
         .props = isa_debug_exit_props,
         .create = pc_create_isa_debug_exit,
+    },
+    {
+        .name = "isa-debugcon",
+        .bus = "ISA",
+        .desc = "bytes the guest writes to the port go to a chardev (-debugcon)",
+        .props = isa_debugcon_props,
+        .create = pc_create_isa_debugcon,
     },
 };
 
@@ -190,6 +229,7 @@ bool pc_machine_init(MachineState *ms, Error **errp)
 
     pcms->ms = ms;
     pcms->debug_exits = g_ptr_array_new();
+    pcms->debugcons = g_ptr_array_new();
     ms->board = pcms;
 
     if (!ms->kernel_filename) {

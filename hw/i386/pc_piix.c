@@ -3,6 +3,7 @@
  * PIIX3 IDE, at QEMU's pc addresses, configured as a BIOS would leave them.
  */
 #include "hw/i386/pc_piix.h"
+#include "hw/i386/pc.h"
 
 #include "hw/ide/pci.h"
 #include "hw/pci/i440fx.h"
@@ -62,6 +63,9 @@ bool pc_pci_ide_init(MachineState *ms, qemu_irq *isa_irqs, Error **errp)
         goto fail;
     }
     pci_assign_bars_as_firmware(s->bus);
+    if (ms->board) { /* tests build the PCI side alone */
+        ((PCMachineState *)ms->board)->pci_bus = s->bus;
+    }
     qemu_register_reset(pc_pci_reset, s);
     return true;
 

@@ -226,6 +226,11 @@ static bool ide_attach_drive_option(PCIIDEState *d, const char *str, bool *used,
         goto out;
     }
     used[slot] = true;
+    {
+        /* QEMU's name for the drive: ide<bus>-hd<unit> (info block, commit) */
+        g_autofree char *name = g_strdup_printf("ide%d-hd%d", slot / 2, slot % 2);
+        blk_set_name(blk, name);
+    }
     ok = true;
 out:
     drive_options_clear(&o);

@@ -928,3 +928,72 @@ void apic_bus_set_eoi_handler(APICBus *bus, void (*handler)(void *opaque, int ve
     bus->eoi_handler = handler;
     bus->eoi_opaque = opaque;
 }
+
+static const char *apic_dm_name(int dm)
+{
+    static const char *const names[8] = { "Fixed", "LowPri", "SMI", "...", "NMI", "INIT",
+                                          "SIPI", "ExtINT" };
+    return names[dm & 7];
+}
+
+static void apic_print_lvt(GString *out, const char *name, uint32_t lvt, bool is_timer)
+{
+    g_string_append_printf(out, "%s\t 0x%08x %s %-5s %-6s %-7s %-12s %-6s", name, lvt,
+                           lvt & (1u << 13) ? "active-lo" : "active-hi",
+                           lvt & LVT_LEVEL ? "level" : "edge", lvt & LVT_MASKED ? "masked" : "",
+                           lvt & (1u << 12) ? "pending" : "",
+                           !is_timer ? "" : lvt & LVT_TIMER_PERIODIC ? "periodic" : "one-shot",
+                           apic_dm_name(LVT_DM(lvt)));
+    if (LVT_DM(lvt) != APIC_DM_NMI) {
+        g_string_append_printf(out, " (vec %u)", lvt & 0xff);
+    }
+    g_string_append(out, "\n");
+}
+
+static void apic_print_vectors(GString *out, const char *name, const uint32_t *bits)
+{
+    bool any = false;
+
+    g_string_append_printf(out, "%s\t ", name);
+    for (int v = 0; v < 256; v++) {
+        if (bits[v / 32] & (1u << (v % 32))) {
+            g_string_append_printf(out, "%u ", v);
+            any = true;
+        }
+    }
+    g_string_append(out, any ? "\n" : "(none)\n");
+}
+
+void apic_print_info(APICState *s, GString *out)
+{
+    static const char *const shorthand[4] = { "no-shorthand", "self", "all-self", "all" };
+    uint32_t icr = s->icr[0];
+
+    g_string_append_printf(out, "dumping local APIC state for CPU %d \n\n",
+                           s->cpu ? s->cpu->cpu_index : 0);
+    apic_print_lvt(out, "LVT0", s->lvt[LVT_LINT0], false);
+    apic_print_lvt(out, "LVT1", s->lvt[LVT_LINT1], false);
+    apic_print_lvt(out, "LVTPC", s->lvt[LVT_PERF], false);
+    apic_print_lvt(out, "LVTERR", s->lvt[LVT_ERROR], false);
+    apic_print_lvt(out, "LVTTHMR", s->lvt[LVT_THERMAL], false);
+    apic_print_lvt(out, "LVTT", s->lvt[LVT_TIMER], true);
+    g_string_append_printf(out, "Timer\t DCR=0x%x (divide by %u) initial_count = %u "
+                           "current_count = %u\n", s->dcr & 0xf,
+                           s->divide_shift == 0 ? 1u : 1u << s->divide_shift,
+                           s->initial_count, apic_get_current_count(s));
+    g_string_append_printf(out, "SPIV\t 0x%08x APIC %s, focus=%s, spurious vec %u\n", s->svr,
+                           s->svr & (1u << 8) ? "enabled" : "disabled",
+                           s->svr & (1u << 9) ? "off" : "on", s->svr & 0xff);
+    g_string_append_printf(out, "ICR\t 0x%08x %s %s %s %s\n", icr,
+                           icr & (1u << 11) ? "logical" : "physical",
+                           icr & (1u << 15) ? "level" : "edge",
+                           icr & (1u << 14) ? "assert" : "de-assert",
+                           shorthand[(icr >> 18) & 3]);
+    g_string_append_printf(out, "ICR2\t 0x%08x cpu %u (%s)\n", s->icr[1], s->icr[1] >> 24,
+                           icr & (1u << 11) ? "logical" : "APIC ID");
+    g_string_append_printf(out, "ESR\t 0x%08x\n", s->esr);
+    apic_print_vectors(out, "ISR", s->isr);
+    apic_print_vectors(out, "IRR", s->irr);
+    g_string_append_printf(out, "\nAPR 0x%02x TPR 0x%02x DFR 0x%02x LDR 0x%02x PPR 0x%02x\n", 0,
+                           s->tpr, s->dfr >> 28, s->ldr >> 24, apic_get_ppr(s));
+}

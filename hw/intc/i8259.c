@@ -34,6 +34,7 @@ typedef struct PICCommonState {
     bool auto_eoi;         /* ICW4 AEOI */
     bool rotate_on_auto_eoi;
     bool special_fully_nested_mode; /* ICW4 SFNM */
+    uint64_t irq_count[8]; /* requests seen per input, for info irq */
     qemu_irq int_out;      /* master: the CPU; slave: master IR2 */
     MemoryRegion base_io;
     MemoryRegion elcr_io;
@@ -112,6 +113,9 @@ static void pic_set_irq(void *opaque, int n, int level)
         }
     } else if (level && !(s->last_irr & mask)) {
         s->irr |= mask; /* rising edge */
+    }
+    if (level && !(s->last_irr & mask)) {
+        s->irq_count[n]++;
     }
     if (level) {
         s->last_irr |= mask;
@@ -427,4 +431,29 @@ void i8259_destroy(PICState *pair)
     }
     qemu_free_irq(pair->cascade);
     g_free(pair);
+}
+
+void i8259_print_info(PICState *s, GString *out)
+{
+    /* QEMU's order and layout: the slave, then the master. */
+    for (int i = 1; i >= 0; i--) {
+        PICCommonState *c = &s->chip[i];
+
+        g_string_append_printf(out, "pic%d: irr=%02x imr=%02x isr=%02x hprio=%d irq_base=%02x "
+                               "rr_sel=%d elcr=%02x fnm=%d\n", i, c->irr, c->imr, c->isr,
+                               c->priority_add, c->irq_base, c->read_reg_select, c->elcr,
+                               c->special_fully_nested_mode);
+    }
+}
+
+void i8259_print_irq_stats(PICState *s, GString *out)
+{
+    g_string_append(out, "IRQ statistics for isa-i8259:\n");
+    for (int i = 0; i < 16; i++) {
+        uint64_t n = s->chip[i / 8].irq_count[i % 8];
+
+        if (n) {
+            g_string_append_printf(out, "%2d: %" PRIu64 "\n", i, n);
+        }
+    }
 }

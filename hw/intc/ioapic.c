@@ -39,6 +39,7 @@ struct IOAPICState {
     uint32_t irr;   /* pins requesting: level pins asserted, edges not yet sent */
     uint32_t level; /* input line levels */
     uint64_t redtbl[IOAPIC_NUM_PINS];
+    uint64_t irq_count[IOAPIC_NUM_PINS]; /* rising inputs, for info irq */
     qemu_irq in[IOAPIC_NUM_PINS];
     APICBus *bus;
     MemoryRegion mmio;
@@ -84,6 +85,9 @@ static void ioapic_set_irq(void *opaque, int n, int level)
         }
     } else if (level && !(s->level & mask) && !(e & RTE_MASKED)) {
         s->irr |= mask; /* rising edge; edges while masked are lost */
+    }
+    if (level && !(s->level & mask)) {
+        s->irq_count[n]++;
     }
     if (level) {
         s->level |= mask;
@@ -245,4 +249,53 @@ void ioapic_destroy(IOAPICState *s)
         qemu_free_irq(s->in[n]);
     }
     g_free(s);
+}
+
+static void ioapic_print_pins(GString *out, const char *title, uint32_t pins)
+{
+    g_string_append_printf(out, "  %s", title);
+    if (!pins) {
+        g_string_append(out, "(none)");
+    }
+    for (int i = 0; i < IOAPIC_NUM_PINS; i++) {
+        if (pins & (1u << i)) {
+            g_string_append_printf(out, "%u ", i);
+        }
+    }
+    g_string_append(out, "\n");
+}
+
+void ioapic_print_info(IOAPICState *s, GString *out)
+{
+    static const char *const dm_names[8] = { "fixed", "lowprio", "smi", "...", "nmi", "init",
+                                             "...", "extint" };
+    uint32_t remote_irr = 0;
+
+    g_string_append_printf(out, "ioapic0: ver=0x%x id=0x%02x sel=0x%02x\n", 0x20, s->id,
+                           s->ioregsel);
+    for (int i = 0; i < IOAPIC_NUM_PINS; i++) {
+        uint64_t e = s->redtbl[i];
+
+        if (e & RTE_REMOTE_IRR) {
+            remote_irr |= 1u << i;
+        }
+        g_string_append_printf(out, "  pin %-2u 0x%016" PRIx64 " dest=%" PRIx64 " vec=%-3u %s %-5s "
+                               "%-6s %-6s %s\n", i, e, e >> 56, (unsigned)(e & 0xff),
+                               e & RTE_POLARITY_LOW ? "active-lo" : "active-hi",
+                               e & RTE_LEVEL ? "level" : "edge", e & RTE_MASKED ? "masked" : "",
+                               dm_names[(e >> 8) & 7],
+                               e & RTE_DEST_LOGICAL ? "logical" : "physical");
+    }
+    ioapic_print_pins(out, "IRR      ", s->irr);
+    ioapic_print_pins(out, "Remote IRR ", remote_irr);
+}
+
+void ioapic_print_irq_stats(IOAPICState *s, GString *out)
+{
+    g_string_append(out, "IRQ statistics for ioapic:\n");
+    for (int i = 0; i < IOAPIC_NUM_PINS; i++) {
+        if (s->irq_count[i]) {
+            g_string_append_printf(out, "%2d: %" PRIu64 "\n", i, s->irq_count[i]);
+        }
+    }
 }

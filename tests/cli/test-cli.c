@@ -196,7 +196,7 @@ START_TEST(test_machine_errors)
     if (!kernel) {
         return;
     }
-    ASSERT_ONE_LINE_ERROR("-serial", "-kernel", kernel, "-serial", "tcp::4444");
+    ASSERT_ONE_LINE_ERROR("-serial", "-kernel", kernel, "-serial", "bogus::4444");
     ASSERT_ONE_LINE_ERROR("bogus-device", "-kernel", kernel, "-device", "bogus-device");
     ASSERT_ONE_LINE_ERROR("kernel-irqchip=maybe", "-kernel", kernel, "-accel",
                           "kvm,kernel-irqchip=maybe");

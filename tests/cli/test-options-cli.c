@@ -248,9 +248,9 @@ START_TEST(test_serial)
     DUET_ERROR("-serial stdio,bogus=1: Invalid parameter 'bogus'", "-serial", "stdio,bogus=1");
     DUET_ERROR("-serial file,path=x,append=maybe: Parameter 'append' expects 'on' or 'off'",
                "-serial", "file,path=x,append=maybe");
-    DUET_ERROR("-serial tcp::4444: 'tcp::4444' is not a valid char driver (try -serial help)",
-               "-serial", "tcp::4444");
-    DUET_HELP("Available serial backends", "-serial", "help");
+    DUET_ERROR("-serial bogus::4444: 'bogus::4444' is not a valid char driver name "
+               "(try -chardev help)", "-serial", "bogus::4444");
+    DUET_HELP("Available chardev backend types", "-serial", "help");
     DUET_HELP("file options:\n  append=<bool (on/off)> - ", "-serial", "file,help");
     DUET_KEY_HELP("  append=<bool (on/off)> - ", "-serial", "file,append=help");
     ck_assert(!g_file_test("x", G_FILE_TEST_EXISTS));

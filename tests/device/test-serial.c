@@ -10,6 +10,7 @@
 
 static SerialState *serial;
 static Chardev *chr;
+static CharFrontend *fe;
 static IRQProbe irq4;
 
 static void setup(void)
@@ -17,9 +18,11 @@ static void setup(void)
     Error *err = NULL;
 
     irq_probe_init(&irq4);
-    chr = qemu_chr_new("test", "ringbuf", &err);
+    chr = qemu_chr_new("test", "ringbuf", NULL, &err);
     ck_assert_ptr_nonnull(chr);
-    serial = serial_isa_init(get_system_io(), COM1, irq4.irq, chr);
+    fe = qemu_chr_fe_attach(chr, &err);
+    ck_assert_ptr_nonnull(fe);
+    serial = serial_isa_init(get_system_io(), COM1, irq4.irq, fe);
     outb(COM1 + 3, 0x80); /* 115200 8N1 */
     outb(COM1 + 0, 0x01);
     outb(COM1 + 1, 0x00);
@@ -29,6 +32,7 @@ static void setup(void)
 static void teardown(void)
 {
     serial_destroy(serial);
+    qemu_chr_fe_detach(fe);
     qemu_chr_delete(chr);
     qemu_free_irq(irq4.irq);
 }

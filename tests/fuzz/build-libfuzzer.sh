@@ -11,10 +11,30 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-build-fuzz}
 mkdir -p "$out"
 printf '#define DUET_VERSION "fuzz"\n' > "$out/config-host.h"
-clang -std=gnu11 -g -O1 -D_GNU_SOURCE -fno-strict-aliasing \
+[ "${2:-}" = monitor ] || clang -std=gnu11 -g -O1 -D_GNU_SOURCE -fno-strict-aliasing \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$src/include" -I"$out" $(pkg-config --cflags glib-2.0) \
   "$src"/tests/fuzz/qcow2-fuzz.c "$src"/block/*.c "$src"/util/*.c \
   $(pkg-config --libs glib-2.0 zlib) -lpthread -lm \
   -o "$out/qcow2-fuzz-libfuzzer"
-echo "built $out/qcow2-fuzz-libfuzzer"
+[ "${2:-}" = monitor ] || echo "built $out/qcow2-fuzz-libfuzzer"
+
+# The monitor's target: tests/fuzz/build-libfuzzer.sh OUTDIR monitor BUILDDIR
+# instruments monitor/ and links the rest from a meson build directory.
+#   OUTDIR/monitor-fuzz-libfuzzer -max_total_time=60 OUTDIR/monitor-corpus
+#   (seeds: BUILDDIR/tests/fuzz/monitor-fuzz --make-corpus OUTDIR/monitor-corpus)
+if [ "${2:-}" = monitor ]; then
+  b=$(cd "${3:-$src/build}" && pwd)
+  inc=""
+  for d in util chardev block system hw accel monitor; do inc="$inc -I$src/$d/include"; done
+  clang -std=gnu11 -g -O1 -D_GNU_SOURCE -DDUET_VERSION='"fuzz"' -fno-strict-aliasing \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    $inc -I"$src/monitor" $(pkg-config --cflags glib-2.0 json-glib-1.0) \
+    "$src"/tests/fuzz/monitor-fuzz.c "$src"/monitor/*.c \
+    "$b"/hw/libhw.a "$b"/system/libdma.a "$b"/accel/libaccel.a "$b"/accel/libtcg-ops.a \
+    "$b"/block/libblock.a "$b"/system/libsystem.a "$b"/chardev/libchardev.a \
+    "$b"/util/libutil.a \
+    $(pkg-config --libs glib-2.0 json-glib-1.0 capstone zlib) -lpthread -lm \
+    -o "$out/monitor-fuzz-libfuzzer"
+  echo "built $out/monitor-fuzz-libfuzzer"
+fi

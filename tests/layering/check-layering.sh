@@ -25,6 +25,11 @@ cases=(
     "util   util/async.c             hw/ide/pci.h          util knows no device"
     "util   util/async.c             exec/memory.h         util is below system"
     "util   util/async.c             sysemu/block-backend.h util is below block"
+    "util   util/async.c             chardev/char.h        util is below chardev"
+    "chardev chardev/char.c          hw/char/serial.h      chardev knows no device"
+    "chardev chardev/char.c          exec/memory.h         chardev is below system"
+    "chardev chardev/char.c          monitor/monitor.h     chardev is below the monitor"
+    "hw     hw/char/serial.c         monitor/monitor.h     a device knows no monitor"
     "block  block/io.c               hw/ide/ide.h          block knows no device"
     "block  block/io.c               exec/memory.h         block does not use the memory API"
     "block  block/io.c               sysemu/accel.h        block knows no accelerator"
@@ -35,6 +40,8 @@ cases=(
     "hw     hw/ide/core.c            block_int.h           devices see BlockBackend, not driver internals"
     "accel  accel/tcg/translate-all.c hw/i386/pc.h         an accelerator includes no device header"
     "accel  accel/kvm/kvm-cpu.c      sysemu/block-backend.h an accelerator knows no block layer"
+    "accel  accel/cpus.c             chardev/char.h        an accelerator knows no chardev"
+    "system system/runstate.c        monitor/monitor.h     system knows no monitor (listeners instead)"
 )
 
 target_of() { # the ninja target of a source file's object

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hw/char/chardev.h"
+#include "chardev/char.h"
 #include "hw/i386/pc.h"
 #include "hw/ide/pci.h"
 #include "qemu/main-loop.h"
@@ -243,11 +243,15 @@ static char *read_file(const char *name)
 static void serial_write(const char *spec, const char *text)
 {
     Error *err = NULL;
-    Chardev *chr = qemu_chr_new("test", spec, &err);
+    Chardev *chr = qemu_chr_new("test", spec, NULL, &err);
+    CharFrontend *fe;
 
     ck_assert_msg(chr, "%s: %s", spec, err ? error_get_pretty(err) : "");
-    ck_assert_int_eq(qemu_chr_fe_write_all(chr, (const uint8_t *)text, strlen(text)),
+    fe = qemu_chr_fe_attach(chr, &err);
+    ck_assert_ptr_nonnull(fe);
+    ck_assert_int_eq(qemu_chr_fe_write_all(fe, (const uint8_t *)text, strlen(text)),
                      (int)strlen(text));
+    qemu_chr_fe_detach(fe);
     qemu_chr_delete(chr);
 }
 
@@ -267,15 +271,23 @@ START_TEST(test_serial)
     assert_err(serial_check, "null,path=x", "Invalid parameter 'path'");
     assert_err(serial_check, "file,path=x,append=maybe",
                "Parameter 'append' expects 'on' or 'off'");
-    assert_err(serial_check, "bogus", "'bogus' is not a valid char driver (try -serial help)");
-    assert_err(serial_check, "tcp::4444",
-               "'tcp::4444' is not a valid char driver (try -serial help)");
+    assert_err(serial_check, "bogus",
+               "'bogus' is not a valid char driver name (try -chardev help)");
+    assert_err(serial_check, "bogus::4444",
+               "'bogus::4444' is not a valid char driver name (try -chardev help)");
     assert_err(serial_check, "file,,path=x",
-               "'file,path=x' is not a valid char driver (try -serial help)");
-    assert_help(serial_check, "help", "Available serial backends");
-    assert_help(serial_check, "?", "Available serial backends");
+               "'file,path=x' is not a valid char driver name (try -chardev help)");
+    assert_ok(serial_check, "tcp::4444,server=on,wait=off");
+    assert_ok(serial_check, "unix:/tmp/x,,y,server=on");
+    assert_ok(serial_check, "mon:stdio");
+    assert_ok(serial_check, "pipe:/tmp/p");
+    assert_err(serial_check, "tcp:4444", "'tcp:4444': expected tcp:HOST:PORT");
+    assert_err(serial_check, "unix:/x,bogus=1", "Invalid parameter 'bogus'");
+    assert_help(serial_check, "help", "Available chardev backend types");
+    assert_help(serial_check, "?", "Available chardev backend types");
     assert_help(serial_check, "file,help", "file options:\n  append=<bool (on/off)> - ");
-    assert_help(serial_check, "stdio,help", "There are no options for stdio.\n");
+    assert_help(serial_check, "stdio,help", "stdio options:\n  signal=<bool (on/off)> - ");
+    assert_help(serial_check, "null,help", "There are no options for null.\n");
     assert_key_help(serial_check, "file,append=?", "  append=<bool (on/off)> - ");
 
     /* QEMU's file:PATH takes the path literally; the option syntax unescapes. */
@@ -289,8 +301,8 @@ START_TEST(test_serial)
     serial_write(truncate, "four");
     g_autofree char *c2 = read_file("c,d");
     ck_assert_str_eq(c2, "four");
-    ck_assert_ptr_null(qemu_chr_new("test", "file,append=on", &err));
-    ck_assert_str_eq(error_get_pretty(err), "-serial file,append=on: Parameter 'path' is missing "
+    ck_assert_ptr_null(qemu_chr_new("test", "file,append=on", NULL, &err));
+    ck_assert_str_eq(error_get_pretty(err), "Parameter 'path' is missing "
                      "(file,path=PATH or file:PATH)");
     error_free(err);
 }

@@ -34,6 +34,50 @@ void blk_unref(BlockBackend *blk);
 /* Closes the node but keeps the backend: its requests then fail with
  * -ENOMEDIUM (QEMU's blk_remove_bs; what a device sees after shutdown). */
 void blk_remove_bs(BlockBackend *blk);
+/* The device's name for the backend ("ide0-hd0"; "" when none), set by
+ * whoever attaches it; blk_by_name finds it (the monitor's commands). */
+void blk_set_name(BlockBackend *blk, const char *name);
+const char *blk_name(const BlockBackend *blk);
+BlockBackend *blk_by_name(const char *name);
+
+/* I/O accounting of the guest's requests (info blockstats, query-blockstats). */
+enum { BLOCK_ACCT_READ, BLOCK_ACCT_WRITE, BLOCK_ACCT_FLUSH, BLOCK_ACCT__MAX };
+typedef struct BlockAcctStats {
+    uint64_t bytes[BLOCK_ACCT__MAX];
+    uint64_t ops[BLOCK_ACCT__MAX];
+    uint64_t failed_ops[BLOCK_ACCT__MAX];
+    uint64_t total_time_ns[BLOCK_ACCT__MAX];
+    uint64_t wr_highest_offset;
+    int64_t last_access_ns; /* monotonic; 0: never */
+} BlockAcctStats;
+const BlockAcctStats *blk_get_stats(BlockBackend *blk);
+
+/* What info block and query-block show of a backend's node chain. */
+typedef struct BlockImageQuery {
+    char *filename;
+    char *format;          /* "qcow2", "raw" */
+    int64_t virtual_size;
+    int64_t actual_size;   /* bytes allocated on the host; -1 unknown */
+    int64_t cluster_size;  /* 0: not a clustered format */
+    bool read_only;
+    bool direct;           /* cache=none/directsync */
+    bool writeback;
+    char *backing_file;    /* NULL: no backing file */
+    int backing_depth;     /* length of the backing chain below */
+    struct BlockImageQuery *backing;
+} BlockImageQuery;
+/* NULL without a medium. */
+BlockImageQuery *blk_query_image(BlockBackend *blk);
+void blk_query_image_free(BlockImageQuery *q);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(BlockImageQuery, blk_query_image_free)
+/*
+ * HMP's commit: copies what the top image holds into its backing file (the
+ * chain below stays as it is; the overlay keeps its data too) and flushes
+ * it.  -ENOTSUP without a backing file, as QEMU; -errno otherwise.
+ * The caller drains first (the guest must not write meanwhile).
+ */
+int blk_commit(BlockBackend *blk, Error **errp);
+
 /* Iterates over every backend: blk_next(NULL) is the first. */
 BlockBackend *blk_next(BlockBackend *blk);
 /* Waits until no backend has a request in flight. */

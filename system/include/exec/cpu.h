@@ -196,6 +196,7 @@ struct CPUState {
 
     GThread *thread;
     pthread_t thread_id;
+    int tid;             /* the vCPU thread's kernel id (info cpus, query-cpus-fast) */
     GCond halt_cond;
     bool created;
     bool stop;

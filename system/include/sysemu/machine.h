@@ -25,6 +25,7 @@ struct MachineState {
     const char *initrd_filename;  /* -initrd (multiboot: comma-separated modules) */
     bool no_reboot;               /* -no-reboot */
     const char *serial_spec;      /* -serial: stdio, file:PATH, file,path=P, null, none */
+    struct Chardev *serial_chr;   /* ... opened by the main program (NULL: none) */
     GPtrArray *device_opts;       /* -device strings, e.g. "isa-debug-exit,iobase=0xf4" */
     GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd rewritten to -drive) */
 

@@ -42,6 +42,9 @@ bool trace_opt_parse(const char *arg, Error **errp);
 /* Number of events a pattern matches (tests; also warns on typos). */
 int trace_enable_events(const char *pattern, bool enable);
 void trace_list_events(FILE *out);
+/* Each compiled-in event once, sorted by name, with its state. */
+typedef void TraceEventFunc(const char *name, bool enabled, void *opaque);
+void trace_foreach_event(TraceEventFunc *fn, void *opaque);
 /* Names the calling thread in trace lines (also sets the OS thread name). */
 void trace_set_thread_name(const char *name);
 void trace_close(void);

@@ -16,6 +16,7 @@
 #include "hw/acpi/acpi-pm.h"
 #include "hw/audio/pcspk.h"
 #include "hw/boards.h"
+#include "hw/char/debugcon.h"
 #include "hw/char/serial.h"
 #include "hw/i386/e820.h"
 #include "hw/i386/linux-boot.h"
@@ -53,15 +54,17 @@ typedef struct PCMachineState {
     ACPIPMState *acpi_pm;
     PITCommonState *pit;           /* NULL with an in-kernel PIT */
     PCSpkState *pcspk;
-    Chardev *serial_chr;
+    CharFrontend *serial_fe;       /* COM1's end of MachineState.serial_chr */
     SerialState *serial;
     KBDState *kbd;
     RTCState *rtc;
     IOPort80State *ioport80;
     GPtrArray *debug_exits;        /* of ISADebugExitState * */
+    GPtrArray *debugcons;          /* of ISADebugconState * */
     E820Table e820;                /* the memory map kernels are given */
     MultibootImage *multiboot;     /* -kernel: one of these two */
     LinuxBootImage *linux_boot;
+    struct PCIBus *pci_bus;        /* hw/i386/pc_piix.c's, for info pci */
 } PCMachineState;
 
 /* hw/i386/pc-kernel.c: reads -kernel (and -initrd) and plans the load
@@ -75,6 +78,14 @@ void pc_kernel_load(PCMachineState *pcms, CPUX86State *env);
  * is printed to @out and sets *help.
  */
 bool pc_machine_device_check(const char *optstr, FILE *out, bool *help, Error **errp);
+
+/* hw/i386/pc-info.c: what the monitor's info commands show (QEMU's layouts) */
+void pc_machine_print_pci(MachineState *ms, GString *out);
+void pc_machine_print_qtree(MachineState *ms, GString *out);
+void pc_machine_print_irq(MachineState *ms, GString *out);
+void pc_machine_print_pic(MachineState *ms, GString *out);
+void pc_machine_print_lapic(MachineState *ms, GString *out);
+void pc_machine_print_roms(MachineState *ms, GString *out);
 
 /* hw/i386/pc-platform.c: interrupt controllers, ACPI hardware and tables */
 void pc_irq_init(PCMachineState *pcms);

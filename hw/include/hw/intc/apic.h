@@ -77,6 +77,8 @@ void apic_reset(APICState *s, bool bsp);
 qemu_irq apic_get_lint(APICState *s, int pin);
 /* INTA: the vector to take now, or -1 when nothing is deliverable. */
 int apic_get_interrupt(APICState *s);
+/* info lapic, QEMU's layout. */
+void apic_print_info(APICState *s, GString *out);
 uint64_t apic_get_base(APICState *s);
 /* false: the value is not a legal IA32_APIC_BASE (the WRMSR #GPs). */
 bool apic_set_base(APICState *s, uint64_t val);

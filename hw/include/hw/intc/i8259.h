@@ -19,5 +19,8 @@ qemu_irq i8259_get_irq(PICState *s, int n);
 int pic_read_irq(PICState *s);
 /* Power-on state (all registers zero, ELCR edge). */
 void i8259_reset(PICState *s);
+/* info pic / info irq, QEMU's layouts. */
+void i8259_print_info(PICState *s, GString *out);
+void i8259_print_irq_stats(PICState *s, GString *out);
 
 #endif

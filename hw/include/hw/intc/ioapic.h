@@ -21,6 +21,9 @@ IOAPICState *ioapic_init(MemoryRegion *sysmem, hwaddr base, APICBus *bus);
 void ioapic_destroy(IOAPICState *s);
 /* Power-on: every entry masked, edge, vector 0; ID 0. */
 void ioapic_reset(IOAPICState *s);
+/* info pic / info irq, QEMU's layouts. */
+void ioapic_print_info(IOAPICState *s, GString *out);
+void ioapic_print_irq_stats(IOAPICState *s, GString *out);
 /* Input pin @n: the level is "asserted", whatever the entry's polarity
  * (the lines carry logical levels, as in QEMU and KVM). */
 qemu_irq ioapic_get_irq(IOAPICState *s, int n);
