@@ -674,12 +674,12 @@ START_TEST(test_drive_options)
         error_free(err);
         err = NULL;
     }
-    /* bus/unit and first-free placement; if=none is skipped.  Other
+    /* bus/unit and first-free placement; if=none waits for a -device.  Other
      * images: a.raw's lock keeps a second disk off it. */
     o2 = g_strdup_printf("file=%s,bus=1,unit=0,format=raw",
                          it_image(t, "b.raw", "raw", 1 << 20));
     o3 = g_strdup_printf("file=%s,readonly=on", it_image(t, "c.raw", "raw", 1 << 20));
-    ck_assert(it_drives(t, &err, o2, o3, "if=none,file=whatever", NULL));
+    ck_assert_msg(it_drives(t, &err, o2, o3, "if=none,id=spare", NULL), "%s", err ? error_get_pretty(err) : "");
     ck_assert(t->ide->bus[1].ifs[0].present);
     ck_assert(t->ide->bus[0].ifs[0].present);
     ck_assert(blk_is_read_only(t->ide->bus[0].ifs[0].blk));

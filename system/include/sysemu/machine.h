@@ -26,7 +26,8 @@ struct MachineState {
     bool no_reboot;               /* -no-reboot */
     const char *serial_spec;      /* -serial: stdio, file:PATH, file,path=P, null, none */
     GPtrArray *device_opts;       /* -device strings, e.g. "isa-debug-exit,iobase=0xf4" */
-    GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd rewritten to -drive) */
+    GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd, -cdrom rewritten to -drive) */
+    bool snapshot;                /* -snapshot: drives default to snapshot=on */
 
     const AccelOps *accel;
     QemuOpts *accel_opts;         /* -accel NAME,KEY=VALUE (accel_opts_parse) or NULL */
