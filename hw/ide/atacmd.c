@@ -295,7 +295,10 @@ static bool cmd_exec_dev_diagnostic(IDEState *sel, uint8_t cmd)
         IDEState *s = &bus->ifs[i];
 
         if (!s->io_in_flight) {
+            uint8_t dev = s->select & 0xf0;
+
             ide_set_signature(s);
+            s->select = dev & ~ATA_DEV_DEV; /* device 0 answers; QEMU keeps bits 7, 5 */
             s->status = s->present ? s->drive_class->reset_status : 0;
         }
     }

@@ -32,6 +32,7 @@
 #define GPCMD_MODE_SENSE_10        0x5a
 #define GPCMD_READ_12              0xa8
 #define GPCMD_MECHANISM_STATUS     0xbd
+#define GPCMD_READ_CD              0xbe
 
 /* MMC-3 profiles (GET CONFIGURATION) */
 #define MMC_PROFILE_NONE    0x0000
@@ -122,18 +123,48 @@ static void cmd_request_sense(IDEState *s, uint8_t *buf)
     buf[12] = s->asc;
     if (s->sense_key == SENSE_UNIT_ATTENTION) {
         s->sense_key = SENSE_NONE;
+        s->asc = 0;
         s->media_changed = false;
     }
     ide_atapi_cmd_reply(s, 18, alloc);
 }
 
-/* SPC-3 6.4: standard data only (no vital product data pages). */
+/* SPC-3 7.6: vital product data, pages 00h (the list) and 83h (device
+ * identification: the drive's serial number, space-padded to 20
+ * characters, as a vendor-specific ASCII designator). */
+static void ide_atapi_inquiry_vpd(IDEState *s, uint8_t *buf, uint8_t alloc)
+{
+    memset(buf, 0, 64);
+    buf[0] = 0x05;
+    buf[1] = s->packet[2];
+    switch (s->packet[2]) {
+    case 0x00:
+        buf[3] = 2;
+        buf[4] = 0x00;
+        buf[5] = 0x83;
+        ide_atapi_cmd_reply(s, 6, alloc);
+        return;
+    case 0x83:
+        buf[3] = 4 + 20;
+        buf[4] = 0x02;      /* code set: ASCII */
+        buf[5] = 0x00;      /* association: the logical unit; type: vendor specific */
+        buf[7] = 20;
+        memset(buf + 8, ' ', 20);
+        memcpy(buf + 8, s->drive_serial, strnlen(s->drive_serial, 20));
+        ide_atapi_cmd_reply(s, 8 + 20, alloc);
+        return;
+    default:
+        ide_atapi_invalid_field(s);
+    }
+}
+
+/* SPC-3 6.4: standard data, or a VPD page with EVPD. */
 static void cmd_inquiry(IDEState *s, uint8_t *buf)
 {
     uint8_t alloc = s->packet[4];
 
     if (s->packet[1] & 1) {
-        ide_atapi_invalid_field(s);
+        ide_atapi_inquiry_vpd(s, buf, alloc);
         return;
     }
     memset(buf, 0, 36);
@@ -175,6 +206,24 @@ static void cmd_read_12(IDEState *s, uint8_t *buf)
     ide_atapi_read(s, get_be32(s->packet + 2), get_be32(s->packet + 6));
 }
 
+/* MMC-3 6.15 READ CD: the user data of each block (byte 9: 10h), or
+ * nothing (00h); other sector fields are not offered. */
+static void cmd_read_cd(IDEState *s, uint8_t *buf)
+{
+    uint32_t n = (s->packet[6] << 16) | (s->packet[7] << 8) | s->packet[8];
+
+    switch (s->packet[9] & 0xf8) {
+    case 0x00:
+        ide_atapi_cmd_ok(s);
+        return;
+    case 0x10:
+        ide_atapi_read(s, get_be32(s->packet + 2), n);
+        return;
+    default:
+        ide_atapi_invalid_field(s);
+    }
+}
+
 /* Format 0000b: track 1 (unless a later start track is asked) and the
  * lead-out (AAh).  Returns the length, or -1 for a track that is not there. */
 static int ide_atapi_toc(IDEState *s, uint8_t *buf, bool msf, uint8_t start_track)
@@ -195,7 +244,7 @@ static int ide_atapi_toc(IDEState *s, uint8_t *buf, bool msf, uint8_t start_trac
         p += 8;
     }
     p[0] = 0;
-    p[1] = 0x14;
+    p[1] = 0x16; /* the lead-out's control nibble as QEMU 7.2 answers it */
     p[2] = 0xaa;
     p[3] = 0;
     put_toc_address(p + 4, s->cd_blocks, msf);
@@ -204,16 +253,14 @@ static int ide_atapi_toc(IDEState *s, uint8_t *buf, bool msf, uint8_t start_trac
     return p - buf;
 }
 
-/* Format 0001b: the first track of the last (only) session. */
+/* Format 01b: the session information header; the descriptor is left
+ * zero, as QEMU 7.2 answers. */
 static int ide_atapi_toc_session(uint8_t *buf, bool msf)
 {
     memset(buf, 0, 12);
     put_be16(buf, 10);
     buf[2] = 1; /* first session */
     buf[3] = 1; /* last session */
-    buf[5] = 0x14;
-    buf[6] = 1; /* its first track */
-    put_toc_address(buf + 8, 0, msf);
     return 12;
 }
 
@@ -255,18 +302,20 @@ static int ide_atapi_toc_raw(IDEState *s, uint8_t *buf, bool msf)
     return p - buf;
 }
 
-/* MMC-3 6.26 (and SFF-8020i's format in byte 9 bits 7:6). */
+/*
+ * READ TOC/PMA/ATIP.  The format is the SFF-8020i field (byte 9, bits 7:6:
+ * 00b TOC, 01b session information, 10b full TOC), as QEMU 7.2 reads it;
+ * MMC-3's field in byte 2 is not looked at, so an MMC format there gets
+ * the TOC (QEMU's answer too).
+ */
 static void cmd_read_toc_pma_atip(IDEState *s, uint8_t *buf)
 {
     bool msf = s->packet[1] & 2;
-    uint8_t format = s->packet[2] & 0x0f;
+    uint8_t format = s->packet[9] >> 6;
     uint8_t start_track = s->packet[6];
     uint16_t alloc = get_be16(s->packet + 7);
     int len;
 
-    if (!format) {
-        format = s->packet[9] >> 6;
-    }
     switch (format) {
     case 0:
         len = ide_atapi_toc(s, buf, msf, start_track);
@@ -288,58 +337,33 @@ static void cmd_read_toc_pma_atip(IDEState *s, uint8_t *buf)
     ide_atapi_cmd_reply(s, len, alloc);
 }
 
-/* A feature descriptor's header (MMC-3 5.2.2): code, version, persistent, current. */
-static uint8_t *put_feature(uint8_t *p, uint16_t code, uint8_t version_flags, uint8_t len)
-{
-    put_be16(p, code);
-    p[2] = version_flags;
-    p[3] = len;
-    return p + 4;
-}
-
-/* RT 00b: every feature from start on; 01b: the current ones (all of
- * duet's are); 10b: the one numbered start. */
-static bool feature_wanted(uint8_t rt, uint16_t start, uint16_t code)
-{
-    return rt == 2 ? code == start : code >= start;
-}
-
 /*
- * MMC-3 6.6 and clause 5: the profile list (DVD-ROM, CD-ROM), Core
- * (ATAPI) and Removable Medium (tray, lockable, ejectable) features.
- * RT 01b/10b and the starting feature number select from that list.
+ * MMC-3 6.6: the profile list feature (0000h: DVD-ROM, CD-ROM, the
+ * current one flagged), the only feature QEMU 7.2 reports: a starting
+ * feature number other than 0000h is refused, whatever RT asks.
  */
 static void cmd_get_configuration(IDEState *s, uint8_t *buf)
 {
-    uint8_t rt = s->packet[1] & 3;
     uint16_t start = get_be16(s->packet + 2);
     uint16_t alloc = get_be16(s->packet + 7);
     uint16_t cur = ide_atapi_current_profile(s);
     uint8_t *p = buf + 8;
 
-    if (rt == 3) {
+    if (start != 0) {
         ide_atapi_invalid_field(s);
         return;
     }
-    memset(buf, 0, 64);
+    memset(buf, 0, 32);
     put_be16(buf + 6, cur);
-    if (feature_wanted(rt, start, 0x0000)) {
-        p = put_feature(p, 0x0000, 0x03, 8); /* profile list: persistent, current */
-        put_be16(p, MMC_PROFILE_DVD_ROM);
-        p[2] = cur == MMC_PROFILE_DVD_ROM;
-        put_be16(p + 4, MMC_PROFILE_CD_ROM);
-        p[6] = cur == MMC_PROFILE_CD_ROM;
-        p += 8;
-    }
-    if (feature_wanted(rt, start, 0x0001)) {
-        p = put_feature(p, 0x0001, (1 << 2) | 0x03, 8); /* core, version 1 */
-        put_be32(p, 2); /* physical interface: ATAPI */
-        p += 8;
-    }
-    if (feature_wanted(rt, start, 0x0003)) {
-        p = put_feature(p, 0x0003, 0x03, 4); /* removable medium */
-        p[0] = (1 << 5) | (1 << 3) | (1 << 0); /* tray, eject, lock */
-        p += 4;
+    {
+        put_be16(p, 0x0000);
+        p[2] = 0x03; /* persistent, current */
+        p[3] = 8;
+        put_be16(p + 4, MMC_PROFILE_DVD_ROM);
+        p[6] = cur == MMC_PROFILE_DVD_ROM;
+        put_be16(p + 8, MMC_PROFILE_CD_ROM);
+        p[10] = cur == MMC_PROFILE_CD_ROM;
+        p += 12;
     }
     put_be32(buf, p - buf - 4);
     ide_atapi_cmd_reply(s, p - buf, alloc);
@@ -361,13 +385,14 @@ static void cmd_get_event_status_notification(IDEState *s, uint8_t *buf)
     if (classes & (1 << 4)) {
         buf[2] = 4;  /* media class */
         buf[4] = s->media_event;
-        buf[5] = (s->blk ? 2 : 0) | (s->tray_open ? 1 : 0);
+        /* media present only with the tray closed; door open */
+        buf[5] = s->tray_open ? 1 : (s->blk ? 2 : 0);
         s->media_event = 0;
         len = 8;
     } else {
         buf[2] = 0x80; /* no event available */
     }
-    put_be16(buf, len - 2);
+    put_be16(buf, len - 4); /* the event data after the header */
     ide_atapi_cmd_reply(s, len, alloc);
 }
 
@@ -398,44 +423,49 @@ static void cmd_mechanism_status(IDEState *s, uint8_t *buf)
     uint16_t alloc = get_be16(s->packet + 8);
 
     memset(buf, 0, 8);
+    buf[5] = 1; /* slots: the one medium */
     ide_atapi_cmd_reply(s, 8, alloc);
 }
 
-/* Mode pages (MMC-3 6.3): 01h read error recovery, 2Ah capabilities. */
-static uint8_t *put_mode_page(IDEState *s, uint8_t *p, uint8_t page, bool changeable)
+/* CD audio control (0Eh), as QEMU 7.2 answers it. */
+static const uint8_t mode_page_cd_audio[16] = { 0x0e, 0x0e, 0x00, 0x00, 0x39, 0x00, 0x00, 0x00
+, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x02, 0x00 };
+
+/* Mode pages (MMC-3 6.3): 01h read error recovery, 0Eh CD audio control,
+ * 2Ah capabilities and mechanical status; the current values only. */
+static uint8_t *put_mode_page(IDEState *s, uint8_t *p, uint8_t page)
 {
     switch (page) {
     case 0x01:
         memset(p, 0, 8);
         p[0] = 0x01;
         p[1] = 6;
-        if (!changeable) {
-            p[3] = 5; /* read retry count */
-        }
+        p[3] = 5; /* read retry count */
         return p + 8;
+    case 0x0e:
+        memcpy(p, mode_page_cd_audio, sizeof(mode_page_cd_audio));
+        return p + sizeof(mode_page_cd_audio);
     case 0x2a:
-        memset(p, 0, 20);
+        memset(p, 0, 22);
         p[0] = 0x2a;
-        p[1] = 18;
-        if (changeable) {
-            return p + 20;
-        }
+        p[1] = 20;
         p[2] = 0x3b;        /* reads CD-R, CD-RW, method 2, DVD-ROM, DVD-R, DVD-RAM */
         p[4] = 0x71;        /* audio play, composite, digital ports, mode 2 form 1/2 */
-        p[5] = 0xff;        /* CD-DA, accurate stream, R-W, ... */
-        p[6] = 0x2d | (s->tray_locked ? 2 : 0); /* tray, eject, lock (state) */
-        p[7] = 0x03;        /* separate volume, separate channel mute */
-        put_be16(p + 8, 706);  /* obsolete: maximum speed, kB/s */
+        p[5] = 0x60;        /* ISRC, UPC */
+        p[6] = 0x29 | (s->tray_locked ? 2 : 0); /* tray, eject, lock (state) */
+        put_be16(p + 8, 704);  /* obsolete: maximum speed, kB/s */
         put_be16(p + 10, 2);   /* volume levels */
         put_be16(p + 12, 512); /* buffer size, KiB */
-        put_be16(p + 14, 706); /* obsolete: current speed */
-        return p + 20;
+        put_be16(p + 14, 704); /* obsolete: current speed */
+        return p + 22;
     default:
         return NULL;
     }
 }
 
-/* MODE SENSE(10): page control current/changeable/default; saved is refused. */
+/* MODE SENSE(10): the current values of one page (QEMU 7.2 refuses the
+ * changeable and default values and page 3Fh: INVALID FIELD; saved values:
+ * SAVING PARAMETERS NOT SUPPORTED). */
 static void cmd_mode_sense(IDEState *s, uint8_t *buf)
 {
     uint8_t pc = s->packet[2] >> 6;
@@ -448,15 +478,10 @@ static void cmd_mode_sense(IDEState *s, uint8_t *buf)
         return;
     }
     memset(buf, 0, 8);
-    if (page == 0x3f) {
-        p = put_mode_page(s, p, 0x01, pc == 1);
-        p = put_mode_page(s, p, 0x2a, pc == 1);
-    } else {
-        p = put_mode_page(s, p, page, pc == 1);
-        if (!p) {
-            ide_atapi_invalid_field(s);
-            return;
-        }
+    p = pc == 0 ? put_mode_page(s, p, page) : NULL;
+    if (!p) {
+        ide_atapi_invalid_field(s);
+        return;
     }
     put_be16(buf, p - buf - 2);
     buf[2] = 0x70; /* medium type: door closed, no disc type given */
@@ -469,18 +494,18 @@ static void cmd_start_stop_unit(IDEState *s, uint8_t *buf)
     bool start = s->packet[4] & 1;
     bool loej = s->packet[4] & 2;
 
+    /* The same medium comes back: no UNIT ATTENTION and no media
+     * event either way, as in QEMU 7.2. */
     if (loej && !start && !s->tray_open) {
         if (s->tray_locked) {
-            ide_atapi_cmd_error(s, SENSE_NOT_READY, ASC_MEDIA_REMOVAL_PREVENTED);
+            /* QEMU 7.2: NOT READY with a medium, ILLEGAL REQUEST without */
+            ide_atapi_cmd_error(s, s->blk ? SENSE_NOT_READY : SENSE_ILLEGAL_REQUEST,
+                                ASC_MEDIA_REMOVAL_PREVENTED);
             return;
         }
         s->tray_open = true;
-        s->media_event = 1; /* EjectRequest */
-    } else if (loej && start && s->tray_open) {
+    } else if (loej && start) {
         s->tray_open = false;
-        if (s->blk) {
-            ide_atapi_medium_inserted(s);
-        }
     }
     ide_atapi_cmd_ok(s);
 }
@@ -513,6 +538,7 @@ static const ATAPICmd atapi_cmd_table[256] = {
     [GPCMD_MODE_SENSE_10]     = { cmd_mode_sense, 0 },
     [GPCMD_READ_12]           = { cmd_read_12, ATAPI_NEEDS_MEDIUM },
     [GPCMD_MECHANISM_STATUS]  = { cmd_mechanism_status, 0 },
+    [GPCMD_READ_CD]           = { cmd_read_cd, ATAPI_NEEDS_MEDIUM },
 };
 
 void ide_atapi_exec_packet(IDEState *s)

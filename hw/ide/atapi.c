@@ -8,7 +8,6 @@
  *
  *  - PIO: DRQ blocks of at most the byte count limit, each announced by an
  *    interrupt with IO=1, CoD=0 and its length in the cylinder registers;
- *    a READ's blocks do not cross a 2048-byte block of the medium;
  *  - DMA: through the channel's engine (bus->dma's IDEDMAOps): the medium
  *    with prepare_buf + dma_blk_read, reply data with rw_buf.
  *
@@ -151,8 +150,8 @@ static void ide_atapi_dma_reply(IDEState *s)
 }
 
 /*
- * The engine's start entry and the continuation after each request.  In
- * DMA, atapi_lba is the READ's first block and atapi_pos the bytes moved.
+ * The engine's start entry and the continuation after each request:
+ * atapi_lba is the READ's first block and atapi_pos the bytes moved.
  */
 static void ide_atapi_dma_cb(IDEState *s)
 {
@@ -219,11 +218,27 @@ static uint32_t ide_atapi_byte_limit(IDEState *s)
 /* The host read a DRQ block. */
 static void ide_atapi_pio_block_done(IDEState *s)
 {
-    s->atapi_left -= s->data_end - s->atapi_pos;
-    s->atapi_pos = s->data_end;
+    uint32_t n = s->data_end;
+
+    s->atapi_left -= n;
+    s->atapi_pos += n;
     ide_atapi_pio_next(s);
 }
 
+/* A DRQ block of n bytes from io_buffer[from]: its length in the
+ * cylinder registers, IO=1 CoD=0, an interrupt. */
+static void ide_atapi_pio_block(IDEState *s, uint32_t from, uint32_t n)
+{
+    ide_transfer_start(s, 0, IDE_XFER_PIO_IN, ide_atapi_pio_block_done);
+    s->data_ptr = from;
+    s->data_end = from + n;
+    s->lcyl = n;
+    s->hcyl = n >> 8;
+    s->nsector = ATAPI_INT_REASON_IO;
+    ide_set_irq(s->bus);
+}
+
+/* This DRQ block's share of the medium is in io_buffer. */
 static void ide_atapi_pio_read_cb(void *opaque, int ret)
 {
     IDEState *s = opaque;
@@ -235,47 +250,40 @@ static void ide_atapi_pio_read_cb(void *opaque, int ret)
         ide_atapi_io_error(s, ret);
         return;
     }
-    s->atapi_lba++;
-    s->atapi_pos = 0;
-    ide_atapi_pio_next(s);
+    ide_atapi_pio_block(s, 0, s->qiov.size);
 }
 
 /*
- * The next DRQ block, or the status phase.  For a READ, atapi_lba is the
- * next block to fetch and atapi_pos the place in the one in io_buffer
- * (ATAPI_SECTOR_SIZE: none there yet).
+ * The next DRQ block, or the status phase.  A block is as long as the
+ * byte count limit allows, even unless it is the last, whatever blocks of
+ * the medium it spans (QEMU 7.2 does the same).  atapi_pos counts the
+ * bytes moved so far: of io_buffer for reply data, past atapi_lba for a
+ * READ, whose block is read into io_buffer first.
  */
 static void ide_atapi_pio_next(IDEState *s)
 {
     uint32_t limit = ide_atapi_byte_limit(s);
-    uint32_t n;
+    uint32_t n = s->atapi_left;
 
-    if (s->atapi_left == 0) {
+    if (n == 0) {
         ide_atapi_cmd_ok(s);
         return;
-    }
-    if (s->atapi_lba >= 0 && s->atapi_pos == ATAPI_SECTOR_SIZE) {
-        s->status = BUSY_STAT;
-        ide_io_start(s);
-        qemu_iovec_init_buf(&s->qiov, s->io_buffer, ATAPI_SECTOR_SIZE);
-        blk_aio_preadv(s->blk, s->atapi_lba * ATAPI_SECTOR_SIZE, &s->qiov, 0,
-                       ide_atapi_pio_read_cb, s);
-        return;
-    }
-    n = s->atapi_left;
-    if (s->atapi_lba >= 0) {
-        n = MIN(n, ATAPI_SECTOR_SIZE - s->atapi_pos);
     }
     if (n > limit) {
         n = limit & ~1u; /* a block that is not the last has an even length */
     }
-    ide_transfer_start(s, 0, IDE_XFER_PIO_IN, ide_atapi_pio_block_done);
-    s->data_ptr = s->atapi_pos;
-    s->data_end = s->atapi_pos + n;
-    s->lcyl = n;
-    s->hcyl = n >> 8;
-    s->nsector = ATAPI_INT_REASON_IO;
-    ide_set_irq(s->bus);
+    if (s->atapi_lba < 0) {
+        /* data_ptr counts from the block's start, so shift the reply down */
+        memmove(s->io_buffer, s->io_buffer + s->atapi_pos, s->atapi_left);
+        s->atapi_pos = 0;
+        ide_atapi_pio_block(s, 0, n);
+        return;
+    }
+    s->status = BUSY_STAT;
+    ide_io_start(s);
+    qemu_iovec_init_buf(&s->qiov, s->io_buffer, n);
+    blk_aio_preadv(s->blk, s->atapi_lba * ATAPI_SECTOR_SIZE + s->atapi_pos, &s->qiov, 0,
+                   ide_atapi_pio_read_cb, s);
 }
 
 /* ---- Data phases ---------------------------------------------------- */
@@ -299,14 +307,13 @@ void ide_atapi_cmd_read(IDEState *s, int64_t lba, uint32_t nblocks)
     trace_event(ide_atapi_read, "bus=%d unit=%d lba=%" PRId64 " n=%u %s", s->bus->bus_id,
                 s->unit, lba, nblocks, s->atapi_dma ? "dma" : "pio");
     s->atapi_lba = lba;
+    s->atapi_pos = 0;
     s->atapi_left = nblocks * ATAPI_SECTOR_SIZE;
     if (s->atapi_left == 0) {
         ide_atapi_cmd_ok(s);
     } else if (s->atapi_dma) {
-        s->atapi_pos = 0;
         ide_atapi_dma_start(s);
     } else {
-        s->atapi_pos = ATAPI_SECTOR_SIZE;
         ide_atapi_pio_next(s);
     }
 }

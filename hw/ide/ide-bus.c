@@ -48,7 +48,7 @@ void ide_bus_init(IDEBus *bus, int bus_id, qemu_irq irq)
         s->bus = bus;
         s->unit = i;
         s->drive_class = &ide_hd_class;
-        s->io_buffer = g_malloc0(IDE_IO_BUFFER_SIZE);
+        s->io_buffer = g_malloc0(MAX(IDE_IO_BUFFER_SIZE, ATAPI_IO_BUFFER_SIZE));
     }
     ide_bus_reset(bus);
 }

@@ -83,6 +83,8 @@
 /* ATAPI (hw/ide/atapi.c): 12-byte packets, 2048-byte blocks. */
 #define ATAPI_PACKET_SIZE 12
 #define ATAPI_SECTOR_SIZE 2048
+/* A PIO DRQ block is at most FFFEh bytes (the byte count limit). */
+#define ATAPI_IO_BUFFER_SIZE 0x10000
 
 /* Sector count register during a packet command: the interrupt reason. */
 #define ATAPI_INT_REASON_CD  0x01 /* CoD: command packet (1) or data (0) */
@@ -169,9 +171,9 @@ struct IDEState {
     uint8_t media_event;         /* GET EVENT STATUS NOTIFICATION: pending event code */
     bool atapi_dma;              /* data phase by DMA (PACKET features bit 0) */
     uint32_t byte_count_limit;   /* PIO: at most this much per DRQ block */
-    int64_t atapi_lba;           /* next block of a READ; -1: reply data in io_buffer */
+    int64_t atapi_lba;           /* a READ's first block; -1: reply data in io_buffer */
     uint32_t atapi_left;         /* bytes of the data phase still to move */
-    uint32_t atapi_pos;          /* position in io_buffer (reply) or in the block (READ) */
+    uint32_t atapi_pos;          /* bytes moved: of io_buffer, or past atapi_lba */
     uint64_t cd_blocks;          /* medium size in 2048-byte blocks */
 };
 
