@@ -2,7 +2,7 @@
  * -device ide-hd and -device ide-cd on the PIIX IDE function: the device
  * takes a drive that -drive if=none,id=ID opened (drive=ID), on channel
  * bus=ide.0 or ide.1, as unit 0 (master) or 1 (slave).  Without bus= the
- * first channel with a free unit, without unit= the master if it is free.
+ * secondary channel, without unit= the master if it is free (QEMU 7.2).
  * The errors are QEMU 7.2's, in its order: bus, drive, unit, medium.
  */
 #include <inttypes.h>
@@ -19,21 +19,12 @@ const QemuOptDesc ide_dev_props[] = {
     { NULL },
 };
 
-static bool ide_bus_full(IDEBus *bus)
-{
-    return bus->ifs[0].present && bus->ifs[1].present;
-}
-
-/* bus=ide.N, or the first channel with room (ide.0 when none has). */
+/* bus=ide.N; without it ide.1, full or not: QEMU 7.2 puts such a device on
+ * the IDE bus it created last (info qtree shows it). */
 static int ide_dev_find_bus(PCIIDEState *d, const char *name, Error **errp)
 {
     if (!name) {
-        for (int i = 0; i < 2; i++) {
-            if (!ide_bus_full(&d->bus[i])) {
-                return i;
-            }
-        }
-        return 0;
+        return 1;
     }
     for (int i = 0; i < 2; i++) {
         g_autofree char *n = g_strdup_printf("ide.%d", i);
