@@ -267,7 +267,9 @@ static bool ide_drive_open(PCIIDEState *d, const char *str, bool snapshot_defaul
     }
     /* A CD-ROM's medium is read-only (QEMU: media=cdrom implies readonly). */
     readonly = o.readonly || di->cdrom;
-    snapshot = o.snapshot >= 0 ? o.snapshot : snapshot_default;
+    /* readonly=on already keeps the image unchanged, and must keep the
+     * guest from writing: no overlay then.  A CD-ROM gets one, as in QEMU. */
+    snapshot = (o.snapshot >= 0 ? o.snapshot : snapshot_default) && !o.readonly;
     if (has_file && snapshot) {
         di->blk = blk_new_open_snapshot(o.file, o.format, o.cache, o.node_opts, errp);
     } else if (has_file) {
