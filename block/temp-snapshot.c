@@ -55,7 +55,12 @@ BlockDriverState *bdrv_open_temp_snapshot(const char *filename, const char *fmt,
         unlink(path);
         goto fail_base;
     }
-    overlay = bdrv_open(path, "qcow2", (flags | BDRV_O_RDWR) | BDRV_O_NO_BACKING, errp);
+    /* Whatever the drive's cache mode, the overlay is a scratch file that
+     * dies with the process: page cache, no flushes (QEMU: cache.direct=off,
+     * cache.no-flush=on), so O_DIRECT also works with a TMPDIR on tmpfs. */
+    overlay = bdrv_open(path, "qcow2",
+                        ((flags & ~(BDRV_O_NOCACHE | BDRV_O_DSYNC)) | BDRV_O_RDWR |
+                         BDRV_O_NO_FLUSH | BDRV_O_NO_BACKING), errp);
     unlink(path); /* open (or not): the name is not needed any more */
     if (!overlay) {
         error_prepend(errp, "Could not open temporary overlay '%s': ", path);

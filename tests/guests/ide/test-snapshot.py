@@ -57,6 +57,8 @@ def sha(path):
 
 def vm_cmd(binary, args, image, halt):
     drive = "file=%s,format=%s,if=ide,index=0" % (image, args.format)
+    if args.drive_opts:
+        drive += "," + args.drive_opts
     cmd = [binary, "-accel", "tcg", "-kernel", args.kernel,
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-nographic", "-no-reboot"]
     if halt:
@@ -146,6 +148,7 @@ def main():
     ap.add_argument("--format", default="raw")
     ap.add_argument("--how", default="flag", choices=["flag", "drive", "off"])
     ap.add_argument("--qemu")
+    ap.add_argument("--drive-opts", default="", help="more -drive keys, e.g. cache=none")
     args = ap.parse_args()
     if not os.path.exists(args.kernel):
         print("SKIP: guest %s was not built (no gcc -m32?)" % args.kernel)
