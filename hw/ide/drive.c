@@ -59,9 +59,10 @@ static const QemuOptDesc drive_desc[] = {
       .values = blk_cache_mode_names, .def_value_str = "writeback" },
     { .name = "readonly", .type = QEMU_OPT_BOOL, .help = "Open the image read-only",
       .def_value_str = "off" },
+    /* Checked in drive_options_parse, in QEMU's words. */
     { .name = "media", .type = QEMU_OPT_STRING,
-      .help = "Media type (cdrom: an ATAPI CD-ROM, read-only, may be empty)",
-      .values = drive_media, .def_value_str = "disk" },
+      .help = "Media type: disk, or cdrom (an ATAPI CD-ROM, read-only, may be empty)",
+      .def_value_str = "disk" },
     { .name = "snapshot", .type = QEMU_OPT_BOOL,
       .help = "Writes go to a temporary overlay, the image stays unchanged",
       .def_value_str = "off" },
@@ -129,6 +130,10 @@ static bool drive_options_parse(const char *str, DriveOptions *o, Error **errp)
     o->readonly = qemu_opt_get_bool(opts, "readonly", false);
     if (qemu_opt_get(opts, "snapshot")) {
         o->snapshot = qemu_opt_get_bool(opts, "snapshot", false);
+    }
+    if (o->media && !g_strv_contains(drive_media, o->media)) {
+        error_setg(errp, "'%s' invalid media", o->media);
+        return false;
     }
     if (o->id && !drive_id_wellformed(o->id)) {
         error_setg(errp, "Parameter 'id' expects an identifier\n"

@@ -111,7 +111,31 @@ bool ide_drive_attach_class(IDEBus *bus, int unit, const IDEDriveClass *cls,
     snprintf(s->version, sizeof(s->version), "%s", "0.1");
     snprintf(s->model, sizeof(s->model), "%s", cls->model);
     ide_bus_reset(bus);
-    if (cls->packet && blk) {
+    /* A medium there from power-on is no change: no UNIT ATTENTION and no
+     * media event (QEMU 7.2 has neither). */
+    return true;
+}
+
+bool ide_cd_change_medium(IDEState *s, BlockBackend *blk, Error **errp)
+{
+    int64_t len = blk ? blk_getlength(blk) : 0;
+
+    if (!s->present || !s->drive_class->packet) {
+        error_setg(errp, "ide%d.%d is not a CD-ROM", s->bus->bus_id, s->unit);
+        return false;
+    }
+    if (len < 0) {
+        error_setg_errno(errp, -len, "cannot get the size of the new medium");
+        return false;
+    }
+    if (s->io_in_flight) {
+        blk_drain(s->blk);
+    }
+    blk_unref(s->blk);
+    s->blk = blk;
+    s->nb_sectors = len / IDE_SECTOR_SIZE;
+    s->cd_blocks = len / ATAPI_SECTOR_SIZE;
+    if (blk) {
         ide_atapi_medium_inserted(s);
     }
     return true;

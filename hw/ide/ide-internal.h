@@ -85,7 +85,8 @@ bool cmd_identify_packet(IDEState *s, uint8_t cmd);
 bool cmd_device_reset(IDEState *s, uint8_t cmd);
 /* Packet device state at power-on and after a hard reset. */
 void ide_atapi_reset(IDEState *s);
-/* The medium arrived (attach): UNIT ATTENTION and a NEW MEDIA event. */
+/* A new medium arrived (ide_cd_change_medium): UNIT ATTENTION and a NEW
+ * MEDIA event. */
 void ide_atapi_medium_inserted(IDEState *s);
 
 /* SPC-3 sense keys and additional sense codes used by the CD-ROM */

@@ -64,6 +64,7 @@ REFUSED = [
      "Identifiers consist of letters, digits, '-', '.', '_', starting with a letter.", False),
     ("-drive if=ide,media=cdrom,index=1 -drive file=A,format=raw,index=1",
      "-drive file=A,format=raw,index=1: drive with bus=0, unit=1 (index=1) exists", False),
+    ("-drive media=foo", "-drive media=foo: 'foo' invalid media", False),
     ("-cdrom A -hdc B", "-drive file=B,index=2,if=ide: drive with bus=1, unit=0 (index=2) exists", True),
     ("-cdrom /nonexistent/cd.iso",
      "-drive file=/nonexistent/cd.iso,index=2,media=cdrom: Could not open '/nonexistent/cd.iso': "

@@ -247,6 +247,13 @@ bool ide_drive_attach(IDEBus *bus, int unit, BlockBackend *blk, Error **errp);
 /* The same for a hard disk (&ide_hd_class) or a CD-ROM (&ide_cd_class). */
 bool ide_drive_attach_class(IDEBus *bus, int unit, const IDEDriveClass *cls,
                             BlockBackend *blk, Error **errp);
+/*
+ * Puts a new medium (blk, whose reference it takes; NULL: none) into a
+ * CD-ROM, dropping the old one: the next command gets UNIT ATTENTION /
+ * MEDIUM MAY HAVE CHANGED and GET EVENT STATUS NOTIFICATION a NewMedia
+ * event, as a monitor's `change` causes in QEMU.
+ */
+bool ide_cd_change_medium(IDEState *s, BlockBackend *blk, Error **errp);
 /* Hard reset of both drives (power-on state; in-flight I/O is discarded). */
 void ide_bus_reset(IDEBus *bus);
 /* Maps (or unmaps) the legacy ports: 0x1f0-0x1f7 + 0x3f6 style. */
