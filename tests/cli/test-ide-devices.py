@@ -69,6 +69,10 @@ REFUSED = [
     ("-cdrom /nonexistent/cd.iso",
      "-drive file=/nonexistent/cd.iso,index=2,media=cdrom: Could not open '/nonexistent/cd.iso': "
      "No such file or directory", True),
+    # a snapshot's image refuses a second writer (QEMU names no option here)
+    ("-drive file=A,format=raw,snapshot=on -drive file=A,format=raw,index=1",
+     "-drive file=A,format=raw,index=1: Failed to get \"write\" lock\n"
+     "Is another process using the image [A]?", True),
     ("-drive if=none,id=d0,file=A,format=raw -device ide-cd,drive=d0,unit=1 -hda B -hdb A",
      "-device ide-cd,drive=d0,unit=1: Failed to get shared \"write\" lock\n"
      "Is another process using the image [A]?", False),
@@ -92,6 +96,7 @@ ACCEPTED = [
     "-hdb A -device ide-cd -device ide-cd",
     "-drive if=none,id=d0,file=A,format=raw,snapshot=on -device ide-hd,drive=d0",
     "-snapshot -hda A -cdrom B",
+    "-snapshot -drive file=A,format=raw -drive file=A,format=raw,index=1",
 ]
 
 
