@@ -111,8 +111,9 @@ BlockBackend *blk_new_open(const char *filename, const char *fmt, const char *ca
     return blk_new_open_opts(filename, fmt, cache, read_only, NULL, errp);
 }
 
-BlockBackend *blk_new_open_opts(const char *filename, const char *fmt, const char *cache,
-                                bool read_only, GHashTable *options, Error **errp)
+static BlockBackend *blk_new_open_common(const char *filename, const char *fmt,
+                                         const char *cache, bool read_only, bool snapshot,
+                                         GHashTable *options, Error **errp)
 {
     int flags = 0;
     bool writeback = true;
@@ -126,7 +127,8 @@ BlockBackend *blk_new_open_opts(const char *filename, const char *fmt, const cha
     if (!read_only) {
         flags |= BDRV_O_RDWR;
     }
-    bs = bdrv_open_opts(filename, fmt, flags, options, errp);
+    bs = snapshot ? bdrv_open_temp_snapshot(filename, fmt, flags, options, errp)
+                  : bdrv_open_opts(filename, fmt, flags, options, errp);
     if (!bs) {
         return NULL;
     }
@@ -140,6 +142,18 @@ BlockBackend *blk_new_open_opts(const char *filename, const char *fmt, const cha
     }
     g_ptr_array_add(block_backends, blk);
     return blk;
+}
+
+BlockBackend *blk_new_open_opts(const char *filename, const char *fmt, const char *cache,
+                                bool read_only, GHashTable *options, Error **errp)
+{
+    return blk_new_open_common(filename, fmt, cache, read_only, false, options, errp);
+}
+
+BlockBackend *blk_new_open_snapshot(const char *filename, const char *fmt, const char *cache,
+                                    GHashTable *options, Error **errp)
+{
+    return blk_new_open_common(filename, fmt, cache, false, true, options, errp);
 }
 
 void blk_remove_bs(BlockBackend *blk)

@@ -347,6 +347,12 @@ BlockDriverState *bdrv_find_file(BlockDriverState *bs, const char *path);
 /* Whether the image's locks keep every other writer away from node (it
  * does not share write and its driver enforces that). */
 bool bdrv_blocks_writers(BlockDriverState *node);
+/*
+ * bdrv_open_opts read-only, under a temporary qcow2 overlay that takes the
+ * writes (block/temp-snapshot.c: -snapshot); the overlay is returned.
+ */
+BlockDriverState *bdrv_open_temp_snapshot(const char *filename, const char *fmt, int flags,
+                                          GHashTable *options, Error **errp);
 /* Opens bs->backing from bs->backing_file (relative to bs's directory). */
 int bdrv_open_backing_file(BlockDriverState *bs, int flags, Error **errp);
 const BlockDriver *bdrv_find_format(const char *format_name);

@@ -268,6 +268,23 @@ static bool add_hd(VLConfig *cfg, int index, const char *file)
     return true;
 }
 
+/* -cdrom FILE is -drive file=FILE,index=2,media=cdrom, as in QEMU. */
+static bool opt_cdrom(VLConfig *cfg, const char *arg, Error **errp)
+{
+    g_auto(GStrv) parts = g_strsplit(arg, ",", -1);
+    g_autofree char *escaped = g_strjoinv(",,", parts);
+
+    g_ptr_array_add(cfg->ms->drive_opts,
+                    g_strdup_printf("file=%s,index=2,media=cdrom", escaped));
+    return true;
+}
+
+static bool opt_snapshot(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->snapshot = true;
+    return true;
+}
+
 static bool opt_hda(VLConfig *cfg, const char *arg, Error **errp) { return add_hd(cfg, 0, arg); }
 static bool opt_hdb(VLConfig *cfg, const char *arg, Error **errp) { return add_hd(cfg, 1, arg); }
 static bool opt_hdc(VLConfig *cfg, const char *arg, Error **errp) { return add_hd(cfg, 2, arg); }
@@ -383,12 +400,15 @@ static const QEMUOption qemu_options[] = {
     { "display", "none", opt_display, "accepted for compatibility" },
     { "no-reboot", NULL, opt_no_reboot, "exit (status 0) instead of rebooting" },
     { "device", "DRIVER[,prop=value]", opt_device, "add a device; 'help' lists" },
-    { "drive", "file=FILE[,if=ide,index=N,format=F,...]", opt_drive,
-      "add a disk (other keys: block node options); 'help' lists" },
+    { "drive", "file=FILE[,if=ide|none,id=ID,index=N,media=disk|cdrom,format=F,...]",
+      opt_drive, "add a drive (other keys: block node options); 'help' lists" },
     { "hda", "FILE", opt_hda, "IDE primary master disk" },
     { "hdb", "FILE", opt_hdb, "IDE primary slave disk" },
     { "hdc", "FILE", opt_hdc, "IDE secondary master disk" },
     { "hdd", "FILE", opt_hdd, "IDE secondary slave disk" },
+    { "cdrom", "FILE", opt_cdrom, "IDE secondary master CD-ROM (-drive index=2,media=cdrom)" },
+    { "snapshot", NULL, opt_snapshot,
+      "write to temporary overlays, not the images (-drive snapshot=on)" },
     { "d", "ITEM[,ITEM]", opt_d, "log items; 'help' lists" },
     { "D", "FILE", opt_D, "log to FILE instead of stderr" },
     { "trace", "[enable=]PATTERN[,file=F]", opt_trace, "enable trace events; 'help' lists" },

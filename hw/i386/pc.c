@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "hw/ide/pci.h"
 #include "hw/qdev-opts.h"
 #include "qemu/log.h"
 #include "sysemu/kvm.h"
@@ -164,6 +165,16 @@ static const QemuOptDesc isa_debugcon_props[] = {
     { NULL },
 };
 
+static bool pc_create_ide_hd(MachineState *ms, QemuOpts *opts, Error **errp)
+{
+    return ide_dev_create(((PCMachineState *)ms->board)->ide, opts, &ide_hd_class, errp);
+}
+
+static bool pc_create_ide_cd(MachineState *ms, QemuOpts *opts, Error **errp)
+{
+    return ide_dev_create(((PCMachineState *)ms->board)->ide, opts, &ide_cd_class, errp);
+}
+
 /* The devices -device can add; a new one is a create function and a line here. */
 static const DeviceTypeInfo pc_device_types[] = {
     {
@@ -179,6 +190,21 @@ static const DeviceTypeInfo pc_device_types[] = {
         .desc = "bytes the guest writes to the port go to a chardev (-debugcon)",
         .props = isa_debugcon_props,
         .create = pc_create_isa_debugcon,
+
+    },
+    {
+        .name = "ide-cd",
+        .bus = "IDE",
+        .desc = "virtual IDE CD-ROM",
+        .props = ide_dev_props,
+        .create = pc_create_ide_cd,
+    },
+    {
+        .name = "ide-hd",
+        .bus = "IDE",
+        .desc = "virtual IDE disk",
+        .props = ide_dev_props,
+        .create = pc_create_ide_hd,
     },
 };
 
@@ -257,13 +283,16 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     pc_acpi_init(pcms);
     pc_cmos_init(pcms);
     pcms->ioport80 = ioport80_init(io);
-    if (!pc_serial_init(pcms, errp) || !pc_devices_add(ms, errp)) {
+    if (!pc_serial_init(pcms, errp)) {
         return false;
     }
-    /* PCI host, PIIX3 and its IDE function with the -drive disks. */
-    if (!pc_pci_ide_init(ms, pcms->gsi, errp)) {
+    /* PCI host, PIIX3 and its IDE function with the -drive drives, then
+     * -device (ide-hd/ide-cd attach drives there), then firmware's setup. */
+    if (!pc_pci_ide_init(ms, pcms->gsi, &pcms->ide, &pcms->piix, errp) ||
+        !pc_devices_add(ms, errp)) {
         return false;
     }
+    pc_pci_firmware_init(pcms->piix);
     qemu_register_reset(pc_devices_reset, pcms);
     return true;
 }

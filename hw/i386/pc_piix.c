@@ -13,12 +13,12 @@
 #define PC_IDE_IRQ_PRIMARY   14
 #define PC_IDE_IRQ_SECONDARY 15
 
-typedef struct PCPIIXState {
+struct PCPIIXState {
     PCIBus *bus;
     PCII440FXState *i440fx;
     PIIX3State *piix3;
     PCIIDEState *ide;
-} PCPIIXState;
+};
 
 /* A system reset puts the functions back to power-on, then re-does what
  * the (absent) firmware would have done. */
@@ -42,7 +42,8 @@ static void pc_piix_free(PCPIIXState *s)
     g_free(s);
 }
 
-bool pc_pci_ide_init(MachineState *ms, qemu_irq *isa_irqs, Error **errp)
+bool pc_pci_ide_init(MachineState *ms, qemu_irq *isa_irqs, PCIIDEState **ide,
+                     PCPIIXState **piix, Error **errp)
 {
     PCPIIXState *s = g_new0(PCPIIXState, 1);
 
@@ -59,17 +60,23 @@ bool pc_pci_ide_init(MachineState *ms, qemu_irq *isa_irqs, Error **errp)
     piix3_set_isa_irqs(s->piix3, isa_irqs);
     s->ide = piix3_ide_init(s->bus, PCI_DEVFN(1, 1), isa_irqs[PC_IDE_IRQ_PRIMARY],
                             isa_irqs[PC_IDE_IRQ_SECONDARY], errp);
-    if (!s->ide || !pc_ide_init_drives(s->ide, ms->drive_opts, errp)) {
+    if (!s->ide || !pc_ide_init_drives_snapshot(s->ide, ms->drive_opts, ms->snapshot, errp)) {
         goto fail;
     }
-    pci_assign_bars_as_firmware(s->bus);
     if (ms->board) { /* tests build the PCI side alone */
         ((PCMachineState *)ms->board)->pci_bus = s->bus;
     }
-    qemu_register_reset(pc_pci_reset, s);
+    *ide = s->ide;
+    *piix = s;
     return true;
 
 fail:
     pc_piix_free(s);
     return false;
+}
+
+void pc_pci_firmware_init(PCPIIXState *s)
+{
+    pci_assign_bars_as_firmware(s->bus);
+    qemu_register_reset(pc_pci_reset, s);
 }

@@ -295,8 +295,11 @@ static bool cmd_exec_dev_diagnostic(IDEState *sel, uint8_t cmd)
         IDEState *s = &bus->ifs[i];
 
         if (!s->io_in_flight) {
+            uint8_t dev = s->select & 0xf0;
+
             ide_set_signature(s);
-            s->status = s->present ? IDE_STATUS_IDLE : 0;
+            s->select = dev & ~ATA_DEV_DEV; /* device 0 answers; QEMU keeps bits 7, 5 */
+            s->status = s->present ? s->drive_class->reset_status : 0;
         }
     }
     bus->unit = 0;
@@ -316,9 +319,13 @@ typedef struct IDECmd {
     unsigned flags; /* CMD_* (ide-internal.h) */
 } IDECmd;
 
-/* The commands of a non-packet ATA device that duet implements. */
+/*
+ * The commands duet implements, for ATA disks and (CMD_PACKET_OK) packet
+ * devices: ATA/ATAPI-6 6.3 lists what the PACKET feature set requires.
+ */
 static const IDECmd ide_cmd_table[256] = {
-    [WIN_READ]             = { cmd_read_pio, CMD_MEDIUM },
+    [WIN_DEVICE_RESET]     = { cmd_device_reset, CMD_PACKET_OK | CMD_PACKET_ONLY },
+    [WIN_READ]             = { cmd_read_pio, CMD_MEDIUM | CMD_PACKET_SIG },
     [WIN_READ_EXT]         = { cmd_read_pio, CMD_MEDIUM | CMD_LBA48 },
     [WIN_READDMA_EXT]      = { cmd_rw_dma, CMD_MEDIUM | CMD_LBA48 | CMD_DMA },
     [WIN_MULTREAD_EXT]     = { cmd_read_pio, CMD_MEDIUM | CMD_LBA48 | CMD_MULTIPLE },
@@ -328,25 +335,46 @@ static const IDECmd ide_cmd_table[256] = {
     [WIN_MULTWRITE_EXT]    = { cmd_write_pio, CMD_MEDIUM | CMD_LBA48 | CMD_MULTIPLE | CMD_WRITE },
     [WIN_VERIFY]           = { cmd_verify, CMD_MEDIUM },
     [WIN_VERIFY_EXT]       = { cmd_verify, CMD_MEDIUM | CMD_LBA48 },
-    [WIN_DIAGNOSE]         = { cmd_exec_dev_diagnostic, CMD_BOTH_DEVICES },
+    [WIN_DIAGNOSE]         = { cmd_exec_dev_diagnostic, CMD_BOTH_DEVICES | CMD_PACKET_OK },
     [WIN_SPECIFY]          = { cmd_specify, 0 },
+    [WIN_PACKETCMD]        = { cmd_packet, CMD_PACKET_OK | CMD_PACKET_ONLY },
+    [WIN_PIDENTIFY]        = { cmd_identify_packet, CMD_PACKET_OK | CMD_PACKET_ONLY },
     [WIN_MULTREAD]         = { cmd_read_pio, CMD_MEDIUM | CMD_MULTIPLE },
     [WIN_MULTWRITE]        = { cmd_write_pio, CMD_MEDIUM | CMD_MULTIPLE | CMD_WRITE },
     [WIN_SETMULT]          = { cmd_set_multiple_mode, 0 },
     [WIN_READDMA]          = { cmd_rw_dma, CMD_MEDIUM | CMD_DMA },
     [WIN_WRITEDMA]         = { cmd_rw_dma, CMD_MEDIUM | CMD_WRITE | CMD_DMA },
-    [WIN_STANDBYNOW1]      = { cmd_standby_immediate, 0 },
-    [WIN_IDLEIMMEDIATE]    = { cmd_idle_immediate, 0 },
+    [WIN_STANDBYNOW1]      = { cmd_standby_immediate, CMD_PACKET_OK },
+    [WIN_IDLEIMMEDIATE]    = { cmd_idle_immediate, CMD_PACKET_OK },
     [WIN_READ_BUFFER]      = { cmd_read_buffer, 0 },
-    [WIN_CHECKPOWERMODE1]  = { cmd_check_power_mode, 0 },
-    [WIN_FLUSH_CACHE]      = { cmd_flush_cache, 0 },
+    [WIN_CHECKPOWERMODE1]  = { cmd_check_power_mode, CMD_PACKET_OK },
+    [WIN_FLUSH_CACHE]      = { cmd_flush_cache, CMD_PACKET_OK },
     [WIN_WRITE_BUFFER]     = { cmd_write_buffer, CMD_WRITE },
     [WIN_READ_BUFFER_DMA]  = { cmd_buffer_dma, CMD_DMA },
     [WIN_FLUSH_CACHE_EXT]  = { cmd_flush_cache, CMD_LBA48 },
     [WIN_WRITE_BUFFER_DMA] = { cmd_buffer_dma, CMD_WRITE | CMD_DMA },
-    [WIN_IDENTIFY]         = { cmd_identify, 0 },
-    [WIN_SETFEATURES]      = { cmd_set_features, 0 },
+    [WIN_IDENTIFY]         = { cmd_identify, CMD_PACKET_SIG },
+    [WIN_SETFEATURES]      = { cmd_set_features, CMD_PACKET_OK },
 };
+
+/* Whether the device's feature set has the command; a packet device
+ * refusing a CMD_PACKET_SIG command shows its signature first. */
+static bool ide_cmd_permitted(IDEState *s, const IDECmd *c)
+{
+    if (!s->drive_class->packet) {
+        return !(c->flags & CMD_PACKET_ONLY);
+    }
+    if (c->flags & CMD_PACKET_OK) {
+        return true;
+    }
+    if (c->flags & CMD_PACKET_SIG) {
+        uint8_t dev = s->select & 0xf0; /* the signature leaves the device bits */
+
+        ide_set_signature(s);
+        s->select = dev;
+    }
+    return false;
+}
 
 IDE_FRAME void ide_exec_cmd(IDEBus *bus, uint32_t val)
 {
@@ -370,9 +398,9 @@ IDE_FRAME void ide_exec_cmd(IDEBus *bus, uint32_t val)
     s->cmd_flags = c->flags;
     s->error = 0;
     s->lba48 = c->flags & CMD_LBA48;
-    if (!c->handler) {
-        qemu_log_mask(LOG_UNIMP, "ide%d.%d: command 0x%02x not supported\n", bus->bus_id,
-                      bus->unit, val);
+    if (!c->handler || !ide_cmd_permitted(s, c)) {
+        qemu_log_mask(LOG_UNIMP, "ide%d.%d: command 0x%02x not supported by %s\n",
+                      bus->bus_id, bus->unit, val, s->drive_class->name);
         ide_abort_command(s);
         return;
     }

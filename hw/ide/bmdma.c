@@ -62,11 +62,12 @@ static void bmdma_sglist_trim(QEMUSGList *sg, uint32_t excess)
 }
 
 /*
- * Adds up to max_bytes from the PRD table to sg, whole sectors only, and
- * stores the count in *bytes.  Not MEMTX_OK: a descriptor fetch failed.
+ * Adds up to max_bytes from the PRD table to sg, in whole units of granule
+ * bytes (a sector for the medium, 1 for the drive's own data), and stores
+ * the count in *bytes.  Not MEMTX_OK: a descriptor fetch failed.
  */
-static MemTxResult bmdma_walk(BMDMAState *bm, uint32_t max_bytes, QEMUSGList *sg,
-                              uint32_t *bytes)
+static MemTxResult bmdma_walk(BMDMAState *bm, uint32_t max_bytes, uint32_t granule,
+                              QEMUSGList *sg, uint32_t *bytes)
 {
     AddressSpace *as = pci_get_address_space(bm->pci_dev);
     uint32_t total = 0;
@@ -115,11 +116,11 @@ static MemTxResult bmdma_walk(BMDMAState *bm, uint32_t max_bytes, QEMUSGList *sg
         total += take;
     }
     /* Only whole sectors go to the disk; the table ran out inside one. */
-    if (total % IDE_SECTOR_SIZE) {
+    if (total % granule) {
         qemu_log_mask(LOG_GUEST_ERROR, "bmdma%d: PRD table ends inside a sector; "
                       "the partial sector is not transferred\n", bm->bus->bus_id);
-        bmdma_sglist_trim(sg, total % IDE_SECTOR_SIZE);
-        total -= total % IDE_SECTOR_SIZE;
+        bmdma_sglist_trim(sg, total % granule);
+        total -= total % granule;
     }
     if (total == 0) {
         /* SFF-8038i: a table shorter than the transfer stops the engine
@@ -174,7 +175,7 @@ static MemTxResult bmdma_prepare_buf(IDEDMA *dma, IDEState *s, uint32_t limit,
     if (res != MEMTX_OK || !active) {
         return res;
     }
-    return bmdma_walk(bm, limit, &s->sg, bytes);
+    return bmdma_walk(bm, limit, IDE_SECTOR_SIZE, &s->sg, bytes);
 }
 
 static MemTxResult bmdma_rw_buf(IDEDMA *dma, uint8_t *buf, uint32_t len, bool to_memory,
@@ -193,7 +194,7 @@ static MemTxResult bmdma_rw_buf(IDEDMA *dma, uint8_t *buf, uint32_t len, bool to
         return res;
     }
     qemu_sglist_init(&sg, 2, pci_get_address_space(bm->pci_dev));
-    res = bmdma_walk(bm, len, &sg, &bytes);
+    res = bmdma_walk(bm, len, 1, &sg, &bytes);
     if (res == MEMTX_OK && bytes) {
         res = dma_buf_rw(&sg, buf, bytes,
                          to_memory ? DMA_DIRECTION_FROM_DEVICE : DMA_DIRECTION_TO_DEVICE,

@@ -217,13 +217,14 @@ static void ide_transfer_done(IDEState *s)
 
 /* ---- Reset ---------------------------------------------------------- */
 
-/* ATA-6 9.12: the signature of an ATA device after reset or diagnostics. */
+/* ATA-6 9.12: the device's signature after reset or diagnostics (its
+ * class's cylinder bytes: 00h/00h an ATA device, 14h/EBh a packet device). */
 void ide_set_signature(IDEState *s)
 {
     s->nsector = 1;
     s->sector = 1;
-    s->lcyl = 0;
-    s->hcyl = 0;
+    s->lcyl = s->drive_class->sig_lcyl;
+    s->hcyl = s->drive_class->sig_hcyl;
     s->hob_feature = s->hob_nsector = s->hob_sector = s->hob_lcyl = s->hob_hcyl = 0;
     s->select = 0;
     s->error = 0x01; /* diagnostic code: passed */
@@ -234,7 +235,7 @@ static void ide_reset_done(IDEState *s)
     trace_event(ide_reset, "bus=%d unit=%d", s->bus->bus_id, s->unit);
     ide_set_signature(s);
     s->bus->unit = 0;
-    s->status = s->present ? IDE_STATUS_IDLE : 0;
+    s->status = s->present ? s->drive_class->reset_status : 0;
     s->mult_sectors = IDE_MAX_MULT_SECTORS;
     s->cur_heads = s->heads;
     s->cur_sectors = s->sectors;
@@ -242,6 +243,9 @@ static void ide_reset_done(IDEState *s)
     s->xfer_dir = IDE_XFER_NONE;
     s->end_transfer_func = NULL;
     s->dma_pending = false;
+    if (s->drive_class->reset) {
+        s->drive_class->reset(s);
+    }
 }
 
 /* Enters reset: everything in progress is dropped; BSY until done. */

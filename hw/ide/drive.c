@@ -21,8 +21,10 @@ typedef struct DriveOptions {
     char *iface;
     char *cache;
     char *media;
+    char *id;
     int index, bus, unit; /* -1: not given */
     bool readonly;
+    int snapshot;         /* -1: not given */
     GHashTable *node_opts; /* for bdrv_open_opts */
 } DriveOptions;
 
@@ -34,18 +36,21 @@ static void drive_options_clear(DriveOptions *o)
     g_free(o->iface);
     g_free(o->cache);
     g_free(o->media);
+    g_free(o->id);
 }
 
 static const char *const drive_ifs[] = { "ide", "none", NULL };
-static const char *const drive_media[] = { "disk", NULL };
+static const char *const drive_media[] = { "disk", "cdrom", NULL };
 
 /* -drive's own keys; the rest are block node options. */
 static const QemuOptDesc drive_desc[] = {
     { .name = "file", .type = QEMU_OPT_STRING, .help = "Image file (none: an empty drive)" },
     { .name = "format", .type = QEMU_OPT_STRING, .help = "Image format (default: probed)",
       .values = bdrv_format_names },
-    { .name = "if", .type = QEMU_OPT_STRING, .help = "Interface", .values = drive_ifs,
-      .def_value_str = "ide" },
+    { .name = "id", .type = QEMU_OPT_STRING,
+      .help = "Drive name, for -device ide-hd/ide-cd,drive=ID" },
+    { .name = "if", .type = QEMU_OPT_STRING, .help = "Interface (none: for a -device)",
+      .values = drive_ifs, .def_value_str = "ide" },
     { .name = "index", .type = QEMU_OPT_NUMBER, .help = "Slot: bus index/2, unit index%2",
       .max = IDE_MAX_DRIVES - 1 },
     { .name = "bus", .type = QEMU_OPT_NUMBER, .help = "IDE channel", .max = 1 },
@@ -54,7 +59,13 @@ static const QemuOptDesc drive_desc[] = {
       .values = blk_cache_mode_names, .def_value_str = "writeback" },
     { .name = "readonly", .type = QEMU_OPT_BOOL, .help = "Open the image read-only",
       .def_value_str = "off" },
-    { .name = "media", .type = QEMU_OPT_STRING, .help = "Media type", .values = drive_media },
+    /* Checked in drive_options_parse, in QEMU's words. */
+    { .name = "media", .type = QEMU_OPT_STRING,
+      .help = "Media type: disk, or cdrom (an ATAPI CD-ROM, read-only, may be empty)",
+      .def_value_str = "disk" },
+    { .name = "snapshot", .type = QEMU_OPT_BOOL,
+      .help = "Writes go to a temporary overlay, the image stays unchanged",
+      .def_value_str = "off" },
     { NULL },
 };
 
@@ -84,11 +95,25 @@ static bool add_node_opt(void *opaque, const char *name, const char *value,
     return true;
 }
 
+/* QEMU's identifiers: a letter, then letters, digits, '-', '.', '_'. */
+static bool drive_id_wellformed(const char *id)
+{
+    if (!g_ascii_isalpha(id[0])) {
+        return false;
+    }
+    for (const char *p = id + 1; *p; p++) {
+        if (!g_ascii_isalnum(*p) && !strchr("-._", *p)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool drive_options_parse(const char *str, DriveOptions *o, Error **errp)
 {
     g_autoptr(QemuOpts) opts = qemu_opts_parse(&drive_opts_list, str, errp);
 
-    o->index = o->bus = o->unit = -1;
+    o->index = o->bus = o->unit = o->snapshot = -1;
     o->node_opts = bdrv_options_new();
     if (!opts) {
         return false;
@@ -98,10 +123,24 @@ static bool drive_options_parse(const char *str, DriveOptions *o, Error **errp)
     o->iface = opt_dup(opts, "if");
     o->cache = opt_dup(opts, "cache");
     o->media = opt_dup(opts, "media");
+    o->id = opt_dup(opts, "id");
     o->index = opt_slot_number(opts, "index");
     o->bus = opt_slot_number(opts, "bus");
     o->unit = opt_slot_number(opts, "unit");
     o->readonly = qemu_opt_get_bool(opts, "readonly", false);
+    if (qemu_opt_get(opts, "snapshot")) {
+        o->snapshot = qemu_opt_get_bool(opts, "snapshot", false);
+    }
+    if (o->media && !g_strv_contains(drive_media, o->media)) {
+        error_setg(errp, "'%s' invalid media", o->media);
+        return false;
+    }
+    if (o->id && !drive_id_wellformed(o->id)) {
+        error_setg(errp, "Parameter 'id' expects an identifier\n"
+                   "Identifiers consist of letters, digits, '-', '.', '_', starting with "
+                   "a letter.");
+        return false;
+    }
     return qemu_opt_foreach(opts, add_node_opt, o->node_opts, errp);
 }
 
@@ -152,33 +191,57 @@ static int drive_options_slot(const DriveOptions *o, const bool *used, const cha
         }
     }
     if (used[slot]) {
-        error_setg(errp, "-drive %s: IDE slot %d (bus %d, unit %d) is already in use", str,
-                   slot, slot / 2, slot % 2);
+        /* QEMU 7.2's words */
+        error_setg(errp, "-drive %s: drive with bus=%d, unit=%d (index=%d) exists", str,
+                   slot / 2, slot % 2, slot);
         return -1;
     }
     return slot;
 }
 
 /*
- * A disk's permissions, as QEMU's IDE disk takes them: it reads, writes
- * unless read-only, and lets nobody else write (QEMU's share-rw=off).
- * Checked against every other user of the image, another duet or QEMU
- * included ("Failed to get "write" lock").
+ * A device's permissions on its drive, as QEMU's IDE devices take them:
+ * it reads, a disk also writes unless read-only, and it lets nobody else
+ * write (QEMU's share-rw=off).  Checked against every other user of the
+ * image, another duet or QEMU included ("Failed to get "write" lock").
  */
-static bool ide_drive_take_perm(BlockBackend *blk, bool readonly, Error **errp)
+static bool ide_drive_take_perm(BlockBackend *blk, bool writes, Error **errp)
 {
-    uint64_t perm = BLK_PERM_CONSISTENT_READ | (readonly ? 0 : BLK_PERM_WRITE);
+    uint64_t perm = BLK_PERM_CONSISTENT_READ | (writes ? BLK_PERM_WRITE : 0);
     uint64_t shared = BLK_PERM_CONSISTENT_READ | BLK_PERM_WRITE_UNCHANGED | BLK_PERM_RESIZE;
 
     return blk_set_perm(blk, perm, shared, errp);
 }
 
-static bool ide_attach_drive_option(PCIIDEState *d, const char *str, bool *used, Error **errp)
+static void drive_info_free(gpointer p)
+{
+    DriveInfo *di = p;
+
+    blk_unref(di->blk);
+    g_free(di->id);
+    g_free(di->str);
+    g_free(di);
+}
+
+static DriveInfo *drive_find(PCIIDEState *d, const char *id)
+{
+    for (unsigned i = 0; d->drives && i < d->drives->len; i++) {
+        DriveInfo *di = g_ptr_array_index(d->drives, i);
+
+        if (di->id && !strcmp(di->id, id)) {
+            return di;
+        }
+    }
+    return NULL;
+}
+
+/* Opens one -drive (its image, if it has one) into d->drives. */
+static bool ide_drive_open(PCIIDEState *d, const char *str, bool snapshot_default,
+                           bool *used, Error **errp)
 {
     DriveOptions o = { 0 };
-    BlockBackend *blk = NULL;
-    bool ok = false, has_file;
-    int slot;
+    DriveInfo *di = NULL;
+    bool ok = false, has_file, readonly, snapshot;
 
     if (!drive_options_parse(str, &o, errp)) {
         error_prepend(errp, "-drive %s: ", str);
@@ -190,61 +253,138 @@ static bool ide_attach_drive_option(PCIIDEState *d, const char *str, bool *used,
         error_setg(errp, "-drive %s: A block device must be specified for \"file\"", str);
         goto out;
     }
-    if (o.iface && !strcmp(o.iface, "none")) {
-        ok = true; /* for a -device to pick up; duet has none that would */
+    if (o.id && drive_find(d, o.id)) {
+        error_setg(errp, "-drive %s: Duplicate ID '%s' for drive", str, o.id);
         goto out;
     }
-    if (o.iface && strcmp(o.iface, "ide")) {
-        error_setg(errp, "-drive %s: interface '%s' is not supported (only if=ide)", str,
-                   o.iface);
-        goto out;
+    di = g_new0(DriveInfo, 1);
+    di->id = g_strdup(o.id);
+    di->str = g_strdup(str);
+    di->iface_none = o.iface && !strcmp(o.iface, "none");
+    di->cdrom = o.media && !strcmp(o.media, "cdrom");
+    di->slot = -1;
+    if (!di->iface_none) {
+        di->slot = drive_options_slot(&o, used, str, errp);
+        if (di->slot < 0) {
+            goto out;
+        }
+        used[di->slot] = true;
     }
-    if (o.media && strcmp(o.media, "disk")) {
-        error_setg(errp, "-drive %s: media '%s' is not supported (only media=disk)", str,
-                   o.media);
-        goto out;
+    /* A CD-ROM's medium is read-only (QEMU: media=cdrom implies readonly). */
+    readonly = o.readonly || di->cdrom;
+    /* readonly=on already keeps the image unchanged, and must keep the
+     * guest from writing: no overlay then.  A CD-ROM gets one, as in QEMU. */
+    snapshot = (o.snapshot >= 0 ? o.snapshot : snapshot_default) && !o.readonly;
+    if (has_file && snapshot) {
+        di->blk = blk_new_open_snapshot(o.file, o.format, o.cache, o.node_opts, errp);
+    } else if (has_file) {
+        di->blk = blk_new_open_opts(o.file, o.format, o.cache, readonly, o.node_opts, errp);
     }
-    slot = drive_options_slot(&o, used, str, errp);
-    if (slot < 0) {
-        goto out;
-    }
-    /* A hard disk has no removable medium: it needs its image now. */
-    if (!has_file) {
-        error_setg(errp, "-drive %s: Device needs media, but drive is empty", str);
-        goto out;
-    }
-    blk = blk_new_open_opts(o.file, o.format, o.cache, o.readonly, o.node_opts, errp);
-    if (blk && !ide_drive_take_perm(blk, o.readonly, errp)) {
-        g_clear_pointer(&blk, blk_unref);
-    }
-    if (!blk) {
+    if (has_file && !di->blk) {
         error_prepend(errp, "-drive %s: ", str);
         goto out;
     }
-    if (!ide_drive_attach(&d->bus[slot / 2], slot % 2, blk, errp)) {
-        blk_unref(blk);
+    /* Until a device holds it, a drive reads and lets others do anything
+     * (QEMU's -drive without a device). */
+    if (di->blk && !blk_set_perm(di->blk, BLK_PERM_CONSISTENT_READ, BLK_PERM_ALL, errp)) {
+        error_prepend(errp, "-drive %s: ", str);
         goto out;
     }
-    used[slot] = true;
-    {
-        /* QEMU's name for the drive: ide<bus>-hd<unit> (info block, commit) */
-        g_autofree char *name = g_strdup_printf("ide%d-hd%d", slot / 2, slot % 2);
-        blk_set_name(blk, name);
+    /* QEMU's name for the drive (info block, commit, query-block): its id,
+     * else ide<bus>-hd<unit> or ide<bus>-cd<unit> */
+    if (di->blk) {
+        g_autofree char *name = o.id ? g_strdup(o.id)
+                                     : g_strdup_printf("ide%d-%s%d", di->slot / 2,
+                                                       di->cdrom ? "cd" : "hd", di->slot % 2);
+        blk_set_name(di->blk, name);
     }
+    di->readonly = readonly;
+    g_ptr_array_add(d->drives, g_steal_pointer(&di));
     ok = true;
 out:
+    if (di) {
+        drive_info_free(di);
+    }
     drive_options_clear(&o);
     return ok;
 }
 
-bool pc_ide_init_drives(PCIIDEState *d, GPtrArray *drive_opts, Error **errp)
+bool ide_dev_attach_drive(PCIIDEState *d, DriveInfo *di, int bus, int unit,
+                          const IDEDriveClass *cls, Error **errp)
 {
-    bool used[IDE_MAX_DRIVES] = { false };
+    BlockBackend *blk = di ? di->blk : NULL;
 
-    for (unsigned i = 0; drive_opts && i < drive_opts->len; i++) {
-        if (!ide_attach_drive_option(d, g_ptr_array_index(drive_opts, i), used, errp)) {
-            return false;
-        }
+    if (cls == &ide_hd_class && !blk) {
+        error_setg(errp, "Device needs media, but drive is empty");
+        return false;
+    }
+    /* QEMU 7.2 refuses a CD-ROM's drive for a hard disk. */
+    if (cls == &ide_hd_class && di->cdrom) {
+        error_setg(errp, "Block node is read-only");
+        return false;
+    }
+    if (blk && !ide_drive_take_perm(blk, cls == &ide_hd_class && !di->readonly, errp)) {
+        return false;
+    }
+    if (!ide_drive_attach_class(&d->bus[bus], unit, cls, blk, errp)) {
+        return false;
+    }
+    if (di) {
+        di->blk = NULL; /* the drive slot holds it now */
+        di->attached = true;
     }
     return true;
+}
+
+bool pc_ide_init_drives_snapshot(PCIIDEState *d, GPtrArray *drive_opts, bool snapshot,
+                                 Error **errp)
+{
+    bool used[IDE_MAX_DRIVES] = { false };
+    unsigned first;
+
+    if (!d->drives) {
+        d->drives = g_ptr_array_new_with_free_func(drive_info_free);
+    }
+    first = d->drives->len;
+    /* As QEMU: every drive opens first, then the if=ide ones get their
+     * devices, then -device ide-hd/ide-cd (ide_dev_create) the rest. */
+    for (unsigned i = 0; drive_opts && i < drive_opts->len; i++) {
+        if (!ide_drive_open(d, g_ptr_array_index(drive_opts, i), snapshot, used, errp)) {
+            goto fail;
+        }
+    }
+    for (unsigned i = first; i < d->drives->len; i++) {
+        DriveInfo *di = g_ptr_array_index(d->drives, i);
+
+        if (di->slot < 0) {
+            continue;
+        }
+        if (!ide_dev_attach_drive(d, di, di->slot / 2, di->slot % 2,
+                                  di->cdrom ? &ide_cd_class : &ide_hd_class, errp)) {
+            error_prepend(errp, "-drive %s: ", di->str);
+            goto fail;
+        }
+        di->auto_attached = true;
+    }
+    return true;
+
+fail:
+    /* The drives of this call are closed again (attached ones stay). */
+    g_ptr_array_remove_range(d->drives, first, d->drives->len - first);
+    return false;
+}
+
+bool pc_ide_init_drives(PCIIDEState *d, GPtrArray *drive_opts, Error **errp)
+{
+    return pc_ide_init_drives_snapshot(d, drive_opts, false, errp);
+}
+
+void pc_ide_drives_free(PCIIDEState *d)
+{
+    g_clear_pointer(&d->drives, g_ptr_array_unref);
+}
+
+DriveInfo *pc_ide_find_drive(PCIIDEState *d, const char *id)
+{
+    return drive_find(d, id);
 }

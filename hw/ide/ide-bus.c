@@ -2,7 +2,26 @@
  * Setting up an IDE channel: its drives, their images and the legacy
  * port lists (whose callbacks live in core.c).
  */
-#include "hw/ide/ide.h"
+#include "ide-internal.h"
+
+const IDEDriveClass ide_hd_class = {
+    .name = "ide-hd",
+    .model = "DUET HARDDISK",
+    .sig_lcyl = 0x00,
+    .sig_hcyl = 0x00,
+    .reset_status = IDE_STATUS_IDLE,
+};
+
+/* ATA/ATAPI-6 9.1: a packet device leaves reset with DRDY clear (status 00h). */
+const IDEDriveClass ide_cd_class = {
+    .name = "ide-cd",
+    .model = "DUET DVD-ROM",
+    .packet = true,
+    .sig_lcyl = 0x14,
+    .sig_hcyl = 0xeb,
+    .reset_status = 0x00,
+    .reset = ide_atapi_reset,
+};
 
 static const MemoryRegionPortio ide_portio_list[] = {
     { 0, 8, 1, .read = ide_ioport_read, .write = ide_ioport_write },
@@ -28,7 +47,8 @@ void ide_bus_init(IDEBus *bus, int bus_id, qemu_irq irq)
 
         s->bus = bus;
         s->unit = i;
-        s->io_buffer = g_malloc0(IDE_IO_BUFFER_SIZE);
+        s->drive_class = &ide_hd_class;
+        s->io_buffer = g_malloc0(MAX(IDE_IO_BUFFER_SIZE, ATAPI_IO_BUFFER_SIZE));
     }
     ide_bus_reset(bus);
 }
@@ -59,6 +79,12 @@ void ide_bus_set_ports_enabled(IDEBus *bus, bool enabled)
 
 bool ide_drive_attach(IDEBus *bus, int unit, BlockBackend *blk, Error **errp)
 {
+    return ide_drive_attach_class(bus, unit, &ide_hd_class, blk, errp);
+}
+
+bool ide_drive_attach_class(IDEBus *bus, int unit, const IDEDriveClass *cls,
+                            BlockBackend *blk, Error **errp)
+{
     IDEState *s = &bus->ifs[unit];
     int64_t len = blk ? blk_getlength(blk) : 0;
 
@@ -71,17 +97,47 @@ bool ide_drive_attach(IDEBus *bus, int unit, BlockBackend *blk, Error **errp)
                          unit);
         return false;
     }
+    s->drive_class = cls;
     s->blk = blk;
     s->present = true;
     s->nb_sectors = len / IDE_SECTOR_SIZE;
+    /* A CD's last partial block is not addressable (MMC: whole blocks). */
+    s->cd_blocks = len / ATAPI_SECTOR_SIZE;
     /* The classic BIOS translation: 16 heads, 63 sectors, at most 16383 cylinders. */
     s->heads = 16;
     s->sectors = 63;
     s->cylinders = CLAMP(s->nb_sectors / (16 * 63), 1, 16383);
     snprintf(s->drive_serial, sizeof(s->drive_serial), "DUET%04d", bus->bus_id * 2 + unit + 1);
     snprintf(s->version, sizeof(s->version), "%s", "0.1");
-    snprintf(s->model, sizeof(s->model), "%s", "DUET HARDDISK");
+    snprintf(s->model, sizeof(s->model), "%s", cls->model);
     ide_bus_reset(bus);
+    /* A medium there from power-on is no change: no UNIT ATTENTION and no
+     * media event (QEMU 7.2 has neither). */
+    return true;
+}
+
+bool ide_cd_change_medium(IDEState *s, BlockBackend *blk, Error **errp)
+{
+    int64_t len = blk ? blk_getlength(blk) : 0;
+
+    if (!s->present || !s->drive_class->packet) {
+        error_setg(errp, "ide%d.%d is not a CD-ROM", s->bus->bus_id, s->unit);
+        return false;
+    }
+    if (len < 0) {
+        error_setg_errno(errp, -len, "cannot get the size of the new medium");
+        return false;
+    }
+    if (s->io_in_flight) {
+        blk_drain(s->blk);
+    }
+    blk_unref(s->blk);
+    s->blk = blk;
+    s->nb_sectors = len / IDE_SECTOR_SIZE;
+    s->cd_blocks = len / ATAPI_SECTOR_SIZE;
+    if (blk) {
+        ide_atapi_medium_inserted(s);
+    }
     return true;
 }
 

@@ -84,3 +84,43 @@ void ide_identify(IDEState *s, uint16_t *words)
     sum += 0xa5;
     words[255] |= (uint16_t)(uint8_t)-sum << 8;
 }
+
+/*
+ * IDENTIFY PACKET DEVICE (ATA/ATAPI-6 8.16, table 17): an ATAPI CD/DVD-ROM
+ * with 12-byte packets, accelerated DRQ for the packet, removable medium,
+ * PIO modes 3-4, multiword DMA 0-2 and Ultra DMA 0-5; the words as
+ * qemu-system-x86_64 7.2's drive has them (no mode-selected bits in 63).
+ */
+void ide_atapi_identify(IDEState *s, uint16_t *words)
+{
+    uint8_t mode = s->xfer_mode;
+
+    memset(words, 0, 512);
+    /* ATAPI (10b), device type 05h (CD/DVD), removable, DRQ within 50 us (10b) */
+    words[0] = (2 << 14) | (5 << 8) | (1 << 7) | (2 << 5);
+    ide_put_string(words + 10, s->drive_serial, 20);
+    /* Retired since ATA-2, as QEMU 7.2 still fills them: dual-ported
+     * buffer, 512 sectors of it, 4 ECC bytes. */
+    words[20] = 3;
+    words[21] = 512;
+    words[22] = 4;
+    ide_put_string(words + 23, s->version, 8);
+    ide_put_string(words + 27, s->model, 40);
+    words[48] = 1;                 /* (retired) 32-bit I/O */
+    words[49] = (1 << 9) | (1 << 8); /* LBA, DMA */
+    words[53] = 0x0007;            /* words 54-58, 64-70 and 88 are valid */
+    words[62] = 0x0007;            /* (ATAPI-4) single word DMA 0-2 */
+    words[63] = 0x0007;            /* multiword DMA 0-2 */
+    words[64] = 0x0003;            /* PIO 3 and 4 */
+    words[65] = 0x00b4;            /* ns: minimum multiword DMA cycle */
+    words[66] = 0x00b4;
+    words[67] = 0x012c;            /* minimum PIO cycle without flow control */
+    words[68] = 0x00b4;            /* ... with IORDY */
+    words[71] = 30;                /* ns: PACKET to bus release */
+    words[72] = 30;                /* ns: SERVICE to BSY clear */
+    words[80] = 0x001e;            /* ATA/ATAPI-1 to -4 */
+    words[88] = 0x003f;            /* Ultra DMA 0-5 */
+    if ((mode >> 3) == 8) {
+        words[88] |= 1 << (8 + (mode & 7));
+    }
+}

@@ -133,6 +133,7 @@ void piix3_ide_free(PCIIDEState *d)
     for (int i = 0; i < 2; i++) {
         ide_bus_destroy(&d->bus[i]);
     }
+    pc_ide_drives_free(d);
     memory_region_finalize(&d->bmdma_bar);
     g_free(d);
 }

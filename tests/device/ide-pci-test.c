@@ -157,6 +157,8 @@ static void board_irq(void *opaque, int n, int level)
 START_TEST(test_pc_pci_ide_init)
 {
     MachineState ms = { 0 };
+    PCIIDEState *ide;
+    PCPIIXState *piix;
     qemu_irq irqs[16];
     Error *err = NULL;
     char *tmpdir = g_dir_make_tmp("duet-pcpiix-XXXXXX", NULL);
@@ -172,14 +174,15 @@ START_TEST(test_pc_pci_ide_init)
     g_ptr_array_add(ms.drive_opts, g_strdup_printf("file=%s,index=3,if=ide", img));
     /* A bad drive fails cleanly, leaving nothing mapped. */
     g_ptr_array_add(ms.drive_opts, g_strdup("file=/nonexistent,index=0"));
-    ck_assert(!pc_pci_ide_init(&ms, irqs, &err));
+    ck_assert(!pc_pci_ide_init(&ms, irqs, &ide, &piix, &err));
     ck_assert_ptr_nonnull(err);
     error_free(err);
     err = NULL;
     ck_assert_uint_eq(inl(0xcf8), 0xffffffff);
     g_ptr_array_remove_index(ms.drive_opts, 1);
 
-    ck_assert(pc_pci_ide_init(&ms, irqs, &err));
+    ck_assert(pc_pci_ide_init(&ms, irqs, &ide, &piix, &err));
+    pc_pci_firmware_init(piix);
     ck_assert_uint_eq(pci_cfg_read(IT_IDE_DEVFN, 0, 4), 0x70108086);
     ck_assert_uint_eq(pci_cfg_read(PCI_DEVFN(0, 0), 0, 4), 0x12378086);
     ck_assert_uint_eq(pci_cfg_read(PCI_DEVFN(1, 0), 0, 4), 0x70008086);

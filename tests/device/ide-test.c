@@ -674,15 +674,49 @@ START_TEST(test_drive_options)
         error_free(err);
         err = NULL;
     }
-    /* bus/unit and first-free placement; if=none is skipped.  Other
+    /* bus/unit and first-free placement; if=none waits for a -device.  Other
      * images: a.raw's lock keeps a second disk off it. */
     o2 = g_strdup_printf("file=%s,bus=1,unit=0,format=raw",
                          it_image(t, "b.raw", "raw", 1 << 20));
     o3 = g_strdup_printf("file=%s,readonly=on", it_image(t, "c.raw", "raw", 1 << 20));
-    ck_assert(it_drives(t, &err, o2, o3, "if=none,file=whatever", NULL));
+    ck_assert_msg(it_drives(t, &err, o2, o3, "if=none,id=spare", NULL), "%s", err ? error_get_pretty(err) : "");
     ck_assert(t->ide->bus[1].ifs[0].present);
     ck_assert(t->ide->bus[0].ifs[0].present);
     ck_assert(blk_is_read_only(t->ide->bus[0].ifs[0].blk));
+}
+END_TEST
+
+/* snapshot=on: the guest reads its write back, the image keeps its data;
+ * with readonly=on there is no overlay and the write is refused. */
+START_TEST(test_snapshot_drive)
+{
+    uint8_t data[512], back[512], orig[512];
+
+    setup_one_drive(",snapshot=on");
+    it_image_read(img, "raw", 100 * 512, orig, sizeof(orig));
+    ck_assert(!blk_is_read_only(t->ide->bus[0].ifs[0].blk));
+    ck_assert_ptr_nonnull(blk_bs(t->ide->bus[0].ifs[0].blk)->backing);
+    it_pattern(data, sizeof(data), 9);
+    ide_lba28(0, 100, 1);
+    outb(IDE_CMD, 0x30);
+    ide_pio_out(data, 512);
+    ck_assert_int_eq(ide_wait_not_busy(IDE_ALTSTATUS), READY_STAT | SEEK_STAT);
+    inb(IDE_STATUS);
+    ide_lba28(0, 100, 1);
+    outb(IDE_CMD, 0x20);
+    ck_assert_int_eq(ide_wait_not_busy(IDE_ALTSTATUS), READY_STAT | SEEK_STAT | DRQ_STAT);
+    ide_pio_in(back, 512);
+    ck_assert_mem_eq(back, data, 512);
+    it_image_read(img, "raw", 100 * 512, back, sizeof(back));
+    ck_assert_mem_eq(back, orig, 512);
+    it_free(t);
+    t = NULL;
+
+    setup_one_drive(",snapshot=on,readonly=on");
+    ck_assert(blk_is_read_only(t->ide->bus[0].ifs[0].blk));
+    ide_lba28(0, 100, 1);
+    outb(IDE_CMD, 0x30);
+    ck_assert_int_eq(inb(IDE_ALTSTATUS), READY_STAT | SEEK_STAT | ERR_STAT);
 }
 END_TEST
 
@@ -697,6 +731,7 @@ static Suite *ide_suite(void)
     tcase_add_test(tc, test_pio_read_lba28);
     tcase_add_test(tc, test_pio_read_32bit);
     tcase_add_test(tc, test_pio_write_image);
+    tcase_add_test(tc, test_snapshot_drive);
     tcase_add_test(tc, test_pio_lba48_and_hob);
     tcase_add_test(tc, test_read_write_multiple);
     tcase_add_test(tc, test_sector_count_zero);

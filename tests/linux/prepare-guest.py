@@ -8,7 +8,7 @@ architecture (linux-image-amd64 / linux-image-686, whatever version the
 metapackage points at) and busybox-static, and writes
     DIR/<arch>/vmlinuz      the kernel (bzImage)
     DIR/<arch>/initrd.gz    an initramfs: static busybox, the modules for
-                            ata_piix and the SCSI disk (with their
+                            ata_piix, the SCSI disk and CD-ROM (with their
                             dependencies, in load order), /init and a
                             1 MiB pattern file
     DIR/<arch>/pattern      the pattern, for the runner's disk check
@@ -31,7 +31,8 @@ SKIP = 77
 META = {"amd64": "linux-image-amd64", "i386": "linux-image-686"}
 # What the test needs from the kernel's modules: the PIIX IDE driver and
 # the SCSI disk, plus whatever they depend on.
-WANTED = ["ata_piix", "sd_mod"]
+# sr_mod (and cdrom, its dependency): the CD-ROM test (run-linux.py --cdrom).
+WANTED = ["ata_piix", "sd_mod", "sr_mod"]
 PATTERN_SIZE = 1 << 20
 
 INIT = r"""#!/bin/busybox sh
@@ -57,10 +58,27 @@ dd if=/dev/sda of=/readback bs=65536 skip=1 count=16 2>/dev/null || echo "duet-l
 echo "duet-linux: md5 $(md5sum /readback | cut -d' ' -f1)"
 if cmp -s /pattern /readback; then
     echo "duet-linux: wrote and read back 1 MiB at offset 64 KiB"
-    echo "duet-linux: PASS"
+    disk_ok=1
 else
     echo "duet-linux: FAIL readback differs"
 fi
+# With duet.cdrom on the command line: the ATAPI CD-ROM as /dev/sr0, its
+# ISO 9660 primary volume descriptor (block 16) and a 64 KiB read.
+if grep -q duet.cdrom /proc/cmdline; then
+    i=0
+    while [ ! -b /dev/sr0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+    if [ -b /dev/sr0 ]; then
+        echo "duet-linux: sr0 has $(cat /sys/block/sr0/size) sectors"
+        dd if=/dev/sr0 of=/pvd bs=2048 skip=16 count=1 2>/dev/null || echo "duet-linux: FAIL sr0 read"
+        echo "duet-linux: sr0 descriptor $(dd if=/pvd bs=1 skip=1 count=5 2>/dev/null) volume $(dd if=/pvd bs=1 skip=40 count=12 2>/dev/null)"
+        dd if=/dev/sr0 of=/cdread bs=2048 skip=18 count=32 2>/dev/null || echo "duet-linux: FAIL sr0 read"
+        echo "duet-linux: sr0 blocks 18-49 md5 $(md5sum /cdread | cut -d' ' -f1)"
+    else
+        echo "duet-linux: FAIL no /dev/sr0"
+        disk_ok=
+    fi
+fi
+[ -n "$disk_ok" ] && echo "duet-linux: PASS"
 # "duet.shell" on the command line: a shell on the console instead of the reboot
 if grep -q duet.shell /proc/cmdline; then
     echo "duet-linux: shell (exit or poweroff -f to leave)"
@@ -179,11 +197,12 @@ def main():
 
     out = os.path.join(args.cache, args.arch)
     kernel, initrd = os.path.join(out, "vmlinuz"), os.path.join(out, "initrd.gz")
-    # The initramfs is rebuilt when what goes into it here changes.
+    # A cache made from another /init or module list is made again (the
+    # packages stay cached).
     stamp_path = os.path.join(out, "stamp")
     stamp = hashlib.sha256((INIT + " ".join(WANTED)).encode()).hexdigest()
-    current = open(stamp_path).read() if os.path.exists(stamp_path) else ""
-    if os.path.exists(kernel) and os.path.exists(initrd) and current == stamp:
+    if os.path.exists(kernel) and os.path.exists(initrd) and os.path.exists(stamp_path) and \
+            open(stamp_path).read() == stamp:
         print(kernel)
         print(initrd)
         return 0

@@ -28,6 +28,10 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location(
+    "run_atapi", os.path.join(HERE, "..", "guests", "ide", "run-atapi.py"))
+atapi = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(atapi)
 SKIP = 77
 CMDLINE = "console=ttyS0 quiet panic=-1"
 
@@ -115,6 +119,22 @@ def host_kvm_runs_linux():
             "protected-mode IRET, so no Linux kernel boots under it" % emulator)
 
 
+def check_cdrom(who, out, iso):
+    """The guest's view of the CD: its size, descriptor and a read."""
+    import hashlib
+    with open(iso, "rb") as f:
+        data = f.read()
+    want = ["duet-linux: sr0 has %d sectors" % (len(data) // 512),
+            "duet-linux: sr0 descriptor CD001 volume DUET_TEST_CD",
+            "duet-linux: sr0 blocks 18-49 md5 %s"
+            % hashlib.md5(data[18 * 2048:50 * 2048]).hexdigest()]
+    lines = out.splitlines()
+    for w in want:
+        if w not in lines:
+            fail("%s: no line %r" % (who, w), out)
+    print("%s: Linux read the CD-ROM as /dev/sr0" % who)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duet", required=True)
@@ -124,6 +144,9 @@ def main():
     ap.add_argument("--qemu")
     ap.add_argument("--memory", default="256")
     ap.add_argument("--timeout", type=int, default=600)
+    ap.add_argument("--cdrom", action="store_true",
+                    help="also a CD-ROM (-cdrom, run-atapi.py's ISO): Linux must see "
+                         "/dev/sr0 and read it")
     args = ap.parse_args()
 
     why = run_guest.duet_accel_usable(args.duet, args.accel)
@@ -157,13 +180,21 @@ def main():
             disk = os.path.join(tmp, who + ".qcow2")
             subprocess.run([qemu_img, "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
             cmd = [binary, "-accel", accel, "-m", args.memory, "-kernel", kernel,
-                   "-initrd", initrd, "-append", CMDLINE, "-nographic", "-no-reboot",
+                   "-initrd", initrd, "-append", CMDLINE + (" duet.cdrom" if args.cdrom else ""),
+                   "-nographic", "-no-reboot",
                    "-drive", "file=%s,format=qcow2,if=ide,index=0" % disk]
+            if args.cdrom:
+                iso = os.path.join(tmp, "cd.iso")
+                if not os.path.exists(iso):
+                    atapi.mkiso(iso)
+                cmd += ["-cdrom", iso]
             if who == "qemu":
                 cmd += ["-display", "none", "-serial", "stdio", "-monitor", "none"]
                 cmd.remove("-nographic")
             status, out, err, took = boot(cmd, args.timeout)
             check_boot(who, status, out, err, disk, pattern, qemu_img, tmp)
+            if args.cdrom:
+                check_cdrom(who, out, iso)
             lines[who] = marker_lines(out)
             print("%s (%s, %s): Linux booted, wrote and read back 1 MiB through ata_piix "
                   "in %.2f s" % (who, accel, args.arch, took))

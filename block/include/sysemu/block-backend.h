@@ -29,6 +29,13 @@ extern const char *const blk_cache_mode_names[];
  * come from the options, as may the format). */
 BlockBackend *blk_new_open_opts(const char *filename, const char *fmt, const char *cache,
                                 bool read_only, GHashTable *options, Error **errp);
+/*
+ * -snapshot: the image (node options as above) is opened read-only under
+ * a temporary qcow2 overlay that takes every write, in $TMPDIR (else
+ * /var/tmp), unlinked once open; the image itself never changes.
+ */
+BlockBackend *blk_new_open_snapshot(const char *filename, const char *fmt, const char *cache,
+                                    GHashTable *options, Error **errp);
 /* Closes the backend's node (drain, flush, driver close) and frees it. */
 void blk_unref(BlockBackend *blk);
 /* Closes the node but keeps the backend: its requests then fail with

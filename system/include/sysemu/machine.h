@@ -27,7 +27,8 @@ struct MachineState {
     const char *serial_spec;      /* -serial: stdio, file:PATH, file,path=P, null, none */
     struct Chardev *serial_chr;   /* ... opened by the main program (NULL: none) */
     GPtrArray *device_opts;       /* -device strings, e.g. "isa-debug-exit,iobase=0xf4" */
-    GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd rewritten to -drive) */
+    GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd, -cdrom rewritten to -drive) */
+    bool snapshot;                /* -snapshot: drives default to snapshot=on */
 
     const X86CPUModel *cpu_model; /* -cpu (NULL: the default, qemu64) */
     const AccelOps *accel;

@@ -61,6 +61,8 @@ typedef struct PCMachineState {
     IOPort80State *ioport80;
     GPtrArray *debug_exits;        /* of ISADebugExitState * */
     GPtrArray *debugcons;          /* of ISADebugconState * */
+    struct PCIIDEState *ide;       /* PIIX3 IDE: -device ide-hd/ide-cd go here */
+    struct PCPIIXState *piix;
     E820Table e820;                /* the memory map kernels are given */
     MultibootImage *multiboot;     /* -kernel: one of these two */
     LinuxBootImage *linux_boot;

@@ -9,13 +9,21 @@
 #include "hw/boards.h"
 #include "hw/irq.h"
 
+typedef struct PCIIDEState PCIIDEState;
+typedef struct PCPIIXState PCPIIXState;
+
 /*
- * Builds the PCI bus and its functions into get_system_memory()/io, opens
- * ms->drive_opts, assigns BARs as firmware would and registers a reset
- * handler (qemu_register_reset) that restores that state at every system
- * reset.  isa_irqs[14] and [15] are the IDE channels' lines; the PIIX3
- * routes PCI INTx (PIRQA-D) onto isa_irqs[10]/[11] as firmware would.
+ * Builds the PCI bus and its functions into get_system_memory()/io and
+ * opens ms->drive_opts (if=ide drives get their devices; -device ide-hd/
+ * ide-cd may then add more on *ide).  isa_irqs[14] and [15] are the IDE
+ * channels' lines; the PIIX3 routes PCI INTx (PIRQA-D) onto
+ * isa_irqs[10]/[11] as firmware would.
  */
-bool pc_pci_ide_init(MachineState *ms, qemu_irq *isa_irqs, Error **errp);
+bool pc_pci_ide_init(MachineState *ms, qemu_irq *isa_irqs, PCIIDEState **ide,
+                     PCPIIXState **piix, Error **errp);
+/* Once every device is there: assigns BARs as firmware would and
+ * registers a reset handler (qemu_register_reset) that restores that
+ * state at every system reset. */
+void pc_pci_firmware_init(PCPIIXState *piix);
 
 #endif

@@ -52,10 +52,13 @@
 #define WIN_WRITE_EXT       0x34 /* WRITE SECTOR(S) EXT */
 #define WIN_WRITEDMA_EXT    0x35 /* WRITE DMA EXT */
 #define WIN_MULTWRITE_EXT   0x39 /* WRITE MULTIPLE EXT */
+#define WIN_DEVICE_RESET    0x08 /* DEVICE RESET (packet devices) */
 #define WIN_VERIFY          0x40 /* READ VERIFY SECTOR(S) */
 #define WIN_VERIFY_EXT      0x42 /* READ VERIFY SECTOR(S) EXT */
 #define WIN_DIAGNOSE        0x90 /* EXECUTE DEVICE DIAGNOSTIC */
 #define WIN_SPECIFY         0x91 /* INITIALIZE DEVICE PARAMETERS */
+#define WIN_PACKETCMD       0xa0 /* PACKET */
+#define WIN_PIDENTIFY       0xa1 /* IDENTIFY PACKET DEVICE */
 #define WIN_MULTREAD        0xc4 /* READ MULTIPLE */
 #define WIN_MULTWRITE       0xc5 /* WRITE MULTIPLE */
 #define WIN_SETMULT         0xc6 /* SET MULTIPLE MODE */
@@ -77,6 +80,22 @@
 #define IDE_SECTOR_SIZE 512
 #define IDE_IO_BUFFER_SIZE (IDE_MAX_MULT_SECTORS * IDE_SECTOR_SIZE)
 
+/* ATAPI (hw/ide/atapi.c): 12-byte packets, 2048-byte blocks. */
+#define ATAPI_PACKET_SIZE 12
+#define ATAPI_SECTOR_SIZE 2048
+/* A PIO DRQ block is at most FFFEh bytes (the byte count limit). */
+#define ATAPI_IO_BUFFER_SIZE 0x10000
+
+/* Sector count register during a packet command: the interrupt reason. */
+#define ATAPI_INT_REASON_CD  0x01 /* CoD: command packet (1) or data (0) */
+#define ATAPI_INT_REASON_IO  0x02 /* IO: to the host (1) */
+
+/* What kind of device a slot holds: its signature, reset state and
+ * which of the command table's commands it takes (hw/ide/core.c). */
+typedef struct IDEDriveClass IDEDriveClass;
+extern const IDEDriveClass ide_hd_class; /* ATA hard disk */
+extern const IDEDriveClass ide_cd_class; /* ATAPI CD/DVD-ROM (MMC) */
+
 typedef struct IDEBus IDEBus;
 typedef struct IDEState IDEState;
 typedef struct IDEDMA IDEDMA;
@@ -95,6 +114,7 @@ struct IDEState {
     IDEBus *bus;
     int unit;
     bool present;       /* a drive is attached (possibly with no medium) */
+    const IDEDriveClass *drive_class; /* &ide_hd_class or &ide_cd_class */
     BlockBackend *blk;  /* NULL: no medium */
     uint64_t nb_sectors;
     char drive_serial[21];
@@ -142,6 +162,19 @@ struct IDEState {
 
     /* The drive's sector buffer: WRITE BUFFER (DMA) fills it, READ BUFFER (DMA) reads it. */
     uint8_t buffer[IDE_SECTOR_SIZE];
+
+    /* ATAPI (hw/ide/atapi.c, atapi-cmd.c) */
+    uint8_t packet[ATAPI_PACKET_SIZE];
+    uint8_t sense_key, asc;      /* REQUEST SENSE data (SPC-3 4.5) */
+    bool tray_open, tray_locked;
+    bool media_changed;          /* UNIT ATTENTION, then a NEW MEDIA event */
+    uint8_t media_event;         /* GET EVENT STATUS NOTIFICATION: pending event code */
+    bool atapi_dma;              /* data phase by DMA (PACKET features bit 0) */
+    uint32_t byte_count_limit;   /* PIO: at most this much per DRQ block */
+    int64_t atapi_lba;           /* a READ's first block; -1: reply data in io_buffer */
+    uint32_t atapi_left;         /* bytes of the data phase still to move */
+    uint32_t atapi_pos;          /* bytes moved: of io_buffer, or past atapi_lba */
+    uint64_t cd_blocks;          /* medium size in 2048-byte blocks */
 };
 
 /*
@@ -165,8 +198,9 @@ struct IDEDMAOps {
     MemTxResult (*prepare_buf)(IDEDMA *dma, IDEState *s, uint32_t limit, uint32_t *bytes);
     /*
      * Copies up to len bytes between buf and the guest memory the engine
-     * points at next (to_memory: buf -> memory), whole sectors only; *done
-     * is the count.  For data that is not on the medium (buffer[]).
+     * points at next (to_memory: buf -> memory), less where its table
+     * ends; *done is the count.  For data that is not on the medium
+     * (buffer[], ATAPI reply data, whose length is any byte count).
      */
     MemTxResult (*rw_buf)(IDEDMA *dma, uint8_t *buf, uint32_t len, bool to_memory,
                           uint32_t *done);
@@ -210,6 +244,16 @@ void ide_bus_set_dma(IDEBus *bus, IDEDMA *dma);
 void ide_bus_destroy(IDEBus *bus);
 /* blk may be NULL: a drive with no medium.  Takes the reference. */
 bool ide_drive_attach(IDEBus *bus, int unit, BlockBackend *blk, Error **errp);
+/* The same for a hard disk (&ide_hd_class) or a CD-ROM (&ide_cd_class). */
+bool ide_drive_attach_class(IDEBus *bus, int unit, const IDEDriveClass *cls,
+                            BlockBackend *blk, Error **errp);
+/*
+ * Puts a new medium (blk, whose reference it takes; NULL: none) into a
+ * CD-ROM, dropping the old one: the next command gets UNIT ATTENTION /
+ * MEDIUM MAY HAVE CHANGED and GET EVENT STATUS NOTIFICATION a NewMedia
+ * event, as a monitor's `change` causes in QEMU.
+ */
+bool ide_cd_change_medium(IDEState *s, BlockBackend *blk, Error **errp);
 /* Hard reset of both drives (power-on state; in-flight I/O is discarded). */
 void ide_bus_reset(IDEBus *bus);
 /* Maps (or unmaps) the legacy ports: 0x1f0-0x1f7 + 0x3f6 style. */
@@ -234,5 +278,7 @@ void ide_bus_poll_in_flight(IDEBus *bus);
 
 /* hw/ide/identify.c */
 void ide_identify(IDEState *s, uint16_t *words);
+/* IDENTIFY PACKET DEVICE data (ATA/ATAPI-6 8.16). */
+void ide_atapi_identify(IDEState *s, uint16_t *words);
 
 #endif

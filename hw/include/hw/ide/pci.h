@@ -44,11 +44,25 @@ typedef struct BMDMAState {
     IDEDMAFunc *dma_cb;
 } BMDMAState;
 
+/* One -drive: its image (or none) until a device takes it. */
+typedef struct DriveInfo {
+    char *id;            /* id=, or NULL */
+    char *str;           /* the -drive string, for messages */
+    bool iface_none;     /* if=none: for a -device ide-hd/ide-cd */
+    bool cdrom;          /* media=cdrom */
+    bool readonly;
+    int slot;            /* if=ide: bus * 2 + unit; -1 for if=none */
+    BlockBackend *blk;   /* NULL: empty, or handed to its device */
+    bool attached;       /* a device has it */
+    bool auto_attached;  /* ... the one if=ide created */
+} DriveInfo;
+
 typedef struct PCIIDEState {
     PCIDevice dev; /* first */
     IDEBus bus[2];
     BMDMAState bmdma[2];
     MemoryRegion bmdma_bar;
+    GPtrArray *drives;   /* of DriveInfo *, in -drive order (hw/ide/drive.c) */
 } PCIIDEState;
 
 /* hw/ide/bmdma.c */
@@ -61,8 +75,24 @@ PCIIDEState *piix3_ide_init(PCIBus *bus, int devfn, qemu_irq irq14, qemu_irq irq
                             Error **errp);
 void piix3_ide_free(PCIIDEState *d);
 
-/* hw/ide/drive.c: -drive if=ide / -hda..-hdd strings onto the four slots. */
+/*
+ * hw/ide/drive.c: opens every -drive string (-hda..-hdd and -cdrom are
+ * rewritten to -drive) and puts the if=ide ones onto the four slots (a
+ * disk, or a CD-ROM with media=cdrom); if=none drives wait for a -device.
+ * snapshot: -snapshot, the default of every drive's snapshot= key.
+ */
 bool pc_ide_init_drives(PCIIDEState *d, GPtrArray *drive_opts, Error **errp);
+bool pc_ide_init_drives_snapshot(PCIIDEState *d, GPtrArray *drive_opts, bool snapshot,
+                                 Error **errp);
+void pc_ide_drives_free(PCIIDEState *d);
+DriveInfo *pc_ide_find_drive(PCIIDEState *d, const char *id);
+/* Gives di (NULL: none) to a new device of class cls at bus/unit. */
+bool ide_dev_attach_drive(PCIIDEState *d, DriveInfo *di, int bus, int unit,
+                          const IDEDriveClass *cls, Error **errp);
+
+/* hw/ide/ide-dev.c: -device ide-hd / ide-cd (drive=, bus=ide.N, unit=). */
+extern const QemuOptDesc ide_dev_props[];
+bool ide_dev_create(PCIIDEState *d, QemuOpts *opts, const IDEDriveClass *cls, Error **errp);
 /*
  * A -drive string's syntax and -drive's own keys checked at start-up (the
  * node options are checked when the image opens).  "help" (or KEY=help)
