@@ -23,6 +23,8 @@ static uint64_t gdt[GDT_ENTRIES] = {
 };
 
 volatile struct fault_record last_fault;
+volatile struct fault_record fault_log[16];
+volatile int fault_log_n;
 volatile uint32_t resume_eip;
 void (*extra_handler)(struct frame *f);
 
@@ -43,6 +45,12 @@ void exc_handler(struct frame *f)
     last_fault.error = f->error;
     last_fault.eip = f->eip;
     last_fault.cr2 = read_cr2();
+    if (fault_log_n < 16) {
+        fault_log[fault_log_n].vector = f->vector;
+        fault_log[fault_log_n].error = f->error;
+        fault_log[fault_log_n].eip = f->eip;
+        fault_log_n++;
+    }
     f->eip = resume_eip;
     resume_eip = 0;
 }

@@ -55,6 +55,9 @@ struct fault_record {
 };
 
 extern volatile struct fault_record last_fault;
+/* every TRY_FAULT fault, in order (for code that cannot print: ring 3) */
+extern volatile struct fault_record fault_log[16];
+extern volatile int fault_log_n;
 extern volatile uint32_t resume_eip;
 /* Called for every exception and for vector 0x80; may edit the frame. */
 extern void (*extra_handler)(struct frame *f);
