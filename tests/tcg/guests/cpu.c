@@ -109,6 +109,13 @@ uint64_t get_gdt(int index)
     return gdt[index];
 }
 
+uint64_t get_idt_raw(int vector)
+{
+    uint64_t d;
+    memcpy(&d, &idt[vector], 8);
+    return d;
+}
+
 void set_idt_raw(int vector, uint64_t desc)
 {
     memcpy(&idt[vector], &desc, 8);

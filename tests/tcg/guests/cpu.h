@@ -69,6 +69,7 @@ void *main_tss(void); /* the 32-bit TSS at SEL_TSS (struct tss32 layout) */
 void set_gdt(int index, uint64_t desc);
 uint64_t get_gdt(int index);
 void set_idt_raw(int vector, uint64_t desc);
+uint64_t get_idt_raw(int vector);
 void reset_idt_gate(int vector); /* back to the exception stub (vectors 0-19) */
 void enter_user(void (*fn)(void), uint32_t user_stack_top);
 uint32_t read_cr0(void);
