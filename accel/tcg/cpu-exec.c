@@ -106,7 +106,12 @@ static void handle_exception(TCGCPU *s)
     }
     s->cur = NULL;
     s->cur_tb = NULL;
-    ret_eip = s->exception_is_int ? s->exception_next_eip : env->eip;
+    ret_eip = (s->exception_is_int || s->exception_is_trap) ? s->exception_next_eip : env->eip;
+    /* INT n, INT3, INTO complete before their handler starts: a
+     * single-step trap follows them (into the handler, SDM 17.3.1.4);
+     * an instruction that faults never completes. */
+    bool step_trap = s->step_tf && s->exception_is_int;
+    s->step_tf = false;
 
     if (s->old_exception >= 0 && !s->exception_is_int) {
         int old = s->old_exception;
@@ -132,6 +137,9 @@ static void handle_exception(TCGCPU *s)
     s->old_exception = vec;
     do_interrupt(s, vec, s->exception_is_int, has_err, err, ret_eip, false);
     s->old_exception = -1;
+    if (step_trap) {
+        debug_trap_pending(s, DR6_BS);
+    }
 }
 
 static bool cpu_handle_interrupt(TCGCPU *s)
@@ -186,7 +194,7 @@ static inline bool cpu_chain_needs_attention(TCGCPU *s)
             ((s->env->eflags & IF_MASK) ? ~0 : CPU_INTERRUPT_NMI)) ||
            __atomic_load_n(&s->tlb_flush_pending, __ATOMIC_RELAXED) ||
            __atomic_load_n(&s->ram_write_flag, __ATOMIC_RELAXED) ||
-           s->inhibit_irq;
+           s->inhibit_irq || s->debug_active;
 }
 
 /* Anything to do between blocks besides running the next one? */
@@ -250,6 +258,7 @@ int tcg_cpu_exec(CPUState *cpu)
     s->cc_op = CC_OP_EFLAGS;
     s->cc_src = env->eflags & CC_ALL;
     tcg_update_hflags(s);
+    tcg_debug_regs_changed(s);
 
     s->last_tb = NULL;
     if (sigsetjmp(s->jmp_env, 0) != 0) {
@@ -276,6 +285,15 @@ int tcg_cpu_exec(CPUState *cpu)
             }
             tb_process_ram_writes(s);
             tb_free_graveyard(s);
+            /* After MOV SS/POP SS, a pending #DB waits for one more
+             * instruction (SDM 6.8.3); else traps of the previous
+             * instruction come before NMI and interrupts (SDM 6.9). */
+            bool hold_db = s->inhibit_db;
+            s->inhibit_db = false;
+            if (s->db_pending && !hold_db) {
+                debug_deliver_pending(s);
+                s->last_tb = NULL;
+            }
             if (s->inhibit_irq) {
                 s->inhibit_irq = false; /* STI/MOV SS shadow: one more instruction first */
                 irq_shadow = true;
@@ -296,7 +314,14 @@ int tcg_cpu_exec(CPUState *cpu)
             qemu_log_mask(CPU_LOG_EXEC, "Trace: %04x:%08" PRIx64 " [%u insns]\n",
                           env->segs[R_CS].selector, env->eip, tb->n_insns);
         }
+        if (G_UNLIKELY(s->debug_active)) {
+            uint64_t lin = tb->cs_base + env->eip;
+            debug_insn_begin(s, (tb->flags & TB_FLAG_CODE64) ? lin : (uint32_t)lin);
+        }
         cpu_tb_exec(s, tb, irq_shadow);
+        if (G_UNLIKELY(s->debug_active || s->step_tf)) {
+            debug_insn_end(s);
+        }
     }
     cpu_compute_eflags(s);
     return ret;

@@ -204,4 +204,7 @@ void cpu_load_eflags(TCGCPU *s, uint32_t val, uint32_t mask)
     f = (f & ~mask) | (val & mask);
     s->env->eflags = f | 0x2;
     set_cc_flags(s, f);
+    if (G_UNLIKELY((f & (TF_MASK | RF_MASK)) || s->debug_active)) {
+        tcg_update_debug(s);
+    }
 }

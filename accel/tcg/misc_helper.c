@@ -73,6 +73,9 @@ void check_io_perm(TCGCPU *s, uint32_t port, int size)
     CPUX86State *env = s->env;
     int iopl = (env->eflags & IOPL_MASK) >> 12;
 
+    if (G_UNLIKELY(s->bp_io)) {
+        debug_check_io(s, port, size); /* a trap: the access still happens */
+    }
     if (!(env->cr[0] & CR0_PE_MASK) || (!(env->eflags & VM_MASK) && s->cpl <= iopl)) {
         return;
     }
@@ -225,7 +228,11 @@ void helper_write_crN(TCGCPU *s, int reg, uint64_t val)
         if ((val ^ env->cr[4]) & (CR4_PSE_MASK | CR4_PAE_MASK | CR4_PGE_MASK | CR4_SMEP_MASK)) {
             tlb_flush(s);
         }
+        uint64_t old4 = env->cr[4];
         env->cr[4] = val;
+        if ((val ^ old4) & CR4_DE_MASK) {
+            tcg_debug_regs_changed(s); /* I/O breakpoints come and go */
+        }
         break;
     case 8:
         if (val & ~0xfull) {

@@ -273,7 +273,9 @@ void op_int3(TCGCPU *s, const DecodedInsn *d)
 
 void op_int1(TCGCPU *s, const DecodedInsn *d)
 {
-    raise_interrupt(s, EXCP01_DB, true, d->next_eip);
+    /* INT1 (ICEBP, F1): a #DB trap like a hardware one -- no gate DPL
+     * check, no IOPL check in virtual-8086 mode, DR6 untouched */
+    raise_exception_trap(s, EXCP01_DB, d->next_eip);
 }
 
 void op_into(TCGCPU *s, const DecodedInsn *d)

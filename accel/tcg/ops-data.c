@@ -388,6 +388,7 @@ void op_pop_seg(TCGCPU *s, const DecodedInsn *d)
     regs[R_ESP] = (regs[R_ESP] & ~mask) | ((regs[R_ESP] + (1 << d->ot)) & mask);
     if (d->b == R_SS) {
         s->inhibit_irq = true; /* SDM vol.3 6.8.3 */
+        s->inhibit_db = true;
     }
 }
 
@@ -412,6 +413,7 @@ void op_mov_seg_E(TCGCPU *s, const DecodedInsn *d)
     load_seg(s, seg, ld_E(s, d, MO_16));
     if (seg == R_SS) {
         s->inhibit_irq = true;
+        s->inhibit_db = true;
     }
 }
 

@@ -136,11 +136,20 @@ void op_mov_cr_r(TCGCPU *s, const DecodedInsn *d)
     helper_write_crN(s, d->reg, s->code64 ? v : (uint32_t)v);
 }
 
-/* DR4/DR5 alias DR6/DR7 unless CR4.DE makes them #UD (SDM vol.3 17.2.2). */
+/* DR4/DR5 alias DR6/DR7 unless CR4.DE makes them #UD (SDM vol.3 17.2.2);
+ * DR7.GD makes any MOV DR a #DB fault with DR6.BD, and clears itself so
+ * that the handler may use the registers (17.2.4). */
 static int debug_reg(TCGCPU *s, const DecodedInsn *d)
 {
-    if (d->reg > 7 || ((d->reg == 4 || d->reg == 5) && (s->env->cr[4] & CR4_DE_MASK))) {
+    CPUX86State *env = s->env;
+
+    if (d->reg > 7 || ((d->reg == 4 || d->reg == 5) && (env->cr[4] & CR4_DE_MASK))) {
         raise_exception(s, EXCP06_ILLOP);
+    }
+    if (env->dr[7] & DR7_GD) {
+        env->dr[6] |= DR6_BD;
+        env->dr[7] &= ~(uint64_t)DR7_GD;
+        raise_exception(s, EXCP01_DB);
     }
     return (d->reg == 4 || d->reg == 5) ? d->reg + 2 : d->reg;
 }
@@ -160,9 +169,16 @@ void op_mov_dr_r(TCGCPU *s, const DecodedInsn *d)
     if (dr >= 6 && (v >> 32)) {
         raise_exception_err(s, EXCP0D_GPF, 0); /* DR6/DR7 bits 63:32 are reserved */
     }
+    if (dr == 6) {
+        v = (v | DR6_FIXED) & ~0x1000ull;   /* reserved bits (figure 17-1) */
+    } else if (dr == 7) {
+        v = (v | 0x400) & ~0xd800ull;
+    } else if (!s->code64) {
+        v = (uint32_t)v;
+    }
     s->env->dr[dr] = v;
-    if (dr == 7 && (s->env->dr[7] & 0xff)) {
-        qemu_log_mask(LOG_UNIMP, "tcg: hardware breakpoints (DR7) not modelled\n");
+    if (dr != 6) {
+        tcg_debug_regs_changed(s);
     }
 }
 

@@ -1,10 +1,10 @@
 /*
  * Segmentation and exception delivery (SDM vol.3 chapters 3, 5 and 6):
  * descriptor loads with their protection checks, the interrupt/exception
- * path through the IVT (real mode) or IDT (protected mode), IRET and far
- * control transfers; IA-32e mode's versions are in seg_helper64.c.  Out
- * of scope (logged as unimp, answered with #GP): task switches (task
- * gates, IRET with NT), call gates, virtual-8086 mode entry through IRET.
+ * path through the IVT (real mode) or IDT (protected mode, virtual-8086
+ * mode included), IRET and far control transfers; IA-32e mode's versions
+ * are in seg_helper64.c, task switches in task_helper.c, call gates in
+ * gate_helper.c.
  */
 #include "seg_helper.h"
 #include "qemu/log.h"
@@ -18,6 +18,7 @@ static G_NORETURN void raise_full(TCGCPU *s, int vector, bool has_err, int err, 
     s->exception_has_error = has_err;
     s->error_code = err;
     s->exception_is_int = is_int;
+    s->exception_is_trap = false;
     s->exception_next_eip = next_eip;
     cpu_loop_exit(s);
 }
@@ -35,6 +36,17 @@ void raise_exception_err(TCGCPU *s, int vector, int error_code)
 void raise_interrupt(TCGCPU *s, int vector, bool is_int, uint64_t next_eip)
 {
     raise_full(s, vector, false, 0, is_int, next_eip);
+}
+
+void raise_exception_trap(TCGCPU *s, int vector, uint64_t next_eip)
+{
+    s->exception_index = vector;
+    s->exception_has_error = false;
+    s->error_code = 0;
+    s->exception_is_int = false;
+    s->exception_is_trap = true;
+    s->exception_next_eip = next_eip;
+    cpu_loop_exit(s);
 }
 
 void seg_fault(TCGCPU *s, int seg)
@@ -381,7 +393,7 @@ static void do_interrupt_real(TCGCPU *s, int vec, uint64_t next_eip)
                            env->segs[R_CS].limit, env->segs[R_CS].flags);
 }
 
-static void tss_get_stack(TCGCPU *s, int dpl, uint32_t *ss, uint32_t *esp)
+void tss_get_stack(TCGCPU *s, int dpl, uint32_t *ss, uint32_t *esp)
 {
     CPUX86State *env = s->env;
     int type = (env->tr.flags >> DESC_TYPE_SHIFT) & 0xf;
@@ -404,6 +416,43 @@ static void tss_get_stack(TCGCPU *s, int dpl, uint32_t *ss, uint32_t *esp)
     }
 }
 
+void check_stack_room(TCGCPU *s, uint32_t e1, uint32_t e2, uint64_t sp, int len, int err)
+{
+    uint32_t type = (e2 >> DESC_TYPE_SHIFT) & 15;
+    uint64_t mask = (e2 & DESC_B_MASK) ? 0xffffffffull : 0xffff;
+    uint64_t limit = desc_limit(e1, e2);
+    uint64_t lo = (sp - len) & mask, hi = (sp - 1) & mask;
+
+    /* [lo, hi] may not wrap, and lies within the limit (expand-up) or
+     * above it (expand-down, SDM 3.4.5.1) */
+    if (len > 0 && (lo > hi || ((type & 4) ? lo <= limit : hi > limit))) {
+        raise_exception_err(s, EXCP0C_STACK, err);
+    }
+}
+
+void check_inner_ss(TCGCPU *s, uint32_t ss, uint32_t esp, int dpl, int ext, uint32_t *e1,
+                    uint32_t *e2, StackPtr *st)
+{
+    if ((ss & 0xfffc) == 0) {
+        raise_exception_err(s, EXCP0A_TSS, ext);
+    }
+    if ((int)(ss & 3) != dpl || !load_descriptor(s, ss, e1, e2)) {
+        raise_exception_err(s, EXCP0A_TSS, (ss & 0xfffc) + ext);
+    }
+    uint32_t type = (*e2 >> DESC_TYPE_SHIFT) & 15;
+    if ((int)((*e2 >> DESC_DPL_SHIFT) & 3) != dpl || !(*e2 & DESC_S_MASK) ||
+        (type & 8) || !(type & 2)) {
+        raise_exception_err(s, EXCP0A_TSS, (ss & 0xfffc) + ext);
+    }
+    if (!(*e2 & DESC_P_MASK)) {
+        raise_exception_err(s, EXCP0C_STACK, (ss & 0xfffc) + ext);
+    }
+    st->base = desc_base(*e1, *e2);
+    st->mask = (*e2 & DESC_B_MASK) ? 0xffffffff : 0xffff;
+    st->sp = esp;
+    st->mmu_idx = dpl == 3 ? MMU_USER : MMU_KERNEL;
+}
+
 static void do_interrupt_protected(TCGCPU *s, int vec, bool is_int, bool has_err, int err,
                                    uint64_t next_eip, bool is_hw)
 {
@@ -418,11 +467,7 @@ static void do_interrupt_protected(TCGCPU *s, int vec, bool is_int, bool has_err
     e1 = sys_ldl(s, env->idt.base + vec * 8);
     e2 = sys_ldl(s, env->idt.base + vec * 8 + 4);
     type = (e2 >> DESC_TYPE_SHIFT) & 0x1f; /* includes S */
-    if (type == 5) {
-        qemu_log_mask(LOG_UNIMP, "tcg: task gate for vector %d not supported\n", vec);
-        raise_exception_err(s, EXCP0D_GPF, vec * 8 + 2 + ext);
-    }
-    if (type != 6 && type != 7 && type != 14 && type != 15) {
+    if (type != 5 && type != 6 && type != 7 && type != 14 && type != 15) {
         raise_exception_err(s, EXCP0D_GPF, vec * 8 + 2 + ext);
     }
     dpl = (e2 >> DESC_DPL_SHIFT) & 3;
@@ -431,6 +476,20 @@ static void do_interrupt_protected(TCGCPU *s, int vec, bool is_int, bool has_err
     }
     if (!(e2 & DESC_P_MASK)) {
         raise_exception_err(s, EXCP0B_NOSEG, vec * 8 + 2 + ext);
+    }
+    if (type == 5) {
+        /* Task gate: the handler is a task (SDM 6.12.2) */
+        uint32_t tss_e1, tss_e2, tss_sel = e1 >> 16;
+        task_gate_target(s, tss_sel, &tss_e1, &tss_e2, ext);
+        switch_tss(s, tss_sel, tss_e1, tss_e2, TASK_INT, next_eip, ext);
+        if (has_err) {
+            /* onto the new task's stack, sized by its TSS (SDM 6.12.2) */
+            StackPtr tst = cur_stack(s);
+            bool is32 = (tss_e2 >> DESC_TYPE_SHIFT) & 8;
+            sp_push(s, &tst, is32 ? MO_32 : MO_16, err);
+            set_sp(s, tst.sp, tst.mask);
+        }
+        return;
     }
     bool gate32 = type & 8;
     uint32_t offset = (e1 & 0xffff) | (gate32 ? (e2 & 0xffff0000) : 0);
@@ -451,12 +510,15 @@ static void do_interrupt_protected(TCGCPU *s, int vec, bool is_int, bool has_err
     if (!(cs_e2 & DESC_P_MASK)) {
         raise_exception_err(s, EXCP0B_NOSEG, (sel & 0xfffc) + ext);
     }
-    if (env->eflags & VM_MASK) {
-        qemu_log_mask(LOG_UNIMP, "tcg: interrupt from virtual-8086 mode not supported\n");
+    bool conforming = cs_e2 & (4 << DESC_TYPE_SHIFT);
+    bool vm86 = env->eflags & VM_MASK;
+    if (vm86 && (conforming || cs_dpl != 0)) {
+        /* from virtual-8086 mode only to a ring-0 non-conforming handler */
         raise_exception_err(s, EXCP0D_GPF, (sel & 0xfffc) + ext);
     }
-
-    bool conforming = cs_e2 & (4 << DESC_TYPE_SHIFT);
+    if (offset > desc_limit(cs_e1, cs_e2)) {
+        raise_exception_err(s, EXCP0D_GPF, ext);
+    }
     int ot = gate32 ? MO_32 : MO_16;
     uint32_t eflags = cpu_compute_eflags(s);
     StackPtr st;
@@ -466,24 +528,19 @@ static void do_interrupt_protected(TCGCPU *s, int vec, bool is_int, bool has_err
     if (priv_change) {
         uint32_t esp;
         tss_get_stack(s, cs_dpl, &new_ss, &esp);
-        if ((new_ss & 0xfffc) == 0) {
-            raise_exception_err(s, EXCP0A_TSS, ext);
+        check_inner_ss(s, new_ss, esp, cs_dpl, ext, &ss_e1, &ss_e2, &st);
+        if (vm86) {
+            /* SDM 20.3.1.1, figure 20-4: the V86 segment registers too */
+            check_stack_room(s, ss_e1, ss_e2, esp, (has_err ? 20 : 18) << (ot - MO_16),
+                             (new_ss & 0xfffc) | ext);
+            sp_push(s, &st, ot, env->segs[R_GS].selector);
+            sp_push(s, &st, ot, env->segs[R_FS].selector);
+            sp_push(s, &st, ot, env->segs[R_DS].selector);
+            sp_push(s, &st, ot, env->segs[R_ES].selector);
+        } else {
+            check_stack_room(s, ss_e1, ss_e2, esp, (has_err ? 12 : 10) << (ot - MO_16),
+                             (new_ss & 0xfffc) | ext);
         }
-        if ((new_ss & 3) != cs_dpl || !load_descriptor(s, new_ss, &ss_e1, &ss_e2)) {
-            raise_exception_err(s, EXCP0A_TSS, (new_ss & 0xfffc) + ext);
-        }
-        uint32_t ss_type = (ss_e2 >> DESC_TYPE_SHIFT) & 15;
-        if (((ss_e2 >> DESC_DPL_SHIFT) & 3) != cs_dpl || !(ss_e2 & DESC_S_MASK) ||
-            (ss_type & 8) || !(ss_type & 2)) {
-            raise_exception_err(s, EXCP0A_TSS, (new_ss & 0xfffc) + ext);
-        }
-        if (!(ss_e2 & DESC_P_MASK)) {
-            raise_exception_err(s, EXCP0C_STACK, (new_ss & 0xfffc) + ext);
-        }
-        st.base = desc_base(ss_e1, ss_e2);
-        st.mask = (ss_e2 & DESC_B_MASK) ? 0xffffffff : 0xffff;
-        st.sp = esp;
-        st.mmu_idx = cs_dpl == 3 ? MMU_USER : MMU_KERNEL;
         sp_push(s, &st, ot, env->segs[R_SS].selector);
         sp_push(s, &st, ot, env->regs[R_ESP]);
     } else {
@@ -497,16 +554,25 @@ static void do_interrupt_protected(TCGCPU *s, int vec, bool is_int, bool has_err
     }
 
     /* Everything is on the stack: commit. */
-    if (priv_change) {
-        load_seg_desc(s, R_SS, (new_ss & ~3u) | cs_dpl, ss_e1, ss_e2);
-    }
-    set_sp(s, st.sp, st.mask);
-    load_code_seg(s, (sel & ~3u) | (conforming ? cpl : cs_dpl), cs_e1, cs_e2);
-    env->eip = offset;
     env->eflags &= ~(TF_MASK | VM_MASK | RF_MASK | NT_MASK);
     if (!(type & 1)) {
         env->eflags &= ~IF_MASK; /* interrupt gate */
     }
+    if (vm86) {
+        for (int i = R_ES; i <= R_GS; i++) {
+            if (i != R_CS && i != R_SS) {
+                cpu_x86_load_seg_cache(s, i, 0, 0, 0, 0);
+            }
+        }
+    }
+    if (priv_change) {
+        set_accessed(s, new_ss, ss_e2);
+        load_seg_desc(s, R_SS, new_ss, ss_e1, ss_e2 | (1 << 8));
+    }
+    set_sp(s, st.sp, st.mask);
+    set_accessed(s, sel, cs_e2);
+    load_code_seg(s, (sel & ~3u) | (conforming ? cpl : cs_dpl), cs_e1, cs_e2);
+    env->eip = offset;
 }
 
 void do_interrupt(TCGCPU *s, int vector, bool is_int, bool has_error, int error_code,
@@ -527,6 +593,7 @@ void do_interrupt(TCGCPU *s, int vector, bool is_int, bool has_error, int error_
     }
     s->inhibit_irq = false;
     env->halted = false;
+    tcg_update_debug(s); /* TF and RF were cleared */
 }
 
 /* ---- IRET, far transfers ---- */
@@ -624,6 +691,33 @@ static void return_to(TCGCPU *s, StackPtr *st, int ot, uint32_t sel, uint64_t ei
     s->env->eip = eip;
 }
 
+/* SDM IRET, RETURN-TO-VIRTUAL-8086-MODE: from CPL 0, a 32-bit frame with
+ * VM set also holds ESP, SS, ES, DS, FS, GS. */
+static void iret_to_vm86(TCGCPU *s, StackPtr *st, uint64_t eip, uint32_t cs, uint32_t fl)
+{
+    CPUX86State *env = s->env;
+    uint32_t esp = sp_pop(s, st, MO_32);
+    uint32_t segs[6];
+
+    segs[R_CS] = cs;
+    segs[R_SS] = sp_pop(s, st, MO_32) & 0xffff;
+    segs[R_ES] = sp_pop(s, st, MO_32) & 0xffff;
+    segs[R_DS] = sp_pop(s, st, MO_32) & 0xffff;
+    segs[R_FS] = sp_pop(s, st, MO_32) & 0xffff;
+    segs[R_GS] = sp_pop(s, st, MO_32) & 0xffff;
+    if (eip > 0xffff) {
+        raise_exception_err(s, EXCP0D_GPF, 0); /* outside the new CS's 64 KiB */
+    }
+    cpu_load_eflags(s, fl, CC_ALL | TF_MASK | IF_MASK | DF_MASK | IOPL_MASK | NT_MASK |
+                    RF_MASK | VM_MASK | AC_MASK | ID_MASK);
+    for (int i = 0; i < 6; i++) {
+        load_seg_vm86(s, i, segs[i]);
+    }
+    env->regs[R_ESP] = esp;
+    env->eip = eip;
+    tcg_update_hflags(s);
+}
+
 void helper_iret(TCGCPU *s, int ot, uint64_t next_eip)
 {
     CPUX86State *env = s->env;
@@ -653,15 +747,15 @@ void helper_iret(TCGCPU *s, int ot, uint64_t next_eip)
         return;
     }
     if (env->eflags & NT_MASK) {
-        qemu_log_mask(LOG_UNIMP, "tcg: IRET task return not supported\n");
-        raise_exception_err(s, EXCP0D_GPF, 0);
+        task_return(s, next_eip);
+        return;
     }
     uint64_t eip = sp_pop(s, &st, ot);
     uint32_t sel = sp_pop(s, &st, ot) & 0xffff;
     uint32_t fl = sp_pop(s, &st, ot);
     if ((fl & VM_MASK) && ot == MO_32 && s->cpl == 0) {
-        qemu_log_mask(LOG_UNIMP, "tcg: IRET to virtual-8086 mode not supported\n");
-        raise_exception_err(s, EXCP0D_GPF, 0);
+        iret_to_vm86(s, &st, eip, sel, fl);
+        return;
     }
     uint32_t e1, e2;
     check_return_cs(s, sel, &e1, &e2);
@@ -698,6 +792,12 @@ void helper_lret(TCGCPU *s, int ot, int addend)
     return_to(s, &st, ot, sel, eip, e1, e2, addend);
 }
 
+/* A far JMP/CALL to a gate or TSS goes to gate_helper.c. */
+static bool system_target(TCGCPU *s, uint32_t sel, uint32_t *e1, uint32_t *e2)
+{
+    return (sel & 0xfffc) && load_descriptor(s, sel, e1, e2) && !(*e2 & DESC_S_MASK);
+}
+
 /* Checks a far JMP/CALL target code segment; returns the selector to load. */
 static uint32_t check_far_target(TCGCPU *s, uint32_t sel, uint64_t off, uint32_t *e1,
                                  uint32_t *e2)
@@ -706,11 +806,6 @@ static uint32_t check_far_target(TCGCPU *s, uint32_t sel, uint64_t off, uint32_t
         raise_exception_err(s, EXCP0D_GPF, 0);
     }
     if (!load_descriptor(s, sel, e1, e2)) {
-        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
-    }
-    if (!(*e2 & DESC_S_MASK)) {
-        qemu_log_mask(LOG_UNIMP, "tcg: far transfer through a gate/TSS (type %d) "
-                      "not supported\n", (*e2 >> DESC_TYPE_SHIFT) & 15);
         raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
     }
     uint32_t type = (*e2 >> DESC_TYPE_SHIFT) & 15;
@@ -741,10 +836,14 @@ void helper_ljmp(TCGCPU *s, uint32_t sel, uint64_t off, uint64_t next_eip)
         return;
     }
     if (env->efer & MSR_EFER_LMA) {
-        helper_ljmp64(s, sel, off);
+        helper_ljmp64(s, sel, off, next_eip);
         return;
     }
     uint32_t e1, e2;
+    if (system_target(s, sel, &e1, &e2)) {
+        far_jmp_system(s, sel, e1, e2, next_eip);
+        return;
+    }
     uint32_t nsel = check_far_target(s, sel, off, &e1, &e2);
     load_code_seg(s, nsel, e1, e2);
     env->eip = off;
@@ -769,6 +868,10 @@ void helper_lcall(TCGCPU *s, uint32_t sel, uint64_t off, int ot, uint64_t next_e
         return;
     }
     uint32_t e1, e2;
+    if (system_target(s, sel, &e1, &e2)) {
+        far_call_system(s, sel, e1, e2, ot, next_eip);
+        return;
+    }
     uint32_t nsel = check_far_target(s, sel, off, &e1, &e2);
     sp_push(s, &st, ot, env->segs[R_CS].selector);
     sp_push(s, &st, ot, next_eip);

@@ -3,9 +3,9 @@
  * 5.8.3.1, 6.14; vol.2 INT n, IRET, RET, JMP, CALL): interrupts and
  * exceptions through the 64-bit IDT (16-byte gates) onto the 64-bit
  * TSS's RSP0-2 or IST1-7 stacks with the always-SS:RSP frame, IRET, and
- * far RET/JMP/CALL to 64-bit or compatibility-mode code segments.  Call
- * gates are not modelled (#GP, logged as unimp); task switches do not
- * exist in long mode (#GP).
+ * far RET/JMP/CALL to 64-bit or compatibility-mode code segments (64-bit
+ * call gates are gate_helper.c's); task switches do not exist in long
+ * mode (#GP).
  */
 #include "seg_helper.h"
 #include "qemu/log.h"
@@ -22,8 +22,7 @@ static void load_ss_flat(TCGCPU *s, uint32_t sel, int dpl)
     cpu_x86_load_seg_cache(s, R_SS, sel, 0, (sel & 0xfffc) ? 0xffffffff : 0, flags);
 }
 
-/* A 64-bit TSS stack pointer: RSPn at 4 + 8n, ISTn at 36 + 8(n - 1). */
-static uint64_t tss64_stack(TCGCPU *s, unsigned offset)
+uint64_t tss64_stack(TCGCPU *s, unsigned offset)
 {
     CPUX86State *env = s->env;
 
@@ -257,14 +256,7 @@ static uint32_t check_far_target64(TCGCPU *s, uint32_t sel, uint64_t off, uint32
     }
     uint32_t type = (*e2 >> DESC_TYPE_SHIFT) & 15;
     int dpl = (*e2 >> DESC_DPL_SHIFT) & 3, rpl = sel & 3;
-    if (!(*e2 & DESC_S_MASK)) {
-        if (type == 12) {
-            qemu_log_mask(LOG_UNIMP, "tcg: far transfer through a 64-bit call gate "
-                          "not supported\n");
-        }
-        raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
-    }
-    if (!(type & 8)) {
+    if (!(*e2 & DESC_S_MASK) || !(type & 8)) {
         raise_exception_err(s, EXCP0D_GPF, sel & 0xfffc);
     }
     if ((type & 4) ? dpl > s->cpl : (rpl > s->cpl || dpl != s->cpl)) {
@@ -278,9 +270,22 @@ static uint32_t check_far_target64(TCGCPU *s, uint32_t sel, uint64_t off, uint32
     return (sel & ~3u) | s->cpl;
 }
 
-void helper_ljmp64(TCGCPU *s, uint32_t sel, uint64_t off)
+/* A call gate (gate_helper.c) rather than a code segment? */
+static bool gate_target64(TCGCPU *s, uint32_t sel)
 {
     uint32_t e1, e2;
+
+    return (sel & 0xfffc) && load_descriptor(s, sel, &e1, &e2) && !(e2 & DESC_S_MASK);
+}
+
+void helper_ljmp64(TCGCPU *s, uint32_t sel, uint64_t off, uint64_t next_eip)
+{
+    uint32_t e1, e2;
+
+    if (gate_target64(s, sel)) {
+        far_system64(s, sel, false, next_eip);
+        return;
+    }
     uint32_t nsel = check_far_target64(s, sel, off, &e1, &e2);
 
     load_code_seg(s, nsel, e1, e2);
@@ -292,6 +297,11 @@ void helper_lcall64(TCGCPU *s, uint32_t sel, uint64_t off, int ot, uint64_t next
     CPUX86State *env = s->env;
     StackPtr st = cur_stack(s);
     uint32_t e1, e2;
+
+    if (gate_target64(s, sel)) {
+        far_system64(s, sel, true, next_eip);
+        return;
+    }
     uint32_t nsel = check_far_target64(s, sel, off, &e1, &e2);
 
     sp_push(s, &st, ot, env->segs[R_CS].selector);

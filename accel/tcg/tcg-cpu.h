@@ -93,6 +93,7 @@ struct DecodedInsn {
 #define TB_FLAG_CODE64 0x04
 #define TB_FLAG_PE    0x08
 #define TB_FLAG_VM    0x10
+#define TB_FLAG_STEP  0x20 /* one instruction per block (debug_helper.c) */
 
 struct TranslationBlock {
     uint64_t pc;           /* EIP of the first instruction */
@@ -162,6 +163,7 @@ struct TCGCPU {
     uint8_t last_exit;         /* ... and the link slot of the instruction that ended it */
     uint32_t tb_gen;
     bool inhibit_irq;        /* interrupt shadow after mov ss / sti */
+    bool inhibit_db;         /* ... and the #DB shadow after mov ss / pop ss */
     bool stop_chain;         /* end_block: look the next block up in full */
     bool triple_faulted;     /* waiting for the reset we requested */
 
@@ -171,9 +173,18 @@ struct TCGCPU {
     int error_code;
     bool exception_has_error;
     bool exception_is_int;   /* INT n: software interrupt (trap, DPL check) */
+    bool exception_is_trap;  /* returns to exception_next_eip all the same (INT1) */
     int exception_next_eip_valid;
     uint64_t exception_next_eip;
     int old_exception;       /* for #DF: vector being delivered, or -1 */
+
+    /* Debug (debug_helper.c).  While debug_active, blocks hold one
+     * instruction and cpu_exec checks instruction breakpoints before it
+     * and single-step after it; nothing else looks at DR7 or TF. */
+    bool debug_active;       /* a code breakpoint is armed, TF or RF is set, or db_pending */
+    bool step_tf;            /* TF was set when the current instruction began */
+    uint8_t bp_code, bp_data_w, bp_data_r, bp_io; /* DR7: armed DR0-3 (bit n) by kind */
+    uint32_t db_pending;     /* DR6 bits of a trap-class #DB due at the next boundary */
 
     /* Segment fast path: bit n set = segment n is flat, 32-bit, writable
      * data with base 0 and 4 GiB limit, so no limit check is needed. */
@@ -344,6 +355,9 @@ G_NORETURN void raise_exception(TCGCPU *s, int vector);
 G_NORETURN void raise_exception_err(TCGCPU *s, int vector, int error_code);
 /* INT n / INT3 / INTO: a trap delivered with next_eip as the return address. */
 G_NORETURN void raise_interrupt(TCGCPU *s, int vector, bool is_int, uint64_t next_eip);
+/* A trap without the software-interrupt rules (no DPL check, EXT set):
+ * INT1/ICEBP (SDM vol.2 INT n). */
+G_NORETURN void raise_exception_trap(TCGCPU *s, int vector, uint64_t next_eip);
 /* Delivers s->exception_index (or a hardware vector) through IDT/IVT. */
 void do_interrupt(TCGCPU *s, int vector, bool is_int, bool has_error, int error_code,
                   uint64_t next_eip, bool is_hw);
@@ -514,6 +528,32 @@ uint64_t stack_peek(TCGCPU *s, int ot, int offset);
 /* The linear address of a stack access at sp (reduced to the stack size
  * here; #SS(0) when not canonical in 64-bit mode). */
 uint64_t stack_lin_at(TCGCPU *s, uint64_t sp, int size, bool write);
+
+/* ---- debug_helper.c: DR0-DR7, TF, RF (SDM vol.3 chapter 17) ---- */
+#define DR6_BD (1u << 13)
+#define DR6_BS (1u << 14)
+#define DR6_BT (1u << 15)
+#define DR6_FIXED 0xffff0ff0u
+#define DR7_GD (1u << 13)
+/* Recomputes debug_active after TF, RF, DR7 or db_pending changed; a
+ * handler that turns it on ends its block. */
+void tcg_update_debug(TCGCPU *s);
+/* DR0-DR3, DR7 or CR4.DE changed. */
+void tcg_debug_regs_changed(TCGCPU *s);
+static inline void debug_trap_pending(TCGCPU *s, uint32_t dr6_bits)
+{
+    s->db_pending |= dr6_bits;
+    tcg_update_debug(s);
+}
+/* Data breakpoints (ld_slow/st_slow when bp_data_* is non-zero) */
+void debug_check_data(TCGCPU *s, uint64_t lin, int size, bool write);
+void debug_check_io(TCGCPU *s, uint32_t port, int size);
+/* TLB fill: a page with an armed data breakpoint stays on the slow path */
+void debug_tlb_filter(TCGCPU *s, TLBEntry *e, uint64_t page);
+/* cpu_exec, while debug_active: before and after one instruction */
+void debug_insn_begin(TCGCPU *s, uint64_t lin_pc);
+void debug_insn_end(TCGCPU *s);
+void debug_deliver_pending(TCGCPU *s);
 
 /* ---- translate-all.c: code cache ---- */
 TranslationBlock *tb_lookup(TCGCPU *s);

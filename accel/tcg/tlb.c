@@ -136,6 +136,9 @@ static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
     if (xl.writable && !t.mr->readonly && !tb_page_has_code(s, host_page)) {
         e->addr_write = page;
     }
+    if (G_UNLIKELY(s->bp_data_r | s->bp_data_w)) {
+        debug_tlb_filter(s, e, page);
+    }
     if (xl.global) {
         s->tlb_global[s->mmu_idx][slot / 64] |= 1ull << (slot % 64);
     } else {
@@ -154,6 +157,9 @@ uint64_t ld_slow(TCGCPU *s, uint64_t lin, int size, int acc)
 {
     uint64_t v = 0;
 
+    if (G_UNLIKELY(s->bp_data_r) && acc != ACC_CODE) {
+        debug_check_data(s, lin, size, false);
+    }
     if ((lin & 0xfff) + size > 0x1000) {
         /* Crosses a page: byte by byte, little-endian (wrapping at 4 GiB
          * outside long mode). */
@@ -205,6 +211,9 @@ void probe_write(TCGCPU *s, uint64_t lin, int len)
 
 void st_slow(TCGCPU *s, uint64_t lin, uint64_t val, int size)
 {
+    if (G_UNLIKELY(s->bp_data_w)) {
+        debug_check_data(s, lin, size, true);
+    }
     if ((lin & 0xfff) + size > 0x1000) {
         uint64_t m = (s->env->efer & MSR_EFER_LMA) ? ~0ull : 0xffffffffull;
         probe_write(s, lin, size);

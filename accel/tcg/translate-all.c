@@ -320,6 +320,9 @@ static uint32_t tb_flags_now(TCGCPU *s)
     if (env->segs[R_SS].flags & DESC_B_MASK) {
         f |= TB_FLAG_SS32;
     }
+    if (s->debug_active) {
+        f |= TB_FLAG_STEP;
+    }
     return f;
 }
 
@@ -336,7 +339,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
         n++;
         cur = d->next_eip;
         if ((d->flags & (INSN_BRANCH | INSN_END_TB) && !(d->flags & INSN_CONT)) ||
-            n == TB_MAX_INSNS) {
+            n == TB_MAX_INSNS || (flags & TB_FLAG_STEP)) {
             break;
         }
         /* Later instructions never straddle a page, so only the first one

@@ -7,15 +7,9 @@ struct idt_gate {
     uint16_t offset_high;
 } __attribute__((packed));
 
-struct tss32 {
-    uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
-    uint32_t regs[8], segs[6], ldt;
-    uint16_t trap, iomap;
-} __attribute__((packed));
-
 static struct idt_gate idt[256];
 static struct tss32 tss;
-static uint64_t gdt[10] = {
+static uint64_t gdt[GDT_ENTRIES] = {
     0,
     0x00cf9a000000ffffull, /* 0x08 code32 */
     0x00cf92000000ffffull, /* 0x10 data32 */
@@ -29,6 +23,8 @@ static uint64_t gdt[10] = {
 };
 
 volatile struct fault_record last_fault;
+volatile struct fault_record fault_log[16];
+volatile int fault_log_n;
 volatile uint32_t resume_eip;
 void (*extra_handler)(struct frame *f);
 
@@ -49,6 +45,12 @@ void exc_handler(struct frame *f)
     last_fault.error = f->error;
     last_fault.eip = f->eip;
     last_fault.cr2 = read_cr2();
+    if (fault_log_n < 16) {
+        fault_log[fault_log_n].vector = f->vector;
+        fault_log[fault_log_n].error = f->error;
+        fault_log[fault_log_n].eip = f->eip;
+        fault_log_n++;
+    }
     f->eip = resume_eip;
     resume_eip = 0;
 }
@@ -82,14 +84,47 @@ void set_idt_gate(int vector, void (*entry)(void), int dpl)
     idt[vector] = (struct idt_gate){ h & 0xffff, SEL_CODE32, 0, 0x8e | (dpl << 5), h >> 16 };
 }
 
+void reset_idt_gate(int vector)
+{
+    set_idt_gate(vector, stubs[vector], 0);
+}
+
 void set_tss_esp0(uint32_t esp0)
 {
     tss.esp0 = esp0;
 }
 
+void *main_tss(void)
+{
+    return &tss;
+}
+
+void set_gdt(int index, uint64_t desc)
+{
+    gdt[index] = desc;
+}
+
+uint64_t get_gdt(int index)
+{
+    return gdt[index];
+}
+
+uint64_t get_idt_raw(int vector)
+{
+    uint64_t d;
+    memcpy(&d, &idt[vector], 8);
+    return d;
+}
+
+void set_idt_raw(int vector, uint64_t desc)
+{
+    memcpy(&idt[vector], &desc, 8);
+}
+
 uint32_t read_cr0(void) { uint32_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
 void write_cr0(uint32_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
 uint32_t read_cr2(void) { uint32_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+uint32_t read_cr3(void) { uint32_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
 void write_cr3(uint32_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
 uint32_t read_cr4(void) { uint32_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
 void write_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
@@ -139,4 +174,16 @@ bool expect_fault(const char *name, uint32_t vector, uint32_t error, bool check_
     last_fault.count = 0;
     last_fault.error = 0;
     return ok;
+}
+
+bool guest_strict(struct multiboot_info *mbi)
+{
+    const char *s = (mbi->flags & 4) ? (const char *)mbi->cmdline : "";
+
+    for (; *s; s++) {
+        if (strncmp(s, "strict", 6) == 0) {
+            return true;
+        }
+    }
+    return false;
 }
