@@ -200,16 +200,31 @@ flatview_read_continue(FlatView *fv, hwaddr addr, MemTxAttrs attrs, uint8_t *buf
     return result;
 }
 
+/*
+ * The view is held for the whole access: a write that crosses from one
+ * region into the next may, in the first one, remap the second (a PCI BAR
+ * or command write does), which replaces and frees the current view.  The
+ * rest of the access then still goes where the guest's access went, as on
+ * a bus that decoded it once.  (Found by tests/fuzz/device-fuzz.)
+ */
 MemTxResult address_space_write(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
                                 const void *buf, hwaddr len)
 {
-    return flatview_write_continue(as->current_map, addr, attrs, buf, len);
+    FlatView *fv = address_space_get_flatview(as);
+    MemTxResult result = flatview_write_continue(fv, addr, attrs, buf, len);
+
+    flatview_unref(fv);
+    return result;
 }
 
 MemTxResult address_space_read(AddressSpace *as, hwaddr addr, MemTxAttrs attrs, void *buf,
                                hwaddr len)
 {
-    return flatview_read_continue(as->current_map, addr, attrs, buf, len);
+    FlatView *fv = address_space_get_flatview(as);
+    MemTxResult result = flatview_read_continue(fv, addr, attrs, buf, len);
+
+    flatview_unref(fv);
+    return result;
 }
 
 MemTxResult address_space_rw(AddressSpace *as, hwaddr addr, MemTxAttrs attrs, void *buf,
