@@ -16,6 +16,7 @@
 
 #include "aio-int.h"
 #include "coroutine-int.h"
+#include "qemu/thread.h"
 #include "trace/trace.h"
 
 /* As many as a queue depth of 64 can keep busy. */
@@ -165,13 +166,13 @@ static ThreadPool *thread_pool_new(AioContext *ctx)
 static void thread_pool_spawn_worker(ThreadPool *pool)
 {
     ThreadPoolWorker *worker = g_new0(ThreadPoolWorker, 1);
-    GError *err = NULL;
+    Error *err = NULL;
 
     worker->pool = pool;
     sem_init(&worker->wakeup, 0, 0);
-    worker->thread = g_thread_try_new("duet-worker", thread_pool_worker, worker, &err);
+    worker->thread = qemu_thread_create("worker", thread_pool_worker, worker, &err);
     if (!worker->thread) {
-        g_error("thread pool: %s", err->message);
+        g_error("thread pool: %s", error_get_pretty(err));
     }
     pool->workers[pool->n_workers++] = worker;
 }
