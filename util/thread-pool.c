@@ -31,6 +31,7 @@ struct ThreadPoolElement {
     void *arg;
     int ret;
     Coroutine *co;
+    uint64_t trace_req;       /* the request it works for (trace) */
     ThreadPoolElement *next;  /* in the request queue, then the done list */
 };
 
@@ -125,7 +126,11 @@ static gpointer thread_pool_worker(gpointer opaque)
             woken = true;
             continue;
         }
+        uint64_t old_req = trace_req_set(elem->trace_req);
+        trace_event_begin(thread_pool_worker, "pool=%p elem=%p", pool, elem);
         elem->ret = elem->func(elem->arg);
+        trace_event_end(thread_pool_worker_done, thread_pool_worker, "ret=%d", elem->ret);
+        trace_req_set(old_req);
         thread_pool_complete(pool, elem);
     }
 }
@@ -208,6 +213,7 @@ int coroutine_fn thread_pool_submit_co(ThreadPoolFunc *func, void *arg)
         .func = func,
         .arg = arg,
         .co = qemu_coroutine_self(),
+        .trace_req = trace_req_current(),
     };
     ThreadPool *pool;
     ThreadPoolWorker *wake;
