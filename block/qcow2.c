@@ -576,7 +576,8 @@ static int qcow2_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)
     return 0;
 }
 
-static void qcow2_dump_info(BlockDriverState *bs, GString *text, GString *json)
+/* ImageInfoSpecificQCow2 of QEMU 7.2, in its member order. */
+static void qcow2_dump_info(BlockDriverState *bs, GString *text, JSONWriter *json)
 {
     BDRVQcow2State *s = bs->opaque;
     bool corrupt = !!(s->incompatible_features & QCOW2_INCOMPAT_CORRUPT);
@@ -584,20 +585,24 @@ static void qcow2_dump_info(BlockDriverState *bs, GString *text, GString *json)
     if (s->qcow_version < 3) {
         g_string_append(text, "    compat: 0.10\n    compression type: zlib\n"
                               "    refcount bits: 16\n");
-        g_string_append(json, "\"compat\": \"0.10\", \"compression-type\": \"zlib\", "
-                              "\"refcount-bits\": 16");
+        json_writer_str(json, "compat", "0.10");
+        json_writer_str(json, "compression-type", "zlib");
+        json_writer_int64(json, "refcount-bits", 16);
         return;
     }
     g_string_append_printf(text, "    compat: 1.1\n    compression type: zlib\n"
-                           "    lazy refcounts: %s\n    refcount bits: %d\n"
-                           "    corrupt: %s\n    extended l2: false\n",
-                           s->use_lazy_refcounts ? "true" : "false", s->refcount_bits,
-                           corrupt ? "true" : "false");
-    g_string_append_printf(json, "\"compat\": \"1.1\", \"compression-type\": \"zlib\", "
-                           "\"lazy-refcounts\": %s, \"refcount-bits\": %d, "
-                           "\"corrupt\": %s, \"extended-l2\": false",
-                           s->use_lazy_refcounts ? "true" : "false", s->refcount_bits,
-                           corrupt ? "true" : "false");
+                           "    lazy refcounts: %s\n",
+                           s->use_lazy_refcounts ? "true" : "false");
+    json_writer_str(json, "compat", "1.1");
+    json_writer_str(json, "compression-type", "zlib");
+    json_writer_bool(json, "lazy-refcounts", s->use_lazy_refcounts);
+    qcow2_dump_bitmaps(bs, text, json);
+    g_string_append_printf(text, "    refcount bits: %d\n    corrupt: %s\n"
+                           "    extended l2: false\n",
+                           s->refcount_bits, corrupt ? "true" : "false");
+    json_writer_int64(json, "refcount-bits", s->refcount_bits);
+    json_writer_bool(json, "corrupt", corrupt);
+    json_writer_bool(json, "extended-l2", false);
 }
 
 const BlockDriver bdrv_qcow2 = {
