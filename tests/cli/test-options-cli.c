@@ -549,7 +549,7 @@ START_TEST(test_image_opts)
                                           "file format: qcow2\n"), "%s", r.out);
     run_free(&r);
     IMG_ERROR("Could not open 'driver=qcow2,file.filename=d,,1.qcow2,l2-cache-size=1.5': "
-              "d,1.qcow2: Parameter 'l2-cache-size' expects a non-negative number below 2^64 (optional "
+              "Parameter 'l2-cache-size' expects a non-negative number below 2^64 (optional "
               "suffix k, M, G, T, P or E for powers of 1024)", "info", "--image-opts",
               "driver=qcow2,file.filename=d,,1.qcow2,l2-cache-size=1.5");
     IMG_ERROR("Could not open 'driver=qcow2,file.filename=d,,1.qcow2,bogus=1': Block format "

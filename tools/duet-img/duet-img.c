@@ -176,20 +176,13 @@ static GHashTable *img_node_options(const char *filename, bool image_opts, bool 
 }
 
 /*
- * Open errors name what the user typed, as qemu-img's do ("Could not open
- * 'x.qcow2': Failed to get "write" lock"), unless the message names the
- * file already (the file protocol's "Could not open 'x': ...", a format's
- * "x.qcow2: ...").
+ * Open errors name what the user typed, as qemu-img's do: "Could not open
+ * 'x.qcow2': " before the driver's message, even when that names the file
+ * again (the file protocol's "Could not open 'x.qcow2': No such file ...").
  */
 static void img_open_error(const char *filename, Error *err)
 {
-    const char *msg = error_get_pretty(err);
-    size_t len = strlen(filename);
-
-    if (!g_str_has_prefix(msg, "Could not open '") &&
-        !(!strncmp(msg, filename, len) && msg[len] == ':')) {
-        error_prepend(&err, "Could not open '%s': ", filename);
-    }
+    error_prepend(&err, "Could not open '%s': ", filename);
     img_error_err(err);
 }
 
@@ -201,7 +194,8 @@ BlockBackend *img_open_opts(const char *filename, const char *fmt, bool image_op
     Error *err = NULL;
     BlockBackend *blk;
 
-    if (fmt && !find_format(fmt)) {
+    if (fmt && !bdrv_find_format(fmt)) {
+        img_error("Could not open '%s': Unknown driver '%s'", filename, fmt);
         return NULL;
     }
     opts = img_node_options(filename, image_opts, force_share, extra);
@@ -222,7 +216,8 @@ BlockDriverState *img_open_bs_opts(const char *filename, const char *fmt, bool i
     Error *err = NULL;
     BlockDriverState *bs;
 
-    if (fmt && !find_format(fmt)) {
+    if (fmt && !bdrv_find_format(fmt)) {
+        img_error("Could not open '%s': Unknown driver '%s'", filename, fmt);
         return NULL;
     }
     opts = img_node_options(filename, image_opts, force_share, NULL);
