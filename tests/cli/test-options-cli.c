@@ -434,7 +434,9 @@ START_TEST(test_create_help)
     static const char *const starts[] = {
         "Supported options:\n  backing_file=<str>     - File name of a base image\n",
         "Supported qcow2 options:\n  backing_file=<str>     - ",
-        "Supported options:\n  preallocation=<str>    - Preallocation mode (allowed values: "
+        "Supported options:\n  extent_size_hint=<size> - Extent size hint for the image file, "
+        "0 to disable\n  nocow=<bool (on/off)>  - Turn off copy-on-write (valid only on btrfs)\n"
+        "  preallocation=<str>    - Preallocation mode (allowed values: "
         "off, falloc, full)\n  size=<size>            - Virtual disk size\n",
         "Supported options:\n",
         "  cluster_size=<size>    - qcow2 cluster size\n",
