@@ -374,7 +374,8 @@ static bool check_backing(const char *filename, QemuOpts *opts, int64_t *size)
     bbs = bdrv_open_opts(path, backing_fmt, BDRV_O_NO_BACKING | BDRV_O_NO_IO, node_opts,
                          &err);
     if (!bbs) {
-        error_prepend(&err, "%s: Could not open '%s': ", filename, path);
+        /* the file protocol's message names the file already */
+        error_prepend(&err, "%s: ", filename);
         img_error("%s\nCould not open backing image.", error_get_pretty(err));
         error_free(err);
         return false;
