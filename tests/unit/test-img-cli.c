@@ -230,7 +230,6 @@ START_TEST(test_bad_input)
         { "bench", "-c", "zero", "a.raw", NULL },
         { "bench", "-s", "4M", "a.raw", NULL },
         { "convert", "-c", "-O", "raw", "a.raw", "y.raw", NULL },
-        { "resize", "a.raw", "lots", NULL },
         { "check", "-r", "everything", "a.raw", NULL },
     };
     RunResult r = run("create", "-q", "-f", "raw", "a.raw", "1M", NULL);

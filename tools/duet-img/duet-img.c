@@ -236,6 +236,17 @@ BlockDriverState *img_open_bs(const char *filename, const char *fmt, int flags)
     return img_open_bs_opts(filename, fmt, false, false, flags);
 }
 
+void img_warn_probed_raw(BlockDriverState *bs, const char *filename)
+{
+    if (!strcmp(bs->drv->format_name, "raw")) {
+        fprintf(stderr, "WARNING: Image format was not specified for '%s' and probing "
+                "guessed raw.\n         Automatically detecting the format is dangerous "
+                "for raw images, write operations on block 0 will be restricted.\n"
+                "         Specify the 'raw' format explicitly to remove the "
+                "restrictions.\n", filename);
+    }
+}
+
 bool img_check_image_opts(bool image_opts, const char *fmt)
 {
     if (image_opts && fmt) {
@@ -770,20 +781,17 @@ static int img_resize(int argc, char **argv)
     }
     filename = argv[optind];
     if (!parse_size(size_arg + (*size_arg == '+' || *size_arg == '-'), &delta)) {
-        img_error("Invalid image size specified: '%s'", size_arg);
+        img_error("Parameter 'size' expects a non-negative number below 2^64\n"
+                  "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
+                  "and exabytes, respectively.");
         return 1;
     }
     bs = img_open_bs(filename, fmt, BDRV_O_RDWR | BDRV_O_RESIZE | BDRV_O_NO_BACKING);
     if (!bs) {
         return 1;
     }
-    if (!fmt && !strcmp(bs->drv->format_name, "raw")) {
-        /* QEMU's warning for a probed raw image opened for writing */
-        fprintf(stderr, "WARNING: Image format was not specified for '%s' and probing "
-                "guessed raw.\n         Automatically detecting the format is dangerous "
-                "for raw images, write operations on block 0 will be restricted.\n"
-                "         Specify the 'raw' format explicitly to remove the "
-                "restrictions.\n", filename);
+    if (!fmt) {
+        img_warn_probed_raw(bs, filename);
     }
     if (prealloc == PREALLOC_MODE_METADATA && !strcmp(bs->drv->format_name, "raw")) {
         img_error("Unsupported preallocation mode: metadata");
