@@ -549,6 +549,20 @@ static int coroutine_fn file_co_truncate(BlockDriverState *bs, int64_t offset, b
             return ret;
         }
     }
+    if (prealloc == PREALLOC_MODE_FULL && offset > st.st_size) {
+        /* full: the new range written with zeroes, so that it is allocated */
+        g_autofree uint8_t *zeroes = g_malloc0(1 << 20);
+
+        for (int64_t off = st.st_size; off < offset; off += 1 << 20) {
+            size_t n = MIN(offset - off, 1 << 20);
+
+            if (pwrite(s->fd, zeroes, n, off) != (ssize_t)n) {
+                int err = errno ? errno : EIO;
+                error_setg_errno(errp, err, "Could not write zeroes for preallocation");
+                return -err;
+            }
+        }
+    }
     return 0;
 }
 
@@ -716,8 +730,14 @@ static const char *const file_prealloc_modes[] = { "off", "falloc", "full", NULL
 /* raw's too: raw_create hands its options on. */
 static const QemuOptDesc file_create_opts[] = {
     { .name = "size", .type = QEMU_OPT_SIZE, .help = "Virtual disk size" },
+    /* Hints QEMU applies on btrfs (nocow) and XFS (extent size) only and
+     * ignores elsewhere; duet takes them and ignores them everywhere. */
+    { .name = "nocow", .type = QEMU_OPT_BOOL,
+      .help = "Turn off copy-on-write (valid only on btrfs)" },
     { .name = "preallocation", .type = QEMU_OPT_STRING, .help = "Preallocation mode",
       .values = file_prealloc_modes },
+    { .name = "extent_size_hint", .type = QEMU_OPT_SIZE,
+      .help = "Extent size hint for the image file, 0 to disable" },
     { NULL },
 };
 

@@ -97,3 +97,50 @@ void qcow2_dump_bitmaps(BlockDriverState *bs, GString *text, JSONWriter *json)
     }
     json_writer_end_list(json);
 }
+
+/*
+ * Every cluster the bitmaps use (the directory, each bitmap table, the
+ * bitmap data clusters it names), for check's reference count: without
+ * them a bitmap would look like leaked clusters and -r leaks would free it.
+ */
+void qcow2_bitmaps_for_each_cluster(BlockDriverState *bs,
+                                    void (*fn)(void *opaque, uint64_t offset, uint64_t size),
+                                    void *opaque)
+{
+    BDRVQcow2State *s = bs->opaque;
+    const Qcow2UnknownHeaderExtension *ext = bitmaps_extension(s);
+    uint32_t count = 0;
+    uint64_t size = 0, pos = 0;
+    g_autofree uint8_t *dir = read_bitmap_directory(bs, &count, &size);
+
+    if (!dir) {
+        return;
+    }
+    fn(opaque, ldbe64(ext->data + 16), size);
+    for (uint32_t i = 0; i < count && pos + BME_MIN_ENTRY_SIZE <= size; i++) {
+        const uint8_t *e = dir + pos;
+        uint64_t table_offset = ldbe64(e);
+        uint32_t table_size = ldbe32(e + 8);
+        uint64_t entry = (BME_MIN_ENTRY_SIZE + (uint64_t)ldbe32(e + 20) + ldbe16(e + 18) + 7) &
+                         ~7ull;
+        g_autofree uint64_t *table = NULL;
+
+        pos += entry;
+        if (!table_size || table_size > (1u << 20)) {
+            continue;
+        }
+        fn(opaque, table_offset, (uint64_t)table_size * 8);
+        table = g_malloc((size_t)table_size * 8);
+        if (bdrv_pread(bs->file, table_offset, (int64_t)table_size * 8, table, 0) < 0) {
+            continue;
+        }
+        for (uint32_t j = 0; j < table_size; j++) {
+            /* spec: bits 9-55 the data cluster's offset, 0: all zeroes/ones */
+            uint64_t off = ldbe64(&table[j]) & 0x00fffffffffffe00ull;
+
+            if (off) {
+                fn(opaque, off, s->cluster_size);
+            }
+        }
+    }
+}

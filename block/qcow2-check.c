@@ -445,6 +445,18 @@ static int coroutine_fn check_oflag_copied(BlockDriverState *bs, Qcow2CheckState
     return 0;
 }
 
+typedef struct {
+    BlockDriverState *bs;
+    Qcow2CheckState *cs;
+} BitmapRefs;
+
+static void inc_bitmap_refcounts(void *opaque, uint64_t offset, uint64_t size)
+{
+    BitmapRefs *b = opaque;
+
+    inc_refcounts(b->bs, b->cs, offset, size);
+}
+
 static int coroutine_fn qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
                                               BdrvCheckMode fix)
 {
@@ -477,6 +489,7 @@ static int coroutine_fn qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckRes
         return ret;
     }
     inc_refcounts(bs, &cs, s->snapshots_offset, s->snapshots_size);
+    qcow2_bitmaps_for_each_cluster(bs, inc_bitmap_refcounts, &(BitmapRefs){ bs, &cs });
     inc_refcounts(bs, &cs, s->refcount_table_offset, (uint64_t)s->refcount_table_size * 8);
     check_refcount_blocks(bs, &cs);
 

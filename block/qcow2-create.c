@@ -110,9 +110,10 @@ fail:
     return ret;
 }
 
-/* Allocates L2 tables and data clusters (not written) for [offset, end). */
+/* Allocates L2 tables and data clusters (not written) for [offset, end);
+ * file_mode (off, falloc, full) says how the file grows to hold them. */
 int coroutine_fn qcow2_preallocate_metadata(BlockDriverState *bs, uint64_t offset,
-                                            uint64_t end)
+                                            uint64_t end, PreallocMode file_mode)
 {
     BDRVQcow2State *s = bs->opaque;
     int64_t file_end = 0;
@@ -143,7 +144,7 @@ int coroutine_fn qcow2_preallocate_metadata(BlockDriverState *bs, uint64_t offse
     /* Make the data clusters exist in the file (as a hole). */
     if (file_end > qcow2_file_length(bs)) {
         Error *local_err = NULL;
-        int ret = bdrv_co_truncate(bs->file, file_end, false, PREALLOC_MODE_OFF, &local_err);
+        int ret = bdrv_co_truncate(bs->file, file_end, false, file_mode, &local_err);
         error_free(local_err);
         if (ret < 0) {
             return ret;
@@ -164,7 +165,7 @@ int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset, bool ex
         error_setg(errp, "Invalid image size %" PRId64, offset);
         return -EINVAL;
     }
-    if (prealloc != PREALLOC_MODE_OFF && prealloc != PREALLOC_MODE_METADATA) {
+    if (prealloc < PREALLOC_MODE_OFF || prealloc > PREALLOC_MODE_FULL) {
         error_setg(errp, "Unsupported preallocation mode");
         return -ENOTSUP;
     }
@@ -183,8 +184,10 @@ int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset, bool ex
         }
     } else {
         ret = qcow2_grow_l1_table(bs, l1_entries_for_size(s, offset));
-        if (ret == 0 && prealloc == PREALLOC_MODE_METADATA) {
-            ret = qcow2_preallocate_metadata(bs, old_size, offset);
+        if (ret == 0 && prealloc != PREALLOC_MODE_OFF) {
+            ret = qcow2_preallocate_metadata(bs, old_size, offset,
+                                             prealloc == PREALLOC_MODE_METADATA
+                                                 ? PREALLOC_MODE_OFF : prealloc);
         }
     }
     if (ret < 0) {
@@ -235,7 +238,13 @@ typedef struct Qcow2CreateParams {
     PreallocMode prealloc;
 } Qcow2CreateParams;
 
-static const char *const qcow2_prealloc_modes[] = { "off", "metadata", NULL };
+static const char *const qcow2_prealloc_modes[] = { "off", "metadata", "falloc", "full",
+                                                     NULL };
+
+static const char *opt(BlockCreateOpts *opts, const char *name)
+{
+    return opts->opts ? qemu_opt_get(opts->opts, name) : NULL;
+}
 
 /* The -o keys (QEMU's names); bdrv_create has checked types and values. */
 const QemuOptDesc qcow2_create_opts[] = {
@@ -250,17 +259,64 @@ const QemuOptDesc qcow2_create_opts[] = {
     { .name = "lazy_refcounts", .type = QEMU_OPT_BOOL, .help = "Postpone refcount updates" },
     { .name = "refcount_bits", .type = QEMU_OPT_NUMBER,
       .help = "Width of a reference count entry in bits" },
+    /* QEMU's too, so that -o help lists what qemu-img lists; duet creates
+     * only their default (parse_create_opts refuses the rest). */
+    { .name = "compression_type", .type = QEMU_OPT_STRING,
+      .help = "Compression method used for image cluster compression" },
+    { .name = "data_file", .type = QEMU_OPT_STRING, .help = "File name of an external data file" },
+    { .name = "data_file_raw", .type = QEMU_OPT_BOOL,
+      .help = "The external data file must stay valid as a raw image" },
+    { .name = "encrypt.cipher-alg", .type = QEMU_OPT_STRING,
+      .help = "Name of encryption cipher algorithm" },
+    { .name = "encrypt.cipher-mode", .type = QEMU_OPT_STRING,
+      .help = "Name of encryption cipher mode" },
+    { .name = "encrypt.format", .type = QEMU_OPT_STRING,
+      .help = "Encrypt the image, format choices: 'aes', 'luks'" },
+    { .name = "encrypt.hash-alg", .type = QEMU_OPT_STRING,
+      .help = "Name of encryption hash algorithm" },
+    { .name = "encrypt.iter-time", .type = QEMU_OPT_NUMBER,
+      .help = "Time to spend in PBKDF in milliseconds" },
+    { .name = "encrypt.ivgen-alg", .type = QEMU_OPT_STRING,
+      .help = "Name of IV generator algorithm" },
+    { .name = "encrypt.ivgen-hash-alg", .type = QEMU_OPT_STRING,
+      .help = "Name of IV generator hash algorithm" },
+    { .name = "encrypt.key-secret", .type = QEMU_OPT_STRING,
+      .help = "ID of secret providing qcow AES key or LUKS passphrase" },
+    { .name = "encryption", .type = QEMU_OPT_BOOL,
+      .help = "Encrypt the image with format 'aes'. (Deprecated in favor of encrypt.format=aes)" },
+    { .name = "extended_l2", .type = QEMU_OPT_BOOL, .help = "Extended L2 tables" },
     { NULL },
 };
 
-static const char *opt(BlockCreateOpts *opts, const char *name)
+/* The QEMU features duet does not create; NULL when none is asked for. */
+static const char *unsupported_create_opt(BlockCreateOpts *opts)
 {
-    return opts->opts ? qemu_opt_get(opts->opts, name) : NULL;
+    const char *v;
+
+    if ((v = opt(opts, "compression_type")) && strcmp(v, "zlib")) {
+        return "compression types other than zlib";
+    }
+    if (opt(opts, "data_file") || opt(opts, "data_file_raw")) {
+        return "external data files";
+    }
+    if (qemu_opt_get_bool(opts->opts, "encryption", false) || opt(opts, "encrypt.format")) {
+        return "encryption";
+    }
+    if (qemu_opt_get_bool(opts->opts, "extended_l2", false)) {
+        return "extended L2 entries";
+    }
+    return NULL;
 }
+
 
 static bool parse_create_opts(BlockCreateOpts *opts, Qcow2CreateParams *p, Error **errp)
 {
     const char *v;
+
+    if (opts->opts && (v = unsupported_create_opt(opts))) {
+        error_setg(errp, "duet does not create qcow2 images with %s", v);
+        return false;
+    }
 
     *p = (Qcow2CreateParams) { .size = opts->size, .cluster_bits = 16, .version = 3,
                                .refcount_order = 4, .prealloc = PREALLOC_MODE_OFF };
@@ -272,6 +328,13 @@ static bool parse_create_opts(BlockCreateOpts *opts, Qcow2CreateParams *p, Error
             return false;
         }
         p->cluster_bits = __builtin_ctzll(n);
+    }
+    /* The largest L1 table maps this much (QEMU's limit, its message). */
+    if (p->size > 0 && (uint64_t)p->size >> (2 * p->cluster_bits - 3) >
+                           QCOW_MAX_L1_SIZE / sizeof(uint64_t)) {
+        error_setg(errp, "The image size is too large for file format 'qcow2' "
+                   "(try using a larger cluster size)");
+        return false;
     }
     if ((v = opt(opts, "compat"))) {
         if (!strcmp(v, "0.10") || !strcmp(v, "v2")) {
@@ -294,7 +357,7 @@ static bool parse_create_opts(BlockCreateOpts *opts, Qcow2CreateParams *p, Error
         p->refcount_order = __builtin_ctzll(bits);
         if (p->version < 3 && bits != 16) {
             error_setg(errp, "Different refcount widths than 16 bits require "
-                       "compatibility level 1.1 or above (use compat=1.1 or greater)");
+                       "compatibility level 1.1 or above (use version=v3 or greater)");
             return false;
         }
     }
@@ -302,12 +365,14 @@ static bool parse_create_opts(BlockCreateOpts *opts, Qcow2CreateParams *p, Error
         p->lazy_refcounts = qemu_opt_get_bool(opts->opts, "lazy_refcounts", false);
         if (p->lazy_refcounts && p->version < 3) {
             error_setg(errp, "Lazy refcounts only supported with compatibility level 1.1 "
-                       "and above (use compat=1.1 or greater)");
+                       "and above (use version=v3 or greater)");
             return false;
         }
     }
-    if ((v = opt(opts, "preallocation")) && !strcmp(v, "metadata")) {
-        p->prealloc = PREALLOC_MODE_METADATA;
+    if ((v = opt(opts, "preallocation"))) {
+        p->prealloc = !strcmp(v, "metadata") ? PREALLOC_MODE_METADATA
+                      : !strcmp(v, "falloc") ? PREALLOC_MODE_FALLOC
+                      : !strcmp(v, "full")   ? PREALLOC_MODE_FULL : PREALLOC_MODE_OFF;
     }
     p->backing_file = opt(opts, "backing_file");
     p->backing_fmt = opt(opts, "backing_fmt");

@@ -675,7 +675,6 @@ int qcow2_open(BlockDriverState *bs, int flags, Error **errp)
     int ret = qcow2_do_open(bs, flags, errp);
 
     if (ret < 0) {
-        error_prepend(errp, "%s: ", bs->filename ? bs->filename : "qcow2");
         qcow2_free_state(bs);
     }
     return ret;

@@ -318,8 +318,8 @@ int qcow2_co_create_opts(BlockCreateOpts *opts, Error **errp);
 int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset, bool exact,
                                    PreallocMode prealloc, Error **errp);
 int coroutine_fn qcow2_grow_l1_table(BlockDriverState *bs, uint64_t min_size);
-int coroutine_fn qcow2_preallocate_metadata(BlockDriverState *bs, uint64_t offset,
-                                            uint64_t end);
+int coroutine_fn qcow2_preallocate_metadata(BlockDriverState *bs, uint64_t offset, uint64_t end,
+                                            PreallocMode file_mode);
 
 /* qcow2-compress.c */
 int coroutine_fn qcow2_co_pwritev_compressed_part(BlockDriverState *bs, int64_t offset,
@@ -403,6 +403,9 @@ int qcow2_cache_num_tables(Qcow2Cache *c);
 /* qcow2-snapshot.c */
 /* qcow2-bitmap.c: the "bitmaps" member of info's format-specific data */
 void qcow2_dump_bitmaps(BlockDriverState *bs, GString *text, JSONWriter *json);
+void qcow2_bitmaps_for_each_cluster(BlockDriverState *bs,
+                                    void (*fn)(void *opaque, uint64_t offset, uint64_t size),
+                                    void *opaque);
 
 int qcow2_read_snapshots(BlockDriverState *bs, Error **errp);
 void qcow2_free_snapshots(BlockDriverState *bs);

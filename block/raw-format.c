@@ -72,7 +72,17 @@ static const QemuOptDesc raw_create_opts[] = {
 
 static int raw_create(BlockCreateOpts *opts, Error **errp)
 {
-    return bdrv_file.bdrv_create(opts, errp);
+    Error *err = NULL;
+    int ret = bdrv_file.bdrv_create(opts, &err);
+
+    if (ret == -EFBIG) {
+        /* the file system's limit, in qemu-img's words */
+        error_free(err);
+        error_setg(errp, "The image size is too large for file format 'raw'");
+    } else if (ret < 0) {
+        error_propagate(errp, err);
+    }
+    return ret;
 }
 
 const BlockDriver bdrv_raw = {

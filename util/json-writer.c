@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "qemu/json-string.h"
 #include "qemu/json-writer.h"
 
 struct JSONWriter {
@@ -47,55 +48,6 @@ static void newline(JSONWriter *w)
     g_string_append_printf(w->out, "\n%*s", (int)w->stack->len * 4, "");
 }
 
-static void append_unicode_escape(GString *out, gunichar c)
-{
-    if (c > 0xffff) {
-        /* RFC 8259 section 7: a UTF-16 surrogate pair */
-        c -= 0x10000;
-        g_string_append_printf(out, "\\u%04X\\u%04X", 0xd800 | (c >> 10), 0xdc00 | (c & 0x3ff));
-    } else {
-        g_string_append_printf(out, "\\u%04X", c);
-    }
-}
-
-void json_quote_string(GString *out, const char *str)
-{
-    const char *p = str;
-
-    g_string_append_c(out, '"');
-    while (*p) {
-        unsigned char ch = *p;
-        const char *next;
-        gunichar c;
-
-        switch (ch) {
-        case '"': g_string_append(out, "\\\""); p++; continue;
-        case '\\': g_string_append(out, "\\\\"); p++; continue;
-        case '\b': g_string_append(out, "\\b"); p++; continue;
-        case '\f': g_string_append(out, "\\f"); p++; continue;
-        case '\n': g_string_append(out, "\\n"); p++; continue;
-        case '\r': g_string_append(out, "\\r"); p++; continue;
-        case '\t': g_string_append(out, "\\t"); p++; continue;
-        }
-        if (ch >= 0x20 && ch < 0x7f) {
-            g_string_append_c(out, ch);
-            p++;
-            continue;
-        }
-        /* one character: a control byte, DEL, or a UTF-8 sequence */
-        c = g_utf8_get_char_validated(p, -1);
-        if (c == (gunichar)-1 || c == (gunichar)-2) {
-            append_unicode_escape(out, 0xfffd);
-            p++;
-            continue;
-        }
-        next = g_utf8_next_char(p);
-        append_unicode_escape(out, c);
-        p = next;
-    }
-    g_string_append_c(out, '"');
-}
-
 /* The separator and key before a value. */
 static void begin_value(JSONWriter *w, const char *name)
 {
@@ -114,7 +66,7 @@ static void begin_value(JSONWriter *w, const char *name)
     }
     w->need_comma = true;
     if (name) {
-        json_quote_string(w->out, name);
+        json_append_string(w->out, name);
         g_string_append(w->out, ": ");
     }
 }
@@ -192,5 +144,5 @@ void json_writer_double(JSONWriter *w, const char *name, double val)
 void json_writer_str(JSONWriter *w, const char *name, const char *str)
 {
     begin_value(w, name);
-    json_quote_string(w->out, str);
+    json_append_string(w->out, str);
 }

@@ -434,7 +434,9 @@ START_TEST(test_create_help)
     static const char *const starts[] = {
         "Supported options:\n  backing_file=<str>     - File name of a base image\n",
         "Supported qcow2 options:\n  backing_file=<str>     - ",
-        "Supported options:\n  preallocation=<str>    - Preallocation mode (allowed values: "
+        "Supported options:\n  extent_size_hint=<size> - Extent size hint for the image file, "
+        "0 to disable\n  nocow=<bool (on/off)>  - Turn off copy-on-write (valid only on btrfs)\n"
+        "  preallocation=<str>    - Preallocation mode (allowed values: "
         "off, falloc, full)\n  size=<size>            - Virtual disk size\n",
         "Supported options:\n",
         "  cluster_size=<size>    - qcow2 cluster size\n",
@@ -549,7 +551,7 @@ START_TEST(test_image_opts)
                                           "file format: qcow2\n"), "%s", r.out);
     run_free(&r);
     IMG_ERROR("Could not open 'driver=qcow2,file.filename=d,,1.qcow2,l2-cache-size=1.5': "
-              "d,1.qcow2: Parameter 'l2-cache-size' expects a non-negative number below 2^64 (optional "
+              "Parameter 'l2-cache-size' expects a non-negative number below 2^64 (optional "
               "suffix k, M, G, T, P or E for powers of 1024)", "info", "--image-opts",
               "driver=qcow2,file.filename=d,,1.qcow2,l2-cache-size=1.5");
     IMG_ERROR("Could not open 'driver=qcow2,file.filename=d,,1.qcow2,bogus=1': Block format "

@@ -123,7 +123,7 @@ int img_convert(int argc, char **argv)
     bool force_share = false;
     int ret = 1, c;
 
-    while ((c = getopt_long(argc, argv, ":f:O:o:cpqnt:T:mW:U", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:O:o:cpqnt:T:m:WS:U", long_opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             fmt = optarg;
@@ -150,9 +150,39 @@ int img_convert(int argc, char **argv)
             break;
         case 't':
         case 'T':
-        case 'm':
         case 'W':
-            break; /* caching and parallelism hints: sequential copy here */
+            break; /* caching and ordering hints: sequential copy here */
+        case 'm': {
+            /* parallel requests: checked as qemu-img checks them; the copy
+             * here is sequential */
+            char *end;
+            long n = strtol(optarg, &end, 10);
+
+            if (*end || end == optarg || n < 1 || n > 16) {
+                img_error("Invalid number of coroutines. Allowed number of coroutines is "
+                          "between 1 and 16");
+                return 1;
+            }
+            break;
+        }
+        case 'S': {
+            int64_t sval;
+
+            if (!parse_size(optarg, &sval) || optarg[0] == '-') {
+                img_error("Invalid buffer size for sparse output specified. You may use k, "
+                          "M, G, T, P or E suffixes for");
+                img_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and "
+                          "exabytes.");
+                return 1;
+            }
+            if (sval % BDRV_SECTOR_SIZE || sval > 16 * 1024 * 1024) {
+                img_error("Invalid buffer size for sparse output specified. Valid sizes are "
+                          "multiples of 512 up to 16777216. Select 0 to disable sparse "
+                          "detection (fully allocates output).");
+                return 1;
+            }
+            break;
+        }
         case 'U':
             force_share = true;
             break;

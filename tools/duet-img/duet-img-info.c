@@ -295,37 +295,32 @@ static void check_print_human(BdrvCheckResult *r, const char *filename)
     }
 }
 
+/*
+ * qemu-img 7.2 prints its ImageCheck QDict in hash-bucket order, which for
+ * these keys is the order below; the counts are there only when non-zero.
+ */
 static void check_print_json(BdrvCheckResult *r, const char *filename, const char *format)
 {
     JSONWriter *w = json_writer_new(true);
 
+#define CHECK_MEMBER(key, val) \
+    if (val) { \
+        json_writer_int64(w, key, val); \
+    }
     json_writer_start_object(w, NULL);
-    if (r->image_end_offset) {
-        json_writer_int64(w, "image-end-offset", r->image_end_offset);
-    }
-    if (r->bfi.total_clusters) {
-        json_writer_uint64(w, "total-clusters", r->bfi.total_clusters);
-    }
-    if (r->bfi.allocated_clusters) {
-        json_writer_uint64(w, "allocated-clusters", r->bfi.allocated_clusters);
-        json_writer_uint64(w, "fragmented-clusters", r->bfi.fragmented_clusters);
-        json_writer_uint64(w, "compressed-clusters", r->bfi.compressed_clusters);
-    }
+    CHECK_MEMBER("image-end-offset", r->image_end_offset);
+    CHECK_MEMBER("compressed-clusters", (int64_t)r->bfi.compressed_clusters);
+    CHECK_MEMBER("total-clusters", (int64_t)r->bfi.total_clusters);
+    CHECK_MEMBER("corruptions", r->corruptions);
+    CHECK_MEMBER("corruptions-fixed", r->corruptions_fixed);
     json_writer_int64(w, "check-errors", r->check_errors);
-    if (r->leaks) {
-        json_writer_int64(w, "leaks", r->leaks);
-    }
-    if (r->corruptions) {
-        json_writer_int64(w, "corruptions", r->corruptions);
-    }
-    if (r->leaks_fixed) {
-        json_writer_int64(w, "leaks-fixed", r->leaks_fixed);
-    }
-    if (r->corruptions_fixed) {
-        json_writer_int64(w, "corruptions-fixed", r->corruptions_fixed);
-    }
+    CHECK_MEMBER("leaks", r->leaks);
+    CHECK_MEMBER("leaks-fixed", r->leaks_fixed);
+    CHECK_MEMBER("allocated-clusters", (int64_t)r->bfi.allocated_clusters);
     json_writer_str(w, "filename", filename);
     json_writer_str(w, "format", format);
+    CHECK_MEMBER("fragmented-clusters", (int64_t)r->bfi.fragmented_clusters);
+#undef CHECK_MEMBER
     json_writer_end_object(w);
     printf("%s\n", json_writer_get(w));
     json_writer_free(w);
@@ -357,7 +352,7 @@ int img_check(int argc, char **argv)
             } else if (!strcmp(optarg, "all")) {
                 fix = BDRV_FIX_LEAKS | BDRV_FIX_ERRORS;
             } else {
-                img_error("Unknown option value for -r (expecting 'leaks' or 'all'): %s",
+                img_error_exit("Unknown option value for -r (expecting 'leaks' or 'all'): %s",
                           optarg);
                 return 1;
             }

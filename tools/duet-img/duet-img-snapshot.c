@@ -174,7 +174,7 @@ int img_snapshot(int argc, char **argv)
         }
         if (chosen != SNAPSHOT_NONE) {
             if (action != SNAPSHOT_NONE) {
-                img_error("Cannot mix '-l', '-a', '-c', '-d'");
+                img_error_exit("Cannot mix '-l', '-a', '-c', '-d'");
                 return 1;
             }
             action = chosen;
@@ -198,6 +198,9 @@ int img_snapshot(int argc, char **argv)
     /* -U with a writing action: the open refuses, as qemu-img's does. */
     bs = img_open_bs_opts(argv[optind], fmt, image_opts, force_share,
                           BDRV_O_NO_BACKING | (action == SNAPSHOT_LIST ? 0 : BDRV_O_RDWR));
+    if (bs && action != SNAPSHOT_LIST && !fmt && !image_opts) {
+        img_warn_probed_raw(bs, argv[optind]);
+    }
     if (!bs) {
         return 1;
     }

@@ -176,20 +176,13 @@ static GHashTable *img_node_options(const char *filename, bool image_opts, bool 
 }
 
 /*
- * Open errors name what the user typed, as qemu-img's do ("Could not open
- * 'x.qcow2': Failed to get "write" lock"), unless the message names the
- * file already (the file protocol's "Could not open 'x': ...", a format's
- * "x.qcow2: ...").
+ * Open errors name what the user typed, as qemu-img's do: "Could not open
+ * 'x.qcow2': " before the driver's message, even when that names the file
+ * again (the file protocol's "Could not open 'x.qcow2': No such file ...").
  */
 static void img_open_error(const char *filename, Error *err)
 {
-    const char *msg = error_get_pretty(err);
-    size_t len = strlen(filename);
-
-    if (!g_str_has_prefix(msg, "Could not open '") &&
-        !(!strncmp(msg, filename, len) && msg[len] == ':')) {
-        error_prepend(&err, "Could not open '%s': ", filename);
-    }
+    error_prepend(&err, "Could not open '%s': ", filename);
     img_error_err(err);
 }
 
@@ -201,7 +194,8 @@ BlockBackend *img_open_opts(const char *filename, const char *fmt, bool image_op
     Error *err = NULL;
     BlockBackend *blk;
 
-    if (fmt && !find_format(fmt)) {
+    if (fmt && !bdrv_find_format(fmt)) {
+        img_error("Could not open '%s': Unknown driver '%s'", filename, fmt);
         return NULL;
     }
     opts = img_node_options(filename, image_opts, force_share, extra);
@@ -222,7 +216,8 @@ BlockDriverState *img_open_bs_opts(const char *filename, const char *fmt, bool i
     Error *err = NULL;
     BlockDriverState *bs;
 
-    if (fmt && !find_format(fmt)) {
+    if (fmt && !bdrv_find_format(fmt)) {
+        img_error("Could not open '%s': Unknown driver '%s'", filename, fmt);
         return NULL;
     }
     opts = img_node_options(filename, image_opts, force_share, NULL);
@@ -239,6 +234,17 @@ BlockDriverState *img_open_bs_opts(const char *filename, const char *fmt, bool i
 BlockDriverState *img_open_bs(const char *filename, const char *fmt, int flags)
 {
     return img_open_bs_opts(filename, fmt, false, false, flags);
+}
+
+void img_warn_probed_raw(BlockDriverState *bs, const char *filename)
+{
+    if (!strcmp(bs->drv->format_name, "raw")) {
+        fprintf(stderr, "WARNING: Image format was not specified for '%s' and probing "
+                "guessed raw.\n         Automatically detecting the format is dangerous "
+                "for raw images, write operations on block 0 will be restricted.\n"
+                "         Specify the 'raw' format explicitly to remove the "
+                "restrictions.\n", filename);
+    }
 }
 
 bool img_check_image_opts(bool image_opts, const char *fmt)
@@ -278,59 +284,123 @@ void bad_option(int c, const char *cmd, char **argv)
 
 /* ---- create ---- */
 
-/* qemu-img's line, in its order; the keys shown only when given. */
+/*
+ * qemu-img's "Formatting" line: the keys in the order qemu-img 7.2 prints
+ * them (measured), each given one with its value (sizes as numbers), and
+ * for qcow2 the defaults it always shows.
+ */
+static const struct {
+    const char *key;
+    const char *qcow2_default;
+} formatting_keys[] = {
+    { "encryption" }, { "encrypt.format" }, { "encrypt.key-secret" },
+    { "encrypt.cipher-alg" }, { "encrypt.cipher-mode" }, { "encrypt.ivgen-alg" },
+    { "encrypt.ivgen-hash-alg" }, { "encrypt.hash-alg" }, { "encrypt.iter-time" },
+    { "cluster_size", "65536" }, { "extended_l2", "off" }, { "preallocation" },
+    { "compression_type", "zlib" }, { "size" }, { "compat" }, { "backing_file" },
+    { "backing_fmt" }, { "data_file" }, { "data_file_raw" }, { "lazy_refcounts", "off" },
+    { "refcount_bits", "16" }, { "nocow" }, { "extent_size_hint" },
+};
+
 static void print_formatting(const BlockDriver *drv, const char *filename, QemuOpts *opts,
                              int64_t size)
 {
-    const char *prealloc = qemu_opt_get(opts, "preallocation");
+    g_autofree QemuOptDesc *desc = bdrv_create_opts_merged(drv);
+    bool qcow2 = !strcmp(drv->format_name, "qcow2");
 
     printf("Formatting '%s', fmt=%s", filename, drv->format_name);
-    if (!drv->supports_backing) {
-        printf(" size=%" PRId64 "%s%s\n", size, prealloc ? " preallocation=" : "",
-               prealloc ? prealloc : "");
-        fflush(stdout);
-        return;
-    }
-    printf(" cluster_size=%" PRIu64 " extended_l2=off",
-           qemu_opt_get_size(opts, "cluster_size", 65536));
-    if (prealloc) {
-        printf(" preallocation=%s", prealloc);
-    }
-    printf(" compression_type=zlib size=%" PRId64, size);
-    static const char *const given[] = { "compat", "backing_file", "backing_fmt" };
-    for (size_t i = 0; i < G_N_ELEMENTS(given); i++) {
-        if (qemu_opt_get(opts, given[i])) {
-            printf(" %s=%s", given[i], qemu_opt_get(opts, given[i]));
+    /* other formats: their options' own order */
+    for (const QemuOptDesc *d = desc; !qcow2 && d->name; d++) {
+        if (!strcmp(d->name, "size")) {
+            printf(" size=%" PRId64, size);
+        } else if (qemu_opt_get(opts, d->name) && d->type == QEMU_OPT_SIZE) {
+            printf(" %s=%" PRIu64, d->name, qemu_opt_get_size(opts, d->name, 0));
+        } else if (qemu_opt_get(opts, d->name)) {
+            printf(" %s=%s", d->name, qemu_opt_get(opts, d->name));
         }
     }
-    printf(" lazy_refcounts=%s refcount_bits=%" PRIu64 "\n",
-           qemu_opt_get_bool(opts, "lazy_refcounts", false) ? "on" : "off",
-           qemu_opt_get_number(opts, "refcount_bits", 16));
+    for (size_t i = 0; qcow2 && i < G_N_ELEMENTS(formatting_keys); i++) {
+        const char *key = formatting_keys[i].key;
+        const QemuOptDesc *d = qemu_opt_find_desc(desc, key);
+        const char *val = qemu_opt_get(opts, key);
+
+        if (!strcmp(key, "size")) {
+            printf(" size=%" PRId64, size);
+        } else if (val && d && d->type == QEMU_OPT_SIZE) {
+            printf(" %s=%" PRIu64, key, qemu_opt_get_size(opts, key, 0));
+        } else if (val) {
+            printf(" %s=%s", key, val);
+        } else if (qcow2 && formatting_keys[i].qcow2_default) {
+            printf(" %s=%s", key, formatting_keys[i].qcow2_default);
+        }
+    }
+    printf("\n");
     fflush(stdout);
 }
 
-/* Without a size, a backing file gives it (as qemu-img does). */
-static bool backing_size(const char *filename, QemuOpts *opts, int64_t *size)
+/* qemu-img's two complaints about a size argument. */
+static bool parse_image_size(const char *str, int64_t *size)
+{
+    uint64_t v;
+    int ret = qemu_strtosz(str, 1, &v);
+
+    if (ret == -ERANGE || (ret == 0 && v > INT64_MAX)) {
+        img_error("Invalid image size specified. Must be between 0 and %" PRId64 ".",
+                  INT64_MAX);
+        return false;
+    }
+    if (ret < 0) {
+        img_error("Invalid image size specified. You may use k, M, G, T, P or E suffixes "
+                  "for");
+        img_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
+        return false;
+    }
+    *size = v;
+    return true;
+}
+
+/*
+ * The backing file, opened as qemu-img create opens it (metadata only,
+ * shared: a running VM may have it): its size when none was given, and
+ * 7.2's refusal of a backing file without a format.
+ */
+static bool check_backing(const char *filename, QemuOpts *opts, int64_t *size)
 {
     const char *backing = qemu_opt_get(opts, "backing_file");
+    const char *backing_fmt = qemu_opt_get(opts, "backing_fmt");
     g_autofree char *dir = g_path_get_dirname(filename);
     g_autofree char *path = NULL;
+    g_autoptr(GHashTable) node_opts = bdrv_options_new();
     BlockDriverState *bbs;
+    Error *err = NULL;
 
-    if (!backing) {
-        img_error("Image creation needs a size parameter");
+    path = g_path_is_absolute(backing) || !strcmp(dir, ".")
+               ? g_strdup(backing) : g_build_filename(dir, backing, NULL);
+    g_hash_table_insert(node_opts, g_strdup("force-share"), g_strdup("on"));
+    if (backing_fmt && !bdrv_find_format(backing_fmt)) {
+        img_error("%s: Unknown driver '%s'\nCould not open backing image.", filename,
+                  backing_fmt);
         return false;
     }
-    path = g_path_is_absolute(backing) ? g_strdup(backing)
-                                       : g_build_filename(dir, backing, NULL);
-    /* Only its size is read: a running VM may have it open (qemu-img
-     * opens it with force-share too). */
-    bbs = img_open_bs_opts(path, qemu_opt_get(opts, "backing_fmt"), false, true,
-                           BDRV_O_NO_BACKING | BDRV_O_NO_IO);
+    bbs = bdrv_open_opts(path, backing_fmt, BDRV_O_NO_BACKING | BDRV_O_NO_IO, node_opts,
+                         &err);
     if (!bbs) {
+        /* the file protocol's message names the file already */
+        error_prepend(&err, "%s: ", filename);
+        img_error("%s\nCould not open backing image.", error_get_pretty(err));
+        error_free(err);
         return false;
     }
-    *size = bdrv_getlength(bbs);
+    if (!backing_fmt) {
+        fprintf(stderr, "%s: %s: Backing file specified without backing format\n"
+                "Detected format of %s.", error_get_progname(), filename,
+                bbs->drv->format_name);
+        bdrv_unref(bbs);
+        return false;
+    }
+    if (*size < 0) {
+        *size = bdrv_getlength(bbs);
+    }
     bdrv_unref(bbs);
     return true;
 }
@@ -348,7 +418,7 @@ static int img_create(int argc, char **argv)
     BlockCreateOpts create = { 0 };
     Error *err = NULL;
     int64_t size = -1;
-    bool help;
+    bool help, unsafe = false;
     int c;
 
     while ((c = getopt_long(argc, argv, ":f:o:b:F:uqh", long_opts, NULL)) != -1) {
@@ -368,6 +438,7 @@ static int img_create(int argc, char **argv)
             backing_fmt = optarg;
             break;
         case 'u':
+            unsafe = true;
             break;
         case 'q':
             quiet = true;
@@ -377,11 +448,16 @@ static int img_create(int argc, char **argv)
             return 1;
         }
     }
-    drv = find_format(fmt);
-    if (!drv) {
+    create.filename = optind < argc ? argv[optind++] : NULL;
+    drv = bdrv_find_format(fmt);
+    if (!drv || !drv->is_format) {
+        if (create.filename) {
+            img_error("%s: Unknown file format '%s'", create.filename, fmt);
+        } else {
+            img_error("Unknown file format '%s'", fmt);
+        }
         return 1;
     }
-    create.filename = optind < argc ? argv[optind++] : NULL;
     /* Before anything else, as qemu-img: -o help needs no file or size. */
     opts = img_create_opts(drv, optstr->str, create.filename, true, &help);
     if (!opts) {
@@ -413,10 +489,7 @@ static int img_create(int argc, char **argv)
         img_error("%s: The image size must be specified only once", create.filename);
         return 1;
     }
-    if (size_arg && !parse_size(size_arg, &size)) {
-        img_error("Invalid image size specified. You may use k, M, G, T, P or E "
-                  "suffixes for kilobytes, megabytes, gigabytes, terabytes, petabytes "
-                  "and exabytes.");
+    if (size_arg && !parse_image_size(size_arg, &size)) {
         return 1;
     }
     if (qemu_opt_get(opts, "size")) {
@@ -428,7 +501,13 @@ static int img_create(int argc, char **argv)
         }
         size = v;
     }
-    if (size < 0 && !backing_size(create.filename, opts, &size)) {
+    /* -u: the backing file is not opened when the size is known. */
+    if (qemu_opt_get(opts, "backing_file") && !(unsafe && size >= 0) &&
+        !check_backing(create.filename, opts, &size)) {
+        return 1;
+    }
+    if (size < 0) {
+        img_error("%s: Image creation needs a size parameter", create.filename);
         return 1;
     }
     create.size = size;
@@ -682,6 +761,10 @@ static int img_resize(int argc, char **argv)
         case 'P':
             if (!strcmp(optarg, "falloc")) {
                 prealloc = PREALLOC_MODE_FALLOC;
+            } else if (!strcmp(optarg, "full")) {
+                prealloc = PREALLOC_MODE_FULL;
+            } else if (!strcmp(optarg, "metadata")) {
+                prealloc = PREALLOC_MODE_METADATA;
             } else if (strcmp(optarg, "off")) {
                 img_error("Invalid preallocation mode '%s'", optarg);
                 return 1;
@@ -698,11 +781,21 @@ static int img_resize(int argc, char **argv)
     }
     filename = argv[optind];
     if (!parse_size(size_arg + (*size_arg == '+' || *size_arg == '-'), &delta)) {
-        img_error("Invalid image size specified: '%s'", size_arg);
+        img_error("Parameter 'size' expects a non-negative number below 2^64\n"
+                  "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
+                  "and exabytes, respectively.");
         return 1;
     }
     bs = img_open_bs(filename, fmt, BDRV_O_RDWR | BDRV_O_RESIZE | BDRV_O_NO_BACKING);
     if (!bs) {
+        return 1;
+    }
+    if (!fmt) {
+        img_warn_probed_raw(bs, filename);
+    }
+    if (prealloc == PREALLOC_MODE_METADATA && !strcmp(bs->drv->format_name, "raw")) {
+        img_error("Unsupported preallocation mode: metadata");
+        bdrv_unref(bs);
         return 1;
     }
     current = bdrv_getlength(bs);

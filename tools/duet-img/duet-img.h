@@ -64,6 +64,8 @@ BlockBackend *img_open_opts(const char *filename, const char *fmt, bool image_op
 BlockDriverState *img_open_bs_opts(const char *filename, const char *fmt, bool image_opts,
                                    bool force_share, int flags);
 BlockDriverState *img_open_bs(const char *filename, const char *fmt, int flags);
+/* QEMU's warning when a probed raw image is opened for writing (no -f). */
+void img_warn_probed_raw(BlockDriverState *bs, const char *filename);
 /* qemu-img's complaint when -f comes with --image-opts; false then. */
 bool img_check_image_opts(bool image_opts, const char *fmt);
 

@@ -5,10 +5,8 @@
  * its own line); compact mode writes "{"a": 1, "b": [1, 2]}".
  *
  * name is the member's key inside an object and must be NULL inside a list
- * or at the top level.  Strings are escaped as RFC 8259 section 7 allows and
- * as QEMU does: ", \ and the short control escapes by name, every other
- * character outside printable ASCII as \uXXXX (upper-case hex, surrogate
- * pairs above U+FFFF), invalid UTF-8 as \uFFFD.
+ * or at the top level.  Strings go through the one string emitter,
+ * json_append_string() (qemu/json-string.h: QEMU's escaping).
  */
 #ifndef QEMU_JSON_WRITER_H
 #define QEMU_JSON_WRITER_H
@@ -33,9 +31,5 @@ void json_writer_int64(JSONWriter *w, const char *name, int64_t val);
 void json_writer_uint64(JSONWriter *w, const char *name, uint64_t val);
 void json_writer_double(JSONWriter *w, const char *name, double val);
 void json_writer_str(JSONWriter *w, const char *name, const char *str);
-
-/* Appends str, quoted and escaped as above, to out (a GString). */
-struct _GString;
-void json_quote_string(struct _GString *out, const char *str);
 
 #endif

@@ -1,0 +1,387 @@
+#!/usr/bin/env python3
+"""duet-img as a drop-in qemu-img: the same command lines through both.
+
+Every case runs in two copies of the same fixture directory, once with
+qemu-img and once with duet-img (invoked through a symlink named qemu-img,
+so the program name in messages must come from argv[0] too), and must give
+the same stdout, stderr and exit status.  Cases that change images also
+require the images left behind to read the same (qemu-img compare) and,
+for qcow2, to pass qemu-img check.
+
+The corpus is generated from tables below: fixtures x commands x options,
+including bad command lines.  A case listed in KNOWN_DIFFERENT is expected
+to differ (a feature not done yet); if it starts to match, the run fails
+until the entry is removed, so the list cannot go stale.
+
+usage: img_corpus.py DUET_IMG [--part quick|all] [--filter SUBSTR] [-v]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+QEMU_IMG = shutil.which("qemu-img")
+QEMU_IO = shutil.which("qemu-io")
+
+# ---- fixtures: made by qemu-img and qemu-io, never by duet ----
+
+FIXTURES = [
+    ("raw1m.raw", [["create", "-q", "-f", "raw", "{f}", "1M"]]),
+    ("empty.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "1M"]]),
+    ("data.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "4M"]],
+     ["write -P 0x11 0 64k", "write -P 0x22 1M 128k", "write -z 3M 64k"]),
+    ("old.qcow2", [["create", "-q", "-f", "qcow2", "-o", "compat=0.10", "{f}", "2M"]],
+     ["write -P 0x33 512k 64k"]),
+    ("small.qcow2", [["create", "-q", "-f", "qcow2", "-o", "cluster_size=4k,refcount_bits=1",
+                      "{f}", "1M"]], ["write -P 0x44 0 12k"]),
+    ("base.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "2M"]],
+     ["write -P 0x55 0 1M"]),
+    ("top.qcow2", [["create", "-q", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "{f}"]],
+     ["write -P 0x66 512k 64k"]),
+    ("snap.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "1M"],
+                    ["snapshot", "-c", "first", "{f}"],
+                    ["snapshot", "-c", "second", "{f}"]], ["write -P 0x77 0 4k"]),
+    ("bitmaps.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "1M"],
+                       ["bitmap", "--add", "{f}", "b0"],
+                       ["bitmap", "--add", "-g", "128k", "{f}", "b1"],
+                       ["bitmap", "--disable", "{f}", "b1"]]),
+    ("data.raw", [["create", "-q", "-f", "raw", "{f}", "4M"]],
+     ["write -P 0x11 0 64k", "write -P 0x22 1M 128k"]),
+    ("same.qcow2", [["convert", "-O", "qcow2", "data.raw", "{f}"]]),
+    ("weird\"na\\me.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "1M"]]),
+    ("notimage.txt", None),
+]
+
+IMAGES = ["raw1m.raw", "empty.qcow2", "data.qcow2", "old.qcow2", "small.qcow2", "top.qcow2",
+          "snap.qcow2", "bitmaps.qcow2", "same.qcow2", "weird\"na\\me.qcow2"]
+QCOW2 = [i for i in IMAGES if i.endswith(".qcow2")]
+
+
+def make_fixtures(d):
+    for spec in FIXTURES:
+        name, cmds = spec[0], spec[1]
+        path = os.path.join(d, name)
+        if cmds is None:
+            with open(path, "w") as f:
+                f.write("this is not a disk image\n" * 100)
+            continue
+        for c in cmds:
+            subprocess.run([QEMU_IMG] + [a.format(f=name) for a in c], cwd=d, check=True,
+                           stdout=subprocess.DEVNULL)
+        for w in spec[2] if len(spec) > 2 else []:
+            fmt = "raw" if name.endswith(".raw") else "qcow2"
+            subprocess.run([QEMU_IO, "-f", fmt, "-c", w, name], cwd=d, check=True,
+                           stdout=subprocess.DEVNULL)
+
+
+# ---- the corpus: (id, argv after the program name, mutates, part) ----
+
+def cases():
+    out = []
+
+    def add(args, mutates=False, part="quick"):
+        out.append((" ".join(args), args, mutates, part))
+
+    # top level
+    for a in [[], ["nosuch"], ["info"]]:
+        add(a)
+    # info, human and JSON, every fixture
+    for img in IMAGES:
+        add(["info", img])
+        add(["info", "--output=json", img])
+        add(["info", "-U", img])
+    for img in ["top.qcow2", "data.qcow2", "raw1m.raw"]:
+        add(["info", "--backing-chain", img])
+        add(["info", "--backing-chain", "--output=json", img])
+        add(["info", "-f", "qcow2", img])
+    for a in [["info"], ["info", "a", "b"], ["info", "-z", "x"], ["info", "-f"],
+              ["info", "--foo", "x"], ["info", "--output=xml", "data.qcow2"],
+              ["info", "nosuch.qcow2"], ["info", "-f", "raw", "data.qcow2"],
+              ["info", "-f", "foo", "data.qcow2"], ["info", "notimage.txt"],
+              ["info", "--image-opts", "-f", "qcow2", "x"],
+              ["info", "--image-opts", "driver=qcow2,file.filename=data.qcow2"],
+              ["info", "-Uz", "x"]]:
+        add(a)
+    # check
+    for img in IMAGES:
+        add(["check", img])
+        add(["check", "--output=json", img])
+    for img in QCOW2:
+        add(["check", "-r", "leaks", img], mutates=True)
+        add(["check", "-r", "all", img], mutates=True)
+        add(["check", "-q", img])
+    for a in [["check"], ["check", "-r", "none", "data.qcow2"], ["check", "-r"],
+              ["check", "nosuch"], ["check", "--output=json", "raw1m.raw"],
+              ["check", "-f", "raw", "raw1m.raw"], ["check", "-z", "x"]]:
+        add(a)
+    # map
+    for img in IMAGES:
+        add(["map", img])
+        add(["map", "--output=json", img])
+    for a in [["map"], ["map", "--backing-chain", "top.qcow2"], ["map", "-f", "raw", "top.qcow2"],
+              ["map", "--output=json", "-f", "qcow2", "--image-opts", "x"]]:
+        add(a)
+    # create
+    create_opts = ["", "cluster_size=4k", "cluster_size=2M", "compat=0.10", "compat=1.1",
+                   "lazy_refcounts=on", "refcount_bits=1", "refcount_bits=64",
+                   "preallocation=metadata", "preallocation=off", "cluster_size=4k,lazy_refcounts=on",
+                   "compat=v3", "refcount_bits=3", "cluster_size=1000", "nosuch=1",
+                   "cluster_size=65536,refcount_bits=8,compat=1.1", "extended_l2=off",
+                   "compression_type=zlib", "help", "size=2M", "cluster_size=help"]
+    for o in create_opts:
+        args = ["create", "-f", "qcow2"] + (["-o", o] if o else []) + ["new.qcow2"]
+        if o != "size=2M":
+            args.append("1M")
+        add(args, mutates=True)
+    for size in ["0", "1", "512", "1k", "1.5M", "64G", "1T", "1E", "9E", "-1", "1Q", "abc",
+                 "1000000000000000000000"]:
+        add(["create", "-f", "qcow2", "n.qcow2", size], mutates=True)
+        add(["create", "-f", "raw", "n.raw", size], mutates=True)
+    for a in [["create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "n.qcow2"],
+              ["create", "-f", "qcow2", "-b", "base.qcow2", "n.qcow2"],
+              ["create", "-f", "qcow2", "-b", "base.qcow2", "-F", "qcow2", "n.qcow2", "4M"],
+              ["create", "-f", "qcow2", "-b", "nosuch.qcow2", "-F", "qcow2", "n.qcow2"],
+              ["create", "-f", "qcow2", "-b", "nosuch.qcow2", "-F", "qcow2", "n.qcow2", "1M"],
+              ["create", "-f", "qcow2", "-b", "base.qcow2", "-F", "raw", "n.qcow2"],
+              ["create", "-f", "qcow2", "-u", "-b", "nosuch.qcow2", "-F", "qcow2", "n.qcow2",
+               "1M"],
+              ["create", "-f", "qcow2", "-o", "backing_file=base.qcow2,backing_fmt=qcow2",
+               "n.qcow2"],
+              ["create", "-f", "raw", "-b", "base.qcow2", "n.raw", "1M"],
+              ["create", "-q", "-f", "qcow2", "n.qcow2", "1M"],
+              ["create", "n.raw", "1M"], ["create"], ["create", "-f", "foo", "n", "1M"],
+              ["create", "-f", "qcow2", "n.qcow2", "1M", "extra"],
+              ["create", "-f", "qcow2", "n.qcow2"], ["create", "-f", "qcow2", "-o", ",", "n", "1M"],
+              ["create", "-f", "qcow2", "-o", "size=1M", "n.qcow2", "1M"],
+              ["create", "-f", "raw", "-o", "preallocation=full", "n.raw", "64k"],
+              ["create", "-f", "raw", "-o", "preallocation=falloc", "n.raw", "64k"],
+              ["create", "-f", "raw", "-o", "help"], ["create", "-f", "qcow2", "-o", "help"],
+              ["create", "-z"]]:
+        add(a, mutates=True)
+    # compare
+    for a, b in [("data.qcow2", "data.raw"), ("data.qcow2", "same.qcow2"),
+                 ("data.raw", "same.qcow2"), ("empty.qcow2", "raw1m.raw"),
+                 ("data.qcow2", "empty.qcow2"), ("top.qcow2", "base.qcow2"),
+                 ("snap.qcow2", "empty.qcow2"), ("old.qcow2", "data.qcow2")]:
+        add(["compare", a, b])
+        add(["compare", "-s", a, b])
+        add(["compare", "-q", a, b])
+    for a in [["compare", "data.qcow2"], ["compare", "-f", "qcow2", "-F", "raw", "data.qcow2",
+                                          "data.raw"],
+              ["compare", "-f", "raw", "data.qcow2", "data.raw"],
+              ["compare", "nosuch", "data.raw"], ["compare", "-z", "a", "b"]]:
+        add(a)
+    # convert
+    for src in ["data.qcow2", "data.raw", "top.qcow2", "old.qcow2", "small.qcow2"]:
+        for o in [["-O", "raw"], ["-O", "qcow2"], ["-O", "qcow2", "-c"],
+                  ["-O", "qcow2", "-o", "cluster_size=4k"]]:
+            add(["convert"] + o + [src, "out.img"], mutates=True)
+    for a in [["convert"], ["convert", "data.qcow2"], ["convert", "-O", "foo", "data.qcow2", "o"],
+              ["convert", "nosuch", "o"], ["convert", "-O", "raw", "-c", "data.qcow2", "o"],
+              ["convert", "-q", "-O", "qcow2", "data.qcow2", "out.qcow2"],
+              ["convert", "-O", "qcow2", "-o", "help", "data.qcow2", "o"],
+              ["convert", "-O", "qcow2", "-o", "cluster_size=3", "data.qcow2", "o"],
+              ["convert", "-f", "raw", "-O", "qcow2", "data.qcow2", "out.qcow2"],
+              ["convert", "-O", "raw", "data.raw", "data.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-S", "0", "data.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-S", "4k", "data.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-S", "abc", "data.qcow2", "out.raw"],
+              ["convert", "-O", "qcow2", "-W", "data.qcow2", "out.qcow2"],
+              ["convert", "-O", "qcow2", "-m", "4", "data.qcow2", "out.qcow2"],
+              ["convert", "-O", "qcow2", "-m", "0", "data.qcow2", "out.qcow2"],
+              ["convert", "-O", "qcow2", "-m", "17", "data.qcow2", "out.qcow2"],
+              ["convert", "-n", "-O", "raw", "data.qcow2", "raw1m.raw"],
+              ["convert", "-O", "qcow2", "-B", "base.qcow2", "top.qcow2", "out.qcow2"],
+              ["convert", "-O", "qcow2", "-B", "base.qcow2", "-F", "qcow2", "top.qcow2",
+               "out.qcow2"],
+              ["convert", "-O", "raw", "-t", "none", "data.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-t", "bogus", "data.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-T", "writeback", "data.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "first", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "snapshot.name=second", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "nosuch", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-s", "first", "snap.qcow2", "out.raw"],
+              ["convert", "-z", "a", "b"]]:
+        add(a, mutates=True)
+    # snapshot
+    for img in ["snap.qcow2", "empty.qcow2", "raw1m.raw", "data.qcow2"]:
+        add(["snapshot", "-l", img])
+    for a in [["snapshot", "-d", "first", "snap.qcow2"], ["snapshot", "-d", "nosuch", "snap.qcow2"],
+              ["snapshot", "-a", "first", "snap.qcow2"], ["snapshot", "-a", "nosuch", "snap.qcow2"],
+              ["snapshot", "-a", "1", "snap.qcow2"], ["snapshot", "-d", "1", "snap.qcow2"],
+              ["snapshot", "-c", "x", "raw1m.raw"], ["snapshot", "snap.qcow2"],
+              ["snapshot", "-l", "-d", "first", "snap.qcow2"], ["snapshot"],
+              ["snapshot", "-l"], ["snapshot", "-q", "-d", "first", "snap.qcow2"],
+              ["snapshot", "-z", "x"]]:
+        add(a, mutates=True)
+    # resize
+    for img, size in [("data.qcow2", "8M"), ("data.qcow2", "+1M"), ("data.qcow2", "-1M"),
+                      ("data.qcow2", "1M"), ("raw1m.raw", "2M"), ("raw1m.raw", "512k"),
+                      ("raw1m.raw", "-512k"), ("raw1m.raw", "+0"), ("data.qcow2", "0"),
+                      ("data.qcow2", "abc"), ("data.qcow2", "-100M"), ("snap.qcow2", "2M"),
+                      ("empty.qcow2", "1T")]:
+        add(["resize", img, size], mutates=True)
+        add(["resize", "--shrink", img, size], mutates=True)
+    for a in [["resize"], ["resize", "x"], ["resize", "-q", "raw1m.raw", "2M"],
+              ["resize", "--preallocation=falloc", "raw1m.raw", "2M"],
+              ["resize", "--preallocation=full", "raw1m.raw", "2M"],
+              ["resize", "--preallocation=bogus", "raw1m.raw", "2M"],
+              ["resize", "-f", "qcow2", "raw1m.raw", "2M"], ["resize", "nosuch", "2M"],
+              ["resize", "-z", "x", "1M"]]:
+        add(a, mutates=True)
+    # commands and options not done yet are in the corpus as well
+    for a in [["measure", "-O", "qcow2", "--size", "1G"], ["measure", "-O", "qcow2", "data.qcow2"],
+              ["measure", "-O", "raw", "data.qcow2"],
+              ["measure", "--output=json", "-O", "qcow2", "data.raw"],
+              ["amend", "-o", "compat=0.10", "data.qcow2"],
+              ["amend", "-o", "lazy_refcounts=on", "data.qcow2"],
+              ["rebase", "-u", "-b", "data.qcow2", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "", "top.qcow2"],
+              ["commit", "top.qcow2"], ["commit", "-d", "top.qcow2"],
+              ["dd", "if=data.qcow2", "of=out.raw", "-O", "raw"],
+              ["bitmap", "--add", "data.qcow2", "bx"],
+              ["bitmap", "--remove", "bitmaps.qcow2", "b0"]]:
+        add(a, mutates=True)
+    return out
+
+
+# Cases that still differ from qemu-img 7.2 (features not done yet), one
+# command line a line in img_corpus_known.txt (--update-known rewrites it).
+# Each must still differ: a match fails the run, so the list only shrinks.
+KNOWN_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "img_corpus_known.txt")
+
+
+def load_known():
+    try:
+        with open(KNOWN_FILE) as f:
+            return {line.rstrip("\n") for line in f if line.strip() and not line.startswith("#")}
+    except FileNotFoundError:
+        return set()
+
+
+KNOWN_DIFFERENT = load_known()
+
+
+def run_tool(tool, args, cwd):
+    env = dict(os.environ, LC_ALL="C", TZ="UTC")
+    p = subprocess.run([tool] + args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       env=env, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def images_in(d):
+    return sorted(f for f in os.listdir(d) if not f.startswith("."))
+
+
+def after_state(qdir, ddir):
+    """Images left behind must read alike; duet's qcow2 must check clean."""
+    problems = []
+    qfiles, dfiles = images_in(qdir), images_in(ddir)
+    if qfiles != dfiles:
+        return [f"files differ: {qfiles} vs {dfiles}"]
+    for f in qfiles:
+        q, d = os.path.join(qdir, f), os.path.join(ddir, f)
+        if f == "notimage.txt":
+            continue
+        if os.path.getsize(q) == 0 and os.path.getsize(d) == 0:
+            continue
+        qi = run_tool(QEMU_IMG, ["info", "--output=json", "-U", q], qdir)
+        di = run_tool(QEMU_IMG, ["info", "--output=json", "-U", d], ddir)
+        if qi[0] != di[0]:
+            problems.append(f"{f}: qemu-img info exit {qi[0]} vs {di[0]}")
+            continue
+        if qi[0]:
+            continue
+        fmt = "qcow2" if b'"format": "qcow2"' in qi[1] else "raw"
+        if fmt == "qcow2":
+            c = run_tool(QEMU_IMG, ["check", "-U", d], ddir)
+            qc = run_tool(QEMU_IMG, ["check", "-U", q], qdir)
+            if c[0] != qc[0]:
+                problems.append(f"{f}: qemu-img check exit {qc[0]} (qemu's) vs {c[0]} (duet's)"
+                                f"\n{c[1].decode(errors='replace')}")
+        cmp = run_tool(QEMU_IMG, ["compare", "-U", "-f", fmt, "-F", fmt, q, d], qdir)
+        if cmp[0] == 2 and run_tool(QEMU_IMG, ["compare", "-U", "-f", fmt, "-F", fmt, q, q],
+                                    qdir)[0] == 2:
+            continue  # qemu-img cannot read qemu's image either (a missing backing file)
+        if cmp[0] not in (0,):
+            problems.append(f"{f}: contents differ: {cmp[1].decode(errors='replace').strip()}")
+    return problems
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("duet_img")
+    ap.add_argument("--part", default="all", choices=["quick", "all"])
+    ap.add_argument("--filter", default="")
+    ap.add_argument("-v", action="store_true")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("--show-known", action="store_true",
+                    help="print the differences of the known-different lines too")
+    ap.add_argument("--update-known", action="store_true",
+                    help="write the differing command lines to img_corpus_known.txt")
+    opts = ap.parse_args()
+    if not QEMU_IMG or not QEMU_IO:
+        print("qemu-img/qemu-io not installed (qemu-utils): nothing to compare against")
+        sys.exit(77)
+    corpus = [c for c in cases() if opts.filter in c[0] and (opts.part == "all" or c[3] == "quick")]
+    if opts.list:
+        for c in corpus:
+            print(c[0])
+        return
+    duet_img = os.path.abspath(opts.duet_img)
+    tmp = tempfile.mkdtemp(prefix="img-corpus-")
+    failures, unexpected, matched, differing = [], [], 0, []
+    try:
+        fixtures = os.path.join(tmp, "fixtures")
+        os.mkdir(fixtures)
+        make_fixtures(fixtures)
+        bindir = os.path.join(tmp, "bin")
+        os.mkdir(bindir)
+        alias = os.path.join(bindir, "qemu-img")
+        os.symlink(duet_img, alias)
+        for n, (cid, args, mutates, _) in enumerate(corpus):
+            qdir, ddir = os.path.join(tmp, f"q{n}"), os.path.join(tmp, f"d{n}")
+            shutil.copytree(fixtures, qdir, symlinks=True)
+            shutil.copytree(fixtures, ddir, symlinks=True)
+            q = run_tool(QEMU_IMG, args, qdir)
+            d = run_tool(alias, args, ddir)
+            diffs = []
+            for what, a, b in (("exit status", q[0], d[0]), ("stdout", q[1], d[1]),
+                               ("stderr", q[2], d[2])):
+                if a != b:
+                    diffs.append(f"  {what}:\n    qemu-img: {a!r}\n    duet-img: {b!r}")
+            if not diffs and mutates:
+                diffs += ["  " + p for p in after_state(qdir, ddir)]
+            if diffs:
+                differing.append(cid)
+            known = cid in KNOWN_DIFFERENT and not opts.show_known
+            if diffs and not known:
+                failures.append(f"DIFF {cid}\n" + "\n".join(diffs))
+            elif not diffs and known:
+                unexpected.append(f"MATCHES NOW (remove from KNOWN_DIFFERENT): {cid}")
+            else:
+                matched += not diffs
+            if opts.v:
+                print(("ok   " if not diffs else "diff ") + cid, flush=True)
+            shutil.rmtree(qdir)
+            shutil.rmtree(ddir)
+    finally:
+        shutil.rmtree(tmp)
+    if opts.update_known:
+        with open(KNOWN_FILE, "w") as f:
+            f.write("# img_corpus.py: command lines where duet-img still differs from qemu-img 7.2\n")
+            for cid in sorted(set(differing) | (KNOWN_DIFFERENT - {c[0] for c in corpus})):
+                f.write(cid + "\n")
+        return
+    for f in failures + unexpected:
+        print(f)
+    print(f"{len(corpus)} command lines: {matched} identical, "
+          f"{len(corpus) - matched - len(failures) - len(unexpected)} known to differ, "
+          f"{len(failures)} differing, {len(unexpected)} unexpectedly identical")
+    sys.exit(1 if failures or unexpected else 0)
+
+
+if __name__ == "__main__":
+    main()
