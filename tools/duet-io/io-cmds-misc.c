@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "block/aio.h"
+#include "qemu/json-writer.h"
 #include "qemu/main-loop.h"
 #include "qemu/timer.h"
 #include "duet-io.h"
@@ -54,11 +55,14 @@ static int info_f(IOState *s, int argc, char **argv)
     printf("vm state offset: %s\n", s2);
     if (bs->drv->bdrv_dump_info) {
         g_autoptr(GString) text = g_string_new("");
-        g_autoptr(GString) json = g_string_new("");
+        JSONWriter *unused = json_writer_new(false);
 
-        bs->drv->bdrv_dump_info(bs, text, json);
+        json_writer_start_object(unused, NULL);
+        bs->drv->bdrv_dump_info(bs, text, unused);
+        json_writer_free(unused);
         if (text->len) {
-            printf("Format specific information:\n%s", text->str);
+            printf("Format specific information:\n%s%s", text->str,
+                   text->str[text->len - 1] == '\n' ? "" : "\n");
         }
     }
     return 0;
