@@ -253,9 +253,6 @@ static void command_loop(IOState *s, GPtrArray *cmds, int *status)
         if (io_command(s, line->str) < 0) {
             *status = 1;
         }
-        if (c == EOF) {
-            break;
-        }
     }
 }
 
@@ -291,6 +288,7 @@ int main(int argc, char **argv)
 
     s->progname = g_path_get_basename(argv[0]);
     g_set_prgname(s->progname);
+    argv[0] = (char *)s->progname; /* getopt's complaints name the program */
     if (!qemu_init_main_loop(&err)) {
         io_error(s, "%s", error_get_pretty(err));
         return 1;
@@ -352,7 +350,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (image_opts && fmt) {
-        io_error(s, "--image-opts and --format are mutually exclusive");
+        io_error(s, "--image-opts and -f are mutually exclusive");
         return 1;
     }
     if (force_share) {
