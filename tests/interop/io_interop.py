@@ -121,6 +121,12 @@ CMP = [
     ('cow-backing', '4M', ['-b', 'BASE', '-F', 'qcow2'],
      c('write -P 0x22 1000 3000', 'write 60k 8k', 'discard 0 64k', 'write 200k 100',
        'write -z 1M 4k')),
+    ('refblock-growth', '1M', ['-o', 'cluster_size=512'], c('write 0 200k')),
+    ('refblock-growth-more', '64M', ['-o', 'cluster_size=512'],
+     c('write 0 1M', 'write 40M 4k', 'write 60M 4k')),
+    ('l1-growth', '1M', ['-o', 'cluster_size=512'],
+     c('write 0 4k', 'truncate 64M', 'write 60M 4k')),
+    ('l1-growth-64k', '1G', [], c('write 0 4k', 'truncate 8G', 'write 7G 4k')),
     ('aio', '64M', [], c('aio_write 0 4k', 'aio_flush', 'aio_write 1M 4k', 'aio_flush',
                          'aio_write 40M 64k', 'aio_flush')),
 ]
