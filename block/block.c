@@ -506,3 +506,74 @@ void bdrv_unref(BlockDriverState *bs)
     }
     bdrv_close_node(bs);
 }
+
+/* ---- blkdebug hooks ---- */
+
+const char *const blkdebug_event_names[BLKDBG__MAX] = {
+    "l1_update", "l1_grow_alloc_table", "l1_grow_write_table", "l1_grow_activate_table",
+    "l2_load", "l2_update", "l2_update_compressed", "l2_alloc_cow_read", "l2_alloc_write",
+    "read_aio", "read_backing_aio", "read_compressed", "write_aio", "write_compressed",
+    "vmstate_load", "vmstate_save", "cow_read", "cow_write", "reftable_load",
+    "reftable_grow", "reftable_update", "refblock_load", "refblock_update",
+    "refblock_update_part", "refblock_alloc", "refblock_alloc_hookup",
+    "refblock_alloc_write", "refblock_alloc_write_blocks", "refblock_alloc_write_table",
+    "refblock_alloc_switch_table", "cluster_alloc", "cluster_alloc_bytes", "cluster_free",
+    "flush_to_os", "flush_to_disk", "pwritev_rmw_head", "pwritev_rmw_after_head",
+    "pwritev_rmw_tail", "pwritev_rmw_after_tail", "pwritev", "pwritev_zero",
+    "pwritev_done", "empty_image_prepare", "l1_shrink_write_table",
+    "l1_shrink_free_l2_clusters", "cor_write", "cluster_alloc_space", "none",
+};
+
+void coroutine_fn bdrv_debug_event(BlockDriverState *bs, BlkdebugEvent event)
+{
+    if (bs && bs->drv && bs->drv->bdrv_debug_event) {
+        bs->drv->bdrv_debug_event(bs, event);
+    }
+}
+
+/* Down the file children first, then the backing chain (QEMU's order). */
+static BlockDriverState *bdrv_debug_node(BlockDriverState *bs)
+{
+    while (bs) {
+        if (bs->drv->bdrv_debug_breakpoint) {
+            return bs;
+        }
+        if (bs->file) {
+            bs = bs->file->bs;
+        } else if (bs->backing) {
+            bs = bs->backing->bs;
+        } else {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+int bdrv_debug_breakpoint(BlockDriverState *bs, const char *event, const char *tag)
+{
+    bs = bdrv_debug_node(bs);
+    return bs ? bs->drv->bdrv_debug_breakpoint(bs, event, tag) : -ENOTSUP;
+}
+
+int bdrv_debug_remove_breakpoint(BlockDriverState *bs, const char *tag)
+{
+    bs = bdrv_debug_node(bs);
+    return bs ? bs->drv->bdrv_debug_remove_breakpoint(bs, tag) : -ENOTSUP;
+}
+
+int bdrv_debug_resume(BlockDriverState *bs, const char *tag)
+{
+    bs = bdrv_debug_node(bs);
+    return bs ? bs->drv->bdrv_debug_resume(bs, tag) : -ENOTSUP;
+}
+
+bool bdrv_debug_is_suspended(BlockDriverState *bs, const char *tag)
+{
+    bs = bdrv_debug_node(bs);
+    return bs && bs->drv->bdrv_debug_is_suspended(bs, tag);
+}
+
+bool bdrv_debug_has_breakpoints(BlockDriverState *bs)
+{
+    return bdrv_debug_node(bs) != NULL;
+}

@@ -80,6 +80,9 @@ typedef struct BdrvCheckResult {
 typedef struct BlockDriverInfo {
     int cluster_size;
     bool is_dirty;
+    /* Where the format would keep a VM state (qcow2: after the last L1
+     * entry's range); 0: none. */
+    int64_t vm_state_offset;
 } BlockDriverInfo;
 
 /* One internal snapshot as the generic layer sees it (QEMU's name). */
@@ -107,6 +110,68 @@ typedef struct BlockCreateOpts {
 
 /* Any key (bdrv_create checks them); the list for BlockCreateOpts.opts. */
 extern const QemuOptsList bdrv_create_opts_list;
+
+/*
+ * Points in a driver's request path that blkdebug can act on (inject an
+ * error, change state, suspend the request): QEMU's BlkdebugEvent names,
+ * which blkdebug's config files use.  A driver emits one on a child with
+ * BLKDBG_EVENT(child, BLKDBG_X); nothing happens unless the child is
+ * blkdebug.
+ */
+typedef enum BlkdebugEvent {
+    BLKDBG_L1_UPDATE,
+    BLKDBG_L1_GROW_ALLOC_TABLE,
+    BLKDBG_L1_GROW_WRITE_TABLE,
+    BLKDBG_L1_GROW_ACTIVATE_TABLE,
+    BLKDBG_L2_LOAD,
+    BLKDBG_L2_UPDATE,
+    BLKDBG_L2_UPDATE_COMPRESSED,
+    BLKDBG_L2_ALLOC_COW_READ,
+    BLKDBG_L2_ALLOC_WRITE,
+    BLKDBG_READ_AIO,
+    BLKDBG_READ_BACKING_AIO,
+    BLKDBG_READ_COMPRESSED,
+    BLKDBG_WRITE_AIO,
+    BLKDBG_WRITE_COMPRESSED,
+    BLKDBG_VMSTATE_LOAD,
+    BLKDBG_VMSTATE_SAVE,
+    BLKDBG_COW_READ,
+    BLKDBG_COW_WRITE,
+    BLKDBG_REFTABLE_LOAD,
+    BLKDBG_REFTABLE_GROW,
+    BLKDBG_REFTABLE_UPDATE,
+    BLKDBG_REFBLOCK_LOAD,
+    BLKDBG_REFBLOCK_UPDATE,
+    BLKDBG_REFBLOCK_UPDATE_PART,
+    BLKDBG_REFBLOCK_ALLOC,
+    BLKDBG_REFBLOCK_ALLOC_HOOKUP,
+    BLKDBG_REFBLOCK_ALLOC_WRITE,
+    BLKDBG_REFBLOCK_ALLOC_WRITE_BLOCKS,
+    BLKDBG_REFBLOCK_ALLOC_WRITE_TABLE,
+    BLKDBG_REFBLOCK_ALLOC_SWITCH_TABLE,
+    BLKDBG_CLUSTER_ALLOC,
+    BLKDBG_CLUSTER_ALLOC_BYTES,
+    BLKDBG_CLUSTER_FREE,
+    BLKDBG_FLUSH_TO_OS,
+    BLKDBG_FLUSH_TO_DISK,
+    BLKDBG_PWRITEV_RMW_HEAD,
+    BLKDBG_PWRITEV_RMW_AFTER_HEAD,
+    BLKDBG_PWRITEV_RMW_TAIL,
+    BLKDBG_PWRITEV_RMW_AFTER_TAIL,
+    BLKDBG_PWRITEV,
+    BLKDBG_PWRITEV_ZERO,
+    BLKDBG_PWRITEV_DONE,
+    BLKDBG_EMPTY_IMAGE_PREPARE,
+    BLKDBG_L1_SHRINK_WRITE_TABLE,
+    BLKDBG_L1_SHRINK_FREE_L2_CLUSTERS,
+    BLKDBG_COR_WRITE,
+    BLKDBG_CLUSTER_ALLOC_SPACE,
+    BLKDBG_NONE,
+    BLKDBG__MAX,
+} BlkdebugEvent;
+
+/* "l2_update", ...; indexed by BlkdebugEvent. */
+extern const char *const blkdebug_event_names[BLKDBG__MAX];
 
 struct BlockDriver {
     const char *format_name;
@@ -186,6 +251,19 @@ struct BlockDriver {
     /* Whether other users are held to the permissions (the file's locks
      * are on); absent: no. */
     bool (*bdrv_perm_enforced)(BlockDriverState *bs);
+
+    /* blkdebug: an event on this node (may yield: a breakpoint suspends the
+     * request's coroutine), and qemu-io's break/resume commands. */
+    void coroutine_fn (*bdrv_debug_event)(BlockDriverState *bs, BlkdebugEvent event);
+    int (*bdrv_debug_breakpoint)(BlockDriverState *bs, const char *event, const char *tag);
+    int (*bdrv_debug_remove_breakpoint)(BlockDriverState *bs, const char *tag);
+    int (*bdrv_debug_resume)(BlockDriverState *bs, const char *tag);
+    bool (*bdrv_debug_is_suspended)(BlockDriverState *bs, const char *tag);
+
+    /* Protocol drivers other than file: the filename prefix that selects
+     * them ("blkdebug:", "null-co://"); a format over one reaches it
+     * through bs->file as over a file. */
+    const char *protocol_name;
 };
 
 struct BdrvChild {
@@ -303,6 +381,22 @@ int bdrv_snapshot_delete(BlockDriverState *bs, const char *snapshot_id, const ch
 int bdrv_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
 /* Finds by id first, then by name (as qemu-img does); false if neither. */
 bool bdrv_snapshot_find(BlockDriverState *bs, QEMUSnapshotInfo *sn, const char *name);
+
+/* blkdebug hooks (block.c): the event reaches child's node only. */
+void coroutine_fn bdrv_debug_event(BlockDriverState *bs, BlkdebugEvent event);
+#define BLKDBG_EVENT(child, evt)                  \
+    do {                                          \
+        if (child) {                              \
+            bdrv_debug_event((child)->bs, (evt)); \
+        }                                         \
+    } while (0)
+/* The first node from bs down through file and backing children whose
+ * driver has breakpoints; -ENOTSUP when none has. */
+int bdrv_debug_breakpoint(BlockDriverState *bs, const char *event, const char *tag);
+int bdrv_debug_remove_breakpoint(BlockDriverState *bs, const char *tag);
+int bdrv_debug_resume(BlockDriverState *bs, const char *tag);
+bool bdrv_debug_is_suspended(BlockDriverState *bs, const char *tag);
+bool bdrv_debug_has_breakpoints(BlockDriverState *bs);
 
 /* Opening nodes.  fmt NULL probes the format (every driver's bdrv_probe). */
 BlockDriverState *bdrv_open(const char *filename, const char *fmt, int flags,

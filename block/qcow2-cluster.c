@@ -406,15 +406,8 @@ static int coroutine_fn update_cluster_entries(BlockDriverState *bs, uint64_t of
         uint64_t *l2;
         int l2_index, ret;
         uint64_t n;
-        bool need_table = bs->backing != NULL;
-
-        /* Without a backing file, unallocated already reads as zeros. */
-        if (!need_table && (offset_to_l1_index(s, offset) >= s->l1_size ||
-                            !(s->l1_table[offset_to_l1_index(s, offset)] & L1E_OFFSET_MASK))) {
-            uint64_t per_l2 = (uint64_t)s->l2_size << s->cluster_bits;
-            offset = (offset / per_l2 + 1) * per_l2;
-            continue;
-        }
+        /* QEMU 7.2 allocates the L2 table even where nothing is mapped
+         * (and so must duet, for the same image layout). */
         ret = qcow2_get_l2_table(bs, offset, true, &l2, &l2_index);
         if (ret < 0) {
             return ret;
@@ -452,28 +445,34 @@ static int coroutine_fn update_cluster_entries(BlockDriverState *bs, uint64_t of
     return 0;
 }
 
+/* QEMU 7.2's rules: the zero flag, over the old mapping unless unmapping
+ * an allocated cluster (or a compressed one, which cannot be kept). */
 static uint64_t zeroize_entry(BlockDriverState *bs, uint64_t old, bool may_unmap)
 {
     QCow2ClusterType t = qcow2_get_cluster_type(bs, old);
+    bool allocated = t == QCOW2_CLUSTER_NORMAL || t == QCOW2_CLUSTER_ZERO_ALLOC ||
+                     t == QCOW2_CLUSTER_COMPRESSED;
+    bool unmap = t == QCOW2_CLUSTER_COMPRESSED || (may_unmap && allocated);
 
-    if (!may_unmap && (t == QCOW2_CLUSTER_NORMAL || t == QCOW2_CLUSTER_ZERO_ALLOC) &&
-        (old & QCOW_OFLAG_COPIED)) {
-        return (old & (L2E_OFFSET_MASK | QCOW_OFLAG_COPIED)) | QCOW_OFLAG_ZERO;
-    }
-    if (t == QCOW2_CLUSTER_UNALLOCATED && !bs->backing) {
-        return old;
-    }
-    return QCOW_OFLAG_ZERO;
+    return (unmap ? 0 : old) | QCOW_OFLAG_ZERO;
 }
 
+/* A discarded cluster reads as zeros (v3 zero flag) where it would show
+ * the backing file or held data; full discards leave it unallocated. */
 static uint64_t discard_entry(BlockDriverState *bs, uint64_t old, bool full)
 {
     BDRVQcow2State *s = bs->opaque;
+    QCow2ClusterType t = qcow2_get_cluster_type(bs, old);
+    bool allocated = t == QCOW2_CLUSTER_NORMAL || t == QCOW2_CLUSTER_ZERO_ALLOC ||
+                     t == QCOW2_CLUSTER_COMPRESSED;
 
-    if (!full && bs->backing && s->qcow_version >= 3) {
-        return QCOW_OFLAG_ZERO;
+    if (full) {
+        return 0;
     }
-    return 0;
+    if (bs->backing || allocated) {
+        return s->qcow_version >= 3 ? QCOW_OFLAG_ZERO : 0;
+    }
+    return old;
 }
 
 int coroutine_fn qcow2_cluster_zeroize(BlockDriverState *bs, uint64_t offset, uint64_t bytes,

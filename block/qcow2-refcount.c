@@ -573,7 +573,14 @@ int64_t coroutine_fn qcow2_alloc_clusters(BlockDriverState *bs, uint64_t size)
                 return off;
             }
             if (off == 0) {
+                /* QEMU 7.2 places the new block after the range it just
+                 * found (its search hint is past it), then searches again
+                 * from the old hint: the same layout needs the same. */
+                uint64_t hint = s->free_cluster_index;
+
+                s->free_cluster_index = first + nb;
                 ret = alloc_refcount_block(bs, t);
+                s->free_cluster_index = hint;
                 if (ret < 0) {
                     return ret;
                 }

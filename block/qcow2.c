@@ -273,6 +273,21 @@ static int coroutine_fn qcow2_handle_alloc(BlockDriverState *bs, uint64_t offset
     int64_t host;
     int ret;
 
+    /* QEMU's order: the L2 table (a new one, or a copy of a shared one)
+     * is allocated before the data clusters, so the same writes give the
+     * same image layout as qemu-io's. */
+    {
+        uint64_t *l2;
+        int l2_index;
+
+        ret = qcow2_get_l2_table(bs, offset, true, &l2, &l2_index);
+        if (ret < 0) {
+            return ret;
+        }
+        if (l2) {
+            qcow2_cache_put(s->l2_table_cache, (void **)&l2);
+        }
+    }
     host = qcow2_alloc_clusters(bs, aligned_end - start);
     if (host < 0) {
         return host;
@@ -286,14 +301,14 @@ static int coroutine_fn qcow2_handle_alloc(BlockDriverState *bs, uint64_t offset
         trace_event(qcow2_skip_zero_cow, "host=0x%" PRIx64 " head=%" PRIu64 " tail=%" PRIu64,
                     (uint64_t)host, head, tail);
         head = tail = 0;
-        /* O_DIRECT writes past the end of the file are serialised by the
-         * file system: extend it over the whole clusters first. */
-        if (bs->open_flags & BDRV_O_NOCACHE) {
-            ret = bdrv_co_pwrite_zeroes(bs->file, host, aligned_end - start,
-                                        BDRV_REQ_NO_FALLBACK);
-            if (ret < 0 && ret != -ENOTSUP) {
-                goto fail;
-            }
+        /* The whole clusters are zeroed first (fallocate), as QEMU 7.2
+         * does: the file then ends where qemu-io's would, and O_DIRECT
+         * writes past the end of the file are not serialised by the file
+         * system. */
+        ret = bdrv_co_pwrite_zeroes(bs->file, host, aligned_end - start,
+                                    BDRV_REQ_NO_FALLBACK);
+        if (ret < 0 && ret != -ENOTSUP) {
+            goto fail;
         }
     }
     if (head) {
@@ -573,6 +588,14 @@ static int qcow2_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)
 
     bdi->cluster_size = s->cluster_size;
     bdi->is_dirty = !!(s->incompatible_features & QCOW2_INCOMPAT_DIRTY);
+    /* The first L1 entry past the disk (qcow2 spec: VM state follows the
+     * guest data in the virtual address space). */
+    {
+        int shift = s->l2_bits + s->cluster_bits;
+        uint64_t size = bs->total_sectors * BDRV_SECTOR_SIZE;
+        bdi->vm_state_offset = (int64_t)(((size + (UINT64_C(1) << shift) - 1) >> shift)
+                                         << shift);
+    }
     return 0;
 }
 
