@@ -1,16 +1,18 @@
 /*
- * The vCPU thread: one per vCPU, the same for every accelerator.
- *
- * It runs accel_ops->cpu_exec without the BQL and, with the BQL held,
- * acts on why it returned: sleeps on halt_cond while halted without work
- * (never spins), parks while stopped (reset, shutdown), and keeps out of
- * the guest while a run-state request waits for the main loop.
+ * What every vCPU thread shares.  Each accelerator has its own thread
+ * function (QEMU's names: mttcg_cpu_thread_fn, kvm_vcpu_thread_fn), a
+ * short loop over these helpers: it runs the guest without the BQL and,
+ * with the BQL held, acts on why the guest stopped; qemu_wait_io_event
+ * sleeps on halt_cond while halted without work (never spins), parks
+ * while stopped (reset, shutdown), and keeps out of the guest while a
+ * run-state request waits for the main loop.
  */
 #include <stdio.h>
 #include <unistd.h>
 
 #include "exec/cpu.h"
 #include "qemu/main-loop.h"
+#include "qemu/thread.h"
 #include "sysemu/accel-ops.h"
 #include "sysemu/cpus.h"
 #include "sysemu/machine.h"
@@ -20,9 +22,15 @@
 /* Signalled (with the BQL) when a vCPU thread starts or stops. */
 static GCond qemu_cpu_cond;
 
-static bool cpu_can_run(CPUState *cpu)
+bool cpu_can_run(CPUState *cpu)
 {
-    return !cpu->stop && !cpu->stopped && !qemu_system_request_pending();
+    if (cpu->stop || cpu->stopped || qemu_system_request_pending()) {
+        return false;
+    }
+    if (cpu->env.halted && cpu_has_work(cpu)) {
+        cpu->env.halted = false;
+    }
+    return !cpu->env.halted;
 }
 
 static bool cpu_thread_is_idle(CPUState *cpu)
@@ -36,8 +44,7 @@ static bool cpu_thread_is_idle(CPUState *cpu)
     return cpu->env.halted && !cpu_has_work(cpu);
 }
 
-/* With the BQL: handle stop requests, then sleep until there is work. */
-static void qemu_wait_io_event(CPUState *cpu)
+void qemu_wait_io_event(CPUState *cpu)
 {
     for (;;) {
         if (cpu->stop) {
@@ -54,7 +61,7 @@ static void qemu_wait_io_event(CPUState *cpu)
     }
 }
 
-static void cpu_handle_exec_result(CPUState *cpu, int ret)
+void cpu_handle_exec_result(CPUState *cpu, int ret)
 {
     switch (ret) {
     case EXCP_HLT:
@@ -69,53 +76,32 @@ static void cpu_handle_exec_result(CPUState *cpu, int ret)
     }
 }
 
-static gpointer qemu_vcpu_thread_fn(gpointer opaque)
+void cpu_thread_signal_created(CPUState *cpu)
 {
-    CPUState *cpu = opaque;
-    const AccelOps *ops = cpu->accel_ops;
-    g_autofree char *accel_name = g_ascii_strup(ops->name, -1);
-    g_autofree char *name = g_strdup_printf("CPU %d/%s", cpu->cpu_index, accel_name);
-
-    trace_set_thread_name(name);
     current_cpu = cpu;
-
     bql_lock();
     cpu->thread_id = pthread_self();
     cpu->tid = gettid();
     cpu->created = true;
     g_cond_broadcast(&qemu_cpu_cond);
+}
 
-    while (!cpu->unplug) {
-        if (cpu_can_run(cpu)) {
-            if (cpu->env.halted && cpu_has_work(cpu)) {
-                cpu->env.halted = false;
-            }
-            if (!cpu->env.halted) {
-                bql_unlock();
-                int ret = ops->cpu_exec(cpu);
-                bql_lock();
-                cpu_handle_exec_result(cpu, ret);
-            }
-        }
-        qemu_wait_io_event(cpu);
-    }
-
+void cpu_thread_signal_destroyed(CPUState *cpu)
+{
     cpu->created = false;
     g_cond_broadcast(&qemu_cpu_cond);
     bql_unlock();
-    return NULL;
 }
 
 bool qemu_init_vcpu(CPUState *cpu, bool start_paused, Error **errp)
 {
-    g_autofree char *name = g_strdup_printf("CPU %d", cpu->cpu_index);
-    GError *gerr = NULL;
+    const AccelOps *ops = cpu->accel_ops;
+    g_autofree char *accel_name = g_ascii_strup(ops->name, -1);
+    g_autofree char *name = g_strdup_printf("CPU %d/%s", cpu->cpu_index, accel_name);
 
     cpu->stopped = start_paused;
-    cpu->thread = g_thread_try_new(name, qemu_vcpu_thread_fn, cpu, &gerr);
+    cpu->thread = qemu_thread_create(name, ops->cpu_thread_fn, cpu, errp);
     if (!cpu->thread) {
-        error_setg(errp, "cannot start the vCPU thread: %s", gerr->message);
-        g_error_free(gerr);
         return false;
     }
     while (!cpu->created) {

@@ -74,6 +74,7 @@ struct BlockAIOCB {
     BlockCompletionFunc *cb;
     void *opaque;
     bool has_returned; /* blk_aio_prwv is back with its caller */
+    uint64_t trace_req; /* the request id, again set for the completion */
 };
 
 /* The names of the table below (-drive cache=help lists them). */
@@ -313,11 +314,13 @@ int coroutine_fn BLOCK_FRAME blk_co_preadv(BlockBackend *blk, int64_t offset, in
     if (ret < 0) {
         return ret;
     }
-    trace_event(blk_co_preadv, "blk=%p offset=%" PRId64 " bytes=%" PRId64, blk, offset, bytes);
+    trace_event_begin(blk_co_preadv, "blk=%p offset=%" PRId64 " bytes=%" PRId64, blk, offset,
+                      bytes);
     int64_t start = blk_acct_now_ns();
     blk->in_flight++;
     ret = bdrv_co_preadv_part(blk->root, offset, bytes, qiov, 0, flags);
     blk->in_flight--;
+    trace_event_end(blk_co_preadv_done, blk_co_preadv, "ret=%d", ret);
     blk_account(blk, BLOCK_ACCT_READ, bytes, start, ret);
     return ret;
 }
@@ -338,12 +341,13 @@ int coroutine_fn BLOCK_FRAME blk_co_pwritev_part(BlockBackend *blk, int64_t offs
     if (!blk->enable_write_cache) {
         flags |= BDRV_REQ_FUA;
     }
-    trace_event(blk_co_pwritev_part, "blk=%p offset=%" PRId64 " bytes=%" PRId64 " flags=0x%x",
-                blk, offset, bytes, flags);
+    trace_event_begin(blk_co_pwritev, "blk=%p offset=%" PRId64 " bytes=%" PRId64 " flags=0x%x",
+                      blk, offset, bytes, flags);
     int64_t start = blk_acct_now_ns();
     blk->in_flight++;
     ret = bdrv_co_pwritev_part(blk->root, offset, bytes, qiov, qiov_offset, flags);
     blk->in_flight--;
+    trace_event_end(blk_co_pwritev_done, blk_co_pwritev, "ret=%d", ret);
     blk_account(blk, BLOCK_ACCT_WRITE, bytes, start, ret);
     if (ret >= 0 && (uint64_t)(offset + bytes) > blk->stats.wr_highest_offset) {
         blk->stats.wr_highest_offset = offset + bytes;
@@ -363,10 +367,12 @@ int coroutine_fn BLOCK_FRAME blk_co_flush(BlockBackend *blk)
     if (!blk_bs(blk)) {
         return -ENOMEDIUM;
     }
+    trace_event_begin(blk_co_flush, "blk=%p", blk);
     int64_t start = blk_acct_now_ns();
     blk->in_flight++;
     ret = bdrv_co_flush(blk_bs(blk));
     blk->in_flight--;
+    trace_event_end(blk_co_flush_done, blk_co_flush, "ret=%d", ret);
     blk_account(blk, BLOCK_ACCT_FLUSH, 0, start, ret);
     return ret;
 }
@@ -390,10 +396,14 @@ static void blk_aio_complete_bh(void *opaque)
     BlockAIOCB *acb = opaque;
     BlockBackend *blk = acb->rwco.blk;
 
-    trace_event(blk_aio_complete, "blk=%p acb=%p ret=%d", blk, acb, acb->rwco.ret);
+    uint64_t old_req = trace_req_set(acb->trace_req);
+
+    trace_event_begin(blk_aio_complete, "blk=%p acb=%p ret=%d", blk, acb, acb->rwco.ret);
     acb->cb(acb->opaque, acb->rwco.ret);
     blk->in_flight--;
     g_free(acb);
+    trace_event_end(blk_aio_complete_done, blk_aio_complete, NULL);
+    trace_req_set(old_req);
 }
 
 /* Called by each entry when its request is done. */
@@ -418,9 +428,10 @@ static BLOCK_FRAME BlockAIOCB *blk_aio_prwv(BlockBackend *blk, int64_t offset, i
                   .flags = flags, .ret = NOT_DONE },
         .cb = cb,
         .opaque = opaque,
+        .trace_req = trace_req_current(),
     };
-    trace_event(blk_aio_prwv, "blk=%p acb=%p offset=%" PRId64 " bytes=%" PRId64 " entry=%p",
-                blk, acb, offset, bytes, co_entry);
+    trace_event_begin(blk_aio_prwv, "blk=%p acb=%p offset=%" PRId64 " bytes=%" PRId64
+                      " entry=%p", blk, acb, offset, bytes, co_entry);
     blk->in_flight++;
     co = qemu_coroutine_create(co_entry, acb);
     qemu_coroutine_enter(co);
@@ -428,6 +439,7 @@ static BLOCK_FRAME BlockAIOCB *blk_aio_prwv(BlockBackend *blk, int64_t offset, i
     if (acb->rwco.ret != NOT_DONE) {
         aio_bh_schedule_oneshot(blk->ctx, blk_aio_complete_bh, acb);
     }
+    trace_event_end(blk_aio_prwv_done, blk_aio_prwv, NULL);
     return acb;
 }
 

@@ -20,6 +20,7 @@
 #include "qapi/error.h"
 #include "qemu/coroutine.h"
 #include "qemu/iov.h"
+#include "qemu/json-writer.h"
 #include "qemu/option.h"
 
 typedef struct BdrvChild BdrvChild;
@@ -151,8 +152,9 @@ struct BlockDriver {
     int64_t (*bdrv_getlength)(BlockDriverState *bs);
     int64_t (*bdrv_get_allocated_file_size)(BlockDriverState *bs);
     int (*bdrv_get_info)(BlockDriverState *bs, BlockDriverInfo *bdi);
-    /* duet-img info: format-specific lines/keys (text and JSON object body). */
-    void (*bdrv_dump_info)(BlockDriverState *bs, GString *text, GString *json);
+    /* duet-img info: format-specific data, as text lines and as the
+     * members of the open JSON object "data". */
+    void (*bdrv_dump_info)(BlockDriverState *bs, GString *text, JSONWriter *json);
     int coroutine_fn (*bdrv_co_pwritev_compressed_part)(BlockDriverState *bs,
                                                         int64_t offset, int64_t bytes,
                                                         QEMUIOVector *qiov,

@@ -213,14 +213,14 @@ static int coroutine_fn file_submit(BlockDriverState *bs, RawPosixAIOData *aio)
 {
     int ret;
 
-    trace_event(file_submit, "bs=%p type=%s offset=%" PRId64 " bytes=%" PRId64, bs,
-                file_aio_type_names[aio->type], aio->offset, aio->bytes);
+    trace_event_begin(file_paio_submit, "bs=%p type=%s offset=%" PRId64 " bytes=%" PRId64, bs,
+                      file_aio_type_names[aio->type], aio->offset, aio->bytes);
     ret = file_try_native(bs, aio);
     if (ret == -EAGAIN) {
         ret = thread_pool_submit_co(file_aio_worker, aio);
     }
-    trace_event(file_complete, "bs=%p type=%s offset=%" PRId64 " ret=%d", bs,
-                file_aio_type_names[aio->type], aio->offset, ret);
+    trace_event_end(file_paio_complete, file_paio_submit, "bs=%p type=%s offset=%" PRId64
+                    " ret=%d", bs, file_aio_type_names[aio->type], aio->offset, ret);
     return ret;
 }
 
@@ -334,6 +334,8 @@ static int coroutine_fn file_co_prw(BlockDriverState *bs, int64_t offset, int64_
         aio.iov = q->iov;
         aio.niov = q->niov;
     }
+    trace_event_begin(file_co_prw, "bs=%p type=%s offset=%" PRId64 " bytes=%" PRId64, bs,
+                      file_aio_type_names[type], offset, bytes);
     if (file_try_inline(s, &aio)) {
         trace_event(file_complete_nowait, "bs=%p type=%s offset=%" PRId64 " bytes=%" PRId64,
                     bs, file_aio_type_names[type], offset, bytes);
@@ -350,6 +352,7 @@ static int coroutine_fn file_co_prw(BlockDriverState *bs, int64_t offset, int64_
     if (q == &slice) {
         qemu_iovec_destroy(&slice);
     }
+    trace_event_end(file_co_prw_done, file_co_prw, "ret=%d", ret);
     return ret;
 }
 

@@ -208,8 +208,8 @@ int coroutine_fn bdrv_co_preadv_part(BdrvChild *child, int64_t offset, int64_t b
     if (bytes == 0) {
         return 0;
     }
-    trace_event(bdrv_co_preadv_part, "bs=%p offset=%" PRId64 " bytes=%" PRId64 " flags=0x%x",
-                bs, offset, bytes, flags);
+    trace_event_begin(bdrv_co_preadv_part, "bs=%p offset=%" PRId64 " bytes=%" PRId64
+                      " flags=0x%x", bs, offset, bytes, flags);
     align = MAX(bs->request_alignment, 1);
     bs->in_flight++;
     if (offset % align == 0 && bytes % align == 0) {
@@ -229,6 +229,7 @@ int coroutine_fn bdrv_co_preadv_part(BdrvChild *child, int64_t offset, int64_t b
         qemu_vfree(buf);
     }
     bs->in_flight--;
+    trace_event_end(bdrv_co_preadv_part_done, bdrv_co_preadv_part, "ret=%d", ret);
     return ret < 0 ? ret : 0;
 }
 
@@ -399,8 +400,8 @@ int coroutine_fn bdrv_co_pwritev_part(BdrvChild *child, int64_t offset, int64_t 
     if (bytes == 0) {
         return 0;
     }
-    trace_event(bdrv_co_pwritev_part, "bs=%p offset=%" PRId64 " bytes=%" PRId64 " flags=0x%x",
-                bs, offset, bytes, flags);
+    trace_event_begin(bdrv_co_pwritev_part, "bs=%p offset=%" PRId64 " bytes=%" PRId64
+                      " flags=0x%x", bs, offset, bytes, flags);
     align = MAX(bs->request_alignment, 1);
     bs->in_flight++;
     if (offset % align == 0 && bytes % align == 0) {
@@ -428,6 +429,7 @@ int coroutine_fn bdrv_co_pwritev_part(BdrvChild *child, int64_t offset, int64_t 
                                   flags);
     }
     bs->in_flight--;
+    trace_event_end(bdrv_co_pwritev_part_done, bdrv_co_pwritev_part, "ret=%d", ret);
     return ret < 0 ? ret : 0;
 }
 
@@ -534,7 +536,7 @@ int coroutine_fn bdrv_co_flush(BlockDriverState *bs)
     if (!bs || !bs->drv) {
         return 0;
     }
-    trace_event(bdrv_co_flush, "bs=%p", bs);
+    trace_event_begin(bdrv_co_flush, "bs=%p", bs);
     bs->in_flight++;
     if (bs->drv->bdrv_co_flush_to_os) {
         ret = bs->drv->bdrv_co_flush_to_os(bs);
@@ -547,6 +549,7 @@ int coroutine_fn bdrv_co_flush(BlockDriverState *bs)
         ret = bdrv_co_flush(bs->file->bs);
     }
     bs->in_flight--;
+    trace_event_end(bdrv_co_flush_done, bdrv_co_flush, "ret=%d", ret);
     return ret;
 }
 

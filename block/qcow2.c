@@ -173,8 +173,13 @@ static int coroutine_fn qcow2_co_preadv_part(BlockDriverState *bs, int64_t offse
                                              int64_t bytes, QEMUIOVector *qiov,
                                              size_t qiov_offset, BdrvRequestFlags flags)
 {
-    trace_event(qcow2_co_preadv_part, "offset=0x%" PRIx64 " bytes=%" PRId64, offset, bytes);
-    return qcow2_do_preadv(bs, offset, bytes, qiov, qiov_offset, false);
+    int ret;
+
+    trace_event_begin(qcow2_co_preadv_part, "offset=0x%" PRIx64 " bytes=%" PRId64, offset,
+                      bytes);
+    ret = qcow2_do_preadv(bs, offset, bytes, qiov, qiov_offset, false);
+    trace_event_end(qcow2_co_preadv_part_done, qcow2_co_preadv_part, "ret=%d", ret);
+    return ret;
 }
 
 /* Whether guest [offset, offset+bytes) (within one cluster) reads as zeros
@@ -363,7 +368,9 @@ int coroutine_fn qcow2_co_pwritev_part(BlockDriverState *bs, int64_t offset, int
     BDRVQcow2State *s = bs->opaque;
     int ret = 0;
 
-    trace_event(qcow2_co_pwritev_part, "offset=0x%" PRIx64 " bytes=%" PRId64, offset, bytes);
+    /* QEMU's names for this request's frame */
+    trace_event_begin(qcow2_writev_start_req, "co=%p offset=0x%" PRIx64 " bytes=%" PRId64,
+                      (void *)qemu_coroutine_self(), offset, bytes);
     while (bytes > 0) {
         uint64_t cur = bytes, host;
         bool need_alloc;
@@ -386,19 +393,23 @@ int coroutine_fn qcow2_co_pwritev_part(BlockDriverState *bs, int64_t offset, int
                 ret = qcow2_pre_write_overlap_check(bs, 0, host, cur);
             }
             if (ret == 0) {
+                trace_event(qcow2_writev_data, "co=%p offset=0x%" PRIx64,
+                            (void *)qemu_coroutine_self(), host);
                 ret = bdrv_co_pwritev_part(bs->file, host, cur, qiov, qiov_offset, 0);
             }
         }
         if (ret < 0) {
-            return ret;
+            break;
         }
         offset += cur;
         bytes -= cur;
         qiov_offset += cur;
     }
-    if (flags & BDRV_REQ_FUA) {
+    if (ret >= 0 && (flags & BDRV_REQ_FUA)) {
         ret = bdrv_co_flush(bs);
     }
+    trace_event_end(qcow2_writev_done_req, qcow2_writev_start_req, "co=%p ret=%d",
+                    (void *)qemu_coroutine_self(), ret);
     return ret;
 }
 
@@ -565,7 +576,8 @@ static int qcow2_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)
     return 0;
 }
 
-static void qcow2_dump_info(BlockDriverState *bs, GString *text, GString *json)
+/* ImageInfoSpecificQCow2 of QEMU 7.2, in its member order. */
+static void qcow2_dump_info(BlockDriverState *bs, GString *text, JSONWriter *json)
 {
     BDRVQcow2State *s = bs->opaque;
     bool corrupt = !!(s->incompatible_features & QCOW2_INCOMPAT_CORRUPT);
@@ -573,20 +585,24 @@ static void qcow2_dump_info(BlockDriverState *bs, GString *text, GString *json)
     if (s->qcow_version < 3) {
         g_string_append(text, "    compat: 0.10\n    compression type: zlib\n"
                               "    refcount bits: 16\n");
-        g_string_append(json, "\"compat\": \"0.10\", \"compression-type\": \"zlib\", "
-                              "\"refcount-bits\": 16");
+        json_writer_str(json, "compat", "0.10");
+        json_writer_str(json, "compression-type", "zlib");
+        json_writer_int64(json, "refcount-bits", 16);
         return;
     }
     g_string_append_printf(text, "    compat: 1.1\n    compression type: zlib\n"
-                           "    lazy refcounts: %s\n    refcount bits: %d\n"
-                           "    corrupt: %s\n    extended l2: false\n",
-                           s->use_lazy_refcounts ? "true" : "false", s->refcount_bits,
-                           corrupt ? "true" : "false");
-    g_string_append_printf(json, "\"compat\": \"1.1\", \"compression-type\": \"zlib\", "
-                           "\"lazy-refcounts\": %s, \"refcount-bits\": %d, "
-                           "\"corrupt\": %s, \"extended-l2\": false",
-                           s->use_lazy_refcounts ? "true" : "false", s->refcount_bits,
-                           corrupt ? "true" : "false");
+                           "    lazy refcounts: %s\n",
+                           s->use_lazy_refcounts ? "true" : "false");
+    json_writer_str(json, "compat", "1.1");
+    json_writer_str(json, "compression-type", "zlib");
+    json_writer_bool(json, "lazy-refcounts", s->use_lazy_refcounts);
+    qcow2_dump_bitmaps(bs, text, json);
+    g_string_append_printf(text, "    refcount bits: %d\n    corrupt: %s\n"
+                           "    extended l2: false\n",
+                           s->refcount_bits, corrupt ? "true" : "false");
+    json_writer_int64(json, "refcount-bits", s->refcount_bits);
+    json_writer_bool(json, "corrupt", corrupt);
+    json_writer_bool(json, "extended-l2", false);
 }
 
 const BlockDriver bdrv_qcow2 = {

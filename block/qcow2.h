@@ -401,6 +401,9 @@ bool qcow2_cache_overlaps(Qcow2Cache *c, int64_t offset, int64_t size);
 int qcow2_cache_num_tables(Qcow2Cache *c);
 
 /* qcow2-snapshot.c */
+/* qcow2-bitmap.c: the "bitmaps" member of info's format-specific data */
+void qcow2_dump_bitmaps(BlockDriverState *bs, GString *text, JSONWriter *json);
+
 int qcow2_read_snapshots(BlockDriverState *bs, Error **errp);
 void qcow2_free_snapshots(BlockDriverState *bs);
 int qcow2_snapshot_create(BlockDriverState *bs, QEMUSnapshotInfo *sn_info, Error **errp);

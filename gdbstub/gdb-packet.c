@@ -71,7 +71,7 @@ GdbFrameEvent gdb_framer_byte(GdbFramer *f, uint8_t c)
         return GDB_FRAME_NONE;
     case FR_CSUM1:
         if (hexval(c) < 0) {
-            f->state = c == '$' ? FR_IDLE : FR_IDLE;
+            f->state = FR_IDLE;
             if (c == '$') {
                 framer_start(f);
             }

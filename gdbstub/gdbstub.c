@@ -87,7 +87,7 @@ static bool hex_to_bytes(const char *hex, size_t nbytes, GByteArray *out)
     return true;
 }
 
-/* A hex number ending at @end's char (or the string's end). */
+/* A hex number of at most 16 digits at *p; *p moves past it. */
 static bool parse_hex(const char **p, uint64_t *v)
 {
     const char *s = *p;

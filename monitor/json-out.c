@@ -1,47 +1,14 @@
 /*
  * JSON output as QEMU writes it: compact with ", " and ": " between
- * members, or pretty (4 spaces a level); strings with control characters
- * and non-ASCII as \uXXXX, so a reply is plain ASCII on one line.
+ * members, or pretty (4 spaces a level); strings go through the one
+ * string emitter (qemu/json-string.h), so a reply is plain ASCII on one
+ * line.
  */
 #include <inttypes.h>
 #include <math.h>
 
 #include "monitor-internal.h"
-
-static void json_out_string(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (const char *p = s; *p;) {
-        gunichar ch = g_utf8_get_char_validated(p, -1);
-
-        if (ch == (gunichar)-1 || ch == (gunichar)-2) {
-            g_string_append(out, "\\uFFFD"); /* not UTF-8 (json-glib lets none through) */
-            p++;
-            continue;
-        }
-        p = g_utf8_next_char(p);
-        switch (ch) {
-        case '"': g_string_append(out, "\\\""); break;
-        case '\\': g_string_append(out, "\\\\"); break;
-        case '\b': g_string_append(out, "\\b"); break;
-        case '\f': g_string_append(out, "\\f"); break;
-        case '\n': g_string_append(out, "\\n"); break;
-        case '\r': g_string_append(out, "\\r"); break;
-        case '\t': g_string_append(out, "\\t"); break;
-        default:
-            if (ch >= 0x20 && ch < 0x7f) {
-                g_string_append_c(out, ch);
-            } else if (ch < 0x10000) {
-                g_string_append_printf(out, "\\u%04X", ch);
-            } else {
-                ch -= 0x10000;
-                g_string_append_printf(out, "\\u%04X\\u%04X", 0xd800 + (ch >> 10),
-                                       0xdc00 + (ch & 0x3ff));
-            }
-        }
-    }
-    g_string_append_c(out, '"');
-}
+#include "qemu/json-string.h"
 
 static void json_out_newline(GString *out, bool pretty, int indent)
 {
@@ -78,7 +45,7 @@ void json_out_node(GString *out, JsonNode *node, bool pretty, int indent)
             break;
         }
         case G_TYPE_STRING:
-            json_out_string(out, json_node_get_string(node));
+            json_append_string(out, json_node_get_string(node));
             break;
         default:
             g_string_append(out, "null");
@@ -118,7 +85,7 @@ void json_out_node(GString *out, JsonNode *node, bool pretty, int indent)
                 }
             }
             json_out_newline(out, pretty, indent + 1);
-            json_out_string(out, l->data);
+            json_append_string(out, l->data);
             g_string_append(out, ": ");
             json_out_node(out, json_object_get_member(o, l->data), pretty, indent + 1);
         }

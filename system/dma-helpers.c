@@ -88,6 +88,7 @@ struct DMAAIOCB {
     AioContext *ctx;
     QEMUSGList *sg;
     uint64_t offset; /* device byte offset of the piece in flight */
+    uint64_t trace_req; /* the request id (trace), set again in each callback */
     uint32_t align;
     DMADirection dir;
     /* Cursor: the first byte of sg not yet handed to a piece. */
@@ -252,7 +253,10 @@ static __attribute__((noinline)) void dma_blk_cb(void *opaque, int ret)
     MemTxResult mem = MEMTX_OK;
     size_t piece;
 
-    trace_event(dma_blk_cb, "dbs=%p ret=%d offset=%" PRIu64, (void *)dbs, ret, dbs->offset);
+    uint64_t old_req = trace_req_set(dbs->trace_req);
+
+    trace_event_begin(dma_blk_cb, "dbs=%p ret=%d offset=%" PRIu64, (void *)dbs, ret,
+                      dbs->offset);
     if (dbs->bounce_len) {
         piece = dbs->bounce_len;
         dbs->bounce_len = 0;
@@ -273,11 +277,11 @@ static __attribute__((noinline)) void dma_blk_cb(void *opaque, int ret)
     dbs->offset += piece;
     if (ret < 0 || mem != MEMTX_OK) {
         dma_complete(dbs, MIN(ret, 0), mem);
-        return;
+        goto out;
     }
     if (dbs->sg_cur_index == dbs->sg->nsg || dma_sg_remaining(dbs) < dbs->align) {
         dma_complete(dbs, 0, MEMTX_OK);
-        return;
+        goto out;
     }
 
     while (dbs->sg_cur_index < dbs->sg->nsg && dbs->iov.niov < IOV_MAX) {
@@ -295,9 +299,13 @@ static __attribute__((noinline)) void dma_blk_cb(void *opaque, int ret)
     dma_blk_trim(dbs);
     if (dbs->iov.size == 0) {
         dma_blk_bounce_unit(dbs);
-        return;
+        goto out;
     }
     dbs->io_func(dbs->offset, &dbs->iov, dma_blk_cb, dbs, dbs->io_func_opaque);
+out:
+    /* dbs may be freed by now (dma_complete) */
+    trace_event_end(dma_blk_cb_done, dma_blk_cb, NULL);
+    trace_req_set(old_req);
 }
 
 __attribute__((noinline)) DMAAIOCB *
@@ -318,10 +326,12 @@ dma_blk_io(AioContext *ctx, QEMUSGList *sg, uint64_t offset, uint32_t align,
     dbs->cb = cb;
     dbs->opaque = opaque;
     qemu_iovec_init(&dbs->iov, sg->nsg);
-    trace_event(dma_blk_io, "dbs=%p offset=%" PRIu64 " bytes=%" PRIu64 " nsg=%d %s",
-                (void *)dbs, offset, (uint64_t)sg->size, sg->nsg,
-                dir == DMA_DIRECTION_FROM_DEVICE ? "read" : "write");
+    dbs->trace_req = trace_req_current();
+    trace_event_begin(dma_blk_io, "dbs=%p offset=%" PRIu64 " bytes=%" PRIu64 " nsg=%d %s",
+                      (void *)dbs, offset, (uint64_t)sg->size, sg->nsg,
+                      dir == DMA_DIRECTION_FROM_DEVICE ? "read" : "write");
     dma_blk_cb(dbs, 0);
+    trace_event_end(dma_blk_io_done, dma_blk_io, NULL);
     return dbs;
 }
 

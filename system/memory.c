@@ -695,9 +695,12 @@ static __attribute__((noinline)) MemTxResult
 memory_region_read_accessor(MemoryRegion *mr, hwaddr addr, uint64_t *value, unsigned size,
                             unsigned shift, uint64_t mask, MemTxAttrs attrs)
 {
+    /* QEMU's event carries the value: here the frame's end does */
+    trace_event_begin(memory_region_ops_read, "mr=%s addr=0x%" HWADDR_PRIx " size=%u",
+                      mr->name, addr, size);
     uint64_t tmp = mr->ops->read(mr->opaque, addr, size);
-    trace_event(memory_region_ops_read, "mr=%s addr=0x%" HWADDR_PRIx " value=0x%" PRIx64
-                " size=%u", mr->name, addr, tmp, size);
+    trace_event_end(memory_region_ops_read_done, memory_region_ops_read, "value=0x%" PRIx64,
+                    tmp);
     *value |= (tmp & mask) << shift;
     return MEMTX_OK;
 }
@@ -707,9 +710,10 @@ memory_region_write_accessor(MemoryRegion *mr, hwaddr addr, uint64_t *value, uns
                              unsigned shift, uint64_t mask, MemTxAttrs attrs)
 {
     uint64_t tmp = (*value >> shift) & mask;
-    trace_event(memory_region_ops_write, "mr=%s addr=0x%" HWADDR_PRIx " value=0x%" PRIx64
-                " size=%u", mr->name, addr, tmp, size);
+    trace_event_begin(memory_region_ops_write, "mr=%s addr=0x%" HWADDR_PRIx " value=0x%"
+                      PRIx64 " size=%u", mr->name, addr, tmp, size);
     mr->ops->write(mr->opaque, addr, tmp, size);
+    trace_event_end(memory_region_ops_write_done, memory_region_ops_write, NULL);
     return MEMTX_OK;
 }
 

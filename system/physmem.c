@@ -126,16 +126,19 @@ static inline bool flat_range_contains(const FlatRange *fr, hwaddr addr, hwaddr 
 
 /* ---- Byte-buffer accesses --------------------------------------------- */
 
+/* From the range @fr holding @addr (NULL: unassigned) on, range by range. */
 static __attribute__((noinline)) MemTxResult
 flatview_write_continue(FlatView *fv, hwaddr addr, MemTxAttrs attrs, const uint8_t *buf,
-                        hwaddr len)
+                        hwaddr len, const FlatRange *fr)
 {
     MemTxResult result = MEMTX_OK;
 
-    while (len > 0) {
-        const FlatRange *fr = flatview_lookup(fv, addr);
+    for (bool first = true; len > 0; first = false) {
         hwaddr l;
 
+        if (!first) {
+            fr = flatview_lookup(fv, addr);
+        }
         if (!fr) {
             l = flatview_unassigned_len(fv, addr, len);
             qemu_log_mask(LOG_GUEST_ERROR, "unassigned write at 0x%" HWADDR_PRIx
@@ -165,14 +168,17 @@ flatview_write_continue(FlatView *fv, hwaddr addr, MemTxAttrs attrs, const uint8
 }
 
 static __attribute__((noinline)) MemTxResult
-flatview_read_continue(FlatView *fv, hwaddr addr, MemTxAttrs attrs, uint8_t *buf, hwaddr len)
+flatview_read_continue(FlatView *fv, hwaddr addr, MemTxAttrs attrs, uint8_t *buf, hwaddr len,
+                       const FlatRange *fr)
 {
     MemTxResult result = MEMTX_OK;
 
-    while (len > 0) {
-        const FlatRange *fr = flatview_lookup(fv, addr);
+    for (bool first = true; len > 0; first = false) {
         hwaddr l;
 
+        if (!first) {
+            fr = flatview_lookup(fv, addr);
+        }
         if (!fr) {
             /* An undriven bus floats high. */
             l = flatview_unassigned_len(fv, addr, len);
@@ -200,16 +206,45 @@ flatview_read_continue(FlatView *fv, hwaddr addr, MemTxAttrs attrs, uint8_t *buf
     return result;
 }
 
+/* QEMU's split: flatview_write finds the first range, the _continue loop
+ * walks the rest; both stay frames (gdb shows the same chain as QEMU's). */
+static __attribute__((noinline)) MemTxResult
+flatview_write(FlatView *fv, hwaddr addr, MemTxAttrs attrs, const void *buf, hwaddr len)
+{
+    return flatview_write_continue(fv, addr, attrs, buf, len, flatview_lookup(fv, addr));
+}
+
+static __attribute__((noinline)) MemTxResult
+flatview_read(FlatView *fv, hwaddr addr, MemTxAttrs attrs, void *buf, hwaddr len)
+{
+    return flatview_read_continue(fv, addr, attrs, buf, len, flatview_lookup(fv, addr));
+}
+
+/*
+ * The view is held for the whole access: a write that crosses from one
+ * region into the next may, in the first one, remap the second (a PCI BAR
+ * or command write does), which replaces and frees the current view.  The
+ * rest of the access then still goes where the guest's access went, as on
+ * a bus that decoded it once.  (Found by tests/fuzz/device-fuzz.)
+ */
 MemTxResult address_space_write(AddressSpace *as, hwaddr addr, MemTxAttrs attrs,
                                 const void *buf, hwaddr len)
 {
-    return flatview_write_continue(as->current_map, addr, attrs, buf, len);
+    FlatView *fv = address_space_get_flatview(as);
+    MemTxResult result = flatview_write(fv, addr, attrs, buf, len);
+
+    flatview_unref(fv);
+    return result;
 }
 
 MemTxResult address_space_read(AddressSpace *as, hwaddr addr, MemTxAttrs attrs, void *buf,
                                hwaddr len)
 {
-    return flatview_read_continue(as->current_map, addr, attrs, buf, len);
+    FlatView *fv = address_space_get_flatview(as);
+    MemTxResult result = flatview_read(fv, addr, attrs, buf, len);
+
+    flatview_unref(fv);
+    return result;
 }
 
 MemTxResult address_space_rw(AddressSpace *as, hwaddr addr, MemTxAttrs attrs, void *buf,

@@ -84,6 +84,7 @@ void qemu_bh_schedule(QEMUBH *bh)
         g_queue_push_tail(&ctx->bh_list, bh);
     }
     g_mutex_unlock(&ctx->bh_lock);
+    trace_event(qemu_bh_schedule, "bh=%p cb=%p", (void *)bh, (void *)bh->cb);
     if (!was_scheduled) {
         aio_notify(ctx);
     }
@@ -163,6 +164,7 @@ bool aio_bh_poll(AioContext *ctx)
             /* A non-oneshot BH may be deleted by its own callback. */
             bool oneshot = bh->oneshot;
             progress = true;
+            trace_event(aio_bh_call, "bh=%p cb=%p", (void *)bh, (void *)bh->cb);
             bh->cb(bh->opaque);
             if (oneshot) {
                 g_free(bh);
@@ -184,6 +186,9 @@ void aio_notify(AioContext *ctx)
     if (g_atomic_int_compare_and_exchange(&ctx->notified, 0, 1)) {
         uint64_t one = 1;
         ssize_t r;
+
+        /* the doorbell: wakes the thread polling this context */
+        trace_event(aio_notify, "ctx=%p", (void *)ctx);
         do {
             r = write(ctx->notify_pfd.fd, &one, sizeof(one));
         } while (r < 0 && errno == EINTR);

@@ -7,6 +7,7 @@
 #define UTIL_COROUTINE_INT_H
 
 #include "qemu/coroutine.h"
+#include "trace/trace.h"
 
 typedef enum {
     COROUTINE_YIELD = 1,
@@ -24,6 +25,7 @@ struct Coroutine {
      * them after we yield, so a hand-over costs no bottom half. */
     GQueue co_queue_wakeup;
     Coroutine *pool_next;
+    TraceFrames trace;     /* its open trace frames and request id */
 };
 
 /* Back end: a coroutine with its own stack, ready to run any entry. */

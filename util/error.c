@@ -16,6 +16,11 @@ void error_set_progname(const char *name)
     progname = name;
 }
 
+const char *error_get_progname(void)
+{
+    return progname;
+}
+
 static void error_setv(Error **errp, const char *suffix, const char *fmt,
                        va_list ap)
 {

@@ -61,6 +61,7 @@ Coroutine *qemu_coroutine_create(CoroutineEntry *entry, void *opaque)
     co->scheduled = false;
     co->pool_next = NULL;
     g_queue_init(&co->co_queue_wakeup);
+    co->trace = (TraceFrames){ .req = trace_req_current() };
     trace_event(qemu_coroutine_create, "co=%p entry=%p opaque=%p", co, entry, opaque);
     return co;
 }
@@ -93,7 +94,9 @@ void qemu_coroutine_enter(Coroutine *co)
         co->caller = self;
         co->scheduled = false;
         co->ctx = qemu_get_current_aio_context();
+        TraceFrames *trace_prev = trace_frames_enter(&co->trace);
         ret = qemu_coroutine_switch(self, co, COROUTINE_ENTER);
+        trace_frames_leave(&co->trace, trace_prev);
 
         /* co yielded or finished: run whatever it woke, in order. */
         while (!g_queue_is_empty(&co->co_queue_wakeup)) {

@@ -16,6 +16,7 @@
 
 #include "aio-int.h"
 #include "coroutine-int.h"
+#include "qemu/thread.h"
 #include "trace/trace.h"
 
 /* As many as a queue depth of 64 can keep busy. */
@@ -30,6 +31,7 @@ struct ThreadPoolElement {
     void *arg;
     int ret;
     Coroutine *co;
+    uint64_t trace_req;       /* the request it works for (trace) */
     ThreadPoolElement *next;  /* in the request queue, then the done list */
 };
 
@@ -124,7 +126,11 @@ static gpointer thread_pool_worker(gpointer opaque)
             woken = true;
             continue;
         }
+        uint64_t old_req = trace_req_set(elem->trace_req);
+        trace_event_begin(thread_pool_worker, "pool=%p elem=%p", pool, elem);
         elem->ret = elem->func(elem->arg);
+        trace_event_end(thread_pool_worker_done, thread_pool_worker, "ret=%d", elem->ret);
+        trace_req_set(old_req);
         thread_pool_complete(pool, elem);
     }
 }
@@ -165,13 +171,13 @@ static ThreadPool *thread_pool_new(AioContext *ctx)
 static void thread_pool_spawn_worker(ThreadPool *pool)
 {
     ThreadPoolWorker *worker = g_new0(ThreadPoolWorker, 1);
-    GError *err = NULL;
+    Error *err = NULL;
 
     worker->pool = pool;
     sem_init(&worker->wakeup, 0, 0);
-    worker->thread = g_thread_try_new("duet-worker", thread_pool_worker, worker, &err);
+    worker->thread = qemu_thread_create("worker", thread_pool_worker, worker, &err);
     if (!worker->thread) {
-        g_error("thread pool: %s", err->message);
+        g_error("thread pool: %s", error_get_pretty(err));
     }
     pool->workers[pool->n_workers++] = worker;
 }
@@ -207,6 +213,7 @@ int coroutine_fn thread_pool_submit_co(ThreadPoolFunc *func, void *arg)
         .func = func,
         .arg = arg,
         .co = qemu_coroutine_self(),
+        .trace_req = trace_req_current(),
     };
     ThreadPool *pool;
     ThreadPoolWorker *wake;

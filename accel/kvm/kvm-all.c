@@ -556,6 +556,7 @@ const AccelOps kvm_accel_ops = {
     .probe = kvm_probe,
     .init_machine = kvm_init_machine,
     .init_vcpu = kvm_init_vcpu,
+    .cpu_thread_fn = kvm_vcpu_thread_fn,
     .cpu_exec = kvm_cpu_exec,
     .kick_vcpu = kvm_kick_vcpu,
     .synchronize_state = kvm_cpu_synchronize_state,

@@ -140,22 +140,24 @@ static G_GNUC_NO_INLINE void kvm_handle_io(uint16_t port, MemTxAttrs attrs, void
 {
     uint8_t *ptr = data;
 
-    trace_event(kvm_handle_io, "port=0x%x %s size=%d count=%u", port,
-                direction == KVM_EXIT_IO_OUT ? "out" : "in", size, count);
+    trace_event_begin(kvm_handle_io, "port=0x%x %s size=%d count=%u", port,
+                      direction == KVM_EXIT_IO_OUT ? "out" : "in", size, count);
     for (uint32_t i = 0; i < count; i++) {
         address_space_rw(&address_space_io, port, attrs, ptr, size,
                          direction == KVM_EXIT_IO_OUT);
         ptr += size;
     }
+    trace_event_end(kvm_handle_io_done, kvm_handle_io, NULL);
 }
 
 static void kvm_handle_mmio(struct kvm_run *run)
 {
-    trace_event(kvm_handle_mmio, "addr=0x%llx len=%u %s",
-                (unsigned long long)run->mmio.phys_addr, run->mmio.len,
-                run->mmio.is_write ? "write" : "read");
+    trace_event_begin(kvm_handle_mmio, "addr=0x%llx len=%u %s",
+                      (unsigned long long)run->mmio.phys_addr, run->mmio.len,
+                      run->mmio.is_write ? "write" : "read");
     address_space_rw(&address_space_memory, run->mmio.phys_addr, MEMTXATTRS_UNSPECIFIED,
                      run->mmio.data, run->mmio.len, run->mmio.is_write);
+    trace_event_end(kvm_handle_mmio_done, kvm_handle_mmio, NULL);
 }
 
 /*

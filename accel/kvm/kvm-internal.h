@@ -84,6 +84,8 @@ void kvm_flush_coalesced_mmio_buffer(KVMState *s);
 /* kvm-cpu.c */
 bool kvm_init_vcpu(CPUState *cpu, Error **errp);
 int kvm_cpu_exec(CPUState *cpu);
+/* The vCPU thread (kvm-accel-ops.c). */
+void *kvm_vcpu_thread_fn(void *arg);
 void kvm_kick_vcpu(CPUState *cpu);
 void kvm_cpu_synchronize_state(CPUState *cpu);
 void kvm_cpu_synchronize_post_reset(CPUState *cpu);

@@ -1,6 +1,7 @@
 /*
- * The interpreter's main loop.  cpu_exec runs blocks until the vCPU loop
- * is needed (exit_request, HLT); between blocks it delivers hardware
+ * The interpreter's main loop (QEMU's frames: cpu_exec -> cpu_loop_exec_tb
+ * -> cpu_tb_exec).  cpu_exec runs blocks until the vCPU loop is needed
+ * (exit_request, HLT); between blocks it delivers hardware
  * interrupts, applies memory-map and DMA invalidations, and frees dead
  * blocks.  Exceptions longjmp back here from any depth (QEMU's
  * cpu_loop_exit) and are delivered before the next block.
@@ -245,20 +246,33 @@ static inline TranslationBlock *tb_find(TCGCPU *s)
     return tb;
 }
 
-int tcg_cpu_exec(CPUState *cpu)
+/* Runs one block (and those it chains to), with the per-instruction
+ * debug hooks around it while debugging. */
+static void __attribute__((noinline)) cpu_loop_exec_tb(TCGCPU *s, TranslationBlock *tb,
+                                                        bool irq_shadow)
+{
+    CPUX86State *env = s->env;
+
+    if (G_UNLIKELY(s->debug_active)) {
+        uint64_t lin = tb->cs_base + env->eip;
+        debug_insn_begin(s, (tb->flags & TB_FLAG_CODE64) ? lin : (uint32_t)lin);
+    }
+    cpu_tb_exec(s, tb, irq_shadow);
+    if (G_UNLIKELY(s->debug_active || s->step_tf)) {
+        debug_insn_end(s);
+    }
+}
+
+int __attribute__((noinline)) cpu_exec(CPUState *cpu)
 {
     TCGCPU *s = tcg_cpu(cpu);
     CPUX86State *env = &cpu->env;
     int ret;
 
-    if (s->triple_faulted && !env->halted) {
-        s->triple_faulted = false; /* the reset we asked for has happened */
-    }
     /* Someone (reset, the loader, a debugger) may have written env. */
     s->cc_op = CC_OP_EFLAGS;
     s->cc_src = env->eflags & CC_ALL;
     tcg_update_hflags(s);
-    tcg_debug_regs_changed(s);
 
     s->last_tb = NULL;
     if (sigsetjmp(s->jmp_env, 0) != 0) {
@@ -314,14 +328,7 @@ int tcg_cpu_exec(CPUState *cpu)
             qemu_log_mask(CPU_LOG_EXEC, "Trace: %04x:%08" PRIx64 " [%u insns]\n",
                           env->segs[R_CS].selector, env->eip, tb->n_insns);
         }
-        if (G_UNLIKELY(s->debug_active)) {
-            uint64_t lin = tb->cs_base + env->eip;
-            debug_insn_begin(s, (tb->flags & TB_FLAG_CODE64) ? lin : (uint32_t)lin);
-        }
-        cpu_tb_exec(s, tb, irq_shadow);
-        if (G_UNLIKELY(s->debug_active || s->step_tf)) {
-            debug_insn_end(s);
-        }
+        cpu_loop_exec_tb(s, tb, irq_shadow);
     }
     cpu_compute_eflags(s);
     return ret;

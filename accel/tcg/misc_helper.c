@@ -18,52 +18,58 @@ static inline AddressSpace *io_as(CPUX86State *env)
 /* The port helpers stay real functions: gdb users break on them. */
 __attribute__((noinline)) void helper_outb(CPUX86State *env, uint32_t port, uint32_t val)
 {
-    trace_event(tcg_helper_out, "port=0x%x val=0x%x size=1", port, val);
+    trace_event_begin(tcg_helper_out, "port=0x%x val=0x%x size=1", port, val);
     bql_lock();
     address_space_stb(io_as(env), port, val, MEMTXATTRS_UNSPECIFIED, NULL);
     bql_unlock();
+    trace_event_end(tcg_helper_out_done, tcg_helper_out, NULL);
 }
 
 __attribute__((noinline)) void helper_outw(CPUX86State *env, uint32_t port, uint32_t val)
 {
-    trace_event(tcg_helper_out, "port=0x%x val=0x%x size=2", port, val);
+    trace_event_begin(tcg_helper_out, "port=0x%x val=0x%x size=2", port, val);
     bql_lock();
     address_space_stw(io_as(env), port, val, MEMTXATTRS_UNSPECIFIED, NULL);
     bql_unlock();
+    trace_event_end(tcg_helper_out_done, tcg_helper_out, NULL);
 }
 
 __attribute__((noinline)) void helper_outl(CPUX86State *env, uint32_t port, uint32_t val)
 {
-    trace_event(tcg_helper_out, "port=0x%x val=0x%x size=4", port, val);
+    trace_event_begin(tcg_helper_out, "port=0x%x val=0x%x size=4", port, val);
     bql_lock();
     address_space_stl(io_as(env), port, val, MEMTXATTRS_UNSPECIFIED, NULL);
     bql_unlock();
+    trace_event_end(tcg_helper_out_done, tcg_helper_out, NULL);
 }
 
 __attribute__((noinline)) uint32_t helper_inb(CPUX86State *env, uint32_t port)
 {
-    trace_event(tcg_helper_in, "port=0x%x size=1", port);
+    trace_event_begin(tcg_helper_in, "port=0x%x size=1", port);
     bql_lock();
     uint32_t v = address_space_ldub(io_as(env), port, MEMTXATTRS_UNSPECIFIED, NULL);
     bql_unlock();
+    trace_event_end(tcg_helper_in_done, tcg_helper_in, "val=0x%x", v);
     return v;
 }
 
 __attribute__((noinline)) uint32_t helper_inw(CPUX86State *env, uint32_t port)
 {
-    trace_event(tcg_helper_in, "port=0x%x size=2", port);
+    trace_event_begin(tcg_helper_in, "port=0x%x size=2", port);
     bql_lock();
     uint32_t v = address_space_lduw(io_as(env), port, MEMTXATTRS_UNSPECIFIED, NULL);
     bql_unlock();
+    trace_event_end(tcg_helper_in_done, tcg_helper_in, "val=0x%x", v);
     return v;
 }
 
 __attribute__((noinline)) uint32_t helper_inl(CPUX86State *env, uint32_t port)
 {
-    trace_event(tcg_helper_in, "port=0x%x size=4", port);
+    trace_event_begin(tcg_helper_in, "port=0x%x size=4", port);
     bql_lock();
     uint32_t v = address_space_ldl(io_as(env), port, MEMTXATTRS_UNSPECIFIED, NULL);
     bql_unlock();
+    trace_event_end(tcg_helper_in_done, tcg_helper_in, "val=0x%x", v);
     return v;
 }
 

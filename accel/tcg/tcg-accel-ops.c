@@ -1,7 +1,8 @@
 /*
- * -accel tcg: duet's x86 interpreter.  It runs on the generic vCPU thread
- * (accel/cpus.c), which calls cpu_exec in a loop; everything else the
- * interpreter needs lives in the TCGCPU hung off cpu->accel.
+ * -accel tcg: duet's x86 interpreter.  Its vCPU thread
+ * (tcg-accel-ops-mttcg.c) calls tcg_cpus_exec -> cpu_exec in a loop;
+ * everything else the interpreter needs lives in the TCGCPU hung off
+ * cpu->accel.
  */
 #include "sysemu/accel.h"
 #include "exec/memory.h"
@@ -86,6 +87,18 @@ static bool tcg_init_vcpu(CPUState *cpu, Error **errp)
     return true;
 }
 
+int tcg_cpus_exec(CPUState *cpu)
+{
+    TCGCPU *s = tcg_cpu(cpu);
+
+    if (s->triple_faulted && !cpu->env.halted) {
+        s->triple_faulted = false; /* the reset we asked for has happened */
+    }
+    /* A debugger may have written the debug registers meanwhile. */
+    tcg_debug_regs_changed(s);
+    return cpu_exec(cpu);
+}
+
 static void tcg_kick_vcpu(CPUState *cpu)
 {
     __atomic_store_n(&cpu->exit_request, 1, __ATOMIC_SEQ_CST);
@@ -128,7 +141,8 @@ const AccelOps tcg_accel_ops = {
     .probe = tcg_probe,
     .init_machine = tcg_init_machine,
     .init_vcpu = tcg_init_vcpu,
-    .cpu_exec = tcg_cpu_exec,
+    .cpu_thread_fn = mttcg_cpu_thread_fn,
+    .cpu_exec = tcg_cpus_exec,
     .kick_vcpu = tcg_kick_vcpu,
     .synchronize_state = tcg_synchronize_state,
     .synchronize_post_reset = tcg_synchronize_post_reset,

@@ -605,7 +605,14 @@ void tcg_dump_state(TCGCPU *s, FILE *f);
 /* ---- tcg-accel-ops.c ---- */
 TCGCPU *tcg_cpu_create(CPUState *cpu);
 void tcg_cpu_destroy(TCGCPU *s);
-/* Interpreter's part of cpu_exec: exported for the unit harness. */
-int tcg_cpu_exec(CPUState *cpu);
+/* AccelOps.cpu_exec: runs the guest until the vCPU loop is needed
+ * (exported for the unit harness). */
+int tcg_cpus_exec(CPUState *cpu);
+/* The vCPU thread (tcg-accel-ops-mttcg.c). */
+void *mttcg_cpu_thread_fn(void *arg);
+
+/* ---- cpu-exec.c ---- */
+/* The block loop, entered from tcg_cpus_exec. */
+int cpu_exec(CPUState *cpu);
 
 #endif

@@ -79,14 +79,18 @@ static void ide_sector_write(IDEState *s)
 {
     int n = MIN(s->nsector_left, (uint32_t)s->req_nb_sectors);
 
-    trace_event(ide_sector_write, "bus=%d unit=%d sector=%" PRId64 " n=%d", s->bus->bus_id,
-                s->unit, s->sector_num, n);
+    uint64_t old_req = trace_req_set(s->trace_req);
+
+    trace_event_begin(ide_sector_write, "bus=%d unit=%d sector=%" PRId64 " n=%d",
+                      s->bus->bus_id, s->unit, s->sector_num, n);
     s->status = BUSY_STAT;
     s->io_nb_sectors = n;
     ide_io_start(s);
     qemu_iovec_init_buf(&s->qiov, s->io_buffer, n * IDE_SECTOR_SIZE);
     blk_aio_pwritev(s->blk, s->sector_num * IDE_SECTOR_SIZE, &s->qiov, 0, ide_sector_write_cb,
                     s);
+    trace_event_end(ide_sector_write_done, ide_sector_write, NULL);
+    trace_req_set(old_req);
 }
 
 static bool ide_set_block_size(IDEState *s)
@@ -381,18 +385,22 @@ IDE_FRAME void ide_exec_cmd(IDEBus *bus, uint32_t val)
     IDEState *s = idebus_active_if(bus);
     const IDECmd *c = &ide_cmd_table[val & 0xff];
 
-    trace_event(ide_exec_cmd, "bus=%d unit=%d cmd=0x%02x", bus->bus_id, bus->unit, val);
+    /* A command starts a guest request: its id follows it down the layers. */
+    s->trace_req = trace_req_new();
+    uint64_t old_req = trace_req_set(s->trace_req);
+
+    trace_event_begin(ide_exec_cmd, "bus=%d unit=%d cmd=0x%02x", bus->bus_id, bus->unit, val);
     /* Writing the command register negates INTRQ (ATA-6 5.2.8). */
     ide_clear_irq(bus);
     if (c->flags & CMD_BOTH_DEVICES) {
         c->handler(s, val);
-        return;
+        goto trace_out;
     }
     if (!s->present) {
         /* Device 0 ignores commands for an absent device 1 (ATA-6 9.16.1). */
         qemu_log_mask(LOG_GUEST_ERROR, "ide%d.%d: command 0x%02x to an absent drive\n",
                       bus->bus_id, bus->unit, val);
-        return;
+        goto trace_out;
     }
     s->cmd = val;
     s->cmd_flags = c->flags;
@@ -402,23 +410,26 @@ IDE_FRAME void ide_exec_cmd(IDEBus *bus, uint32_t val)
         qemu_log_mask(LOG_UNIMP, "ide%d.%d: command 0x%02x not supported by %s\n",
                       bus->bus_id, bus->unit, val, s->drive_class->name);
         ide_abort_command(s);
-        return;
+        goto trace_out;
     }
     if (c->flags & CMD_MEDIUM) {
         if (!s->blk) {
             ide_command_error(s, ABRT_ERR | NM_ERR);
-            return;
+            goto trace_out;
         }
         s->power_mode = 0xff;
     }
     s->status = BUSY_STAT;
     if (!c->handler(s, val)) {
-        return;
+        goto trace_out;
     }
     if (c->flags & CMD_DMA) {
         ide_dma_start(s);
-        return;
+        goto trace_out;
     }
     s->status = IDE_STATUS_IDLE;
     ide_set_irq(bus);
+trace_out:
+    trace_event_end(ide_exec_cmd_done, ide_exec_cmd, NULL);
+    trace_req_set(old_req);
 }

@@ -105,18 +105,21 @@ IDE_FRAME void ide_dma_cb(IDEState *s)
     uint32_t bytes = 0;
     MemTxResult res;
 
-    trace_event(ide_dma_cb, "bus=%d unit=%d sector=%" PRId64 " left=%u %s", s->bus->bus_id,
-                s->unit, s->sector_num, s->nsector_left, s->dma_read ? "read" : "write");
+    uint64_t old_req = trace_req_set(s->trace_req);
+
+    trace_event_begin(ide_dma_cb, "bus=%d unit=%d sector=%" PRId64 " left=%u %s",
+                      s->bus->bus_id, s->unit, s->sector_num, s->nsector_left,
+                      s->dma_read ? "read" : "write");
     if (!s->dma_pending || s->io_in_flight) {
-        return;
+        goto trace_out;
     }
     if (s->dma_buffer) {
         ide_dma_buffer_step(s);
-        return;
+        goto trace_out;
     }
     if (s->nsector_left == 0) {
         ide_dma_done(s);
-        return;
+        goto trace_out;
     }
     res = dma->ops->prepare_buf(dma, s, MIN(s->nsector_left, IDE_DMA_MAX_SECTORS) *
                                 IDE_SECTOR_SIZE, &bytes);
@@ -127,7 +130,7 @@ IDE_FRAME void ide_dma_cb(IDEState *s)
         } else {
             ide_dma_stall(s);
         }
-        return;
+        goto trace_out;
     }
     s->io_nb_sectors = bytes / IDE_SECTOR_SIZE;
     ide_io_start(s);
@@ -139,6 +142,9 @@ IDE_FRAME void ide_dma_cb(IDEState *s)
         dma_blk_write(s->blk, &s->sg, s->sector_num * IDE_SECTOR_SIZE, IDE_SECTOR_SIZE,
                       ide_dma_rw_done, s);
     }
+trace_out:
+    trace_event_end(ide_dma_cb_done, ide_dma_cb, NULL);
+    trace_req_set(old_req);
 }
 
 /* The data phase begins: DRQ, and the engine runs it now or when started. */

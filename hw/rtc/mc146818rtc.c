@@ -143,9 +143,15 @@ static void rtc_unfreeze(RTCState *s, int64_t now)
 
 /* --- register formats --- */
 
+/* A guest that set the clock from invalid BCD can make a field negative
+ * or above 99; BCD shows it modulo 100, as a two-digit counter would. */
 static uint8_t rtc_to_reg(RTCState *s, int v)
 {
-    return (s->cmos[RTC_REG_B] & REG_B_DM) ? v : ((v / 10) << 4 | (v % 10));
+    if (s->cmos[RTC_REG_B] & REG_B_DM) {
+        return v;
+    }
+    v = (v % 100 + 100) % 100;
+    return (v / 10) << 4 | (v % 10);
 }
 
 static int rtc_from_reg(RTCState *s, uint8_t v)
@@ -307,6 +313,13 @@ static bool rtc_uip(RTCState *s, int64_t now)
 
 /* --- registers --- */
 
+/* The century of @year, rounded down also before year 0 (a guest can set
+ * century 00 and then a month 00: December of year -1). */
+static int year_century(int year)
+{
+    return year >= 0 ? year / 100 : -((-year + 99) / 100);
+}
+
 static void rtc_write_time(RTCState *s, int reg, uint8_t val, int64_t now)
 {
     time_t t = rtc_seconds(s, now);
@@ -334,10 +347,11 @@ static void rtc_write_time(RTCState *s, int reg, uint8_t val, int64_t now)
         tm.tm_mon = v - 1;
         break;
     case RTC_YEAR:
-        tm.tm_year = (tm.tm_year + 1900) / 100 * 100 + v - 1900;
+        tm.tm_year = year_century(tm.tm_year + 1900) * 100 + v - 1900;
         break;
     default: /* RTC_CENTURY */
-        tm.tm_year = v * 100 + tm.tm_year % 100 - 1900;
+        tm.tm_year = v * 100 + (tm.tm_year + 1900 - year_century(tm.tm_year + 1900) * 100)
+                     - 1900;
         break;
     }
     secs = timegm(&tm);

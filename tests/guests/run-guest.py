@@ -133,7 +133,7 @@ def check_run(args, r):
 
 # SeaBIOS's last words before the Multiboot option ROM runs the guest; how
 # many of its dots and its newline make it out varies from run to run.
-FIRMWARE_HANDOFF = re.compile(r"Booting from ROM\.*\n?")
+FIRMWARE_HANDOFF = re.compile(r"Booting from ROM\.*\r?\n?")
 
 
 def comparable(out, firmware=False):
@@ -144,7 +144,7 @@ def comparable(out, firmware=False):
         matches = list(FIRMWARE_HANDOFF.finditer(out))
         if matches:
             # the handoff's newline sometimes arrives after the guest starts
-            out = out[matches[-1].end():].lstrip("\n")
+            out = out[matches[-1].end():].lstrip("\r\n")
     return [l for l in out.splitlines() if not l.startswith("~")]
 
 

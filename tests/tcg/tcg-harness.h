@@ -231,7 +231,7 @@ static int run_at(uint32_t addr, const uint8_t *code, size_t len)
     env->eip = addr;
     env->halted = false;
     for (int i = 0; i < 1000 && !env->halted; i++) {
-        tcg_cpu_exec(&harness_cpu);
+        tcg_cpus_exec(&harness_cpu);
     }
     if (!env->halted) {
         fprintf(stderr, "not halted eip=%" PRIx64 "\n", env->eip);

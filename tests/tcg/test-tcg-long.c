@@ -657,7 +657,7 @@ static int run_va(uint32_t phys, uint64_t va, const uint8_t *code, size_t len)
     env->eip = va;
     env->halted = false;
     for (int i = 0; i < 1000 && !env->halted; i++) {
-        tcg_cpu_exec(&harness_cpu);
+        tcg_cpus_exec(&harness_cpu);
     }
     ck_assert(env->halted);
     uint32_t v = get32(EXC_VECTOR);

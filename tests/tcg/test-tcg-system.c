@@ -442,12 +442,12 @@ START_TEST(test_interrupts)
     memcpy(ram + CODE_ADDR, irq_start, irq_end - irq_start);
     memory_notify_ram_write(ram + CODE_ADDR, irq_end - irq_start);
     env->eip = CODE_ADDR;
-    ck_assert_int_eq(tcg_cpu_exec(&harness_cpu), EXCP_HLT);
+    ck_assert_int_eq(tcg_cpus_exec(&harness_cpu), EXCP_HLT);
     ck_assert(env->halted);
-    ck_assert_int_eq(tcg_cpu_exec(&harness_cpu), EXCP_HLT); /* nothing pending: stays */
+    ck_assert_int_eq(tcg_cpus_exec(&harness_cpu), EXCP_HLT); /* nothing pending: stays */
     pending_vector = 31;
     harness_cpu.interrupt_request |= CPU_INTERRUPT_HARD;
-    ck_assert_int_eq(tcg_cpu_exec(&harness_cpu), EXCP_HLT);  /* handler ran, halted in stub */
+    ck_assert_int_eq(tcg_cpus_exec(&harness_cpu), EXCP_HLT);  /* handler ran, halted in stub */
     ck_assert_uint_eq(get32(EXC_VECTOR), 31);
     ck_assert_uint_eq(pushed_eip(false), CODE_ADDR + 1 + 5 + 1);
     harness_cpu.get_pic_interrupt = NULL;

@@ -330,6 +330,57 @@ START_TEST(test_trace)
 }
 END_TEST
 
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++) {
+        n++;
+    }
+    return n;
+}
+
+/* -trace format=json: Chrome trace events, frames balanced per thread. */
+START_TEST(test_trace_json)
+{
+    g_autofree char *file = g_build_filename(tmpdir, "t.json", NULL);
+    g_autofree char *arg = g_strdup_printf("enable=test_frame*,file=%s", file);
+    g_autofree char *text = NULL;
+    Error *err = NULL;
+
+    ck_assert(!trace_opt_parse("format=xml,file=x", &err));
+    ck_assert_str_eq(error_get_pretty(err), "-trace format=xml: expected log or json");
+    error_free(err);
+    err = NULL;
+    ck_assert(!trace_opt_parse("format=json", &err));
+    ck_assert_str_eq(error_get_pretty(err), "-trace format=json needs file=FILE");
+    error_free(err);
+    err = NULL;
+
+    ck_assert(trace_opt_parse(arg, &err)); /* *.json: the JSON format */
+    trace_event_begin(test_frame, "a=1 b=\"x\" word");
+    trace_event(test_frame_instant, NULL);
+    trace_event_end(test_frame_done, test_frame, "ret=0");
+    trace_event_end(test_frame_done, test_frame, "ret=1"); /* no begin: dropped */
+    trace_event_begin(test_frame, "left=open");            /* closed at the end */
+    uint64_t old = trace_req_set(trace_req_new());
+    trace_event(test_frame_instant, "with=req");
+    trace_req_set(old);
+    trace_enable_events("test_frame*", false);
+    trace_close();
+    ck_assert(g_file_get_contents(file, &text, NULL, NULL));
+    ck_assert(g_str_has_prefix(text, "[\n{\"ph\":\"M\",\"name\":\"thread_name\""));
+    ck_assert(g_str_has_suffix(text, "\n]\n"));
+    ck_assert_int_eq(count_of(text, "\"ph\":\"B\",\"name\":\"test_frame\""), 2);
+    ck_assert_int_eq(count_of(text, "\"ph\":\"E\",\"name\":\"test_frame\""), 2);
+    ck_assert_int_eq(count_of(text, "\"ph\":\"i\""), 2);
+    ck_assert(strstr(text, "\"args\":{\"a\":\"1\",\"b\":\"\\\"x\\\"\",\"msg\":\"word\"}"));
+    ck_assert(strstr(text, "\"args\":{\"ret\":\"0\"}"));
+    ck_assert(!strstr(text, "\"ret\":\"1\""));
+    ck_assert(strstr(text, "\"msg\":\"unfinished\""));
+    ck_assert(strstr(text, "\"req\":"));
+}
+END_TEST
+
 static void setup(void)
 {
     tmpdir = g_dir_make_tmp("duet-families-XXXXXX", NULL);
@@ -361,6 +412,7 @@ int main(void)
     tcase_add_test(tc, test_drive);
     tcase_add_test(tc, test_serial);
     tcase_add_test(tc, test_trace);
+    tcase_add_test(tc, test_trace_json);
     suite_add_tcase(s, tc);
 
     SRunner *sr = srunner_create(s);

@@ -209,7 +209,7 @@ int img_bench(int argc, char **argv)
         return 1;
     }
     if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+        img_error_exit("Expecting one image file name");
         return 1;
     }
     if (b.flush_interval && !b.write) {

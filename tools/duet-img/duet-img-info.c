@@ -11,63 +11,11 @@
 #include <string.h>
 
 #include "block_int.h"
+#include "qemu/json-writer.h"
 #include "sysemu/block-backend.h"
 #include "duet-img.h"
 
 /* ---- info ---- */
-
-/* Prints "key": value members of a driver's one-line JSON body, one per
- * line, the way qemu-img pretty-prints. */
-static void print_json_members(const char *body, const char *indent)
-{
-    bool in_string = false;
-    int depth = 0;
-    GString *member = g_string_new(NULL);
-    bool first = true;
-
-    for (const char *p = body;; p++) {
-        if (!*p || (!in_string && depth == 0 && *p == ',')) {
-            char *m = g_strstrip(member->str);
-            if (*m) {
-                printf("%s%s%s", first ? "" : ",\n", indent, m);
-                first = false;
-            }
-            g_string_truncate(member, 0);
-            if (!*p) {
-                break;
-            }
-            continue;
-        }
-        if (*p == '"' && (p == body || p[-1] != '\\')) {
-            in_string = !in_string;
-        } else if (!in_string && (*p == '{' || *p == '[')) {
-            depth++;
-        } else if (!in_string && (*p == '}' || *p == ']')) {
-            depth--;
-        }
-        g_string_append_c(member, *p);
-    }
-    if (!first) {
-        printf("\n");
-    }
-    g_string_free(member, TRUE);
-}
-
-static char *json_escape(const char *s)
-{
-    GString *out = g_string_new(NULL);
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\') {
-            g_string_append_c(out, '\\');
-        }
-        if ((unsigned char)*s < 0x20) {
-            g_string_append_printf(out, "\\u%04x", *s);
-        } else {
-            g_string_append_c(out, *s);
-        }
-    }
-    return g_string_free(out, FALSE);
-}
 
 /*
  * The arguments info and map share: -f FMT, -U (force-share: open even
@@ -77,7 +25,7 @@ static char *json_escape(const char *s)
  */
 static const char *parse_inspect_args(int argc, char **argv, const char *cmd,
                                       const char **fmt, bool *json, bool *image_opts,
-                                      bool *force_share)
+                                      bool *force_share, bool *chain)
 {
     static const struct option long_opts[] = {
         { "output", required_argument, NULL, IMG_OPT_OUTPUT },
@@ -97,6 +45,12 @@ static const char *parse_inspect_args(int argc, char **argv, const char *cmd,
             *force_share = true;
             break;
         case 'B':
+            if (!chain) {
+                optopt = 0; /* map has no --backing-chain */
+                bad_option('?', cmd, argv);
+                return NULL;
+            }
+            *chain = true;
             break;
         case IMG_OPT_OUTPUT:
             if (!parse_output(optarg, json)) {
@@ -115,110 +69,197 @@ static const char *parse_inspect_args(int argc, char **argv, const char *cmd,
         return NULL;
     }
     if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+        img_error_exit("Expecting one image file name");
         return NULL;
     }
     return argv[optind];
 }
 
+/* The backing file as qemu-img resolves it: relative to the image's
+ * directory, unless that is "." */
+static char *full_backing_filename(BlockDriverState *bs)
+{
+    g_autofree char *dir = g_path_get_dirname(bs->filename);
+
+    if (g_path_is_absolute(bs->backing_file) || !strcmp(dir, ".")) {
+        return g_strdup(bs->backing_file);
+    }
+    return g_build_filename(dir, bs->backing_file, NULL);
+}
+
+static void info_snapshots_json(JSONWriter *w, BlockDriverState *bs)
+{
+    g_autofree QEMUSnapshotInfo *list = NULL;
+    int n = bdrv_snapshot_list(bs, &list);
+
+    if (n <= 0) {
+        return;
+    }
+    /* qemu-img 7.2's member order (its QDict's) */
+    json_writer_start_list(w, "snapshots");
+    for (int i = 0; i < n; i++) {
+        const QEMUSnapshotInfo *sn = &list[i];
+
+        json_writer_start_object(w, NULL);
+        json_writer_uint64(w, "icount", sn->icount);
+        json_writer_int64(w, "vm-clock-nsec", sn->vm_clock_nsec % 1000000000);
+        json_writer_str(w, "name", sn->name);
+        json_writer_int64(w, "date-sec", sn->date_sec);
+        json_writer_int64(w, "date-nsec", sn->date_nsec);
+        json_writer_int64(w, "vm-clock-sec", sn->vm_clock_nsec / 1000000000);
+        json_writer_str(w, "id", sn->id_str);
+        json_writer_int64(w, "vm-state-size", sn->vm_state_size);
+        json_writer_end_object(w);
+    }
+    json_writer_end_list(w);
+}
+
+/* One image's info object (qemu-img 7.2's key order). */
+static void info_json(JSONWriter *w, BlockDriverState *bs)
+{
+    BlockDriverInfo bdi;
+    bool have_bdi = bdrv_get_info(bs, &bdi) >= 0;
+    int64_t dsize = bdrv_get_allocated_file_size(bs);
+    g_autoptr(GString) text = g_string_new(NULL);
+
+    json_writer_start_object(w, NULL);
+    if (bs->backing_format[0]) {
+        json_writer_str(w, "backing-filename-format", bs->backing_format);
+    }
+    info_snapshots_json(w, bs);
+    json_writer_int64(w, "virtual-size", bdrv_getlength(bs));
+    json_writer_str(w, "filename", bs->filename);
+    if (have_bdi && bdi.cluster_size) {
+        json_writer_int64(w, "cluster-size", bdi.cluster_size);
+    }
+    json_writer_str(w, "format", bs->drv->format_name);
+    if (dsize >= 0) {
+        json_writer_int64(w, "actual-size", dsize);
+    }
+    if (bs->drv->bdrv_dump_info) {
+        json_writer_start_object(w, "format-specific");
+        json_writer_str(w, "type", bs->drv->format_name);
+        json_writer_start_object(w, "data");
+        bs->drv->bdrv_dump_info(bs, text, w);
+        json_writer_end_object(w);
+        json_writer_end_object(w);
+    }
+    if (bs->backing_file[0]) {
+        g_autofree char *full = full_backing_filename(bs);
+
+        json_writer_str(w, "full-backing-filename", full);
+        json_writer_str(w, "backing-filename", bs->backing_file);
+    }
+    json_writer_bool(w, "dirty-flag", have_bdi && bdi.is_dirty);
+    json_writer_end_object(w);
+}
+
+static void info_human(BlockDriverState *bs)
+{
+    BlockDriverInfo bdi;
+    bool have_bdi = bdrv_get_info(bs, &bdi) >= 0;
+    int64_t vsize = bdrv_getlength(bs), dsize = bdrv_get_allocated_file_size(bs);
+    g_autofree char *vstr = size_to_str(vsize);
+    g_autoptr(GString) text = g_string_new(NULL);
+    JSONWriter *unused = json_writer_new(false);
+
+    if (bs->drv->bdrv_dump_info) {
+        json_writer_start_object(unused, NULL);
+        bs->drv->bdrv_dump_info(bs, text, unused);
+    }
+    json_writer_free(unused);
+    printf("image: %s\nfile format: %s\n", bs->filename, bs->drv->format_name);
+    printf("virtual size: %s (%" PRId64 " bytes)\n", vstr, vsize);
+    if (dsize >= 0) {
+        g_autofree char *dstr = size_to_str(dsize);
+        printf("disk size: %s\n", dstr);
+    } else {
+        printf("disk size: unavailable\n");
+    }
+    if (have_bdi && bdi.cluster_size) {
+        printf("cluster_size: %d\n", bdi.cluster_size);
+    }
+    if (bs->backing_file[0]) {
+        g_autofree char *full = full_backing_filename(bs);
+
+        printf("backing file: %s", bs->backing_file);
+        if (strcmp(full, bs->backing_file)) {
+            printf(" (actual path: %s)", full);
+        }
+        printf("\n");
+        if (bs->backing_format[0]) {
+            printf("backing file format: %s\n", bs->backing_format);
+        }
+    }
+    img_dump_snapshots(bs);
+    if (text->len) {
+        printf("Format specific information:\n%s", text->str);
+    }
+}
+
 int img_info(int argc, char **argv)
 {
     const char *fmt = NULL, *filename;
-    bool json = false, image_opts = false, force_share = false;
-    BlockDriverState *bs;
-    BlockDriverInfo bdi;
-    g_autoptr(GString) text = g_string_new(NULL);
-    g_autoptr(GString) spec = g_string_new(NULL);
-    int64_t vsize, dsize;
+    bool json = false, image_opts = false, force_share = false, chain = false;
+    g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func((GDestroyNotify)bdrv_unref);
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autofree char *next_name = NULL, *next_fmt = NULL;
 
-    filename = parse_inspect_args(argc, argv, "info", &fmt, &json, &image_opts, &force_share);
+    filename = parse_inspect_args(argc, argv, "info", &fmt, &json, &image_opts, &force_share,
+                                  &chain);
     if (!filename) {
         return 1;
     }
     if (img_image_opts_help(image_opts, filename)) {
         return 0;
     }
-    /* Only metadata is read: no consistent-read, as qemu-img info. */
-    bs = img_open_bs_opts(filename, fmt, image_opts, force_share,
-                          BDRV_O_NO_BACKING | BDRV_O_NO_IO);
-    if (!bs) {
-        return 1;
-    }
-    filename = bs->filename; /* the file, also with --image-opts */
-    vsize = bdrv_getlength(bs);
-    dsize = bdrv_get_allocated_file_size(bs);
-    bool have_bdi = bdrv_get_info(bs, &bdi) >= 0;
-    if (bs->drv->bdrv_dump_info) {
-        bs->drv->bdrv_dump_info(bs, text, spec);
-    }
-    g_autofree char *backing_full = NULL;
-    if (bs->backing_file[0]) {
-        g_autofree char *dir = g_path_get_dirname(filename);
-        backing_full = g_path_is_absolute(bs->backing_file)
-                           ? g_strdup(bs->backing_file)
-                           : g_build_filename(dir, bs->backing_file, NULL);
-        if (!strcmp(dir, ".")) {
-            g_free(backing_full);
-            backing_full = g_strdup(bs->backing_file);
-        }
-    }
+    next_name = g_strdup(filename);
+    next_fmt = g_strdup(fmt);
+    /* Each image of the chain opened by itself, metadata only, as qemu-img
+     * does; a name seen twice is a loop. */
+    while (next_name) {
+        BlockDriverState *bs;
 
-    if (json) {
-        g_autofree char *fname = json_escape(filename);
-        printf("{\n");
-        if (bs->backing_format[0]) {
-            printf("    \"backing-filename-format\": \"%s\",\n", bs->backing_format);
+        if (g_hash_table_contains(seen, next_name)) {
+            img_error("Backing file '%s' creates an infinite loop.", next_name);
+            return 1;
         }
-        printf("    \"virtual-size\": %" PRId64 ",\n", vsize);
-        printf("    \"filename\": \"%s\",\n", fname);
-        if (have_bdi && bdi.cluster_size) {
-            printf("    \"cluster-size\": %d,\n", bdi.cluster_size);
+        g_hash_table_add(seen, g_strdup(next_name));
+        bs = img_open_bs_opts(next_name, next_fmt, image_opts && !images->len, force_share,
+                              BDRV_O_NO_BACKING | BDRV_O_NO_IO);
+        if (!bs) {
+            return 1;
         }
-        printf("    \"format\": \"%s\",\n", bs->drv->format_name);
-        if (dsize >= 0) {
-            printf("    \"actual-size\": %" PRId64 ",\n", dsize);
-        }
-        if (spec->len) {
-            printf("    \"format-specific\": {\n        \"type\": \"%s\",\n"
-                   "        \"data\": {\n", bs->drv->format_name);
-            print_json_members(spec->str, "            ");
-            printf("        }\n    },\n");
-        }
-        if (bs->backing_file[0]) {
-            g_autofree char *full = json_escape(backing_full);
-            g_autofree char *name = json_escape(bs->backing_file);
-            printf("    \"full-backing-filename\": \"%s\",\n", full);
-            printf("    \"backing-filename\": \"%s\",\n", name);
-        }
-        printf("    \"dirty-flag\": %s\n}\n", have_bdi && bdi.is_dirty ? "true" : "false");
-    } else {
-        g_autofree char *vstr = size_to_str(vsize);
-        printf("image: %s\nfile format: %s\n", filename, bs->drv->format_name);
-        printf("virtual size: %s (%" PRId64 " bytes)\n", vstr, vsize);
-        if (dsize >= 0) {
-            g_autofree char *dstr = size_to_str(dsize);
-            printf("disk size: %s\n", dstr);
-        } else {
-            printf("disk size: unavailable\n");
-        }
-        if (have_bdi && bdi.cluster_size) {
-            printf("cluster_size: %d\n", bdi.cluster_size);
-        }
-        if (bs->backing_file[0]) {
-            printf("backing file: %s", bs->backing_file);
-            if (strcmp(backing_full, bs->backing_file)) {
-                printf(" (actual path: %s)", backing_full);
-            }
-            printf("\n");
-            if (bs->backing_format[0]) {
-                printf("backing file format: %s\n", bs->backing_format);
-            }
-        }
-        if (text->len) {
-            printf("Format specific information:\n%s", text->str);
+        g_ptr_array_add(images, bs);
+        g_clear_pointer(&next_name, g_free);
+        g_clear_pointer(&next_fmt, g_free);
+        if (chain && bs->backing_file[0]) {
+            next_name = full_backing_filename(bs);
+            next_fmt = bs->backing_format[0] ? g_strdup(bs->backing_format) : NULL;
         }
     }
-    bdrv_unref(bs);
+    if (json) {
+        JSONWriter *w = json_writer_new(true);
+
+        if (chain) {
+            json_writer_start_list(w, NULL);
+        }
+        for (guint i = 0; i < images->len; i++) {
+            info_json(w, images->pdata[i]);
+        }
+        if (chain) {
+            json_writer_end_list(w);
+        }
+        printf("%s\n", json_writer_get(w));
+        json_writer_free(w);
+    } else {
+        for (guint i = 0; i < images->len; i++) {
+            if (chain && i) {
+                printf("\n");
+            }
+            info_human(images->pdata[i]);
+        }
+    }
     return 0;
 }
 
@@ -256,35 +297,38 @@ static void check_print_human(BdrvCheckResult *r, const char *filename)
 
 static void check_print_json(BdrvCheckResult *r, const char *filename, const char *format)
 {
-    g_autofree char *fname = json_escape(filename);
-    printf("{\n");
+    JSONWriter *w = json_writer_new(true);
+
+    json_writer_start_object(w, NULL);
     if (r->image_end_offset) {
-        printf("    \"image-end-offset\": %" PRId64 ",\n", r->image_end_offset);
+        json_writer_int64(w, "image-end-offset", r->image_end_offset);
     }
     if (r->bfi.total_clusters) {
-        printf("    \"total-clusters\": %" PRIu64 ",\n", r->bfi.total_clusters);
+        json_writer_uint64(w, "total-clusters", r->bfi.total_clusters);
     }
     if (r->bfi.allocated_clusters) {
-        printf("    \"allocated-clusters\": %" PRIu64 ",\n"
-               "    \"fragmented-clusters\": %" PRIu64 ",\n"
-               "    \"compressed-clusters\": %" PRIu64 ",\n",
-               r->bfi.allocated_clusters, r->bfi.fragmented_clusters,
-               r->bfi.compressed_clusters);
+        json_writer_uint64(w, "allocated-clusters", r->bfi.allocated_clusters);
+        json_writer_uint64(w, "fragmented-clusters", r->bfi.fragmented_clusters);
+        json_writer_uint64(w, "compressed-clusters", r->bfi.compressed_clusters);
     }
-    printf("    \"check-errors\": %d,\n", r->check_errors);
+    json_writer_int64(w, "check-errors", r->check_errors);
     if (r->leaks) {
-        printf("    \"leaks\": %d,\n", r->leaks);
+        json_writer_int64(w, "leaks", r->leaks);
     }
     if (r->corruptions) {
-        printf("    \"corruptions\": %d,\n", r->corruptions);
+        json_writer_int64(w, "corruptions", r->corruptions);
     }
     if (r->leaks_fixed) {
-        printf("    \"leaks-fixed\": %d,\n", r->leaks_fixed);
+        json_writer_int64(w, "leaks-fixed", r->leaks_fixed);
     }
     if (r->corruptions_fixed) {
-        printf("    \"corruptions-fixed\": %d,\n", r->corruptions_fixed);
+        json_writer_int64(w, "corruptions-fixed", r->corruptions_fixed);
     }
-    printf("    \"filename\": \"%s\",\n    \"format\": \"%s\"\n}\n", fname, format);
+    json_writer_str(w, "filename", filename);
+    json_writer_str(w, "format", format);
+    json_writer_end_object(w);
+    printf("%s\n", json_writer_get(w));
+    json_writer_free(w);
 }
 
 int img_check(int argc, char **argv)
@@ -342,7 +386,7 @@ int img_check(int argc, char **argv)
         return 1;
     }
     if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+        img_error_exit("Expecting one image file name");
         return 1;
     }
     filename = argv[optind];
@@ -466,7 +510,7 @@ int img_map(int argc, char **argv)
     MapEntry cur = { 0 }, next;
     int64_t len;
     const char *filename = parse_inspect_args(argc, argv, "map", &fmt, &json, &image_opts,
-                                              &force_share);
+                                              &force_share, NULL);
 
     if (!filename) {
         return 1;

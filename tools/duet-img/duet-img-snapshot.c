@@ -49,7 +49,7 @@ static void dump_snapshot(const QEMUSnapshotInfo *sn)
     dump_snapshot_row(sn->id_str, sn->name, vm_size, date, clock, icount);
 }
 
-static void list_snapshots(BlockDriverState *bs)
+void img_dump_snapshots(BlockDriverState *bs)
 {
     g_autofree QEMUSnapshotInfo *list = NULL;
     int n = bdrv_snapshot_list(bs, &list);
@@ -182,7 +182,7 @@ int img_snapshot(int argc, char **argv)
         }
     }
     if (optind != argc - 1) {
-        img_error("Expecting one image file name");
+        img_error_exit("Expecting one image file name");
         return 1;
     }
     if (!img_check_image_opts(image_opts, fmt)) {
@@ -203,7 +203,7 @@ int img_snapshot(int argc, char **argv)
     }
     switch (action) {
     case SNAPSHOT_LIST:
-        list_snapshots(bs);
+        img_dump_snapshots(bs);
         break;
     case SNAPSHOT_CREATE:
         ret = create_snapshot(bs, name);

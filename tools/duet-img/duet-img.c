@@ -25,11 +25,21 @@ bool quiet;
 void G_GNUC_PRINTF(1, 2) img_error(const char *fmt, ...)
 {
     va_list ap;
-    fputs("duet-img: ", stderr);
+    fprintf(stderr, "%s: ", error_get_progname());
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+void G_GNUC_PRINTF(1, 2) img_error_exit(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", error_get_progname());
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s --help' for more information\n", error_get_progname());
 }
 
 void img_error_err(Error *err)
@@ -255,13 +265,14 @@ bool parse_output(const char *arg, bool *json)
 
 void bad_option(int c, const char *cmd, char **argv)
 {
-    const char *argv_of_bad_option = optind > 0 ? argv[optind - 1] : "";
+    /* qemu-img 7.2 names the whole argument getopt stopped in ("-Uz") */
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+
+    (void)cmd;
     if (c == ':') {
-        img_error("%s: option requires an argument -- '%c'", cmd, optopt);
-    } else if (optopt) {
-        img_error("%s: invalid option -- '%c'", cmd, optopt);
+        img_error_exit("missing argument for option '%s'", arg);
     } else {
-        img_error("%s: unrecognized option '%s'", cmd, argv_of_bad_option);
+        img_error_exit("unrecognized option '%s'", arg);
     }
 }
 
@@ -377,14 +388,14 @@ static int img_create(int argc, char **argv)
         return help ? 0 : 1;
     }
     if (!create.filename) {
-        img_error("Expecting image file name");
+        img_error_exit("Expecting image file name");
         return 1;
     }
     if (optind < argc) {
         size_arg = argv[optind++];
     }
     if (optind < argc) {
-        img_error("Unexpected argument: %s", argv[optind]);
+        img_error_exit("Unexpected argument: %s", argv[optind]);
         return 1;
     }
     if ((backing || backing_fmt) && !drv->supports_backing) {
@@ -570,7 +581,7 @@ static int img_compare(int argc, char **argv)
         return 2;
     }
     if (optind != argc - 2) {
-        img_error("Expecting two image file names");
+        img_error_exit("Expecting two image file names");
         return 2;
     }
     if (!fmt2) {
@@ -653,7 +664,7 @@ static int img_resize(int argc, char **argv)
     /* The size goes last and may start with '-': take it before getopt
      * mistakes it for an option (as qemu-img does). */
     if (argc < 3) {
-        img_error("Expecting image file name and size");
+        img_error_exit("Not enough arguments");
         return 1;
     }
     size_arg = argv[--argc];
@@ -682,7 +693,7 @@ static int img_resize(int argc, char **argv)
         }
     }
     if (optind != argc - 1) {
-        img_error("Expecting image file name and size");
+        img_error_exit("Expecting image file name and size");
         return 1;
     }
     filename = argv[optind];
@@ -790,9 +801,12 @@ static const ImgCommand img_commands[] = {
 
 int main(int argc, char **argv)
 {
-    error_set_progname("duet-img");
+    /* As qemu-img: a copy or link named qemu-img speaks as qemu-img. */
+    g_autofree char *progname = g_path_get_basename(argv[0]);
+
+    error_set_progname(progname);
     if (argc < 2) {
-        usage(stderr);
+        img_error_exit("Not enough arguments");
         return 1;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
@@ -812,6 +826,6 @@ int main(int argc, char **argv)
             return img_commands[i].handler(argc - 1, argv + 1);
         }
     }
-    img_error("Command not found: %s", argv[1]);
+    img_error_exit("Command not found: %s", argv[1]);
     return 1;
 }

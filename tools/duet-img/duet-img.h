@@ -27,6 +27,9 @@ extern bool quiet;
 /* One "duet-img: ..." line on stderr. */
 void img_error(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void img_error_err(Error *err);
+/* qemu-img's error_exit(): the line and "Try 'PROG --help' ..." after it
+ * (usage errors). */
+void img_error_exit(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* getopt's complaint about argv[optind - 1], as one line. */
 void bad_option(int c, const char *cmd, char **argv);
 /* "10G", "512", "1.5M", "64k": bytes (qemu_strtosz), at most INT64_MAX. */
@@ -80,6 +83,9 @@ typedef struct MapEntry {
 /* Status of [offset, offset+bytes) through the backing chain; e->length
  * says how far the answer holds. */
 int chain_status(BlockDriverState *bs, int64_t offset, int64_t bytes, MapEntry *e);
+
+/* qemu-img's "Snapshot list:" table; nothing without snapshots. */
+void img_dump_snapshots(BlockDriverState *bs);
 
 int img_info(int argc, char **argv);
 int img_check(int argc, char **argv);

@@ -24,6 +24,9 @@ typedef struct AccelOps {
     /* Before the board is built: create the VM, register listeners. */
     bool (*init_machine)(MachineState *ms, Error **errp);
     bool (*init_vcpu)(CPUState *cpu, Error **errp);
+    /* The vCPU thread's function (arg: the CPUState), a loop over the
+     * helpers in sysemu/cpus.h that calls cpu_exec. */
+    void *(*cpu_thread_fn)(void *cpu);
     /* Runs the guest until something needs the vCPU loop; returns EXCP_*. */
     int (*cpu_exec)(CPUState *cpu);
     /* Makes cpu_exec return soon; called from any thread. */

@@ -26,6 +26,29 @@ void qemu_cpu_kick(CPUState *cpu);
 bool cpu_has_work(CPUState *cpu);
 
 /*
+ * The pieces of a vCPU thread function (AccelOps.cpu_thread_fn), all but
+ * the first with the BQL held:
+ *     cpu_thread_signal_created(cpu);          (takes the BQL)
+ *     while (!cpu->unplug) {
+ *         if (cpu_can_run(cpu)) {
+ *             bql_unlock(); ret = <run the guest>; bql_lock();
+ *             cpu_handle_exec_result(cpu, ret);
+ *         }
+ *         qemu_wait_io_event(cpu);
+ *     }
+ *     cpu_thread_signal_destroyed(cpu);        (drops the BQL)
+ */
+void cpu_thread_signal_created(CPUState *cpu);
+void cpu_thread_signal_destroyed(CPUState *cpu);
+/* Not stopped, no run-state request waiting, not halted without work
+ * (a halt with work to do ends here). */
+bool cpu_can_run(CPUState *cpu);
+/* Acts on an EXCP_* the guest run returned. */
+void cpu_handle_exec_result(CPUState *cpu, int ret);
+/* Parks a stopped vCPU and sleeps while it is idle. */
+void qemu_wait_io_event(CPUState *cpu);
+
+/*
  * Starts the vCPU thread ("CPU <n>/<ACCEL>"); it begins stopped when
  * @start_paused.  Called with the BQL held; returns once the thread runs.
  */

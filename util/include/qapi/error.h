@@ -26,6 +26,7 @@ void error_report_err(Error *err);
 void error_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void warn_report(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void error_set_progname(const char *name);
+const char *error_get_progname(void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Error, error_free)
 

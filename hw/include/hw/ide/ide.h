@@ -117,6 +117,7 @@ struct IDEState {
     const IDEDriveClass *drive_class; /* &ide_hd_class or &ide_cd_class */
     BlockBackend *blk;  /* NULL: no medium */
     uint64_t nb_sectors;
+    uint64_t trace_req; /* the current command's request id (trace) */
     char drive_serial[21];
     char version[9];
     char model[41];
