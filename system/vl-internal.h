@@ -38,6 +38,7 @@ typedef struct VLConfig {
     bool nographic;
     bool nodefaults;
     bool start_paused;       /* -S */
+    const char *gdb_spec;    /* -gdb, -s */
     bool daemonize;
     const char *pidfile;
     char *vm_name;           /* -name guest=NAME */

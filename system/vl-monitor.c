@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "chardev/char.h"
+#include "gdbstub/gdbstub.h"
 #include "monitor/monitor.h"
 #include "qemu/option.h"
 #include "sysemu/runstate.h"
@@ -153,6 +154,26 @@ static bool opt_S(VLConfig *cfg, const char *arg, Error **errp)
     return true;
 }
 
+static bool opt_gdb(VLConfig *cfg, const char *arg, Error **errp)
+{
+    g_autofree char *spec = gdbserver_chardev_spec(arg);
+    bool help;
+
+    if (strcmp(arg, "none") && !g_str_has_prefix(arg, "chardev:") &&
+        !qemu_chr_check_spec(spec, stdout, &help, errp)) {
+        return false;
+    }
+    cfg->gdb_spec = arg;
+    return true;
+}
+
+/* -s: QEMU's -gdb tcp::1234, but on the loopback only. */
+static bool opt_s(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->gdb_spec = "tcp:127.0.0.1:1234";
+    return true;
+}
+
 static bool opt_daemonize(VLConfig *cfg, const char *arg, Error **errp)
 {
     cfg->daemonize = true;
@@ -216,6 +237,9 @@ const QEMUOption vl_monitor_options[] = {
       "COM1 and the monitor on stdio (C-a c switches, C-a x quits, C-a h helps)" },
     { "nodefaults", NULL, opt_nodefaults, "no default COM1 backend or monitor" },
     { "S", NULL, opt_S, "start with the vCPU stopped ('cont' starts it)" },
+    { "gdb", "tcp:[HOST]:PORT|unix:PATH|chardev:ID|none", opt_gdb,
+      "wait for gdb there (an empty HOST is 127.0.0.1, not every interface)" },
+    { "s", NULL, opt_s, "-gdb tcp:127.0.0.1:1234" },
     { "name", "[guest=]NAME[,process=P]", opt_name, "the guest's name (info name, query-name)" },
     { "pidfile", "FILE", opt_pidfile, "write duet's PID to FILE (locked; removed at exit)" },
     { "daemonize", NULL, opt_daemonize,
@@ -523,11 +547,17 @@ bool vl_start_monitors(VLConfig *cfg, Error **errp)
             return false;
         }
     }
+    gdbserver_set_monitor_handler(monitor_hmp_command);
+    if (cfg->gdb_spec && !gdbserver_start(cfg->ms, cfg->gdb_spec, errp)) {
+        error_prepend(errp, "-gdb %s: ", cfg->gdb_spec);
+        return false;
+    }
     return true;
 }
 
 void vl_monitor_cleanup(void)
 {
+    gdbserver_cleanup();
     monitor_cleanup();
     qemu_chr_cleanup_all();
     if (pidfile_path) {

@@ -42,6 +42,9 @@ cases=(
     "accel  accel/kvm/kvm-cpu.c      sysemu/block-backend.h an accelerator knows no block layer"
     "accel  accel/cpus.c             chardev/char.h        an accelerator knows no chardev"
     "system system/runstate.c        monitor/monitor.h     system knows no monitor (listeners instead)"
+    "gdbstub gdbstub/gdbstub.c       monitor/monitor.h     the gdb stub reaches the monitor by a hook"
+    "gdbstub gdbstub/gdbstub.c       hw/i386/pc.h          the gdb stub knows no device"
+    "accel  accel/cpus.c             gdbstub/gdbstub.h     an accelerator knows no gdb stub"
 )
 
 target_of() { # the ninja target of a source file's object
