@@ -391,8 +391,11 @@ static void cmd_query(GdbState *s, const char *p)
 
 static void gdb_detach_cleanup(GdbState *s)
 {
-    /* Nobody is left to take a stop: the guest runs free. */
+    /* Nobody is left to take a stop: the guest runs free.  gdb may have
+     * gone while the guest runs: the list changes with the vCPU paused. */
+    bool paused = vm_peek_begin(s->ms);
     cpu_breakpoint_remove_all(gdb_cpu(s));
+    vm_peek_end(s->ms, paused);
     s->waiting_stop = false;
     if (s->stopped_by_gdb) {
         s->stopped_by_gdb = false;
