@@ -433,7 +433,8 @@ static void help(void)
                                                opt->arg_name ? opt->arg_name : "");
         printf("%-40s %s\n", lhs, opt->help);
     }
-    printf("\nOptions may also be spelled --name.  Without -serial, COM1 is on stdio.\n"
+    printf("\nOptions may also be spelled --name.  Without -serial, COM1 is on stdio\n"
+           "(unless -monitor or -debugcon takes stdio).\n"
            "In key=value lists ',,' is a comma inside a value; ...,help lists the keys\n"
            "an option takes and KEY=help what one key takes.\n");
 }

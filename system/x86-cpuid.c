@@ -49,7 +49,9 @@ static const X86Feature x86_features[] = {
     { FEAT_1_ECX, 0, "sse3", false },
     { FEAT_1_ECX, 13, "cx16", true },
     { FEAT_1_ECX, 17, "pcid", false },
+    { FEAT_1_ECX, 21, "x2apic", true },  /* hw/intc/apic.c: MSRs 800H-8FFH */
     { FEAT_1_ECX, 23, "popcnt", true },
+    { FEAT_1_ECX, 24, "tsc-deadline", true }, /* IA32_TSC_DEADLINE, hw/intc/apic.c */
     { FEAT_1_ECX, 26, "xsave", false },
     { FEAT_1_ECX, 31, "hypervisor", true },
     { FEAT_7_0_EBX, 0, "fsgsbase", true },

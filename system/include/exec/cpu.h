@@ -200,6 +200,14 @@ typedef struct CPUDebugStop {
 typedef struct CPUAPICOps {
     bool (*set_base)(void *opaque, uint64_t val); /* WRMSR IA32_APIC_BASE; false: #GP */
     void (*set_tpr)(void *opaque, uint8_t cr8);   /* MOV to CR8 (TPR[7:4]) */
+    /* RDMSR/WRMSR of the x2APIC registers 800H-8FFH; false: #GP */
+    bool (*msr_read)(void *opaque, uint32_t index, uint64_t *val);
+    bool (*msr_write)(void *opaque, uint32_t index, uint64_t val);
+    /* IA32_TSC_DEADLINE: the TSC value armed (0: none, or not in
+     * TSC-deadline mode), and arming it; expiry is when, on the virtual
+     * clock, the vCPU's TSC reaches tsc. */
+    uint64_t (*get_tsc_deadline)(void *opaque);
+    void (*set_tsc_deadline)(void *opaque, uint64_t tsc, int64_t expiry_ns);
 } CPUAPICOps;
 
 struct CPUState {

@@ -53,7 +53,9 @@ typedef enum FeatureWord {
 #define CPUID_EXT_SSE3       (1u << 0)
 #define CPUID_EXT_PCID       (1u << 17)
 #define CPUID_EXT_CX16       (1u << 13)
+#define CPUID_EXT_X2APIC     (1u << 21)
 #define CPUID_EXT_POPCNT     (1u << 23)
+#define CPUID_EXT_TSC_DEADLINE (1u << 24)
 #define CPUID_EXT_XSAVE      (1u << 26)
 #define CPUID_EXT_HYPERVISOR (1u << 31)
 
