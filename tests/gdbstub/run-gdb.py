@@ -292,11 +292,24 @@ if a.case == 'packets':
     eip2 = struct.unpack('<I', bytes.fromhex(reply('p8')))[0]
     if eip2 <= eip or eip2 > eip + 15:
         fail('vCont;s did not move the pc by one instruction (0x%x -> 0x%x)' % (eip, eip2))
-    # a software breakpoint a few instructions on, found with the step
+    # a software breakpoint a few instructions on, found with the step;
+    # memory reads under it show the instruction, not the int3 (KVM), and
+    # a write there keeps the breakpoint
+    code = reply('m%x,4' % eip2)
     if reply('Z0,%x,1' % (eip2,)) != 'OK' or reply('Z0,%x,1' % (eip2,)) != 'OK':
         fail('Z0 (twice: the second adds nothing) was refused')
+    if reply('m%x,4' % eip2) != code:
+        fail('memory under a breakpoint reads %s, not %s' % (reply('m%x,4' % eip2), code))
+    if reply('M%x,1:%s' % (eip2, code[:2])) != 'OK' or reply('m%x,4' % eip2) != code:
+        fail('a write under a breakpoint changed what it reads')
+    if reply('c') != 'T05thread:01;':
+        fail('c did not stop at the breakpoint')
+    if struct.unpack('<I', bytes.fromhex(reply('p8')))[0] != eip2:
+        fail('the breakpoint stop is not at 0x%x' % eip2)
     if reply('z0,%x,1' % eip2) != 'OK' or reply('z0,%x,1' % eip2) != 'E22':
         fail('z0 removed the same breakpoint twice')
+    if reply('m%x,4' % eip2) != code:
+        fail('the breakpoint left %s behind, not %s' % (reply('m%x,4' % eip2), code))
     if reply('?') not in ('T05thread:01;', 'T02thread:01;'):
         fail('the session did not go on')
     if reply('vCont;c') != 'W63':
