@@ -203,7 +203,9 @@ if a.case in ('debug', 'debug64'):
         'info registers ' + pc, 'print gdb_counter', 'print gdb_watched',
         'x/2i $pc', 'stepi', 'printf "STEPI-PC 0x%lx\\n", $pc', 'delete',
         'finish', 'printf "FINISH-PC 0x%lx\\n", $pc', 'next',
-        'printf "NEXT-PC 0x%lx\\n", $pc', 'continue']
+        'printf "NEXT-PC 0x%lx\\n", $pc',
+        # inserted into code that has run (and been cached) already
+        'tbreak gdb_target_add', 'continue', 'continue']
     out = run_gdb(cmds)
     rc = p.wait(timeout=30)
     print(out)
@@ -217,6 +219,8 @@ if a.case in ('debug', 'debug64'):
         (r'^\$1 = %d$' % a0, 'print a variable'),
         (r'^\$2 = 7$', 'print an initialised variable'),
         (r'^Value returned is \$\d+ = %d$' % (a0 + 5), 'finish returns the value'),
+        (r'^Temporary breakpoint 3, gdb_target_add \(a=%d, b=(b@entry=)?5\)' % (a0 + 5),
+         'a breakpoint inserted into code that ran already'),
     ])
     check_stepi(out)
     fin = re.search(r'FINISH-PC 0x([0-9a-f]+)', out)
