@@ -30,7 +30,7 @@ struct MachineState {
     GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd, -cdrom rewritten to -drive) */
     bool snapshot;                /* -snapshot: drives default to snapshot=on */
 
-    const X86CPUModel *cpu_model; /* -cpu (NULL: the default, qemu64) */
+    X86CPUID cpu_config;          /* -cpu: model (NULL: qemu64), +/- flags, vendor */
     const AccelOps *accel;
     QemuOpts *accel_opts;         /* -accel NAME,KEY=VALUE (accel_opts_parse) or NULL */
     void *accel_state;            /* the accelerator's per-VM state */
