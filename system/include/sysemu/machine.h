@@ -29,6 +29,9 @@ struct MachineState {
     GPtrArray *device_opts;       /* -device strings, e.g. "isa-debug-exit,iobase=0xf4" */
     GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd, -cdrom rewritten to -drive) */
     bool snapshot;                /* -snapshot: drives default to snapshot=on */
+    char boot_order[16];          /* -boot order=: drive letters, for the BIOS ("": "cad") */
+    bool boot_menu;               /* -boot menu=on: fw_cfg FW_CFG_BOOT_MENU */
+    bool no_hpet;                 /* -no-hpet, -machine hpet=off */
 
     X86CPUID cpu_config;          /* -cpu: model (NULL: qemu64), +/- flags, vendor */
     const AccelOps *accel;

@@ -28,6 +28,7 @@
 #include "hw/irq.h"
 #include "hw/misc/debugexit.h"
 #include "hw/misc/ioport80.h"
+#include "hw/nvram/fw_cfg.h"
 #include "hw/rtc/mc146818rtc.h"
 #include "hw/timer/i8254.h"
 
@@ -67,6 +68,8 @@ typedef struct PCMachineState {
     MultibootImage *multiboot;     /* -kernel: one of these two */
     LinuxBootImage *linux_boot;
     struct PCIBus *pci_bus;        /* hw/i386/pc_piix.c's, for info pci */
+    FWCfgState *fw_cfg;            /* 0x510/0x514 (hw/i386/fw_cfg.c) */
+    bool hpet_enabled;             /* not -no-hpet */
 } PCMachineState;
 
 /* hw/i386/pc-kernel.c: reads -kernel (and -initrd) and plans the load
@@ -92,6 +95,9 @@ void pc_machine_print_roms(MachineState *ms, GString *out);
 /* hw/i386/pc-platform.c: interrupt controllers, ACPI hardware and tables */
 void pc_irq_init(PCMachineState *pcms);
 void pc_acpi_init(PCMachineState *pcms);
+/* The ACPI tables' description of this machine (hw/i386/acpi-build.h). */
+struct AcpiBuildConfig;
+void pc_acpi_config(PCMachineState *pcms, struct AcpiBuildConfig *cfg);
 /* System reset of the PIC and IOAPIC (the devices' reset handler). */
 void pc_irq_reset(PCMachineState *pcms);
 /* After the CPU's reset: its local APIC, the INTA hook, the ACPI tables. */
