@@ -194,6 +194,12 @@ static bool opt_kernel(VLConfig *cfg, const char *arg, Error **errp)
     return check_readable(arg, errp);
 }
 
+static bool opt_bios(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->bios_filename = arg;
+    return true; /* the board reads it and says what is wrong with it */
+}
+
 static bool opt_append(VLConfig *cfg, const char *arg, Error **errp)
 {
     cfg->ms->kernel_cmdline = arg;
@@ -394,7 +400,9 @@ static const QEMUOption qemu_options[] = {
     { "m", "[size=]SIZE", opt_m, "guest RAM (default 128M; a bare number is MiB)" },
     { "cpu", "MODEL", opt_cpu, "CPU model: qemu64 (default) or max; 'help' lists" },
     { "smp", "[cpus=]1", opt_smp, "number of vCPUs (duet has one)" },
-    { "kernel", "FILE", opt_kernel, "multiboot kernel to load" },
+    { "kernel", "FILE", opt_kernel, "Linux bzImage or Multiboot kernel to boot directly" },
+    { "bios", "FILE", opt_bios,
+      "firmware ROM (default without -kernel: " "/usr/share/seabios/bios-256k.bin)" },
     { "append", "CMDLINE", opt_append, "kernel command line" },
     { "initrd", "FILE [ARGS][,FILE...]", opt_initrd, "multiboot modules (',,': a comma)" },
     { "display", "none", opt_display, "accepted for compatibility" },
