@@ -34,10 +34,14 @@ static bool pc_bios_load(PCMachineState *pcms, const char *path, Error **errp)
                                 errp)) {
         return false;
     }
-    if (len == 0 || len % PC_BIOS_BLOCK) {
+    if (len == 0) {
+        error_setg(errp, "-bios %s: the file is empty", path);
+        return false;
+    }
+    if (len % PC_BIOS_BLOCK) {
         g_autofree char *size = qemu_format_size(len);
-        error_setg(errp, "-bios %s: the file is %s (%zu bytes); a BIOS image must be a "
-                   "non-zero multiple of 64 KiB", path, size, len);
+        error_setg(errp, "-bios %s: the file is %s (%zu bytes); a BIOS image is a "
+                   "whole number of 64 KiB blocks", path, size, len);
         return false;
     }
     if (!memory_region_init_ram(&pcms->bios, "pc.bios", len, errp)) {
@@ -53,16 +57,18 @@ static bool pc_bios_load(PCMachineState *pcms, const char *path, Error **errp)
 bool pc_bios_init(PCMachineState *pcms, Error **errp)
 {
     MemoryRegion *sysmem = get_system_memory();
+    const char *dir = pcms->ms->firmware_dir ? pcms->ms->firmware_dir : PC_DEFAULT_BIOS_DIR;
+    g_autofree char *default_path = g_build_filename(dir, PC_DEFAULT_BIOS, NULL);
     const char *path = pcms->ms->bios_filename;
     uint64_t isa_size;
 
     if (!path) {
-        path = PC_DEFAULT_BIOS;
+        path = default_path;
         if (access(path, R_OK) < 0) {
-            error_setg_errno(errp, errno, "no -kernel and no -bios given, and the default "
-                             "firmware %s cannot be read (install Debian's seabios package: "
-                             "apt-get install seabios; or give -bios FILE or -kernel FILE)",
-                             path);
+            error_setg(errp, "no -kernel and no -bios given, and the default firmware %s "
+                       "cannot be read: %s (install Debian's seabios package: apt-get "
+                       "install seabios; or give -bios FILE or -kernel FILE)",
+                       path, g_strerror(errno));
             return false;
         }
     }

@@ -39,8 +39,10 @@
 #define PC_DEFAULT_RAM_SIZE  (128 * 1024 * 1024ULL)
 #define PC_MAX_RAM_BELOW_4G  0xe0000000ULL
 #define PC_ISA_NUM_IRQS      16
-/* Debian's seabios package; QEMU's pc default is the same file. */
-#define PC_DEFAULT_BIOS      "/usr/share/seabios/bios-256k.bin"
+/* Debian's seabios package; QEMU's pc default is the same file (-L DIR
+ * looks for it in DIR instead). */
+#define PC_DEFAULT_BIOS_DIR  "/usr/share/seabios"
+#define PC_DEFAULT_BIOS      "bios-256k.bin"
 
 typedef struct PCMachineState {
     MachineState *ms;
