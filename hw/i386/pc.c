@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "hw/i386/fw_cfg.h"
 #include "hw/ide/pci.h"
 #include "hw/qdev-opts.h"
 #include "qemu/log.h"
@@ -66,6 +67,34 @@ static bool pc_memory_init(PCMachineState *pcms, Error **errp)
     return true;
 }
 
+/* The boot order for the BIOS (SeaBIOS reads these; QEMU's encoding):
+ * 0x3d holds the first two devices, 0x38's high nibble the third, and
+ * bit 0 of 0x38 set skips the floppy boot-sector signature check. */
+static void pc_cmos_set_boot_order(RTCState *rtc, const char *order)
+{
+    uint8_t code[3] = { 0 };
+
+    for (int i = 0; i < 3 && order[i]; i++) {
+        switch (order[i]) {
+        case 'a':
+        case 'b':
+            code[i] = 1;
+            break;
+        case 'c':
+            code[i] = 2;
+            break;
+        case 'd':
+            code[i] = 3;
+            break;
+        default: /* n-p: network */
+            code[i] = 4;
+            break;
+        }
+    }
+    rtc_set_memory(rtc, 0x3d, code[1] << 4 | code[0]);
+    rtc_set_memory(rtc, 0x38, code[2] << 4 | 1);
+}
+
 /* CMOS bytes a BIOS would have set: memory sizes (in KiB or 64 KiB units). */
 static void pc_cmos_init(PCMachineState *pcms)
 {
@@ -87,6 +116,7 @@ static void pc_cmos_init(PCMachineState *pcms)
     rtc_set_memory(rtc, 0x5b, above_4g & 0xff);
     rtc_set_memory(rtc, 0x5c, (above_4g >> 8) & 0xff);
     rtc_set_memory(rtc, 0x5d, (above_4g >> 16) & 0xff);
+    pc_cmos_set_boot_order(rtc, pcms->ms->boot_order[0] ? pcms->ms->boot_order : "cad");
 }
 
 /* COM1 on the chardev the main program made of -serial (none: no UART). */
@@ -246,6 +276,7 @@ static void pc_devices_reset(void *opaque)
     }
     i8042_reset(pcms->kbd);
     mc146818_rtc_reset(pcms->rtc);
+    fw_cfg_reset(pcms->fw_cfg);
 }
 
 bool pc_machine_init(MachineState *ms, Error **errp)
@@ -298,6 +329,9 @@ bool pc_machine_init(MachineState *ms, Error **errp)
         pc_pci_power_on_init(pcms->piix);
     } else {
         pc_pci_firmware_init(pcms->piix);
+    }
+    if (!pc_fw_cfg_init(pcms, errp)) {
+        return false;
     }
     qemu_register_reset(pc_devices_reset, pcms);
     return true;

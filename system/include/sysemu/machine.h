@@ -31,6 +31,9 @@ struct MachineState {
     GPtrArray *device_opts;       /* -device strings, e.g. "isa-debug-exit,iobase=0xf4" */
     GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd, -cdrom rewritten to -drive) */
     bool snapshot;                /* -snapshot: drives default to snapshot=on */
+    char boot_order[16];          /* -boot order=: drive letters, for the BIOS ("": "cad") */
+    bool boot_menu;               /* -boot menu=on: fw_cfg FW_CFG_BOOT_MENU */
+    bool no_hpet;                 /* -no-hpet, -machine hpet=off */
 
     const X86CPUModel *cpu_model; /* -cpu (NULL: the default, qemu64) */
     const AccelOps *accel;

@@ -107,10 +107,8 @@ class Run:
                     "-device", "isa-debugcon,iobase=0x402,chardev=dbg",
                     "-monitor", "unix:%s,server=on,wait=off" % self.monitor]
         if qemu:
-            # No VGA or NIC ROM (duet has neither); the boot menu on, so
-            # SeaBIOS waits the same 2.5 s for ESC that duet's SeaBIOS
-            # waits (without fw_cfg it cannot be told not to show it).
-            self.cmd += ["-vga", "none", "-net", "none", "-boot", "menu=on"]
+            # No VGA or NIC option ROM: duet has neither.
+            self.cmd += ["-vga", "none", "-net", "none"]
         if bios:
             self.cmd += ["-bios", bios]
         self.start = time.monotonic()

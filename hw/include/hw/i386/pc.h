@@ -32,6 +32,7 @@
 #include "hw/irq.h"
 #include "hw/misc/debugexit.h"
 #include "hw/misc/ioport80.h"
+#include "hw/nvram/fw_cfg.h"
 #include "hw/pci/pam.h"
 #include "hw/rtc/mc146818rtc.h"
 #include "hw/timer/i8254.h"
@@ -83,6 +84,8 @@ typedef struct PCMachineState {
     MultibootImage *multiboot;     /* -kernel: one of these two */
     LinuxBootImage *linux_boot;
     struct PCIBus *pci_bus;        /* hw/i386/pc_piix.c's, for info pci */
+    FWCfgState *fw_cfg;            /* 0x510/0x514 (hw/i386/fw_cfg.c) */
+    bool hpet_enabled;             /* not -no-hpet */
 } PCMachineState;
 
 /* hw/i386/pc-bios.c: reads -bios (or the default firmware) and maps it
