@@ -251,6 +251,18 @@ static bool opt_kernel(VLConfig *cfg, const char *arg, Error **errp)
     return check_readable(arg, errp);
 }
 
+static bool opt_bios(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->bios_filename = arg;
+    return true; /* the board reads it and says what is wrong with it */
+}
+
+static bool opt_firmware_dir(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->firmware_dir = arg;
+    return true;
+}
+
 static bool opt_append(VLConfig *cfg, const char *arg, Error **errp)
 {
     cfg->ms->kernel_cmdline = arg;
@@ -447,7 +459,10 @@ static const QEMUOption qemu_options[] = {
     { "cpu", "MODEL[,+flag,-flag,vendor=V]", opt_cpu,
       "CPU model: qemu64 (default), qemu32, max, host (kvm); 'help' lists models and flags" },
     { "smp", "[cpus=]1", opt_smp, "number of vCPUs (duet has one)" },
-    { "kernel", "FILE", opt_kernel, "multiboot kernel to load" },
+    { "kernel", "FILE", opt_kernel, "Linux bzImage or Multiboot kernel to boot directly" },
+    { "bios", "FILE", opt_bios,
+      "firmware ROM (default without -kernel: /usr/share/seabios/bios-256k.bin)" },
+    { "L", "DIR", opt_firmware_dir, "look for the default firmware (bios-256k.bin) in DIR" },
     { "append", "CMDLINE", opt_append, "kernel command line" },
     { "initrd", "FILE [ARGS][,FILE...]", opt_initrd, "multiboot modules (',,': a comma)" },
     { "display", "none", opt_display, "accepted for compatibility" },

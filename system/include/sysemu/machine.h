@@ -23,6 +23,8 @@ struct MachineState {
     const char *kernel_filename;  /* -kernel */
     const char *kernel_cmdline;   /* -append ("" when absent) */
     const char *initrd_filename;  /* -initrd (multiboot: comma-separated modules) */
+    const char *bios_filename;    /* -bios (NULL: the default firmware unless -kernel) */
+    const char *firmware_dir;     /* -L: where the default firmware is (NULL: built in) */
     bool no_reboot;               /* -no-reboot */
     const char *serial_spec;      /* -serial: stdio, file:PATH, file,path=P, null, none */
     struct Chardev *serial_chr;   /* ... opened by the main program (NULL: none) */
