@@ -765,6 +765,10 @@ int qemu_main_loop(void)
             }
             continue;
         }
+        if (qemu_debug_requested()) {
+            vm_stop(ms, RUN_STATE_DEBUG); /* the vCPU has parked itself */
+            continue;
+        }
         main_loop_wait(false);
     }
     runstate_notify_shutdown(qemu_system_shutdown_cause()); /* the SHUTDOWN event */

@@ -146,5 +146,6 @@ const AccelOps tcg_accel_ops = {
     .kick_vcpu = tcg_kick_vcpu,
     .synchronize_state = tcg_synchronize_state,
     .synchronize_post_reset = tcg_synchronize_post_reset,
+    .update_guest_debug = tcg_update_guest_debug,
     .cleanup = tcg_cleanup,
 };
