@@ -639,6 +639,7 @@ const BlockDriver bdrv_qcow2 = {
     .bdrv_close = qcow2_close,
     .bdrv_create = qcow2_co_create_opts,
     .create_opts = qcow2_create_opts,
+    .bdrv_measure = qcow2_measure,
     .runtime_opts = qcow2_runtime_opts,
     .bdrv_co_preadv_part = qcow2_co_preadv_part,
     .bdrv_co_pwritev_part = qcow2_co_pwritev_part,

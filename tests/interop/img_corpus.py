@@ -231,11 +231,41 @@ def cases():
               ["resize", "-f", "qcow2", "raw1m.raw", "2M"], ["resize", "nosuch", "2M"],
               ["resize", "-z", "x", "1M"]]:
         add(a, mutates=True)
+    # measure
+    for img in IMAGES + ["base.qcow2", "data.raw"]:
+        add(["measure", "-O", "qcow2", img])
+        add(["measure", "--output=json", "-O", "qcow2", img])
+        add(["measure", img])
+    for size in ["0", "512", "1000", "1M", "1G", "1T", "64T", "abc", "-1", "1E"]:
+        add(["measure", "-O", "qcow2", "--size", size])
+        add(["measure", "-O", "raw", "--size", size])
+    for o in ["cluster_size=4k", "cluster_size=512", "cluster_size=2M", "cluster_size=3k",
+              "refcount_bits=1", "refcount_bits=64", "refcount_bits=3", "compat=0.10",
+              "compat=0.10,refcount_bits=1", "compat=0.10,lazy_refcounts=on", "compat=0.9",
+              "compat=v3", "preallocation=metadata", "preallocation=falloc",
+              "preallocation=full", "preallocation=bogus", "extended_l2=on", "nosuch=1",
+              "cluster_size=4k,refcount_bits=64", "cluster_size=512,extended_l2=on",
+              "size=2M", "backing_file=base.qcow2"]:
+        add(["measure", "-O", "qcow2", "-o", o, "--size", "1G"])
+        add(["measure", "-O", "qcow2", "-o", o, "data.qcow2"])
+    for a in [["measure"], ["measure", "-O", "qcow2"], ["measure", "--size", "1G"],
+              ["measure", "-O", "qcow2", "--size", "1G", "data.qcow2"],
+              ["measure", "-O", "qcow2", "a", "b"], ["measure", "-O", "foo", "--size", "1G"],
+              ["measure", "-O", "foo", "nosuch"], ["measure", "-f", "foo", "data.qcow2"],
+              ["measure", "-f", "raw", "-O", "qcow2", "data.qcow2"], ["measure", "nosuch"],
+              ["measure", "-l", "first", "--size", "1M"], ["measure", "-f", "raw", "--size", "1M"],
+              ["measure", "--output=xml", "--size", "1M"],
+              ["measure", "--output=json", "--size", "1M"],
+              ["measure", "-O", "qcow2", "--size", "64T", "-o", "cluster_size=512"],
+              ["measure", "-O", "qcow2", "-o", "cluster_size=1k", "top.qcow2"],
+              ["measure", "--image-opts", "driver=qcow2,file.filename=data.qcow2"],
+              ["measure", "-U", "-O", "qcow2", "data.qcow2"],
+              ["measure", "-O", "qcow2", "-o", "cluster_size=4k", "-o", "refcount_bits=8",
+               "--size", "10G"],
+              ["measure", "-O", "qcow2", "-l", "first", "snap.qcow2"]]:
+        add(a)
     # commands and options not done yet are in the corpus as well
-    for a in [["measure", "-O", "qcow2", "--size", "1G"], ["measure", "-O", "qcow2", "data.qcow2"],
-              ["measure", "-O", "raw", "data.qcow2"],
-              ["measure", "--output=json", "-O", "qcow2", "data.raw"],
-              ["amend", "-o", "compat=0.10", "data.qcow2"],
+    for a in [["amend", "-o", "compat=0.10", "data.qcow2"],
               ["amend", "-o", "lazy_refcounts=on", "data.qcow2"],
               ["rebase", "-u", "-b", "data.qcow2", "-F", "qcow2", "top.qcow2"],
               ["rebase", "-b", "", "top.qcow2"],

@@ -59,6 +59,16 @@ bool parse_size(const char *str, int64_t *size)
     return true;
 }
 
+bool img_parse_sized(const char *what, const char *str, int64_t *value)
+{
+    if (!parse_size(str, value)) {
+        img_error("Invalid %s specified. You may use k, M, G, T, P or E suffixes for", what);
+        img_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
+        return false;
+    }
+    return true;
+}
+
 bool img_accumulate_options(GString *acc, const char *arg)
 {
     size_t len = strlen(arg), commas = 0;
@@ -888,6 +898,7 @@ static const ImgCommand img_commands[] = {
     { "create", img_create },
     { "info", img_info },
     { "map", img_map },
+    { "measure", img_measure },
     { "resize", img_resize },
     { "snapshot", img_snapshot },
 };
