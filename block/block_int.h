@@ -237,6 +237,14 @@ struct BlockDriver {
                                                         QEMUIOVector *qiov,
                                                         size_t qiov_offset);
 
+    /* Points the image at another backing file (NULL: none) and format;
+     * bs->backing is not reopened (block/backing.c). */
+    int (*bdrv_change_backing_file)(BlockDriverState *bs, const char *backing_file,
+                                    const char *backing_fmt);
+    /* Drops every cluster of the active image: it then reads as its
+     * backing file does (commit). */
+    int (*bdrv_make_empty)(BlockDriverState *bs);
+
     /* Internal snapshots (block/snapshot.c calls these; absent: -ENOTSUP).
      * create fills in sn->id_str; goto and delete take an id or a name. */
     int (*bdrv_snapshot_create)(BlockDriverState *bs, QEMUSnapshotInfo *sn, Error **errp);
@@ -385,6 +393,24 @@ bool bdrv_create(const BlockDriver *drv, BlockCreateOpts *opts, Error **errp);
 bool bdrv_measure(const BlockDriver *drv, QemuOpts *opts, BlockDriverState *in_bs,
                   int64_t size, BlockMeasureInfo *info, Error **errp);
 int64_t bdrv_measure_data_bytes(BlockDriverState *in_bs, int64_t cluster_size);
+/*
+ * block/backing.c: bdrv_change_backing_file writes the new backing file
+ * name (NULL or "": none) and format into the image header; bs->backing is
+ * left as it is.  bdrv_make_empty empties the active image.  Both give
+ * -ENOTSUP for formats without the hook.
+ */
+int bdrv_change_backing_file(BlockDriverState *bs, const char *backing_file,
+                             const char *backing_fmt);
+int bdrv_make_empty(BlockDriverState *bs);
+/*
+ * block/commit.c: copies what the nodes above base in top's chain hold
+ * into base (which is grown to top's size if smaller), through a
+ * read-write open of base of its own; the chain is the same afterwards.
+ * progress (may be NULL) gets the bytes done of the total.
+ */
+typedef void BdrvProgressFunc(void *opaque, int64_t done, int64_t total);
+int bdrv_commit_to(BlockDriverState *top, BlockDriverState *base, BdrvProgressFunc *progress,
+                   void *opaque, Error **errp);
 /* A child edge to bs (takes a reference); bdrv_child_free drops it. */
 BdrvChild *bdrv_child_new(BlockDriverState *bs, const char *name);
 void bdrv_child_free(BdrvChild *child);

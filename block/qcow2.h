@@ -356,6 +356,11 @@ int coroutine_fn qcow2_write_reftable_entry(BlockDriverState *bs, uint64_t index
 int qcow2_measure(QemuOpts *opts, BlockDriverState *in_bs, int64_t size,
                   BlockMeasureInfo *info, Error **errp);
 
+/* qcow2-backing.c */
+int qcow2_change_backing_file(BlockDriverState *bs, const char *backing_file,
+                              const char *backing_fmt);
+int qcow2_make_empty(BlockDriverState *bs);
+
 /* qcow2-check.c */
 int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *result,
                                 BdrvCheckMode fix);

@@ -16,6 +16,7 @@ until the entry is removed, so the list cannot go stale.
 usage: img_corpus.py DUET_IMG [--part quick|all] [--filter SUBSTR] [-v]
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -264,12 +265,51 @@ def cases():
                "--size", "10G"],
               ["measure", "-O", "qcow2", "-l", "first", "snap.qcow2"]]:
         add(a)
+    # commit
+    for a in [["commit", "top.qcow2"], ["commit", "-d", "top.qcow2"], ["commit", "-q", "top.qcow2"],
+              ["commit", "-b", "base.qcow2", "top.qcow2"], ["commit", "-b", "data.qcow2", "top.qcow2"],
+              ["commit", "-b", "nosuch", "top.qcow2"], ["commit", "-r", "1M", "top.qcow2"],
+              ["commit", "-r", "abc", "top.qcow2"], ["commit", "-t", "none", "top.qcow2"],
+              ["commit", "-t", "bogus", "top.qcow2"], ["commit", "-f", "qcow2", "top.qcow2"],
+              ["commit", "-f", "raw", "top.qcow2"], ["commit", "data.qcow2"], ["commit"],
+              ["commit", "top.qcow2", "x"], ["commit", "raw1m.raw"], ["commit", "nosuch"],
+              ["commit", "-z", "top.qcow2"], ["commit", "-d", "-q", "top.qcow2"],
+              ["commit", "-f", "foo", "top.qcow2"], ["commit", "-b"],
+              ["commit", "--image-opts", "driver=qcow2,file.filename=top.qcow2"]]:
+        add(a, mutates=True)
+    # rebase
+    for a in [["rebase", "-u", "-b", "data.qcow2", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "", "top.qcow2"], ["rebase", "-u", "-b", "", "top.qcow2"],
+              ["rebase", "-b", "", "-F", "qcow2", "top.qcow2"], ["rebase", "top.qcow2"],
+              ["rebase", "-b", "base.qcow2", "top.qcow2"],
+              ["rebase", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "data.qcow2", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "data.qcow2", "top.qcow2"],
+              ["rebase", "-b", "data.raw", "-F", "raw", "top.qcow2"],
+              ["rebase", "-b", "data.raw", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "small.qcow2", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "nosuch", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-u", "-b", "nosuch", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-u", "-b", "nosuch", "top.qcow2"],
+              ["rebase", "-u", "-b", "/abs/x", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "base.qcow2", "-F", "qcow2", "empty.qcow2"],
+              ["rebase", "-b", "base.qcow2", "-F", "qcow2", "data.qcow2"],
+              ["rebase", "-b", "data.raw", "-F", "raw", "small.qcow2"],
+              ["rebase", "-b", "", "data.qcow2"], ["rebase", "-b", "", "raw1m.raw"],
+              ["rebase", "-f", "raw", "-b", "", "top.qcow2"], ["rebase", "-q", "-b", "", "top.qcow2"],
+              ["rebase", "-b", "", "top.qcow2", "x"], ["rebase", "-b", ""],
+              ["rebase", "-t", "bogus", "-b", "", "top.qcow2"],
+              ["rebase", "-T", "bogus", "-b", "", "top.qcow2"],
+              ["rebase", "-b", "x", "-F", "foo", "top.qcow2"],
+              ["rebase", "-u", "-b", "x", "-F", "foo", "top.qcow2"], ["rebase", "-z", "top.qcow2"],
+              ["rebase", "-b", "", "nosuch"], ["rebase", "-U", "-b", "", "top.qcow2"],
+              ["rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", "old.qcow2"],
+              ["rebase", "-b", "base.qcow2", "-F", "qcow2", "old.qcow2"],
+              ["rebase", "-b", "top.qcow2", "-F", "qcow2", "top.qcow2"]]:
+        add(a, mutates=True)
     # commands and options not done yet are in the corpus as well
     for a in [["amend", "-o", "compat=0.10", "data.qcow2"],
               ["amend", "-o", "lazy_refcounts=on", "data.qcow2"],
-              ["rebase", "-u", "-b", "data.qcow2", "-F", "qcow2", "top.qcow2"],
-              ["rebase", "-b", "", "top.qcow2"],
-              ["commit", "top.qcow2"], ["commit", "-d", "top.qcow2"],
               ["dd", "if=data.qcow2", "of=out.raw", "-O", "raw"],
               ["bitmap", "--add", "data.qcow2", "bx"],
               ["bitmap", "--remove", "bitmaps.qcow2", "b0"]]:
@@ -305,6 +345,10 @@ def images_in(d):
     return sorted(f for f in os.listdir(d) if not f.startswith("."))
 
 
+# what qemu-img info must say alike of the images left behind
+INFO_KEYS = ["virtual-size", "backing-filename", "backing-filename-format", "format-specific"]
+
+
 def after_state(qdir, ddir):
     """Images left behind must read alike; duet's qcow2 must check clean."""
     problems = []
@@ -325,6 +369,10 @@ def after_state(qdir, ddir):
         if qi[0]:
             continue
         fmt = "qcow2" if b'"format": "qcow2"' in qi[1] else "raw"
+        qj, dj = json.loads(qi[1]), json.loads(di[1])
+        for key in INFO_KEYS:
+            if qj.get(key) != dj.get(key):
+                problems.append(f"{f}: info {key}: {qj.get(key)!r} vs {dj.get(key)!r}")
         if fmt == "qcow2":
             c = run_tool(QEMU_IMG, ["check", "-U", d], ddir)
             qc = run_tool(QEMU_IMG, ["check", "-U", q], qdir)

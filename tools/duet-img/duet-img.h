@@ -46,6 +46,17 @@ bool parse_size(const char *str, int64_t *size);
 /* parse_size with qemu-img's two-line complaint naming what ("bs",
  * "rate limit", "image size"). */
 bool img_parse_sized(const char *what, const char *str, int64_t *value);
+/* -t/-T: the cache mode's open flags; "Invalid [source ]cache option". */
+bool img_cache_flags(const char *mode, const char *what, int *flags);
+/* -p: qemu-img's "    (12.34/100%)\r" lines, and the last one with a
+ * newline at the end. */
+typedef struct ImgProgress {
+    bool on;
+    bool printed;
+    double last;
+} ImgProgress;
+void img_progress(ImgProgress *p, int64_t done, int64_t total);
+void img_progress_end(ImgProgress *p);
 /* Adds one -o argument to acc (qemu-img: several -o add up); refuses a
  * leading or trailing comma, as qemu-img does ("Invalid option list"). */
 bool img_accumulate_options(GString *acc, const char *arg);
