@@ -142,7 +142,7 @@ static bool kvm_init_cpuid(CPUState *cpu, Error **errp)
     if (!kcpu->s->kernel_irqchip) {
         features[FEAT_1_ECX] &= ~(CPUID_EXT_X2APIC | CPUID_EXT_TSC_DEADLINE);
     }
-    x86_cpuid_realize(&cpu->cpuid, cpu->cpuid.model, features);
+    x86_cpuid_realize(&cpu->cpuid, cpu->cpuid.model, features, "host");
     const X86CPUModel *m = cpu->cpuid.model;
     const struct kvm_cpuid_entry2 *addr = cpuid_find(sup, 0x80000008, 0);
     if (addr && (addr->eax & 0xff) && (addr->eax & 0xff) < cpu->cpuid.phys_bits) {

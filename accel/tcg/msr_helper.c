@@ -415,8 +415,8 @@ static const MSRDesc *msr_lookup(TCGCPU *s, uint32_t idx)
     for (size_t i = 0; i < G_N_ELEMENTS(msr_table); i++) {
         const MSRDesc *m = &msr_table[i];
         if (idx - m->index < m->count) {
-            const X86CPUModel *model = s->cpu->cpuid.model;
-            if (m->vendor && (!model || strcmp(model->vendor, m->vendor))) {
+            const X86CPUID *id = &s->cpu->cpuid;
+            if (m->vendor && (!id->model || strcmp(x86_cpuid_vendor(id), m->vendor))) {
                 return NULL;
             }
             return (!m->feature || cpu_has(s, m->word, m->feature)) ? m : NULL;

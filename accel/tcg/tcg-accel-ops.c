@@ -47,7 +47,7 @@ TCGCPU *tcg_cpu_create(CPUState *cpu)
     s->cpu = cpu;
     s->env = &cpu->env;
     x86_cpuid_tcg_supported(supported);
-    x86_cpuid_realize(&cpu->cpuid, cpu->cpuid.model, supported);
+    x86_cpuid_realize(&cpu->cpuid, cpu->cpuid.model, supported, "TCG");
     s->old_exception = -1;
     s->cc_op = CC_OP_EFLAGS;
     s->cc_src = cpu->env.eflags & CC_ALL;
