@@ -49,11 +49,21 @@ def start(gdb_args, paused=True):
                             (['-S'] if paused else []) + gdb_args,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
+def unix_listening(path):
+    """The socket file appears at bind(), a moment before listen(): wait
+    for the listening flag (__SO_ACCEPTCON, 00010000) in /proc/net/unix."""
+    try:
+        lines = open('/proc/net/unix').read().splitlines()[1:]
+    except OSError:
+        return os.path.exists(path)
+    return any(l.split()[-1] == path and l.split()[3] == '00010000'
+               for l in lines if len(l.split()) >= 8)
+
 def wait_for(path_or_port, proc):
     for _ in range(100):
         if proc.poll() is not None:
             print(proc.stdout.read()); sys.exit('duet ended early')
-        if isinstance(path_or_port, str) and os.path.exists(path_or_port):
+        if isinstance(path_or_port, str) and unix_listening(path_or_port):
             return
         if isinstance(path_or_port, int):
             try:
