@@ -11,7 +11,10 @@
  * through a task gate runs a task that IRETs back.  Before the commit
  * point, in the old task: CALL to a busy TSS and INT n through a task
  * gate to a busy TSS (#GP(TSS)), a 16-bit TSS with a limit below 0x2B
- * (#TS(TSS)).
+ * (#TS(TSS)).  From ring 3: a JMP to a DPL-0 TSS or through a DPL-0 task
+ * gate is #GP(selector), INT n through a DPL-0 task gate #GP(vector*8+2);
+ * DPL-3 task gates reach a ring-0 task (the TSS's DPL is not checked),
+ * which returns by JMP or, nested, by IRET.
  */
 #include "cpu.h"
 
@@ -19,10 +22,20 @@
 #define SEL_H_FIRST 0x58 /* handler TSSs for vectors 10-13: 0x58..0x70 */
 #define SEL_IRQ_TSS 0x78
 #define SEL_TSS16   0x80 /* limit 0x2a */
+#define SEL_R0_TSS  0x88 /* DPL 0, a ring-0 task */
+#define SEL_GATE0   0x90 /* task gate DPL 0 -> SEL_R0_TSS */
+#define SEL_GATE3   0x9b /* task gate DPL 3 -> SEL_R0_TSS */
 
 static struct tss32 victim, handlers[4], irq_task;
 static uint16_t tss16[22];
-static uint8_t stacks[6][2048] __attribute__((aligned(16)));
+static uint8_t stacks[7][2048] __attribute__((aligned(16)));
+static uint8_t user_stack[4096] __attribute__((aligned(16)));
+static uint8_t ring0_stack[4096] __attribute__((aligned(16)));
+static struct tss32 r0_task;
+static volatile uint32_t kernel_esp;
+volatile uint32_t r0_runs, r0_link, r0_nt;
+static volatile int after[16];
+static volatile int ncase;
 volatile uint32_t h_vec, h_err, h_link, h_victim_eip, h_count;
 volatile uint32_t irq_runs, irq_link;
 
@@ -147,6 +160,105 @@ static bool expect_handler(const struct tf_case *c, bool strict)
     return c->sdm_only && !strict ? true : check(good, c->name);
 }
 
+/* The ring-0 task that ring 3 reaches through DPL-3 task gates: JMP
+ * (no link) returns by JMP, INT (nested) by IRET. */
+static void __attribute__((noreturn)) r0_entry(void)
+{
+    for (;;) {
+        uint32_t fl;
+        r0_runs++;
+        r0_link = r0_task.link;
+        __asm__ volatile("pushfl\n popl %0" : "=r"(fl));
+        r0_nt = (fl >> 14) & 1;
+        if (r0_nt) {
+            __asm__ volatile("iret" ::: "memory");
+        } else {
+            __asm__ volatile("ljmp $0x38, $0" ::: "memory");
+        }
+    }
+}
+
+/* One ring-3 case; ESP is put back whether it faulted or not */
+#define CASE(insns)                                                        \
+    do {                                                                   \
+        __asm__ volatile("movl $1f, resume_eip\n movl %%esp, %%ebx\n"      \
+                         insns "\n1: movl %%ebx, %%esp"                     \
+                         : : : "eax", "ebx", "memory");                    \
+        resume_eip = 0;                                                    \
+        after[ncase++] = fault_log_n;                                      \
+    } while (0)
+
+static const struct tf_case user_cases[] = {
+    { "ring 3: jmp to a DPL-0 TSS", 0, 0, 13, SEL_R0_TSS, false },
+    { "ring 3: jmp through a DPL-0 task gate", 0, 0, 13, SEL_GATE0, false },
+    { "ring 3: jmp through a DPL-3 task gate to a DPL-0 TSS", 0, 0, 0, 0, false },
+    { "ring 3: int through a DPL-0 task gate", 0, 0, 13, 0x45 * 8 + 2, false },
+    { "ring 3: int through a DPL-3 task gate, iret back", 0, 0, 0, 0, false },
+};
+
+static void user_code(void)
+{
+    CASE("ljmp $0x8b, $0");
+    CASE("ljmp $0x93, $0");
+    CASE("ljmp $0x9b, $0");
+    CASE("int $0x45");
+    CASE("int $0x46");
+    __asm__ volatile("int $0x80");
+}
+
+static void back_to_kernel(struct frame *f)
+{
+    __asm__ volatile("movl %0, %%esp\n ret" : : "r"(kernel_esp));
+}
+
+static bool run_ring3_cases(void)
+{
+    bool ok = true;
+    int prev = 0;
+
+    init_task(&r0_task, (uint32_t)r0_entry, 6);
+    set_tss(SEL_R0_TSS, &r0_task);
+    set_gdt(SEL_GATE0 >> 3, make_gate(SEL_R0_TSS, 0, 0x85, 0));
+    set_gdt(SEL_GATE3 >> 3, make_gate(SEL_R0_TSS, 0, 0xe5, 0));
+    set_idt_raw(0x45, make_gate(SEL_R0_TSS, 0, 0x85, 0));
+    set_idt_raw(0x46, make_gate(SEL_R0_TSS, 0, 0xe5, 0));
+    set_tss_esp0((uint32_t)ring0_stack + sizeof(ring0_stack));
+    fault_log_n = 0;
+    extra_handler = back_to_kernel;
+    __asm__ volatile("pushl %%ebp\n pushl %%ebx\n pushl %%esi\n pushl %%edi\n"
+                     "call 1f\n jmp 2f\n"
+                     "1: movl %%esp, kernel_esp\n"
+                     "   pushl %1\n pushl %0\n call enter_user\n"
+                     "2: movw $0x10, %%ax\n movw %%ax, %%ds\n movw %%ax, %%es\n"
+                     " movw %%ax, %%fs\n movw %%ax, %%gs\n"
+                     " popl %%edi\n popl %%esi\n popl %%ebx\n popl %%ebp\n"
+                     : : "r"(user_code), "r"((uint32_t)user_stack + sizeof(user_stack))
+                     : "eax", "ecx", "edx", "memory");
+    extra_handler = NULL;
+    __asm__ volatile("clts");
+    ok &= check(ncase == 5, "every ring-3 case ran");
+    for (int i = 0; i < ncase && i < 5; i++) {
+        const struct tf_case *c = &user_cases[i];
+        bool faulted = after[i] != prev;
+        uint32_t v = faulted ? fault_log[after[i] - 1].vector : 0;
+        uint32_t e = faulted ? fault_log[after[i] - 1].error : 0;
+        bool good = after[i] - prev <= 1 && v == c->vector && e == c->error;
+        if (faulted) {
+            printf_serial("taskfaults: %s: vector %u err=0x%x%s\n", c->name, v, e,
+                          good ? "" : " (WRONG)");
+        } else {
+            printf_serial("taskfaults: %s: no fault%s\n", c->name, good ? "" : " (WRONG)");
+        }
+        ok &= check(good, c->name);
+        prev = after[i];
+    }
+    printf_serial("taskfaults: ring-0 task runs=%u last link=0x%x nt=%u r0 tss=%u\n", r0_runs,
+                  r0_link, r0_nt, desc_type(SEL_R0_TSS));
+    ok &= check(r0_runs == 2 && r0_link == SEL_TSS && r0_nt == 1 &&
+                desc_type(SEL_R0_TSS) == 9, "ring-0 task through DPL-3 gates");
+    return ok;
+}
+
 int guest_main(uint32_t magic, struct multiboot_info *mbi)
 {
     bool ok = true, strict = guest_strict(mbi);
@@ -225,6 +337,8 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
     set_gdt(SEL_TSS16 >> 3, make_desc((uint32_t)tss16, 0x2a, 0x81, 0));
     TRY_FAULT("ljmp $0x80, $0");
     ok &= expect_fault("taskfaults: 16-bit TSS limit 0x2a", 10, SEL_TSS16, true);
+
+    ok &= run_ring3_cases();
 
     printf_serial("taskfaults: %s\n", ok ? "PASS" : "FAIL");
     return ok ? GUEST_PASS : GUEST_FAIL;
