@@ -137,7 +137,7 @@ static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
     if (xl.writable && !t.readonly && !tb_page_has_code(s, host_page)) {
         e->addr_write = page;
     }
-    if (G_UNLIKELY(s->bp_data_r | s->bp_data_w)) {
+    if (G_UNLIKELY(s->bp_data_r | s->bp_data_w | s->gdb_watch)) {
         debug_tlb_filter(s, e, page);
     }
     if (xl.global) {
@@ -158,7 +158,7 @@ uint64_t ld_slow(TCGCPU *s, uint64_t lin, int size, int acc)
 {
     uint64_t v = 0;
 
-    if (G_UNLIKELY(s->bp_data_r) && acc != ACC_CODE) {
+    if (G_UNLIKELY(s->bp_data_r | s->gdb_watch) && acc != ACC_CODE) {
         debug_check_data(s, lin, size, false);
     }
     if ((lin & 0xfff) + size > 0x1000) {
@@ -212,7 +212,7 @@ void probe_write(TCGCPU *s, uint64_t lin, int len)
 
 void st_slow(TCGCPU *s, uint64_t lin, uint64_t val, int size)
 {
-    if (G_UNLIKELY(s->bp_data_w)) {
+    if (G_UNLIKELY(s->bp_data_w | s->gdb_watch)) {
         debug_check_data(s, lin, size, true);
     }
     if ((lin & 0xfff) + size > 0x1000) {

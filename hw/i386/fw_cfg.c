@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "hw/i386/acpi-build.h"
 #include "hw/i386/pc.h"
 #include "hw/timer/hpet.h"
 
@@ -51,6 +52,28 @@ static void pc_fw_cfg_add_hpet(PCMachineState *pcms, FWCfgState *fw)
     fw_cfg_add_bytes(fw, FW_CFG_HPET, cfg, sizeof(cfg));
 }
 
+/* etc/acpi/tables, etc/acpi/rsdp and the etc/table-loader script that
+ * places them: SeaBIOS and OVMF take the tables from here. */
+static void pc_fw_cfg_add_acpi(PCMachineState *pcms, FWCfgState *fw, Error **errp)
+{
+    AcpiBuildConfig cfg;
+    g_autoptr(GByteArray) tables = g_byte_array_new();
+    g_autoptr(GByteArray) rsdp = g_byte_array_new();
+    g_autoptr(BIOSLinker) linker = bios_linker_loader_init();
+
+    pc_acpi_config(pcms, &cfg);
+    if (!acpi_build_loader(&cfg, tables, rsdp, linker)) {
+        error_setg(errp, "the ACPI tables do not fit %d bytes", ACPI_BUILD_SIZE);
+        return;
+    }
+    if (fw_cfg_add_file(fw, ACPI_BUILD_TABLE_FILE, tables->data, tables->len, false, errp) < 0 ||
+        fw_cfg_add_file(fw, ACPI_BUILD_RSDP_FILE, rsdp->data, rsdp->len, false, errp) < 0) {
+        return;
+    }
+    fw_cfg_add_file(fw, ACPI_BUILD_LOADER_FILE, linker->cmd_blob->data, linker->cmd_blob->len,
+                    false, errp);
+}
+
 bool pc_fw_cfg_init(PCMachineState *pcms, Error **errp)
 {
     MachineState *ms = pcms->ms;
@@ -86,6 +109,9 @@ bool pc_fw_cfg_init(PCMachineState *pcms, Error **errp)
     }
     if (!err) {
         fw_cfg_add_file(fw, "bios-geometry", NULL, 0, false, &err);
+    }
+    if (!err) {
+        pc_fw_cfg_add_acpi(pcms, fw, &err);
     }
     if (err) {
         error_propagate(errp, err);

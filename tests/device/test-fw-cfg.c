@@ -310,6 +310,17 @@ START_TEST(test_pc_items)
         ck_assert_uint_eq(type, pcms.e820.entry[i].type);
     }
     ck_assert_int_ge(fw_cfg_find_file(fw, "bootorder"), 0x20);
+    /* the ACPI tables for the BIOS: an RSDP, the tables, a script of whole commands */
+    key = fw_cfg_find_file(fw, "etc/acpi/rsdp");
+    ck_assert_mem_eq(fw_cfg_get_item(fw, key, &len), "RSD PTR ", 8);
+    ck_assert_uint_eq(len, 36);
+    key = fw_cfg_find_file(fw, "etc/acpi/tables");
+    ck_assert_mem_eq(fw_cfg_get_item(fw, key, &len), "FACS", 4);
+    key = fw_cfg_find_file(fw, "etc/table-loader");
+    p = fw_cfg_get_item(fw, key, &len);
+    ck_assert_uint_eq(len % 128, 0);
+    ck_assert_uint_ge(len, 128 * 4);
+    ck_assert_str_eq((const char *)p + 4, "etc/acpi/tables"); /* ALLOCATE first */
     key = fw_cfg_find_file(fw, "etc/boot-fail-wait");
     ck_assert_mem_eq(fw_cfg_get_item(fw, key, &len), "\xff\xff\xff\xff", 4);
     /* -no-hpet: a zero count */

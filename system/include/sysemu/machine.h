@@ -35,7 +35,7 @@ struct MachineState {
     bool boot_menu;               /* -boot menu=on: fw_cfg FW_CFG_BOOT_MENU */
     bool no_hpet;                 /* -no-hpet, -machine hpet=off */
 
-    const X86CPUModel *cpu_model; /* -cpu (NULL: the default, qemu64) */
+    X86CPUID cpu_config;          /* -cpu: model (NULL: qemu64), +/- flags, vendor */
     const AccelOps *accel;
     QemuOpts *accel_opts;         /* -accel NAME,KEY=VALUE (accel_opts_parse) or NULL */
     void *accel_state;            /* the accelerator's per-VM state */

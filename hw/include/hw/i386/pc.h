@@ -115,6 +115,9 @@ void pc_machine_print_roms(MachineState *ms, GString *out);
 /* hw/i386/pc-platform.c: interrupt controllers, ACPI hardware and tables */
 void pc_irq_init(PCMachineState *pcms);
 void pc_acpi_init(PCMachineState *pcms);
+/* The ACPI tables' description of this machine (hw/i386/acpi-build.h). */
+struct AcpiBuildConfig;
+void pc_acpi_config(PCMachineState *pcms, struct AcpiBuildConfig *cfg);
 /* System reset of the PIC and IOAPIC (the devices' reset handler). */
 void pc_irq_reset(PCMachineState *pcms);
 /* After the CPU's reset: its local APIC, the INTA hook, the ACPI tables. */
