@@ -251,6 +251,18 @@ static bool opt_kernel(VLConfig *cfg, const char *arg, Error **errp)
     return check_readable(arg, errp);
 }
 
+static bool opt_bios(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->bios_filename = arg;
+    return true; /* the board reads it and says what is wrong with it */
+}
+
+static bool opt_firmware_dir(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->firmware_dir = arg;
+    return true;
+}
+
 static bool opt_append(VLConfig *cfg, const char *arg, Error **errp)
 {
     cfg->ms->kernel_cmdline = arg;
@@ -417,7 +429,7 @@ static bool opt_smp(VLConfig *cfg, const char *arg, Error **errp)
     return true;
 }
 
-/* -cpu MODEL: one of system/x86-cpuid.c's models (no +flag/-flag syntax). */
+/* -cpu MODEL[,+flag,-flag,flag=on|off,vendor=...]: system/x86-cpuid.c's models. */
 static bool opt_cpu(VLConfig *cfg, const char *arg, Error **errp)
 {
     if (!strcmp(arg, "help")) {
@@ -425,12 +437,7 @@ static bool opt_cpu(VLConfig *cfg, const char *arg, Error **errp)
         cfg->exit_now = true;
         return true;
     }
-    cfg->ms->cpu_model = x86_cpu_model_find(arg);
-    if (!cfg->ms->cpu_model) {
-        error_setg(errp, "-cpu %s: unknown CPU model (try -cpu help)", arg);
-        return false;
-    }
-    return true;
+    return x86_cpuid_parse(&cfg->ms->cpu_config, arg, errp);
 }
 
 static bool opt_mtree(VLConfig *cfg, const char *arg, Error **errp)
@@ -449,9 +456,13 @@ static const QEMUOption qemu_options[] = {
     { "machine", "[type=]pc[,accel=NAME[:NAME]][,hpet=on|off]", opt_machine, "machine type (only pc)" },
     { "M", "[type=]pc[,accel=NAME[:NAME]][,hpet=on|off]", opt_machine, "same as -machine" },
     { "m", "[size=]SIZE", opt_m, "guest RAM (default 128M; a bare number is MiB)" },
-    { "cpu", "MODEL", opt_cpu, "CPU model: qemu64 (default) or max; 'help' lists" },
+    { "cpu", "MODEL[,+flag,-flag,vendor=V]", opt_cpu,
+      "CPU model: qemu64 (default), qemu32, max, host (kvm); 'help' lists models and flags" },
     { "smp", "[cpus=]1", opt_smp, "number of vCPUs (duet has one)" },
-    { "kernel", "FILE", opt_kernel, "multiboot kernel to load" },
+    { "kernel", "FILE", opt_kernel, "Linux bzImage or Multiboot kernel to boot directly" },
+    { "bios", "FILE", opt_bios,
+      "firmware ROM (default without -kernel: /usr/share/seabios/bios-256k.bin)" },
+    { "L", "DIR", opt_firmware_dir, "look for the default firmware (bios-256k.bin) in DIR" },
     { "append", "CMDLINE", opt_append, "kernel command line" },
     { "initrd", "FILE [ARGS][,FILE...]", opt_initrd, "multiboot modules (',,': a comma)" },
     { "display", "none", opt_display, "accepted for compatibility" },
@@ -493,7 +504,8 @@ static void help(void)
                                                opt->arg_name ? opt->arg_name : "");
         printf("%-40s %s\n", lhs, opt->help);
     }
-    printf("\nOptions may also be spelled --name.  Without -serial, COM1 is on stdio.\n"
+    printf("\nOptions may also be spelled --name.  Without -serial, COM1 is on stdio\n"
+           "(unless -monitor or -debugcon takes stdio).\n"
            "In key=value lists ',,' is a comma inside a value; ...,help lists the keys\n"
            "an option takes and KEY=help what one key takes.\n");
 }
@@ -604,7 +616,15 @@ static bool qemu_create_machine(MachineState *ms, const AccelOps *accel, Error *
     cpu->cpu_index = 0;
     cpu->as = &address_space_memory;
     cpu->as_io = &address_space_io;
-    cpu->cpuid.model = ms->cpu_model ? ms->cpu_model : x86_cpu_model_default();
+    cpu->cpuid = ms->cpu_config;
+    if (!cpu->cpuid.model) {
+        cpu->cpuid.model = x86_cpu_model_default();
+    }
+    if (cpu->cpuid.model->kvm_only && strcmp(accel->name, "kvm")) {
+        error_setg(errp, "CPU model '%s' requires KVM", cpu->cpuid.model->name);
+        g_free(cpu);
+        return false;
+    }
     g_cond_init(&cpu->halt_cond);
     x86_cpu_reset(cpu);
     ms->cpu = cpu;
@@ -743,6 +763,10 @@ int qemu_main_loop(void)
             } else {
                 runstate_set(RUN_STATE_PRELAUNCH);
             }
+            continue;
+        }
+        if (qemu_debug_requested()) {
+            vm_stop(ms, RUN_STATE_DEBUG); /* the vCPU has parked itself */
             continue;
         }
         main_loop_wait(false);

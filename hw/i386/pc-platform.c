@@ -149,5 +149,7 @@ void pc_platform_cpu_reset(PCMachineState *pcms)
     if (pcms->acpi_pm) {
         acpi_pm_reset(pcms->acpi_pm);
     }
-    pc_acpi_build(pcms);
+    if (!pcms->firmware) { /* a BIOS builds its own */
+        pc_acpi_build(pcms);
+    }
 }

@@ -398,16 +398,17 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     pcms->pci_testdevs = g_ptr_array_new();
     ms->board = pcms;
 
-    if (!ms->kernel_filename) {
-        error_setg(errp, "no -kernel given: duet has no BIOS yet (it boots Linux bzImage and "
-                   "Multiboot kernels)");
+    if (ms->kernel_filename && ms->bios_filename) {
+        error_setg(errp, "-kernel with -bios: duet loads -kernel itself, without firmware "
+                   "(a BIOS would need fw_cfg's kernel loading); give one of the two");
         return false;
     }
     if (!pc_memory_init(pcms, errp)) {
         return false;
     }
+    memory_region_init(&pcms->pci_window, "pci-bios-window", PAM_WINDOW_SIZE);
     e820_build_pc(&pcms->e820, pcms->below_4g_mem_size, pcms->above_4g_mem_size);
-    if (!pc_kernel_prepare(pcms, errp)) {
+    if (ms->kernel_filename ? !pc_kernel_prepare(pcms, errp) : !pc_bios_init(pcms, errp)) {
         return false;
     }
 
@@ -435,7 +436,12 @@ bool pc_machine_init(MachineState *ms, Error **errp)
         !pc_devices_add(ms, errp)) {
         return false;
     }
-    pc_pci_firmware_init(pcms->piix);
+    pc_pci_pam_init(pcms->piix, get_system_memory(), &pcms->ram, &pcms->pci_window);
+    if (pcms->firmware) {
+        pc_pci_power_on_init(pcms->piix);
+    } else {
+        pc_pci_firmware_init(pcms->piix);
+    }
     if (!pc_fw_cfg_init(pcms, errp)) {
         return false;
     }
@@ -448,7 +454,11 @@ void pc_machine_reset(MachineState *ms)
     PCMachineState *pcms = ms->board;
     CPUState *cpu = ms->cpu;
 
+    /* SDM vol.3 9.1.1: the reset state; with firmware, execution starts
+     * at its reset vector (CS.base 0xffff0000 + EIP 0xfff0). */
     x86_cpu_reset(cpu);
     pc_platform_cpu_reset(pcms);
-    pc_kernel_load(pcms, &cpu->env);
+    if (!pcms->firmware) {
+        pc_kernel_load(pcms, &cpu->env);
+    }
 }
