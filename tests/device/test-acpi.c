@@ -104,6 +104,24 @@ START_TEST(test_sci_timer_overflow)
 }
 END_TEST
 
+/* system_powerdown: PWRBTN_STS, and the SCI once PWRBTN_EN is set. */
+START_TEST(test_power_button)
+{
+    outw(PM_BASE, 0xffff);
+    ck_assert(qemu_system_powerdown_request());
+    ck_assert_uint_eq(inw(PM_BASE) & 0x100, 0x100);
+    ck_assert_int_eq(sci.level, 0);
+    outw(PM_BASE + 2, 0x100);
+    ck_assert_int_eq(sci.level, 1);
+    outw(PM_BASE, 0x100); /* write 1 to clear */
+    ck_assert_int_eq(sci.level, 0);
+    ck_assert(!qemu_system_shutdown_pending(NULL)); /* the OS decides */
+    acpi_pm_destroy(pm);
+    ck_assert(!qemu_system_powerdown_request()); /* nothing to press */
+    pm = acpi_pm_init(get_system_io(), PM_BASE, sci.irq);
+}
+END_TEST
+
 START_TEST(test_reset_control_cf9)
 {
     PCIBus *bus = pci_bus_new(get_system_memory(), get_system_io(), &address_space_memory);
@@ -585,6 +603,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_pm1_registers);
     tcase_add_test(tc, test_s5_power_off);
     tcase_add_test(tc, test_sci_timer_overflow);
+    tcase_add_test(tc, test_power_button);
     tcase_add_test(tc, test_reset_control_cf9);
     tcase_add_test(tc, test_piix3_pirq_routing);
     tcase_add_test(tt, test_tables);
