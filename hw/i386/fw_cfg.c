@@ -164,7 +164,7 @@ bool pc_fw_cfg_init(PCMachineState *pcms, Error **errp)
 
     pcms->fw_cfg = fw;
     fw_cfg_add_bytes(fw, FW_CFG_UUID, uuid, sizeof(uuid));
-    fw_cfg_add_i16(fw, FW_CFG_NOGRAPHIC, 0);
+    fw_cfg_add_i16(fw, FW_CFG_NOGRAPHIC, ms->nographic);
     fw_cfg_add_i16(fw, FW_CFG_BOOT_MENU, ms->boot_menu);
     fw_cfg_add_i16(fw, FW_CFG_NB_CPUS, ncpus);
     fw_cfg_add_i16(fw, FW_CFG_MAX_CPUS, max_cpus);
