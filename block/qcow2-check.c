@@ -22,8 +22,12 @@ typedef struct Qcow2CheckState {
     BdrvCheckMode fix;
     uint32_t *refs;      /* true reference counts (saturating) */
     int64_t nb_clusters;
+    int64_t file_len;
     uint64_t next_contiguous;
     bool drop_refblocks;
+    /* a referenced cluster is free in the refcounts: qemu-img rebuilds
+     * the refcount structure rather than fix it in place */
+    bool rebuild;
 } Qcow2CheckState;
 
 /* Counts one reference to every cluster of [offset, offset+size). */
@@ -35,14 +39,24 @@ static void inc_refcounts(BlockDriverState *bs, Qcow2CheckState *cs, uint64_t of
     if (size == 0) {
         return;
     }
+    /* The last cluster may be partly past the end of the file (qemu-img's
+     * rule); a region that ends a whole cluster or more past it is an
+     * error.  offset may be any 64-bit value read from the image. */
+    if (offset > INT64_MAX - size || (int64_t)(offset + size) - cs->file_len >= s->cluster_size) {
+        fprintf(stderr, "ERROR: counting reference for region exceeding the end of the "
+                "file by one cluster or more: offset 0x%" PRIx64 " size 0x%" PRIx64 "\n",
+                offset, size);
+        cs->res->corruptions++;
+        return;
+    }
     for (uint64_t c = offset >> s->cluster_bits; c <= (offset + size - 1) >> s->cluster_bits;
          c++) {
         if ((int64_t)c >= cs->nb_clusters) {
-            fprintf(stderr, "ERROR: counting reference for region exceeding the end of the "
-                    "file by one cluster or more: offset 0x%" PRIx64 " size 0x%" PRIx64 "\n",
-                    offset, size);
-            cs->res->corruptions++;
-            return;
+            /* within the partial last cluster's slack: count it too */
+            cs->refs = g_renew(uint32_t, cs->refs, c + 1);
+            memset(cs->refs + cs->nb_clusters, 0,
+                   (c + 1 - cs->nb_clusters) * sizeof(uint32_t));
+            cs->nb_clusters = c + 1;
         }
         if (cs->refs[c] < UINT32_MAX) {
             cs->refs[c]++;
@@ -173,6 +187,10 @@ static int coroutine_fn check_l1(BlockDriverState *bs, Qcow2CheckState *cs,
     }
     for (uint32_t i = 0; i < l1_size; i++) {
         uint64_t l2_offset = l1[i] & L1E_OFFSET_MASK;
+        if (l1[i] & L1E_RESERVED_MASK) {
+            fprintf(stderr, "ERROR found L1 entry with reserved bits set: %" PRIx64 "\n", l1[i]);
+            cs->res->corruptions++;
+        }
         if (!l2_offset) {
             continue;
         }
@@ -326,6 +344,9 @@ static int coroutine_fn compare_refcounts(BlockDriverState *bs, Qcow2CheckState 
         if (stored == truth) {
             continue;
         }
+        if (stored == 0) {
+            cs->rebuild = true;
+        }
         if (truth > s->refcount_max) {
             fprintf(stderr, "ERROR cluster %" PRId64 " refcount=%" PRIu64 " reference=%"
                     PRIu64 " (more references than the refcount width can count)\n",
@@ -471,6 +492,7 @@ static int coroutine_fn qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckRes
         return file_len;
     }
     cs.nb_clusters = size_to_clusters(s, file_len);
+    cs.file_len = file_len;
     cs.refs = g_try_new0(uint32_t, MAX(cs.nb_clusters, 1));
     if (!cs.refs) {
         res->check_errors++;
@@ -506,7 +528,33 @@ static int coroutine_fn qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckRes
         qcow2_cache_empty(s->refcount_block_cache);
     }
     check_refcount_block_refs(bs, &cs);
-    compare_refcounts(bs, &cs, &highest);
+    if (fix) {
+        /* qemu-img's order: the differences are listed first, then, if
+         * there is anything at all to repair, compared again repairing
+         * (the counts of the first pass are dropped). */
+        BdrvCheckResult pre = *res;
+
+        cs.fix = 0;
+        compare_refcounts(bs, &cs, &highest);
+        cs.fix = fix;
+        if (cs.rebuild && !(fix & BDRV_FIX_ERRORS)) {
+            fprintf(stderr, "ERROR need to rebuild refcount structures\n");
+            res->check_errors++;
+            s->check_refs = NULL;
+            s->check_nb_clusters = 0;
+            s->free_cluster_index = 0;
+            g_free(cs.refs);
+            return -EIO;
+        }
+        /* (-r all over a rebuild case: duet repairs the refcounts in
+         * place where qemu-img rebuilds the whole structure) */
+        if (res->leaks || res->corruptions) {
+            *res = pre;
+            compare_refcounts(bs, &cs, &highest);
+        }
+    } else {
+        compare_refcounts(bs, &cs, &highest);
+    }
     check_oflag_copied(bs, &cs);
     s->check_refs = NULL;
     s->check_nb_clusters = 0;
