@@ -83,7 +83,7 @@ const char *const blk_cache_mode_names[] = {
 };
 
 /* cache mode -> open flags and guest-visible write cache */
-static bool blk_parse_cache_mode(const char *mode, int *flags, bool *writeback)
+bool blk_parse_cache_mode(const char *mode, int *flags, bool *writeback)
 {
     static const struct {
         const char *name;

@@ -108,6 +108,14 @@ typedef struct BlockCreateOpts {
     QemuOpts *opts;
 } BlockCreateOpts;
 
+/* What an image of a format needs on the host (qemu-img measure). */
+typedef struct BlockMeasureInfo {
+    uint64_t required;        /* for the data there is, and the metadata */
+    uint64_t fully_allocated; /* with every cluster of the virtual size */
+    bool has_bitmaps;         /* the source keeps persistent bitmaps */
+    uint64_t bitmaps;         /* what copying them would add */
+} BlockMeasureInfo;
+
 /* Any key (bdrv_create checks them); the list for BlockCreateOpts.opts. */
 extern const QemuOptsList bdrv_create_opts_list;
 
@@ -187,6 +195,10 @@ struct BlockDriver {
                           Error **errp);                               /* protocol */
     void (*bdrv_close)(BlockDriverState *bs);
     int (*bdrv_create)(BlockCreateOpts *opts, Error **errp);
+    /* The size of an image of this format holding in_bs's data (every
+     * cluster of size bytes when in_bs is NULL); opts are create options. */
+    int (*bdrv_measure)(QemuOpts *opts, BlockDriverState *in_bs, int64_t size,
+                        BlockMeasureInfo *info, Error **errp);
     /* The -o keys bdrv_create takes (a format's protocol adds its own). */
     const QemuOptDesc *create_opts;
     /* The node options the driver takes while it opens (for help; the
@@ -224,6 +236,14 @@ struct BlockDriver {
                                                         int64_t offset, int64_t bytes,
                                                         QEMUIOVector *qiov,
                                                         size_t qiov_offset);
+
+    /* Points the image at another backing file (NULL: none) and format;
+     * bs->backing is not reopened (block/backing.c). */
+    int (*bdrv_change_backing_file)(BlockDriverState *bs, const char *backing_file,
+                                    const char *backing_fmt);
+    /* Drops every cluster of the active image: it then reads as its
+     * backing file does (commit). */
+    int (*bdrv_make_empty)(BlockDriverState *bs);
 
     /* Internal snapshots (block/snapshot.c calls these; absent: -ENOTSUP).
      * create fills in sn->id_str; goto and delete take an id or a name. */
@@ -374,6 +394,31 @@ int bdrv_get_info(BlockDriverState *bs, BlockDriverInfo *bdi);
 int64_t bdrv_get_allocated_file_size(BlockDriverState *bs);
 /* Creates an image with drv (duet-img create, convert). */
 bool bdrv_create(const BlockDriver *drv, BlockCreateOpts *opts, Error **errp);
+/* block/measure.c: drv's bdrv_measure ("Format driver '...' does not
+ * support measure" without one); and the bytes in_bs (through its backing
+ * chain) holds data in, counted in whole clusters of cluster_size (zero
+ * and unallocated areas count nothing). */
+bool bdrv_measure(const BlockDriver *drv, QemuOpts *opts, BlockDriverState *in_bs,
+                  int64_t size, BlockMeasureInfo *info, Error **errp);
+int64_t bdrv_measure_data_bytes(BlockDriverState *in_bs, int64_t cluster_size);
+/*
+ * block/backing.c: bdrv_change_backing_file writes the new backing file
+ * name (NULL or "": none) and format into the image header; bs->backing is
+ * left as it is.  bdrv_make_empty empties the active image.  Both give
+ * -ENOTSUP for formats without the hook.
+ */
+int bdrv_change_backing_file(BlockDriverState *bs, const char *backing_file,
+                             const char *backing_fmt);
+int bdrv_make_empty(BlockDriverState *bs);
+/*
+ * block/commit.c: copies what the nodes above base in top's chain hold
+ * into base (which is grown to top's size if smaller), through a
+ * read-write open of base of its own; the chain is the same afterwards.
+ * progress (may be NULL) gets the bytes done of the total.
+ */
+typedef void BdrvProgressFunc(void *opaque, int64_t done, int64_t total);
+int bdrv_commit_to(BlockDriverState *top, BlockDriverState *base, BdrvProgressFunc *progress,
+                   void *opaque, Error **errp);
 /* A child edge to bs (takes a reference); bdrv_child_free drops it. */
 BdrvChild *bdrv_child_new(BlockDriverState *bs, const char *name);
 void bdrv_child_free(BdrvChild *child);

@@ -144,3 +144,35 @@ void qcow2_bitmaps_for_each_cluster(BlockDriverState *bs,
         }
     }
 }
+
+uint64_t qcow2_bitmaps_measure(BlockDriverState *bs, uint64_t cluster_size)
+{
+    uint32_t count = 0;
+    uint64_t size = 0, pos = 0, total = 0, dir_bytes = 0;
+    int64_t virtual_size = bdrv_getlength(bs);
+    g_autofree uint8_t *dir = read_bitmap_directory(bs, &count, &size);
+
+    if (!dir || virtual_size < 0) {
+        return 0;
+    }
+    for (uint32_t i = 0; i < count && pos + BME_MIN_ENTRY_SIZE <= size; i++) {
+        const uint8_t *e = dir + pos;
+        unsigned granularity_bits = e[17];
+        uint16_t name_size = ldbe16(e + 18);
+        uint64_t entry = (BME_MIN_ENTRY_SIZE + (uint64_t)ldbe32(e + 20) + name_size + 7) & ~7ull;
+        uint64_t bits, clusters;
+
+        if (pos + entry > size || granularity_bits > 63) {
+            break;
+        }
+        bits = ((uint64_t)virtual_size + (1ull << granularity_bits) - 1) >> granularity_bits;
+        clusters = (bits + cluster_size * 8 - 1) / (cluster_size * 8);
+        /* the table in whole clusters, and a cluster for each of its entries */
+        total += (clusters * 8 + cluster_size - 1) / cluster_size * cluster_size +
+                 clusters * cluster_size;
+        /* the copy's entry carries no extra data */
+        dir_bytes += (BME_MIN_ENTRY_SIZE + name_size + 7) & ~7ull;
+        pos += entry;
+    }
+    return total + (dir_bytes + cluster_size - 1) / cluster_size * cluster_size;
+}

@@ -352,6 +352,15 @@ int coroutine_fn qcow2_check_metadata_overlap(BlockDriverState *bs, int ign, int
 int64_t qcow2_file_length(BlockDriverState *bs);
 int coroutine_fn qcow2_write_reftable_entry(BlockDriverState *bs, uint64_t index);
 
+/* qcow2-measure.c */
+int qcow2_measure(QemuOpts *opts, BlockDriverState *in_bs, int64_t size,
+                  BlockMeasureInfo *info, Error **errp);
+
+/* qcow2-backing.c */
+int qcow2_change_backing_file(BlockDriverState *bs, const char *backing_file,
+                              const char *backing_fmt);
+int qcow2_make_empty(BlockDriverState *bs);
+
 /* qcow2-check.c */
 int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *result,
                                 BdrvCheckMode fix);
@@ -403,6 +412,9 @@ int qcow2_cache_num_tables(Qcow2Cache *c);
 /* qcow2-snapshot.c */
 /* qcow2-bitmap.c: the "bitmaps" member of info's format-specific data */
 void qcow2_dump_bitmaps(BlockDriverState *bs, GString *text, JSONWriter *json);
+/* What the image's bitmaps would take in an image of cluster_size
+ * clusters: their tables, data clusters and the directory (measure). */
+uint64_t qcow2_bitmaps_measure(BlockDriverState *bs, uint64_t cluster_size);
 void qcow2_bitmaps_for_each_cluster(BlockDriverState *bs,
                                     void (*fn)(void *opaque, uint64_t offset, uint64_t size),
                                     void *opaque);

@@ -86,6 +86,22 @@ static int raw_create(BlockCreateOpts *opts, Error **errp)
     return ret;
 }
 
+/* A raw image holds every byte of its size, whatever the source has. */
+static int raw_measure(QemuOpts *opts, BlockDriverState *in_bs, int64_t size,
+                       BlockMeasureInfo *info, Error **errp)
+{
+    if (in_bs) {
+        size = bdrv_getlength(in_bs);
+        if (size < 0) {
+            error_setg_errno(errp, -size, "Unable to get image virtual_size");
+            return size;
+        }
+    }
+    info->required = info->fully_allocated =
+        (size + BDRV_SECTOR_SIZE - 1) & ~(int64_t)(BDRV_SECTOR_SIZE - 1);
+    return 0;
+}
+
 const BlockDriver bdrv_raw = {
     .format_name = "raw",
     .is_format = true,
@@ -93,6 +109,7 @@ const BlockDriver bdrv_raw = {
     .bdrv_open = raw_open,
     .bdrv_create = raw_create,
     .create_opts = raw_create_opts,
+    .bdrv_measure = raw_measure,
     .bdrv_co_preadv_part = raw_co_preadv_part,
     .bdrv_co_pwritev_part = raw_co_pwritev_part,
     .bdrv_co_pwrite_zeroes = raw_co_pwrite_zeroes,

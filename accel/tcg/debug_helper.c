@@ -64,7 +64,8 @@ void tcg_debug_regs_changed(TCGCPU *s)
 void tcg_update_debug(TCGCPU *s)
 {
     bool active = s->bp_code || s->db_pending ||
-                  (s->env->eflags & (TF_MASK | RF_MASK));
+                  (s->env->eflags & (TF_MASK | RF_MASK)) ||
+                  s->gdb_code || s->gdb_stop || s->cpu->singlestep_enabled;
 
     if (active != s->debug_active) {
         s->debug_active = active;
@@ -93,6 +94,9 @@ static uint32_t bp_hits(TCGCPU *s, uint8_t mask, uint64_t addr, int size)
 
 void debug_check_data(TCGCPU *s, uint64_t lin, int size, bool write)
 {
+    if (s->gdb_watch) {
+        gdb_check_watch(s, lin, size, write);
+    }
     uint32_t hits = bp_hits(s, write ? s->bp_data_w : s->bp_data_r, lin, size);
 
     if (hits) {
@@ -117,12 +121,24 @@ void debug_tlb_filter(TCGCPU *s, TLBEntry *e, uint64_t page)
     if (bp_hits(s, s->bp_data_w, page, 0x1000)) {
         e->addr_write = TLB_INVALID;
     }
+    if (s->gdb_watch) {
+        gdb_tlb_filter(s, e, page);
+    }
 }
 
-void debug_insn_begin(TCGCPU *s, uint64_t lin_pc)
+bool debug_insn_begin(TCGCPU *s, uint64_t lin_pc)
 {
     CPUX86State *env = s->env;
 
+    /* The debugger's breakpoints come first: the instruction does not
+     * begin, so no guest fault or trap of it is seen either. */
+    if (s->gdb_code) {
+        const CPUBreakpoint *bp = cpu_breakpoint_find_pc(s->cpu, lin_pc);
+        if (bp) {
+            gdb_stop_request(s, DEBUG_STOP_BREAKPOINT, bp, lin_pc);
+            return false;
+        }
+    }
     /* Instruction breakpoints are faults, suppressed by RF (SDM 17.3.1.1) */
     if (s->bp_code && !(env->eflags & RF_MASK)) {
         uint32_t hits = 0;
@@ -140,6 +156,7 @@ void debug_insn_begin(TCGCPU *s, uint64_t lin_pc)
      * it as the instruction completes (IRET and task switches load it). */
     env->eflags &= ~(uint64_t)RF_MASK;
     s->step_tf = env->eflags & TF_MASK;
+    return true;
 }
 
 void debug_insn_end(TCGCPU *s)
@@ -147,6 +164,9 @@ void debug_insn_end(TCGCPU *s)
     if (s->step_tf) {
         s->step_tf = false;
         s->db_pending |= DR6_BS;
+    }
+    if (s->cpu->singlestep_enabled) {
+        gdb_stop_request(s, DEBUG_STOP_STEP, NULL, 0);
     }
     tcg_update_debug(s);
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <glib.h>
 
+#include "exec/breakpoint.h"
 #include "exec/cpu.h"
 #include "exec/memory.h"
 
@@ -185,6 +186,10 @@ struct TCGCPU {
     bool step_tf;            /* TF was set when the current instruction began */
     uint8_t bp_code, bp_data_w, bp_data_r, bp_io; /* DR7: armed DR0-3 (bit n) by kind */
     uint32_t db_pending;     /* DR6 bits of a trap-class #DB due at the next boundary */
+    /* The host debugger's (guest-debug.c, CPUState.breakpoints). */
+    bool gdb_code;           /* a breakpoint is set: debug_active */
+    bool gdb_watch;          /* a watchpoint is set: its pages take the TLB slow path */
+    bool gdb_stop;           /* return EXCP_DEBUG at the next boundary */
 
     /* Segment fast path: bit n set = segment n is flat, 32-bit, writable
      * data with base 0 and 4 GiB limit, so no limit check is needed. */
@@ -550,10 +555,19 @@ void debug_check_data(TCGCPU *s, uint64_t lin, int size, bool write);
 void debug_check_io(TCGCPU *s, uint32_t port, int size);
 /* TLB fill: a page with an armed data breakpoint stays on the slow path */
 void debug_tlb_filter(TCGCPU *s, TLBEntry *e, uint64_t page);
-/* cpu_exec, while debug_active: before and after one instruction */
-void debug_insn_begin(TCGCPU *s, uint64_t lin_pc);
+/* cpu_exec, while debug_active: before and after one instruction;
+ * false: a debugger's breakpoint is there, do not run it */
+bool debug_insn_begin(TCGCPU *s, uint64_t lin_pc);
 void debug_insn_end(TCGCPU *s);
 void debug_deliver_pending(TCGCPU *s);
+
+/* ---- guest-debug.c: the host debugger (exec/breakpoint.h) ---- */
+bool tcg_update_guest_debug(CPUState *cpu, Error **errp);
+/* Stops at the next boundary for the debugger, with @reason. */
+void gdb_stop_request(TCGCPU *s, CPUDebugStopReason reason, const CPUBreakpoint *bp,
+                      uint64_t addr);
+void gdb_check_watch(TCGCPU *s, uint64_t lin, int size, bool write);
+void gdb_tlb_filter(TCGCPU *s, TLBEntry *e, uint64_t page);
 
 /* ---- translate-all.c: code cache ---- */
 TranslationBlock *tb_lookup(TCGCPU *s);

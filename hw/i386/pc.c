@@ -14,6 +14,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "hw/i386/fw_cfg.h"
 #include "hw/ide/pci.h"
 #include "hw/qdev-opts.h"
 #include "qemu/log.h"
@@ -66,6 +67,34 @@ static bool pc_memory_init(PCMachineState *pcms, Error **errp)
     return true;
 }
 
+/* The boot order for the BIOS (SeaBIOS reads these; QEMU's encoding):
+ * 0x3d holds the first two devices, 0x38's high nibble the third, and
+ * bit 0 of 0x38 set skips the floppy boot-sector signature check. */
+static void pc_cmos_set_boot_order(RTCState *rtc, const char *order)
+{
+    uint8_t code[3] = { 0 };
+
+    for (int i = 0; i < 3 && order[i]; i++) {
+        switch (order[i]) {
+        case 'a':
+        case 'b':
+            code[i] = 1;
+            break;
+        case 'c':
+            code[i] = 2;
+            break;
+        case 'd':
+            code[i] = 3;
+            break;
+        default: /* n-p: network */
+            code[i] = 4;
+            break;
+        }
+    }
+    rtc_set_memory(rtc, 0x3d, code[1] << 4 | code[0]);
+    rtc_set_memory(rtc, 0x38, code[2] << 4 | 1);
+}
+
 /* CMOS bytes a BIOS would have set: memory sizes (in KiB or 64 KiB units). */
 static void pc_cmos_init(PCMachineState *pcms)
 {
@@ -87,6 +116,7 @@ static void pc_cmos_init(PCMachineState *pcms)
     rtc_set_memory(rtc, 0x5b, above_4g & 0xff);
     rtc_set_memory(rtc, 0x5c, (above_4g >> 8) & 0xff);
     rtc_set_memory(rtc, 0x5d, (above_4g >> 16) & 0xff);
+    pc_cmos_set_boot_order(rtc, pcms->ms->boot_order[0] ? pcms->ms->boot_order : "cad");
 }
 
 /* COM1 on the chardev the main program made of -serial (none: no UART). */
@@ -246,6 +276,7 @@ static void pc_devices_reset(void *opaque)
     }
     i8042_reset(pcms->kbd);
     mc146818_rtc_reset(pcms->rtc);
+    fw_cfg_reset(pcms->fw_cfg);
 }
 
 bool pc_machine_init(MachineState *ms, Error **errp)
@@ -258,16 +289,17 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     pcms->debugcons = g_ptr_array_new();
     ms->board = pcms;
 
-    if (!ms->kernel_filename) {
-        error_setg(errp, "no -kernel given: duet has no BIOS yet (it boots Linux bzImage and "
-                   "Multiboot kernels)");
+    if (ms->kernel_filename && ms->bios_filename) {
+        error_setg(errp, "-kernel with -bios: duet loads -kernel itself, without firmware "
+                   "(a BIOS would need fw_cfg's kernel loading); give one of the two");
         return false;
     }
     if (!pc_memory_init(pcms, errp)) {
         return false;
     }
+    memory_region_init(&pcms->pci_window, "pci-bios-window", PAM_WINDOW_SIZE);
     e820_build_pc(&pcms->e820, pcms->below_4g_mem_size, pcms->above_4g_mem_size);
-    if (!pc_kernel_prepare(pcms, errp)) {
+    if (ms->kernel_filename ? !pc_kernel_prepare(pcms, errp) : !pc_bios_init(pcms, errp)) {
         return false;
     }
 
@@ -292,7 +324,15 @@ bool pc_machine_init(MachineState *ms, Error **errp)
         !pc_devices_add(ms, errp)) {
         return false;
     }
-    pc_pci_firmware_init(pcms->piix);
+    pc_pci_pam_init(pcms->piix, get_system_memory(), &pcms->ram, &pcms->pci_window);
+    if (pcms->firmware) {
+        pc_pci_power_on_init(pcms->piix);
+    } else {
+        pc_pci_firmware_init(pcms->piix);
+    }
+    if (!pc_fw_cfg_init(pcms, errp)) {
+        return false;
+    }
     qemu_register_reset(pc_devices_reset, pcms);
     return true;
 }
@@ -302,7 +342,11 @@ void pc_machine_reset(MachineState *ms)
     PCMachineState *pcms = ms->board;
     CPUState *cpu = ms->cpu;
 
+    /* SDM vol.3 9.1.1: the reset state; with firmware, execution starts
+     * at its reset vector (CS.base 0xffff0000 + EIP 0xfff0). */
     x86_cpu_reset(cpu);
     pc_platform_cpu_reset(pcms);
-    pc_kernel_load(pcms, &cpu->env);
+    if (!pcms->firmware) {
+        pc_kernel_load(pcms, &cpu->env);
+    }
 }

@@ -16,6 +16,7 @@ until the entry is removed, so the list cannot go stale.
 usage: img_corpus.py DUET_IMG [--part quick|all] [--filter SUBSTR] [-v]
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -231,15 +232,84 @@ def cases():
               ["resize", "-f", "qcow2", "raw1m.raw", "2M"], ["resize", "nosuch", "2M"],
               ["resize", "-z", "x", "1M"]]:
         add(a, mutates=True)
+    # measure
+    for img in IMAGES + ["base.qcow2", "data.raw"]:
+        add(["measure", "-O", "qcow2", img])
+        add(["measure", "--output=json", "-O", "qcow2", img])
+        add(["measure", img])
+    for size in ["0", "512", "1000", "1M", "1G", "1T", "64T", "abc", "-1", "1E"]:
+        add(["measure", "-O", "qcow2", "--size", size])
+        add(["measure", "-O", "raw", "--size", size])
+    for o in ["cluster_size=4k", "cluster_size=512", "cluster_size=2M", "cluster_size=3k",
+              "refcount_bits=1", "refcount_bits=64", "refcount_bits=3", "compat=0.10",
+              "compat=0.10,refcount_bits=1", "compat=0.10,lazy_refcounts=on", "compat=0.9",
+              "compat=v3", "preallocation=metadata", "preallocation=falloc",
+              "preallocation=full", "preallocation=bogus", "extended_l2=on", "nosuch=1",
+              "cluster_size=4k,refcount_bits=64", "cluster_size=512,extended_l2=on",
+              "size=2M", "backing_file=base.qcow2"]:
+        add(["measure", "-O", "qcow2", "-o", o, "--size", "1G"])
+        add(["measure", "-O", "qcow2", "-o", o, "data.qcow2"])
+    for a in [["measure"], ["measure", "-O", "qcow2"], ["measure", "--size", "1G"],
+              ["measure", "-O", "qcow2", "--size", "1G", "data.qcow2"],
+              ["measure", "-O", "qcow2", "a", "b"], ["measure", "-O", "foo", "--size", "1G"],
+              ["measure", "-O", "foo", "nosuch"], ["measure", "-f", "foo", "data.qcow2"],
+              ["measure", "-f", "raw", "-O", "qcow2", "data.qcow2"], ["measure", "nosuch"],
+              ["measure", "-l", "first", "--size", "1M"], ["measure", "-f", "raw", "--size", "1M"],
+              ["measure", "--output=xml", "--size", "1M"],
+              ["measure", "--output=json", "--size", "1M"],
+              ["measure", "-O", "qcow2", "--size", "64T", "-o", "cluster_size=512"],
+              ["measure", "-O", "qcow2", "-o", "cluster_size=1k", "top.qcow2"],
+              ["measure", "--image-opts", "driver=qcow2,file.filename=data.qcow2"],
+              ["measure", "-U", "-O", "qcow2", "data.qcow2"],
+              ["measure", "-O", "qcow2", "-o", "cluster_size=4k", "-o", "refcount_bits=8",
+               "--size", "10G"],
+              ["measure", "-O", "qcow2", "-l", "first", "snap.qcow2"]]:
+        add(a)
+    # commit
+    for a in [["commit", "top.qcow2"], ["commit", "-d", "top.qcow2"], ["commit", "-q", "top.qcow2"],
+              ["commit", "-b", "base.qcow2", "top.qcow2"], ["commit", "-b", "data.qcow2", "top.qcow2"],
+              ["commit", "-b", "nosuch", "top.qcow2"], ["commit", "-r", "1M", "top.qcow2"],
+              ["commit", "-r", "abc", "top.qcow2"], ["commit", "-t", "none", "top.qcow2"],
+              ["commit", "-t", "bogus", "top.qcow2"], ["commit", "-f", "qcow2", "top.qcow2"],
+              ["commit", "-f", "raw", "top.qcow2"], ["commit", "data.qcow2"], ["commit"],
+              ["commit", "top.qcow2", "x"], ["commit", "raw1m.raw"], ["commit", "nosuch"],
+              ["commit", "-z", "top.qcow2"], ["commit", "-d", "-q", "top.qcow2"],
+              ["commit", "-f", "foo", "top.qcow2"], ["commit", "-b"],
+              ["commit", "--image-opts", "driver=qcow2,file.filename=top.qcow2"]]:
+        add(a, mutates=True)
+    # rebase
+    for a in [["rebase", "-u", "-b", "data.qcow2", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "", "top.qcow2"], ["rebase", "-u", "-b", "", "top.qcow2"],
+              ["rebase", "-b", "", "-F", "qcow2", "top.qcow2"], ["rebase", "top.qcow2"],
+              ["rebase", "-b", "base.qcow2", "top.qcow2"],
+              ["rebase", "-b", "base.qcow2", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "data.qcow2", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "data.qcow2", "top.qcow2"],
+              ["rebase", "-b", "data.raw", "-F", "raw", "top.qcow2"],
+              ["rebase", "-b", "data.raw", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "small.qcow2", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "nosuch", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-u", "-b", "nosuch", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-u", "-b", "nosuch", "top.qcow2"],
+              ["rebase", "-u", "-b", "/abs/x", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "base.qcow2", "-F", "qcow2", "empty.qcow2"],
+              ["rebase", "-b", "base.qcow2", "-F", "qcow2", "data.qcow2"],
+              ["rebase", "-b", "data.raw", "-F", "raw", "small.qcow2"],
+              ["rebase", "-b", "", "data.qcow2"], ["rebase", "-b", "", "raw1m.raw"],
+              ["rebase", "-f", "raw", "-b", "", "top.qcow2"], ["rebase", "-q", "-b", "", "top.qcow2"],
+              ["rebase", "-b", "", "top.qcow2", "x"], ["rebase", "-b", ""],
+              ["rebase", "-t", "bogus", "-b", "", "top.qcow2"],
+              ["rebase", "-T", "bogus", "-b", "", "top.qcow2"],
+              ["rebase", "-b", "x", "-F", "foo", "top.qcow2"],
+              ["rebase", "-u", "-b", "x", "-F", "foo", "top.qcow2"], ["rebase", "-z", "top.qcow2"],
+              ["rebase", "-b", "", "nosuch"], ["rebase", "-U", "-b", "", "top.qcow2"],
+              ["rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", "old.qcow2"],
+              ["rebase", "-b", "base.qcow2", "-F", "qcow2", "old.qcow2"],
+              ["rebase", "-b", "top.qcow2", "-F", "qcow2", "top.qcow2"]]:
+        add(a, mutates=True)
     # commands and options not done yet are in the corpus as well
-    for a in [["measure", "-O", "qcow2", "--size", "1G"], ["measure", "-O", "qcow2", "data.qcow2"],
-              ["measure", "-O", "raw", "data.qcow2"],
-              ["measure", "--output=json", "-O", "qcow2", "data.raw"],
-              ["amend", "-o", "compat=0.10", "data.qcow2"],
+    for a in [["amend", "-o", "compat=0.10", "data.qcow2"],
               ["amend", "-o", "lazy_refcounts=on", "data.qcow2"],
-              ["rebase", "-u", "-b", "data.qcow2", "-F", "qcow2", "top.qcow2"],
-              ["rebase", "-b", "", "top.qcow2"],
-              ["commit", "top.qcow2"], ["commit", "-d", "top.qcow2"],
               ["dd", "if=data.qcow2", "of=out.raw", "-O", "raw"],
               ["bitmap", "--add", "data.qcow2", "bx"],
               ["bitmap", "--remove", "bitmaps.qcow2", "b0"]]:
@@ -275,6 +345,10 @@ def images_in(d):
     return sorted(f for f in os.listdir(d) if not f.startswith("."))
 
 
+# what qemu-img info must say alike of the images left behind
+INFO_KEYS = ["virtual-size", "backing-filename", "backing-filename-format", "format-specific"]
+
+
 def after_state(qdir, ddir):
     """Images left behind must read alike; duet's qcow2 must check clean."""
     problems = []
@@ -295,6 +369,10 @@ def after_state(qdir, ddir):
         if qi[0]:
             continue
         fmt = "qcow2" if b'"format": "qcow2"' in qi[1] else "raw"
+        qj, dj = json.loads(qi[1]), json.loads(di[1])
+        for key in INFO_KEYS:
+            if qj.get(key) != dj.get(key):
+                problems.append(f"{f}: info {key}: {qj.get(key)!r} vs {dj.get(key)!r}")
         if fmt == "qcow2":
             c = run_tool(QEMU_IMG, ["check", "-U", d], ddir)
             qc = run_tool(QEMU_IMG, ["check", "-U", q], qdir)

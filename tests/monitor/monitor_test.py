@@ -525,6 +525,15 @@ def case_cli(env):
     check(r.returncode == 1 and 'chardev "nope" not found' in r.stderr, 'chardev:nope: %r' % r.stderr)
     r = run('-kernel', env.a.hello, '-chardev', 'socket,id=s,path=/nonexistent/dir/x.sock,server=on,wait=off')
     check(r.returncode == 1 and 'Failed to bind socket' in r.stderr, 'bind: %r' % r.stderr)
+    # -monitor stdio alone: COM1 steps aside (QEMU's vc without a display),
+    # with -nographic both want stdio and that is refused, as in QEMU.
+    r = subprocess.run([env.a.duet, '-S', '-kernel', env.a.demo, '-monitor', 'stdio'],
+                       input='info status\nquit\n', capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0 and 'VM status: paused (prelaunch)' in r.stdout,
+          '-monitor stdio without -serial: %r %r' % (r.stdout, r.stderr))
+    r = run('-S', '-kernel', env.a.demo, '-nographic', '-serial', 'stdio', '-monitor', 'stdio')
+    check(r.returncode == 1 and 'cannot use stdio by multiple character devices' in r.stderr,
+          '-serial stdio -monitor stdio: %r' % r.stderr)
     r = run('-chardev', 'help')
     check(r.returncode == 0 and 'socket' in r.stdout and 'pipe' in r.stdout, '-chardev help')
     r = run('-chardev', 'socket,help')

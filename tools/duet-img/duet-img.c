@@ -59,6 +59,52 @@ bool parse_size(const char *str, int64_t *size)
     return true;
 }
 
+bool img_parse_sized(const char *what, const char *str, int64_t *value)
+{
+    if (!parse_size(str, value)) {
+        img_error("Invalid %s specified. You may use k, M, G, T, P or E suffixes for", what);
+        img_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
+        return false;
+    }
+    return true;
+}
+
+bool img_cache_flags(const char *mode, const char *what, int *flags)
+{
+    bool writeback;
+
+    if (!blk_parse_cache_mode(mode, flags, &writeback)) {
+        img_error("Invalid %scache option: %s", what, mode);
+        return false;
+    }
+    return true;
+}
+
+void img_progress(ImgProgress *p, int64_t done, int64_t total)
+{
+    double pct = total > 0 ? 100.0 * done / total : 100.0;
+
+    if (!p->on) {
+        return;
+    }
+    /* as qemu-img: a line at the start and at each whole percent more */
+    if (p->printed && pct < p->last + 1.0 && pct < 100.0) {
+        return;
+    }
+    p->printed = true;
+    p->last = pct;
+    printf("    (%3.2f/100%%)\r", pct);
+    fflush(stdout);
+}
+
+void img_progress_end(ImgProgress *p)
+{
+    if (p->on) {
+        printf("    (%3.2f/100%%)\r\n", 100.0);
+        fflush(stdout);
+    }
+}
+
 bool img_accumulate_options(GString *acc, const char *arg)
 {
     size_t len = strlen(arg), commas = 0;
@@ -883,11 +929,14 @@ typedef struct {
 static const ImgCommand img_commands[] = {
     { "bench", img_bench },
     { "check", img_check },
+    { "commit", img_commit },
     { "compare", img_compare },
     { "convert", img_convert },
     { "create", img_create },
     { "info", img_info },
     { "map", img_map },
+    { "measure", img_measure },
+    { "rebase", img_rebase },
     { "resize", img_resize },
     { "snapshot", img_snapshot },
 };

@@ -20,6 +20,15 @@ enum {
     IMG_OPT_FLUSH_INTERVAL,
     IMG_OPT_NO_DRAIN,
     IMG_OPT_IMAGE_OPTS,
+    IMG_OPT_SIZE,
+    IMG_OPT_OBJECT,
+    IMG_OPT_FORCE,
+    IMG_OPT_BITMAP_ADD,
+    IMG_OPT_BITMAP_REMOVE,
+    IMG_OPT_BITMAP_CLEAR,
+    IMG_OPT_BITMAP_ENABLE,
+    IMG_OPT_BITMAP_DISABLE,
+    IMG_OPT_BITMAP_MERGE,
 };
 
 extern bool quiet;
@@ -34,6 +43,20 @@ void img_error_exit(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 void bad_option(int c, const char *cmd, char **argv);
 /* "10G", "512", "1.5M", "64k": bytes (qemu_strtosz), at most INT64_MAX. */
 bool parse_size(const char *str, int64_t *size);
+/* parse_size with qemu-img's two-line complaint naming what ("bs",
+ * "rate limit", "image size"). */
+bool img_parse_sized(const char *what, const char *str, int64_t *value);
+/* -t/-T: the cache mode's open flags; "Invalid [source ]cache option". */
+bool img_cache_flags(const char *mode, const char *what, int *flags);
+/* -p: qemu-img's "    (12.34/100%)\r" lines, and the last one with a
+ * newline at the end. */
+typedef struct ImgProgress {
+    bool on;
+    bool printed;
+    double last;
+} ImgProgress;
+void img_progress(ImgProgress *p, int64_t done, int64_t total);
+void img_progress_end(ImgProgress *p);
 /* Adds one -o argument to acc (qemu-img: several -o add up); refuses a
  * leading or trailing comma, as qemu-img does ("Invalid option list"). */
 bool img_accumulate_options(GString *acc, const char *arg);
@@ -95,5 +118,11 @@ int img_map(int argc, char **argv);
 int img_convert(int argc, char **argv);
 int img_bench(int argc, char **argv);
 int img_snapshot(int argc, char **argv);
+int img_measure(int argc, char **argv);
+int img_amend(int argc, char **argv);
+int img_rebase(int argc, char **argv);
+int img_commit(int argc, char **argv);
+int img_dd(int argc, char **argv);
+int img_bitmap(int argc, char **argv);
 
 #endif

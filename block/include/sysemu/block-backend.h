@@ -23,6 +23,9 @@ typedef void BlockCompletionFunc(void *opaque, int ret);
 /* cache: "writeback" (default), "none", "directsync", "writethrough", "unsafe". */
 BlockBackend *blk_new_open(const char *filename, const char *fmt, const char *cache,
                            bool read_only, Error **errp);
+/* A cache= value's open flags (BDRV_O_*) and guest write cache; false if
+ * it is none of blk_cache_mode_names. */
+bool blk_parse_cache_mode(const char *mode, int *flags, bool *writeback);
 /* The cache= values blk_new_open takes, NULL-terminated. */
 extern const char *const blk_cache_mode_names[];
 /* The same with node options (bdrv_open_opts: filename may then be NULL and
