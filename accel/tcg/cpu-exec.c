@@ -258,11 +258,14 @@ static void __attribute__((noinline)) cpu_loop_exec_tb(TCGCPU *s, TranslationBlo
     CPUX86State *env = s->env;
 
     if (G_UNLIKELY(s->debug_active)) {
-        uint64_t lin = tb->cs_base + env->eip;
-        if (!debug_insn_begin(s, (tb->flags & TB_FLAG_CODE64) ? lin : (uint32_t)lin)) {
-            s->last_tb = NULL;
-            return; /* a debugger's breakpoint: cpu_exec stops */
+        if (tb->gdb_breakpoint) {
+            /* a debugger's breakpoint: no guest instruction begins, so
+             * the guest's own breakpoints and TF have nothing to see */
+            cpu_tb_exec(s, tb, irq_shadow);
+            return;
         }
+        uint64_t lin = tb->cs_base + env->eip;
+        debug_insn_begin(s, (tb->flags & TB_FLAG_CODE64) ? lin : (uint32_t)lin);
     }
     cpu_tb_exec(s, tb, irq_shadow);
     if (G_UNLIKELY(s->debug_active || s->step_tf)) {

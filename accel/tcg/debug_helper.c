@@ -65,7 +65,7 @@ void tcg_update_debug(TCGCPU *s)
 {
     bool active = s->bp_code || s->db_pending ||
                   (s->env->eflags & (TF_MASK | RF_MASK)) ||
-                  s->gdb_code || s->gdb_stop || s->cpu->singlestep_enabled;
+                  s->gdb_stop || s->cpu->singlestep_enabled;
 
     if (active != s->debug_active) {
         s->debug_active = active;
@@ -126,19 +126,10 @@ void debug_tlb_filter(TCGCPU *s, TLBEntry *e, uint64_t page)
     }
 }
 
-bool debug_insn_begin(TCGCPU *s, uint64_t lin_pc)
+void debug_insn_begin(TCGCPU *s, uint64_t lin_pc)
 {
     CPUX86State *env = s->env;
 
-    /* The debugger's breakpoints come first: the instruction does not
-     * begin, so no guest fault or trap of it is seen either. */
-    if (s->gdb_code) {
-        const CPUBreakpoint *bp = cpu_breakpoint_find_pc(s->cpu, lin_pc);
-        if (bp) {
-            gdb_stop_request(s, DEBUG_STOP_BREAKPOINT, bp, lin_pc);
-            return false;
-        }
-    }
     /* Instruction breakpoints are faults, suppressed by RF (SDM 17.3.1.1) */
     if (s->bp_code && !(env->eflags & RF_MASK)) {
         uint32_t hits = 0;
@@ -156,7 +147,6 @@ bool debug_insn_begin(TCGCPU *s, uint64_t lin_pc)
      * it as the instruction completes (IRET and task switches load it). */
     env->eflags &= ~(uint64_t)RF_MASK;
     s->step_tf = env->eflags & TF_MASK;
-    return true;
 }
 
 void debug_insn_end(TCGCPU *s)

@@ -1,12 +1,16 @@
 /*
  * The host debugger's breakpoints, watchpoints and single-step under the
- * interpreter (exec/breakpoint.h).  They reuse the guest debug machinery
- * of debug_helper.c: a breakpoint or a step makes debug_active true, so
- * blocks hold one instruction and debug_insn_begin compares each
- * instruction's linear address with the list (nothing runs on the hot
- * path while the list is empty); a watchpoint keeps its pages out of the
- * TLB, so only its pages' accesses reach ld_slow/st_slow, which compare
- * them.  A hit sets gdb_stop; cpu_exec returns EXCP_DEBUG at the next
+ * interpreter (exec/breakpoint.h).  Nothing of it runs on the hot path:
+ *  - a breakpoint is translated: every change of the list flushes the
+ *    code cache, and translation ends a block before a breakpoint's
+ *    address and gives that address a block of one pseudo instruction,
+ *    op_gdb_breakpoint, which stops there.  Blocks and their links run as
+ *    ever, only split at breakpoints;
+ *  - a step makes debug_active true (debug_helper.c): blocks hold one
+ *    instruction and debug_insn_end stops after it;
+ *  - a watchpoint keeps its pages out of the TLB, so only its pages'
+ *    accesses reach ld_slow/st_slow, which compare them.
+ * A hit sets gdb_stop; cpu_exec returns EXCP_DEBUG at the next
  * instruction boundary (before a breakpoint's instruction, after a
  * watchpoint's: gdb's stop reply then has the new value in memory).
  */
@@ -29,8 +33,12 @@ bool tcg_update_guest_debug(CPUState *cpu, Error **errp)
         }
     }
     bool refill = watch || s->gdb_watch;
+    bool retranslate = code || s->gdb_code;
     s->gdb_code = code;
     s->gdb_watch = watch;
+    if (retranslate) {
+        tb_flush(s); /* blocks split at the breakpoints as they are now */
+    }
     if (refill) {
         tlb_flush(s); /* the watched pages leave (or rejoin) the fast path */
     }
@@ -44,6 +52,21 @@ void gdb_stop_request(TCGCPU *s, CPUDebugStopReason reason, const CPUBreakpoint 
     cpu_debug_stop_set(s->cpu, reason, bp, addr);
     s->gdb_stop = true;
     tcg_update_debug(s); /* ends the block after this instruction */
+}
+
+void gdb_breakpoint_insn(DecodedInsn *d, uint64_t pc, uint64_t lin)
+{
+    memset(d, 0, sizeof(*d));
+    d->handler = op_gdb_breakpoint;
+    d->next_eip = pc;       /* len 0: the stop leaves EIP on the breakpoint */
+    d->imm = lin;
+    d->flags = INSN_BRANCH | INSN_END_TB; /* sets no EIP, never chains on */
+}
+
+void op_gdb_breakpoint(TCGCPU *s, const DecodedInsn *d)
+{
+    gdb_stop_request(s, DEBUG_STOP_BREAKPOINT, cpu_breakpoint_find_pc(s->cpu, d->imm), d->imm);
+    end_block(s);
 }
 
 void gdb_check_watch(TCGCPU *s, uint64_t lin, int size, bool write)

@@ -103,6 +103,7 @@ struct TranslationBlock {
     uint8_t *host_pc;      /* host address of the first byte (part of the key) */
     uint8_t *page[2];      /* host addresses of the guest pages it came from */
     bool invalid;
+    bool gdb_breakpoint;   /* the debugger's breakpoint stop (guest-debug.c) */
     uint16_t n_insns;
     uint16_t size;         /* bytes of guest code */
     /* Link cache: blocks that followed this one (valid while link_gen
@@ -187,7 +188,7 @@ struct TCGCPU {
     uint8_t bp_code, bp_data_w, bp_data_r, bp_io; /* DR7: armed DR0-3 (bit n) by kind */
     uint32_t db_pending;     /* DR6 bits of a trap-class #DB due at the next boundary */
     /* The host debugger's (guest-debug.c, CPUState.breakpoints). */
-    bool gdb_code;           /* a breakpoint is set: debug_active */
+    bool gdb_code;           /* a breakpoint is set: translation looks for it */
     bool gdb_watch;          /* a watchpoint is set: its pages take the TLB slow path */
     bool gdb_stop;           /* return EXCP_DEBUG at the next boundary */
 
@@ -555,9 +556,8 @@ void debug_check_data(TCGCPU *s, uint64_t lin, int size, bool write);
 void debug_check_io(TCGCPU *s, uint32_t port, int size);
 /* TLB fill: a page with an armed data breakpoint stays on the slow path */
 void debug_tlb_filter(TCGCPU *s, TLBEntry *e, uint64_t page);
-/* cpu_exec, while debug_active: before and after one instruction;
- * false: a debugger's breakpoint is there, do not run it */
-bool debug_insn_begin(TCGCPU *s, uint64_t lin_pc);
+/* cpu_exec, while debug_active: before and after one instruction */
+void debug_insn_begin(TCGCPU *s, uint64_t lin_pc);
 void debug_insn_end(TCGCPU *s);
 void debug_deliver_pending(TCGCPU *s);
 
@@ -568,6 +568,9 @@ void gdb_stop_request(TCGCPU *s, CPUDebugStopReason reason, const CPUBreakpoint 
                       uint64_t addr);
 void gdb_check_watch(TCGCPU *s, uint64_t lin, int size, bool write);
 void gdb_tlb_filter(TCGCPU *s, TLBEntry *e, uint64_t page);
+/* The pseudo instruction of a breakpoint at EIP @pc, linear @lin. */
+void gdb_breakpoint_insn(DecodedInsn *d, uint64_t pc, uint64_t lin);
+void op_gdb_breakpoint(TCGCPU *s, const DecodedInsn *d);
 
 /* ---- translate-all.c: code cache ---- */
 TranslationBlock *tb_lookup(TCGCPU *s);

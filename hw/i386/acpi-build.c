@@ -141,6 +141,29 @@ static void acpi_gas_io(uint8_t *p, uint8_t bit_width, uint8_t access_size, uint
  *         to below the IOAPIC }) } }
  *   Name (\_S5, Package (4) { S5, S5, 0, 0 })
  */
+/* The i8042's keyboard and mouse ports as PNP devices, as QEMU's DSDT has
+ * them: SeaBIOS only sets up its PS/2 keyboard when it finds PNP0303. */
+static void build_i8042_aml(GByteArray *scope)
+{
+    GByteArray *kbd = g_byte_array_new(), *mou = g_byte_array_new();
+    GByteArray *kcrs = g_byte_array_new(), *mcrs = g_byte_array_new();
+
+    aml_res_io(kcrs, 0x60, 0x60, 1, 1);
+    aml_res_io(kcrs, 0x64, 0x64, 1, 1);
+    aml_res_irq_noflags(kcrs, 1u << 1);
+    aml_res_end(kcrs);
+    aml_append_name_eisaid(kbd, "_HID", "PNP0303");
+    aml_append_name_buffer(kbd, "_CRS", kcrs);
+    aml_append_device(scope, "KBD_", kbd);
+    aml_res_irq_noflags(mcrs, 1u << 12);
+    aml_res_end(mcrs);
+    aml_append_name_eisaid(mou, "_HID", "PNP0F13");
+    aml_append_name_buffer(mou, "_CRS", mcrs);
+    aml_append_device(scope, "MOU_", mou);
+    g_byte_array_unref(kcrs);
+    g_byte_array_unref(mcrs);
+}
+
 static GByteArray *build_dsdt_aml(const AcpiBuildConfig *cfg)
 {
     static const uint8_t s5[] = { ACPI_SLP_TYP_S5, ACPI_SLP_TYP_S5, 0, 0 };
@@ -159,6 +182,7 @@ static GByteArray *build_dsdt_aml(const AcpiBuildConfig *cfg)
     aml_append_name_int(pci0, "_UID", 0);
     aml_append_name_buffer(pci0, "_CRS", crs);
     g_byte_array_unref(crs);
+    build_i8042_aml(pci0);
     aml_append_device(sb, "PCI0", pci0);
     if (cfg->hpet) {
         GByteArray *hpet = g_byte_array_new(), *hcrs = g_byte_array_new();

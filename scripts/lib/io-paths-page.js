@@ -45,9 +45,12 @@
                           "fill-opacity": f[2] === "guest" ? 0.25 : own ? 1 : 0.3}, lane.g);
       tip(r, f[1] + " (" + f[2] + ") " + fmt(f[5]) + (f[6] ? " req=" + f[6] : "") +
           (f[7] ? "\n" + f[7] : ""));
-      if (f[5] / span * plot > 60) {
+      // A label only where it fits (about 6 px a character at 11 px).
+      var chars = Math.floor((f[5] / span * plot - 4) / 6);
+      if (chars >= 6) {
         el("text", {"x": x(f[4]) + 2, "y": lane.y + f[3] * ROW + 10, "fill": "#fff",
-                    "pointer-events": "none"}, lane.g).textContent = f[1];
+                    "pointer-events": "none"}, lane.g).textContent =
+          f[1].length > chars ? f[1].slice(0, chars - 1) + "\u2026" : f[1];
       }
     });
     t.instants.forEach(function (i) {

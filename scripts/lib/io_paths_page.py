@@ -6,6 +6,7 @@ The timelines are drawn in the browser by io-paths-page.js (inlined) from
 the data inlined as JSON; this module picks the requests and cuts their
 frames out of the JSON traces (-trace format=json, docs/tracing.md).
 """
+import bisect
 import html
 import json
 import os
@@ -74,19 +75,19 @@ def find_requests(result, frames, kind, phase_no):
     for f in frames:
         if f["depth"] == 0 and f["name"].startswith(ACCEL_TOP):
             tops.setdefault(f["tid"], []).append(f)
-    out = []
+    out, starts = [], {}
     if kind == "status-poll":
         for r in result["records"]:
             a = r.get("args", {})
             if r["name"] == "ide_ioport_read" and a.get("reg") == "7" and inside(r["ts"]) \
                     and not a.get("req"):
                 lane = tops.get(r["tid"], [])
-                for i, top in enumerate(lane):
-                    if top["ts"] <= r["ts"] <= top["end"]:
-                        prev = lane[i - 1]["end"] if i else top["ts"]
-                        out.append((prev, top["end"], 0, "status read, val=%s"
-                                    % a.get("val", "?")))
-                        break
+                i = bisect.bisect_right(starts.setdefault(r["tid"], [t["ts"] for t in lane]),
+                                        r["ts"]) - 1
+                if i >= 0 and r["ts"] <= lane[i]["end"]:
+                    top = lane[i]
+                    prev = lane[i - 1]["end"] if i else top["ts"]
+                    out.append((prev, top["end"], 0, "status read, val=%s" % a.get("val", "?")))
         return out
     by_req = {}
     for f in frames:

@@ -318,6 +318,17 @@ static void check_tables(void)
         ck_assert(found);
         ck_assert(device && pnp0a03); /* the PCI host bridge, PNP0A03 */
         ck_assert(pnp0103 && hpet_mem);
+        /* the i8042 as PNP0303 and PNP0F13 (SeaBIOS looks for the keyboard) */
+        {
+            static const uint8_t kbd[] = { 0x0c, 0x41, 0xd0, 0x03, 0x03 };
+            static const uint8_t mou[] = { 0x0c, 0x41, 0xd0, 0x0f, 0x13 };
+            bool k = false, m = false;
+            for (uint32_t i = 36; i + sizeof(kbd) <= rd32(dsdt + 4); i++) {
+                k |= !memcmp(dsdt + i, kbd, sizeof(kbd));
+                m |= !memcmp(dsdt + i, mou, sizeof(mou));
+            }
+            ck_assert(k && m);
+        }
         ck_assert_uint_eq(dsdt[8], 2);
     }
 

@@ -33,8 +33,8 @@
 #define SCRATCH_BASE 0x10000
 #define SCRATCH_SIZE 0x10000
 
-/* Port ranges with something behind them on the pc machine (and the ones
- * devices still to come will answer: fw_cfg, pc-testdev). */
+/* Port ranges with something behind them on the pc machine as the fuzz
+ * target builds it (with -device pc-testdev -device pci-testdev). */
 static const struct {
     uint16_t base, len;
 } fuzz_ports[] = {
@@ -57,12 +57,14 @@ static const struct {
     { 0xcf8, 8 },    /* PCI config address/data */
     { 0xcf9, 1 },    /* reset control */
     { 0xc000, 0x40 },/* PCI I/O BARs as firmware assigns them: BMDMA */
-    { 0xe0, 5 },     /* pc-testdev */
+    { 0xe0, 12 },    /* pc-testdev: scratch, page flush, byte scratch */
+    { 0x2000, 24 },  /* pc-testdev interrupt lines */
+    { 0xc100, 0x100 },/* pci-testdev BAR1 */
     { 0xf4, 4 },     /* isa-debug-exit when present */
 };
 
-/* MMIO windows: local APIC, IOAPIC, HPET, PCI memory BARs, legacy video and
- * ROM areas, pc-testdev's I/O memory. */
+/* MMIO windows: local APIC, IOAPIC, HPET, PCI memory BARs (pci-testdev's
+ * BAR0 at 0xfe000000), legacy video and ROM areas, pc-testdev's I/O memory. */
 static const struct {
     uint64_t base;
     uint32_t len;
@@ -261,7 +263,8 @@ static void fuzz_init(void)
                                              cd);
     char *argv[] = { "duet", "-accel", "tcg", "-S", "-m", "32", "-kernel", k,
                      "-drive", drive, "-drive", cdrom, "-display", "none",
-                     "-serial", "null", "-monitor", "none", NULL };
+                     "-serial", "null", "-monitor", "none", "-device", "pc-testdev",
+                     "-device", "pci-testdev", NULL };
 
     if (!qemu_init(G_N_ELEMENTS(argv) - 1, argv, &status)) {
         fprintf(stderr, "device-fuzz: the machine did not start\n");

@@ -8,7 +8,8 @@
  * BOOT_RESETS=1 each boot resets the machine a different way, and the
  * BIOS's POST has to run again from the reset vector before the next:
  *   boot 1: i8042 pulse (0xfe to port 0x64)
- *   boot 2: triple fault (an empty IDT, then INT3)
+ *   boot 2: triple fault (an empty IDT, then INT3); with NO_TRIPLE=1 a
+ *           hard reset through 0xcf9 instead (see run-seabios.py)
  *   boot 3: PIIX3 reset control (0x06 to port 0xcf9), the FADT's RESET_REG
  *   boot 4: halts until the test sends system_reset to the monitor
  *   boot 5: exit
@@ -70,11 +71,21 @@ reset_kbd:
     out %al, $0x64
     hlt
 reset_triple:
+.if NO_TRIPLE
+    /* instead: a hard reset through 0xcf9 (SRST | RCPU | FULL_RST) */
+    mov $msg_cf9_hard, %si
+    call puts
+    mov $0xcf9, %dx
+    mov $0x0e, %al
+    out %al, %dx
+    hlt
+.else
     mov $msg_triple, %si
     call puts
     lidt idt_empty
     int3
     hlt
+.endif
 reset_cf9:
     mov $msg_cf9, %si
     call puts
@@ -123,13 +134,15 @@ msg_crlf:
 msg_boot:
     .asciz ", boot "
 msg_kbd:
-    .asciz "duet-bootsector: reset by the keyboard controller\r\n"
+    .asciz "reset: i8042\r\n"
 msg_triple:
-    .asciz "duet-bootsector: reset by a triple fault\r\n"
+    .asciz "reset: triple fault\r\n"
+msg_cf9_hard:
+    .asciz "reset: 0xcf9 hard\r\n"
 msg_cf9:
-    .asciz "duet-bootsector: reset through port 0xcf9\r\n"
+    .asciz "reset: 0xcf9\r\n"
 msg_monitor:
-    .asciz "duet-bootsector: waiting for the monitor's system_reset\r\n"
+    .asciz "waiting for the monitor's system_reset\r\n"
 msg_done:
     .asciz "duet-bootsector: all resets went back through the BIOS\r\n"
 .endif

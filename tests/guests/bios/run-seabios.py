@@ -14,7 +14,8 @@ log (its banner reaches COM1 only through sercon, which needs fw_cfg).
 boot:   SeaBIOS's banner and "Booting from Hard Disk" on the debug port,
         the boot sector's line on COM1, exit status 99 (the boot sector's
         isa-debug-exit write).  Prints the time until the boot sector ran.
-resets: the boot sector resets the machine by the i8042, a triple fault,
+resets: the boot sector resets the machine by the i8042, a triple fault
+        (under kvm: a hard 0xcf9 reset, see KVM_TRIPLE_FAULT_REASON),
         port 0xcf9 and the monitor's system_reset; every reset must go
         through the BIOS's POST again (one banner per boot) with the PAM
         shadow back at power-on.
@@ -73,12 +74,13 @@ def host_kvm_missing():
     return None
 
 
-def build_disk(tmp, resets):
+def build_disk(tmp, resets, no_triple=False):
     for tool in ("as", "ld"):
         if not shutil.which(tool):
             skip("%s (binutils) is not installed: cannot assemble the boot sector" % tool)
     obj, binary = os.path.join(tmp, "boot.o"), os.path.join(tmp, "boot.bin")
     subprocess.run(["as", "--32", "--defsym", "BOOT_RESETS=%d" % resets,
+                    "--defsym", "NO_TRIPLE=%d" % no_triple,
                     os.path.join(HERE, "bootsector.S"), "-o", obj], check=True)
     subprocess.run(["ld", "-m", "elf_i386", "-Ttext", "0x7c00", "--oformat", "binary",
                     obj, "-o", binary], check=True)
@@ -181,8 +183,21 @@ def check_boot(args, tmp):
               % (args.accel, "%.2f" % qt if qt else "(never)"))
 
 
+# Under this host's KVM (PVM, no VMX/SVM) a vCPU that reached
+# KVM_EXIT_SHUTDOWN never runs again, whatever state is put afterwards:
+# qemu-system-x86_64 -accel kvm stops at the same boot (measured here on
+# 2026-12-02: its boot sector's triple fault is the last thing it runs).
+# The kvm run therefore resets by 0xcf9's hard reset in that slot.
+KVM_TRIPLE_FAULT_REASON = ("the triple-fault reset is left out under kvm: this host's PVM KVM "
+                           "does not run a vCPU again after KVM_EXIT_SHUTDOWN "
+                           "(qemu-system-x86_64 -accel kvm stops there too)")
+
+
 def check_resets(args, tmp):
-    disk = build_disk(tmp, 1)
+    no_triple = args.accel.startswith("kvm") and not args.kvm_triple_fault
+    if no_triple:
+        print("note: " + KVM_TRIPLE_FAULT_REASON)
+    disk = build_disk(tmp, 1, no_triple)
     r = Run(args.duet, args.accel, disk, tmp, args.bios)
     if r.wait_for("waiting for the monitor's system_reset", args.timeout) is None:
         fail("the boot sector never asked for system_reset", r.finish(10))
@@ -190,7 +205,8 @@ def check_resets(args, tmp):
     run = r.finish(args.timeout)
     if run["status"] != PASS_STATUS:
         fail("exit status %s, not %d" % (run["status"], PASS_STATUS), run)
-    for n, how in ((1, "the keyboard controller"), (2, "a triple fault"),
+    for n, how in ((1, "the keyboard controller"),
+                   (2, "a hard 0xcf9 reset" if no_triple else "a triple fault"),
                    (3, "port 0xcf9"), (4, "the monitor's system_reset")):
         if "%s, boot %d" % (BOOT_LINE, n) not in run["serial"]:
             fail("boot %d (before the reset by %s) is missing" % (n, how), run)
@@ -246,6 +262,8 @@ def main():
     ap.add_argument("--mode", choices=["boot", "resets", "errors"], default="boot")
     ap.add_argument("--qemu", help="also time qemu-system-x86_64 on the same disk")
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--kvm-triple-fault", action="store_true",
+                    help="keep the triple-fault reset under kvm (a host whose KVM recovers)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="duet-seabios-") as tmp:

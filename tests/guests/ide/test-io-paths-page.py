@@ -6,8 +6,8 @@ the page's script ran equal the data's), no JavaScript error or console
 message, nothing fetched from the network; a screenshot is kept in
 --out-dir (io-paths-page*.png) and shows the timelines' colours.
 
-    test-io-paths-page.py SCRIPT --duet BIN --kernel GUEST --out-dir DIR
-        [--initrd F --append CMDLINE -m MB] [--kinds k,k] [--name NAME]
+    test-io-paths-page.py SCRIPT --duet BIN (--kernel GUEST | --linux ARCH --build DIR)
+        --out-dir DIR [--kinds k,k] [--name NAME]
 Exit status: 0 pass, 1 fail, 77 skipped (why printed).
 """
 import argparse
@@ -43,6 +43,10 @@ class Dom(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
         self.svgs, self.cur, self.root, self.external = {}, None, {}, []
+        # Per section: the chain table's rows (class, text) and the layer
+        # table's rows (text).
+        self.kind, self.table, self.row = None, None, None
+        self.chains, self.layers = {}, {}
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -51,6 +55,14 @@ class Dom(html.parser.HTMLParser):
         if tag in ("script", "img", "iframe") and a.get("src") or \
                 tag == "link" and a.get("href"):
             self.external.append("<%s %s>" % (tag, a))
+        if tag == "section" and a.get("data-kind"):
+            self.kind = a["data-kind"]
+        if tag == "table" and self.kind:
+            self.table = a.get("class")
+        if tag == "tr" and self.table in ("chain", "layers"):
+            self.row = [a.get("class", ""), ""]
+            (self.chains if self.table == "chain" else self.layers).setdefault(
+                self.kind, []).append(self.row)
         if tag == "svg" and "timeline" in a.get("class", ""):
             self.cur = (a.get("data-kind"), a.get("data-accel"))
             self.svgs[self.cur] = {"lanes": 0, "boxes": 0, "attrs": a}
@@ -59,9 +71,17 @@ class Dom(html.parser.HTMLParser):
         elif self.cur and tag == "rect" and a.get("class") == "box":
             self.svgs[self.cur]["boxes"] += 1
 
+    def handle_data(self, text):
+        if self.row is not None:
+            self.row[1] += text + " "
+
     def handle_endtag(self, tag):
         if tag == "svg":
             self.cur = None
+        elif tag == "table":
+            self.table, self.row = None, None
+        elif tag == "tr":
+            self.row = None
 
 
 def png_pixels(path):
@@ -106,10 +126,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("script")
     ap.add_argument("--duet", required=True)
-    ap.add_argument("--kernel", required=True)
-    ap.add_argument("--initrd")
-    ap.add_argument("--append")
-    ap.add_argument("-m", dest="memory")
+    ap.add_argument("--kernel")
+    ap.add_argument("--linux", help="compare-io-paths --linux ARCH (the tests/linux guest)")
+    ap.add_argument("--build", help="the build directory (--linux: its linux-cache)")
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--name", default="io-paths-page")
     ap.add_argument("--kinds", default="pio-write,dma-read,dma-write,flush,status-poll",
@@ -123,14 +142,17 @@ def main():
         return 77
     os.makedirs(args.out_dir, exist_ok=True)
     page = os.path.join(args.out_dir, args.name + ".html")
-    cmd = [sys.executable, args.script, "--duet", args.duet, "--kernel", args.kernel,
+    cmd = [sys.executable, args.script, "--duet", args.duet,
            "--html", page, "--json", "--timeout", str(args.timeout)]
-    for opt, val in (("--initrd", args.initrd), ("--append", args.append), ("-m", args.memory)):
+    for opt, val in (("--kernel", args.kernel), ("--linux", args.linux), ("--build", args.build)):
         if val:
             cmd += [opt, val]
     start = time.monotonic()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout * 4)
     took = time.monotonic() - start
+    if r.returncode == 77:
+        print("SKIP: " + (r.stdout + r.stderr).strip())
+        return 77
     if r.returncode != 0:
         fail("compare-io-paths --html exited %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
     report = json.loads(r.stdout)
@@ -186,6 +208,29 @@ def main():
                 fail("%s/%s: %d boxes, no accelerator frame" % (k["kind"], accel, got["boxes"]))
             counts.append("%s/%s %d lanes %d boxes" % (k["kind"], accel, got["lanes"],
                                                        got["boxes"]))
+    # The tables: the accelerator row says DIFFERS when both ran; the gdb
+    # chains (when gdb ran) end in the thread's start on both sides, and the
+    # highlighted rows are the accelerators' own frames.
+    for k in data["kinds"]:
+        rows = dom.layers.get(k["kind"], [])
+        acc = [t for c, t in rows if t.startswith("accelerator ")]
+        if not acc:
+            fail("%s: no accelerator row in the layer table" % k["kind"])
+        if len(ran) == 2 and "DIFFERS" not in acc[0]:
+            fail("%s: accelerator row %r" % (k["kind"], acc[0]))
+        chain = dom.chains.get(k["kind"], [])
+        if not shutil.which("gdb") or not chain:
+            continue
+        same = " ".join(t for c, t in chain if c == "same")
+        differs = " ".join(t for c, t in chain if c == "differs")
+        if "qemu_thread_start" not in same or "memory_region_dispatch" not in same:
+            fail("%s: chain rows in common lack the thread start or the memory API: %s"
+                 % (k["kind"], same))
+        if len(ran) == 2 and not ("kvm_cpu_exec" in differs and "cpu_tb_exec" in differs):
+            fail("%s: highlighted chain rows lack the accelerators' frames: %s"
+                 % (k["kind"], differs))
+        counts.append("%s chain %d rows (%d highlighted)"
+                      % (k["kind"], len(chain) - 1, sum(1 for c, _ in chain if c == "differs")))
     missing = [a for a in ("tcg", "kvm") if a not in ran]
     for a in missing:
         if "missing-accel' data-accel='%s'" % a not in text:

@@ -8,7 +8,11 @@
  * old GS/FS/DS/ES, and IRETs back; a gate to non-ring-0 code faults
  * #GP(selector), a gate with DPL < 3 #GP(vector*8+2).  IN/OUT consult the
  * bitmap whatever the IOPL.  At IOPL 0, INT n and IRET fault #GP(0).  A
- * timer interrupt ends a V86 loop (exit through an interrupt).
+ * timer interrupt ends a V86 loop (exit through an interrupt).  A page
+ * fault in V86 has a user-mode error code; a 16-bit interrupt gate taken
+ * from V86 pushes a frame of nine words (GS, FS, DS, ES, SS, SP, FLAGS,
+ * CS, IP).  Far CALL/RET/JMP use real-mode selectors; ARPL, LAR, STR and
+ * LLDT are #UD in V86, SMSW works, MOV from CR0 is #GP(0).
  */
 #include "cpu.h"
 
@@ -35,6 +39,23 @@ static const uint8_t part_c[] = {
 static const uint8_t part_d[] = { 0xcd, 0x30, 0xcf, 0xe4, 0x80, 0xe4, 0x81, 0xf4 };
 /* Part E, IP 0x60 (IOPL 0, IF 1): jmp . */
 static const uint8_t part_e[] = { 0xeb, 0xfe };
+/* Part F, IP 0x70 (IOPL 3): mov $0x0c00,%ax; mov %ax,%ds; mov %ax,(0) (page
+ * 0xC000 not present); int $0x33 (16-bit interrupt gate) */
+static const uint8_t part_f[] = { 0xb8, 0x00, 0x0c, 0x8e, 0xd8, 0xa3, 0x00, 0x00, 0xcd, 0x33 };
+/* Part G, IP 0x90 (IOPL 3): lcall $0x0a00,$0xa0 (lret there); arpl %ax,%ax;
+ * lar %ax,%ax; str %ax; smsw %ax; mov %ax,(6); mov %cr0,%eax; lldt %ax;
+ * ljmp $0x0a00,$0xd0 (hlt there) */
+static const uint8_t part_g[] = {
+    0x9a, 0xc0, 0x00, 0x00, 0x0a, 0x63, 0xc0, 0x0f, 0x02, 0xc0, 0x0f, 0x00, 0xc8,
+    0x0f, 0x01, 0xe0, 0xa3, 0x06, 0x00, 0x0f, 0x20, 0xc0, 0x0f, 0x00, 0xd0,
+    0xea, 0xd0, 0x00, 0x00, 0x0a,
+};
+/* At 0x7100, the 16-bit gate's target (offsets are 16 bits):
+ * movl %esp, %ss:0x7ff0; movl $v86_exit, %eax; jmp *%eax */
+static uint8_t gate16_code[] = { 0x36, 0x89, 0x25, 0xf0, 0x7f, 0, 0, 0xb8, 0, 0, 0, 0, 0xff, 0xe0 };
+void v86_exit(void);
+__asm__(".text\nv86_exit:\n movl %ss:kernel_esp, %esp\n ret\n");
+static volatile uint32_t pf_cr2;
 
 static struct {
     struct tss32 t;
@@ -93,6 +114,15 @@ static void monitor(struct frame *fr)
     nseen++;
     if (f->vector == 3) {
         return; /* a trap: IP is past it */
+    }
+    if (f->vector == 14 && ip[0] == 0xa3) {
+        pf_cr2 = read_cr2();
+        f->eip += 3;
+        return;
+    }
+    if (f->vector == 6 || (f->vector == 13 && ip[0] == 0x0f)) {
+        f->eip += ip[0] == 0x63 ? 2 : 3;
+        return;
     }
     if (f->vector != 13) {
         printf_serial("vm86int: vector %u in V86\n", f->vector);
@@ -153,10 +183,18 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
     }
     pt0[0xa] = CODE_PHYS | 7;
     pt0[0xb] = DATA_PHYS | 7;
+    pt0[0xc] = 0; /* not present */
     pd[0] = (uint32_t)pt0 | 7;
     memcpy((void *)CODE_PHYS, part_c, sizeof(part_c));
     memcpy((void *)(CODE_PHYS + 0x40), part_d, sizeof(part_d));
     memcpy((void *)(CODE_PHYS + 0x60), part_e, sizeof(part_e));
+    memcpy((void *)(CODE_PHYS + 0x70), part_f, sizeof(part_f));
+    memcpy((void *)(CODE_PHYS + 0x90), part_g, sizeof(part_g));
+    *(volatile uint8_t *)(CODE_PHYS + 0xc0) = 0xcb;
+    *(volatile uint8_t *)(CODE_PHYS + 0xd0) = 0xf4;
+    uint32_t exit_addr = (uint32_t)v86_exit;
+    memcpy(gate16_code + 8, &exit_addr, 4);
+    memcpy((void *)0x7100, gate16_code, sizeof(gate16_code));
     memset((void *)DATA_PHYS, 0, 16);
     write_cr4(read_cr4() | 0x10);
     write_cr3((uint32_t)pd);
@@ -224,6 +262,31 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
                   (irq_eflags >> 17) & 1);
     ok &= check(irq_cs == 0x0a00 && irq_eip == 0x60 && (irq_eflags & VM_FLAG) && nseen == 0,
                 "exit through an interrupt");
+
+    /* A page fault in V86, then a 16-bit interrupt gate (which ends it) */
+    set_idt_raw(0x33, make_gate(SEL_CODE32, 0x7100, 0xe6, 0));
+    run_v86(0x70, 0x23002);
+    static const uint32_t want_f[][3] = { { 14, 6, 0xa3 } };
+    printf_serial("vm86int: page fault cr2=0x%x\n", pf_cr2);
+    ok &= expect_seen("page fault", want_f, 1) && check(pf_cr2 == 0xc000, "cr2");
+    uint32_t esp16 = *(volatile uint32_t *)0x7ff0;
+    volatile uint16_t *w = (volatile uint16_t *)esp16;
+    printf_serial("vm86int: 16-bit gate frame=%d ip=%x cs=%x sp=%x ss=%x es=%x ds=%x fs=%x "
+                  "gs=%x\n", (int)(top0 - esp16), w[0], w[1], w[3], w[4], w[5], w[6], w[7],
+                  w[8]);
+    ok &= check(top0 - esp16 == 18 && w[0] == 0x7a && w[1] == 0x0a00 && w[3] == 0x1000 &&
+                w[4] == 0x0700 && w[5] == 0x0b00 && w[6] == 0x0c00 && w[7] == 0x1234 &&
+                w[8] == 0x5678, "16-bit gate from V86");
+
+    /* System instructions and far transfers in V86 */
+    run_v86(0x90, 0x23002);
+    static const uint32_t want_g[][3] = {
+        { 6, 0, 0x63 }, { 6, 0, 0x0f }, { 6, 0, 0x0f }, { 13, 0, 0x0f }, { 6, 0, 0x0f },
+        { 13, 0, 0xf4 },
+    };
+    printf_serial("vm86int: smsw=0x%x\n", data[3] & 0xffff);
+    ok &= expect_seen("system instructions", want_g, 6) &&
+          check((data[3] & 0x11) == 0x11, "smsw in V86 (PE, ET)");
 
     extra_handler = NULL;
     printf_serial("vm86int: %s\n", ok ? "PASS" : "FAIL");

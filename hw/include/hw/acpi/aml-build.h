@@ -32,6 +32,7 @@ void aml_res_io(GByteArray *out, uint16_t min, uint16_t max, uint8_t align, uint
 void aml_res_word_bus(GByteArray *out, uint16_t min, uint16_t max);
 void aml_res_word_io(GByteArray *out, uint16_t min, uint16_t max);
 void aml_res_dword_memory(GByteArray *out, uint32_t min, uint32_t max);
+void aml_res_irq_noflags(GByteArray *out, uint16_t mask);
 void aml_res_memory32_fixed(GByteArray *out, uint32_t base, uint32_t len, bool writable);
 void aml_res_end(GByteArray *out);
 

@@ -35,6 +35,7 @@
 #include "hw/nvram/fw_cfg.h"
 #include "hw/pci/pam.h"
 #include "hw/rtc/mc146818rtc.h"
+#include "hw/timer/hpet.h"
 #include "hw/timer/i8254.h"
 
 #define PC_DEFAULT_RAM_SIZE  (128 * 1024 * 1024ULL)
@@ -78,6 +79,8 @@ typedef struct PCMachineState {
     IOPort80State *ioport80;
     GPtrArray *debug_exits;        /* of ISADebugExitState * */
     GPtrArray *debugcons;          /* of ISADebugconState * */
+    struct PCTestdevState *pc_testdev; /* -device pc-testdev */
+    GPtrArray *pci_testdevs;       /* of PCITestDevState *: -device pci-testdev */
     struct PCIIDEState *ide;       /* PIIX3 IDE: -device ide-hd/ide-cd go here */
     struct PCPIIXState *piix;
     E820Table e820;                /* the memory map kernels are given */
@@ -86,6 +89,7 @@ typedef struct PCMachineState {
     struct PCIBus *pci_bus;        /* hw/i386/pc_piix.c's, for info pci */
     FWCfgState *fw_cfg;            /* 0x510/0x514 (hw/i386/fw_cfg.c) */
     bool hpet_enabled;             /* not -no-hpet */
+    HPETState *hpet;               /* 0xfed00000; the PIT and RTC interrupts go through it */
 } PCMachineState;
 
 /* hw/i386/pc-bios.c: reads -bios (or the default firmware) and maps it
