@@ -103,7 +103,7 @@ def cases():
               ["info", "-f", "foo", "data.qcow2"], ["info", "notimage.txt"],
               ["info", "--image-opts", "-f", "qcow2", "x"],
               ["info", "--image-opts", "driver=qcow2,file.filename=data.qcow2"],
-              ["info", "-Uz", "x"]]:
+              ["info", "-Uz", "x"], ["info", ""], ["check", ""]]:
         add(a)
     # check
     for img in IMAGES:
@@ -307,10 +307,47 @@ def cases():
               ["rebase", "-b", "base.qcow2", "-F", "qcow2", "old.qcow2"],
               ["rebase", "-b", "top.qcow2", "-F", "qcow2", "top.qcow2"]]:
         add(a, mutates=True)
+    # dd
+    for src in ["data.qcow2", "data.raw", "top.qcow2", "small.qcow2", "snap.qcow2"]:
+        for o in [[], ["-O", "raw"], ["-O", "qcow2"], ["bs=64k", "count=2"],
+                  ["bs=4k", "count=3", "skip=1"], ["bs=64k", "count=17", "skip=15"],
+                  ["bs=3000", "count=2", "skip=1", "-O", "qcow2"], ["bs=1M"]]:
+            add(["dd", "if=" + src, "of=out.img"] + o, mutates=True)
+    for a in [["dd", "if=data.qcow2", "of=out.raw", "bs=abc"],
+              ["dd", "if=data.qcow2", "of=out.raw", "bs=0"],
+              ["dd", "if=data.qcow2", "of=out.raw", "bs=3G"],
+              ["dd", "if=data.qcow2", "of=out.raw", "bs=2147483647", "count=1"],
+              ["dd", "if=data.qcow2", "of=out.raw", "bs="],
+              ["dd", "if=data.qcow2", "of=out.raw", "count=-1"],
+              ["dd", "if=data.qcow2", "of=out.raw", "count=1.5"],
+              ["dd", "if=data.qcow2", "of=out.raw", "count=1k"],
+              ["dd", "if=data.qcow2", "of=out.raw", "count=0x10"],
+              ["dd", "if=data.qcow2", "of=out.raw", "count=0"],
+              ["dd", "if=data.qcow2", "of=out.raw", "skip=x"],
+              ["dd", "if=data.qcow2", "of=out.raw", "skip=8192"],
+              ["dd", "if=data.qcow2", "of=out.raw", "skip=8193"],
+              ["dd", "if=data.qcow2", "of=out.raw", "skip=100000"],
+              ["dd", "if=data.qcow2", "of=out.raw", "skip=1", "count=1"],
+              ["dd", "if=data.qcow2"], ["dd", "of=x"], ["dd"],
+              ["dd", "if=data.qcow2", "of=out.raw", "foo=1"], ["dd", "xyz", "if=data.qcow2", "of=o"],
+              ["dd", "if=data.qcow2", "of=out.raw", "conv=notrunc"],
+              ["dd", "if=data.qcow2", "of=out.raw", "bs=1000", "count=1", "-O", "raw"],
+              ["dd", "if=nosuch", "of=out.raw"], ["dd", "if=nosuch", "of=o", "-O", "foo"],
+              ["dd", "if=data.qcow2", "of=out.raw", "-O", "foo"],
+              ["dd", "if=data.qcow2", "of=raw1m.raw", "-O", "raw"],
+              ["dd", "if=data.qcow2", "of=data.qcow2"],
+              ["dd", "if=data.qcow2", "of=/nonexistent/o"],
+              ["dd", "-f", "raw", "if=data.qcow2", "of=out.raw"],
+              ["dd", "-f", "qcow2", "if=data.raw", "of=out.raw"],
+              ["dd", "if=data.qcow2", "of=out.raw", "if=raw1m.raw"],
+              ["dd", "-U", "if=data.qcow2", "of=out.raw"], ["dd", "if=", "of=o"],
+              ["dd", "--image-opts", "if=driver=qcow2,file.filename=data.qcow2", "of=o"],
+              ["dd", "-f", "qcow2", "--image-opts", "if=x", "of=o"],
+              ["dd", "if=data.qcow2", "of=out.raw", "-z"]]:
+        add(a, mutates=True)
     # commands and options not done yet are in the corpus as well
     for a in [["amend", "-o", "compat=0.10", "data.qcow2"],
               ["amend", "-o", "lazy_refcounts=on", "data.qcow2"],
-              ["dd", "if=data.qcow2", "of=out.raw", "-O", "raw"],
               ["bitmap", "--add", "data.qcow2", "bx"],
               ["bitmap", "--remove", "bitmaps.qcow2", "b0"]]:
         add(a, mutates=True)

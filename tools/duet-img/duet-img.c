@@ -933,6 +933,7 @@ static const ImgCommand img_commands[] = {
     { "compare", img_compare },
     { "convert", img_convert },
     { "create", img_create },
+    { "dd", img_dd },
     { "info", img_info },
     { "map", img_map },
     { "measure", img_measure },
