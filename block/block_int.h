@@ -245,6 +245,11 @@ struct BlockDriver {
      * backing file does (commit). */
     int (*bdrv_make_empty)(BlockDriverState *bs);
 
+    /* qemu-img amend: changes what opts (checked against amend_opts) ask
+     * for, all checked before anything is written. */
+    int (*bdrv_amend_options)(BlockDriverState *bs, QemuOpts *opts, Error **errp);
+    const QemuOptDesc *amend_opts;
+
     /* Internal snapshots (block/snapshot.c calls these; absent: -ENOTSUP).
      * create fills in sn->id_str; goto and delete take an id or a name. */
     int (*bdrv_snapshot_create)(BlockDriverState *bs, QEMUSnapshotInfo *sn, Error **errp);

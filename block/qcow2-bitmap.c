@@ -176,3 +176,14 @@ uint64_t qcow2_bitmaps_measure(BlockDriverState *bs, uint64_t cluster_size)
     }
     return total + (dir_bytes + cluster_size - 1) / cluster_size * cluster_size;
 }
+
+int qcow2_bitmaps_note_write(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    if (!(s->autoclear_features & QCOW2_AUTOCLEAR_BITMAPS) || bs->read_only) {
+        return 0;
+    }
+    s->autoclear_features &= ~(uint64_t)QCOW2_AUTOCLEAR_BITMAPS;
+    return qcow2_update_header(bs);
+}

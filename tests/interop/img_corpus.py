@@ -345,6 +345,42 @@ def cases():
               ["dd", "-f", "qcow2", "--image-opts", "if=x", "of=o"],
               ["dd", "if=data.qcow2", "of=out.raw", "-z"]]:
         add(a, mutates=True)
+    # amend
+    for img in QCOW2 + ["base.qcow2"]:
+        for o in ["compat=0.10", "compat=1.1", "lazy_refcounts=on", "lazy_refcounts=off",
+                  "refcount_bits=64", "refcount_bits=1", "size=8M"]:
+            add(["amend", "-o", o, img], mutates=True)
+    for o in ["cluster_size=4k", "refcount_bits=8", "refcount_bits=16", "refcount_bits=3",
+              "size=1M", "size=0", "size=3.5M", "size=1000", "size=abc", "nosuch=1",
+              "compat=0.9", "compat=v2", "compat=v3", "compat=1.1,compat=0.10",
+              "compat=0.10,size=8M", "lazy_refcounts=on,compat=0.10", "lazy_refcounts=bogus",
+              "backing_file=x", "backing_fmt=raw", "compression_type=zstd",
+              "encrypt.format=luks", "encrypt.new-secret=x", "preallocation=metadata",
+              "data_file=x", "data_file_raw=on", "extended_l2=on", "help",
+              "compat=0.10,refcount_bits=1", "refcount_bits=1,compat=1.1"]:
+        add(["amend", "-o", o, "data.qcow2"], mutates=True)
+    for a in [["amend", "data.qcow2"], ["amend"], ["amend", "-o", "compat=1.1"],
+              ["amend", "-o", "help"], ["amend", "-o", "compat=0.10", "raw1m.raw"],
+              ["amend", "-f", "raw", "-o", "compat=1.1", "data.qcow2"],
+              ["amend", "-f", "qcow2", "-o", "compat=1.1", "raw1m.raw"],
+              ["amend", "-o", "compat=1.1", "data.qcow2", "extra"],
+              ["amend", "-o", "compat=0.10", "nosuch"],
+              ["amend", "-o", "compat=0.10", "small.qcow2"],
+              ["amend", "-o", "refcount_bits=16,compat=0.10", "small.qcow2"],
+              ["amend", "-o", "backing_file=base.qcow2", "top.qcow2"],
+              ["amend", "-o", "backing_file=base.qcow2,backing_fmt=qcow2", "top.qcow2"],
+              ["amend", "-o", "compat=0.10", "-o", "lazy_refcounts=off", "data.qcow2"],
+              ["amend", "-q", "-o", "compat=0.10", "data.qcow2"],
+              ["amend", "-p", "-o", "compat=0.10", "data.qcow2"],
+              ["amend", "-t", "bogus", "-o", "compat=0.10", "data.qcow2"],
+              ["amend", "-t", "none", "-o", "compat=0.10", "data.qcow2"],
+              ["amend", "--force", "-o", "compat=0.10", "data.qcow2"],
+              ["amend", "-o", "compat=0.10", "-o", "help", "data.qcow2"],
+              ["amend", "-z", "-o", "compat=1.1", "data.qcow2"],
+              ["amend", "-o", ",compat=1.1", "data.qcow2"],
+              ["amend", "--image-opts", "-o", "compat=0.10",
+               "driver=qcow2,file.filename=data.qcow2"]]:
+        add(a, mutates=True)
     # commands and options not done yet are in the corpus as well
     for a in [["amend", "-o", "compat=0.10", "data.qcow2"],
               ["amend", "-o", "lazy_refcounts=on", "data.qcow2"],

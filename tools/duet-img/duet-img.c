@@ -927,6 +927,7 @@ typedef struct {
 } ImgCommand;
 
 static const ImgCommand img_commands[] = {
+    { "amend", img_amend },
     { "bench", img_bench },
     { "check", img_check },
     { "commit", img_commit },
