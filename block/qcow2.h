@@ -415,6 +415,18 @@ bool qcow2_cache_overlaps(Qcow2Cache *c, int64_t offset, int64_t size);
 int qcow2_cache_num_tables(Qcow2Cache *c);
 
 /* qcow2-snapshot.c */
+/* Bitmap directory entry flags (spec: "flags" of a directory entry). */
+#define BME_FLAG_IN_USE (1u << 0)
+#define BME_FLAG_AUTO   (1u << 1)
+#define BME_MIN_ENTRY_SIZE 24
+#define BME_MAX_DIRECTORY_SIZE (64 * 1024 * 1024)
+/* The Bitmaps extension (NULL: none), and the directory it points to,
+ * g_malloc'd (NULL: none, or unreadable). */
+const Qcow2UnknownHeaderExtension *qcow2_bitmaps_extension(BDRVQcow2State *s);
+uint8_t *qcow2_read_bitmap_directory(BlockDriverState *bs, uint32_t *count, uint64_t *size);
+/* qcow2-bitmap-store.c: duet-img bitmap's load and store */
+int qcow2_load_bitmaps(BlockDriverState *bs, GPtrArray **list, Error **errp);
+int qcow2_store_bitmaps(BlockDriverState *bs, GPtrArray *list, Error **errp);
 /* qcow2-bitmap.c: the "bitmaps" member of info's format-specific data */
 void qcow2_dump_bitmaps(BlockDriverState *bs, GString *text, JSONWriter *json);
 /*

@@ -48,6 +48,11 @@ FIXTURES = [
                        ["bitmap", "--add", "{f}", "b0"],
                        ["bitmap", "--add", "-g", "128k", "{f}", "b1"],
                        ["bitmap", "--disable", "{f}", "b1"]]),
+    # bitmaps with bits set: b0 records qemu-io's writes, b1 (disabled) does not
+    ("dirty.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "8M"],
+                     ["bitmap", "--add", "-g", "4k", "{f}", "b0"],
+                     ["bitmap", "--add", "--disable", "{f}", "b1"]],
+     ["write -P 0x12 0 64k", "write -P 0x13 5M 4k"]),
     ("data.raw", [["create", "-q", "-f", "raw", "{f}", "4M"]],
      ["write -P 0x11 0 64k", "write -P 0x22 1M 128k"]),
     ("same.qcow2", [["convert", "-O", "qcow2", "data.raw", "{f}"]]),
@@ -381,11 +386,48 @@ def cases():
               ["amend", "--image-opts", "-o", "compat=0.10",
                "driver=qcow2,file.filename=data.qcow2"]]:
         add(a, mutates=True)
+    # bitmap
+    for img in ["data.qcow2", "bitmaps.qcow2", "small.qcow2", "top.qcow2", "snap.qcow2",
+                "dirty.qcow2"]:
+        for ops in [["--add"], ["--add", "--disable"], ["--add", "-g", "4k"],
+                    ["--add", "-g", "1G"], ["--add", "--remove"], ["--remove"], ["--clear"],
+                    ["--enable"], ["--disable"], ["--merge", "b1"], ["--add", "--merge", "b0"],
+                    ["--remove", "--add"]]:
+            for bm in ["b0", "bx"]:
+                add(["bitmap"] + ops + [img, bm], mutates=True)
+    for a in [["bitmap", "--add", "-g", "1000", "data.qcow2", "bx"],
+              ["bitmap", "--add", "-g", "abc", "data.qcow2", "bx"],
+              ["bitmap", "--add", "-g", "256", "data.qcow2", "bx"],
+              ["bitmap", "--add", "-g", "2G", "data.qcow2", "bx"],
+              ["bitmap", "--add", "-g", "4G", "data.qcow2", "bx"],
+              ["bitmap", "-g", "64k", "data.qcow2", "bx"], ["bitmap", "data.qcow2", "bx"],
+              ["bitmap", "--add", "data.qcow2"], ["bitmap", "--add", "data.qcow2", ""],
+              ["bitmap", "--add", "data.qcow2", "a" * 1023],
+              ["bitmap", "--add", "data.qcow2", "x", "y"], ["bitmap"],
+              ["bitmap", "--add", "--merge", "b1", "-b", "bitmaps.qcow2", "-F", "qcow2",
+               "empty.qcow2", "b1"],
+              ["bitmap", "--add", "nosuch", "bx"], ["bitmap", "--clear", "--add", "data.qcow2", "bx"],
+              ["bitmap", "--merge", "nosuch", "bitmaps.qcow2", "b1"],
+              ["bitmap", "--merge", "b0", "-b", "base.qcow2", "bitmaps.qcow2", "b1"],
+              ["bitmap", "--merge", "b0", "-b", "bitmaps.qcow2", "-F", "qcow2", "data.qcow2", "b1"],
+              ["bitmap", "--add", "--merge", "b1", "-b", "bitmaps.qcow2", "-F", "qcow2",
+               "data.qcow2", "b1"],
+              ["bitmap", "--add", "--merge", "nosuch", "data.qcow2", "bx"],
+              ["bitmap", "--merge", "b0", "dirty.qcow2", "b1"],
+              ["bitmap", "--merge", "b0", "--clear", "--merge", "b0", "dirty.qcow2", "b1"],
+              ["bitmap", "--add", "-g", "1M", "--merge", "b0", "dirty.qcow2", "bz"],
+              ["bitmap", "--add", "--merge", "b0", "-b", "dirty.qcow2", "-F", "qcow2",
+               "base.qcow2", "bz"],
+              ["bitmap", "--clear", "--remove", "dirty.qcow2", "b0"],
+              ["bitmap", "--remove", "--remove", "bitmaps.qcow2", "b0"],
+              ["bitmap", "--add", "--add", "data.qcow2", "bx"],
+              ["bitmap", "-z", "--add", "data.qcow2", "bx"], ["bitmap", "--merge"],
+              ["bitmap", "--image-opts", "--add", "driver=qcow2,file.filename=data.qcow2", "bx"]]:
+        add(a, mutates=True)
     # commands and options not done yet are in the corpus as well
     for a in [["amend", "-o", "compat=0.10", "data.qcow2"],
               ["amend", "-o", "lazy_refcounts=on", "data.qcow2"],
-              ["bitmap", "--add", "data.qcow2", "bx"],
-              ["bitmap", "--remove", "bitmaps.qcow2", "b0"]]:
+              ]:
         add(a, mutates=True)
     return out
 

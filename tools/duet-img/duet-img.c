@@ -929,6 +929,7 @@ typedef struct {
 static const ImgCommand img_commands[] = {
     { "amend", img_amend },
     { "bench", img_bench },
+    { "bitmap", img_bitmap },
     { "check", img_check },
     { "commit", img_commit },
     { "compare", img_compare },
