@@ -67,6 +67,13 @@ void cpu_handle_exec_result(CPUState *cpu, int ret)
     case EXCP_HLT:
         cpu->env.halted = true;
         break;
+    case EXCP_DEBUG:
+        /* Parked at once, so not one more instruction runs; the main
+         * loop then stops the VM (RUN_STATE_DEBUG), which gdb is told. */
+        cpu->stopped = true;
+        g_cond_broadcast(&qemu_cpu_cond);
+        qemu_system_debug_request();
+        break;
     case EXCP_FATAL:
         /* Already reported; the main loop shuts down with status 1. */
         qemu_system_fatal_request();

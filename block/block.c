@@ -18,17 +18,24 @@
 extern const BlockDriver bdrv_file;
 extern const BlockDriver bdrv_raw;
 extern const BlockDriver bdrv_qcow2;
+extern const BlockDriver bdrv_blkdebug;
+extern const BlockDriver bdrv_null_co;
+extern const BlockDriver bdrv_null_aio;
 
 /* Probe order; a new format is one line here. */
 static const BlockDriver *const block_drivers[] = {
     &bdrv_file,
     &bdrv_raw,
     &bdrv_qcow2,
+    &bdrv_blkdebug,
+    &bdrv_null_co,
+    &bdrv_null_aio,
     NULL,
 };
 
 /* The same drivers by name (kept in step by test-block-options). */
-const char *const bdrv_format_names[] = { "file", "raw", "qcow2", NULL };
+const char *const bdrv_format_names[] = { "file", "raw", "qcow2", "blkdebug", "null-co",
+                                          "null-aio", NULL };
 
 /* Bytes handed to bdrv_probe, as much as any format needs to recognise
  * its header. */
@@ -207,14 +214,53 @@ static int bdrv_open_driver(BlockDriverState *bs, GHashTable *options, const cha
     return ret;
 }
 
+/* The protocol driver that a "driver" key names (NULL: chosen by the file
+ * name: the driver whose protocol_name prefixes it, else file). */
+static const BlockDriver *bdrv_find_protocol(const char *filename, const char *driver,
+                                             Error **errp)
+{
+    for (int i = 0; block_drivers[i]; i++) {
+        const BlockDriver *drv = block_drivers[i];
+
+        if (!drv->bdrv_file_open) {
+            continue;
+        }
+        if (driver ? !strcmp(drv->format_name, driver)
+                   : drv->protocol_name && filename &&
+                     g_str_has_prefix(filename, drv->protocol_name)) {
+            return drv;
+        }
+    }
+    if (driver) {
+        error_setg(errp, "Unknown protocol driver '%s'", driver);
+        return NULL;
+    }
+    return &bdrv_file;
+}
+
 /* Takes no permissions: the format node over it does (bdrv_open_driver),
- * or bdrv_open_inherit when it is the top node. */
+ * or bdrv_open_inherit when it is the top node.  options' "driver" key,
+ * if any, names the protocol driver. */
 static BlockDriverState *bdrv_open_protocol(const char *filename, int flags,
                                             GHashTable *options, const char *prefix,
                                             Error **errp)
 {
-    BlockDriverState *bs = bdrv_new(&bdrv_file, filename, flags);
-    int ret = bdrv_open_driver(bs, options, prefix, 0, BLK_PERM_ALL, errp);
+    g_autofree char *driver = options ? bdrv_opt_take_str(options, "driver") : NULL;
+    const BlockDriver *drv = bdrv_find_protocol(filename, driver, errp);
+    BlockDriverState *bs;
+    int ret;
+
+    if (!drv || (!filename && drv == &bdrv_file)) {
+        if (drv) {
+            error_setg(errp, "No file name given (filename= or file.filename=)");
+        }
+        if (options) {
+            g_hash_table_unref(options);
+        }
+        return NULL;
+    }
+    bs = bdrv_new(drv, filename, flags);
+    ret = bdrv_open_driver(bs, options, prefix, 0, BLK_PERM_ALL, errp);
 
     if (ret >= 0) {
         ret = bdrv_refresh_total_sectors(bs);
@@ -223,10 +269,18 @@ static BlockDriverState *bdrv_open_protocol(const char *filename, int flags,
         }
     }
     if (ret < 0) {
+        bdrv_child_free(bs->file);
         bdrv_free(bs);
         return NULL;
     }
     return bs;
+}
+
+BlockDriverState *bdrv_open_child_protocol(const char *filename, int flags,
+                                           GHashTable *options, const char *prefix,
+                                           Error **errp)
+{
+    return bdrv_open_protocol(filename, flags, options, prefix, errp);
 }
 
 /* Like qemu-img: the highest bdrv_probe score wins; raw answers 1. */
@@ -303,12 +357,13 @@ static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt
             return NULL;
         }
     }
-    if (drv == &bdrv_file) {
+    if (drv && drv->bdrv_file_open) {
         /* The protocol node is the top node: its keys have no prefix. */
         if (!bdrv_options_check_consumed(file_opts, drv, file_prefix, errp) ||
             !bdrv_options_check_consumed(backing_opts, drv, backing_prefix, errp)) {
             return NULL;
         }
+        g_hash_table_insert(format_opts, g_strdup("driver"), g_strdup(drv->format_name));
         bs = bdrv_open_protocol(filename, flags, g_steal_pointer(&format_opts), prefix, errp);
         if (bs && !bdrv_refresh_perms(bs, perm, shared, errp)) {
             bdrv_close_node(bs);
@@ -320,6 +375,7 @@ static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt
     if (!file) {
         return NULL;
     }
+    filename = filename ? filename : file->filename;
     if (!drv) {
         drv = bdrv_probe_format(file, errp);
         if (!drv) {
@@ -406,18 +462,12 @@ BlockDriverState *bdrv_open_opts(const char *filename, const char *fmt, int flag
         g_hash_table_unref(opts);
         return NULL;
     }
-    file_driver = bdrv_opt_take_str(opts, "file.driver");
-    if (file_driver && strcmp(file_driver, bdrv_file.format_name)) {
-        error_setg(errp, "Unknown protocol driver '%s' (only 'file')", file_driver);
+    file_driver = g_strdup(g_hash_table_lookup(opts, "file.driver"));
+    if (file_driver && !bdrv_find_protocol(NULL, file_driver, errp)) {
         g_hash_table_unref(opts);
         return NULL;
     }
     filename = filename ? filename : opt_filename;
-    if (!filename) {
-        error_setg(errp, "No file name given (filename= or file.filename=)");
-        g_hash_table_unref(opts);
-        return NULL;
-    }
     bdrv_opener_perm(flags, &perm, &shared);
     return bdrv_open_inherit(filename, fmt ? fmt : opt_driver, flags, NULL, opts, perm, shared,
                              errp);

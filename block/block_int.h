@@ -303,6 +303,9 @@ struct BlockDriver {
     int (*bdrv_debug_remove_breakpoint)(BlockDriverState *bs, const char *tag);
     int (*bdrv_debug_resume)(BlockDriverState *bs, const char *tag);
     bool (*bdrv_debug_is_suspended)(BlockDriverState *bs, const char *tag);
+    /* bdrv_drain is about to wait for bs's requests (blkdebug lets its
+     * suspended ones go). */
+    void (*bdrv_drain_begin)(BlockDriverState *bs);
 
     /* Protocol drivers other than file: the filename prefix that selects
      * them ("blkdebug:", "null-co://"); a format over one reaches it
@@ -337,6 +340,11 @@ struct BlockDriverState {
     /* The node whose backing file this is (loop detection, block.c). */
     BlockDriverState *inherits_from;
     unsigned serialising_in_flight; /* read-modify-write requests (io.c) */
+    /* Writes finished (successful or not) and the count at the last
+     * successful flush: a flush with nothing new written skips the
+     * driver's flush_to_disk, as QEMU's does (io.c). */
+    uint64_t write_gen;
+    uint64_t flushed_gen;
     /* This node's open options (block/options.c) while its driver opens;
      * the driver takes what it knows, NULL once open is done. */
     GHashTable *options;
@@ -496,6 +504,15 @@ BlockDriverState *bdrv_open(const char *filename, const char *fmt, int flags,
 BlockDriverState *bdrv_open_opts(const char *filename, const char *fmt, int flags,
                                  GHashTable *options, Error **errp);
 void bdrv_unref(BlockDriverState *bs);
+/*
+ * A protocol node for a driver's own child (blkdebug's image): options'
+ * keys are the child's (owned, may be NULL; "driver" names the protocol,
+ * else the file name's prefix does, else "file"); prefix is how the user
+ * wrote them.  filename may be NULL when the driver needs none.
+ */
+BlockDriverState *bdrv_open_child_protocol(const char *filename, int flags,
+                                           GHashTable *options, const char *prefix,
+                                           Error **errp);
 /*
  * Permissions (block/block-perm.c).  The opener of a node takes
  * bdrv_opener_perm(flags) on it: consistent-read (not with BDRV_O_NO_IO),

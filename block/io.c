@@ -428,6 +428,7 @@ int coroutine_fn bdrv_co_pwritev_part(BdrvChild *child, int64_t offset, int64_t 
                                   (flags & BDRV_REQ_ZERO_WRITE) ? NULL : qiov, qiov_offset,
                                   flags);
     }
+    bs->write_gen++;
     bs->in_flight--;
     trace_event_end(bdrv_co_pwritev_part_done, bdrv_co_pwritev_part, "ret=%d", ret);
     return ret < 0 ? ret : 0;
@@ -478,6 +479,7 @@ int coroutine_fn bdrv_co_pwritev_compressed(BdrvChild *child, int64_t offset, in
     bdrv_wait_serialising_requests(&req);
     ret = bs->drv->bdrv_co_pwritev_compressed_part(bs, offset, bytes, qiov, 0);
     tracked_request_end(&req);
+    bs->write_gen++;
     bs->in_flight--;
     return ret;
 }
@@ -519,6 +521,7 @@ int coroutine_fn bdrv_co_pdiscard(BdrvChild *child, int64_t offset, int64_t byte
     bdrv_wait_serialising_requests(&req);
     ret = bs->drv->bdrv_co_pdiscard(bs, start, end - start);
     tracked_request_end(&req);
+    bs->write_gen++;
     bs->in_flight--;
     return ret == -ENOTSUP ? 0 : ret;
 }
@@ -531,6 +534,7 @@ int coroutine_fn bdrv_co_pdiscard(BdrvChild *child, int64_t offset, int64_t byte
  */
 int coroutine_fn bdrv_co_flush(BlockDriverState *bs)
 {
+    uint64_t current_gen;
     int ret = 0;
 
     if (!bs || !bs->drv) {
@@ -538,12 +542,20 @@ int coroutine_fn bdrv_co_flush(BlockDriverState *bs)
     }
     trace_event_begin(bdrv_co_flush, "bs=%p", bs);
     bs->in_flight++;
+    current_gen = bs->write_gen;
+    BLKDBG_EVENT(bs->file, BLKDBG_FLUSH_TO_OS);
     if (bs->drv->bdrv_co_flush_to_os) {
         ret = bs->drv->bdrv_co_flush_to_os(bs);
     }
-    if (ret >= 0 && !(bs->open_flags & BDRV_O_NO_FLUSH) && bs->drv->bdrv_co_flush_to_disk &&
-        !bs->read_only) {
-        ret = bs->drv->bdrv_co_flush_to_disk(bs);
+    if (ret >= 0 && !(bs->open_flags & BDRV_O_NO_FLUSH) && !bs->read_only &&
+        bs->flushed_gen != current_gen) {
+        BLKDBG_EVENT(bs->file, BLKDBG_FLUSH_TO_DISK);
+        if (bs->drv->bdrv_co_flush_to_disk) {
+            ret = bs->drv->bdrv_co_flush_to_disk(bs);
+        }
+        if (ret >= 0) {
+            bs->flushed_gen = current_gen;
+        }
     }
     if (ret >= 0 && bs->file) {
         ret = bdrv_co_flush(bs->file->bs);
@@ -576,6 +588,7 @@ int coroutine_fn bdrv_co_truncate(BdrvChild *child, int64_t offset, bool exact,
         return -ENOTSUP;
     }
     bs->in_flight++;
+    bs->write_gen++;
     ret = bs->drv->bdrv_co_truncate(bs, offset, exact, prealloc, errp);
     if (ret >= 0) {
         int64_t len = bs->drv->bdrv_getlength ? bs->drv->bdrv_getlength(bs) : offset;
@@ -622,8 +635,9 @@ int coroutine_fn bdrv_co_block_status(BlockDriverState *bs, int64_t offset, int6
         }
         *pnum = MIN(MAX(*pnum, 0), bytes);
     }
-    /* A protocol node has no backing: all of it is allocated here. */
-    if (!bs->drv->is_format) {
+    /* A protocol node has no backing: what it stores is allocated here
+     * (null-co stores nothing: neither data nor zeroes). */
+    if (!bs->drv->is_format && (ret & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO))) {
         ret |= BDRV_BLOCK_ALLOCATED;
     }
     if (map) {
@@ -810,8 +824,23 @@ int bdrv_pwrite_compressed(BdrvChild *child, int64_t offset, int64_t bytes,
     return bdrv_run_co(child->bs, bdrv_compressed_co_entry, &s);
 }
 
+/* Down the whole graph first: a request of bs may wait in a node below. */
+static void bdrv_drain_begin(BlockDriverState *bs)
+{
+    if (bs->drv && bs->drv->bdrv_drain_begin) {
+        bs->drv->bdrv_drain_begin(bs);
+    }
+    if (bs->file) {
+        bdrv_drain_begin(bs->file->bs);
+    }
+    if (bs->backing) {
+        bdrv_drain_begin(bs->backing->bs);
+    }
+}
+
 void bdrv_drain(BlockDriverState *bs)
 {
+    bdrv_drain_begin(bs);
     AIO_WAIT_WHILE(bdrv_get_aio_context(bs), bs->in_flight > 0);
     if (bs->file) {
         bdrv_drain(bs->file->bs);

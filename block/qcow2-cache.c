@@ -123,6 +123,8 @@ static int coroutine_fn cache_entry_flush(BlockDriverState *bs, Qcow2Cache *c, i
     }
     trace_event(qcow2_cache_entry_flush, "cache=%s offset=0x%" PRIx64,
                 c == s->l2_table_cache ? "l2" : "refcount", e->offset);
+    BLKDBG_EVENT(bs->file, c == s->l2_table_cache ? BLKDBG_L2_UPDATE
+                                                  : BLKDBG_REFBLOCK_UPDATE_PART);
     ret = bdrv_co_pwrite(bs->file, e->offset, c->table_size, cache_table(c, i), 0);
     if (ret < 0) {
         return ret;
@@ -228,6 +230,9 @@ static int coroutine_fn cache_do_get(BlockDriverState *bs, Qcow2Cache *c, uint64
     }
     cache_unindex(c, i);
     if (read_from_disk) {
+        BDRVQcow2State *s = bs->opaque;
+
+        BLKDBG_EVENT(bs->file, c == s->l2_table_cache ? BLKDBG_L2_LOAD : BLKDBG_REFBLOCK_LOAD);
         c->entries[i].ref++; /* keep the slot while the read yields */
         ret = bdrv_co_pread(bs->file, offset, c->table_size, cache_table(c, i), 0);
         c->entries[i].ref--;

@@ -49,7 +49,10 @@ int coroutine_fn qcow2_write_l1_entry(BlockDriverState *bs, int l1_index)
     if (ret < 0) {
         return ret;
     }
-    return bdrv_co_pwrite(bs->file, s->l1_table_offset + start * 8, n * 8, buf, 0);
+    BLKDBG_EVENT(bs->file, BLKDBG_L1_UPDATE);
+    ret = bdrv_co_pwrite(bs->file, s->l1_table_offset + start * 8, n * 8, buf, 0);
+    /* stable before anything relies on it, as QEMU's write_l1_entry */
+    return ret < 0 ? ret : bdrv_co_flush(bs->file->bs);
 }
 
 static int l2_offset_valid(BlockDriverState *bs, uint64_t l1_entry, uint32_t l1_index)
@@ -94,6 +97,7 @@ static int coroutine_fn l2_allocate(BlockDriverState *bs, uint32_t l1_index)
         goto fail;
     }
     if (old_l2) {
+        BLKDBG_EVENT(bs->file, BLKDBG_L2_ALLOC_COW_READ);
         ret = qcow2_cache_get(bs, s->l2_table_cache, old_l2, &old_table);
         if (ret < 0) {
             qcow2_cache_put(s->l2_table_cache, &table);
@@ -108,6 +112,7 @@ static int coroutine_fn l2_allocate(BlockDriverState *bs, uint32_t l1_index)
     qcow2_cache_put(s->l2_table_cache, &table);
 
     /* The table (and its refcount) must be on disk before the L1 entry. */
+    BLKDBG_EVENT(bs->file, BLKDBG_L2_ALLOC_WRITE);
     ret = qcow2_cache_flush(bs, s->l2_table_cache);
     if (ret < 0) {
         goto fail;

@@ -92,6 +92,7 @@ int coroutine_fn qcow2_co_preadv_compressed(BlockDriverState *bs, uint64_t l2_en
     avail = MIN((int64_t)csize, file_len - (int64_t)coffset);
     in = g_malloc0(csize);
     out = g_malloc(s->cluster_size);
+    BLKDBG_EVENT(bs->file, BLKDBG_READ_COMPRESSED);
     ret = bdrv_co_pread(bs->file, coffset, avail, in, 0);
     if (ret < 0) {
         return ret;
@@ -156,6 +157,7 @@ int coroutine_fn qcow2_co_pwritev_compressed_part(BlockDriverState *bs, int64_t 
                 offset, (uint64_t)coffset, len);
     ret = qcow2_pre_write_overlap_check(bs, 0, coffset, len);
     if (ret == 0) {
+        BLKDBG_EVENT(bs->file, BLKDBG_WRITE_COMPRESSED);
         ret = bdrv_co_pwrite(bs->file, coffset, len, out, 0);
     }
     if (ret < 0) {

@@ -130,6 +130,7 @@ int qcow2_refcount_init(BlockDriverState *bs, Error **errp)
         return -ENOMEM;
     }
     if (bytes) {
+        BLKDBG_EVENT(bs->file, BLKDBG_REFTABLE_LOAD);
         ret = bdrv_pread(bs->file, s->refcount_table_offset, bytes, s->refcount_table, 0);
         if (ret < 0) {
             error_setg_errno(errp, -ret, "Could not read refcount table");
@@ -243,6 +244,7 @@ static int coroutine_fn grow_refcount_table(BlockDriverState *bs, uint64_t min_e
     uint8_t hdr[12];
     int ret;
 
+    BLKDBG_EVENT(bs->file, BLKDBG_REFTABLE_GROW);
     if (s->check_refs) {
         a = MAX(a, (uint64_t)s->check_nb_clusters);
     }
@@ -271,6 +273,7 @@ static int coroutine_fn grow_refcount_table(BlockDriverState *bs, uint64_t min_e
                 s->refcount_table_size, new_entries, a);
 
     block = g_malloc(s->cluster_size);
+    BLKDBG_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC_WRITE_BLOCKS);
     for (uint64_t ti = first_t; ti <= last_t; ti++) {
         uint64_t off = (a + (ti - first_t)) << s->cluster_bits;
         memset(block, 0, s->cluster_size);
@@ -301,6 +304,7 @@ static int coroutine_fn grow_refcount_table(BlockDriverState *bs, uint64_t min_e
     if (ret < 0) {
         return ret;
     }
+    BLKDBG_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC_WRITE_TABLE);
     ret = bdrv_co_pwrite(bs->file, (a + b) << s->cluster_bits, t * s->cluster_size,
                          new_table, 0);
     if (ret < 0) {
@@ -318,6 +322,7 @@ static int coroutine_fn grow_refcount_table(BlockDriverState *bs, uint64_t min_e
     if (ret < 0) {
         return ret;
     }
+    BLKDBG_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC_SWITCH_TABLE);
     ret = bdrv_co_pwrite(bs->file, QCOW2_HDR_REFCOUNT_TABLE_OFFSET, sizeof(hdr), hdr, 0);
     if (ret < 0) {
         return ret;
@@ -358,6 +363,7 @@ static int coroutine_fn alloc_refcount_block(BlockDriverState *bs, uint64_t tabl
     int64_t c;
     int ret;
 
+    BLKDBG_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC);
     if (table_index >= s->refcount_table_size) {
         ret = grow_refcount_table(bs, table_index + 1);
         if (ret < 0) {
@@ -402,6 +408,7 @@ static int coroutine_fn alloc_refcount_block(BlockDriverState *bs, uint64_t tabl
     }
     qcow2_cache_discard(s->refcount_block_cache, c << s->cluster_bits);
     qcow2_cache_discard(s->l2_table_cache, c << s->cluster_bits);
+    BLKDBG_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC_WRITE);
     ret = bdrv_co_pwrite(bs->file, c << s->cluster_bits, s->cluster_size, block, 0);
     if (ret < 0) {
         return ret;
@@ -412,6 +419,7 @@ static int coroutine_fn alloc_refcount_block(BlockDriverState *bs, uint64_t tabl
     }
     s->refcount_table[table_index] = c << s->cluster_bits;
     qcow2_reftable_note_used(s, table_index);
+    BLKDBG_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC_HOOKUP);
     ret = qcow2_write_reftable_entry(bs, table_index);
     if (ret < 0) {
         s->refcount_table[table_index] = 0;
@@ -503,6 +511,10 @@ int coroutine_fn qcow2_update_refcount(BlockDriverState *bs, int64_t offset, int
     trace_event(qcow2_update_refcount, "clusters %" PRId64 "..%" PRId64 " addend=%" PRId64,
                 first, last, addend);
     for (c = first; c <= last; c++) {
+        /* QEMU's event for finding (or creating) each refcount block */
+        if (c == first || !(c & (s->refcount_block_size - 1))) {
+            BLKDBG_EVENT(bs->file, BLKDBG_REFBLOCK_ALLOC);
+        }
         ret = qcow2_update_cluster_refcount(bs, c, addend);
         if (ret < 0) {
             break;
@@ -558,6 +570,7 @@ int64_t coroutine_fn qcow2_alloc_clusters(BlockDriverState *bs, uint64_t size)
     int ret;
 
     assert(nb > 0);
+    BLKDBG_EVENT(bs->file, BLKDBG_CLUSTER_ALLOC);
     for (;;) {
         bool created = false;
         first = find_free_clusters(bs, nb);
@@ -617,6 +630,7 @@ int64_t coroutine_fn qcow2_alloc_bytes(BlockDriverState *bs, int size)
     int ret;
 
     assert(size > 0 && size <= s->cluster_size);
+    BLKDBG_EVENT(bs->file, BLKDBG_CLUSTER_ALLOC_BYTES);
     if (offset && offset_into_cluster(s, offset) != 0) {
         uint64_t refcount;
         ret = qcow2_get_refcount(bs, offset >> s->cluster_bits, &refcount);
@@ -657,7 +671,10 @@ int64_t coroutine_fn qcow2_alloc_bytes(BlockDriverState *bs, int size)
 
 void coroutine_fn qcow2_free_clusters(BlockDriverState *bs, int64_t offset, int64_t size)
 {
-    int ret = qcow2_update_refcount(bs, offset, size, -1);
+    int ret;
+
+    BLKDBG_EVENT(bs->file, BLKDBG_CLUSTER_FREE);
+    ret = qcow2_update_refcount(bs, offset, size, -1);
 
     if (ret < 0) {
         /* A leak at worst; check -r leaks reclaims it. */

@@ -64,31 +64,35 @@ static int qcow2_probe(const uint8_t *buf, int buf_size, const char *filename)
 }
 
 
+/* QEMU's qcow2_inactivate: each cache written and made stable, with its
+ * own message on failure; the image is marked clean only when both went. */
 static int coroutine_fn qcow2_close_co(BlockDriverState *bs, void *opaque)
 {
     BDRVQcow2State *s = bs->opaque;
-    int ret;
+    int ret, result = 0;
 
     qemu_co_mutex_lock(&s->lock);
-    ret = qcow2_co_flush_caches(bs);
-    if (ret == 0 && s->dirty_marked && !s->corrupt_signaled) {
-        ret = bdrv_co_flush(bs->file->bs);
-        if (ret == 0) {
-            ret = qcow2_mark_clean(bs);
-        }
+    ret = qcow2_cache_flush(bs, s->l2_table_cache);
+    if (ret < 0) {
+        error_report("Failed to flush the L2 table cache: %s", g_strerror(-ret));
+        result = ret;
+    }
+    ret = qcow2_cache_flush(bs, s->refcount_block_cache);
+    if (ret < 0) {
+        error_report("Failed to flush the refcount block cache: %s", g_strerror(-ret));
+        result = ret;
+    }
+    if (result == 0 && s->dirty_marked && !s->corrupt_signaled) {
+        result = qcow2_mark_clean(bs);
     }
     qemu_co_mutex_unlock(&s->lock);
-    return ret;
+    return result;
 }
 
 static void qcow2_close(BlockDriverState *bs)
 {
     if (!bs->read_only) {
-        int ret = qcow2_run_co(bs, qcow2_close_co, NULL);
-        if (ret < 0) {
-            warn_report("qcow2: %s: could not write back metadata on close: %s",
-                        bs->filename, g_strerror(-ret));
-        }
+        qcow2_run_co(bs, qcow2_close_co, NULL);
     }
     qcow2_free_state(bs);
 }
@@ -112,6 +116,7 @@ int coroutine_fn qcow2_read_backing(BlockDriverState *bs, int64_t offset, int64_
     }
     n = offset < len ? MIN(bytes, len - offset) : 0;
     if (n > 0) {
+        BLKDBG_EVENT(bs->file, BLKDBG_READ_BACKING_AIO);
         ret = bdrv_co_preadv_part(bs->backing, offset, n, qiov, qiov_offset, 0);
         if (ret < 0) {
             return ret;
@@ -156,6 +161,7 @@ static int coroutine_fn qcow2_do_preadv(BlockDriverState *bs, uint64_t offset, u
             ret = qcow2_co_preadv_compressed(bs, l2_entry, offset, cur, qiov, qiov_offset);
             break;
         case QCOW2_CLUSTER_NORMAL:
+            BLKDBG_EVENT(bs->file, BLKDBG_READ_AIO);
             ret = bdrv_co_preadv_part(bs->file, host, cur, qiov, qiov_offset, 0);
             break;
         }
@@ -305,11 +311,15 @@ static int coroutine_fn qcow2_handle_alloc(BlockDriverState *bs, uint64_t offset
          * does: the file then ends where qemu-io's would, and O_DIRECT
          * writes past the end of the file are not serialised by the file
          * system. */
+        BLKDBG_EVENT(bs->file, BLKDBG_CLUSTER_ALLOC_SPACE);
         ret = bdrv_co_pwrite_zeroes(bs->file, host, aligned_end - start,
                                     BDRV_REQ_NO_FALLBACK);
         if (ret < 0 && ret != -ENOTSUP) {
             goto fail;
         }
+    }
+    if (head || tail) {
+        BLKDBG_EVENT(bs->file, BLKDBG_COW_READ);
     }
     if (head) {
         head_buf = g_malloc(head);
@@ -343,6 +353,9 @@ static int coroutine_fn qcow2_handle_alloc(BlockDriverState *bs, uint64_t offset
     qemu_co_queue_init(&alloc.waiters);
     g_queue_push_tail(&s->allocs_in_flight, &alloc);
     qemu_co_mutex_unlock(&s->lock);
+    /* the COW regions go in the same request as the data (QEMU's merged
+     * COW write is a write_aio) */
+    BLKDBG_EVENT(bs->file, BLKDBG_WRITE_AIO);
     ret = bdrv_co_pwritev(bs->file, host + (offset - start) - head, head + bytes + tail, &all, 0);
     qemu_co_mutex_lock(&s->lock);
     g_queue_remove(&s->allocs_in_flight, &alloc);
@@ -416,6 +429,7 @@ int coroutine_fn qcow2_co_pwritev_part(BlockDriverState *bs, int64_t offset, int
             if (ret == 0) {
                 trace_event(qcow2_writev_data, "co=%p offset=0x%" PRIx64,
                             (void *)qemu_coroutine_self(), host);
+                BLKDBG_EVENT(bs->file, BLKDBG_WRITE_AIO);
                 ret = bdrv_co_pwritev_part(bs->file, host, cur, qiov, qiov_offset, 0);
             }
         }

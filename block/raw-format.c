@@ -54,9 +54,10 @@ static int coroutine_fn raw_co_block_status(BlockDriverState *bs, int64_t offset
                                             int64_t bytes, int64_t *pnum, int64_t *map,
                                             BlockDriverState **file)
 {
-    /* Whatever the file says, at the same offset; all of it is ours. */
+    /* Whatever the file says, at the same offset; what it stores is ours. */
     int ret = bdrv_co_block_status(bs->file->bs, offset, bytes, pnum, map, file);
-    return ret < 0 ? ret : ret | BDRV_BLOCK_ALLOCATED;
+    return ret < 0 || !(ret & (BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO)) ? ret
+                                                                  : ret | BDRV_BLOCK_ALLOCATED;
 }
 
 static int64_t raw_getlength(BlockDriverState *bs)

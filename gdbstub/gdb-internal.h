@@ -40,6 +40,23 @@ GdbFrameEvent gdb_framer_byte(GdbFramer *f, uint8_t c);
 /* "$payload#xx" with '#', '$', '}' and '*' escaped. */
 void gdb_frame_packet(GString *out, const char *data, size_t len);
 
+/* gdb-parse.c: packet arguments; false on anything malformed. */
+/* A hex number of at most 16 digits at *p; *p moves past it. */
+bool gdb_parse_hex(const char **p, uint64_t *v);
+/* "ADDR,LEN" followed by @sep (or the end when @sep is 0). */
+bool gdb_parse_addr_len(const char **p, uint64_t *addr, uint64_t *len, char sep);
+typedef struct GdbBreakpointReq {
+    unsigned type;  /* 0 software, 1 hardware, 2 write, 3 read, 4 access */
+    uint64_t addr;
+    uint64_t kind;  /* watchpoints: length in bytes */
+} GdbBreakpointReq;
+/* Z/z's arguments, after the letter. */
+bool gdb_parse_breakpoint(const char *p, GdbBreakpointReq *req);
+/* c/s's optional resume address, after the letter. */
+bool gdb_parse_resume_addr(const char *p, bool *has_addr, uint64_t *addr);
+/* vCont's action list (after "vCont"): 'c' or 's' for thread 1, or 0. */
+bool gdb_parse_vcont(const char *p, char *action);
+
 /* gdb-regs.c: the description gdb reads as target.xml and the registers
  * in its order.  @x86_64 chooses i386:x86-64 or i386. */
 const char *gdb_target_xml(bool x86_64);

@@ -11,10 +11,12 @@
  * tables; what is not mapped is E14.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "chardev/char.h"
+#include "exec/breakpoint.h"
 #include "exec/cpu-debug.h"
 #include "gdb-internal.h"
 #include "gdbstub/gdbstub.h"
@@ -33,6 +35,7 @@ typedef struct GdbState {
     bool waiting_stop;  /* gdb resumed the VM and waits for a stop reply */
     bool stopped_by_gdb;
     bool x86_64;        /* the register set of this connection */
+    bool swbreak, hwbreak; /* gdb takes swbreak:/hwbreak: in stop replies */
     GString *last;      /* the last packet sent, for a NAK */
 } GdbState;
 
@@ -87,67 +90,108 @@ static bool hex_to_bytes(const char *hex, size_t nbytes, GByteArray *out)
     return true;
 }
 
-/* A hex number of at most 16 digits at *p; *p moves past it. */
-static bool parse_hex(const char **p, uint64_t *v)
-{
-    const char *s = *p;
-    uint64_t x = 0;
-    int n = 0;
-
-    while (g_ascii_isxdigit(*s)) {
-        if (++n > 16) {
-            return false;
-        }
-        x = x << 4 | g_ascii_xdigit_value(*s++);
-    }
-    if (!n) {
-        return false;
-    }
-    *p = s;
-    *v = x;
-    return true;
-}
-
-/* "ADDR,LEN" followed by @sep (or the end when @sep is 0). */
-static bool parse_addr_len(const char **p, uint64_t *addr, uint64_t *len, char sep)
-{
-    if (!parse_hex(p, addr) || **p != ',') {
-        return false;
-    }
-    (*p)++;
-    if (!parse_hex(p, len)) {
-        return false;
-    }
-    if (sep ? **p != sep : **p != '\0') {
-        return false;
-    }
-    if (sep) {
-        (*p)++;
-    }
-    return true;
-}
-
 static CPUState *gdb_cpu(GdbState *s)
 {
     return s->ms->cpu;
 }
 
+/* T05 says why when the vCPU stopped for us (E.3 "Stop Reply Packets"):
+ * watch/rwatch/awatch:ADDR for a watchpoint, swbreak:/hwbreak: for a
+ * breakpoint when gdb said it understands them; a step has no reason. */
 static void gdb_send_stop_reply(GdbState *s, int signal)
 {
-    char buf[64];
+    static const char *const watch[] = {
+        [GDB_WATCHPOINT_WRITE] = "watch", [GDB_WATCHPOINT_READ] = "rwatch",
+        [GDB_WATCHPOINT_ACCESS] = "awatch",
+    };
+    const CPUDebugStop *stop = &gdb_cpu(s)->debug_stop;
+    char why[48] = "";
+    char buf[96];
 
-    snprintf(buf, sizeof(buf), "T%02xthread:01;", signal);
+    if (signal == 5 && stop->reason == DEBUG_STOP_WATCH &&
+        stop->type >= GDB_WATCHPOINT_WRITE && stop->type <= GDB_WATCHPOINT_ACCESS) {
+        snprintf(why, sizeof(why), "%s:%" PRIx64 ";", watch[stop->type], stop->addr);
+    } else if (signal == 5 && stop->reason == DEBUG_STOP_BREAKPOINT) {
+        if (stop->type == GDB_BREAKPOINT_SW && s->swbreak) {
+            snprintf(why, sizeof(why), "swbreak:;");
+        } else if (stop->type == GDB_BREAKPOINT_HW && s->hwbreak) {
+            snprintf(why, sizeof(why), "hwbreak:;");
+        }
+    }
+    snprintf(buf, sizeof(buf), "T%02x%sthread:01;", signal, why);
     gdb_put_packet(s, buf);
 }
 
-static void gdb_resume(GdbState *s)
+/* c, s, vCont: @addr (when given) is the new pc, a linear address. */
+static void gdb_resume(GdbState *s, bool step, bool has_addr, uint64_t addr)
 {
+    CPUState *cpu = gdb_cpu(s);
+    Error *err = NULL;
+
+    if (!cpu_single_step(cpu, step, &err)) {
+        trace_event(gdb_error, "step: %s", error_get_pretty(err));
+        warn_report("gdbstub: single-step: %s", error_get_pretty(err));
+        error_free(err);
+        gdb_put_packet(s, "E22");
+        return;
+    }
+    if (has_addr) {
+        cpu->env.eip = addr - cpu->env.segs[R_CS].base;
+        cpu->vcpu_dirty = true;
+    }
+    cpu->debug_stop = (CPUDebugStop){ .reason = DEBUG_STOP_NONE };
     s->waiting_stop = true;
     s->stopped_by_gdb = false;
     if (runstate_is_running()) {
         return;
     }
     vm_start(s->ms);
+}
+
+/* c and s [ADDR] */
+static void cmd_resume(GdbState *s, const char *p, bool step)
+{
+    bool has_addr;
+    uint64_t addr;
+
+    if (!gdb_parse_resume_addr(p, &has_addr, &addr)) {
+        gdb_put_packet(s, "E01");
+        return;
+    }
+    gdb_resume(s, step, has_addr, addr);
+}
+
+/* Z and z (E.2): 0 software and 1 hardware breakpoints, 2 write, 3 read,
+ * 4 access watchpoints.  A type the accelerator cannot do is an error
+ * naming why on duet's stderr (gdb only shows "E.."). */
+static void cmd_breakpoint(GdbState *s, const char *p, bool insert)
+{
+    GdbBreakpointReq req;
+    Error *err = NULL;
+    bool ok;
+
+    if (!gdb_parse_breakpoint(p, &req)) {
+        gdb_put_packet(s, "E01");
+        return;
+    }
+    if (req.type > GDB_WATCHPOINT_ACCESS) {
+        gdb_put_packet(s, ""); /* not supported (E.2: an empty reply) */
+        return;
+    }
+    ok = insert ? cpu_breakpoint_insert(gdb_cpu(s), req.type, req.addr, req.kind, &err)
+                : cpu_breakpoint_remove(gdb_cpu(s), req.type, req.addr, req.kind, &err);
+    if (!ok) {
+        trace_event(gdb_error, "%c%u: %s", insert ? 'Z' : 'z', req.type,
+                    error_get_pretty(err));
+        if (insert) {
+            warn_report("gdbstub: Z%u,%" PRIx64 ",%" PRIx64 ": %s", req.type, req.addr,
+                        req.kind, error_get_pretty(err));
+        }
+        error_free(err);
+        gdb_put_packet(s, "E22");
+        return;
+    }
+    gdb_put_packet(s, "OK");
 }
 
 static void cmd_read_regs(GdbState *s)
@@ -192,7 +236,7 @@ static void cmd_read_reg(GdbState *s, const char *p)
     g_autoptr(GByteArray) out = g_byte_array_new();
     uint64_t n;
 
-    if (!parse_hex(&p, &n) || *p || n > INT32_MAX ||
+    if (!gdb_parse_hex(&p, &n) || *p || n > INT32_MAX ||
         !gdb_read_register(&gdb_cpu(s)->env, s->x86_64, n, out)) {
         gdb_put_packet(s, "E00");
         return;
@@ -206,7 +250,7 @@ static void cmd_write_reg(GdbState *s, const char *p)
     uint64_t n;
     size_t len;
 
-    if (!parse_hex(&p, &n) || *p++ != '=' || n > INT32_MAX || (len = strlen(p)) % 2 ||
+    if (!gdb_parse_hex(&p, &n) || *p++ != '=' || n > INT32_MAX || (len = strlen(p)) % 2 ||
         !hex_to_bytes(p, len / 2, val) ||
         !gdb_write_register(&gdb_cpu(s)->env, s->x86_64, n, val->data, val->len)) {
         gdb_put_packet(s, "E00");
@@ -220,7 +264,7 @@ static void cmd_read_mem(GdbState *s, const char *p)
 {
     uint64_t addr, len;
 
-    if (!parse_addr_len(&p, &addr, &len, 0)) {
+    if (!gdb_parse_addr_len(&p, &addr, &len, 0)) {
         gdb_put_packet(s, "E01");
         return;
     }
@@ -242,7 +286,7 @@ static void cmd_write_mem(GdbState *s, const char *p, size_t total, bool binary)
     uint64_t addr, len;
     g_autoptr(GByteArray) data = g_byte_array_new();
 
-    if (!parse_addr_len(&p, &addr, &len, ':')) {
+    if (!gdb_parse_addr_len(&p, &addr, &len, ':')) {
         gdb_put_packet(s, "E01");
         return;
     }
@@ -272,7 +316,7 @@ static void cmd_qxfer_features(GdbState *s, const char *p)
         return;
     }
     p += strlen("target.xml:");
-    if (!parse_addr_len(&p, &off, &len, 0)) {
+    if (!gdb_parse_addr_len(&p, &off, &len, 0)) {
         gdb_put_packet(s, "E01");
         return;
     }
@@ -316,10 +360,14 @@ static void cmd_rcmd(GdbState *s, const char *hex)
 static void cmd_query(GdbState *s, const char *p)
 {
     if (g_str_has_prefix(p, "qSupported")) {
-        char buf[128];
+        char buf[160];
+        /* gdb's own features after the colon: what it can take from us */
+        g_auto(GStrv) feats = g_strsplit(p[10] == ':' ? p + 11 : "", ";", -1);
+        s->swbreak = g_strv_contains((const char *const *)feats, "swbreak+");
+        s->hwbreak = g_strv_contains((const char *const *)feats, "hwbreak+");
         snprintf(buf, sizeof(buf),
-                 "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;vContSupported+",
-                 GDB_PACKET_SIZE);
+                 "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;vContSupported+%s%s",
+                 GDB_PACKET_SIZE, s->swbreak ? ";swbreak+" : "", s->hwbreak ? ";hwbreak+" : "");
         gdb_put_packet(s, buf);
     } else if (g_str_has_prefix(p, "qXfer:features:read:")) {
         cmd_qxfer_features(s, p + strlen("qXfer:features:read:"));
@@ -343,6 +391,11 @@ static void cmd_query(GdbState *s, const char *p)
 
 static void gdb_detach_cleanup(GdbState *s)
 {
+    /* Nobody is left to take a stop: the guest runs free.  gdb may have
+     * gone while the guest runs: the list changes with the vCPU paused. */
+    bool paused = vm_peek_begin(s->ms);
+    cpu_breakpoint_remove_all(gdb_cpu(s));
+    vm_peek_end(s->ms, paused);
     s->waiting_stop = false;
     if (s->stopped_by_gdb) {
         s->stopped_by_gdb = false;
@@ -352,17 +405,21 @@ static void gdb_detach_cleanup(GdbState *s)
 
 static void cmd_vcont(GdbState *s, const char *p)
 {
+    char action;
+
     if (!strcmp(p, "?")) {
-        gdb_put_packet(s, "vCont;c;C");
+        gdb_put_packet(s, "vCont;c;C;s;S");
         return;
     }
-    /* One thread: the first action decides; c and C (the signal is
-     * dropped: a machine has none to deliver) resume. */
-    if (*p == ';' && (p[1] == 'c' || p[1] == 'C')) {
-        gdb_resume(s);
+    if (!gdb_parse_vcont(p, &action)) {
+        gdb_put_packet(s, "E01");
         return;
     }
-    gdb_put_packet(s, "E22");
+    if (!action) {
+        gdb_put_packet(s, "E22"); /* nothing for our one thread to do */
+        return;
+    }
+    gdb_resume(s, action == 's', false, 0);
 }
 
 static void gdb_handle_packet(GdbState *s, const char *p, size_t len)
@@ -383,13 +440,10 @@ static void gdb_handle_packet(GdbState *s, const char *p, size_t len)
     case 'm': cmd_read_mem(s, p + 1); break;
     case 'M': cmd_write_mem(s, p + 1, len - 1, false); break;
     case 'X': cmd_write_mem(s, p + 1, len - 1, true); break;
-    case 'c':
-        if (p[1]) {
-            gdb_put_packet(s, "E22"); /* resuming elsewhere: not supported */
-        } else {
-            gdb_resume(s);
-        }
-        break;
+    case 'c': cmd_resume(s, p + 1, false); break;
+    case 's': cmd_resume(s, p + 1, true); break;
+    case 'Z': cmd_breakpoint(s, p + 1, true); break;
+    case 'z': cmd_breakpoint(s, p + 1, false); break;
     case 'H': case 'T':
         gdb_put_packet(s, "OK"); /* the one thread */
         break;

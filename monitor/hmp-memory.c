@@ -52,13 +52,13 @@ static void print_value(Monitor *mon, char format, int wsize, uint64_t v)
         monitor_printf(mon, " 0x%0*" PRIx64, wsize * 2, v);
         break;
     case 'o':
-        monitor_printf(mon, " %#*" PRIo64, (wsize * 8 + 2) / 3 + 1, v);
+        monitor_printf(mon, " %#*" PRIo64, (wsize * 8 + 2) / 3, v);
         break;
-    case 'd': {
-        int64_t sv = wsize == 8 ? (int64_t)v : (int64_t)(v << (64 - 8 * wsize)) >> (64 - 8 * wsize);
-        monitor_printf(mon, " %*" PRId64, digits, sv);
+    case 'd':
+        /* As QEMU: the unit is loaded zero-extended and printed signed,
+         * so only a g unit can come out negative (xp/1db of 0xfb: 251). */
+        monitor_printf(mon, " %*" PRId64, digits, (int64_t)v);
         break;
-    }
     default:
         monitor_printf(mon, " %*" PRIu64, digits, v);
         break;

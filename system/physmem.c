@@ -418,19 +418,29 @@ void address_space_stq(AddressSpace *as, hwaddr addr, uint64_t val, MemTxAttrs a
 
 /* ---- Translation and DMA mapping -------------------------------------- */
 
-MemoryRegion *address_space_translate(AddressSpace *as, hwaddr addr, hwaddr *xlat,
-                                      hwaddr *plen, bool is_write, MemTxAttrs attrs)
+MemoryRegion *address_space_translate_ro(AddressSpace *as, hwaddr addr, hwaddr *xlat,
+                                         hwaddr *plen, bool *readonly)
 {
     FlatView *fv = as->current_map;
     const FlatRange *fr = flatview_lookup(fv, addr);
 
     if (!fr) {
         *plen = flatview_unassigned_len(fv, addr, *plen);
+        *readonly = false;
         return NULL;
     }
     *xlat = fr->offset_in_region + (addr - fr->addr);
     *plen = MIN(*plen, flat_range_end(fr) - addr);
+    *readonly = fr->readonly;
     return fr->mr;
+}
+
+MemoryRegion *address_space_translate(AddressSpace *as, hwaddr addr, hwaddr *xlat,
+                                      hwaddr *plen, bool is_write, MemTxAttrs attrs)
+{
+    bool readonly;
+
+    return address_space_translate_ro(as, addr, xlat, plen, &readonly);
 }
 
 void *address_space_map(AddressSpace *as, hwaddr addr, hwaddr *plen, bool is_write,

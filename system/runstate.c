@@ -21,6 +21,7 @@ static GArray *reset_handlers; /* of QEMUResetEntry, in registration order */
 static int reset_requested;    /* atomic: a ShutdownCause, 0 for none */
 static int shutdown_requested; /* atomic: 0, or exit status + 1 */
 static int shutdown_cause;     /* atomic: of the first shutdown request */
+static int debug_requested;    /* atomic: a vCPU stopped for the debugger */
 
 static RunState current_run_state = RUN_STATE_PRELAUNCH;
 
@@ -229,6 +230,18 @@ bool qemu_system_shutdown_pending(int *exit_status)
 ShutdownCause qemu_reset_requested(void)
 {
     return __atomic_exchange_n(&reset_requested, 0, __ATOMIC_SEQ_CST);
+}
+
+void qemu_system_debug_request(void)
+{
+    trace_event(runstate_debug_request, "%s", "");
+    __atomic_store_n(&debug_requested, 1, __ATOMIC_SEQ_CST);
+    qemu_notify_event();
+}
+
+bool qemu_debug_requested(void)
+{
+    return __atomic_exchange_n(&debug_requested, 0, __ATOMIC_SEQ_CST);
 }
 
 bool qemu_system_request_pending(void)

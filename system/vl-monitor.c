@@ -12,7 +12,8 @@
  * -nographic as QEMU: without -serial and -monitor, COM1 and the monitor
  * share stdio (mon:stdio, C-a c switches); with one of them given, the
  * other alone goes to stdio.  Without -nographic, COM1 is on stdio (duet
- * has no display for QEMU's default "vc") and there is no monitor.
+ * has no display for QEMU's default "vc") unless a monitor or -debugcon
+ * took stdio, and there is no monitor.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -291,6 +292,21 @@ static void vl_mux_quit(void)
     qemu_system_shutdown_request_cause(0, SHUTDOWN_CAUSE_HOST_QMP_QUIT);
 }
 
+/* Whether a monitor, -debugcon or a -chardev (not COM1) is on stdio. */
+static bool others_use_stdio(const VLConfig *cfg)
+{
+    bool stdio = cfg->debugcon_spec && spec_uses_stdio(cfg->debugcon_spec);
+
+    for (guint i = 0; i < cfg->monitors->len; i++) {
+        VLMonitorSpec *m = &g_array_index(cfg->monitors, VLMonitorSpec, i);
+        stdio |= m->kind != VL_MON_OPTS && spec_uses_stdio(m->spec);
+    }
+    for (guint i = 0; i < cfg->chardev_opts->len; i++) {
+        stdio |= spec_uses_stdio(g_ptr_array_index(cfg->chardev_opts, i));
+    }
+    return stdio;
+}
+
 bool vl_monitor_config_finish(VLConfig *cfg, Error **errp)
 {
     MachineState *ms = cfg->ms;
@@ -317,24 +333,15 @@ bool vl_monitor_config_finish(VLConfig *cfg, Error **errp)
         }
     }
     if (!ms->serial_spec) {
-        /* A daemon has no terminal: COM1 goes nowhere, as QEMU's vc would. */
-        ms->serial_spec = cfg->daemonize ? "null" : "stdio";
+        /* COM1 goes nowhere, as QEMU's vc does without a display, when there
+         * is no terminal (a daemon) or another option took stdio
+         * (`-monitor stdio`, `-debugcon stdio`). */
+        ms->serial_spec = cfg->daemonize || others_use_stdio(cfg) ? "null" : "stdio";
     }
-    if (cfg->daemonize) {
-        bool stdio = spec_uses_stdio(ms->serial_spec) ||
-                     (cfg->debugcon_spec && spec_uses_stdio(cfg->debugcon_spec));
-
-        for (guint i = 0; i < cfg->monitors->len; i++) {
-            VLMonitorSpec *m = &g_array_index(cfg->monitors, VLMonitorSpec, i);
-            stdio |= m->kind != VL_MON_OPTS && spec_uses_stdio(m->spec);
-        }
-        for (guint i = 0; i < cfg->chardev_opts->len; i++) {
-            stdio |= spec_uses_stdio(g_ptr_array_index(cfg->chardev_opts, i));
-        }
-        if (stdio) {
-            error_setg(errp, "cannot use stdio with -daemonize");
-            return false;
-        }
+    if (cfg->daemonize &&
+        (spec_uses_stdio(ms->serial_spec) || others_use_stdio(cfg))) {
+        error_setg(errp, "cannot use stdio with -daemonize");
+        return false;
     }
     if (cfg->debugcon_spec) {
         g_ptr_array_add(ms->device_opts, g_strdup("isa-debugcon,iobase=0xe9,chardev=debugcon"));

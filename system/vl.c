@@ -102,6 +102,8 @@ static const QemuOptDesc machine_desc[] = {
       .def_value_str = "pc" },
     { .name = "accel", .type = QEMU_OPT_STRING,
       .help = "Accelerators to try in order, e.g. kvm:tcg (help lists them)" },
+    { .name = "hpet", .type = QEMU_OPT_BOOL, .help = "Enable/disable the HPET",
+      .def_value_str = "on" },
     { NULL },
 };
 
@@ -147,7 +149,62 @@ static bool opt_machine(VLConfig *cfg, const char *arg, Error **errp)
         cfg->exit_now = true;
         return true;
     }
+    if (!qemu_opt_get_bool(opts, "hpet", true)) {
+        cfg->ms->no_hpet = true;
+    }
     return !accel || set_accel_spec(cfg, accel, errp);
+}
+
+static bool opt_no_hpet(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->no_hpet = true;
+    return true;
+}
+
+static const QemuOptDesc boot_desc[] = {
+    { .name = "order", .type = QEMU_OPT_STRING,
+      .help = "Boot devices in order: a, b (floppy), c (disk), d (CD-ROM), n-p (network)" },
+    { .name = "menu", .type = QEMU_OPT_BOOL, .help = "Ask the BIOS for its boot menu" },
+    { NULL },
+};
+
+static const QemuOptsList boot_opts_list = {
+    .name = "boot-opts", .implied_key = "order", .desc = boot_desc,
+};
+
+/* -boot [order=]DRIVES[,menu=on|off]: what the pc machine tells its BIOS
+ * (CMOS boot flags, fw_cfg FW_CFG_BOOT_MENU), as QEMU. */
+static bool opt_boot(VLConfig *cfg, const char *arg, Error **errp)
+{
+    g_autoptr(QemuOpts) opts = qemu_opts_parse(&boot_opts_list, arg, errp);
+    const char *order;
+
+    if (!opts) {
+        return false;
+    }
+    if (qemu_opts_help_wanted(opts)) {
+        qemu_opts_print_help(stdout, qemu_opts_help_key(opts) ? NULL : "boot-opts options:",
+                             boot_desc, qemu_opts_help_key(opts));
+        cfg->exit_now = true;
+        return true;
+    }
+    order = qemu_opt_get(opts, "order");
+    if (order && strlen(order) >= sizeof(cfg->ms->boot_order)) {
+        error_setg(errp, "boot order '%s' is too long", order);
+        return false;
+    }
+    for (const char *p = order; p && *p; p++) {
+        if (!((*p >= 'a' && *p <= 'd') || (*p >= 'n' && *p <= 'p')) || strchr(p + 1, *p)) {
+            error_setg(errp, strchr(p + 1, *p) ? "Boot device '%c' was given twice"
+                                               : "Invalid boot device for PC: '%c'", *p);
+            return false;
+        }
+    }
+    if (order) {
+        g_strlcpy(cfg->ms->boot_order, order, sizeof(cfg->ms->boot_order));
+    }
+    cfg->ms->boot_menu = qemu_opt_get_bool(opts, "menu", cfg->ms->boot_menu);
+    return true;
 }
 
 /* QEMU's: a bare number is MiB. */
@@ -192,6 +249,18 @@ static bool opt_kernel(VLConfig *cfg, const char *arg, Error **errp)
 {
     cfg->ms->kernel_filename = arg;
     return check_readable(arg, errp);
+}
+
+static bool opt_bios(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->bios_filename = arg;
+    return true; /* the board reads it and says what is wrong with it */
+}
+
+static bool opt_firmware_dir(VLConfig *cfg, const char *arg, Error **errp)
+{
+    cfg->ms->firmware_dir = arg;
+    return true;
 }
 
 static bool opt_append(VLConfig *cfg, const char *arg, Error **errp)
@@ -360,7 +429,7 @@ static bool opt_smp(VLConfig *cfg, const char *arg, Error **errp)
     return true;
 }
 
-/* -cpu MODEL: one of system/x86-cpuid.c's models (no +flag/-flag syntax). */
+/* -cpu MODEL[,+flag,-flag,flag=on|off,vendor=...]: system/x86-cpuid.c's models. */
 static bool opt_cpu(VLConfig *cfg, const char *arg, Error **errp)
 {
     if (!strcmp(arg, "help")) {
@@ -368,12 +437,7 @@ static bool opt_cpu(VLConfig *cfg, const char *arg, Error **errp)
         cfg->exit_now = true;
         return true;
     }
-    cfg->ms->cpu_model = x86_cpu_model_find(arg);
-    if (!cfg->ms->cpu_model) {
-        error_setg(errp, "-cpu %s: unknown CPU model (try -cpu help)", arg);
-        return false;
-    }
-    return true;
+    return x86_cpuid_parse(&cfg->ms->cpu_config, arg, errp);
 }
 
 static bool opt_mtree(VLConfig *cfg, const char *arg, Error **errp)
@@ -389,16 +453,23 @@ static const QEMUOption qemu_options[] = {
     { "accel", "[accel=]NAME[,prop=value]", opt_accel,
       "accelerator: tcg (default) or kvm (kvm: kernel-irqchip=on|off|split); 'help' lists" },
     { "enable-kvm", NULL, opt_enable_kvm, "same as -accel kvm" },
-    { "machine", "[type=]pc[,accel=NAME[:NAME]]", opt_machine, "machine type (only pc)" },
-    { "M", "[type=]pc[,accel=NAME[:NAME]]", opt_machine, "same as -machine" },
+    { "machine", "[type=]pc[,accel=NAME[:NAME]][,hpet=on|off]", opt_machine, "machine type (only pc)" },
+    { "M", "[type=]pc[,accel=NAME[:NAME]][,hpet=on|off]", opt_machine, "same as -machine" },
     { "m", "[size=]SIZE", opt_m, "guest RAM (default 128M; a bare number is MiB)" },
-    { "cpu", "MODEL", opt_cpu, "CPU model: qemu64 (default) or max; 'help' lists" },
+    { "cpu", "MODEL[,+flag,-flag,vendor=V]", opt_cpu,
+      "CPU model: qemu64 (default), qemu32, max, host (kvm); 'help' lists models and flags" },
     { "smp", "[cpus=]1", opt_smp, "number of vCPUs (duet has one)" },
-    { "kernel", "FILE", opt_kernel, "multiboot kernel to load" },
+    { "kernel", "FILE", opt_kernel, "Linux bzImage or Multiboot kernel to boot directly" },
+    { "bios", "FILE", opt_bios,
+      "firmware ROM (default without -kernel: /usr/share/seabios/bios-256k.bin)" },
+    { "L", "DIR", opt_firmware_dir, "look for the default firmware (bios-256k.bin) in DIR" },
     { "append", "CMDLINE", opt_append, "kernel command line" },
     { "initrd", "FILE [ARGS][,FILE...]", opt_initrd, "multiboot modules (',,': a comma)" },
     { "display", "none", opt_display, "accepted for compatibility" },
     { "no-reboot", NULL, opt_no_reboot, "exit (status 0) instead of rebooting" },
+    { "no-hpet", NULL, opt_no_hpet, "no HPET (same as -machine hpet=off)" },
+    { "boot", "[order=]DRIVES[,menu=on|off]", opt_boot,
+      "boot order for the BIOS (c disk, d CD-ROM) and its boot menu" },
     { "device", "DRIVER[,prop=value]", opt_device, "add a device; 'help' lists" },
     { "drive", "file=FILE[,if=ide|none,id=ID,index=N,media=disk|cdrom,format=F,...]",
       opt_drive, "add a drive (other keys: block node options); 'help' lists" },
@@ -433,7 +504,8 @@ static void help(void)
                                                opt->arg_name ? opt->arg_name : "");
         printf("%-40s %s\n", lhs, opt->help);
     }
-    printf("\nOptions may also be spelled --name.  Without -serial, COM1 is on stdio.\n"
+    printf("\nOptions may also be spelled --name.  Without -serial, COM1 is on stdio\n"
+           "(unless -monitor or -debugcon takes stdio).\n"
            "In key=value lists ',,' is a comma inside a value; ...,help lists the keys\n"
            "an option takes and KEY=help what one key takes.\n");
 }
@@ -544,7 +616,15 @@ static bool qemu_create_machine(MachineState *ms, const AccelOps *accel, Error *
     cpu->cpu_index = 0;
     cpu->as = &address_space_memory;
     cpu->as_io = &address_space_io;
-    cpu->cpuid.model = ms->cpu_model ? ms->cpu_model : x86_cpu_model_default();
+    cpu->cpuid = ms->cpu_config;
+    if (!cpu->cpuid.model) {
+        cpu->cpuid.model = x86_cpu_model_default();
+    }
+    if (cpu->cpuid.model->kvm_only && strcmp(accel->name, "kvm")) {
+        error_setg(errp, "CPU model '%s' requires KVM", cpu->cpuid.model->name);
+        g_free(cpu);
+        return false;
+    }
     g_cond_init(&cpu->halt_cond);
     x86_cpu_reset(cpu);
     ms->cpu = cpu;
@@ -683,6 +763,10 @@ int qemu_main_loop(void)
             } else {
                 runstate_set(RUN_STATE_PRELAUNCH);
             }
+            continue;
+        }
+        if (qemu_debug_requested()) {
+            vm_stop(ms, RUN_STATE_DEBUG); /* the vCPU has parked itself */
             continue;
         }
         main_loop_wait(false);

@@ -10,9 +10,14 @@
  *
  * qemu64 follows QEMU's model of that name as QEMU 7.2 shows it to a
  * guest under TCG: AuthenticAMD, family 15 model 107 stepping 1, leaves up
- * to 0DH and 8000000AH, the same cache and address-size leaves.
+ * to 0DH and 8000000AH, the same cache and address-size leaves.  qemu32
+ * is QEMU's 32-bit one: GenuineIntel, family 6 model 6 stepping 3, leaves
+ * up to 4 and 80000004H, Pentium Pro flags and SSE/SSE2 (and SSE3, which
+ * the interpreter lacks), no long mode.
  */
 #include <string.h>
+
+#include <glib.h>
 
 #include "exec/cpuid.h"
 
@@ -49,7 +54,9 @@ static const X86Feature x86_features[] = {
     { FEAT_1_ECX, 0, "sse3", false },
     { FEAT_1_ECX, 13, "cx16", true },
     { FEAT_1_ECX, 17, "pcid", false },
+    { FEAT_1_ECX, 21, "x2apic", true },  /* hw/intc/apic.c: MSRs 800H-8FFH */
     { FEAT_1_ECX, 23, "popcnt", true },
+    { FEAT_1_ECX, 24, "tsc-deadline", true }, /* IA32_TSC_DEADLINE, hw/intc/apic.c */
     { FEAT_1_ECX, 26, "xsave", false },
     { FEAT_1_ECX, 31, "hypervisor", true },
     { FEAT_7_0_EBX, 0, "fsgsbase", true },
@@ -93,6 +100,22 @@ static const X86CPUModel x86_models[] = {
         .phys_bits = 40, .virt_bits = 48,
     },
     {
+        .name = "qemu32",
+        .desc = "QEMU's 32-bit model (Intel family 6)",
+        .vendor = "GenuineIntel",
+        .family = 6, .model = 6, .stepping = 3,
+        .level = 4, .xlevel = 0x80000004,
+        .features = {
+            F(FEAT_1_EDX, CPUID_FP87 | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR |
+                          CPUID_PAE | CPUID_MCE | CPUID_CX8 | CPUID_APIC | CPUID_SEP |
+                          CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_MMX | CPUID_FXSR |
+                          CPUID_SSE | CPUID_SSE2),
+            F(FEAT_1_ECX, CPUID_EXT_SSE3),
+        },
+        .model_id = "QEMU Virtual CPU version 2.5+",
+        .phys_bits = 36, .virt_bits = 32,
+    },
+    {
         .name = "max",
         .desc = "every feature the accelerator provides (KVM: the host's CPU)",
         .vendor = "AuthenticAMD",
@@ -103,6 +126,17 @@ static const X86CPUModel x86_models[] = {
         .cache_l2 = { 0, 0x42004200, 0x02008140, 0x00808140 },
         .phys_bits = 40, .virt_bits = 48,
         .max = true,
+    },
+    {
+        .name = "host",
+        .desc = "KVM only: every feature KVM_GET_SUPPORTED_CPUID offers (as max under KVM)",
+        .vendor = "AuthenticAMD",
+        .family = 15, .model = 107, .stepping = 1,
+        .level = 0xd, .xlevel = 0x8000000a,
+        .model_id = "duet host CPU",
+        .phys_bits = 40, .virt_bits = 48,
+        .max = true,
+        .kvm_only = true,
     },
 };
 #undef F
@@ -161,14 +195,117 @@ void x86_cpuid_tcg_supported(uint32_t out[FEATURE_WORDS])
     }
 }
 
-void x86_cpuid_realize(X86CPUID *c, const X86CPUModel *m, const uint32_t supported[FEATURE_WORDS])
+/* "x2apic", "lahf_lm" = "lahf-lm" (QEMU accepts both spellings). */
+static const X86Feature *x86_feature_find(const char *name)
+{
+    for (size_t j = 0; j < G_N_ELEMENTS(x86_features); j++) {
+        const char *a = x86_features[j].name, *b = name;
+        while (*a && (*a == *b || ((*a == '_' || *a == '-') && (*b == '_' || *b == '-')))) {
+            a++;
+            b++;
+        }
+        if (!*a && !*b) {
+            return &x86_features[j];
+        }
+    }
+    return NULL;
+}
+
+static bool x86_cpuid_parse_bool(const char *v, bool *on)
+{
+    if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "yes")) {
+        *on = true;
+    } else if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "no")) {
+        *on = false;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool x86_cpuid_parse(X86CPUID *c, const char *spec, Error **errp)
+{
+    g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
+
+    memset(c, 0, sizeof(*c));
+    c->model = x86_cpu_model_find(parts[0]);
+    if (!c->model) {
+        error_setg(errp, "unknown CPU model '%s' (try -cpu help)", parts[0]);
+        return false;
+    }
+    for (int i = 1; parts[i]; i++) {
+        const char *p = parts[i], *eq = strchr(p, '=');
+        g_autofree char *name = NULL;
+        const X86Feature *x;
+        bool on;
+
+        if (eq && !strncmp(p, "vendor=", 7)) {
+            if (strlen(eq + 1) != 12) {
+                error_setg(errp, "vendor=%s: the vendor string is 12 characters", eq + 1);
+                return false;
+            }
+            memcpy(c->vendor, eq + 1, 13);
+            continue;
+        }
+        if (p[0] == '+' || p[0] == '-') {
+            on = p[0] == '+';
+            name = g_strdup(p + 1);
+        } else if (eq) {
+            name = g_strndup(p, eq - p);
+            if (!x86_cpuid_parse_bool(eq + 1, &on)) {
+                error_setg(errp, "%s: '%s' is not on or off", name, eq + 1);
+                return false;
+            }
+        } else {
+            name = g_strdup(p);
+            on = true; /* "flag" alone is "flag=on", as in QEMU */
+        }
+        x = x86_feature_find(name);
+        if (!x) {
+            error_setg(errp, "CPU feature '%s' not found (-cpu help lists them)", name);
+            return false;
+        }
+        if (on) {
+            c->plus[x->word] |= 1u << x->bit;
+            c->minus[x->word] &= ~(1u << x->bit);
+        } else {
+            c->minus[x->word] |= 1u << x->bit;
+            c->plus[x->word] &= ~(1u << x->bit);
+        }
+    }
+    return true;
+}
+
+const char *x86_cpuid_vendor(const X86CPUID *c)
+{
+    return c->vendor[0] ? c->vendor : c->model->vendor;
+}
+
+void x86_cpuid_realize(X86CPUID *c, const X86CPUModel *m, const uint32_t supported[FEATURE_WORDS],
+                       const char *who)
 {
     if (!m) {
         m = x86_cpu_model_default();
     }
     c->model = m;
     for (int w = 0; w < FEATURE_WORDS; w++) {
-        c->features[w] = (m->max ? ~0u : m->features[w]) & supported[w];
+        uint32_t want = ((m->max ? ~0u : m->features[w]) | c->plus[w]) & ~c->minus[w];
+        uint32_t missing = c->plus[w] & ~supported[w];
+
+        c->features[w] = want & supported[w];
+        for (size_t j = 0; missing && j < G_N_ELEMENTS(x86_features); j++) {
+            const X86Feature *x = &x86_features[j];
+            uint32_t leaf, sub;
+            int reg;
+
+            if (x->word == (FeatureWord)w && (missing & (1u << x->bit))) {
+                x86_feature_word_location(w, &leaf, &sub, &reg);
+                warn_report("%s doesn't support requested feature: CPUID.%02XH:%s.%s [bit %d]",
+                            who, leaf, (const char *[]){ "EAX", "EBX", "ECX", "EDX" }[reg],
+                            x->name, x->bit);
+            }
+        }
+        c->plus[w] &= ~missing; /* warned once */
     }
     c->phys_bits = m->phys_bits;
 }
@@ -226,7 +363,7 @@ void x86_cpuid_query(const X86CPUID *c, uint32_t apic_id, uint32_t leaf, uint32_
     switch (leaf) {
     case 0:
     case 0x80000000:
-        put_string(v, m->vendor, 12);
+        put_string(v, x86_cpuid_vendor(c), 12);
         r[0] = leaf ? m->xlevel : m->level;
         r[1] = v[0];
         r[3] = v[1];
@@ -258,7 +395,7 @@ void x86_cpuid_query(const X86CPUID *c, uint32_t apic_id, uint32_t leaf, uint32_
         r[0] = x86_cpuid_signature(m);
         r[2] = f[FEAT_8000_0001_ECX];
         r[3] = f[FEAT_8000_0001_EDX];
-        if (!strcmp(m->vendor, "AuthenticAMD")) {
+        if (!strcmp(x86_cpuid_vendor(c), "AuthenticAMD")) {
             r[3] |= f[FEAT_1_EDX] & AMD_EDX_ALIASES;
         }
         break;

@@ -8,6 +8,7 @@
 #include "exec/cpu-debug.h"
 
 #include "exec/memory.h"
+#include "sysemu/accel-ops.h"
 
 #define PG_PRESENT 0x1ull
 #define PG_PSE     0x80ull
@@ -99,6 +100,9 @@ int cpu_memory_rw_debug(CPUState *cpu, uint64_t addr, void *buf, size_t len, boo
         res = address_space_rw(cpu->as, paddr, MEMTXATTRS_UNSPECIFIED, p, chunk, is_write);
         if (res != MEMTX_OK) {
             return -1;
+        }
+        if (cpu->accel_ops && cpu->accel_ops->debug_memory_fixup) {
+            cpu->accel_ops->debug_memory_fixup(cpu, paddr, p, chunk, is_write);
         }
         addr += chunk;
         p += chunk;

@@ -105,8 +105,12 @@ static TraceThread *thread_track(GString *out)
     return t;
 }
 
-/* "k=v k=v word" -> "k":"v",...,"msg":"word"; values stay strings. */
-static void json_args(GString *out, const char *msg, uint64_t req)
+/*
+ * "k=v k=v word" -> "k":"v",...,"msg":"word"; values stay strings.  An
+ * end event's own name (the log's name: qcow2_writev_done_req) goes in
+ * "end", since the record's "name" is its begin's.
+ */
+static void json_args(GString *out, const char *msg, uint64_t req, const char *end)
 {
     g_auto(GStrv) words = g_strsplit(msg, " ", -1);
     g_autoptr(GString) rest = g_string_new(NULL);
@@ -115,6 +119,10 @@ static void json_args(GString *out, const char *msg, uint64_t req)
     g_string_append_c(out, '{');
     if (req) {
         g_string_append_printf(out, "\"req\":%" PRIu64, req);
+        first = false;
+    }
+    if (end) {
+        g_string_append_printf(out, "%s\"end\":\"%s\"", first ? "" : ",", end);
         first = false;
     }
     for (int i = 0; words[i]; i++) {
@@ -144,7 +152,7 @@ static void json_args(GString *out, const char *msg, uint64_t req)
 }
 
 static void json_record(GString *out, TraceThread *t, char ph, const char *name, gint64 ns,
-                        const char *msg, uint64_t req)
+                        const char *msg, uint64_t req, const char *end)
 {
     json_begin_record(out);
     g_string_append_printf(out, "{\"ph\":\"%c\",\"name\":\"%s\",\"cat\":\"duet\","
@@ -155,7 +163,7 @@ static void json_record(GString *out, TraceThread *t, char ph, const char *name,
     }
     if (msg) {
         g_string_append(out, ",\"args\":");
-        json_args(out, msg, req);
+        json_args(out, msg, req, end);
     }
     g_string_append_c(out, '}');
 }
@@ -211,7 +219,8 @@ static void emit_json(const TraceEvent *ev, const char *msg)
     if (ev->phase == 'E' && !frame_pop(f, t, ev->pair)) {
         return;
     }
-    json_record(out, t, ev->phase, ev->phase == 'E' ? ev->pair : ev->name, ns, msg, f->req);
+    json_record(out, t, ev->phase, ev->phase == 'E' ? ev->pair : ev->name, ns, msg, f->req,
+                ev->phase == 'E' ? ev->name : NULL);
     fputs(out->str, trace_file);
 }
 
@@ -269,7 +278,7 @@ static void frames_switch(TraceFrames *f, bool resume)
                 continue;
             }
             json_record(out, t, resume ? 'B' : 'E', f->open[k], ns,
-                        resume ? "resumed" : "suspended", f->req);
+                        resume ? "resumed" : "suspended", f->req, NULL);
         }
         fputs(out->str, trace_file);
     }
@@ -474,7 +483,7 @@ static void json_finish(void)
         TraceThread *t = g_ptr_array_index(trace_threads, i);
         while (t->depth > 0) {
             t->depth--;
-            json_record(out, t, 'E', t->open[t->depth], ns, "unfinished", 0);
+            json_record(out, t, 'E', t->open[t->depth], ns, "unfinished", 0, NULL);
         }
     }
     g_string_append(out, trace_json_first ? "[]\n" : "\n]\n");

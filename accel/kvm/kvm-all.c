@@ -528,6 +528,7 @@ void kvm_cleanup(MachineState *ms)
         if (kcpu->fd >= 0) {
             close(kcpu->fd);
         }
+        kvm_debug_cleanup(kcpu);
         g_free(kcpu);
         ms->cpu->accel = NULL;
     }
@@ -562,5 +563,7 @@ const AccelOps kvm_accel_ops = {
     .synchronize_state = kvm_cpu_synchronize_state,
     .synchronize_post_reset = kvm_cpu_synchronize_post_reset,
     .set_irq = kvm_set_irq,
+    .update_guest_debug = kvm_update_guest_debug,
+    .debug_memory_fixup = kvm_debug_memory_fixup,
     .cleanup = kvm_cleanup,
 };

@@ -329,12 +329,21 @@ int kvm_cpu_exec(CPUState *cpu)
         case KVM_EXIT_INTR:
             ret = EXCP_INTERRUPT;
             break;
+        case KVM_EXIT_DEBUG:
+            /* A debugger's breakpoint, watchpoint or step, or the guest's own */
+            ret = kvm_handle_debug(cpu, &run->debug.arch);
+            break;
         case KVM_EXIT_FAIL_ENTRY:
             ret = kvm_report_fatal(cpu, "KVM: entry failed, hardware error 0x%llx",
                                    (unsigned long long)
                                    run->fail_entry.hardware_entry_failure_reason);
             break;
         case KVM_EXIT_INTERNAL_ERROR:
+            if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+                kvm_emulation_failed_at_breakpoint(cpu)) {
+                ret = EXCP_DEBUG;
+                break;
+            }
             ret = kvm_report_fatal(cpu, "KVM internal error: %s (suberror %u)",
                                    kvm_internal_error_reason(run->internal.suberror),
                                    run->internal.suberror);

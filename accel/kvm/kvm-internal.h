@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "exec/breakpoint.h"
 #include "exec/cpu.h"
 #include "exec/memory.h"
 #include "sysemu/machine.h"
@@ -60,10 +61,21 @@ typedef struct KVMState {
     MemoryListener io_listener;
 } KVMState;
 
+/* An int3 the debugger's software breakpoint wrote (kvm-debug.c). */
+typedef struct KVMSwBreakpoint {
+    uint64_t addr;  /* linear */
+    uint64_t paddr; /* where the int3 went, at insertion */
+    uint8_t saved;  /* the byte it replaced */
+} KVMSwBreakpoint;
+
 typedef struct KVMCPUState {
     int fd;
     struct kvm_run *run;
     KVMState *s;
+    /* Guest debugging (kvm-debug.c) */
+    GArray *sw_bps;             /* of KVMSwBreakpoint */
+    CPUBreakpoint hw_bps[4];    /* what DR0..DR3 hold */
+    int n_hw_bps;
 } KVMCPUState;
 
 static inline KVMCPUState *kvm_cpu(CPUState *cpu)
@@ -89,6 +101,20 @@ void *kvm_vcpu_thread_fn(void *arg);
 void kvm_kick_vcpu(CPUState *cpu);
 void kvm_cpu_synchronize_state(CPUState *cpu);
 void kvm_cpu_synchronize_post_reset(CPUState *cpu);
+
+/* kvm-debug.c */
+#define EXCP01_DB_VECTOR 1
+#define EXCP03_BP_VECTOR 3
+bool kvm_update_guest_debug(CPUState *cpu, Error **errp);
+void kvm_debug_memory_fixup(CPUState *cpu, uint64_t paddr, uint8_t *buf, size_t len,
+                            bool is_write);
+/* KVM_EXIT_DEBUG: EXCP_DEBUG when it is ours, 0 when the guest's own
+ * exception was delivered to it (run on), EXCP_FATAL. */
+int kvm_handle_debug(CPUState *cpu, const struct kvm_debug_exit_arch *arch);
+void kvm_debug_cleanup(KVMCPUState *kcpu);
+/* An emulation failure on one of our int3s (an emulating KVM that cannot
+ * deliver #BP): true, and the vCPU stops at that breakpoint. */
+bool kvm_emulation_failed_at_breakpoint(CPUState *cpu);
 
 /* kvm-regs.c */
 bool kvm_arch_init_vcpu(CPUState *cpu, Error **errp);

@@ -132,7 +132,17 @@ static bool kvm_init_cpuid(CPUState *cpu, Error **errp)
         return false;
     }
     kvm_supported_features(sup, features);
-    x86_cpuid_realize(&cpu->cpuid, cpu->cpuid.model, features);
+    /* x2APIC and the TSC-deadline timer live in KVM's in-kernel APIC
+     * (KVM_GET_SUPPORTED_CPUID does not report the latter: it has its own
+     * capability); duet's userspace APIC serves neither under KVM. */
+    if (kcpu->s->kernel_irqchip && kvm_ioctl(kcpu->s->fd, KVM_CHECK_EXTENSION,
+                                             (void *)(uintptr_t)KVM_CAP_TSC_DEADLINE_TIMER) > 0) {
+        features[FEAT_1_ECX] |= CPUID_EXT_TSC_DEADLINE;
+    }
+    if (!kcpu->s->kernel_irqchip) {
+        features[FEAT_1_ECX] &= ~(CPUID_EXT_X2APIC | CPUID_EXT_TSC_DEADLINE);
+    }
+    x86_cpuid_realize(&cpu->cpuid, cpu->cpuid.model, features, "host");
     const X86CPUModel *m = cpu->cpuid.model;
     const struct kvm_cpuid_entry2 *addr = cpuid_find(sup, 0x80000008, 0);
     if (addr && (addr->eax & 0xff) && (addr->eax & 0xff) < cpu->cpuid.phys_bits) {
@@ -146,7 +156,10 @@ static bool kvm_init_cpuid(CPUState *cpu, Error **errp)
             if (e->function == 1) {
                 /* Initial APIC ID (bits 31:24) is the vCPU's index. */
                 e->ebx = (e->ebx & 0x00ffffff) | (apic_id << 24);
-                e->ecx |= CPUID_EXT_HYPERVISOR;
+                e->ecx = (e->ecx & ~(CPUID_EXT_X2APIC | CPUID_EXT_TSC_DEADLINE)) |
+                         (cpu->cpuid.features[FEAT_1_ECX] &
+                          (CPUID_EXT_X2APIC | CPUID_EXT_TSC_DEADLINE)) |
+                         CPUID_EXT_HYPERVISOR;
             }
         }
     } else {

@@ -141,6 +141,10 @@ static void handle_exception(TCGCPU *s)
     if (step_trap) {
         debug_trap_pending(s, DR6_BS);
     }
+    /* A debugger's single step ends at the handler's first instruction. */
+    if (s->cpu->singlestep_enabled) {
+        gdb_stop_request(s, DEBUG_STOP_STEP, NULL, 0);
+    }
 }
 
 static bool cpu_handle_interrupt(TCGCPU *s)
@@ -254,6 +258,12 @@ static void __attribute__((noinline)) cpu_loop_exec_tb(TCGCPU *s, TranslationBlo
     CPUX86State *env = s->env;
 
     if (G_UNLIKELY(s->debug_active)) {
+        if (tb->gdb_breakpoint) {
+            /* a debugger's breakpoint: no guest instruction begins, so
+             * the guest's own breakpoints and TF have nothing to see */
+            cpu_tb_exec(s, tb, irq_shadow);
+            return;
+        }
         uint64_t lin = tb->cs_base + env->eip;
         debug_insn_begin(s, (tb->flags & TB_FLAG_CODE64) ? lin : (uint32_t)lin);
     }
@@ -283,6 +293,12 @@ int __attribute__((noinline)) cpu_exec(CPUState *cpu)
         bool irq_shadow = false;
 
         if (G_UNLIKELY(cpu_exec_needs_attention(s))) {
+            if (s->gdb_stop) {
+                s->gdb_stop = false;
+                tcg_update_debug(s);
+                ret = EXCP_DEBUG;
+                break;
+            }
             if (__atomic_load_n(&cpu->exit_request, __ATOMIC_ACQUIRE)) {
                 __atomic_store_n(&cpu->exit_request, 0, __ATOMIC_RELEASE);
                 ret = EXCP_INTERRUPT;
@@ -311,7 +327,9 @@ int __attribute__((noinline)) cpu_exec(CPUState *cpu)
             if (s->inhibit_irq) {
                 s->inhibit_irq = false; /* STI/MOV SS shadow: one more instruction first */
                 irq_shadow = true;
-            } else if (cpu_handle_interrupt(s)) {
+            } else if (!cpu->singlestep_enabled && cpu_handle_interrupt(s)) {
+                /* (a debugger's step runs with interrupts held, as QEMU's
+                 * default SSTEP_NOIRQ) */
                 s->last_tb = NULL;
             }
             if (env->halted) {

@@ -64,7 +64,8 @@ void tcg_debug_regs_changed(TCGCPU *s)
 void tcg_update_debug(TCGCPU *s)
 {
     bool active = s->bp_code || s->db_pending ||
-                  (s->env->eflags & (TF_MASK | RF_MASK));
+                  (s->env->eflags & (TF_MASK | RF_MASK)) ||
+                  s->gdb_stop || s->cpu->singlestep_enabled;
 
     if (active != s->debug_active) {
         s->debug_active = active;
@@ -93,6 +94,9 @@ static uint32_t bp_hits(TCGCPU *s, uint8_t mask, uint64_t addr, int size)
 
 void debug_check_data(TCGCPU *s, uint64_t lin, int size, bool write)
 {
+    if (s->gdb_watch) {
+        gdb_check_watch(s, lin, size, write);
+    }
     uint32_t hits = bp_hits(s, write ? s->bp_data_w : s->bp_data_r, lin, size);
 
     if (hits) {
@@ -116,6 +120,9 @@ void debug_tlb_filter(TCGCPU *s, TLBEntry *e, uint64_t page)
     }
     if (bp_hits(s, s->bp_data_w, page, 0x1000)) {
         e->addr_write = TLB_INVALID;
+    }
+    if (s->gdb_watch) {
+        gdb_tlb_filter(s, e, page);
     }
 }
 
@@ -147,6 +154,9 @@ void debug_insn_end(TCGCPU *s)
     if (s->step_tf) {
         s->step_tf = false;
         s->db_pending |= DR6_BS;
+    }
+    if (s->cpu->singlestep_enabled) {
+        gdb_stop_request(s, DEBUG_STOP_STEP, NULL, 0);
     }
     tcg_update_debug(s);
 }

@@ -37,11 +37,12 @@ static PTEntry pte_load(TCGCPU *s, hwaddr pa, bool is64)
     PTEntry e = { .is64 = is64 };
     hwaddr xlat, len = is64 ? 8 : 4;
     MemoryRegion *mr;
+    bool readonly;
 
     pa &= s->env->a20_mask;
-    mr = address_space_translate(s->cpu->as, pa, &xlat, &len, false,
-                                 MEMTXATTRS_UNSPECIFIED);
-    if (mr && memory_region_is_ram(mr) && len >= (is64 ? 8u : 4u)) {
+    mr = address_space_translate_ro(s->cpu->as, pa, &xlat, &len, &readonly);
+    /* A table in ROM is read there but its A/D bits cannot be set. */
+    if (mr && memory_region_is_ram(mr) && !readonly && len >= (is64 ? 8u : 4u)) {
         e.host = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
         if (is64) {
             memcpy(&e.val, e.host, 8);

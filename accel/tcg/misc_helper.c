@@ -117,6 +117,10 @@ void helper_cpuid(TCGCPU *s)
     if (regs[R_EAX] == 1 && !(s->cpu->apic_ops && (s->env->apic_base & (1u << 11)))) {
         r[3] &= ~CPUID_APIC;
     }
+    /* x2APIC and the TSC-deadline timer are the APIC device's. */
+    if (regs[R_EAX] == 1 && !s->cpu->apic_ops) {
+        r[2] &= ~(CPUID_EXT_X2APIC | CPUID_EXT_TSC_DEADLINE);
+    }
     regs[R_EAX] = r[0];
     regs[R_EBX] = r[1];
     regs[R_ECX] = r[2];

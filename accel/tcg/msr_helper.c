@@ -25,6 +25,8 @@
 #define MSR_MTRR_FIX16K_80000 0x258
 #define MSR_MTRR_FIX4K_C0000  0x268
 #define MSR_PAT               0x277
+#define MSR_TSC_DEADLINE      0x6e0
+#define MSR_X2APIC_FIRST      0x800
 #define MSR_MTRR_DEF_TYPE     0x2ff
 #define MSR_EFER              0xc0000080
 #define MSR_STAR              0xc0000081
@@ -191,8 +193,13 @@ static uint64_t zero_read(TCGCPU *s, const MSRDesc *m, uint32_t idx)
 /* ---- APIC base: the value only (SDM vol.3 10.4.4) ---- */
 static bool apicbase_write(TCGCPU *s, const MSRDesc *m, uint32_t idx, uint64_t v)
 {
-    /* BSP (8), global enable (11), base (12 up); x2APIC (10) is not offered */
-    if (v & (phys_reserved(s) | 0x6ff)) {
+    /* BSP (8), x2APIC (10, if offered), global enable (11), base (12 up) */
+    uint64_t reserved = phys_reserved(s) | 0x2ff;
+
+    if (!cpu_has(s, FEAT_1_ECX, CPUID_EXT_X2APIC)) {
+        reserved |= 1u << 10;
+    }
+    if (v & reserved) {
         return false;
     }
     /* The local APIC (when the board has one) owns the register and keeps
@@ -205,6 +212,69 @@ static bool apicbase_write(TCGCPU *s, const MSRDesc *m, uint32_t idx, uint64_t v
         return ok;
     }
     s->env->apic_base = v;
+    return true;
+}
+
+/* ---- x2APIC registers and IA32_TSC_DEADLINE: the local APIC's ---- */
+static uint64_t x2apic_read(TCGCPU *s, const MSRDesc *m, uint32_t idx)
+{
+    const CPUAPICOps *ops = s->cpu->apic_ops;
+    uint64_t v = 0;
+    bool ok = false;
+
+    if (ops) {
+        bql_lock();
+        ok = ops->msr_read(s->cpu->apic_opaque, idx, &v);
+        bql_unlock();
+    }
+    if (!ok) {
+        qemu_log_mask(LOG_GUEST_ERROR, "tcg: rdmsr 0x%x: not an x2APIC register now: #GP\n", idx);
+        raise_exception_err(s, EXCP0D_GPF, 0);
+    }
+    return v;
+}
+
+static bool x2apic_write(TCGCPU *s, const MSRDesc *m, uint32_t idx, uint64_t v)
+{
+    const CPUAPICOps *ops = s->cpu->apic_ops;
+    bool ok;
+
+    if (!ops) {
+        return false;
+    }
+    bql_lock();
+    ok = ops->msr_write(s->cpu->apic_opaque, idx, v);
+    bql_unlock();
+    return ok;
+}
+
+static uint64_t tsc_deadline_read(TCGCPU *s, const MSRDesc *m, uint32_t idx)
+{
+    const CPUAPICOps *ops = s->cpu->apic_ops;
+    uint64_t v = 0;
+
+    if (ops) {
+        bql_lock();
+        v = ops->get_tsc_deadline(s->cpu->apic_opaque);
+        bql_unlock();
+    }
+    return v;
+}
+
+/* The TSC is the virtual clock in ns plus tsc_offset (cpu_get_tsc). */
+static bool tsc_deadline_write(TCGCPU *s, const MSRDesc *m, uint32_t idx, uint64_t v)
+{
+    const CPUAPICOps *ops = s->cpu->apic_ops;
+    uint64_t now_tsc = cpu_get_tsc(s);
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    /* A deadline already passed fires at once; a far one waits "forever". */
+    int64_t delta = v <= now_tsc ? 0 : (int64_t)MIN(v - now_tsc, (uint64_t)INT64_MAX / 2);
+
+    if (ops) {
+        bql_lock();
+        ops->set_tsc_deadline(s->cpu->apic_opaque, v, now + delta);
+        bql_unlock();
+    }
     return true;
 }
 
@@ -303,6 +373,10 @@ static const MSRDesc msr_table[] = {
     { MSR_MTRR_FIX4K_C0000, 8, FEAT_1_EDX, CPUID_MTRR, .read = mtrr_fixed_read,
       .write = mtrr_fixed_store },
     { MSR_PAT, 1, FEAT_1_EDX, CPUID_PAT, FIELD(pat), .write = pat_write },
+    { MSR_TSC_DEADLINE, 1, FEAT_1_ECX, CPUID_EXT_TSC_DEADLINE, .read = tsc_deadline_read,
+      .write = tsc_deadline_write },
+    { MSR_X2APIC_FIRST, 0x100, FEAT_1_ECX, CPUID_EXT_X2APIC, .read = x2apic_read,
+      .write = x2apic_write },
     { MSR_MTRR_DEF_TYPE, 1, FEAT_1_EDX, CPUID_MTRR, FIELD(mtrr_deftype),
       .write = mtrr_def_write, .reserved = ~0xcffull },
     { MSR_EFER, 1, FEAT_1_EDX, 0, FIELD(efer), .write = efer_write },
@@ -341,8 +415,8 @@ static const MSRDesc *msr_lookup(TCGCPU *s, uint32_t idx)
     for (size_t i = 0; i < G_N_ELEMENTS(msr_table); i++) {
         const MSRDesc *m = &msr_table[i];
         if (idx - m->index < m->count) {
-            const X86CPUModel *model = s->cpu->cpuid.model;
-            if (m->vendor && (!model || strcmp(model->vendor, m->vendor))) {
+            const X86CPUID *id = &s->cpu->cpuid;
+            if (m->vendor && (!id->model || strcmp(x86_cpuid_vendor(id), m->vendor))) {
                 return NULL;
             }
             return (!m->feature || cpu_has(s, m->word, m->feature)) ? m : NULL;

@@ -47,7 +47,7 @@ TCGCPU *tcg_cpu_create(CPUState *cpu)
     s->cpu = cpu;
     s->env = &cpu->env;
     x86_cpuid_tcg_supported(supported);
-    x86_cpuid_realize(&cpu->cpuid, cpu->cpuid.model, supported);
+    x86_cpuid_realize(&cpu->cpuid, cpu->cpuid.model, supported, "TCG");
     s->old_exception = -1;
     s->cc_op = CC_OP_EFLAGS;
     s->cc_src = cpu->env.eflags & CC_ALL;
@@ -146,5 +146,6 @@ const AccelOps tcg_accel_ops = {
     .kick_vcpu = tcg_kick_vcpu,
     .synchronize_state = tcg_synchronize_state,
     .synchronize_post_reset = tcg_synchronize_post_reset,
+    .update_guest_debug = tcg_update_guest_debug,
     .cleanup = tcg_cleanup,
 };

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <glib.h>
 
+#include "exec/breakpoint.h"
 #include "exec/cpu.h"
 #include "exec/memory.h"
 
@@ -102,6 +103,7 @@ struct TranslationBlock {
     uint8_t *host_pc;      /* host address of the first byte (part of the key) */
     uint8_t *page[2];      /* host addresses of the guest pages it came from */
     bool invalid;
+    bool gdb_breakpoint;   /* the debugger's breakpoint stop (guest-debug.c) */
     uint16_t n_insns;
     uint16_t size;         /* bytes of guest code */
     /* Link cache: blocks that followed this one (valid while link_gen
@@ -185,6 +187,10 @@ struct TCGCPU {
     bool step_tf;            /* TF was set when the current instruction began */
     uint8_t bp_code, bp_data_w, bp_data_r, bp_io; /* DR7: armed DR0-3 (bit n) by kind */
     uint32_t db_pending;     /* DR6 bits of a trap-class #DB due at the next boundary */
+    /* The host debugger's (guest-debug.c, CPUState.breakpoints). */
+    bool gdb_code;           /* a breakpoint is set: translation looks for it */
+    bool gdb_watch;          /* a watchpoint is set: its pages take the TLB slow path */
+    bool gdb_stop;           /* return EXCP_DEBUG at the next boundary */
 
     /* Segment fast path: bit n set = segment n is flat, 32-bit, writable
      * data with base 0 and 4 GiB limit, so no limit check is needed. */
@@ -554,6 +560,17 @@ void debug_tlb_filter(TCGCPU *s, TLBEntry *e, uint64_t page);
 void debug_insn_begin(TCGCPU *s, uint64_t lin_pc);
 void debug_insn_end(TCGCPU *s);
 void debug_deliver_pending(TCGCPU *s);
+
+/* ---- guest-debug.c: the host debugger (exec/breakpoint.h) ---- */
+bool tcg_update_guest_debug(CPUState *cpu, Error **errp);
+/* Stops at the next boundary for the debugger, with @reason. */
+void gdb_stop_request(TCGCPU *s, CPUDebugStopReason reason, const CPUBreakpoint *bp,
+                      uint64_t addr);
+void gdb_check_watch(TCGCPU *s, uint64_t lin, int size, bool write);
+void gdb_tlb_filter(TCGCPU *s, TLBEntry *e, uint64_t page);
+/* The pseudo instruction of a breakpoint at EIP @pc, linear @lin. */
+void gdb_breakpoint_insn(DecodedInsn *d, uint64_t pc, uint64_t lin);
+void op_gdb_breakpoint(TCGCPU *s, const DecodedInsn *d);
 
 /* ---- translate-all.c: code cache ---- */
 TranslationBlock *tb_lookup(TCGCPU *s);

@@ -84,6 +84,7 @@ typedef struct PhysTarget {
     MemoryRegion *mr;
     hwaddr xlat;
     uint8_t *host; /* RAM: host address of lin */
+    bool readonly; /* writes are dropped (ROM, or a read-only alias of RAM) */
 } PhysTarget;
 
 /*
@@ -108,8 +109,7 @@ static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
     }
     paddr = xl.paddr;
     len = 0x1000 - (paddr & 0xfff);
-    t.mr = address_space_translate(s->cpu->as, paddr, &t.xlat, &len, acc == ACC_WRITE,
-                                   MEMTXATTRS_UNSPECIFIED);
+    t.mr = address_space_translate_ro(s->cpu->as, paddr, &t.xlat, &len, &t.readonly);
     if (!t.mr || !memory_region_is_ram(t.mr)) {
         return t;
     }
@@ -121,10 +121,11 @@ static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
     if (paddr & 0xfff) {
         /* ... and so must its head be this same RAM, contiguously */
         hwaddr xlat0, len0 = paddr & 0xfff;
-        MemoryRegion *mr0 = address_space_translate(s->cpu->as, paddr & ~0xfffull, &xlat0,
-                                                    &len0, acc == ACC_WRITE,
-                                                    MEMTXATTRS_UNSPECIFIED);
-        if (mr0 != t.mr || xlat0 + (paddr & 0xfff) != t.xlat || len0 < (paddr & 0xfff)) {
+        bool ro0;
+        MemoryRegion *mr0 = address_space_translate_ro(s->cpu->as, paddr & ~0xfffull, &xlat0,
+                                                       &len0, &ro0);
+        if (mr0 != t.mr || xlat0 + (paddr & 0xfff) != t.xlat || len0 < (paddr & 0xfff) ||
+            ro0 != t.readonly) {
             return t;
         }
     }
@@ -133,10 +134,10 @@ static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
     e->addr_read = page;
     e->addr_code = page;
     e->addr_write = TLB_INVALID;
-    if (xl.writable && !t.mr->readonly && !tb_page_has_code(s, host_page)) {
+    if (xl.writable && !t.readonly && !tb_page_has_code(s, host_page)) {
         e->addr_write = page;
     }
-    if (G_UNLIKELY(s->bp_data_r | s->bp_data_w)) {
+    if (G_UNLIKELY(s->bp_data_r | s->bp_data_w | s->gdb_watch)) {
         debug_tlb_filter(s, e, page);
     }
     if (xl.global) {
@@ -157,7 +158,7 @@ uint64_t ld_slow(TCGCPU *s, uint64_t lin, int size, int acc)
 {
     uint64_t v = 0;
 
-    if (G_UNLIKELY(s->bp_data_r) && acc != ACC_CODE) {
+    if (G_UNLIKELY(s->bp_data_r | s->gdb_watch) && acc != ACC_CODE) {
         debug_check_data(s, lin, size, false);
     }
     if ((lin & 0xfff) + size > 0x1000) {
@@ -211,7 +212,7 @@ void probe_write(TCGCPU *s, uint64_t lin, int len)
 
 void st_slow(TCGCPU *s, uint64_t lin, uint64_t val, int size)
 {
-    if (G_UNLIKELY(s->bp_data_w)) {
+    if (G_UNLIKELY(s->bp_data_w | s->gdb_watch)) {
         debug_check_data(s, lin, size, true);
     }
     if ((lin & 0xfff) + size > 0x1000) {
@@ -224,7 +225,7 @@ void st_slow(TCGCPU *s, uint64_t lin, uint64_t val, int size)
     }
     PhysTarget t = tlb_fill_locked(s, lin, ACC_WRITE);
     if (t.host) {
-        if (!t.mr->readonly) {
+        if (!t.readonly) {
             uint8_t *host_page = t.host - (lin & 0xfff);
             if (tb_page_has_code(s, host_page)) {
                 tb_invalidate_host_page(s, host_page);

@@ -335,6 +335,18 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
 
     for (;;) {
         DecodedInsn *d = &buf[n];
+        /* A debugger's breakpoint starts a block of its own, a pseudo
+         * instruction that stops there (guest-debug.c). */
+        if (G_UNLIKELY(s->gdb_code)) {
+            uint64_t lin = (cs_base + cur) & f->mask;
+            if (cpu_breakpoint_find_pc(s->cpu, lin)) {
+                if (n == 0) {
+                    gdb_breakpoint_insn(d, cur, lin);
+                    n = 1;
+                }
+                break;
+            }
+        }
         decode_insn(s, d, cur, flags, fetch_byte, f);
         n++;
         cur = d->next_eip;
@@ -369,6 +381,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
     tb->flags = flags;
     tb->n_insns = n;
     tb->size = cur - pc;
+    tb->gdb_breakpoint = buf[0].handler == op_gdb_breakpoint;
     memcpy(tb->insns, buf, n * sizeof(DecodedInsn));
     return tb;
 }

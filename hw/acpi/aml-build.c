@@ -219,6 +219,23 @@ void aml_res_dword_memory(GByteArray *out, uint32_t min, uint32_t max)
     put_le(out, (uint64_t)max - min + 1, 4);
 }
 
+/* ACPI 6.4.2.1 IRQ Descriptor, the two-byte form (edge, active high) */
+void aml_res_irq_noflags(GByteArray *out, uint16_t mask)
+{
+    put_byte(out, 0x22);
+    put_le(out, mask, 2);
+}
+
+/* ACPI 6.4.3.4 32-Bit Fixed Memory Range Descriptor */
+void aml_res_memory32_fixed(GByteArray *out, uint32_t base, uint32_t len, bool writable)
+{
+    put_byte(out, 0x86);
+    put_le(out, 9, 2);
+    put_byte(out, writable ? 1 : 0);
+    put_le(out, base, 4);
+    put_le(out, len, 4);
+}
+
 /* 6.4.2.9 End Tag; a checksum of 0 means "treat as correct". */
 void aml_res_end(GByteArray *out)
 {

@@ -121,11 +121,57 @@ bool qdev_device_add(MachineState *ms, const DeviceTypeInfo *types, size_t nr_ty
     return true;
 }
 
+static const char *const qdev_category_names[DEVICE_CATEGORY_MAX] = {
+    [DEVICE_CATEGORY_BRIDGE] = "Controller/Bridge/Hub",
+    [DEVICE_CATEGORY_USB] = "USB",
+    [DEVICE_CATEGORY_STORAGE] = "Storage",
+    [DEVICE_CATEGORY_NETWORK] = "Network",
+    [DEVICE_CATEGORY_INPUT] = "Input",
+    [DEVICE_CATEGORY_DISPLAY] = "Display",
+    [DEVICE_CATEGORY_SOUND] = "Sound",
+    [DEVICE_CATEGORY_MISC] = "Misc",
+    [DEVICE_CATEGORY_CPU] = "CPU",
+    [DEVICE_CATEGORY_WATCHDOG] = "Watchdog",
+};
+
+static gint qdev_type_cmp(gconstpointer a, gconstpointer b)
+{
+    const DeviceTypeInfo *x = *(const DeviceTypeInfo *const *)a;
+    const DeviceTypeInfo *y = *(const DeviceTypeInfo *const *)b;
+
+    return strcmp(x->name, y->name);
+}
+
+/* QEMU's -device help: a heading per category that has devices, the
+ * devices sorted by name, a blank line between categories. */
 void qdev_print_types(FILE *out, const DeviceTypeInfo *types, size_t nr_types)
 {
-    fprintf(out, "Devices (-device NAME[,prop=value...]; NAME,help lists its properties):\n");
+    g_autoptr(GPtrArray) sorted = g_ptr_array_new();
+    bool first = true;
+
     for (size_t i = 0; i < nr_types; i++) {
-        fprintf(out, "name \"%s\", bus %s, desc \"%s\"\n", types[i].name, types[i].bus,
-                types[i].desc);
+        g_ptr_array_add(sorted, (gpointer)&types[i]);
+    }
+    g_ptr_array_sort(sorted, qdev_type_cmp);
+    for (int cat = 0; cat < DEVICE_CATEGORY_MAX; cat++) {
+        bool printed = false;
+
+        for (guint i = 0; i < sorted->len; i++) {
+            const DeviceTypeInfo *t = g_ptr_array_index(sorted, i);
+
+            if (t->category != (DeviceCategory)cat) {
+                continue;
+            }
+            if (!printed) {
+                fprintf(out, "%s%s devices:\n", first ? "" : "\n", qdev_category_names[cat]);
+                printed = true;
+                first = false;
+            }
+            fprintf(out, "name \"%s\", bus %s", t->name, t->bus);
+            if (t->desc) {
+                fprintf(out, ", desc \"%s\"", t->desc);
+            }
+            fprintf(out, "\n");
+        }
     }
 }

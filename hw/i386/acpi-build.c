@@ -3,7 +3,9 @@
  * field is written at the offset its table in the specification gives.
  *
  * Layout (each table 16-byte aligned, FACS 64-byte aligned as 5.2.10
- * requires): RSDP, RSDT, XSDT, FADT, FACS, DSDT, MADT.
+ * requires): RSDP, FACS, DSDT, FADT, MADT, HPET, RSDT, XSDT -- or, for
+ * firmware's linker/loader, the same without the RSDP, which goes into
+ * a file of its own.
  */
 #include "hw/i386/acpi-build.h"
 
@@ -12,6 +14,7 @@
 
 #include "hw/acpi/acpi-pm.h"
 #include "hw/acpi/aml-build.h"
+#include "hw/timer/hpet.h"
 #include "hw/intc/apic.h"
 #include "hw/intc/ioapic.h"
 
@@ -20,12 +23,26 @@
 #define ACPI_CREATOR_ID   "DUET"
 #define ACPI_HEADER_SIZE  36
 
+/* Where a table holds the address of another, and which bytes a
+ * checksum covers: what the linker/loader script needs to relocate the
+ * tables (acpi_build_loader). */
+typedef struct AcpiPointer {
+    uint32_t ofs;
+    uint8_t size;
+} AcpiPointer;
+
+typedef struct AcpiChecksum {
+    uint32_t start, len, ofs;
+} AcpiChecksum;
+
 typedef struct AcpiBuf {
     uint8_t *buf;
     size_t size;
     size_t pos;
     uint32_t base;
     bool overflow;
+    GArray *pointers;  /* of AcpiPointer */
+    GArray *checksums; /* of AcpiChecksum */
 } AcpiBuf;
 
 static void put8(uint8_t *p, uint8_t v) { p[0] = v; }
@@ -52,6 +69,21 @@ static uint32_t acpi_addr(AcpiBuf *b, size_t ofs)
     return b->base + (uint32_t)ofs;
 }
 
+/* Stores the address of table @target at @p (@size bytes). */
+static void acpi_put_addr(AcpiBuf *b, uint8_t *p, int size, size_t target)
+{
+    AcpiPointer ptr = { .ofs = p - b->buf, .size = size };
+
+    if (size == 8) {
+        put64(p, acpi_addr(b, target));
+    } else {
+        put32(p, acpi_addr(b, target));
+    }
+    if (b->pointers) {
+        g_array_append_val(b->pointers, ptr);
+    }
+}
+
 static uint8_t acpi_checksum(const uint8_t *p, size_t len)
 {
     uint8_t sum = 0;
@@ -75,12 +107,16 @@ static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
     put32(t + 32, 1);                  /* creator revision */
 }
 
-static void acpi_finish(uint8_t *t)
+static void acpi_finish(AcpiBuf *b, uint8_t *t)
 {
     uint32_t len = t[4] | t[5] << 8 | t[6] << 16 | (uint32_t)t[7] << 24;
+    AcpiChecksum c = { .start = t - b->buf, .len = len, .ofs = t - b->buf + 9 };
 
     t[9] = 0;
     t[9] = acpi_checksum(t, len);
+    if (b->checksums) {
+        g_array_append_val(b->checksums, c);
+    }
 }
 
 /* 5.2.3.2 Generic Address Structure, system I/O space */
@@ -105,6 +141,29 @@ static void acpi_gas_io(uint8_t *p, uint8_t bit_width, uint8_t access_size, uint
  *         to below the IOAPIC }) } }
  *   Name (\_S5, Package (4) { S5, S5, 0, 0 })
  */
+/* The i8042's keyboard and mouse ports as PNP devices, as QEMU's DSDT has
+ * them: SeaBIOS only sets up its PS/2 keyboard when it finds PNP0303. */
+static void build_i8042_aml(GByteArray *scope)
+{
+    GByteArray *kbd = g_byte_array_new(), *mou = g_byte_array_new();
+    GByteArray *kcrs = g_byte_array_new(), *mcrs = g_byte_array_new();
+
+    aml_res_io(kcrs, 0x60, 0x60, 1, 1);
+    aml_res_io(kcrs, 0x64, 0x64, 1, 1);
+    aml_res_irq_noflags(kcrs, 1u << 1);
+    aml_res_end(kcrs);
+    aml_append_name_eisaid(kbd, "_HID", "PNP0303");
+    aml_append_name_buffer(kbd, "_CRS", kcrs);
+    aml_append_device(scope, "KBD_", kbd);
+    aml_res_irq_noflags(mcrs, 1u << 12);
+    aml_res_end(mcrs);
+    aml_append_name_eisaid(mou, "_HID", "PNP0F13");
+    aml_append_name_buffer(mou, "_CRS", mcrs);
+    aml_append_device(scope, "MOU_", mou);
+    g_byte_array_unref(kcrs);
+    g_byte_array_unref(mcrs);
+}
+
 static GByteArray *build_dsdt_aml(const AcpiBuildConfig *cfg)
 {
     static const uint8_t s5[] = { ACPI_SLP_TYP_S5, ACPI_SLP_TYP_S5, 0, 0 };
@@ -123,7 +182,19 @@ static GByteArray *build_dsdt_aml(const AcpiBuildConfig *cfg)
     aml_append_name_int(pci0, "_UID", 0);
     aml_append_name_buffer(pci0, "_CRS", crs);
     g_byte_array_unref(crs);
+    build_i8042_aml(pci0);
     aml_append_device(sb, "PCI0", pci0);
+    if (cfg->hpet) {
+        GByteArray *hpet = g_byte_array_new(), *hcrs = g_byte_array_new();
+
+        aml_res_memory32_fixed(hcrs, cfg->hpet_addr, 0x400, false);
+        aml_res_end(hcrs);
+        aml_append_name_eisaid(hpet, "_HID", "PNP0103");
+        aml_append_name_int(hpet, "_UID", 0);
+        aml_append_name_buffer(hpet, "_CRS", hcrs);
+        g_byte_array_unref(hcrs);
+        aml_append_device(sb, "HPET", hpet);
+    }
     aml_append_scope(aml, "\\_SB", sb);
     aml_append_name_package(aml, "\\_S5", s5, G_N_ELEMENTS(s5));
     return aml;
@@ -140,7 +211,7 @@ static size_t build_dsdt(AcpiBuf *b, const AcpiBuildConfig *cfg)
     }
     acpi_header(b->buf + ofs, "DSDT", len, 2); /* revision 2: 64-bit integers */
     memcpy(b->buf + ofs + ACPI_HEADER_SIZE, aml->data, aml->len);
-    acpi_finish(b->buf + ofs);
+    acpi_finish(b, b->buf + ofs);
     return ofs;
 }
 
@@ -170,7 +241,7 @@ static size_t build_facs(AcpiBuf *b)
 #define FADT_BOOT_8042           (1u << 1)
 #define FADT_BOOT_VGA_NOT_PRESENT (1u << 2)
 
-static size_t build_fadt(AcpiBuf *b, const AcpiBuildConfig *cfg, uint32_t facs, uint32_t dsdt)
+static size_t build_fadt(AcpiBuf *b, const AcpiBuildConfig *cfg, size_t facs, size_t dsdt)
 {
     size_t ofs = acpi_alloc(b, FADT_LEN, 16);
     uint8_t *t = b->buf + ofs;
@@ -181,8 +252,8 @@ static size_t build_fadt(AcpiBuf *b, const AcpiBuildConfig *cfg, uint32_t facs, 
         return 0;
     }
     acpi_header(t, "FACP", FADT_LEN, 6);
-    put32(t + 36, facs);          /* FIRMWARE_CTRL */
-    put32(t + 40, dsdt);          /* DSDT */
+    acpi_put_addr(b, t + 36, 4, facs);  /* FIRMWARE_CTRL */
+    acpi_put_addr(b, t + 40, 4, dsdt);  /* DSDT */
     put16(t + 46, cfg->sci_irq);  /* SCI_INT */
     /* SMI_CMD, ACPI_ENABLE, ACPI_DISABLE zero: always in ACPI mode. */
     put32(t + 56, evt);           /* PM1a_EVT_BLK */
@@ -200,12 +271,12 @@ static size_t build_fadt(AcpiBuf *b, const AcpiBuildConfig *cfg, uint32_t facs, 
     acpi_gas_io(t + 116, 8, 1, cfg->reset_port); /* RESET_REG, byte access */
     put8(t + 128, cfg->reset_value);
     put8(t + 131, 0);             /* FADT minor version */
-    put64(t + 132, facs);         /* X_FIRMWARE_CTRL */
-    put64(t + 140, dsdt);         /* X_DSDT */
+    acpi_put_addr(b, t + 132, 8, facs); /* X_FIRMWARE_CTRL */
+    acpi_put_addr(b, t + 140, 8, dsdt); /* X_DSDT */
     acpi_gas_io(t + 148, 32, 0, evt);  /* X_PM1a_EVT_BLK */
     acpi_gas_io(t + 172, 16, 0, cnt);  /* X_PM1a_CNT_BLK */
     acpi_gas_io(t + 208, 32, 0, tmr);  /* X_PM_TMR_BLK */
-    acpi_finish(t);
+    acpi_finish(b, t);
     return ofs;
 }
 
@@ -262,11 +333,31 @@ static size_t build_madt(AcpiBuf *b, const AcpiBuildConfig *cfg)
     put8(e + 2, 0xff);
     put16(e + 3, 0);
     put8(e + 5, 1);
-    acpi_finish(t);
+    acpi_finish(b, t);
     return ofs;
 }
 
-static size_t build_rsdt(AcpiBuf *b, const uint32_t *tables, int n)
+/* IA-PC HPET specification 1.0a, 3.2.4: the HPET description table. */
+static size_t build_hpet(AcpiBuf *b, const AcpiBuildConfig *cfg)
+{
+    size_t ofs = acpi_alloc(b, 56, 16);
+    uint8_t *t = b->buf + ofs;
+
+    if (b->overflow) {
+        return 0;
+    }
+    acpi_header(t, "HPET", 56, 1);
+    put32(t + 36, cfg->hpet_block_id);  /* event timer block ID */
+    put8(t + 40, 0);                    /* base address: GAS, system memory */
+    put64(t + 44, cfg->hpet_addr);
+    put8(t + 52, 0);                    /* HPET number */
+    put16(t + 53, 0);                   /* minimum clock tick in periodic mode */
+    put8(t + 55, 0);                    /* no page protection */
+    acpi_finish(b, t);
+    return ofs;
+}
+
+static size_t build_rsdt(AcpiBuf *b, const size_t *tables, int n)
 {
     uint32_t len = ACPI_HEADER_SIZE + 4 * n;
     size_t ofs = acpi_alloc(b, len, 16);
@@ -276,13 +367,13 @@ static size_t build_rsdt(AcpiBuf *b, const uint32_t *tables, int n)
     }
     acpi_header(b->buf + ofs, "RSDT", len, 1);
     for (int i = 0; i < n; i++) {
-        put32(b->buf + ofs + ACPI_HEADER_SIZE + 4 * i, tables[i]);
+        acpi_put_addr(b, b->buf + ofs + ACPI_HEADER_SIZE + 4 * i, 4, tables[i]);
     }
-    acpi_finish(b->buf + ofs);
+    acpi_finish(b, b->buf + ofs);
     return ofs;
 }
 
-static size_t build_xsdt(AcpiBuf *b, const uint32_t *tables, int n)
+static size_t build_xsdt(AcpiBuf *b, const size_t *tables, int n)
 {
     uint32_t len = ACPI_HEADER_SIZE + 8 * n;
     size_t ofs = acpi_alloc(b, len, 16);
@@ -292,9 +383,9 @@ static size_t build_xsdt(AcpiBuf *b, const uint32_t *tables, int n)
     }
     acpi_header(b->buf + ofs, "XSDT", len, 1);
     for (int i = 0; i < n; i++) {
-        put64(b->buf + ofs + ACPI_HEADER_SIZE + 8 * i, tables[i]);
+        acpi_put_addr(b, b->buf + ofs + ACPI_HEADER_SIZE + 8 * i, 8, tables[i]);
     }
-    acpi_finish(b->buf + ofs);
+    acpi_finish(b, b->buf + ofs);
     return ofs;
 }
 
@@ -311,30 +402,89 @@ static void build_rsdp(uint8_t *r, uint32_t rsdt, uint32_t xsdt)
     r[32] = acpi_checksum(r, 36);  /* all of it */
 }
 
+/* Everything but the RSDP; returns false on overflow. */
+static bool acpi_build_body(AcpiBuf *b, const AcpiBuildConfig *cfg, size_t *rsdt, size_t *xsdt)
+{
+    size_t facs, dsdt, tables[3];
+    int n = 0;
+
+    /* Children first: their addresses go into their parents. */
+    facs = build_facs(b);
+    dsdt = build_dsdt(b, cfg);
+    tables[n++] = build_fadt(b, cfg, facs, dsdt);
+    tables[n++] = build_madt(b, cfg);
+    if (cfg->hpet) {
+        tables[n++] = build_hpet(b, cfg);
+    }
+    *rsdt = build_rsdt(b, tables, n);
+    *xsdt = build_xsdt(b, tables, n);
+    return !b->overflow;
+}
+
+static bool acpi_config_ok(const AcpiBuildConfig *cfg)
+{
+    return cfg->ncpus >= 1 && cfg->ncpus <= 255;
+}
+
 size_t acpi_build_tables(uint8_t *buf, size_t size, uint32_t base, const AcpiBuildConfig *cfg)
 {
     AcpiBuf b = { .buf = buf, .size = size, .base = base };
-    size_t rsdp, rsdt, xsdt, fadt, facs, dsdt, madt;
-    uint32_t tables[2];
+    size_t rsdp, rsdt, xsdt;
 
-    if (base & 15 || cfg->ncpus < 1 || cfg->ncpus > 255) {
+    if (base & 15 || !acpi_config_ok(cfg)) {
         return 0;
     }
     rsdp = acpi_alloc(&b, 36, 16);
-    /* Children first: their addresses go into their parents. */
-    facs = build_facs(&b);
-    dsdt = build_dsdt(&b, cfg);
-    fadt = build_fadt(&b, cfg, acpi_addr(&b, facs), acpi_addr(&b, dsdt));
-    madt = build_madt(&b, cfg);
-    tables[0] = acpi_addr(&b, fadt);
-    tables[1] = acpi_addr(&b, madt);
-    rsdt = build_rsdt(&b, tables, 2);
-    xsdt = build_xsdt(&b, tables, 2);
-    if (b.overflow) {
+    if (!acpi_build_body(&b, cfg, &rsdt, &xsdt)) {
         return 0;
     }
     build_rsdp(buf + rsdp, acpi_addr(&b, rsdt), acpi_addr(&b, xsdt));
     return b.pos;
+}
+
+/*
+ * The same tables for firmware to place: addresses in them are offsets in
+ * ACPI_BUILD_TABLE_FILE, and the script relocates them -- ALLOCATE both
+ * files (the tables 64-byte aligned in high memory for the FACS, the
+ * RSDP in the F segment where OSes search for it), ADD_POINTER for every
+ * address, then ADD_CHECKSUM for every table and the RSDP's two sums.
+ */
+bool acpi_build_loader(const AcpiBuildConfig *cfg, GByteArray *tables, GByteArray *rsdp,
+                       BIOSLinker *linker)
+{
+    g_autofree uint8_t *buf = g_malloc0(ACPI_BUILD_SIZE);
+    g_autoptr(GArray) pointers = g_array_new(false, false, sizeof(AcpiPointer));
+    g_autoptr(GArray) checksums = g_array_new(false, false, sizeof(AcpiChecksum));
+    AcpiBuf b = { .buf = buf, .size = ACPI_BUILD_SIZE, .base = 0,
+                  .pointers = pointers, .checksums = checksums };
+    uint8_t r[36] = { 0 };
+    size_t rsdt, xsdt;
+
+    if (!acpi_config_ok(cfg) || !acpi_build_body(&b, cfg, &rsdt, &xsdt)) {
+        return false;
+    }
+    g_byte_array_append(tables, buf, b.pos);
+    build_rsdp(r, rsdt, xsdt);
+    g_byte_array_append(rsdp, r, sizeof(r));
+
+    bios_linker_loader_alloc(linker, ACPI_BUILD_TABLE_FILE, 64, false);
+    bios_linker_loader_alloc(linker, ACPI_BUILD_RSDP_FILE, 16, true);
+    for (guint i = 0; i < pointers->len; i++) {
+        AcpiPointer *p = &g_array_index(pointers, AcpiPointer, i);
+
+        bios_linker_loader_add_pointer(linker, ACPI_BUILD_TABLE_FILE, p->ofs, p->size,
+                                       ACPI_BUILD_TABLE_FILE);
+    }
+    for (guint i = 0; i < checksums->len; i++) {
+        AcpiChecksum *c = &g_array_index(checksums, AcpiChecksum, i);
+
+        bios_linker_loader_add_checksum(linker, ACPI_BUILD_TABLE_FILE, c->start, c->len, c->ofs);
+    }
+    bios_linker_loader_add_pointer(linker, ACPI_BUILD_RSDP_FILE, 16, 4, ACPI_BUILD_TABLE_FILE);
+    bios_linker_loader_add_pointer(linker, ACPI_BUILD_RSDP_FILE, 24, 8, ACPI_BUILD_TABLE_FILE);
+    bios_linker_loader_add_checksum(linker, ACPI_BUILD_RSDP_FILE, 0, 20, 8);
+    bios_linker_loader_add_checksum(linker, ACPI_BUILD_RSDP_FILE, 0, 36, 32);
+    return true;
 }
 
 void acpi_build_pc_config(AcpiBuildConfig *cfg, int ncpus)
@@ -349,5 +499,8 @@ void acpi_build_pc_config(AcpiBuildConfig *cfg, int ncpus)
         .reset_port = 0xcf9,
         .reset_value = 0x06,
         .pci_hole_start = 0xe0000000,
+        .hpet = true,
+        .hpet_addr = HPET_BASE,
+        .hpet_block_id = HPET_FW_BLOCK_ID,
     };
 }

@@ -191,7 +191,17 @@ static void rom_line(GString *out, const char *path, const char *what)
 
 void pc_machine_print_roms(MachineState *ms, GString *out)
 {
-    /* duet has no firmware: what it loads instead, QEMU's fw_cfg lines. */
+    PCMachineState *pcms = ms->board;
+
+    if (pcms && pcms->firmware) {
+        g_autofree char *name = g_path_get_basename(ms->bios_filename ? ms->bios_filename
+                                                                      : PC_DEFAULT_BIOS);
+        g_string_append_printf(out, "addr=%016" PRIx64 " size=0x%06" PRIx64
+                               " mem=rom name=\"%s\"\n", (uint64_t)((1ull << 32) - pcms->bios_size),
+                               pcms->bios_size, name);
+        return;
+    }
+    /* -kernel: what duet loads instead of firmware, QEMU's fw_cfg lines. */
     g_string_append_printf(out, "addr=%016x size=0x%06x mem=ram name=\"etc/acpi/tables\"\n",
                            ACPI_BUILD_BASE, ACPI_BUILD_SIZE);
     rom_line(out, ms->kernel_filename, "kernel");

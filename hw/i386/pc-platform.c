@@ -111,6 +111,13 @@ void pc_acpi_init(PCMachineState *pcms)
     pcms->acpi_pm = acpi_pm_init(get_system_io(), ACPI_PM_BASE, pcms->gsi[PC_SCI_IRQ]);
 }
 
+void pc_acpi_config(PCMachineState *pcms, AcpiBuildConfig *cfg)
+{
+    acpi_build_pc_config(cfg, 1);
+    cfg->pci_hole_start = pcms->below_4g_mem_size;
+    cfg->hpet = pcms->hpet_enabled;
+}
+
 /* What firmware would leave in memory: the ACPI tables (ACPI 5.2.5.1). */
 static void pc_acpi_build(PCMachineState *pcms)
 {
@@ -121,8 +128,7 @@ static void pc_acpi_build(PCMachineState *pcms)
     if (pcms->below_4g_mem_size < ACPI_BUILD_BASE + ACPI_BUILD_SIZE) {
         return;
     }
-    acpi_build_pc_config(&cfg, 1);
-    cfg.pci_hole_start = pcms->below_4g_mem_size;
+    pc_acpi_config(pcms, &cfg);
     len = acpi_build_tables(ram + ACPI_BUILD_BASE, ACPI_BUILD_SIZE, ACPI_BUILD_BASE, &cfg);
     trace_event(pc_acpi_build, "base=0x%x len=%zu", ACPI_BUILD_BASE, len);
     if (!len) {
@@ -143,5 +149,7 @@ void pc_platform_cpu_reset(PCMachineState *pcms)
     if (pcms->acpi_pm) {
         acpi_pm_reset(pcms->acpi_pm);
     }
-    pc_acpi_build(pcms);
+    if (!pcms->firmware) { /* a BIOS builds its own */
+        pc_acpi_build(pcms);
+    }
 }

@@ -14,7 +14,11 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "hw/i386/fw_cfg.h"
 #include "hw/ide/pci.h"
+#include "hw/misc/pc-testdev.h"
+#include "hw/misc/pci-testdev.h"
+#include "hw/pci/pci.h"
 #include "hw/qdev-opts.h"
 #include "qemu/log.h"
 #include "sysemu/kvm.h"
@@ -66,6 +70,34 @@ static bool pc_memory_init(PCMachineState *pcms, Error **errp)
     return true;
 }
 
+/* The boot order for the BIOS (SeaBIOS reads these; QEMU's encoding):
+ * 0x3d holds the first two devices, 0x38's high nibble the third, and
+ * bit 0 of 0x38 set skips the floppy boot-sector signature check. */
+static void pc_cmos_set_boot_order(RTCState *rtc, const char *order)
+{
+    uint8_t code[3] = { 0 };
+
+    for (int i = 0; i < 3 && order[i]; i++) {
+        switch (order[i]) {
+        case 'a':
+        case 'b':
+            code[i] = 1;
+            break;
+        case 'c':
+            code[i] = 2;
+            break;
+        case 'd':
+            code[i] = 3;
+            break;
+        default: /* n-p: network */
+            code[i] = 4;
+            break;
+        }
+    }
+    rtc_set_memory(rtc, 0x3d, code[1] << 4 | code[0]);
+    rtc_set_memory(rtc, 0x38, code[2] << 4 | 1);
+}
+
 /* CMOS bytes a BIOS would have set: memory sizes (in KiB or 64 KiB units). */
 static void pc_cmos_init(PCMachineState *pcms)
 {
@@ -87,6 +119,7 @@ static void pc_cmos_init(PCMachineState *pcms)
     rtc_set_memory(rtc, 0x5b, above_4g & 0xff);
     rtc_set_memory(rtc, 0x5c, (above_4g >> 8) & 0xff);
     rtc_set_memory(rtc, 0x5d, (above_4g >> 16) & 0xff);
+    pc_cmos_set_boot_order(rtc, pcms->ms->boot_order[0] ? pcms->ms->boot_order : "cad");
 }
 
 /* COM1 on the chardev the main program made of -serial (none: no UART). */
@@ -165,6 +198,75 @@ static const QemuOptDesc isa_debugcon_props[] = {
     { NULL },
 };
 
+/* Lines 0-15 are the ISA IRQs; 16-23 IOAPIC pins, when duet has the IOAPIC. */
+static bool pc_create_pc_testdev(MachineState *ms, QemuOpts *opts, Error **errp)
+{
+    PCMachineState *pcms = ms->board;
+    qemu_irq irqs[PC_TESTDEV_NUM_IRQS] = { 0 };
+
+    if (pcms->pc_testdev) {
+        error_setg(errp, "there is one already (its ports are fixed)");
+        return false;
+    }
+    for (int i = 0; i < PC_TESTDEV_NUM_IRQS; i++) {
+        irqs[i] = i < PC_ISA_NUM_IRQS ? pcms->gsi[i]
+                  : pcms->ioapic ? ioapic_get_irq(pcms->ioapic, i) : NULL;
+    }
+    pcms->pc_testdev = pc_testdev_init(get_system_io(), get_system_memory(), irqs);
+    return true;
+}
+
+/* addr=SLOT[.FN] as QEMU's (hex); without it the first free slot. */
+static bool pc_pci_addr(PCMachineState *pcms, const char *addr, int *devfn, Error **errp)
+{
+    unsigned slot, fn = 0;
+    char *end;
+
+    if (!addr) {
+        for (slot = 1; slot < 32; slot++) {
+            if (!pci_find_device(pcms->pci_bus, 0, PCI_DEVFN(slot, 0))) {
+                *devfn = PCI_DEVFN(slot, 0);
+                return true;
+            }
+        }
+        error_setg(errp, "PCI: no slot/function available, all 32 slots are taken");
+        return false;
+    }
+    slot = strtoul(addr, &end, 16);
+    if (*end == '.') {
+        fn = strtoul(end + 1, &end, 16);
+    }
+    if (end == addr || *end || slot > 31 || fn > 7) {
+        error_setg(errp, "Property 'addr' doesn't take value '%s'", addr);
+        return false;
+    }
+    *devfn = PCI_DEVFN(slot, fn);
+    return true;
+}
+
+static bool pc_create_pci_testdev(MachineState *ms, QemuOpts *opts, Error **errp)
+{
+    PCMachineState *pcms = ms->board;
+    PCITestDevState *d;
+    int devfn;
+
+    if (!pc_pci_addr(pcms, qemu_opt_get(opts, "addr"), &devfn, errp)) {
+        return false;
+    }
+    d = pci_testdev_init(pcms->pci_bus, devfn, errp);
+    if (!d) {
+        return false;
+    }
+    g_ptr_array_add(pcms->pci_testdevs, d);
+    return true;
+}
+
+static const QemuOptDesc pci_testdev_props[] = {
+    { .name = "addr", .type = QEMU_OPT_STRING,
+      .help = "Slot and optional function number, example: 06.0 or 06" },
+    { NULL },
+};
+
 static bool pc_create_ide_hd(MachineState *ms, QemuOpts *opts, Error **errp)
 {
     return ide_dev_create(((PCMachineState *)ms->board)->ide, opts, &ide_hd_class, errp);
@@ -180,22 +282,36 @@ static const DeviceTypeInfo pc_device_types[] = {
     {
         .name = "isa-debug-exit",
         .bus = "ISA",
-        .desc = "exit duet with status (value << 1) | 1 when the guest writes value",
+        .category = DEVICE_CATEGORY_MISC,
         .props = isa_debug_exit_props,
         .create = pc_create_isa_debug_exit,
     },
     {
         .name = "isa-debugcon",
         .bus = "ISA",
-        .desc = "bytes the guest writes to the port go to a chardev (-debugcon)",
+        .category = DEVICE_CATEGORY_MISC,
         .props = isa_debugcon_props,
         .create = pc_create_isa_debugcon,
-
+    },
+    {
+        .name = "pc-testdev",
+        .bus = "ISA",
+        .category = DEVICE_CATEGORY_MISC,
+        .create = pc_create_pc_testdev,
+    },
+    {
+        .name = "pci-testdev",
+        .bus = "PCI",
+        .desc = "PCI Test Device",
+        .category = DEVICE_CATEGORY_MISC,
+        .props = pci_testdev_props,
+        .create = pc_create_pci_testdev,
     },
     {
         .name = "ide-cd",
         .bus = "IDE",
         .desc = "virtual IDE CD-ROM",
+        .category = DEVICE_CATEGORY_STORAGE,
         .props = ide_dev_props,
         .create = pc_create_ide_cd,
     },
@@ -203,6 +319,7 @@ static const DeviceTypeInfo pc_device_types[] = {
         .name = "ide-hd",
         .bus = "IDE",
         .desc = "virtual IDE disk",
+        .category = DEVICE_CATEGORY_STORAGE,
         .props = ide_dev_props,
         .create = pc_create_ide_hd,
     },
@@ -246,6 +363,28 @@ static void pc_devices_reset(void *opaque)
     }
     i8042_reset(pcms->kbd);
     mc146818_rtc_reset(pcms->rtc);
+    fw_cfg_reset(pcms->fw_cfg);
+    if (pcms->hpet) {
+        hpet_reset(pcms->hpet);
+    }
+}
+
+/* The HPET's interrupt lines are the ISA ones (GSI 0-15; it routes to
+ * pin 2 and, in legacy mode, IRQ0 and IRQ8), and the PIT's and the RTC's
+ * interrupts pass through it.  With KVM's in-kernel PIT the PIT is not
+ * cut off in legacy mode (KVM's HPET-legacy flag is not used). */
+static void pc_hpet_init(PCMachineState *pcms)
+{
+    qemu_irq irqs[HPET_NUM_IRQ_ROUTES] = { 0 };
+
+    pcms->hpet_enabled = !pcms->ms->no_hpet;
+    if (!pcms->hpet_enabled) {
+        return;
+    }
+    for (int i = 0; i < PC_ISA_NUM_IRQS; i++) {
+        irqs[i] = pcms->gsi[i];
+    }
+    pcms->hpet = hpet_init(get_system_memory(), HPET_BASE, irqs);
 }
 
 bool pc_machine_init(MachineState *ms, Error **errp)
@@ -256,30 +395,35 @@ bool pc_machine_init(MachineState *ms, Error **errp)
     pcms->ms = ms;
     pcms->debug_exits = g_ptr_array_new();
     pcms->debugcons = g_ptr_array_new();
+    pcms->pci_testdevs = g_ptr_array_new();
     ms->board = pcms;
 
-    if (!ms->kernel_filename) {
-        error_setg(errp, "no -kernel given: duet has no BIOS yet (it boots Linux bzImage and "
-                   "Multiboot kernels)");
+    if (ms->kernel_filename && ms->bios_filename) {
+        error_setg(errp, "-kernel with -bios: duet loads -kernel itself, without firmware "
+                   "(a BIOS would need fw_cfg's kernel loading); give one of the two");
         return false;
     }
     if (!pc_memory_init(pcms, errp)) {
         return false;
     }
+    memory_region_init(&pcms->pci_window, "pci-bios-window", PAM_WINDOW_SIZE);
     e820_build_pc(&pcms->e820, pcms->below_4g_mem_size, pcms->above_4g_mem_size);
-    if (!pc_kernel_prepare(pcms, errp)) {
+    if (ms->kernel_filename ? !pc_kernel_prepare(pcms, errp) : !pc_bios_init(pcms, errp)) {
         return false;
     }
 
     pc_irq_init(pcms);
+    pc_hpet_init(pcms);
     if (!kvm_pit_in_kernel(ms)) {
         /* With an in-kernel PIT, KVM also answers port 0x61. */
-        pcms->pit = i8254_pit_init(io, 0x40, pcms->gsi[PC_PIT_IRQ]);
+        pcms->pit = i8254_pit_init(io, 0x40, pcms->hpet ? hpet_get_legacy_in(pcms->hpet, 0)
+                                                         : pcms->gsi[PC_PIT_IRQ]);
         pcms->pcspk = pcspk_init(io, pcms->pit);
     }
     pcms->a20_line = qemu_allocate_irq(pc_a20_set, pcms, 0);
     pcms->kbd = i8042_init(io, pcms->gsi[PC_KBD_IRQ], pcms->a20_line);
-    pcms->rtc = mc146818_rtc_init(io, pcms->gsi[PC_RTC_IRQ]);
+    pcms->rtc = mc146818_rtc_init(io, pcms->hpet ? hpet_get_legacy_in(pcms->hpet, 1)
+                                                 : pcms->gsi[PC_RTC_IRQ]);
     pc_acpi_init(pcms);
     pc_cmos_init(pcms);
     pcms->ioport80 = ioport80_init(io);
@@ -292,7 +436,15 @@ bool pc_machine_init(MachineState *ms, Error **errp)
         !pc_devices_add(ms, errp)) {
         return false;
     }
-    pc_pci_firmware_init(pcms->piix);
+    pc_pci_pam_init(pcms->piix, get_system_memory(), &pcms->ram, &pcms->pci_window);
+    if (pcms->firmware) {
+        pc_pci_power_on_init(pcms->piix);
+    } else {
+        pc_pci_firmware_init(pcms->piix);
+    }
+    if (!pc_fw_cfg_init(pcms, errp)) {
+        return false;
+    }
     qemu_register_reset(pc_devices_reset, pcms);
     return true;
 }
@@ -302,7 +454,11 @@ void pc_machine_reset(MachineState *ms)
     PCMachineState *pcms = ms->board;
     CPUState *cpu = ms->cpu;
 
+    /* SDM vol.3 9.1.1: the reset state; with firmware, execution starts
+     * at its reset vector (CS.base 0xffff0000 + EIP 0xfff0). */
     x86_cpu_reset(cpu);
     pc_platform_cpu_reset(pcms);
-    pc_kernel_load(pcms, &cpu->env);
+    if (!pcms->firmware) {
+        pc_kernel_load(pcms, &cpu->env);
+    }
 }

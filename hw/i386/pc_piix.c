@@ -80,3 +80,23 @@ void pc_pci_firmware_init(PCPIIXState *s)
     pci_assign_bars_as_firmware(s->bus);
     qemu_register_reset(pc_pci_reset, s);
 }
+
+/* With firmware in the machine, a reset leaves the functions at power-on:
+ * the BIOS assigns BARs and routes interrupts itself. */
+static void pc_pci_power_on_reset(void *opaque)
+{
+    PCPIIXState *s = opaque;
+
+    pci_bus_reset(s->bus);
+}
+
+void pc_pci_power_on_init(PCPIIXState *s)
+{
+    qemu_register_reset(pc_pci_power_on_reset, s);
+}
+
+void pc_pci_pam_init(PCPIIXState *s, MemoryRegion *system_memory, MemoryRegion *ram,
+                     MemoryRegion *pci_window)
+{
+    i440fx_init_pam(s->i440fx, system_memory, ram, pci_window);
+}

@@ -1,6 +1,6 @@
 /*
- * Local APIC, xAPIC mode (Intel SDM vol.3 chapter 10; section numbers
- * below are that chapter's).
+ * Local APIC, xAPIC and x2APIC modes (Intel SDM vol.3 chapter 10; section
+ * numbers below are that chapter's).
  *
  * IRR, ISR and TMR are 256-bit sets.  A fixed interrupt sets its IRR bit
  * (and TMR when level-triggered); the highest IRR vector whose priority
@@ -13,7 +13,14 @@
  * The timer counts at the 1 GHz bus clock (as QEMU's and KVM's APIC
  * timers do) divided by the divide configuration register; it is
  * computed from the virtual clock when read, and a QEMUTimer is armed for
- * the next expiry.
+ * the next expiry.  In TSC-deadline mode (10.5.4.1, when the vCPU's CPUID
+ * has tsc-deadline) the same QEMUTimer waits for the virtual-clock time
+ * at which the vCPU's TSC reaches IA32_TSC_DEADLINE.
+ *
+ * x2APIC mode (10.12, when CPUID has x2apic) is entered through
+ * IA32_APIC_BASE.EXTD; the registers are then MSRs 800H-8FFH (the MMIO
+ * window is off), the ID is the 32-bit initial APIC ID, the logical ID is
+ * derived from it (cluster model only) and ICR is one 64-bit register.
  */
 #include "hw/intc/apic.h"
 
@@ -48,6 +55,10 @@
 #define APIC_TMICT  0x380
 #define APIC_TMCCT  0x390
 #define APIC_TDCR   0x3e0
+#define APIC_SELF_IPI 0x3f0 /* x2APIC only */
+
+#define MSR_X2APIC_FIRST 0x800
+#define MSR_X2APIC_LAST  0x8ff
 
 enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_NB };
 
@@ -55,6 +66,8 @@ enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_NB
 #define LVT_LEVEL        (1u << 15)
 #define LVT_REMOTE_IRR   (1u << 14)
 #define LVT_TIMER_PERIODIC (1u << 17)
+#define LVT_TIMER_TSC_DEADLINE (1u << 18)
+#define LVT_TIMER_MODE   (3u << 17)
 #define LVT_DM(v)        (((v) >> 8) & 7)
 
 #define SVR_ENABLE  (1u << 8)
@@ -74,7 +87,7 @@ enum { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LVT_NB
 
 /* Bits each LVT keeps (figure 10-8); the rest read as zero. */
 static const uint32_t lvt_wmask[LVT_NB] = {
-    [LVT_TIMER] = 0x000310ff,   /* vector, mask, periodic (no TSC-deadline) */
+    [LVT_TIMER] = 0x000310ff,   /* vector, mask, periodic (+ TSC-deadline if offered) */
     [LVT_THERMAL] = 0x000107ff, /* vector, delivery mode, mask */
     [LVT_PERF] = 0x000107ff,
     [LVT_LINT0] = 0x0001a7ff,   /* + polarity, trigger mode */
@@ -114,6 +127,8 @@ struct APICState {
     int64_t count_load_time;
     QEMUTimer *timer;
     int64_t next_expiry;
+    uint64_t tsc_deadline;      /* IA32_TSC_DEADLINE as armed; 0: disarmed */
+    int64_t tsc_deadline_ns;    /* when the TSC reaches it (virtual clock) */
 };
 
 struct APICBus {
@@ -133,6 +148,23 @@ static bool apic_hw_enabled(APICState *s)
 static bool apic_sw_enabled(APICState *s)
 {
     return s->svr & SVR_ENABLE;
+}
+
+static bool apic_x2apic_mode(APICState *s)
+{
+    return s->apicbase & MSR_APICBASE_EXTD;
+}
+
+/* What the vCPU's CPUID offers (CPUID.01H:ECX); nothing without a vCPU. */
+static bool apic_cpu_has(APICState *s, uint32_t ecx_feature)
+{
+    return s->cpu && x86_cpuid_has(&s->cpu->cpuid, FEAT_1_ECX, ecx_feature);
+}
+
+/* x2APIC logical ID (10.12.10.2): cluster in 31:16, one bit of 15:0. */
+static uint32_t apic_x2apic_ldr(APICState *s)
+{
+    return ((uint32_t)(s->initial_id >> 4) << 16) | (1u << (s->initial_id & 0xf));
 }
 
 /* --- 256-bit vector sets --- */
@@ -344,13 +376,22 @@ static void apic_lint_set(void *opaque, int pin, int level)
 
 /* --- destinations (10.6.2) --- */
 
-static bool apic_match_dest(APICState *s, uint8_t dest, bool logical)
+/* @wide: a 32-bit x2APIC destination (an x2APIC's ICR), else 8 bits. */
+static bool apic_match_dest(APICState *s, uint32_t dest, bool logical, bool wide)
 {
-    if (!logical) {
-        return dest == 0xff || dest == s->id;
+    if (dest == (wide ? 0xffffffffu : 0xffu)) {
+        return true; /* broadcast */
     }
-    if (dest == 0xff) {
-        return true;
+    if (apic_x2apic_mode(s)) {
+        uint32_t ldr = apic_x2apic_ldr(s);
+
+        if (!logical) {
+            return dest == s->initial_id;
+        }
+        return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff) != 0;
+    }
+    if (!logical) {
+        return dest == s->id;
     }
     uint8_t ldr = s->ldr >> 24;
     if ((s->dfr >> 28) == 0xf) { /* flat model */
@@ -360,8 +401,8 @@ static bool apic_match_dest(APICState *s, uint8_t dest, bool logical)
     return (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xf) != 0;
 }
 
-void apic_bus_deliver(APICBus *bus, uint8_t dest, bool logical, int delivery_mode, int vector,
-                      bool level_triggered)
+static void apic_bus_deliver_msg(APICBus *bus, uint32_t dest, bool logical, bool wide,
+                                 int delivery_mode, int vector, bool level_triggered)
 {
     trace_event(apic_bus_deliver, "dest=0x%x logical=%d dm=%d vector=%d level=%d", dest,
                 logical, delivery_mode, vector, level_triggered);
@@ -371,7 +412,7 @@ void apic_bus_deliver(APICBus *bus, uint8_t dest, bool logical, int delivery_mod
 
         for (int i = 0; i < bus->n; i++) {
             APICState *s = bus->apics[i];
-            if (apic_hw_enabled(s) && apic_match_dest(s, dest, logical) &&
+            if (apic_hw_enabled(s) && apic_match_dest(s, dest, logical, wide) &&
                 (!best || apic_get_apr(s) < apic_get_apr(best))) {
                 best = s;
             }
@@ -383,10 +424,16 @@ void apic_bus_deliver(APICBus *bus, uint8_t dest, bool logical, int delivery_mod
     }
     for (int i = 0; i < bus->n; i++) {
         APICState *s = bus->apics[i];
-        if (apic_match_dest(s, dest, logical)) {
+        if (apic_match_dest(s, dest, logical, wide)) {
             apic_accept(s, delivery_mode, vector, level_triggered);
         }
     }
+}
+
+void apic_bus_deliver(APICBus *bus, uint8_t dest, bool logical, int delivery_mode, int vector,
+                      bool level_triggered)
+{
+    apic_bus_deliver_msg(bus, dest, logical, false, delivery_mode, vector, level_triggered);
 }
 
 /* ICR low written: send the IPI (10.6.1). */
@@ -407,7 +454,12 @@ static void apic_send_ipi(APICState *s)
     trace_event(apic_send_ipi, "id=%d icr=0x%08x:%08x", s->id, s->icr[1], lo);
     switch (ICR_SHORTHAND(lo)) {
     case 0:
-        apic_bus_deliver(bus, s->icr[1] >> 24, lo & ICR_DEST_LOGICAL, dm, vector, level);
+        if (apic_x2apic_mode(s)) {
+            apic_bus_deliver_msg(bus, s->icr[1], lo & ICR_DEST_LOGICAL, true, dm, vector, level);
+        } else {
+            apic_bus_deliver_msg(bus, s->icr[1] >> 24, lo & ICR_DEST_LOGICAL, false, dm, vector,
+                                 level);
+        }
         break;
     case 1: /* self */
         apic_accept(s, dm, vector, level);
@@ -479,7 +531,12 @@ static int64_t apic_now(void)
 
 static bool apic_timer_periodic(APICState *s)
 {
-    return s->lvt[LVT_TIMER] & LVT_TIMER_PERIODIC;
+    return (s->lvt[LVT_TIMER] & LVT_TIMER_MODE) == LVT_TIMER_PERIODIC;
+}
+
+static bool apic_timer_tsc_deadline(APICState *s)
+{
+    return (s->lvt[LVT_TIMER] & LVT_TIMER_MODE) == LVT_TIMER_TSC_DEADLINE;
 }
 
 /* Bus clocks (1 ns each) since the count was loaded, divided. */
@@ -493,8 +550,8 @@ static uint32_t apic_get_current_count(APICState *s)
 {
     uint64_t ticks;
 
-    if (!s->initial_count) {
-        return 0;
+    if (!s->initial_count || apic_timer_tsc_deadline(s)) {
+        return 0; /* the count registers are not used in TSC-deadline mode */
     }
     ticks = apic_timer_ticks(s, apic_now());
     if (apic_timer_periodic(s)) {
@@ -513,6 +570,14 @@ static void apic_timer_update(APICState *s, int64_t now)
 {
     uint64_t ticks, next;
 
+    if (apic_timer_tsc_deadline(s)) {
+        if (s->tsc_deadline) {
+            timer_mod(s->timer, s->tsc_deadline_ns);
+        } else {
+            timer_del(s->timer);
+        }
+        return;
+    }
     if (!s->initial_count) {
         timer_del(s->timer);
         return;
@@ -535,6 +600,11 @@ static void apic_timer_cb(void *opaque)
     APICState *s = opaque;
 
     trace_event(apic_timer_expired, "id=%d periodic=%d", s->id, apic_timer_periodic(s));
+    if (apic_timer_tsc_deadline(s)) {
+        s->tsc_deadline = 0; /* fires once; the MSR reads 0 after (10.5.4.1) */
+        apic_local_deliver(s, LVT_TIMER);
+        return;
+    }
     apic_local_deliver(s, LVT_TIMER);
     apic_timer_update(s, MAX(apic_now(), s->next_expiry));
 }
@@ -622,13 +692,22 @@ static void apic_set_svr(APICState *s, uint32_t val)
 static void apic_set_lvt(APICState *s, int i, uint32_t val)
 {
     uint32_t old = s->lvt[i];
+    uint32_t wmask = lvt_wmask[i];
 
-    val &= lvt_wmask[i];
+    if (i == LVT_TIMER && apic_cpu_has(s, CPUID_EXT_TSC_DEADLINE)) {
+        wmask |= LVT_TIMER_TSC_DEADLINE;
+    }
+    val &= wmask;
     if (!apic_sw_enabled(s)) {
         val |= LVT_MASKED; /* cannot be unmasked while software disabled */
     }
+    if (i == LVT_TIMER && ((old ^ val) & LVT_TIMER_TSC_DEADLINE)) {
+        /* Into or out of TSC-deadline mode disarms the timer (10.5.4.1). */
+        s->initial_count = 0;
+        s->tsc_deadline = 0;
+    }
     s->lvt[i] = val | (old & LVT_REMOTE_IRR);
-    if (i == LVT_TIMER && ((old ^ val) & LVT_TIMER_PERIODIC)) {
+    if (i == LVT_TIMER && ((old ^ val) & LVT_TIMER_MODE)) {
         apic_timer_update(s, apic_now());
     }
     if (i == LVT_LINT0 || i == LVT_LINT1) {
@@ -679,6 +758,9 @@ static void apic_reg_write(APICState *s, unsigned reg, uint32_t val)
         s->icr[1] = val & 0xff000000u;
         return;
     case APIC_TMICT:
+        if (apic_timer_tsc_deadline(s)) {
+            return; /* ignored in TSC-deadline mode */
+        }
         s->initial_count = val;
         s->count_load_time = apic_now();
         apic_timer_update(s, s->count_load_time);
@@ -713,7 +795,8 @@ static uint64_t apic_mmio_read(void *opaque, hwaddr addr, unsigned size)
     APICState *s = apic_for_access(opaque);
     uint32_t val;
 
-    if (!s || !apic_hw_enabled(s) || (addr & 0xf)) {
+    /* In x2APIC mode the MMIO interface is gone (10.12.1.2). */
+    if (!s || !apic_hw_enabled(s) || apic_x2apic_mode(s) || (addr & 0xf)) {
         return 0;
     }
     val = apic_reg_read(s, addr & 0xff0);
@@ -725,7 +808,7 @@ static void apic_mmio_write(void *opaque, hwaddr addr, uint64_t data, unsigned s
 {
     APICState *s = apic_for_access(opaque);
 
-    if (!s || !apic_hw_enabled(s)) {
+    if (!s || !apic_hw_enabled(s) || apic_x2apic_mode(s)) {
         return;
     }
     if (addr & 0xf) {
@@ -755,7 +838,7 @@ static void apic_bus_update_window(APICBus *bus)
     }
     memory_region_transaction_begin();
     memory_region_set_address(&bus->mmio, bsp->apicbase & MSR_APICBASE_BASE);
-    memory_region_set_enabled(&bus->mmio, apic_hw_enabled(bsp));
+    memory_region_set_enabled(&bus->mmio, apic_hw_enabled(bsp) && !apic_x2apic_mode(bsp));
     memory_region_transaction_commit();
 }
 
@@ -764,12 +847,28 @@ uint64_t apic_get_base(APICState *s)
     return s->apicbase;
 }
 
+/* The mode, from EN and EXTD (10.12.5, figure 10-27): 0 disabled, 1
+ * invalid (EXTD without EN), 2 xAPIC, 3 x2APIC. */
+static int apic_base_mode(uint64_t base)
+{
+    return (base & MSR_APICBASE_ENABLE ? 2 : 0) | (base & MSR_APICBASE_EXTD ? 1 : 0);
+}
+
 bool apic_set_base(APICState *s, uint64_t val)
 {
-    const uint64_t legal = MSR_APICBASE_BASE | MSR_APICBASE_ENABLE | MSR_APICBASE_BSP;
+    uint64_t legal = MSR_APICBASE_BASE | MSR_APICBASE_ENABLE | MSR_APICBASE_BSP;
+    int from = apic_base_mode(s->apicbase), to = apic_base_mode(val);
 
+    if (apic_cpu_has(s, CPUID_EXT_X2APIC)) {
+        legal |= MSR_APICBASE_EXTD;
+    }
     if ((val & ~legal) || ((val ^ s->apicbase) & MSR_APICBASE_BSP)) {
-        return false; /* reserved bits, x2APIC, or the read-only BSP flag */
+        return false; /* reserved bits, x2APIC not offered, or the read-only BSP flag */
+    }
+    /* Figure 10-27: x2APIC is entered from xAPIC only and left by
+     * disabling the APIC; EXTD without EN is invalid. */
+    if (to == 1 || (to == 3 && from == 0) || (to == 2 && from == 3)) {
+        return false;
     }
     trace_event(apic_set_base, "id=%d base=0x%" PRIx64, s->id, val);
     if (apic_hw_enabled(s) && !(val & MSR_APICBASE_ENABLE)) {
@@ -784,6 +883,119 @@ bool apic_set_base(APICState *s, uint64_t val)
     apic_bus_update_window(s->bus);
     apic_update_irq(s);
     return true;
+}
+
+/* --- x2APIC MSRs (10.12.1.2, table 10-6) --- */
+
+static bool apic_x2apic_readable(unsigned reg)
+{
+    switch (reg) {
+    case APIC_ID: case APIC_LVR: case APIC_TPR: case APIC_PPR: case APIC_LDR: case APIC_SVR:
+    case APIC_ESR: case APIC_ICR_LO: case APIC_TMICT: case APIC_TMCCT: case APIC_TDCR:
+        return true;
+    }
+    return (reg >= APIC_ISR && reg < APIC_IRR + 0x80) ||
+           (reg >= APIC_LVT0 && reg < APIC_LVT0 + 0x10 * LVT_NB);
+}
+
+bool apic_msr_read(APICState *s, uint32_t index, uint64_t *val)
+{
+    unsigned reg = (index - MSR_X2APIC_FIRST) << 4;
+
+    if (index < MSR_X2APIC_FIRST || index > MSR_X2APIC_LAST || !apic_x2apic_mode(s) ||
+        !apic_x2apic_readable(reg)) {
+        return false; /* write-only (EOI, SELF IPI), xAPIC-only or reserved: #GP */
+    }
+    switch (reg) {
+    case APIC_ID:
+        *val = s->initial_id;
+        break;
+    case APIC_LDR:
+        *val = apic_x2apic_ldr(s);
+        break;
+    case APIC_ICR_LO:
+        *val = ((uint64_t)s->icr[1] << 32) | s->icr[0];
+        break;
+    default:
+        *val = apic_reg_read(s, reg);
+        break;
+    }
+    return true;
+}
+
+bool apic_msr_write(APICState *s, uint32_t index, uint64_t val)
+{
+    unsigned reg = (index - MSR_X2APIC_FIRST) << 4;
+
+    if (index < MSR_X2APIC_FIRST || index > MSR_X2APIC_LAST || !apic_x2apic_mode(s)) {
+        return false;
+    }
+    if (reg != APIC_ICR_LO && (val >> 32)) {
+        return false; /* every other register is 32 bits wide */
+    }
+    trace_event(apic_reg_write, "id=%d reg=0x%03x val=0x%08x", s->id, reg, (uint32_t)val);
+    switch (reg) {
+    case APIC_TPR:
+    case APIC_SVR:
+    case APIC_TMICT:
+    case APIC_TDCR:
+        apic_reg_write(s, reg, val);
+        return true;
+    case APIC_EOI:
+    case APIC_ESR:
+        if (val) {
+            return false; /* only 0 may be written (table 10-6) */
+        }
+        apic_reg_write(s, reg, 0);
+        return true;
+    case APIC_ICR_LO:
+        s->icr[1] = val >> 32;
+        s->icr[0] = val & ICR_LO_WMASK;
+        apic_send_ipi(s);
+        return true;
+    case APIC_SELF_IPI:
+        if (val & ~0xffull) {
+            return false;
+        }
+        /* A fixed, edge-triggered IPI to itself (10.12.11); ICR unchanged. */
+        if (val < 16) {
+            apic_error(s, ESR_SEND_ILLEGAL_VECTOR);
+        } else {
+            apic_accept_fixed(s, val, false);
+        }
+        return true;
+    }
+    if (reg >= APIC_LVT0 && reg < APIC_LVT0 + 0x10 * LVT_NB) {
+        apic_set_lvt(s, (reg - APIC_LVT0) >> 4, val);
+        return true;
+    }
+    return false; /* read-only, xAPIC-only or reserved: #GP */
+}
+
+/* --- TSC-deadline mode (10.5.4.1) --- */
+
+uint64_t apic_get_tsc_deadline(APICState *s)
+{
+    return apic_timer_tsc_deadline(s) ? s->tsc_deadline : 0;
+}
+
+void apic_set_tsc_deadline(APICState *s, uint64_t tsc, int64_t expiry_ns)
+{
+    if (!apic_timer_tsc_deadline(s)) {
+        return; /* writes are ignored in the other modes */
+    }
+    trace_event(apic_tsc_deadline, "id=%d tsc=0x%" PRIx64 " in_ns=%" PRId64, s->id, tsc,
+                expiry_ns - apic_now());
+    s->tsc_deadline = tsc;
+    s->tsc_deadline_ns = expiry_ns;
+    if (tsc && expiry_ns <= apic_now()) {
+        /* Already passed: pending before the next instruction, as on
+         * hardware, not whenever the main loop next runs timers. */
+        apic_timer_cb(s);
+        timer_del(s->timer);
+        return;
+    }
+    apic_timer_update(s, apic_now());
 }
 
 uint8_t apic_get_tpr(APICState *s)
@@ -808,9 +1020,33 @@ static void apic_cpu_set_tpr(void *opaque, uint8_t cr8)
     apic_set_tpr(opaque, cr8);
 }
 
+static bool apic_cpu_msr_read(void *opaque, uint32_t index, uint64_t *val)
+{
+    return apic_msr_read(opaque, index, val);
+}
+
+static bool apic_cpu_msr_write(void *opaque, uint32_t index, uint64_t val)
+{
+    return apic_msr_write(opaque, index, val);
+}
+
+static uint64_t apic_cpu_get_tsc_deadline(void *opaque)
+{
+    return apic_get_tsc_deadline(opaque);
+}
+
+static void apic_cpu_set_tsc_deadline(void *opaque, uint64_t tsc, int64_t expiry_ns)
+{
+    apic_set_tsc_deadline(opaque, tsc, expiry_ns);
+}
+
 static const CPUAPICOps apic_cpu_ops = {
     .set_base = apic_cpu_set_base,
     .set_tpr = apic_cpu_set_tpr,
+    .msr_read = apic_cpu_msr_read,
+    .msr_write = apic_cpu_msr_write,
+    .get_tsc_deadline = apic_cpu_get_tsc_deadline,
+    .set_tsc_deadline = apic_cpu_set_tsc_deadline,
 };
 
 void apic_reset(APICState *s, bool bsp)
@@ -834,6 +1070,7 @@ void apic_reset(APICState *s, bool bsp)
     }
     s->extint_pending = false;
     s->initial_count = 0;
+    s->tsc_deadline = 0;
     s->dcr = 0;
     s->divide_shift = 1;
     s->count_load_time = apic_now();

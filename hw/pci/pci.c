@@ -48,6 +48,10 @@ static void pci_config_set_header(PCIDevice *d)
     pci_set_word(d->config + PCI_CLASS_DEVICE, k->class_id);
     pci_set_byte(d->config + PCI_HEADER_TYPE,
                  k->multifunction ? PCI_HEADER_TYPE_MULTI_FUNCTION : 0);
+    /* QEMU's subsystem on every function (Red Hat, "QEMU virtual machine"):
+     * SeaBIOS recognises QEMU's i440FX by it. */
+    pci_set_word(d->config + PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
+    pci_set_word(d->config + PCI_SUBSYSTEM_ID, 0x1100);
     /* Generic defaults; a device's realize narrows or widens them. */
     pci_set_word(d->wmask + PCI_COMMAND,
                  PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);

@@ -212,7 +212,11 @@ START_TEST(test_device)
                "isa-debug-exit,,iobase=0xf4");
     DUET_ERROR("-device bogus-device: 'bogus-device' is not a valid device model name "
                "(try -device help)", "-device", "bogus-device");
-    DUET_HELP("Devices (", "-device", "help");
+    /* QEMU's layout: categories, then devices sorted by name */
+    DUET_HELP("Storage devices:\nname \"ide-cd\", bus IDE, desc \"virtual IDE CD-ROM\"\n",
+              "-device", "help");
+    DUET_HELP("pci-testdev options:\n  addr=<str>", "-device", "pci-testdev,help");
+    DUET_HELP("There are no options for pc-testdev.\n", "-device", "pc-testdev,help");
     DUET_HELP("isa-debug-exit options:\n  iobase=<num>           - ", "-device",
               "isa-debug-exit,help");
     DUET_HELP("isa-debug-exit options:\n", "-device", "isa-debug-exit,?");

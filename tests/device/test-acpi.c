@@ -234,13 +234,12 @@ static const uint8_t *find_rsdp(void)
     return NULL;
 }
 
-START_TEST(test_tables)
+/* From the RSDP in mem down: what a guest OS would check. */
+static void check_tables(void)
 {
-    const uint8_t *rsdp, *rsdt, *xsdt, *fadt, *madt, *dsdt, *facs, *e;
-    size_t len = build();
+    const uint8_t *rsdp, *rsdt, *xsdt, *fadt, *madt, *dsdt, *facs, *hpet, *e;
     int lapics = 0, ioapics = 0, nmis = 0, overrides = 0;
 
-    ck_assert_uint_gt(len, 0);
     rsdp = find_rsdp();
     ck_assert_ptr_nonnull(rsdp);
     ck_assert_uint_eq(rsdp[15], 2);
@@ -248,13 +247,20 @@ START_TEST(test_tables)
     ck_assert_uint_eq(sum(rsdp, 36), 0);
     rsdt = table_at(rd32(rsdp + 16), "RSDT");
     xsdt = table_at(rd64(rsdp + 24), "XSDT");
-    ck_assert_uint_eq(rd32(rsdt + 4), 36 + 2 * 4);
-    ck_assert_uint_eq(rd32(xsdt + 4), 36 + 2 * 8);
-    for (int i = 0; i < 2; i++) {
+    ck_assert_uint_eq(rd32(rsdt + 4), 36 + 3 * 4);
+    ck_assert_uint_eq(rd32(xsdt + 4), 36 + 3 * 8);
+    for (int i = 0; i < 3; i++) {
         ck_assert_uint_eq(rd32(rsdt + 36 + 4 * i), rd64(xsdt + 36 + 8 * i));
     }
     fadt = table_at(rd32(rsdt + 36), "FACP");
     madt = table_at(rd32(rsdt + 40), "APIC");
+    hpet = table_at(rd32(rsdt + 44), "HPET");
+
+    /* HPET (IA-PC HPET 1.0a 3.2.4): QEMU's block ID, memory at 0xfed00000 */
+    ck_assert_uint_eq(rd32(hpet + 4), 56);
+    ck_assert_uint_eq(rd32(hpet + 36), 0x8086a201);
+    ck_assert_uint_eq(hpet[40], 0);
+    ck_assert_uint_eq(rd64(hpet + 44), 0xfed00000);
 
     /* FADT (5.2.9) */
     ck_assert_uint_eq(rd32(fadt + 4), 276);
@@ -295,15 +301,34 @@ START_TEST(test_tables)
                                       0x00, 0x00, 0x00, 0x00 };
         static const uint8_t pci0_hid[] = { 0x5b, 0x82 }, hid[] = {
             0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03 };
-        bool device = false, pnp0a03 = false;
+        /* \_SB.HPET: PNP0103 and Memory32Fixed (read-only) 0xfed00000, 0x400 */
+        static const uint8_t hpet_hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x01, 0x03 };
+        static const uint8_t hpet_crs[] = { 0x86, 0x09, 0x00, 0x00, 0x00, 0x00, 0xd0, 0xfe,
+                                            0x00, 0x04, 0x00, 0x00 };
+        bool device = false, pnp0a03 = false, pnp0103 = false, hpet_mem = false;
         bool found = false;
         for (uint32_t i = 36; i + sizeof(s5) <= rd32(dsdt + 4); i++) {
             found |= !memcmp(dsdt + i, s5, sizeof(s5));
             device |= !memcmp(dsdt + i, pci0_hid, sizeof(pci0_hid));
             pnp0a03 |= !memcmp(dsdt + i, hid, sizeof(hid));
+            pnp0103 |= !memcmp(dsdt + i, hpet_hid, sizeof(hpet_hid));
+            hpet_mem |= i + sizeof(hpet_crs) <= rd32(dsdt + 4) &&
+                        !memcmp(dsdt + i, hpet_crs, sizeof(hpet_crs));
         }
         ck_assert(found);
         ck_assert(device && pnp0a03); /* the PCI host bridge, PNP0A03 */
+        ck_assert(pnp0103 && hpet_mem);
+        /* the i8042 as PNP0303 and PNP0F13 (SeaBIOS looks for the keyboard) */
+        {
+            static const uint8_t kbd[] = { 0x0c, 0x41, 0xd0, 0x03, 0x03 };
+            static const uint8_t mou[] = { 0x0c, 0x41, 0xd0, 0x0f, 0x13 };
+            bool k = false, m = false;
+            for (uint32_t i = 36; i + sizeof(kbd) <= rd32(dsdt + 4); i++) {
+                k |= !memcmp(dsdt + i, kbd, sizeof(kbd));
+                m |= !memcmp(dsdt + i, mou, sizeof(mou));
+            }
+            ck_assert(k && m);
+        }
         ck_assert_uint_eq(dsdt[8], 2);
     }
 
@@ -353,6 +378,92 @@ START_TEST(test_tables)
     ck_assert_int_eq(ioapics, 1);
     ck_assert_int_eq(overrides, 5);
     ck_assert_int_eq(nmis, 1);
+}
+
+START_TEST(test_tables)
+{
+    ck_assert_uint_gt(build(), 0);
+    check_tables();
+}
+END_TEST
+
+/* One file of the loader test: its bytes and where the "BIOS" put it. */
+typedef struct LoaderFile {
+    const char *name;
+    GByteArray *data;
+    uint32_t addr;
+} LoaderFile;
+
+static LoaderFile *loader_file(LoaderFile *files, int n, const uint8_t *name)
+{
+    for (int i = 0; i < n; i++) {
+        if (!strncmp((const char *)name, files[i].name, 56)) {
+            return &files[i];
+        }
+    }
+    ck_abort_msg("loader names unknown file %.56s", name);
+    return NULL;
+}
+
+/*
+ * The linker/loader script run as SeaBIOS's romfile_loader runs it: the
+ * RSDP goes to the F segment, the tables elsewhere in it (both in the
+ * range table_at accepts), then the tables must check out exactly as the
+ * ones built in place.
+ */
+START_TEST(test_loader)
+{
+    AcpiBuildConfig cfg;
+    g_autoptr(GByteArray) tables = g_byte_array_new();
+    g_autoptr(GByteArray) rsdp = g_byte_array_new();
+    g_autoptr(BIOSLinker) linker = bios_linker_loader_init();
+    LoaderFile files[2] = {
+        { ACPI_BUILD_TABLE_FILE, tables, ACPI_BUILD_BASE + 0x40 },
+        { ACPI_BUILD_RSDP_FILE, rsdp, ACPI_BUILD_BASE },
+    };
+    int allocated = 0;
+
+    acpi_build_pc_config(&cfg, 1);
+    ck_assert(acpi_build_loader(&cfg, tables, rsdp, linker));
+    ck_assert_uint_eq(rsdp->len, 36);
+    ck_assert_uint_le(tables->len + 0x40, ACPI_BUILD_SIZE);
+    ck_assert_uint_eq(linker->cmd_blob->len % 128, 0);
+    memset(mem, 0, sizeof(mem));
+    for (guint pos = 0; pos < linker->cmd_blob->len; pos += 128) {
+        const uint8_t *c = linker->cmd_blob->data + pos;
+        LoaderFile *f, *src;
+        uint64_t v = 0;
+        uint8_t size;
+
+        switch (rd32(c)) {
+        case BIOS_LINKER_LOADER_COMMAND_ALLOCATE:
+            f = loader_file(files, 2, c + 4);
+            ck_assert_uint_eq(f->addr % rd32(c + 60), 0);
+            ck_assert_uint_eq(c[64], f == &files[1] ? BIOS_LINKER_LOADER_ALLOC_ZONE_FSEG
+                                                    : BIOS_LINKER_LOADER_ALLOC_ZONE_HIGH);
+            memcpy(mem + f->addr, f->data->data, f->data->len);
+            allocated++;
+            break;
+        case BIOS_LINKER_LOADER_COMMAND_ADD_POINTER:
+            ck_assert_int_eq(allocated, 2);
+            f = loader_file(files, 2, c + 4);
+            src = loader_file(files, 2, c + 60);
+            size = c[120];
+            ck_assert_uint_le(rd32(c + 116) + size, f->data->len);
+            memcpy(&v, mem + f->addr + rd32(c + 116), size);
+            v += src->addr;
+            memcpy(mem + f->addr + rd32(c + 116), &v, size);
+            break;
+        case BIOS_LINKER_LOADER_COMMAND_ADD_CHECKSUM:
+            f = loader_file(files, 2, c + 4);
+            ck_assert_uint_le(rd32(c + 64) + rd32(c + 68), f->data->len);
+            mem[f->addr + rd32(c + 60)] -= sum(mem + f->addr + rd32(c + 64), rd32(c + 68));
+            break;
+        default:
+            ck_abort_msg("unknown loader command %u", rd32(c));
+        }
+    }
+    check_tables();
 }
 END_TEST
 
@@ -417,17 +528,21 @@ static int iasl_check(void)
         return 1;
     }
     fadt = mem + rd32(mem + rd32(rsdp + 16) + 36);
-    struct { const char *name; const uint8_t *t; const char *want[6]; } tables[] = {
+    struct { const char *name; const uint8_t *t; const char *want[7]; } tables[] = {
         { "rsdt", mem + rd32(rsdp + 16), { "Signature : \"RSDT\"", NULL } },
         { "xsdt", mem + rd64(rsdp + 24), { "Signature : \"XSDT\"", NULL } },
         { "facp", fadt, { "PM Timer Block Address : 00000608", "Reset Register",
                           "Address : 0000000000000CF9", NULL } },
         { "facs", mem + rd32(fadt + 36), { "Signature : \"FACS\"", NULL } },
         { "dsdt", mem + rd32(fadt + 40), { "Name (\\_S5, Package (0x04)", "Scope (\\_SB)", "Device (PCI0)",
-                                          "EisaId (\"PNP0A03\")", "WordBusNumber", NULL } },
+                                          "EisaId (\"PNP0A03\")", "WordBusNumber",
+                                          "EisaId (\"PNP0103\")", NULL } },
         { "apic", mem + rd32(mem + rd32(rsdp + 16) + 40),
           { "Subtable Type : 01 [I/O APIC]", "Interrupt : 00000002",
             "Subtable Type : 04 [Local APIC NMI]", NULL } },
+        { "hpet", mem + rd32(mem + rd32(rsdp + 16) + 44),
+          { "Signature : \"HPET\"", "Hardware Block ID : 8086A201",
+            "Address : 00000000FED00000", NULL } },
     };
     for (size_t i = 0; i < G_N_ELEMENTS(tables); i++) {
         g_autofree char *text = run_iasl(dir, tables[i].name, tables[i].t);
@@ -473,6 +588,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_reset_control_cf9);
     tcase_add_test(tc, test_piix3_pirq_routing);
     tcase_add_test(tt, test_tables);
+    tcase_add_test(tt, test_loader);
     tcase_add_test(tt, test_tables_bad_input);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, tt);

@@ -110,6 +110,52 @@ SEED(fw_cfg_and_testdev,
      MMIOWL(WIN_HPET, 0x10, 3), MMIORL(WIN_HPET, 0xf0), MMIOWL(WIN_HPET, 0x100, 0x4c),
      MMIOWL(WIN_HPET, 0x108, 1000), POLL(2));
 
+/* fw_cfg's DMA interface: a FWCfgDmaAccess (big-endian control, length,
+ * address) in the scratch window, its address written as two big-endian
+ * halves (the low one at 0x518 starts it). */
+#define BE32(v)          ((v) >> 24) & 0xff, ((v) >> 16) & 0xff, ((v) >> 8) & 0xff, (v) & 0xff
+#define FW_DMA_DESC(o, ctl, len, addr) \
+    RAMW8(o, BE32(ctl), BE32(len)), RAMW8((o) + 8, BE32(0), BE32(addr))
+#define FW_DMA_KICK(o)   OUTL(0x514, 0), OUTL(0x518, __builtin_bswap32(0x10000 + (o)))
+SEED(fw_cfg_dir_and_dma,
+     OUTW(0x510, 0x0000), INB(0x511), INB(0x511), INB(0x511), INB(0x511), INL(0x514),
+     OUTW(0x510, 0x0019), INB(0x511), INB(0x511), INB(0x511), INB(0x511), INB(0x511),
+     FW_DMA_DESC(0, 0x0019000a, 0x100, 0x11000), FW_DMA_KICK(0),
+     FW_DMA_DESC(0x20, 0x00200004, 8, 0), FW_DMA_KICK(0x20),
+     FW_DMA_DESC(0x40, 0x00210002, 0x20, 0x11100), FW_DMA_KICK(0x40),
+     FW_DMA_DESC(0x60, 0x00000010, 4, 0x11000), FW_DMA_KICK(0x60));
+/* DMA to nowhere, lengths past the item and the end of RAM, a descriptor
+ * across the top of the address space: the error bit each time. */
+SEED(fw_cfg_dma_bad,
+     FW_DMA_DESC(0, 0x0000000a, 0xffffffff, 0x11000), FW_DMA_KICK(0),
+     FW_DMA_DESC(0x20, 0x0001000a, 4, 0xfffffff0), FW_DMA_KICK(0x20),
+     FW_DMA_DESC(0x40, 0x00190012, 0x40, 0xfec00000), FW_DMA_KICK(0x40),
+     OUTL(0x514, 0xffffffff), OUTL(0x518, 0xf8ffffff), OUTW(0x518, 0x0100), OUTB(0x514, 1),
+     INL(0x510), OUTL(0x510, 0x19), INW(0x511));
+/* HPET: legacy route, timer 0 periodic in 32-bit mode as Linux sets it,
+ * timer 2 one-shot level on pin 2, status cleared, then halted. */
+SEED(hpet_timers,
+     MMIOWL(WIN_HPET, 0x10, 2), MMIOWL(WIN_HPET, 0x100, 0x14c), MMIOWL(WIN_HPET, 0x108, 5000),
+     MMIOWL(WIN_HPET, 0x108, 5000), MMIOWL(WIN_HPET, 0x140, 0x406),
+     MMIOWL(WIN_HPET, 0x148, 2000), MMIOWL(WIN_HPET, 0x10, 3), POLL(3), MMIORL(WIN_HPET, 0x20),
+     MMIORL(WIN_HPET, 0xf0), MMIOWL(WIN_HPET, 0x20, 4), MMIOWL(WIN_HPET, 0x10, 0),
+     MMIOWL(WIN_HPET, 0xf0, 0xfffffff0), MMIOWL(WIN_HPET, 0xf4, 0xffffffff),
+     MMIOWL(WIN_HPET, 0x10, 1), POLL(2), MMIORL(WIN_HPET, 0x104), IRQ(0, 1), IRQ(8, 1));
+/* ACPI PM: timer status and its SCI, sleep types, S5 last. */
+SEED(pm_timer_sleep,
+     OUTW(0x602, 0x0001), INL(0x608), POLL(2), INW(0x600), OUTW(0x600, 0x0001),
+     OUTW(0x604, 0x2400), OUTW(0x604, 0x3c00), INW(0x604), OUTW(0x604, 0x2000));
+/* pc-testdev's ports, IRQ lines (the high ones too), page flush and
+ * MMIO; pci-testdev's BARs as firmware placed them (BAR0 0xfe000000,
+ * BAR1 0xc100) and a test write on each. */
+#define TESTDEV_CFG(reg) (0x80000000u | (2u << 11) | (reg))
+SEED(testdevs,
+     OUTL(0xe0, 0x12345678), INB(0xe2), OUTB(0xe9, 0xaa), INL(0xe8), OUTL(0xe4, 0x11000),
+     OUTB(0x2003, 1), OUTB(0x2003, 0), OUTB(0x2015, 1), OUTB(0x2015, 0),
+     MMIOWL(6, 0x10, 0xdeadbeef), MMIORL(6, 0x10), OUTL(0xcf8, TESTDEV_CFG(0)), INL(0xcfc),
+     OUTB(0xc100, 0), INL(0xc104), OUTB(0xc183, 0xfa), INL(0xc10c), OUTB(0xc100, 7),
+     INL(0xc100), MMIOWL(3, 0, 1), MMIORL(3, 0x10), MMIORL(3, 4));
+
 /* Regressions: inputs fuzz runs found. */
 
 /* A 4-byte port write at 0xcfd: its first byte lands on the IDE function's
@@ -134,7 +180,8 @@ static const DeviceFuzzSeed device_fuzz_seeds[] = {
     ENTRY(ide_srst_during_dma), ENTRY(ide_bm_stop_during_dma), ENTRY(ide_flush_and_pio),
     ENTRY(atapi_inquiry), ENTRY(atapi_read10), ENTRY(rtc_periodic), ENTRY(pit_pic),
     ENTRY(apic_timer), ENTRY(ioapic_route), ENTRY(serial_loop), ENTRY(pci_bars),
-    ENTRY(pm_and_reset), ENTRY(fw_cfg_and_testdev),
+    ENTRY(pm_and_reset), ENTRY(fw_cfg_and_testdev), ENTRY(fw_cfg_dir_and_dma),
+    ENTRY(fw_cfg_dma_bad), ENTRY(hpet_timers), ENTRY(pm_timer_sleep), ENTRY(testdevs),
     ENTRY(regress_remap_mid_access), ENTRY(regress_rtc_negative_year),
 };
 #undef ENTRY

@@ -15,12 +15,9 @@
  *       device-fuzz [--seconds N] [--seed S] [--make-corpus DIR]
  *                   [--regressions] [FILE...]
  */
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "exec/memory.h"
@@ -36,8 +33,8 @@
 #define SCRATCH_BASE 0x10000
 #define SCRATCH_SIZE 0x10000
 
-/* Port ranges with something behind them on the pc machine (and the ones
- * devices still to come will answer: fw_cfg, pc-testdev). */
+/* Port ranges with something behind them on the pc machine as the fuzz
+ * target builds it (with -device pc-testdev -device pci-testdev). */
 static const struct {
     uint16_t base, len;
 } fuzz_ports[] = {
@@ -60,12 +57,14 @@ static const struct {
     { 0xcf8, 8 },    /* PCI config address/data */
     { 0xcf9, 1 },    /* reset control */
     { 0xc000, 0x40 },/* PCI I/O BARs as firmware assigns them: BMDMA */
-    { 0xe0, 5 },     /* pc-testdev */
+    { 0xe0, 12 },    /* pc-testdev: scratch, page flush, byte scratch */
+    { 0x2000, 24 },  /* pc-testdev interrupt lines */
+    { 0xc100, 0x100 },/* pci-testdev BAR1 */
     { 0xf4, 4 },     /* isa-debug-exit when present */
 };
 
-/* MMIO windows: local APIC, IOAPIC, HPET, PCI memory BARs, legacy video and
- * ROM areas, pc-testdev's I/O memory. */
+/* MMIO windows: local APIC, IOAPIC, HPET, PCI memory BARs (pci-testdev's
+ * BAR0 at 0xfe000000), legacy video and ROM areas, pc-testdev's I/O memory. */
 static const struct {
     uint64_t base;
     uint32_t len;
@@ -264,7 +263,8 @@ static void fuzz_init(void)
                                              cd);
     char *argv[] = { "duet", "-accel", "tcg", "-S", "-m", "32", "-kernel", k,
                      "-drive", drive, "-drive", cdrom, "-display", "none",
-                     "-serial", "null", "-monitor", "none", NULL };
+                     "-serial", "null", "-monitor", "none", "-device", "pc-testdev",
+                     "-device", "pci-testdev", NULL };
 
     if (!qemu_init(G_N_ELEMENTS(argv) - 1, argv, &status)) {
         fprintf(stderr, "device-fuzz: the machine did not start\n");
@@ -293,39 +293,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifdef DEVICE_FUZZ_STANDALONE
 #include "device-fuzz-seeds.h"
+#include "fuzz-standalone.h"
 
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
+static GPtrArray *make_seeds(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    GPtrArray *seeds = fuzz_seeds_new();
+
+    for (size_t k = 0; k < G_N_ELEMENTS(device_fuzz_seeds); k++) {
+        const DeviceFuzzSeed *s = &device_fuzz_seeds[k];
+
+        fuzz_seed_add(seeds, s->name, g_bytes_new_static(s->data, s->len));
+    }
+    return seeds;
 }
 
 /* Byte-level mutations, plus splicing in a command from another seed: the
  * command stream resynchronises on any byte, so every result is valid. */
-static uint8_t *mutate(const DeviceFuzzSeed *seed, const DeviceFuzzSeed *other, size_t *size)
+static uint8_t *mutate(FuzzRng *rng, GBytes *seed, GBytes *other, size_t *size)
 {
-    size_t len = seed->len, cap = seed->len + 64;
+    gsize len, other_len;
+    const uint8_t *src = g_bytes_get_data(seed, &len);
+    const uint8_t *splice = g_bytes_get_data(other, &other_len);
+    size_t cap = len + 64;
     uint8_t *d = g_malloc(cap);
-    int n = 1 + rnd() % 6;
+    int n = 1 + fuzz_rnd(rng) % 6;
 
-    memcpy(d, seed->data, len);
+    memcpy(d, src, len);
     for (int i = 0; i < n && len; i++) {
-        size_t pos = rnd() % len;
-        switch (rnd() % 5) {
+        size_t pos = fuzz_rnd(rng) % len;
+        switch (fuzz_rnd(rng) % 5) {
         case 0:
-            d[pos] ^= 1 << (rnd() % 8);
+            d[pos] ^= 1 << (fuzz_rnd(rng) % 8);
             break;
         case 1:
-            d[pos] = rnd();
+            d[pos] = fuzz_rnd(rng);
             break;
         case 2: {
             static const uint8_t interesting[] = { 0, 1, 0x7f, 0x80, 0xff, 0x08, 0x20,
                                                    0xc8, 0xca, 0xa0, 0xec, 0x25, 0x35 };
-            d[pos] = interesting[rnd() % sizeof(interesting)];
+            d[pos] = interesting[fuzz_rnd(rng) % sizeof(interesting)];
             break;
         }
         case 3:
@@ -333,10 +339,10 @@ static uint8_t *mutate(const DeviceFuzzSeed *seed, const DeviceFuzzSeed *other, 
             break;
         default: {
             /* Insert up to 32 bytes of the other seed at pos. */
-            size_t from = other->len ? rnd() % other->len : 0;
-            size_t k = MIN(MIN(32, other->len - from), cap - len);
+            size_t from = other_len ? fuzz_rnd(rng) % other_len : 0;
+            size_t k = MIN(MIN(32, other_len - from), cap - len);
             memmove(d + pos + k, d + pos, len - pos);
-            memcpy(d + pos, other->data + from, k);
+            memcpy(d + pos, splice + from, k);
             len += k;
             break;
         }
@@ -346,96 +352,18 @@ static uint8_t *mutate(const DeviceFuzzSeed *seed, const DeviceFuzzSeed *other, 
     return d;
 }
 
-/* The input under test, so a crash can be replayed (no fsync: speed). */
-static void save_input(const char *path, const uint8_t *d, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-
-    if (f) {
-        fwrite(d, 1, size, f);
-        fclose(f);
-    }
-}
-
-static double elapsed(const struct timespec *t0)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 int main(int argc, char **argv)
 {
-    double seconds = 20;
-    int64_t runs = 0;
-    bool replayed = false;
-    struct timespec t0;
-    const size_t nseeds = G_N_ELEMENTS(device_fuzz_seeds);
+    static const FuzzStandalone target = {
+        .name = "device-fuzz",
+        .seed = 0x9e3779b97f4a7c15ULL,
+        .seconds = 20,
+        /* Guest-error logs on garbage go to stderr. */
+        .quiet = true,
+        .seeds = make_seeds,
+        .mutate = mutate,
+    };
 
-    rng_state = 0x9e3779b97f4a7c15ULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
-            seconds = atof(argv[++i]);
-        } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-            rng_state = g_ascii_strtoull(argv[++i], NULL, 0) | 1;
-        } else if (!strcmp(argv[i], "--make-corpus") && i + 1 < argc) {
-            const char *dir = argv[++i];
-            g_mkdir_with_parents(dir, 0755);
-            for (size_t k = 0; k < nseeds; k++) {
-                g_autofree char *p = g_strdup_printf("%s/%s", dir, device_fuzz_seeds[k].name);
-                g_file_set_contents(p, (const char *)device_fuzz_seeds[k].data,
-                                    device_fuzz_seeds[k].len, NULL);
-            }
-            return 0;
-        } else if (!strcmp(argv[i], "--regressions")) {
-            /* The seeds include every input a run has ever found. */
-            for (size_t k = 0; k < nseeds; k++) {
-                printf("replay %s\n", device_fuzz_seeds[k].name);
-                fflush(stdout);
-                LLVMFuzzerTestOneInput(device_fuzz_seeds[k].data, device_fuzz_seeds[k].len);
-            }
-            printf("replayed %zu seeds and regressions\n", nseeds);
-            return 0;
-        } else {
-            char *contents;
-            gsize len;
-            if (!g_file_get_contents(argv[i], &contents, &len, NULL)) {
-                fprintf(stderr, "cannot read %s\n", argv[i]);
-                return 1;
-            }
-            LLVMFuzzerTestOneInput((uint8_t *)contents, len);
-            g_free(contents);
-            replayed = true;
-        }
-    }
-    if (replayed) {
-        return 0;
-    }
-    if (!getenv("DEVICE_FUZZ_VERBOSE")) {
-        /* Guest-error logs on garbage are expected; a crash still fails the
-         * run and the last input is kept to reproduce it. */
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, STDERR_FILENO);
-        close(null);
-    }
-    g_autofree char *last = g_build_filename(g_get_tmp_dir(), "device-fuzz-last-input", NULL);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (size_t k = 0; k < nseeds; k++) {
-        LLVMFuzzerTestOneInput(device_fuzz_seeds[k].data, device_fuzz_seeds[k].len);
-        runs++;
-    }
-    while (elapsed(&t0) < seconds) {
-        size_t size;
-        uint8_t *d = mutate(&device_fuzz_seeds[rnd() % nseeds],
-                            &device_fuzz_seeds[rnd() % nseeds], &size);
-        save_input(last, d, size);
-        LLVMFuzzerTestOneInput(d, size);
-        g_free(d);
-        runs++;
-    }
-    unlink(last);
-    printf("%" PRId64 " inputs in %.1f s, no crash\n", runs, elapsed(&t0));
-    return 0;
+    return fuzz_standalone_main(&target, argc, argv);
 }
 #endif

@@ -11,11 +11,9 @@
  *     mutator over built-in seeds (requests good and bad), bounded in time:
  *       monitor-fuzz [--seconds N] [--seed S] [--make-corpus DIR] [FILE...]
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "monitor-internal.h"
 #include "trace/trace.h"
@@ -66,16 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef MONITOR_FUZZ_STANDALONE
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+#include "fuzz-standalone.h"
 
 static const char *const qmp_seeds[] = {
     "{\"execute\":\"qmp_capabilities\"}\n{\"execute\":\"query-status\",\"id\":1}\n",
@@ -99,115 +88,92 @@ static const char *const hmp_seeds[] = {
     "\"quoted \\\" word\" x\ninfo\nq junk\nx/99999999999999999999i 0\nx $nosuch\n",
 };
 
-static uint8_t *make_input(size_t *size)
+/* A seed is its first byte (bit 0: QMP) and the text. */
+static void add_seeds(GPtrArray *seeds, const char *const *texts, size_t n, bool qmp)
 {
-    bool qmp = rnd() & 1;
-    const char *seed = qmp ? qmp_seeds[rnd() % G_N_ELEMENTS(qmp_seeds)]
-                           : hmp_seeds[rnd() % G_N_ELEMENTS(hmp_seeds)];
-    size_t len = strlen(seed);
-    uint8_t *d = g_malloc(len + 64);
-    int n = rnd() % 6;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(texts[i]);
+        uint8_t *d = g_malloc(len + 1);
+        g_autofree char *name = g_strdup_printf("%s-%02zu", qmp ? "qmp" : "hmp", i);
 
-    d[0] = (rnd() & ~1u) | qmp;
-    memcpy(d + 1, seed, len);
-    len++;
+        d[0] = qmp;
+        memcpy(d + 1, texts[i], len);
+        fuzz_seed_add(seeds, name, g_bytes_new_take(d, len + 1));
+    }
+}
+
+static GPtrArray *make_seeds(void)
+{
+    GPtrArray *seeds = fuzz_seeds_new();
+
+    add_seeds(seeds, qmp_seeds, G_N_ELEMENTS(qmp_seeds), true);
+    add_seeds(seeds, hmp_seeds, G_N_ELEMENTS(hmp_seeds), false);
+    return seeds;
+}
+
+static uint8_t *mutate(FuzzRng *rng, GBytes *seed, GBytes *other, size_t *size)
+{
+    gsize len;
+    const uint8_t *src = g_bytes_get_data(seed, &len);
+    const size_t cap = len + 64;
+    uint8_t *d = g_malloc(cap);
+    int n = fuzz_rnd(rng) % 6;
+
+    (void)other;
+    memcpy(d, src, len);
+    /* Keep the target; negotiated or not is random. */
+    d[0] = (fuzz_rnd(rng) & ~1u) | (src[0] & 1);
     for (int i = 0; i < n && len > 1; i++) {
-        size_t pos = 1 + rnd() % (len - 1);
+        size_t pos = 1 + fuzz_rnd(rng) % (len - 1);
 
-        switch (rnd() % 5) {
-        case 0: d[pos] ^= 1 << (rnd() % 8); break;
-        case 1: d[pos] = "{}[]\",:\\/$()+-*x0\n \x01\xff"[rnd() % 22]; break;
+        switch (fuzz_rnd(rng) % 5) {
+        case 0: d[pos] ^= 1 << (fuzz_rnd(rng) % 8); break;
+        case 1: d[pos] = "{}[]\",:\\/$()+-*x0\n \x01\xff"[fuzz_rnd(rng) % 22]; break;
         case 2: len = pos + 1; break;
         case 3:
-            if (len < 64 + strlen(seed)) {
+            if (len < cap) {
                 memmove(d + pos + 1, d + pos, len - pos);
-                d[pos] = rnd();
+                d[pos] = fuzz_rnd(rng);
                 len++;
             }
             break;
-        default: d[pos] = rnd(); break;
+        default: d[pos] = fuzz_rnd(rng); break;
         }
     }
     *size = len;
     return d;
 }
 
+/* The oversized cases, once: a 2 MiB text without a newline, 5000 nested
+ * arrays, a 10 KiB HMP line. */
+static void oversized_inputs(void)
+{
+    size_t big = 2u << 20;
+    uint8_t *d = g_malloc(big);
+
+    d[0] = 1;
+    memset(d + 1, 'a', big - 1);
+    d[1] = '"';
+    LLVMFuzzerTestOneInput(d, big);
+    memset(d + 1, '[', 5000);
+    LLVMFuzzerTestOneInput(d, 5001);
+    d[0] = 0;
+    memset(d + 1, 'x', 10000);
+    LLVMFuzzerTestOneInput(d, 10001);
+    g_free(d);
+}
+
 int main(int argc, char **argv)
 {
-    double seconds = 20;
-    uint64_t seed = 1;
-    int64_t runs = 0;
-    struct timespec t0, t;
-    const char *corpus = NULL;
-    int files = 0;
+    static const FuzzStandalone target = {
+        .name = "monitor-fuzz",
+        .seed = 1,
+        .seconds = 20,
+        .seeds = make_seeds,
+        .mutate = mutate,
+        .after_run = oversized_inputs,
+    };
 
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
-            seconds = atof(argv[++i]);
-        } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-            seed = strtoull(argv[++i], NULL, 0);
-        } else if (!strcmp(argv[i], "--make-corpus") && i + 1 < argc) {
-            corpus = argv[++i];
-        } else {
-            char *contents;
-            gsize len;
-
-            if (!g_file_get_contents(argv[i], &contents, &len, NULL)) {
-                fprintf(stderr, "monitor-fuzz: cannot read %s\n", argv[i]);
-                return 1;
-            }
-            LLVMFuzzerTestOneInput((uint8_t *)contents, len);
-            g_free(contents);
-            files++;
-        }
-    }
-    rng_state = seed ? seed : 1;
-    if (corpus) {
-        g_mkdir_with_parents(corpus, 0755);
-        for (int i = 0; i < 64; i++) {
-            size_t size;
-            g_autofree uint8_t *d = make_input(&size);
-            g_autofree char *path = g_strdup_printf("%s/seed-%02d", corpus, i);
-
-            g_file_set_contents(path, (const char *)d, size, NULL);
-        }
-        return 0;
-    }
-    if (files) {
-        printf("monitor-fuzz: %d files replayed, no crash\n", files);
-        return 0;
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        size_t size;
-        uint8_t *d = make_input(&size);
-
-        LLVMFuzzerTestOneInput(d, size);
-        g_free(d);
-        runs++;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 > seconds) {
-            break;
-        }
-    }
-    /* The oversized cases, once: a 2 MiB text without a newline, 5000
-     * nested arrays, a 10 KiB HMP line. */
-    {
-        size_t big = 2u << 20;
-        uint8_t *d = g_malloc(big);
-
-        d[0] = 1;
-        memset(d + 1, 'a', big - 1);
-        d[1] = '"';
-        LLVMFuzzerTestOneInput(d, big);
-        memset(d + 1, '[', 5000);
-        LLVMFuzzerTestOneInput(d, 5001);
-        d[0] = 0;
-        memset(d + 1, 'x', 10000);
-        LLVMFuzzerTestOneInput(d, 10001);
-        g_free(d);
-    }
-    printf("monitor-fuzz: %" PRId64 " inputs in %.0f s, no crash\n", runs, seconds);
-    return 0;
+    return fuzz_standalone_main(&target, argc, argv);
 }
 #endif

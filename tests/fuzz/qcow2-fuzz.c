@@ -9,13 +9,10 @@
  *     mutator, run by the fuzz-smoke suite:
  *       qcow2-fuzz [--seconds N] [--seed S] [--make-corpus DIR] [FILE...]
  */
-#include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "block_int.h"
@@ -123,16 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef QCOW2_FUZZ_STANDALONE
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+#include "fuzz-standalone.h"
 
 /* Seeds: small valid images in every shape the driver knows. */
 static GPtrArray *make_seeds(void)
@@ -146,7 +134,7 @@ static GPtrArray *make_seeds(void)
         { "cluster_size=512", "backing_file=base.qcow2", "backing_fmt=qcow2", NULL },
         { "cluster_size=4096", "refcount_bits=8", NULL },
     };
-    GPtrArray *seeds = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+    GPtrArray *seeds = fuzz_seeds_new();
 
     fuzz_init();
     for (size_t i = 0; i < G_N_ELEMENTS(shapes); i++) {
@@ -181,33 +169,36 @@ static GPtrArray *make_seeds(void)
         if (!g_file_get_contents(fuzz_path, &contents, &len, NULL)) {
             abort();
         }
-        g_ptr_array_add(seeds, g_bytes_new_take(contents, len));
+        g_autofree char *name = g_strdup_printf("seed-%zu.qcow2", i);
+        fuzz_seed_add(seeds, name, g_bytes_new_take(contents, len));
     }
     return seeds;
 }
 
 /* Mutations aimed at what qcow2 parsing gets wrong: header fields, table
  * entries, lengths, truncation. */
-static uint8_t *mutate(GBytes *seed, size_t *size)
+static uint8_t *mutate(FuzzRng *rng, GBytes *seed, GBytes *other, size_t *size)
 {
     gsize len;
     const uint8_t *src = g_bytes_get_data(seed, &len);
+
+    (void)other;
     uint8_t *d = g_memdup2(src, len);
-    int n = 1 + rnd() % 8;
+    int n = 1 + fuzz_rnd(rng) % 8;
 
     for (int i = 0; i < n && len > 8; i++) {
-        size_t pos = rnd() % 3 ? rnd() % MIN(len, 512) : rnd() % len;
-        switch (rnd() % 6) {
+        size_t pos = fuzz_rnd(rng) % 3 ? fuzz_rnd(rng) % MIN(len, 512) : fuzz_rnd(rng) % len;
+        switch (fuzz_rnd(rng) % 6) {
         case 0:
-            d[pos] ^= 1 << (rnd() % 8);
+            d[pos] ^= 1 << (fuzz_rnd(rng) % 8);
             break;
         case 1:
-            d[pos] = rnd();
+            d[pos] = fuzz_rnd(rng);
             break;
         case 2: {
             static const uint32_t interesting[] = { 0, 1, 0x7fffffff, 0x80000000,
                                                     0xffffffff, 0x200, 0x10000, 9, 21 };
-            uint32_t v = GUINT32_TO_BE(interesting[rnd() % G_N_ELEMENTS(interesting)]);
+            uint32_t v = GUINT32_TO_BE(interesting[fuzz_rnd(rng) % G_N_ELEMENTS(interesting)]);
             pos &= ~3;
             if (pos + 4 <= len) {
                 memcpy(d + pos, &v, 4);
@@ -218,12 +209,12 @@ static uint8_t *mutate(GBytes *seed, size_t *size)
             /* Point a 64-bit field at another structure. */
             pos &= ~7;
             if (pos + 8 <= len) {
-                uint64_t v = GUINT64_TO_BE((rnd() % (len + 1024)) & ~511ULL);
+                uint64_t v = GUINT64_TO_BE((fuzz_rnd(rng) % (len + 1024)) & ~511ULL);
                 memcpy(d + pos, &v, 8);
             }
             break;
         case 4:
-            len = MAX(8, len - rnd() % MIN(len, 4096));
+            len = MAX(8, len - fuzz_rnd(rng) % MIN(len, 4096));
             break;
         default:
             d[pos] = 0xff;
@@ -234,82 +225,26 @@ static uint8_t *mutate(GBytes *seed, size_t *size)
     return d;
 }
 
-int main(int argc, char **argv)
+static void cleanup(void)
 {
-    double seconds = 20;
-    int64_t runs = 0;
-    g_autoptr(GPtrArray) seeds = NULL;
-    struct timespec t0, t;
-
-    rng_state = 0x2545f4914f6cdd1dULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
-            seconds = atof(argv[++i]);
-        } else if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
-            rng_state = g_ascii_strtoull(argv[++i], NULL, 0) | 1;
-        } else if (!strcmp(argv[i], "--make-corpus") && i + 1 < argc) {
-            const char *dir = argv[++i];
-            seeds = make_seeds();
-            g_mkdir_with_parents(dir, 0755);
-            for (guint k = 0; k < seeds->len; k++) {
-                g_autofree char *p = g_strdup_printf("%s/seed-%u.qcow2", dir, k);
-                gsize len;
-                const void *b = g_bytes_get_data(seeds->pdata[k], &len);
-                g_file_set_contents(p, b, len, NULL);
-            }
-            unlink(fuzz_path);
-            return 0;
-        } else {
-            /* Replay a saved input (a crash reproducer, say). */
-            char *contents;
-            gsize len;
-            if (!g_file_get_contents(argv[i], &contents, &len, NULL)) {
-                fprintf(stderr, "cannot read %s\n", argv[i]);
-                return 1;
-            }
-            LLVMFuzzerTestOneInput((uint8_t *)contents, len);
-            g_free(contents);
-            runs++;
-        }
-    }
-    if (runs) {
+    if (fuzz_path) {
         unlink(fuzz_path);
-        printf("replayed %" PRId64 " inputs\n", runs);
-        return 0;
     }
-    seeds = make_seeds();
-    if (!getenv("QCOW2_FUZZ_VERBOSE")) {
-        /* check's findings on garbage are expected and many; a crash still
-         * fails the run, and the last input is kept to reproduce it. */
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, STDERR_FILENO);
-        close(null);
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (guint k = 0; k < seeds->len; k++) {
-        gsize len;
-        const uint8_t *b = g_bytes_get_data(seeds->pdata[k], &len);
-        LLVMFuzzerTestOneInput(b, len);
-        runs++;
-    }
-    for (;;) {
-        size_t size;
-        uint8_t *d;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 > seconds) {
-            break;
-        }
-        d = mutate(seeds->pdata[rnd() % seeds->len], &size);
-        /* Keep the input we are about to run, to reproduce a crash. */
-        g_file_set_contents("qcow2-fuzz-last-input.qcow2", (char *)d, size, NULL);
-        LLVMFuzzerTestOneInput(d, size);
-        g_free(d);
-        runs++;
-    }
-    unlink("qcow2-fuzz-last-input.qcow2");
-    unlink(fuzz_path);
-    printf("qcow2-fuzz: %" PRId64 " inputs in %.0f s, no crash\n", runs, seconds);
-    return 0;
 }
 
+int main(int argc, char **argv)
+{
+    static const FuzzStandalone target = {
+        .name = "qcow2-fuzz",
+        .seed = 0x2545f4914f6cdd1dULL,
+        .seconds = 20,
+        /* check's findings on garbage go to stderr. */
+        .quiet = true,
+        .seeds = make_seeds,
+        .mutate = mutate,
+        .cleanup = cleanup,
+    };
+
+    return fuzz_standalone_main(&target, argc, argv);
+}
 #endif

@@ -1,21 +1,35 @@
 #!/usr/bin/env python3
 """Drives a real gdb (batch mode) against duet's gdb stub on a test guest.
 
-  run-gdb.py --duet DUET --kernel GUEST.elf --accel tcg|kvm --case session|second|loopback
+  run-gdb.py --duet DUET --kernel GUEST.elf [--symbols ELF] --accel tcg|kvm --case CASE
 
 session:  registers, memory (mapped and unmapped: an error, not a crash),
           'monitor' passthrough, continue to the guest's exit (W packet).
+debug:    on gdb-guest.elf: hbreak and break at a function, registers and
+          variables there, stepi (the pc moves by one instruction),
+          finish, next, delete, continue to the exit.
+watch:    watch a variable and continue to each write (old and new values);
+          rwatch (tcg) or awatch (kvm) on another.
+debug64:  the same on the 64-bit build (--symbols: its ELF64), attached
+          while the guest waits in long mode.
+packets:  malformed Z/z/s/c/vCont packets on a raw socket get E01/E22 or
+          the empty reply and the session goes on; vCont's per-thread
+          actions; a breakpoint and a step without gdb.
 second:   while gdb is attached a second connection is closed at once.
 loopback: -s listens on 127.0.0.1:1234 only.
-Exits 77 when gdb, the guest or the accelerator is missing.
+Exits 77 when gdb, the guest or the accelerator is missing, or when this
+host's KVM cannot do what a case needs (found by probing KVM itself,
+kvm_probe_data_breakpoint, not by running duet).
 """
-import argparse, os, shutil, socket, subprocess, sys, tempfile, time
+import argparse, ctypes, mmap, os, re, shutil, socket, struct, subprocess, sys, tempfile, time
+import fcntl
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--duet', required=True)
 ap.add_argument('--kernel', required=True)
 ap.add_argument('--accel', default='tcg')
 ap.add_argument('--case', default='session')
+ap.add_argument('--symbols', help='the ELF gdb loads (default: --kernel)')
 a = ap.parse_args()
 
 if not shutil.which('gdb'):
@@ -28,17 +42,28 @@ if a.accel == 'kvm' and not os.access('/dev/kvm', os.R_OK | os.W_OK):
 tmp = tempfile.mkdtemp()
 sock = os.path.join(tmp, 'gdb.sock')
 
-def start(gdb_args):
+def start(gdb_args, paused=True):
     return subprocess.Popen([a.duet, '-accel', a.accel, '-kernel', a.kernel, '-display', 'none',
                              '-device', 'isa-debug-exit,iobase=0xf4,iosize=4',
-                             '-serial', 'file:' + os.path.join(tmp, 'serial'), '-S'] + gdb_args,
+                             '-serial', 'file:' + os.path.join(tmp, 'serial')] +
+                            (['-S'] if paused else []) + gdb_args,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+def unix_listening(path):
+    """The socket file appears at bind(), a moment before listen(): wait
+    for the listening flag (__SO_ACCEPTCON, 00010000) in /proc/net/unix."""
+    try:
+        lines = open('/proc/net/unix').read().splitlines()[1:]
+    except OSError:
+        return os.path.exists(path)
+    return any(l.split()[-1] == path and l.split()[3] == '00010000'
+               for l in lines if len(l.split()) >= 8)
 
 def wait_for(path_or_port, proc):
     for _ in range(100):
         if proc.poll() is not None:
             print(proc.stdout.read()); sys.exit('duet ended early')
-        if isinstance(path_or_port, str) and os.path.exists(path_or_port):
+        if isinstance(path_or_port, str) and unix_listening(path_or_port):
             return
         if isinstance(path_or_port, int):
             try:
@@ -52,6 +77,82 @@ def wait_for(path_or_port, proc):
 def fail(msg, out=''):
     print(out); print('FAIL:', msg); sys.exit(1)
 
+
+def kvm_probe_data_breakpoint():
+    """Does this host's KVM report a guest write to a DR0 data breakpoint
+    (KVM_GUESTDBG_USE_HW_BP)?  A two-instruction real-mode guest run on
+    /dev/kvm directly: 'mov [0x100], al; hlt' at the reset vector.  None
+    when it does, else the reason (an emulating KVM such as kvm_pvm does
+    not check data breakpoints on the instructions it emulates)."""
+    KVM_CREATE_VM, KVM_CREATE_VCPU, KVM_RUN = 0xAE01, 0xAE41, 0xAE80
+    KVM_GET_VCPU_MMAP_SIZE = 0xAE04
+    KVM_SET_USER_MEMORY_REGION = 0x4020AE46
+    KVM_SET_GUEST_DEBUG = (1 << 30) | (72 << 16) | (0xAE << 8) | 0x9B
+    KVM_EXIT_DEBUG, KVM_EXIT_HLT = 4, 5
+    try:
+        kvm = os.open('/dev/kvm', os.O_RDWR)
+        vm = fcntl.ioctl(kvm, KVM_CREATE_VM, 0)
+        low = mmap.mmap(-1, 0x1000)
+        top = mmap.mmap(-1, 0x10000)
+        top[0xfff0:0xfff4] = bytes([0xA2, 0x00, 0x01, 0xF4])
+        for slot, (gpa, m) in enumerate([(0, low), (0xffff0000, top)]):
+            addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
+            fcntl.ioctl(vm, KVM_SET_USER_MEMORY_REGION,
+                        struct.pack('IIQQQ', slot, 0, gpa, len(m), addr))
+        vcpu = fcntl.ioctl(vm, KVM_CREATE_VCPU, 0)
+        size = fcntl.ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0)
+        run = mmap.mmap(vcpu, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        dr7 = 0x2 | (1 << 16) | 0x200  # G0, R/W0 = write, LEN0 = 1 byte, GE
+        fcntl.ioctl(vcpu, KVM_SET_GUEST_DEBUG,
+                    struct.pack('II8Q', 0x1 | 0x20000, 0, 0x100, 0, 0, 0, 0, 0, 0, dr7))
+        fcntl.ioctl(vcpu, KVM_RUN, 0)
+        reason = struct.unpack_from('I', run, 8)[0]
+    except OSError as e:
+        return 'the probe failed: %s' % e
+    if reason == KVM_EXIT_DEBUG:
+        return None
+    return ('this host\'s KVM does not report data breakpoints: a write to a DR0 watch '
+            'ended with exit reason %d (%s), not KVM_EXIT_DEBUG' %
+            (reason, 'KVM_EXIT_HLT' if reason == KVM_EXIT_HLT else 'other'))
+
+
+def run_gdb(cmds, timeout=60):
+    args = ['gdb', '-nx', '-batch']
+    for c in cmds:
+        args += ['-ex', c]
+    try:
+        return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=timeout).stdout
+    except subprocess.TimeoutExpired:
+        p.kill(); fail('gdb hung')
+
+
+def check_all(out, checks):
+    for pattern, why in checks:
+        if not re.search(pattern, out, re.M):
+            fail(why + ': no match for ' + repr(pattern), out)
+
+
+def check_exit(out, rc):
+    if 'exited with code 0143' not in out:
+        fail('gdb did not see the guest exit (W63)', out)
+    if rc != 99:
+        fail('duet exited %d, not the guest status 99' % rc, out)
+    serial = open(os.path.join(tmp, 'serial')).read()
+    if 'gdb guest: counter=15 watched=31' not in serial:
+        fail('the guest computed something else: ' + serial, out)
+
+
+def check_stepi(out):
+    """x/2i $pc, stepi, p/x $pc: the pc is now the second instruction's."""
+    m = re.search(r'=> 0x([0-9a-f]+) <[^>]*>:\t[^\n]*\n\s+0x([0-9a-f]+) <', out)
+    if not m:
+        fail('no x/2i output', out)
+    after = re.search(r'STEPI-PC (?:\$\d+ = )?0x([0-9a-f]+)', out)
+    if not after or int(after.group(1), 16) != int(m.group(2), 16):
+        fail('stepi did not move the pc from 0x%s by one instruction to 0x%s'
+             % (m.group(1), m.group(2)), out)
+
 if a.case == 'loopback':
     p = start(['-s'])
     time.sleep(0.5)
@@ -64,7 +165,12 @@ if a.case == 'loopback':
         fail('-s does not listen on 127.0.0.1:1234 only', ss)
     print('PASS'); sys.exit(0)
 
-p = start(['-gdb', 'unix:' + sock])
+if a.case == 'watch' and a.accel == 'kvm':
+    why = kvm_probe_data_breakpoint()
+    if why:
+        print('SKIP:', why); sys.exit(77)
+
+p = start(['-gdb', 'unix:' + sock], paused=a.case != 'debug64')
 wait_for(sock, p)
 mode = oct(os.stat(sock).st_mode & 0o777)
 if mode != '0o600':
@@ -90,6 +196,142 @@ if a.case == 'second':
         fail('a second client got %r instead of being closed' % data)
     if 'eip ' not in out:
         fail('the first client lost its session', out)
+    print('PASS'); sys.exit(0)
+
+syms = a.symbols or a.kernel
+pre = ['set pagination off', 'file ' + syms, 'target remote ' + sock]
+if a.case in ('debug', 'debug64'):
+    wide = a.case == 'debug64'
+    pc = 'rip' if wide else 'eip'
+    # 32-bit: -S, so the first stop is at guest_main's start (hbreak);
+    # 64-bit: attached in guest_main's wait loop, so both breakpoints are
+    # on gdb_target_add, the second at its second call.
+    first = 'gdb_target_add' if wide else 'guest_main'
+    cmds = pre + (['set var gdb_go = 1'] if wide else []) + [
+        'hbreak ' + first, 'continue', 'delete',
+        'break gdb_target_add', 'continue',
+        'info registers ' + pc, 'print gdb_counter', 'print gdb_watched',
+        'x/2i $pc', 'stepi', 'printf "STEPI-PC 0x%lx\\n", $pc', 'delete',
+        'finish', 'printf "FINISH-PC 0x%lx\\n", $pc', 'next',
+        'printf "NEXT-PC 0x%lx\\n", $pc',
+        # inserted into code that has run (and been cached) already
+        'tbreak gdb_target_add', 'continue', 'continue']
+    out = run_gdb(cmds)
+    rc = p.wait(timeout=30)
+    print(out)
+    a0 = 5 if wide else 0
+    check_all(out, [
+        (r'^Hardware assisted breakpoint 1 at', 'hbreak (Z1)'),
+        (r'^Breakpoint 1, (0x[0-9a-f]+ in )?%s \(' % first, 'stop at the hardware breakpoint'),
+        (r'^Breakpoint 2, gdb_target_add \(a=%d, b=(b@entry=)?5\)' % a0,
+         'stop at the software breakpoint'),
+        (r'^%s\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <gdb_target_add>' % pc, 'the pc is at the function'),
+        (r'^\$1 = %d$' % a0, 'print a variable'),
+        (r'^\$2 = 7$', 'print an initialised variable'),
+        (r'^Value returned is \$\d+ = %d$' % (a0 + 5), 'finish returns the value'),
+        (r'^Temporary breakpoint 3, gdb_target_add \(a=%d, b=(b@entry=)?5\)' % (a0 + 5),
+         'a breakpoint inserted into code that ran already'),
+    ])
+    check_stepi(out)
+    fin = re.search(r'FINISH-PC 0x([0-9a-f]+)', out)
+    nxt = re.search(r'NEXT-PC 0x([0-9a-f]+)', out)
+    if not fin or not nxt or fin.group(1) == nxt.group(1):
+        fail('next did not move the pc', out)
+    if not re.search(r'NEXT-PC|^\d+\t', out.split('FINISH-PC')[1], re.M):
+        fail('next printed no source line', out)
+    check_exit(out, rc)
+    print('PASS'); sys.exit(0)
+
+if a.case == 'watch':
+    other = 'rwatch' if a.accel == 'tcg' else 'awatch'
+    cmds = pre + ['watch gdb_watched', 'continue', 'continue', 'delete',
+                  other + ' gdb_counter', 'continue', 'delete', 'continue']
+    out = run_gdb(cmds)
+    rc = p.wait(timeout=30)
+    print(out)
+    check_all(out, [
+        (r'^Hardware watchpoint 1: gdb_watched', 'watch (Z2)'),
+        (r'Old value = 7\nNew value = 30', 'the first write'),
+        (r'Old value = 30\nNew value = 31', 'the second write'),
+        (r'^Hardware (read|access \(read/write\)) watchpoint 2: gdb_counter', other),
+        (r'^Value = 15$', other + ' stops at the read'),
+    ])
+    check_exit(out, rc)
+    print('PASS'); sys.exit(0)
+
+if a.case == 'packets':
+    c = socket.socket(socket.AF_UNIX); c.connect(sock); c.settimeout(10)
+    buf = b''
+
+    def reply(payload):
+        global buf
+        cs = sum(payload.encode()) & 0xff
+        c.sendall(b'$%s#%02x' % (payload.encode(), cs))
+        while True:
+            m = re.search(rb'\$([^#]*)#[0-9a-f]{2}', buf)
+            if m:
+                buf = buf[m.end():]
+                return m.group(1).decode()
+            data = c.recv(4096)
+            if not data:
+                fail('the stub closed the session after %r' % payload)
+            buf += data
+
+    reply('QStartNoAckMode'); buf = b''
+    entry = 0x10000c  # the Multiboot entry (-S: the first instruction)
+    bad = {'Z0': 'E01', 'Z0,': 'E01', 'Z0,10000c': 'E01', 'Z0,10000c,': 'E01',
+           'Z0,zz,1': 'E01', 'Z0,10000c,1;X1,0': 'E01', 'Z0,10000c,1,': 'E01',
+           'Z': 'E01', 'Z9,1000,1': '', 'Z2,1000,0': 'E22',
+           'Z2,ffffffffffffffff,8': 'E22', 'Z0,11111111111111111,1': 'E01',
+           'z0,10000c,1': 'E22', 'z2,1000': 'E01', 'z': 'E01',
+           's1x': 'E01', 'sz': 'E01', 'c,': 'E01',
+           'vCont': 'E01', 'vCont;': 'E01', 'vCont;x': 'E01', 'vCont;c:': 'E01',
+           'vCont;c:zz': 'E01', 'vCont;Cxx': 'E01', 'vCont;c;;s': 'E01',
+           'vCont;c:2': 'E22', 'vCont;s:p2.1': 'E22', 'vCont;c:1x': 'E01'}
+    for pkt, want in bad.items():
+        got = reply(pkt)
+        if got != want:
+            fail('%r answered %r, not %r' % (pkt, got, want))
+    if reply('vCont?') != 'vCont;c;C;s;S':
+        fail('vCont? does not offer c, C, s, S')
+    # a step of exactly one instruction: cli (1 byte) at the entry
+    if reply('s') != 'T05thread:01;':
+        fail('s did not stop with T05')
+    eip = struct.unpack('<I', bytes.fromhex(reply('p8')))[0]
+    if eip != entry + 1:
+        fail('after s the pc is 0x%x, not 0x%x' % (eip, entry + 1))
+    # the leftmost action matching thread 1 applies
+    if reply('vCont;c:2;s:p1.1;c') != 'T05thread:01;':
+        fail('vCont;c:2;s:p1.1;c did not step')
+    eip2 = struct.unpack('<I', bytes.fromhex(reply('p8')))[0]
+    if eip2 <= eip or eip2 > eip + 15:
+        fail('vCont;s did not move the pc by one instruction (0x%x -> 0x%x)' % (eip, eip2))
+    # a software breakpoint a few instructions on, found with the step;
+    # memory reads under it show the instruction, not the int3 (KVM), and
+    # a write there keeps the breakpoint
+    code = reply('m%x,4' % eip2)
+    if reply('Z0,%x,1' % (eip2,)) != 'OK' or reply('Z0,%x,1' % (eip2,)) != 'OK':
+        fail('Z0 (twice: the second adds nothing) was refused')
+    if reply('m%x,4' % eip2) != code:
+        fail('memory under a breakpoint reads %s, not %s' % (reply('m%x,4' % eip2), code))
+    if reply('M%x,1:%s' % (eip2, code[:2])) != 'OK' or reply('m%x,4' % eip2) != code:
+        fail('a write under a breakpoint changed what it reads')
+    if reply('c') != 'T05thread:01;':
+        fail('c did not stop at the breakpoint')
+    if struct.unpack('<I', bytes.fromhex(reply('p8')))[0] != eip2:
+        fail('the breakpoint stop is not at 0x%x' % eip2)
+    if reply('z0,%x,1' % eip2) != 'OK' or reply('z0,%x,1' % eip2) != 'E22':
+        fail('z0 removed the same breakpoint twice')
+    if reply('m%x,4' % eip2) != code:
+        fail('the breakpoint left %s behind, not %s' % (reply('m%x,4' % eip2), code))
+    if reply('?') not in ('T05thread:01;', 'T02thread:01;'):
+        fail('the session did not go on')
+    if reply('vCont;c') != 'W63':
+        fail('vCont;c did not run to the exit')
+    c.close()
+    rc = p.wait(timeout=30)
+    if rc != 99:
+        fail('duet exited %d' % rc)
     print('PASS'); sys.exit(0)
 
 cmds = ['set pagination off', 'target remote ' + sock,

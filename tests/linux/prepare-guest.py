@@ -51,6 +51,27 @@ if [ ! -b /dev/sda ]; then
     reboot -f
 fi
 echo "duet-linux: sda has $(cat /sys/block/sda/size) sectors"
+# "duet.paths" on the command line: one phase per kind of request for
+# scripts/compare-io-paths, each bracketed by its number and then 0 written
+# to COM1's scratch register (port 0x3ff) through /dev/port, as the
+# ide-paths guest does; the console is quiet during a phase.
+if grep -q duet.paths /proc/cmdline; then
+    mark() { printf "\\00$1" | dd of=/dev/port bs=1 seek=1023 count=1 2>/dev/null; }
+    phase() { echo "phase $1 $2"; sleep 0.5; mark $1; }
+    phase 3 dma-write
+    dd if=/pattern of=/dev/sda bs=65536 seek=1 count=16 oflag=direct 2>/dev/null || w=fail
+    mark 0
+    phase 4 flush
+    dd if=/dev/null of=/dev/sda count=0 conv=notrunc,fsync 2>/dev/null || w=fail
+    mark 0
+    phase 2 dma-read
+    dd if=/dev/sda of=/dev/null bs=65536 skip=1 count=16 iflag=direct 2>/dev/null || w=fail
+    mark 0
+    phase 5 "status-poll: 8 requests"
+    for i in 1 2 3 4 5 6 7 8; do dd if=/dev/port of=/dev/null bs=1 skip=503 count=1 2>/dev/null; done
+    mark 0
+    echo "duet-linux: paths phases ${w:-done}"
+fi
 dd if=/pattern of=/dev/sda bs=65536 seek=1 conv=fsync 2>/dev/null || echo "duet-linux: FAIL write"
 sync
 echo 3 > /proc/sys/vm/drop_caches

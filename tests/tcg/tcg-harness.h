@@ -215,7 +215,21 @@ static inline void harness_cpu_model(const char *name)
     uint32_t supported[FEATURE_WORDS];
 
     x86_cpuid_tcg_supported(supported);
-    x86_cpuid_realize(&harness_cpu.cpuid, x86_cpu_model_find(name), supported);
+    x86_cpuid_realize(&harness_cpu.cpuid, x86_cpu_model_find(name), supported, "TCG");
+}
+
+/* The same from a -cpu string (MODEL,+flag,-flag,vendor=...). */
+static inline void harness_cpu_spec(const char *spec)
+{
+    uint32_t supported[FEATURE_WORDS];
+    Error *err = NULL;
+
+    if (!x86_cpuid_parse(&harness_cpu.cpuid, spec, &err)) {
+        error_report_err(err);
+        abort();
+    }
+    x86_cpuid_tcg_supported(supported);
+    x86_cpuid_realize(&harness_cpu.cpuid, harness_cpu.cpuid.model, supported, "TCG");
 }
 
 /* Writes code (plus a HLT) at addr and runs from there until the CPU halts.

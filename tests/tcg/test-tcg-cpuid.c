@@ -109,13 +109,15 @@ static bool probe_works(const Probe *p)
     }
 }
 
+/* The models, and a model with flags added and removed by -cpu. */
+static const char *const models[] = { "qemu64", "qemu32", "max",
+                                      "qemu64,-cx16,+popcnt,lahf-lm=off,+rdtscp" };
+
 START_TEST(test_flags_match_behaviour)
 {
-    static const char *models[] = { "qemu64", "max" };
-
     harness_init();
     for (unsigned m = 0; m < G_N_ELEMENTS(models); m++) {
-        harness_cpu_model(models[m]);
+        harness_cpu_spec(models[m]);
         for (unsigned i = 0; i < G_N_ELEMENTS(probes); i++) {
             const Probe *p = &probes[i];
             bool advertised = cpu_has(tcg, p->word, p->bit);
@@ -131,19 +133,18 @@ START_TEST(test_flags_match_behaviour)
         int exc = run_code(lme, sizeof(lme));
         ck_assert_int_eq(exc == -1, cpu_has(tcg, FEAT_8000_0001_EDX, CPUID_EXT2_LM));
     }
-    harness_cpu_model("qemu64");
+    harness_cpu_spec("qemu64");
 }
 END_TEST
 
 /* The CPUID instruction reports the features the vCPU has, word by word. */
 START_TEST(test_leaves_report_features)
 {
-    static const char *models[] = { "qemu64", "max" };
     CPUX86State *env = henv();
 
     harness_init();
     for (unsigned m = 0; m < G_N_ELEMENTS(models); m++) {
-        harness_cpu_model(models[m]);
+        harness_cpu_spec(models[m]);
         for (int w = 0; w < FEATURE_WORDS; w++) {
             uint32_t leaf, sub;
             int reg;
@@ -160,6 +161,11 @@ START_TEST(test_leaves_report_features)
                 ck_assert_uint_eq(got & CPUID_APIC, 0);
                 want &= ~CPUID_APIC;
             }
+            if (w == FEAT_1_ECX) {
+                /* so are x2APIC and the TSC-deadline timer */
+                ck_assert_uint_eq(got & (CPUID_EXT_X2APIC | CPUID_EXT_TSC_DEADLINE), 0);
+                want &= ~(CPUID_EXT_X2APIC | CPUID_EXT_TSC_DEADLINE);
+            }
             if (w == FEAT_8000_0001_EDX) {
                 got &= ~0x0183f3ffu; /* AMD's copies of leaf-1 flags */
                 want &= ~0x0183f3ffu;
@@ -168,7 +174,60 @@ START_TEST(test_leaves_report_features)
                           models[m], leaf, reg, got, want);
         }
     }
-    harness_cpu_model("qemu64");
+    harness_cpu_spec("qemu64");
+}
+END_TEST
+
+static void cpuid_regs(uint32_t leaf, uint32_t r[4])
+{
+    CPUX86State *env = henv();
+    uint8_t code[] = { 0xb8, leaf, leaf >> 8, leaf >> 16, leaf >> 24, 0x31, 0xc9, 0x0f, 0xa2 };
+
+    ck_assert_int_eq(run_code(code, sizeof(code)), -1);
+    r[0] = env->regs[R_EAX];
+    r[1] = env->regs[R_EBX];
+    r[2] = env->regs[R_ECX];
+    r[3] = env->regs[R_EDX];
+}
+
+/* -cpu MODEL,+flag,-flag,flag=on|off,vendor=: parsing and its effect. */
+START_TEST(test_cpu_options)
+{
+    static const char *const bad[] = { "bogus", "qemu64,+nope", "qemu64,vendor=Short",
+                                       "qemu64,sse2=maybe", "qemu64,-" };
+    X86CPUID c;
+    uint32_t r[4];
+    char vendor[13] = { 0 };
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++) {
+        Error *err = NULL;
+        ck_assert_msg(!x86_cpuid_parse(&c, bad[i], &err), "%s accepted", bad[i]);
+        ck_assert(err);
+        error_free(err);
+    }
+    harness_init();
+    /* sse3 is not the interpreter's: dropped (with QEMU's warning) */
+    harness_cpu_spec("qemu64,vendor=GenuineIntel,+sse3,-nx,x2apic=on,lahf_lm=off");
+    ck_assert(!cpu_has(tcg, FEAT_1_ECX, CPUID_EXT_SSE3));
+    ck_assert(cpu_has(tcg, FEAT_1_ECX, CPUID_EXT_X2APIC));
+    ck_assert(!cpu_has(tcg, FEAT_8000_0001_EDX, CPUID_EXT2_NX));
+    ck_assert(!cpu_has(tcg, FEAT_8000_0001_ECX, CPUID_EXT3_LAHF_LM));
+    ck_assert(cpu_has(tcg, FEAT_1_EDX, CPUID_SSE2));
+    cpuid_regs(0, r);
+    memcpy(vendor, &r[1], 4);
+    memcpy(vendor + 4, &r[3], 4);
+    memcpy(vendor + 8, &r[2], 4);
+    ck_assert_str_eq(vendor, "GenuineIntel");
+    /* qemu32: Intel family 6 model 6 stepping 3, leaves to 4 and 80000004H, no LM */
+    harness_cpu_spec("qemu32");
+    cpuid_regs(0, r);
+    ck_assert_uint_eq(r[0], 4);
+    cpuid_regs(1, r);
+    ck_assert_uint_eq(r[0], 0x663);
+    cpuid_regs(0x80000000, r);
+    ck_assert_uint_eq(r[0], 0x80000004);
+    ck_assert(!cpu_has(tcg, FEAT_8000_0001_EDX, CPUID_EXT2_LM));
+    harness_cpu_spec("qemu64");
 }
 END_TEST
 
@@ -182,6 +241,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_flags_match_behaviour);
     tcase_add_test(tc, test_leaves_report_features);
+    tcase_add_test(tc, test_cpu_options);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

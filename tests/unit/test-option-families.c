@@ -374,7 +374,7 @@ START_TEST(test_trace_json)
     ck_assert_int_eq(count_of(text, "\"ph\":\"E\",\"name\":\"test_frame\""), 2);
     ck_assert_int_eq(count_of(text, "\"ph\":\"i\""), 2);
     ck_assert(strstr(text, "\"args\":{\"a\":\"1\",\"b\":\"\\\"x\\\"\",\"msg\":\"word\"}"));
-    ck_assert(strstr(text, "\"args\":{\"ret\":\"0\"}"));
+    ck_assert(strstr(text, "\"args\":{\"end\":\"test_frame_done\",\"ret\":\"0\"}"));
     ck_assert(!strstr(text, "\"ret\":\"1\""));
     ck_assert(strstr(text, "\"msg\":\"unfinished\""));
     ck_assert(strstr(text, "\"req\":"));

@@ -288,6 +288,7 @@ int main(int argc, char **argv)
 
     s->progname = g_path_get_basename(argv[0]);
     g_set_prgname(s->progname);
+    error_set_progname(s->progname);
     argv[0] = (char *)s->progname; /* getopt's complaints name the program */
     if (!qemu_init_main_loop(&err)) {
         io_error(s, "%s", error_get_pretty(err));

@@ -33,6 +33,15 @@ static int length_f(IOState *s, int argc, char **argv)
     return 0;
 }
 
+/* Whether the node at the bottom of bs's file chain is a file. */
+static bool io_bottom_is_file(BlockDriverState *bs)
+{
+    while (bs->file) {
+        bs = bs->file->bs;
+    }
+    return !strcmp(bs->drv->format_name, "file");
+}
+
 static int info_f(IOState *s, int argc, char **argv)
 {
     BlockDriverState *bs = blk_bs(s->blk);
@@ -42,8 +51,9 @@ static int info_f(IOState *s, int argc, char **argv)
 
     printf("format name: %s\n", bs->drv->format_name);
     ret = bdrv_get_info(bs, &bdi);
-    /* raw answers for its file: nothing clustered, no VM state */
-    if (ret == -ENOTSUP && bs->drv->is_format) {
+    /* raw answers for its file: nothing clustered, no VM state; but
+     * null-co answers nothing (qemu-io fails there too) */
+    if (ret == -ENOTSUP && bs->drv->is_format && io_bottom_is_file(bs)) {
         ret = 0;
     }
     if (ret) {

@@ -14,10 +14,26 @@
 #include "hw/boards.h"
 #include "qemu/option.h"
 
+/* QEMU's device categories, in the order -device help lists them. */
+typedef enum DeviceCategory {
+    DEVICE_CATEGORY_BRIDGE,
+    DEVICE_CATEGORY_USB,
+    DEVICE_CATEGORY_STORAGE,
+    DEVICE_CATEGORY_NETWORK,
+    DEVICE_CATEGORY_INPUT,
+    DEVICE_CATEGORY_DISPLAY,
+    DEVICE_CATEGORY_SOUND,
+    DEVICE_CATEGORY_MISC,
+    DEVICE_CATEGORY_CPU,
+    DEVICE_CATEGORY_WATCHDOG,
+    DEVICE_CATEGORY_MAX
+} DeviceCategory;
+
 typedef struct DeviceTypeInfo {
     const char *name;
     const char *bus;           /* "ISA": for -device help */
-    const char *desc;
+    const char *desc;          /* NULL: none (QEMU prints none for most ISA devices) */
+    DeviceCategory category;
     const QemuOptDesc *props;  /* what -device may set; the getters read it */
     bool (*create)(MachineState *ms, QemuOpts *opts, Error **errp);
 } DeviceTypeInfo;

@@ -177,6 +177,20 @@ enum {
 
 typedef struct CPUState CPUState;
 
+/* Why the vCPU stopped for the debugger (exec/breakpoint.h). */
+typedef enum CPUDebugStopReason {
+    DEBUG_STOP_NONE,
+    DEBUG_STOP_STEP,       /* one instruction ran (single-step) */
+    DEBUG_STOP_BREAKPOINT, /* at a breakpoint, before its instruction */
+    DEBUG_STOP_WATCH,      /* after the instruction that touched a watchpoint */
+} CPUDebugStopReason;
+
+typedef struct CPUDebugStop {
+    CPUDebugStopReason reason;
+    int type;      /* the breakpoint's GdbBreakpointType */
+    uint64_t addr; /* the breakpoint's or watchpoint's address */
+} CPUDebugStop;
+
 /*
  * The CPU's side of its local APIC, installed by the APIC device
  * (hw/intc/apic.c) when the board models one; NULL otherwise (KVM's
@@ -186,6 +200,14 @@ typedef struct CPUState CPUState;
 typedef struct CPUAPICOps {
     bool (*set_base)(void *opaque, uint64_t val); /* WRMSR IA32_APIC_BASE; false: #GP */
     void (*set_tpr)(void *opaque, uint8_t cr8);   /* MOV to CR8 (TPR[7:4]) */
+    /* RDMSR/WRMSR of the x2APIC registers 800H-8FFH; false: #GP */
+    bool (*msr_read)(void *opaque, uint32_t index, uint64_t *val);
+    bool (*msr_write)(void *opaque, uint32_t index, uint64_t val);
+    /* IA32_TSC_DEADLINE: the TSC value armed (0: none, or not in
+     * TSC-deadline mode), and arming it; expiry is when, on the virtual
+     * clock, the vCPU's TSC reaches tsc. */
+    uint64_t (*get_tsc_deadline)(void *opaque);
+    void (*set_tsc_deadline)(void *opaque, uint64_t tsc, int64_t expiry_ns);
 } CPUAPICOps;
 
 struct CPUState {
@@ -220,6 +242,12 @@ struct CPUState {
 
     AddressSpace *as;    /* memory */
     AddressSpace *as_io; /* ports */
+
+    /* A debugger's breakpoints and watchpoints (exec/breakpoint.h), of
+     * CPUBreakpoint, NULL until the first; changed only while paused. */
+    GArray *breakpoints;
+    bool singlestep_enabled;
+    CPUDebugStop debug_stop; /* why cpu_exec last returned EXCP_DEBUG */
 
     void *accel; /* the accelerator's per-vCPU state */
     /* The accelerator running this vCPU: cpu_interrupt kicks through it. */

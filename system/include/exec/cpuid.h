@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "qapi/error.h"
+
 /* The CPUID registers that hold feature flags. */
 typedef enum FeatureWord {
     FEAT_1_EDX,         /* CPUID.01H:EDX */
@@ -53,7 +55,9 @@ typedef enum FeatureWord {
 #define CPUID_EXT_SSE3       (1u << 0)
 #define CPUID_EXT_PCID       (1u << 17)
 #define CPUID_EXT_CX16       (1u << 13)
+#define CPUID_EXT_X2APIC     (1u << 21)
 #define CPUID_EXT_POPCNT     (1u << 23)
+#define CPUID_EXT_TSC_DEADLINE (1u << 24)
 #define CPUID_EXT_XSAVE      (1u << 26)
 #define CPUID_EXT_HYPERVISOR (1u << 31)
 
@@ -88,11 +92,16 @@ typedef struct X86CPUModel {
     uint32_t cache_l2[4];     /* CPUID.80000006H */
     uint8_t phys_bits, virt_bits; /* CPUID.80000008H:EAX */
     bool max;                 /* all the accelerator provides */
+    bool kvm_only;            /* "host": KVM's CPUID, no interpreter model */
 } X86CPUModel;
 
-/* A vCPU's CPUID: its model and the features it really has. */
+/* A vCPU's CPUID: its model, what -cpu added to and took from it, and
+ * the features it really has. */
 typedef struct X86CPUID {
     const X86CPUModel *model;
+    uint32_t plus[FEATURE_WORDS];   /* -cpu MODEL,+flag (or flag=on) */
+    uint32_t minus[FEATURE_WORDS];  /* -cpu MODEL,-flag (or flag=off) */
+    char vendor[13];                /* -cpu MODEL,vendor=... ("": the model's) */
     uint32_t features[FEATURE_WORDS];
     uint8_t phys_bits;
 } X86CPUID;
@@ -102,10 +111,19 @@ const X86CPUModel *x86_cpu_model_default(void);
 /* -cpu help: the models and the flags duet knows (* = the interpreter has it). */
 void x86_cpu_models_print(FILE *f);
 
+/* "-cpu MODEL[,+flag|-flag|flag=on|off|vendor=STRING]...": c's model,
+ * plus, minus and vendor (the rest of c cleared). */
+bool x86_cpuid_parse(X86CPUID *c, const char *spec, Error **errp);
+/* The CPUID vendor string: vendor= or the model's. */
+const char *x86_cpuid_vendor(const X86CPUID *c);
+
 /* What the interpreter implements, word by word. */
 void x86_cpuid_tcg_supported(uint32_t out[FEATURE_WORDS]);
-/* The vCPU's features: model (default qemu64) ∩ supported. */
-void x86_cpuid_realize(X86CPUID *c, const X86CPUModel *m, const uint32_t supported[FEATURE_WORDS]);
+/* The vCPU's features: (model (default qemu64) + plus - minus) ∩
+ * supported; a +flag the accelerator lacks is dropped with a warning
+ * naming @who ("TCG", "host"), as QEMU does. */
+void x86_cpuid_realize(X86CPUID *c, const X86CPUModel *m, const uint32_t supported[FEATURE_WORDS],
+                       const char *who);
 /* Registers eax, ebx, ecx, edx of CPUID leaf (sub-leaf sub) into r. */
 void x86_cpuid_query(const X86CPUID *c, uint32_t apic_id, uint32_t leaf, uint32_t sub,
                      uint32_t r[4]);

@@ -236,6 +236,12 @@ void address_space_stq(AddressSpace *as, hwaddr addr, uint64_t val, MemTxAttrs a
  */
 MemoryRegion *address_space_translate(AddressSpace *as, hwaddr addr, hwaddr *xlat,
                                       hwaddr *plen, bool is_write, MemTxAttrs attrs);
+/*
+ * The same, and *readonly says whether writes there are dropped: a ROM, or
+ * RAM seen through a read-only alias (a write-protected BIOS shadow).
+ */
+MemoryRegion *address_space_translate_ro(AddressSpace *as, hwaddr addr, hwaddr *xlat,
+                                         hwaddr *plen, bool *readonly);
 
 /*
  * DMA mapping: a host pointer to guest memory if [addr, addr+*plen) starts

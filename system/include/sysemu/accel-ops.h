@@ -38,6 +38,14 @@ typedef struct AccelOps {
     /* Drives an ISA line of the accelerator's own interrupt controllers;
      * the board calls it only when kvm_irqchip_in_kernel(ms). */
     void (*set_irq)(MachineState *ms, int gsi, int level);
+    /* CPUState.breakpoints or singlestep_enabled changed (vCPU paused,
+     * BQL held): apply them; false with errp when they cannot be. */
+    bool (*update_guest_debug)(CPUState *cpu, Error **errp);
+    /* Debugger memory access at guest physical @paddr went through
+     * (exec/cpu-debug.h): a read sees the bytes the accelerator's own
+     * breakpoint instructions replaced; a write keeps them in place. */
+    void (*debug_memory_fixup)(CPUState *cpu, uint64_t paddr, uint8_t *buf, size_t len,
+                               bool is_write);
     void (*cleanup)(MachineState *ms);
 } AccelOps;
 

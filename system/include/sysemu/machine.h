@@ -23,14 +23,19 @@ struct MachineState {
     const char *kernel_filename;  /* -kernel */
     const char *kernel_cmdline;   /* -append ("" when absent) */
     const char *initrd_filename;  /* -initrd (multiboot: comma-separated modules) */
+    const char *bios_filename;    /* -bios (NULL: the default firmware unless -kernel) */
+    const char *firmware_dir;     /* -L: where the default firmware is (NULL: built in) */
     bool no_reboot;               /* -no-reboot */
     const char *serial_spec;      /* -serial: stdio, file:PATH, file,path=P, null, none */
     struct Chardev *serial_chr;   /* ... opened by the main program (NULL: none) */
     GPtrArray *device_opts;       /* -device strings, e.g. "isa-debug-exit,iobase=0xf4" */
     GPtrArray *drive_opts;        /* -drive strings (-hda..-hdd, -cdrom rewritten to -drive) */
     bool snapshot;                /* -snapshot: drives default to snapshot=on */
+    char boot_order[16];          /* -boot order=: drive letters, for the BIOS ("": "cad") */
+    bool boot_menu;               /* -boot menu=on: fw_cfg FW_CFG_BOOT_MENU */
+    bool no_hpet;                 /* -no-hpet, -machine hpet=off */
 
-    const X86CPUModel *cpu_model; /* -cpu (NULL: the default, qemu64) */
+    X86CPUID cpu_config;          /* -cpu: model (NULL: qemu64), +/- flags, vendor */
     const AccelOps *accel;
     QemuOpts *accel_opts;         /* -accel NAME,KEY=VALUE (accel_opts_parse) or NULL */
     void *accel_state;            /* the accelerator's per-VM state */

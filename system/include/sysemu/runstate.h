@@ -78,6 +78,11 @@ bool qemu_system_shutdown_pending(int *exit_status);
 /* For the main loop: takes (test-and-clears) a pending reset request;
  * its cause, SHUTDOWN_CAUSE_NONE (0) when there was none. */
 ShutdownCause qemu_reset_requested(void);
+/* A vCPU stopped itself for the debugger (a breakpoint, a watchpoint,
+ * a single step: exec/breakpoint.h); the main loop moves the VM to
+ * RUN_STATE_DEBUG.  qemu_debug_requested test-and-clears. */
+void qemu_system_debug_request(void);
+bool qemu_debug_requested(void);
 /* Any reset/shutdown/fatal request not yet acted on: a vCPU does not
  * re-enter the guest while one is pending. */
 bool qemu_system_request_pending(void);

@@ -66,6 +66,12 @@ def validate(events):
         if ph == "B":
             stack.append(e["name"])
         elif ph == "E":
+            # A real end names itself in args.end (the log's name); the
+            # coroutine switches' and the close's synthetic ends do not.
+            a = e.get("args", {})
+            if a.get("msg") not in ("suspended", "unfinished") and \
+                    not isinstance(a.get("end"), str):
+                problems.append("%s: E %s without args.end" % (where, e["name"]))
             if not stack:
                 problems.append("%s: E %s without B on tid %d" % (where, e["name"], tid))
             elif stack[-1] != e["name"]:

@@ -7,7 +7,11 @@
  * alarm interrupts on pin 8, the SCI on pin 9 as a level interrupt with
  * remote IRR), and finally power-off through PM1a_CNT with \_S5's
  * SLP_TYP.  The 8259 is masked and LINT0 too: every interrupt comes
- * through the IOAPIC or the APIC itself.
+ * through the IOAPIC or the APIC itself.  With a CPU model that offers
+ * x2APIC and the TSC-deadline timer (duet's -cpu max; QEMU 7.2's TCG has
+ * neither) it also switches to x2APIC mode and runs the same checks
+ * through the MSRs, then arms IA32_TSC_DEADLINE; with qemu64 it prints
+ * nothing about them, so the output stays QEMU's.
  *
  * Lines that differ between machines (addresses, measured times) start
  * with '~'; the rest must match QEMU's output exactly.
@@ -64,8 +68,37 @@ static void expect(const char *what, uint32_t got, uint32_t want)
     ok &= got == want;
 }
 
-static uint32_t lapic_read(unsigned reg) { return lapic[reg / 4]; }
-static void lapic_write(unsigned reg, uint32_t v) { lapic[reg / 4] = v; }
+static bool x2apic; /* in x2APIC mode: the registers are MSRs 800H + reg/16 */
+
+static uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return (uint64_t)hi << 32 | lo;
+}
+
+static void wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static uint32_t lapic_read(unsigned reg)
+{
+    return x2apic ? (uint32_t)rdmsr(0x800 + reg / 16) : lapic[reg / 4];
+}
+
+static void lapic_write(unsigned reg, uint32_t v)
+{
+    if (x2apic && reg == LAPIC_ICR + 0x10) {
+        return; /* no ICR high half: the destination is ICR's bits 63:32 (0 here) */
+    }
+    if (x2apic) {
+        wrmsr(0x800 + reg / 16, v);
+    } else {
+        lapic[reg / 4] = v;
+    }
+}
 
 static uint32_t ioapic_read(unsigned reg)
 {
@@ -515,6 +548,59 @@ static void test_tsc_against_pit(void)
     expect("tsc rate between 100 MHz and 20 GHz", delta > 1000000ull && delta < 200000000ull, 1);
 }
 
+/* x2APIC mode (SDM vol.3 10.12) and TSC-deadline mode (10.5.4.1), when
+ * CPUID.01H:ECX offers them (bits 21 and 24). */
+static void test_x2apic_tsc_deadline(void)
+{
+    uint32_t eax = 1, ebx, ecx, edx;
+    uint64_t t0, t1;
+
+    __asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx));
+    if (!(ecx & (1u << 21)) || !(ecx & (1u << 24))) {
+        return;
+    }
+    wrmsr(0x1b, rdmsr(0x1b) | 0x400);
+    x2apic = true;
+    expect("x2apic: IA32_APIC_BASE enable|extd|bsp", rdmsr(0x1b) & 0xd00, 0xd00);
+    expect("x2apic: the MMIO window is gone", lapic[LAPIC_VER / 4] == 0x50014, 0);
+    expect("x2apic: id", lapic_read(LAPIC_ID), 0);
+    expect("x2apic: version", lapic_read(LAPIC_VER), 0x50014);
+    expect("x2apic: logical id (cluster 0, bit 0)", (uint32_t)rdmsr(0x80d), 1);
+    count[VEC_IPI_LOW] = count[VEC_IPI_HIGH] = count[2] = 0;
+    test_ipi_priority();
+    /* SELF IPI (83FH) and a broadcast through the 64-bit ICR */
+    count[VEC_IPI_LOW] = count[VEC_IPI_HIGH] = 0;
+    wrmsr(0x83f, VEC_IPI_LOW);
+    wrmsr(0x830, 0xffffffffull << 32 | VEC_IPI_HIGH);
+    take_pending();
+    expect("x2apic: self IPI and broadcast taken",
+           count[VEC_IPI_LOW] * 16 + count[VEC_IPI_HIGH], 0x11);
+    test_lapic_timer();
+    /* TSC-deadline mode: 10 ms of TSC ahead, measured on the PM timer. */
+    count[VEC_TIMER] = 0;
+    lapic_write(LAPIC_LVTT, 0x40000 | VEC_TIMER);
+    expect("tsc-deadline: LVT timer mode", lapic_read(LAPIC_LVTT), 0x40000 | VEC_TIMER);
+    __asm__ volatile("rdtsc" : "=A"(t0));
+    uint32_t start = pm_timer();
+    __asm__ volatile("rdtsc" : "=A"(t1));
+    wrmsr(0x6e0, t1 + 10000000ull); /* duet's TSC is 1 GHz */
+    expect("tsc-deadline: armed", rdmsr(0x6e0) == t1 + 10000000ull, 1);
+    wait_irq(VEC_TIMER, 1, PM_HZ / 2);
+    in_range("tsc-deadline 10 ms", pm_us(pm_since(start)), 10000);
+    expect("tsc-deadline: fired once", count[VEC_TIMER], 1);
+    expect("tsc-deadline: MSR reads 0 after", rdmsr(0x6e0) == 0, 1);
+    wrmsr(0x6e0, t0); /* in the past: at once */
+    take_pending();
+    expect("tsc-deadline: a past deadline fires at once", count[VEC_TIMER], 2);
+    lapic_write(LAPIC_LVTT, 0x10000);
+    /* back to xAPIC for the rest: through the disabled state */
+    wrmsr(0x1b, rdmsr(0x1b) & ~0xc00ull);
+    wrmsr(0x1b, rdmsr(0x1b) | 0x800);
+    x2apic = false;
+    expect("x2apic: xAPIC again", lapic_read(LAPIC_VER), 0x50014);
+    test_lapic_basics();
+}
+
 int guest_main(uint32_t magic, struct multiboot_info *mbi)
 {
     cpu_setup();
@@ -537,6 +623,7 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
     test_lapic_basics();
     test_ipi_priority();
     test_lapic_timer();
+    test_x2apic_tsc_deadline();
     test_tsc_against_pit();
     test_ioapic_pit();
     test_ioapic_rtc();

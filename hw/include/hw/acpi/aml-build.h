@@ -7,6 +7,7 @@
 #ifndef HW_ACPI_AML_BUILD_H
 #define HW_ACPI_AML_BUILD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <glib.h>
 
@@ -31,6 +32,8 @@ void aml_res_io(GByteArray *out, uint16_t min, uint16_t max, uint8_t align, uint
 void aml_res_word_bus(GByteArray *out, uint16_t min, uint16_t max);
 void aml_res_word_io(GByteArray *out, uint16_t min, uint16_t max);
 void aml_res_dword_memory(GByteArray *out, uint32_t min, uint32_t max);
+void aml_res_irq_noflags(GByteArray *out, uint16_t mask);
+void aml_res_memory32_fixed(GByteArray *out, uint32_t base, uint32_t len, bool writable);
 void aml_res_end(GByteArray *out);
 
 /* The 32-bit compressed EISA ID of "PNP0A03" (6.1.5). */

@@ -10,7 +10,11 @@
 #define HW_I386_ACPI_BUILD_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <glib.h>
+
+#include "hw/acpi/bios-linker-loader.h"
 
 /* Where the pc machine puts them: the reserved F segment, where a
  * search of 0xe0000-0xfffff for the RSDP finds them (ACPI 5.2.5.1). */
@@ -27,6 +31,9 @@ typedef struct AcpiBuildConfig {
     uint16_t reset_port;  /* FADT RESET_REG (I/O, 8 bits) */
     uint8_t reset_value;
     uint32_t pci_hole_start; /* the end of RAM below 4 GiB: PCI memory from here */
+    bool hpet;            /* an HPET table and \\_SB.HPET */
+    uint32_t hpet_addr;
+    uint32_t hpet_block_id;
 } AcpiBuildConfig;
 
 /* The pc machine's configuration for @ncpus CPUs. */
@@ -37,5 +44,19 @@ void acpi_build_pc_config(AcpiBuildConfig *cfg, int ncpus);
  * Returns the bytes used, or 0 when @size is too small.
  */
 size_t acpi_build_tables(uint8_t *buf, size_t size, uint32_t base, const AcpiBuildConfig *cfg);
+
+/* fw_cfg file names, as QEMU's */
+#define ACPI_BUILD_TABLE_FILE  "etc/acpi/tables"
+#define ACPI_BUILD_RSDP_FILE   "etc/acpi/rsdp"
+#define ACPI_BUILD_LOADER_FILE "etc/table-loader"
+
+/*
+ * The tables for a BIOS to place through the linker/loader script: the
+ * tables (addresses as offsets in ACPI_BUILD_TABLE_FILE) appended to
+ * @tables, the RSDP to @rsdp, the commands to @linker.  False if the
+ * configuration is refused or the tables do not fit ACPI_BUILD_SIZE.
+ */
+bool acpi_build_loader(const AcpiBuildConfig *cfg, GByteArray *tables, GByteArray *rsdp,
+                       BIOSLinker *linker);
 
 #endif

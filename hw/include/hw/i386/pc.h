@@ -3,10 +3,14 @@
  *
  * RAM layout (QEMU's i440FX "pc"): one RAM block "pc.ram" mapped by the
  * alias "ram-below-4g" at 0 for min(ram_size, 0xe0000000) bytes and, for
- * the rest, "ram-above-4g" at 4 GiB.  As in QEMU, RAM also backs
- * 0xa0000-0xfffff (QEMU overlays VGA and the PAM-controlled BIOS shadow
- * there; duet has neither), and the memory map handed to the kernel marks
- * 0x9fc00-0xa0000 and 0xf0000-0x100000 reserved, as SeaBIOS's e820 does.
+ * the rest, "ram-above-4g" at 4 GiB.  RAM backs 0xa0000-0xbffff (duet has
+ * no VGA); 0xc0000-0xfffff is the BIOS shadow under the i440FX's PAM
+ * registers, RAM or the "PCI window" (hw/i386/pc-bios.c: the ROMs).  With
+ * -bios (or neither -bios nor -kernel) the firmware ROM ends at 4 GiB and
+ * the CPU starts at its reset vector; with -kernel there is no ROM, the
+ * shadow is RAM as a BIOS would leave it, and the memory map handed to the
+ * kernel marks 0x9fc00-0xa0000 and 0xf0000-0x100000 reserved, as SeaBIOS's
+ * e820 does.
  */
 #ifndef HW_I386_PC_H
 #define HW_I386_PC_H
@@ -28,12 +32,19 @@
 #include "hw/irq.h"
 #include "hw/misc/debugexit.h"
 #include "hw/misc/ioport80.h"
+#include "hw/nvram/fw_cfg.h"
+#include "hw/pci/pam.h"
 #include "hw/rtc/mc146818rtc.h"
+#include "hw/timer/hpet.h"
 #include "hw/timer/i8254.h"
 
 #define PC_DEFAULT_RAM_SIZE  (128 * 1024 * 1024ULL)
 #define PC_MAX_RAM_BELOW_4G  0xe0000000ULL
 #define PC_ISA_NUM_IRQS      16
+/* Debian's seabios package; QEMU's pc default is the same file (-L DIR
+ * looks for it in DIR instead). */
+#define PC_DEFAULT_BIOS_DIR  "/usr/share/seabios"
+#define PC_DEFAULT_BIOS      "bios-256k.bin"
 
 typedef struct PCMachineState {
     MachineState *ms;
@@ -42,6 +53,13 @@ typedef struct PCMachineState {
     MemoryRegion ram_above_4g;
     uint64_t below_4g_mem_size;
     uint64_t above_4g_mem_size;
+    /* The PCI side of the BIOS shadow, offset 0 = 0xc0000 (hw/pci/pam.h) */
+    MemoryRegion pci_window;
+    bool firmware;                 /* a BIOS ROM: start at the reset vector */
+    MemoryRegion bios;             /* "pc.bios": the image, ending at 4 GiB */
+    uint64_t bios_size;
+    MemoryRegion isa_bios;         /* its last 128 KiB, ending at 1 MiB */
+    MemoryRegion option_rom;       /* "pc.rom": 0xc0000-0xdffff */
 
     qemu_irq gsi[PC_ISA_NUM_IRQS]; /* ISA IRQ lines, to PIC + IOAPIC, or KVM */
     qemu_irq cpu_irq;              /* the local APIC's INTR output */
@@ -61,13 +79,22 @@ typedef struct PCMachineState {
     IOPort80State *ioport80;
     GPtrArray *debug_exits;        /* of ISADebugExitState * */
     GPtrArray *debugcons;          /* of ISADebugconState * */
+    struct PCTestdevState *pc_testdev; /* -device pc-testdev */
+    GPtrArray *pci_testdevs;       /* of PCITestDevState *: -device pci-testdev */
     struct PCIIDEState *ide;       /* PIIX3 IDE: -device ide-hd/ide-cd go here */
     struct PCPIIXState *piix;
     E820Table e820;                /* the memory map kernels are given */
     MultibootImage *multiboot;     /* -kernel: one of these two */
     LinuxBootImage *linux_boot;
     struct PCIBus *pci_bus;        /* hw/i386/pc_piix.c's, for info pci */
+    FWCfgState *fw_cfg;            /* 0x510/0x514 (hw/i386/fw_cfg.c) */
+    bool hpet_enabled;             /* not -no-hpet */
+    HPETState *hpet;               /* 0xfed00000; the PIT and RTC interrupts go through it */
 } PCMachineState;
+
+/* hw/i386/pc-bios.c: reads -bios (or the default firmware) and maps it
+ * at the top of 4 GiB and into pci_window. */
+bool pc_bios_init(PCMachineState *pcms, Error **errp);
 
 /* hw/i386/pc-kernel.c: reads -kernel (and -initrd) and plans the load
  * with the loader of its format; loads it and sets the entry state. */
@@ -92,6 +119,9 @@ void pc_machine_print_roms(MachineState *ms, GString *out);
 /* hw/i386/pc-platform.c: interrupt controllers, ACPI hardware and tables */
 void pc_irq_init(PCMachineState *pcms);
 void pc_acpi_init(PCMachineState *pcms);
+/* The ACPI tables' description of this machine (hw/i386/acpi-build.h). */
+struct AcpiBuildConfig;
+void pc_acpi_config(PCMachineState *pcms, struct AcpiBuildConfig *cfg);
 /* System reset of the PIC and IOAPIC (the devices' reset handler). */
 void pc_irq_reset(PCMachineState *pcms);
 /* After the CPU's reset: its local APIC, the INTA hook, the ACPI tables. */

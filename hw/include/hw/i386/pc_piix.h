@@ -25,5 +25,11 @@ bool pc_pci_ide_init(MachineState *ms, qemu_irq *isa_irqs, PCIIDEState **ide,
  * registers a reset handler (qemu_register_reset) that restores that
  * state at every system reset. */
 void pc_pci_firmware_init(PCPIIXState *piix);
+/* With a BIOS instead: resets leave the functions at power-on state. */
+void pc_pci_power_on_init(PCPIIXState *piix);
+/* Puts the BIOS shadow 0xc0000-0xfffff under the i440FX's PAM registers
+ * (hw/include/hw/pci/i440fx.h). */
+void pc_pci_pam_init(PCPIIXState *piix, MemoryRegion *system_memory, MemoryRegion *ram,
+                     MemoryRegion *pci_window);
 
 #endif

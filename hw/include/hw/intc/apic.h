@@ -1,5 +1,5 @@
 /*
- * Local APIC (xAPIC mode, Intel SDM vol.3 chapter 10), one per vCPU, and
+ * Local APIC (xAPIC and x2APIC modes, Intel SDM vol.3 chapter 10), one per vCPU, and
  * the APIC "bus" that carries interrupt messages between them and from
  * the IOAPIC.
  *
@@ -31,7 +31,7 @@
 
 /* IA32_APIC_BASE (SDM 10.4.4) */
 #define MSR_APICBASE_BSP    (1ull << 8)
-#define MSR_APICBASE_EXTD   (1ull << 10) /* x2APIC: not supported */
+#define MSR_APICBASE_EXTD   (1ull << 10) /* x2APIC mode (when CPUID offers it) */
 #define MSR_APICBASE_ENABLE (1ull << 11)
 #define MSR_APICBASE_BASE   0xffffff000ull /* bits 35:12 (MAXPHYADDR 36) */
 
@@ -82,6 +82,14 @@ void apic_print_info(APICState *s, GString *out);
 uint64_t apic_get_base(APICState *s);
 /* false: the value is not a legal IA32_APIC_BASE (the WRMSR #GPs). */
 bool apic_set_base(APICState *s, uint64_t val);
+/* RDMSR/WRMSR 800H-8FFH in x2APIC mode; false: the access #GPs. */
+bool apic_msr_read(APICState *s, uint32_t index, uint64_t *val);
+bool apic_msr_write(APICState *s, uint32_t index, uint64_t val);
+/* IA32_TSC_DEADLINE (SDM 10.5.4.1): reads 0 unless armed in TSC-deadline
+ * mode; a write arms it (0 disarms) to fire at @expiry_ns on the virtual
+ * clock, the time the vCPU's TSC reaches @tsc. */
+uint64_t apic_get_tsc_deadline(APICState *s);
+void apic_set_tsc_deadline(APICState *s, uint64_t tsc, int64_t expiry_ns);
 /* CR8 is TPR[7:4] (SDM 10.8.6.1). */
 uint8_t apic_get_tpr(APICState *s);
 void apic_set_tpr(APICState *s, uint8_t cr8);
