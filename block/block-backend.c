@@ -587,6 +587,9 @@ int blk_flush(BlockBackend *blk)
 
 void blk_drain(BlockBackend *blk)
 {
+    if (blk_bs(blk)) {
+        bdrv_drain_begin(blk_bs(blk));
+    }
     AIO_WAIT_WHILE(blk->ctx, blk->in_flight > 0);
     if (blk_bs(blk)) {
         bdrv_drain(blk_bs(blk));

@@ -463,6 +463,10 @@ BdrvChild *bdrv_child_new(BlockDriverState *bs, const char *name);
 void bdrv_child_free(BdrvChild *child);
 /* Waits until no request is in flight on bs or its children. */
 void bdrv_drain(BlockDriverState *bs);
+/* The first step of a drain: nodes that hold requests back (blkdebug's
+ * breakpoints) let them go; for users that wait on counts of their own
+ * first (blk_drain). */
+void bdrv_drain_begin(BlockDriverState *bs);
 
 /* Internal snapshots (block/snapshot.c): -errno, -ENOTSUP when the
  * format has none. */

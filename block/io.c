@@ -825,7 +825,7 @@ int bdrv_pwrite_compressed(BdrvChild *child, int64_t offset, int64_t bytes,
 }
 
 /* Down the whole graph first: a request of bs may wait in a node below. */
-static void bdrv_drain_begin(BlockDriverState *bs)
+void bdrv_drain_begin(BlockDriverState *bs)
 {
     if (bs->drv && bs->drv->bdrv_drain_begin) {
         bs->drv->bdrv_drain_begin(bs);

@@ -22,8 +22,15 @@ typedef struct Qcow2CheckState {
     BdrvCheckMode fix;
     uint32_t *refs;      /* true reference counts (saturating) */
     int64_t nb_clusters;
+    int64_t file_len;
     uint64_t next_contiguous;
     bool drop_refblocks;
+    /* a referenced cluster is free in the refcounts: qemu-img rebuilds
+     * the refcount structure rather than fix it in place */
+    bool rebuild;
+    /* -r all: a refcount block referenced more than once is a reason to
+     * rebuild (qemu-img's way), not one to move */
+    bool rebuild_refblocks;
 } Qcow2CheckState;
 
 /* Counts one reference to every cluster of [offset, offset+size). */
@@ -35,14 +42,24 @@ static void inc_refcounts(BlockDriverState *bs, Qcow2CheckState *cs, uint64_t of
     if (size == 0) {
         return;
     }
+    /* The last cluster may be partly past the end of the file (qemu-img's
+     * rule); a region that ends a whole cluster or more past it is an
+     * error.  offset may be any 64-bit value read from the image. */
+    if (offset > INT64_MAX - size || (int64_t)(offset + size) - cs->file_len >= s->cluster_size) {
+        fprintf(stderr, "ERROR: counting reference for region exceeding the end of the "
+                "file by one cluster or more: offset 0x%" PRIx64 " size 0x%" PRIx64 "\n",
+                offset, size);
+        cs->res->corruptions++;
+        return;
+    }
     for (uint64_t c = offset >> s->cluster_bits; c <= (offset + size - 1) >> s->cluster_bits;
          c++) {
         if ((int64_t)c >= cs->nb_clusters) {
-            fprintf(stderr, "ERROR: counting reference for region exceeding the end of the "
-                    "file by one cluster or more: offset 0x%" PRIx64 " size 0x%" PRIx64 "\n",
-                    offset, size);
-            cs->res->corruptions++;
-            return;
+            /* within the partial last cluster's slack: count it too */
+            cs->refs = g_renew(uint32_t, cs->refs, c + 1);
+            memset(cs->refs + cs->nb_clusters, 0,
+                   (c + 1 - cs->nb_clusters) * sizeof(uint32_t));
+            cs->nb_clusters = c + 1;
         }
         if (cs->refs[c] < UINT32_MAX) {
             cs->refs[c]++;
@@ -173,6 +190,10 @@ static int coroutine_fn check_l1(BlockDriverState *bs, Qcow2CheckState *cs,
     }
     for (uint32_t i = 0; i < l1_size; i++) {
         uint64_t l2_offset = l1[i] & L1E_OFFSET_MASK;
+        if (l1[i] & L1E_RESERVED_MASK) {
+            fprintf(stderr, "ERROR found L1 entry with reserved bits set: %" PRIx64 "\n", l1[i]);
+            cs->res->corruptions++;
+        }
         if (!l2_offset) {
             continue;
         }
@@ -290,7 +311,7 @@ static void coroutine_fn check_refcount_block_refs(BlockDriverState *bs, Qcow2Ch
             cs->refs[c] == 1) {
             continue;
         }
-        if (cs->fix & BDRV_FIX_ERRORS) {
+        if ((cs->fix & BDRV_FIX_ERRORS) && !cs->rebuild_refblocks) {
             fprintf(stderr, "Repairing refcount block %u refcount=%u (moving it)\n", i,
                     cs->refs[c]);
             if (relocate_refcount_block(bs, cs, i) < 0) {
@@ -302,6 +323,7 @@ static void coroutine_fn check_refcount_block_refs(BlockDriverState *bs, Qcow2Ch
         }
         fprintf(stderr, "ERROR refcount block %u refcount=%u\n", i, cs->refs[c]);
         cs->res->corruptions++;
+        cs->rebuild = true;
     }
 }
 
@@ -325,6 +347,9 @@ static int coroutine_fn compare_refcounts(BlockDriverState *bs, Qcow2CheckState 
         }
         if (stored == truth) {
             continue;
+        }
+        if (stored == 0) {
+            cs->rebuild = true;
         }
         if (truth > s->refcount_max) {
             fprintf(stderr, "ERROR cluster %" PRId64 " refcount=%" PRIu64 " reference=%"
@@ -457,6 +482,256 @@ static void inc_bitmap_refcounts(void *opaque, uint64_t offset, uint64_t size)
     inc_refcounts(b->bs, b->cs, offset, size);
 }
 
+/* Every reference the image's metadata makes, counted into cs->refs (with
+ * the walk's messages); qemu-img's calculate_refcounts. */
+static int coroutine_fn calculate_refcounts(BlockDriverState *bs, Qcow2CheckState *cs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int ret;
+
+    inc_refcounts(bs, cs, 0, s->cluster_size);
+    ret = check_l1(bs, cs, s->l1_table_offset, s->l1_size, true);
+    for (uint32_t i = 0; ret == 0 && i < s->nb_snapshots; i++) {
+        ret = check_l1(bs, cs, s->snapshots[i].l1_table_offset, s->snapshots[i].l1_size,
+                       false);
+    }
+    if (ret < 0) {
+        return ret;
+    }
+    inc_refcounts(bs, cs, s->snapshots_offset, s->snapshots_size);
+    qcow2_bitmaps_for_each_cluster(bs, inc_bitmap_refcounts, &(BitmapRefs){ bs, cs });
+    inc_refcounts(bs, cs, s->refcount_table_offset, (uint64_t)s->refcount_table_size * 8);
+    check_refcount_blocks(bs, cs);
+    return 0;
+}
+
+/* ---- refcount rebuild (qemu-img check -r all when refcounts are lost) ---- */
+
+/* Grows the count array to n clusters (new ones unreferenced). */
+static void refs_grow(Qcow2CheckState *cs, int64_t n)
+{
+    if (n > cs->nb_clusters) {
+        cs->refs = g_renew(uint32_t, cs->refs, n);
+        memset(cs->refs + cs->nb_clusters, 0, (n - cs->nb_clusters) * sizeof(uint32_t));
+        cs->nb_clusters = n;
+    }
+}
+
+/*
+ * count contiguous clusters unreferenced in cs->refs, from *first_free on
+ * (which moves to the first free cluster seen); past the end of the array
+ * it grows.  They are marked used; returns the first one's offset.
+ */
+static int64_t rebuild_alloc(BlockDriverState *bs, Qcow2CheckState *cs, int64_t count,
+                             int64_t *first_free)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t c = *first_free, run = 0;
+    bool first_gap = true;
+
+    for (; c < cs->nb_clusters && run < count; c++) {
+        if (!cs->refs[c]) {
+            run++;
+            if (first_gap) {
+                *first_free = c;
+                first_gap = false;
+            }
+        } else {
+            run = 0;
+        }
+    }
+    if (run < count) {
+        refs_grow(cs, c + count - run);
+    }
+    c -= run;
+    for (int64_t i = 0; i < count; i++) {
+        cs->refs[c + i] = 1;
+    }
+    return c << s->cluster_bits;
+}
+
+/*
+ * Writes a refcount block for every block's worth of clusters in
+ * [first, end) that has a referenced one, allocating it (in cs->refs) if
+ * the new table has none yet; the block is that slice of cs->refs.
+ * Returns 1 when the new table had to grow, 0, or -errno.
+ */
+static int coroutine_fn rebuild_write_refblocks(BlockDriverState *bs, Qcow2CheckState *cs,
+                                                int64_t first, int64_t end,
+                                                uint64_t **table, uint64_t *entries)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree uint8_t *block = g_malloc(s->cluster_size);
+    int64_t first_free = 0;
+    bool grown = false;
+
+    for (int64_t c = first; c < end; c++) {
+        int64_t index, start, offset;
+        int ret;
+
+        if (c >= cs->nb_clusters || !cs->refs[c]) {
+            continue;
+        }
+        index = c >> s->refcount_block_bits;
+        start = index << s->refcount_block_bits;
+        if ((uint64_t)index < *entries && (*table)[index]) {
+            offset = (*table)[index];
+        } else {
+            /* not in a block already written */
+            first_free = MAX(first_free, start);
+            offset = rebuild_alloc(bs, cs, 1, &first_free);
+            if ((offset >> s->cluster_bits) >= end) {
+                end = (offset >> s->cluster_bits) + 1; /* its own count */
+            }
+            if ((uint64_t)index >= *entries) {
+                uint64_t per_cluster = s->cluster_size / 8;
+                uint64_t n = ((uint64_t)index / per_cluster + 1) * per_cluster;
+                *table = g_renew(uint64_t, *table, n);
+                memset(*table + *entries, 0, (n - *entries) * 8);
+                *entries = n;
+                grown = true;
+            }
+            (*table)[index] = offset;
+        }
+        memset(block, 0, s->cluster_size);
+        for (int64_t i = 0; i < (int64_t)s->refcount_block_size; i++) {
+            if (start + i < cs->nb_clusters) {
+                s->set_refcount(block, i, MIN((uint64_t)cs->refs[start + i], s->refcount_max));
+            }
+        }
+        ret = bdrv_co_pwrite(bs->file, offset, s->cluster_size, block, 0);
+        if (ret < 0) {
+            fprintf(stderr, "ERROR writing refblock: %s\n", g_strerror(-ret));
+            return ret;
+        }
+        c = start + s->refcount_block_size - 1;
+    }
+    return grown;
+}
+
+/*
+ * A new refcount structure from cs->refs: blocks for every referenced
+ * range, then a table somewhere free (which may need blocks of its own:
+ * repeated until the table stops growing), then the header points at it.
+ */
+static int coroutine_fn rebuild_refcount_structure(BlockDriverState *bs, Qcow2CheckState *cs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree uint64_t *table = NULL;
+    uint64_t entries = 0, table_bytes = 0;
+    int64_t table_offset = -1, table_clusters = 0;
+    uint8_t hdr[12];
+    int grown, ret;
+
+    qcow2_cache_empty(s->refcount_block_cache);
+    grown = rebuild_write_refblocks(bs, cs, 0, cs->nb_clusters, &table, &entries);
+    if (grown < 0) {
+        return grown;
+    }
+    while (grown) {
+        int64_t first_free = 0, start;
+
+        table_bytes = entries * 8;
+        table_clusters = size_to_clusters(s, table_bytes);
+        table_offset = rebuild_alloc(bs, cs, table_clusters, &first_free);
+        start = table_offset >> s->cluster_bits;
+        grown = rebuild_write_refblocks(bs, cs, start, start + table_clusters, &table,
+                                        &entries);
+        if (grown < 0) {
+            return grown;
+        }
+        if (grown) {
+            for (int64_t c = start; c < start + table_clusters; c++) {
+                cs->refs[c] = 0;
+            }
+        }
+    }
+    for (uint64_t i = 0; i < entries; i++) {
+        table[i] = GUINT64_TO_BE(table[i]);
+    }
+    ret = bdrv_co_pwrite(bs->file, table_offset, table_bytes, table, 0);
+    if (ret < 0) {
+        fprintf(stderr, "ERROR writing reftable: %s\n", g_strerror(-ret));
+        return ret;
+    }
+    for (uint64_t i = 0; i < entries; i++) {
+        table[i] = GUINT64_FROM_BE(table[i]);
+    }
+    /* refcount_table_offset and refcount_table_clusters are adjacent */
+    stbe64(hdr, table_offset);
+    stbe32(hdr + 8, table_clusters);
+    ret = bdrv_co_pwrite(bs->file, QCOW2_HDR_REFCOUNT_TABLE_OFFSET, sizeof(hdr), hdr, 0);
+    if (ret == 0) {
+        ret = bdrv_co_flush(bs->file->bs);
+    }
+    if (ret < 0) {
+        fprintf(stderr, "ERROR setting reftable: %s\n", g_strerror(-ret));
+        return ret;
+    }
+    g_free(s->refcount_table);
+    s->refcount_table = g_steal_pointer(&table);
+    s->refcount_table_offset = table_offset;
+    s->refcount_table_size = entries;
+    qcow2_reftable_recount_used(s);
+    return 0;
+}
+
+/*
+ * After a rebuild the old structure's clusters are leaked: count again,
+ * reclaim what the rebuild left (its leaks count as the rebuild's own),
+ * and credit the repairs against the counts before it (qemu-img's
+ * bookkeeping).
+ */
+static int coroutine_fn rebuild_and_recount(BlockDriverState *bs, Qcow2CheckState *cs,
+                                            int64_t *highest)
+{
+    BDRVQcow2State *s = bs->opaque;
+    BdrvCheckResult old = *cs->res;
+    int fresh_leaks = 0;
+    int ret;
+
+    fprintf(stderr, "Rebuilding refcount structure\n");
+    ret = rebuild_refcount_structure(bs, cs);
+    if (ret < 0) {
+        cs->res->check_errors++;
+        return ret;
+    }
+    cs->res->corruptions = 0;
+    cs->res->leaks = 0;
+    cs->rebuild = false;
+    memset(cs->refs, 0, cs->nb_clusters * sizeof(uint32_t));
+    cs->file_len = qcow2_file_length(bs);
+    cs->fix = 0;
+    ret = calculate_refcounts(bs, cs);
+    cs->fix = BDRV_FIX_LEAKS | BDRV_FIX_ERRORS;
+    if (ret < 0) {
+        return ret;
+    }
+    s->check_refs = cs->refs;
+    s->check_nb_clusters = cs->nb_clusters;
+    {
+        BdrvCheckResult saved = *cs->res;
+
+        memset(cs->res, 0, sizeof(*cs->res));
+        cs->fix = BDRV_FIX_LEAKS;
+        compare_refcounts(bs, cs, highest);
+        cs->fix = BDRV_FIX_LEAKS | BDRV_FIX_ERRORS;
+        if (cs->rebuild) {
+            fprintf(stderr, "ERROR rebuilt refcount structure is still broken\n");
+        }
+        fresh_leaks = cs->res->leaks;
+        *cs->res = saved;
+    }
+    if (cs->res->corruptions < old.corruptions) {
+        cs->res->corruptions_fixed += old.corruptions - cs->res->corruptions;
+    }
+    if (cs->res->leaks < old.leaks) {
+        cs->res->leaks_fixed += old.leaks - cs->res->leaks;
+    }
+    cs->res->leaks += fresh_leaks;
+    return 0;
+}
+
 static int coroutine_fn qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckResult *res,
                                               BdrvCheckMode fix)
 {
@@ -471,6 +746,7 @@ static int coroutine_fn qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckRes
         return file_len;
     }
     cs.nb_clusters = size_to_clusters(s, file_len);
+    cs.file_len = file_len;
     cs.refs = g_try_new0(uint32_t, MAX(cs.nb_clusters, 1));
     if (!cs.refs) {
         res->check_errors++;
@@ -478,20 +754,11 @@ static int coroutine_fn qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckRes
     }
     res->bfi.total_clusters = size_to_clusters(s, s->size);
 
-    inc_refcounts(bs, &cs, 0, s->cluster_size);
-    ret = check_l1(bs, &cs, s->l1_table_offset, s->l1_size, true);
-    for (uint32_t i = 0; ret == 0 && i < s->nb_snapshots; i++) {
-        ret = check_l1(bs, &cs, s->snapshots[i].l1_table_offset, s->snapshots[i].l1_size,
-                       false);
-    }
+    ret = calculate_refcounts(bs, &cs);
     if (ret < 0) {
         g_free(cs.refs);
         return ret;
     }
-    inc_refcounts(bs, &cs, s->snapshots_offset, s->snapshots_size);
-    qcow2_bitmaps_for_each_cluster(bs, inc_bitmap_refcounts, &(BitmapRefs){ bs, &cs });
-    inc_refcounts(bs, &cs, s->refcount_table_offset, (uint64_t)s->refcount_table_size * 8);
-    check_refcount_blocks(bs, &cs);
 
     /* While repairing, the allocator must skip clusters in use. */
     s->check_refs = cs.refs;
@@ -505,8 +772,42 @@ static int coroutine_fn qcow2_check_refcounts(BlockDriverState *bs, BdrvCheckRes
         }
         qcow2_cache_empty(s->refcount_block_cache);
     }
+    cs.rebuild_refblocks = fix & BDRV_FIX_ERRORS;
     check_refcount_block_refs(bs, &cs);
-    compare_refcounts(bs, &cs, &highest);
+    if (fix) {
+        /* qemu-img's order: the differences are listed first, then, if
+         * there is anything at all to repair, compared again repairing
+         * (the counts of the first pass are dropped). */
+        BdrvCheckResult pre = *res;
+
+        cs.fix = 0;
+        compare_refcounts(bs, &cs, &highest);
+        cs.fix = fix;
+        if (cs.rebuild && !(fix & BDRV_FIX_ERRORS)) {
+            fprintf(stderr, "ERROR need to rebuild refcount structures\n");
+            res->check_errors++;
+            s->check_refs = NULL;
+            s->check_nb_clusters = 0;
+            s->free_cluster_index = 0;
+            g_free(cs.refs);
+            return -EIO;
+        }
+        if (cs.rebuild) {
+            ret = rebuild_and_recount(bs, &cs, &highest);
+            if (ret < 0) {
+                s->check_refs = NULL;
+                s->check_nb_clusters = 0;
+                s->free_cluster_index = 0;
+                g_free(cs.refs);
+                return ret;
+            }
+        } else if (res->leaks || res->corruptions) {
+            *res = pre;
+            compare_refcounts(bs, &cs, &highest);
+        }
+    } else {
+        compare_refcounts(bs, &cs, &highest);
+    }
     check_oflag_copied(bs, &cs);
     s->check_refs = NULL;
     s->check_nb_clusters = 0;

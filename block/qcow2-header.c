@@ -370,9 +370,15 @@ static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
     return alen && blen && a < b + blen && b < a + alen;
 }
 
-/* A table [offset, offset+bytes) must be aligned, after the header, inside the file. */
+/*
+ * A table [offset, offset+bytes) must be aligned, after the header, inside
+ * the file.  Opened for check (BDRV_O_CHECK), only alignment and a sane
+ * offset are required, as qemu-img's open does: the metadata walk then
+ * reports the damage (what lies past the end reads as zeroes) and -r all
+ * can repair it.
+ */
 static bool check_table(BDRVQcow2State *s, uint64_t offset, uint64_t bytes, int64_t file_len,
-                        const char *what, Error **errp)
+                        bool checking, const char *what, Error **errp)
 {
     if (bytes == 0) {
         return true;
@@ -380,6 +386,13 @@ static bool check_table(BDRVQcow2State *s, uint64_t offset, uint64_t bytes, int6
     if (offset_into_cluster(s, offset)) {
         error_setg(errp, "%s offset %#" PRIx64 " is not cluster aligned", what, offset);
         return false;
+    }
+    if (checking) {
+        if (offset > INT64_MAX - bytes) {
+            error_setg(errp, "%s offset %#" PRIx64 " is invalid", what, offset);
+            return false;
+        }
+        return true;
     }
     if (offset < (uint64_t)s->cluster_size) {
         error_setg(errp, "%s overlaps the image header", what);
@@ -420,6 +433,7 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
     int64_t file_len = qcow2_file_length(bs);
+    bool checking = flags & BDRV_O_CHECK;
     g_autofree uint8_t *hdr = NULL;
     g_autoptr(GArray) feature_table = g_array_new(false, true, 1);
     bool read_only = bs->read_only || !(flags & BDRV_O_RDWR);
@@ -546,7 +560,8 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
         return -EINVAL;
     }
     rt_bytes = (uint64_t)h.refcount_table_clusters << s->cluster_bits;
-    if (!check_table(s, h.refcount_table_offset, rt_bytes, file_len, "Reference count table",
+    if (!check_table(s, h.refcount_table_offset, rt_bytes, file_len, checking,
+                     "Reference count table",
                      errp)) {
         return -EINVAL;
     }
@@ -564,10 +579,12 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
         return -EINVAL;
     }
     l1_bytes = (uint64_t)h.l1_size * 8;
-    if (!check_table(s, h.l1_table_offset, l1_bytes, file_len, "Active L1 table", errp)) {
+    if (!check_table(s, h.l1_table_offset, l1_bytes, file_len, checking, "Active L1 table",
+                     errp)) {
         return -EINVAL;
     }
-    if (ranges_overlap(h.l1_table_offset, l1_bytes, h.refcount_table_offset, rt_bytes)) {
+    if (!checking &&
+        ranges_overlap(h.l1_table_offset, l1_bytes, h.refcount_table_offset, rt_bytes)) {
         error_setg(errp, "Active L1 table overlaps the reference count table");
         return -EINVAL;
     }
@@ -579,7 +596,8 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
         error_setg(errp, "Too many snapshots (%u)", h.nb_snapshots);
         return -EINVAL;
     }
-    if (h.nb_snapshots && !check_table(s, h.snapshots_offset, 8, file_len, "Snapshot table",
+    if (h.nb_snapshots && !check_table(s, h.snapshots_offset, 8, file_len, false,
+                                       "Snapshot table",
                                        errp)) {
         return -EINVAL;
     }

@@ -29,6 +29,11 @@ static void hmp_system_reset(Monitor *mon, const HMPArgs *args)
     qemu_system_reset_request_cause(SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET);
 }
 
+static void hmp_system_powerdown(Monitor *mon, const HMPArgs *args)
+{
+    qemu_system_powerdown_request();
+}
+
 static void hmp_quit(Monitor *mon, const HMPArgs *args)
 {
     /* The main loop shuts down in order: vCPU stopped, drives closed. */
@@ -70,6 +75,7 @@ const HMPCommand hmp_cmds[] = {
     { "quit|q", "", "", "quit the emulator", hmp_quit },
     { "stop|s", "", "", "stop emulation", hmp_stop },
     { "system_reset", "", "", "reset the system", hmp_system_reset },
+    { "system_powerdown", "", "", "send system power down event", hmp_system_powerdown },
     { "trace-event", "sb", "name on|off", "changes status of a specific trace event "
       "(vcpu: vCPU to set, default is all)", hmp_trace_event },
     { "x", "/e", "/fmt addr", "virtual memory dump starting at 'addr'", hmp_x },

@@ -299,6 +299,14 @@ static JsonNode *qmp_system_reset(Monitor *mon, JsonObject *args, QMPError *err)
     return empty_return();
 }
 
+/* QEMU's order: the POWERDOWN event, then the button press. */
+static JsonNode *qmp_system_powerdown(Monitor *mon, JsonObject *args, QMPError *err)
+{
+    qmp_broadcast_event("POWERDOWN", NULL);
+    qemu_system_powerdown_request();
+    return empty_return();
+}
+
 static JsonNode *qmp_quit(Monitor *mon, JsonObject *args, QMPError *err)
 {
     qemu_system_shutdown_request_cause(0, SHUTDOWN_CAUSE_HOST_QMP_QUIT);
@@ -345,6 +353,7 @@ const QMPCommand qmp_commands[] = {
     { "stop", qmp_stop },
     { "cont", qmp_cont },
     { "system_reset", qmp_system_reset },
+    { "system_powerdown", qmp_system_powerdown },
     { "quit", qmp_quit },
     { "human-monitor-command", qmp_human_monitor_command,
       { { "command-line", QMP_ARG_STR, false }, { "cpu-index", QMP_ARG_INT, true } } },

@@ -17,6 +17,7 @@ typedef struct QEMUResetEntry {
 } QEMUResetEntry;
 
 static GArray *reset_handlers; /* of QEMUResetEntry, in registration order */
+static GArray *powerdown_notifiers; /* of QEMUResetEntry */
 
 static int reset_requested;    /* atomic: a ShutdownCause, 0 for none */
 static int shutdown_requested; /* atomic: 0, or exit status + 1 */
@@ -154,6 +155,36 @@ void qemu_unregister_reset(QEMUResetHandler *func, void *opaque)
             return;
         }
     }
+}
+
+void qemu_register_powerdown_notifier(QEMUResetHandler *func, void *opaque)
+{
+    QEMUResetEntry entry = { func, opaque };
+
+    if (!powerdown_notifiers) {
+        powerdown_notifiers = g_array_new(false, false, sizeof(QEMUResetEntry));
+    }
+    g_array_append_val(powerdown_notifiers, entry);
+}
+
+void qemu_unregister_powerdown_notifier(QEMUResetHandler *func, void *opaque)
+{
+    for (guint i = 0; powerdown_notifiers && i < powerdown_notifiers->len; i++) {
+        QEMUResetEntry *entry = &g_array_index(powerdown_notifiers, QEMUResetEntry, i);
+        if (entry->func == func && entry->opaque == opaque) {
+            g_array_remove_index(powerdown_notifiers, i);
+            return;
+        }
+    }
+}
+
+bool qemu_system_powerdown_request(void)
+{
+    for (guint i = 0; powerdown_notifiers && i < powerdown_notifiers->len; i++) {
+        QEMUResetEntry *entry = &g_array_index(powerdown_notifiers, QEMUResetEntry, i);
+        entry->func(entry->opaque);
+    }
+    return powerdown_notifiers && powerdown_notifiers->len;
 }
 
 void qemu_devices_reset(void)

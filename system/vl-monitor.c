@@ -140,6 +140,7 @@ static bool opt_debugcon(VLConfig *cfg, const char *arg, Error **errp)
 static bool opt_nographic(VLConfig *cfg, const char *arg, Error **errp)
 {
     cfg->nographic = true;
+    cfg->ms->nographic = true;
     return true;
 }
 

@@ -193,10 +193,18 @@ static bool opt_boot(VLConfig *cfg, const char *arg, Error **errp)
         error_setg(errp, "boot order '%s' is too long", order);
         return false;
     }
+    /* QEMU's checks and words: a-p are boot devices, the pc knows a-d, n-p */
     for (const char *p = order; p && *p; p++) {
-        if (!((*p >= 'a' && *p <= 'd') || (*p >= 'n' && *p <= 'p')) || strchr(p + 1, *p)) {
-            error_setg(errp, strchr(p + 1, *p) ? "Boot device '%c' was given twice"
-                                               : "Invalid boot device for PC: '%c'", *p);
+        if (*p < 'a' || *p > 'p') {
+            error_setg(errp, "Invalid boot device '%c'", *p);
+            return false;
+        }
+        if (strchr(p + 1, *p)) {
+            error_setg(errp, "Boot device '%c' was given twice", *p);
+            return false;
+        }
+        if (*p > 'd' && *p < 'n') {
+            error_setg(errp, "Invalid boot device for PC: '%c'", *p);
             return false;
         }
     }

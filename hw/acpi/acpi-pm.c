@@ -7,7 +7,11 @@
  * clock.  TMR_STS is set each time its bit 23 changes; it is brought up
  * to date at every access, and a QEMUTimer is armed for the next change
  * only while TMR_EN asks for an SCI.  SLP_EN with the \_S5 SLP_TYP powers
- * the machine off (exit status 0).
+ * the machine off (exit status 0).  Other sleep types are ignored, as a
+ * PIIX4 with only S5 wired does: the DSDT offers \_S5 alone, so an OS
+ * never asks for S1-S4; a guest that writes one anyway keeps running
+ * (logged under -d unimp).  The monitor's system_powerdown presses the
+ * fixed-feature power button (PWRBTN_STS).
  */
 #include "hw/acpi/acpi-pm.h"
 
@@ -197,10 +201,24 @@ void acpi_pm_reset(ACPIPMState *s)
     pm_update_sci(s, now);
 }
 
+/* 4.8.3.1.1: the fixed power button sets PWRBTN_STS; with PWRBTN_EN the
+ * SCI tells the OS, which shuts down (system_powerdown). */
+static void pm_power_button(void *opaque)
+{
+    ACPIPMState *s = opaque;
+    int64_t now = pm_clock();
+
+    trace_event(acpi_pm_power_button, "en=%d", !!(s->en & PM1_PWRBTN));
+    pm_sync(s, now);
+    s->sts |= PM1_PWRBTN;
+    pm_update_sci(s, now);
+}
+
 ACPIPMState *acpi_pm_init(MemoryRegion *io, hwaddr base, qemu_irq sci)
 {
     ACPIPMState *s = g_new0(ACPIPMState, 1);
 
+    qemu_register_powerdown_notifier(pm_power_button, s);
     s->sci = sci;
     s->tmr_base_ns = pm_clock();
     s->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, pm_timer_cb, s);
@@ -213,6 +231,7 @@ ACPIPMState *acpi_pm_init(MemoryRegion *io, hwaddr base, qemu_irq sci)
 
 void acpi_pm_destroy(ACPIPMState *s)
 {
+    qemu_unregister_powerdown_notifier(pm_power_button, s);
     timer_del(s->timer);
     timer_free(s->timer);
     memory_region_del_subregion(s->io_parent, &s->io);

@@ -234,7 +234,6 @@ static size_t build_facs(AcpiBuf *b)
 #define FADT_LEN 276
 #define FADT_F_WBINVD        (1u << 0)
 #define FADT_F_PROC_C1       (1u << 2)
-#define FADT_F_PWR_BUTTON    (1u << 4) /* no fixed-feature power button */
 #define FADT_F_SLP_BUTTON    (1u << 5) /* no fixed-feature sleep button */
 #define FADT_F_RESET_REG_SUP (1u << 10)
 #define FADT_BOOT_LEGACY_DEVICES (1u << 0)
@@ -266,8 +265,8 @@ static size_t build_fadt(AcpiBuf *b, const AcpiBuildConfig *cfg, size_t facs, si
     put16(t + 98, 0xfff);         /* P_LVL3_LAT > 1000: no C3 */
     put8(t + 108, 0x32);          /* CENTURY: the RTC's CMOS index */
     put16(t + 109, FADT_BOOT_LEGACY_DEVICES | FADT_BOOT_8042 | FADT_BOOT_VGA_NOT_PRESENT);
-    put32(t + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON |
-                   FADT_F_RESET_REG_SUP);
+    /* a fixed-feature power button (PM1 PWRBTN), as QEMU's PIIX4; no sleep button */
+    put32(t + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON | FADT_F_RESET_REG_SUP);
     acpi_gas_io(t + 116, 8, 1, cfg->reset_port); /* RESET_REG, byte access */
     put8(t + 128, cfg->reset_value);
     put8(t + 131, 0);             /* FADT minor version */

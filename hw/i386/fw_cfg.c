@@ -9,6 +9,8 @@
 
 #include "hw/i386/acpi-build.h"
 #include "hw/i386/pc.h"
+#include "hw/i386/linux-boot.h"
+#include "qemu/file-read.h"
 #include "hw/timer/hpet.h"
 
 /* The legacy FW_CFG_E820_TABLE: u32 count + 16 entries, the reserved
@@ -74,6 +76,80 @@ static void pc_fw_cfg_add_acpi(PCMachineState *pcms, FWCfgState *fw, Error **err
                     false, errp);
 }
 
+/*
+ * -kernel bzImage: the items a BIOS's Linux loader (QEMU's linuxboot
+ * option ROM) copies into place, split and placed as QEMU 7.2 does
+ * (Documentation/arch/x86/boot.rst): the real-mode setup at 0x10000 with
+ * its header filled in for a loader (type_of_loader 0xb0, CAN_USE_HEAP,
+ * heap_end_ptr, cmd_line_ptr, the initrd), the command line at 0x20000,
+ * the protected-mode kernel at 1 MiB and the initrd page-aligned as high
+ * as the header allows below the end of low RAM, less the 160 KiB QEMU
+ * keeps for the BIOS's ACPI data.  duet boots -kernel itself; these
+ * describe the same kernel to a guest that asks.  Multiboot kernels get
+ * no items.
+ */
+#define PC_FW_CFG_REAL_ADDR    0x10000
+#define PC_FW_CFG_CMDLINE_ADDR 0x20000
+#define PC_FW_CFG_PROT_ADDR    0x100000
+#define PC_FW_CFG_ACPI_DATA    0x28000
+
+static bool pc_fw_cfg_add_kernel(PCMachineState *pcms, FWCfgState *fw, Error **errp)
+{
+    MachineState *ms = pcms->ms;
+    g_autofree uint8_t *kernel = NULL, *initrd = NULL;
+    size_t len, initrd_len = 0, setup_size;
+    const char *cmdline = ms->kernel_cmdline ? ms->kernel_cmdline : "";
+    uint32_t initrd_max, initrd_addr = 0;
+    uint16_t protocol;
+
+    if (!ms->kernel_filename || !pcms->linux_boot) {
+        return true;
+    }
+    if (!qemu_read_file_bounded("-kernel", ms->kernel_filename, pcms->below_4g_mem_size,
+                                "guest RAM", &kernel, &len, errp) ||
+        (ms->initrd_filename &&
+         !qemu_read_file_bounded("-initrd", ms->initrd_filename, pcms->below_4g_mem_size,
+                                 "guest RAM", &initrd, &initrd_len, errp))) {
+        return false;
+    }
+    setup_size = ((kernel[0x1f1] ? kernel[0x1f1] : 4) + 1) * 512;
+    if (setup_size > len) {
+        return true; /* the loader refused it already */
+    }
+    protocol = kernel[0x206] | kernel[0x207] << 8;
+    kernel[0x210] = 0xb0;                        /* type_of_loader: QEMU */
+    kernel[0x211] |= 0x80;                       /* CAN_USE_HEAP */
+    put_le(kernel + 0x224, PC_FW_CFG_CMDLINE_ADDR - PC_FW_CFG_REAL_ADDR - 0x200, 2);
+    put_le(kernel + 0x228, PC_FW_CFG_CMDLINE_ADDR, 4);
+    if (initrd) {
+        initrd_max = protocol >= 0x203 ? kernel[0x22c] | kernel[0x22d] << 8 |
+                                         kernel[0x22e] << 16 | (uint32_t)kernel[0x22f] << 24
+                                       : 0x37ffffff;
+        initrd_max = MIN(initrd_max, pcms->below_4g_mem_size - PC_FW_CFG_ACPI_DATA - 1);
+        if (initrd_len > initrd_max) {
+            error_setg(errp, "-initrd %s: too large for the kernel's initrd_addr_max",
+                       ms->initrd_filename);
+            return false;
+        }
+        initrd_addr = (initrd_max - initrd_len) & ~4095u;
+        put_le(kernel + 0x218, initrd_addr, 4);
+        put_le(kernel + 0x21c, initrd_len, 4);
+        fw_cfg_add_i32(fw, FW_CFG_INITRD_ADDR, initrd_addr);
+        fw_cfg_add_i32(fw, FW_CFG_INITRD_SIZE, initrd_len);
+        fw_cfg_add_bytes(fw, FW_CFG_INITRD_DATA, initrd, initrd_len);
+    }
+    fw_cfg_add_i32(fw, FW_CFG_KERNEL_ADDR, PC_FW_CFG_PROT_ADDR);
+    fw_cfg_add_i32(fw, FW_CFG_KERNEL_SIZE, len - setup_size);
+    fw_cfg_add_bytes(fw, FW_CFG_KERNEL_DATA, kernel + setup_size, len - setup_size);
+    fw_cfg_add_i32(fw, FW_CFG_SETUP_ADDR, PC_FW_CFG_REAL_ADDR);
+    fw_cfg_add_i32(fw, FW_CFG_SETUP_SIZE, setup_size);
+    fw_cfg_add_bytes(fw, FW_CFG_SETUP_DATA, kernel, setup_size);
+    fw_cfg_add_i32(fw, FW_CFG_CMDLINE_ADDR, PC_FW_CFG_CMDLINE_ADDR);
+    fw_cfg_add_i32(fw, FW_CFG_CMDLINE_SIZE, strlen(cmdline) + 1);
+    fw_cfg_add_string(fw, FW_CFG_CMDLINE_DATA, cmdline);
+    return true;
+}
+
 bool pc_fw_cfg_init(PCMachineState *pcms, Error **errp)
 {
     MachineState *ms = pcms->ms;
@@ -88,7 +164,7 @@ bool pc_fw_cfg_init(PCMachineState *pcms, Error **errp)
 
     pcms->fw_cfg = fw;
     fw_cfg_add_bytes(fw, FW_CFG_UUID, uuid, sizeof(uuid));
-    fw_cfg_add_i16(fw, FW_CFG_NOGRAPHIC, 0);
+    fw_cfg_add_i16(fw, FW_CFG_NOGRAPHIC, ms->nographic);
     fw_cfg_add_i16(fw, FW_CFG_BOOT_MENU, ms->boot_menu);
     fw_cfg_add_i16(fw, FW_CFG_NB_CPUS, ncpus);
     fw_cfg_add_i16(fw, FW_CFG_MAX_CPUS, max_cpus);
@@ -112,6 +188,9 @@ bool pc_fw_cfg_init(PCMachineState *pcms, Error **errp)
     }
     if (!err) {
         pc_fw_cfg_add_acpi(pcms, fw, &err);
+    }
+    if (!err) {
+        pc_fw_cfg_add_kernel(pcms, fw, &err);
     }
     if (err) {
         error_propagate(errp, err);

@@ -349,11 +349,10 @@ static void fw_cfg_dma_transfer(FWCfgState *s, uint64_t desc)
                     address_space_read(s->dma_as, address, MEMTXATTRS_UNSPECIFIED,
                                        e->data + s->cur_offset, n) != MEMTX_OK;
         }
-        if (!error) {
-            s->cur_offset += n;
-            address += n;
-            length -= n;
-        }
+        /* QEMU 7.2 moves on by the chunk even when it failed */
+        s->cur_offset += n;
+        address += n;
+        length -= n;
     }
     if (error) {
         qemu_log_mask(LOG_GUEST_ERROR, "fw_cfg: DMA %s of key 0x%x failed\n",

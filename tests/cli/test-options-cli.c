@@ -139,6 +139,13 @@ END_TEST
 START_TEST(test_machine)
 {
     DUET_ERROR("-machine pc,bogus=1: Invalid parameter 'bogus'", "-machine", "pc,bogus=1");
+    DUET_ERROR("-machine hpet=bogus: Parameter 'hpet' expects 'on' or 'off'", "-machine",
+               "hpet=bogus");
+    DUET_ERROR("-boot order=x: Invalid boot device 'x'", "-boot", "order=x");
+    DUET_ERROR("-boot cc: Boot device 'c' was given twice", "-boot", "cc");
+    DUET_ERROR("-boot order=e: Invalid boot device for PC: 'e'", "-boot", "order=e");
+    DUET_ERROR("-boot menu=maybe: Parameter 'menu' expects 'on' or 'off'", "-boot",
+               "menu=maybe");
     DUET_ERROR("-M pc,,accel=kvm: unsupported machine type 'pc,accel=kvm' (duet has 'pc'; "
                "-machine help)", "-M", "pc,,accel=kvm");
     DUET_ERROR("-machine type=pc,accel=kvm:xen: invalid accelerator xen (try -accel help)",

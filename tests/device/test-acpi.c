@@ -52,6 +52,7 @@ START_TEST(test_pm_timer_rate)
     rate = (double)((t1 - t0) & 0xffffff) * 1e6 / (double)(h1 - h0);
     ck_assert_msg(rate > ACPI_PM_TIMER_FREQ * 0.98 && rate < ACPI_PM_TIMER_FREQ * 1.02,
                   "PM timer at %.0f Hz", rate);
+    printf("ACPI PM timer: %.0f Hz (3579545 nominal)\n", rate);
     /* byte and word reads see the same counter */
     ck_assert_uint_eq(inb(PM_BASE + 11), 0);
 }
@@ -101,6 +102,24 @@ START_TEST(test_sci_timer_overflow)
     /* status without enable: no SCI */
     outw(PM_BASE + 2, 0);
     ck_assert_int_eq(sci.raises, 1);
+}
+END_TEST
+
+/* system_powerdown: PWRBTN_STS, and the SCI once PWRBTN_EN is set. */
+START_TEST(test_power_button)
+{
+    outw(PM_BASE, 0xffff);
+    ck_assert(qemu_system_powerdown_request());
+    ck_assert_uint_eq(inw(PM_BASE) & 0x100, 0x100);
+    ck_assert_int_eq(sci.level, 0);
+    outw(PM_BASE + 2, 0x100);
+    ck_assert_int_eq(sci.level, 1);
+    outw(PM_BASE, 0x100); /* write 1 to clear */
+    ck_assert_int_eq(sci.level, 0);
+    ck_assert(!qemu_system_shutdown_pending(NULL)); /* the OS decides */
+    acpi_pm_destroy(pm);
+    ck_assert(!qemu_system_powerdown_request()); /* nothing to press */
+    pm = acpi_pm_init(get_system_io(), PM_BASE, sci.irq);
 }
 END_TEST
 
@@ -585,6 +604,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_pm1_registers);
     tcase_add_test(tc, test_s5_power_off);
     tcase_add_test(tc, test_sci_timer_overflow);
+    tcase_add_test(tc, test_power_button);
     tcase_add_test(tc, test_reset_control_cf9);
     tcase_add_test(tc, test_piix3_pirq_routing);
     tcase_add_test(tt, test_tables);

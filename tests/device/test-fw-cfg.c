@@ -5,6 +5,7 @@
  * descriptors, and the pc machine's items (RAM size, CPUs, etc/e820, HPET).
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "device-test.h"
 #include "hw/i386/fw_cfg.h"
@@ -333,6 +334,85 @@ START_TEST(test_pc_items)
 }
 END_TEST
 
+/* -kernel bzImage: the loader items, placed as QEMU 7.2 places them (with
+ * the Debian 6.1 kernel, -m 256 and its 1.5 MB initrd QEMU gives kernel
+ * 0x100000, setup 0x10000 size (setup_sects+1)*512, cmdline 0x20000,
+ * initrd 0xfe5f000 = (256M - 160K - 1 - size) & ~4095; the same formula here). */
+START_TEST(test_pc_kernel_items)
+{
+    g_autofree char *dir = g_dir_make_tmp("duet-fwcfg-XXXXXX", NULL);
+    g_autofree char *kpath = g_build_filename(dir, "bzImage", NULL);
+    g_autofree char *ipath = g_build_filename(dir, "initrd", NULL);
+    MachineState ms = { .ram_size = 128 << 20, .kernel_filename = kpath,
+                        .initrd_filename = ipath, .kernel_cmdline = "console=ttyS0" };
+    PCMachineState pcms = { .ms = &ms, .below_4g_mem_size = 128 << 20 };
+    size_t setup = 5 * 512, klen = setup + 0x10000, len;
+    g_autofree uint8_t *k = g_malloc0(klen);
+    uint8_t initrd[0x1000], b[4];
+    const uint8_t *p;
+    Error *err = NULL;
+
+    /* a bzImage header (boot.rst): 4 setup sectors, protocol 2.15, loaded high */
+    k[0x1f1] = 4;
+    k[0x1fe] = 0x55;
+    k[0x1ff] = 0xaa;
+    memcpy(k + 0x202, "HdrS", 4);
+    k[0x206] = 0x0f;
+    k[0x207] = 0x02;
+    k[0x211] = 1;
+    memcpy(k + 0x214, "\0\0\x10\0", 4);
+    memcpy(k + 0x22c, "\xff\xff\xff\x7f", 4);
+    memcpy(k + 0x230, "\0\0\x20\0", 4);
+    k[0x234] = 1;
+    k[0x236] = 1;
+    memcpy(k + 0x238, "\xff\0\0\0", 4);
+    memcpy(k + 0x258, "\0\0\0\x01", 4);
+    memcpy(k + 0x260, "\0\0\x80\0", 4);
+    memset(k + setup, 0xc3, klen - setup);
+    memset(initrd, 0x5a, sizeof(initrd));
+    ck_assert(g_file_set_contents(kpath, (char *)k, klen, NULL));
+    ck_assert(g_file_set_contents(ipath, (char *)initrd, sizeof(initrd), NULL));
+    e820_build_pc(&pcms.e820, 128 << 20, 0);
+    pcms.linux_boot = linux_boot_prepare(kpath, g_memdup2(k, klen), klen, ms.kernel_cmdline,
+                                         ipath, g_memdup2(initrd, sizeof(initrd)),
+                                         sizeof(initrd), &pcms.e820, &err);
+    ck_assert_ptr_nonnull(pcms.linux_boot);
+    fw_cfg_destroy(fw);
+    ck_assert(pc_fw_cfg_init(&pcms, &err));
+    fw = pcms.fw_cfg;
+#define ITEM32(key, v) read_item(key, b, 4); ck_assert_uint_eq(b[0] | b[1] << 8 | b[2] << 16 | \
+                                                           (uint32_t)b[3] << 24, v)
+    ITEM32(FW_CFG_KERNEL_ADDR, 0x100000);
+    ITEM32(FW_CFG_KERNEL_SIZE, klen - setup);
+    ITEM32(FW_CFG_SETUP_ADDR, 0x10000);
+    ITEM32(FW_CFG_SETUP_SIZE, setup);
+    ITEM32(FW_CFG_CMDLINE_ADDR, 0x20000);
+    ITEM32(FW_CFG_CMDLINE_SIZE, 14);
+    ITEM32(FW_CFG_INITRD_ADDR, ((128u << 20) - 0x28000 - 1 - 0x1000) & ~4095u);
+    ITEM32(FW_CFG_INITRD_SIZE, 0x1000);
+    p = fw_cfg_get_item(fw, FW_CFG_CMDLINE_DATA, &len);
+    ck_assert_str_eq((const char *)p, "console=ttyS0");
+    p = fw_cfg_get_item(fw, FW_CFG_KERNEL_DATA, &len);
+    ck_assert_uint_eq(len, klen - setup);
+    ck_assert_uint_eq(p[0], 0xc3);
+    p = fw_cfg_get_item(fw, FW_CFG_INITRD_DATA, &len);
+    ck_assert_mem_eq(p, initrd, sizeof(initrd));
+    /* the setup header, filled in for a boot loader */
+    p = fw_cfg_get_item(fw, FW_CFG_SETUP_DATA, &len);
+    ck_assert_uint_eq(len, setup);
+    ck_assert_mem_eq(p + 0x202, "HdrS", 4);
+    ck_assert_uint_eq(p[0x210], 0xb0);
+    ck_assert_uint_eq(p[0x211], 0x81);
+    ck_assert_uint_eq(p[0x224] | p[0x225] << 8, 0x20000 - 0x10000 - 0x200);
+    ck_assert_mem_eq(p + 0x228, "\0\0\x02\0", 4);
+    ck_assert_mem_eq(p + 0x21c, "\0\x10\0\0", 4);
+    linux_boot_image_free(pcms.linux_boot);
+    unlink(kpath);
+    unlink(ipath);
+    rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("fw_cfg");
@@ -348,6 +428,7 @@ int main(void)
     tcase_add_test(tc, test_dma_bad_addresses);
     tcase_add_test(tc, test_reset);
     tcase_add_test(tc, test_pc_items);
+    tcase_add_test(tc, test_pc_kernel_items);
     suite_add_tcase(s, tc);
     return device_test_run(s);
 }

@@ -166,7 +166,7 @@ START_TEST(test_device)
     assert_err(device_check, ",iobase=1",
                "'' is not a valid device model name (try -device help)");
     assert_err(device_check, "iobase=1", "Parameter 'driver' is missing");
-    assert_help(device_check, "help", "Devices (");
+    assert_help(device_check, "help", "Storage devices:\n");
     assert_help(device_check, "isa-debug-exit,help",
                 "isa-debug-exit options:\n"
                 "  iobase=<num>           - I/O port of the exit register (default: 0x501)\n"

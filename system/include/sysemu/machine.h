@@ -34,6 +34,7 @@ struct MachineState {
     char boot_order[16];          /* -boot order=: drive letters, for the BIOS ("": "cad") */
     bool boot_menu;               /* -boot menu=on: fw_cfg FW_CFG_BOOT_MENU */
     bool no_hpet;                 /* -no-hpet, -machine hpet=off */
+    bool nographic;               /* -nographic: fw_cfg FW_CFG_NOGRAPHIC */
 
     X86CPUID cpu_config;          /* -cpu: model (NULL: qemu64), +/- flags, vendor */
     const AccelOps *accel;

@@ -61,6 +61,13 @@ void runstate_notify_shutdown(ShutdownCause cause);
 void qemu_register_reset(QEMUResetHandler *func, void *opaque);
 void qemu_unregister_reset(QEMUResetHandler *func, void *opaque);
 
+/* system_powerdown (HMP, QMP): the ACPI power button is pressed; the
+ * board's notifier (the PM1 block's PWRBTN_STS) tells the guest. */
+void qemu_register_powerdown_notifier(QEMUResetHandler *func, void *opaque);
+void qemu_unregister_powerdown_notifier(QEMUResetHandler *func, void *opaque);
+/* False when nothing listens (no ACPI power button to press). */
+bool qemu_system_powerdown_request(void);
+
 /* Guest asked for a reset (i8042 0xFE, triple fault); -no-reboot turns it
  * into a shutdown with status 0. */
 void qemu_system_reset_request(void);
