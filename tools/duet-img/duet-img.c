@@ -976,6 +976,14 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < G_N_ELEMENTS(img_commands); i++) {
         if (!strcmp(argv[1], img_commands[i].name)) {
+            /* as qemu-img: CMD -h/--help shows the help of the tool, exit 0
+             * (duet-img's own text: QEMU's is not copied) */
+            for (int a = 2; a < argc && strcmp(argv[a], "--"); a++) {
+                if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help")) {
+                    usage(stdout);
+                    return 0;
+                }
+            }
             /* Sub-commands parse argv[1..]: getopt then sees the command
              * name as argv[0]. */
             optind = 1;
