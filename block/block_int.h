@@ -116,6 +116,20 @@ typedef struct BlockMeasureInfo {
     uint64_t bitmaps;         /* what copying them would add */
 } BlockMeasureInfo;
 
+/*
+ * A persistent dirty bitmap as the generic layer sees it (block/
+ * dirty-bitmap.c): one bit per granularity bytes of the image, bit i of
+ * byte k standing for chunk 8k+i.
+ */
+typedef struct BdrvBitmap {
+    char *name;
+    uint32_t granularity;
+    bool enabled;        /* records writes (qcow2's "auto" flag) */
+    bool in_use;         /* may be inconsistent (qcow2's "in-use" flag) */
+    uint64_t nbits;
+    uint8_t *bits;
+} BdrvBitmap;
+
 /* Any key (bdrv_create checks them); the list for BlockCreateOpts.opts. */
 extern const QemuOptsList bdrv_create_opts_list;
 
@@ -244,6 +258,16 @@ struct BlockDriver {
     /* Drops every cluster of the active image: it then reads as its
      * backing file does (commit). */
     int (*bdrv_make_empty)(BlockDriverState *bs);
+
+    /* qemu-img amend: changes what opts (checked against amend_opts) ask
+     * for, all checked before anything is written. */
+    int (*bdrv_amend_options)(BlockDriverState *bs, QemuOpts *opts, Error **errp);
+    const QemuOptDesc *amend_opts;
+
+    /* Persistent dirty bitmaps: the image's, as a list of BdrvBitmap *
+     * (load), and the list written back in place of them all (store). */
+    int (*bdrv_load_bitmaps)(BlockDriverState *bs, GPtrArray **list, Error **errp);
+    int (*bdrv_store_bitmaps)(BlockDriverState *bs, GPtrArray *list, Error **errp);
 
     /* Internal snapshots (block/snapshot.c calls these; absent: -ENOTSUP).
      * create fills in sn->id_str; goto and delete take an id or a name. */
@@ -419,6 +443,21 @@ int bdrv_make_empty(BlockDriverState *bs);
 typedef void BdrvProgressFunc(void *opaque, int64_t done, int64_t total);
 int bdrv_commit_to(BlockDriverState *top, BlockDriverState *base, BdrvProgressFunc *progress,
                    void *opaque, Error **errp);
+/*
+ * block/dirty-bitmap.c: the operations of qemu-img bitmap on a list that
+ * bdrv_bitmaps_load gave (empty for formats without bitmaps), written
+ * back with bdrv_bitmaps_store.  Errors are QEMU's words.
+ */
+GPtrArray *bdrv_bitmaps_load(BlockDriverState *bs, Error **errp);
+int bdrv_bitmaps_store(BlockDriverState *bs, GPtrArray *list, Error **errp);
+BdrvBitmap *bdrv_bitmap_find(GPtrArray *list, const char *name, Error **errp);
+/* granularity 0: the default (the cluster size, at least 4k) */
+bool bdrv_bitmap_add(BlockDriverState *bs, GPtrArray *list, const char *name,
+                     uint64_t granularity, bool enabled, Error **errp);
+bool bdrv_bitmap_remove(GPtrArray *list, const char *name, Error **errp);
+/* dst |= src, whatever their granularities (both cover one image size) */
+void bdrv_bitmap_merge(BdrvBitmap *dst, const BdrvBitmap *src, uint64_t size);
+void bdrv_bitmap_free(gpointer bitmap);
 /* A child edge to bs (takes a reference); bdrv_child_free drops it. */
 BdrvChild *bdrv_child_new(BlockDriverState *bs, const char *name);
 void bdrv_child_free(BdrvChild *child);

@@ -647,6 +647,10 @@ static int file_open(BlockDriverState *bs, const char *filename, int flags, Erro
     g_autofree char *locking = bdrv_opt_take_str(bs->options, "locking");
     uint64_t prealloc_size;
 
+    if (!filename || !filename[0]) {
+        error_setg(errp, "The 'file' block driver requires a file name");
+        return -EINVAL;
+    }
     if (!file_prealloc_take_option(bs, &prealloc_size, errp)) {
         return -EINVAL;
     }

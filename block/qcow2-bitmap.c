@@ -8,13 +8,8 @@
 
 #include "qcow2.h"
 
-/* Bitmap directory entry flags (spec: "flags" of a directory entry). */
-#define BME_FLAG_IN_USE (1u << 0)
-#define BME_FLAG_AUTO   (1u << 1)
-#define BME_MIN_ENTRY_SIZE 24
-#define BME_MAX_DIRECTORY_SIZE (64 * 1024 * 1024)
 
-static const Qcow2UnknownHeaderExtension *bitmaps_extension(BDRVQcow2State *s)
+const Qcow2UnknownHeaderExtension *qcow2_bitmaps_extension(BDRVQcow2State *s)
 {
     for (GSList *l = s->unknown_header_ext; l; l = l->next) {
         const Qcow2UnknownHeaderExtension *ext = l->data;
@@ -27,10 +22,10 @@ static const Qcow2UnknownHeaderExtension *bitmaps_extension(BDRVQcow2State *s)
 }
 
 /* The directory, g_malloc'd, or NULL (none, or unreadable). */
-static uint8_t *read_bitmap_directory(BlockDriverState *bs, uint32_t *count, uint64_t *size)
+uint8_t *qcow2_read_bitmap_directory(BlockDriverState *bs, uint32_t *count, uint64_t *size)
 {
     BDRVQcow2State *s = bs->opaque;
-    const Qcow2UnknownHeaderExtension *ext = bitmaps_extension(s);
+    const Qcow2UnknownHeaderExtension *ext = qcow2_bitmaps_extension(s);
     uint64_t offset;
     uint8_t *dir;
 
@@ -55,7 +50,7 @@ void qcow2_dump_bitmaps(BlockDriverState *bs, GString *text, JSONWriter *json)
 {
     uint32_t count = 0;
     uint64_t size = 0, pos = 0;
-    g_autofree uint8_t *dir = read_bitmap_directory(bs, &count, &size);
+    g_autofree uint8_t *dir = qcow2_read_bitmap_directory(bs, &count, &size);
 
     if (!dir) {
         return;
@@ -108,10 +103,10 @@ void qcow2_bitmaps_for_each_cluster(BlockDriverState *bs,
                                     void *opaque)
 {
     BDRVQcow2State *s = bs->opaque;
-    const Qcow2UnknownHeaderExtension *ext = bitmaps_extension(s);
+    const Qcow2UnknownHeaderExtension *ext = qcow2_bitmaps_extension(s);
     uint32_t count = 0;
     uint64_t size = 0, pos = 0;
-    g_autofree uint8_t *dir = read_bitmap_directory(bs, &count, &size);
+    g_autofree uint8_t *dir = qcow2_read_bitmap_directory(bs, &count, &size);
 
     if (!dir) {
         return;
@@ -150,7 +145,7 @@ uint64_t qcow2_bitmaps_measure(BlockDriverState *bs, uint64_t cluster_size)
     uint32_t count = 0;
     uint64_t size = 0, pos = 0, total = 0, dir_bytes = 0;
     int64_t virtual_size = bdrv_getlength(bs);
-    g_autofree uint8_t *dir = read_bitmap_directory(bs, &count, &size);
+    g_autofree uint8_t *dir = qcow2_read_bitmap_directory(bs, &count, &size);
 
     if (!dir || virtual_size < 0) {
         return 0;
@@ -175,4 +170,15 @@ uint64_t qcow2_bitmaps_measure(BlockDriverState *bs, uint64_t cluster_size)
         pos += entry;
     }
     return total + (dir_bytes + cluster_size - 1) / cluster_size * cluster_size;
+}
+
+int qcow2_bitmaps_note_write(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+
+    if (!(s->autoclear_features & QCOW2_AUTOCLEAR_BITMAPS) || bs->read_only) {
+        return 0;
+    }
+    s->autoclear_features &= ~(uint64_t)QCOW2_AUTOCLEAR_BITMAPS;
+    return qcow2_update_header(bs);
 }

@@ -170,6 +170,13 @@ int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset, bool ex
         return -ENOTSUP;
     }
     qemu_co_mutex_lock(&s->lock);
+    if ((uint64_t)offset != old_size && (s->autoclear_features & QCOW2_AUTOCLEAR_BITMAPS)) {
+        ret = qcow2_bitmaps_note_write(bs); /* their size is the image's */
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "Could not update the bitmaps");
+            goto out;
+        }
+    }
     if ((uint64_t)offset < old_size) {
         /* Shrinking drops whatever lies beyond the new end. */
         uint64_t from = start_of_cluster(s, offset + s->cluster_size - 1);

@@ -661,9 +661,10 @@ static int qcow2_do_open(BlockDriverState *bs, int flags, Error **errp)
     bs->total_sectors = s->size / BDRV_SECTOR_SIZE;
 
     if (!read_only) {
-        /* Autoclear bits we do not maintain lose their meaning once we write. */
-        if (s->autoclear_features) {
-            s->autoclear_features = 0;
+        /* Autoclear bits we do not maintain lose their meaning once we write;
+         * bitmaps stay valid until guest data changes (qcow2-bitmap.c). */
+        if (s->autoclear_features & ~(uint64_t)QCOW2_AUTOCLEAR_BITMAPS) {
+            s->autoclear_features &= QCOW2_AUTOCLEAR_BITMAPS;
             ret = qcow2_update_header(bs);
             if (ret < 0) {
                 error_setg_errno(errp, -ret, "Could not update qcow2 header");

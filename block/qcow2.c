@@ -383,6 +383,12 @@ static int coroutine_fn qcow2_prepare_write(BlockDriverState *bs)
                                 !(bs->open_flags & BDRV_O_CHECK))) {
         return -EIO;
     }
+    if (s->autoclear_features & QCOW2_AUTOCLEAR_BITMAPS) {
+        int ret = qcow2_bitmaps_note_write(bs);
+        if (ret < 0) {
+            return ret;
+        }
+    }
     if (s->use_lazy_refcounts && !(s->incompatible_features & QCOW2_INCOMPAT_DIRTY)) {
         return qcow2_mark_dirty(bs);
     }
@@ -656,6 +662,10 @@ const BlockDriver bdrv_qcow2 = {
     .bdrv_measure = qcow2_measure,
     .bdrv_change_backing_file = qcow2_change_backing_file,
     .bdrv_make_empty = qcow2_make_empty,
+    .bdrv_amend_options = qcow2_amend_options,
+    .bdrv_load_bitmaps = qcow2_load_bitmaps,
+    .bdrv_store_bitmaps = qcow2_store_bitmaps,
+    .amend_opts = qcow2_amend_opts,
     .runtime_opts = qcow2_runtime_opts,
     .bdrv_co_preadv_part = qcow2_co_preadv_part,
     .bdrv_co_pwritev_part = qcow2_co_pwritev_part,

@@ -361,6 +361,11 @@ int qcow2_change_backing_file(BlockDriverState *bs, const char *backing_file,
                               const char *backing_fmt);
 int qcow2_make_empty(BlockDriverState *bs);
 
+/* qcow2-amend.c, qcow2-refcount-order.c */
+extern const QemuOptDesc qcow2_amend_opts[];
+int qcow2_amend_options(BlockDriverState *bs, QemuOpts *opts, Error **errp);
+int coroutine_fn qcow2_change_refcount_order(BlockDriverState *bs, int order, Error **errp);
+
 /* qcow2-check.c */
 int coroutine_fn qcow2_co_check(BlockDriverState *bs, BdrvCheckResult *result,
                                 BdrvCheckMode fix);
@@ -410,8 +415,27 @@ bool qcow2_cache_overlaps(Qcow2Cache *c, int64_t offset, int64_t size);
 int qcow2_cache_num_tables(Qcow2Cache *c);
 
 /* qcow2-snapshot.c */
+/* Bitmap directory entry flags (spec: "flags" of a directory entry). */
+#define BME_FLAG_IN_USE (1u << 0)
+#define BME_FLAG_AUTO   (1u << 1)
+#define BME_MIN_ENTRY_SIZE 24
+#define BME_MAX_DIRECTORY_SIZE (64 * 1024 * 1024)
+/* The Bitmaps extension (NULL: none), and the directory it points to,
+ * g_malloc'd (NULL: none, or unreadable). */
+const Qcow2UnknownHeaderExtension *qcow2_bitmaps_extension(BDRVQcow2State *s);
+uint8_t *qcow2_read_bitmap_directory(BlockDriverState *bs, uint32_t *count, uint64_t *size);
+/* qcow2-bitmap-store.c: duet-img bitmap's load and store */
+int qcow2_load_bitmaps(BlockDriverState *bs, GPtrArray **list, Error **errp);
+int qcow2_store_bitmaps(BlockDriverState *bs, GPtrArray *list, Error **errp);
 /* qcow2-bitmap.c: the "bitmaps" member of info's format-specific data */
 void qcow2_dump_bitmaps(BlockDriverState *bs, GString *text, JSONWriter *json);
+/*
+ * Guest data (or the size) is about to change: duet does not track dirty
+ * bitmaps, so they become invalid as the spec's autoclear rule says (the
+ * BITMAPS bit is cleared in the header; the extension is kept).  Metadata
+ * work (amend, snapshots, check, duet-img bitmap) keeps them valid.
+ */
+int qcow2_bitmaps_note_write(BlockDriverState *bs);
 /* What the image's bitmaps would take in an image of cluster_size
  * clusters: their tables, data clusters and the directory (measure). */
 uint64_t qcow2_bitmaps_measure(BlockDriverState *bs, uint64_t cluster_size);

@@ -48,6 +48,11 @@ FIXTURES = [
                        ["bitmap", "--add", "{f}", "b0"],
                        ["bitmap", "--add", "-g", "128k", "{f}", "b1"],
                        ["bitmap", "--disable", "{f}", "b1"]]),
+    # bitmaps with bits set: b0 records qemu-io's writes, b1 (disabled) does not
+    ("dirty.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "8M"],
+                     ["bitmap", "--add", "-g", "4k", "{f}", "b0"],
+                     ["bitmap", "--add", "--disable", "{f}", "b1"]],
+     ["write -P 0x12 0 64k", "write -P 0x13 5M 4k"]),
     ("data.raw", [["create", "-q", "-f", "raw", "{f}", "4M"]],
      ["write -P 0x11 0 64k", "write -P 0x22 1M 128k"]),
     ("same.qcow2", [["convert", "-O", "qcow2", "data.raw", "{f}"]]),
@@ -103,7 +108,7 @@ def cases():
               ["info", "-f", "foo", "data.qcow2"], ["info", "notimage.txt"],
               ["info", "--image-opts", "-f", "qcow2", "x"],
               ["info", "--image-opts", "driver=qcow2,file.filename=data.qcow2"],
-              ["info", "-Uz", "x"]]:
+              ["info", "-Uz", "x"], ["info", ""], ["check", ""]]:
         add(a)
     # check
     for img in IMAGES:
@@ -307,12 +312,122 @@ def cases():
               ["rebase", "-b", "base.qcow2", "-F", "qcow2", "old.qcow2"],
               ["rebase", "-b", "top.qcow2", "-F", "qcow2", "top.qcow2"]]:
         add(a, mutates=True)
+    # dd
+    for src in ["data.qcow2", "data.raw", "top.qcow2", "small.qcow2", "snap.qcow2"]:
+        for o in [[], ["-O", "raw"], ["-O", "qcow2"], ["bs=64k", "count=2"],
+                  ["bs=4k", "count=3", "skip=1"], ["bs=64k", "count=17", "skip=15"],
+                  ["bs=3000", "count=2", "skip=1", "-O", "qcow2"], ["bs=1M"]]:
+            add(["dd", "if=" + src, "of=out.img"] + o, mutates=True)
+    for a in [["dd", "if=data.qcow2", "of=out.raw", "bs=abc"],
+              ["dd", "if=data.qcow2", "of=out.raw", "bs=0"],
+              ["dd", "if=data.qcow2", "of=out.raw", "bs=3G"],
+              ["dd", "if=data.qcow2", "of=out.raw", "bs=2147483647", "count=1"],
+              ["dd", "if=data.qcow2", "of=out.raw", "bs="],
+              ["dd", "if=data.qcow2", "of=out.raw", "count=-1"],
+              ["dd", "if=data.qcow2", "of=out.raw", "count=1.5"],
+              ["dd", "if=data.qcow2", "of=out.raw", "count=1k"],
+              ["dd", "if=data.qcow2", "of=out.raw", "count=0x10"],
+              ["dd", "if=data.qcow2", "of=out.raw", "count=0"],
+              ["dd", "if=data.qcow2", "of=out.raw", "skip=x"],
+              ["dd", "if=data.qcow2", "of=out.raw", "skip=8192"],
+              ["dd", "if=data.qcow2", "of=out.raw", "skip=8193"],
+              ["dd", "if=data.qcow2", "of=out.raw", "skip=100000"],
+              ["dd", "if=data.qcow2", "of=out.raw", "skip=1", "count=1"],
+              ["dd", "if=data.qcow2"], ["dd", "of=x"], ["dd"],
+              ["dd", "if=data.qcow2", "of=out.raw", "foo=1"], ["dd", "xyz", "if=data.qcow2", "of=o"],
+              ["dd", "if=data.qcow2", "of=out.raw", "conv=notrunc"],
+              ["dd", "if=data.qcow2", "of=out.raw", "bs=1000", "count=1", "-O", "raw"],
+              ["dd", "if=nosuch", "of=out.raw"], ["dd", "if=nosuch", "of=o", "-O", "foo"],
+              ["dd", "if=data.qcow2", "of=out.raw", "-O", "foo"],
+              ["dd", "if=data.qcow2", "of=raw1m.raw", "-O", "raw"],
+              ["dd", "if=data.qcow2", "of=data.qcow2"],
+              ["dd", "if=data.qcow2", "of=/nonexistent/o"],
+              ["dd", "-f", "raw", "if=data.qcow2", "of=out.raw"],
+              ["dd", "-f", "qcow2", "if=data.raw", "of=out.raw"],
+              ["dd", "if=data.qcow2", "of=out.raw", "if=raw1m.raw"],
+              ["dd", "-U", "if=data.qcow2", "of=out.raw"], ["dd", "if=", "of=o"],
+              ["dd", "--image-opts", "if=driver=qcow2,file.filename=data.qcow2", "of=o"],
+              ["dd", "-f", "qcow2", "--image-opts", "if=x", "of=o"],
+              ["dd", "if=data.qcow2", "of=out.raw", "-z"]]:
+        add(a, mutates=True)
+    # amend
+    for img in QCOW2 + ["base.qcow2"]:
+        for o in ["compat=0.10", "compat=1.1", "lazy_refcounts=on", "lazy_refcounts=off",
+                  "refcount_bits=64", "refcount_bits=1", "size=8M"]:
+            add(["amend", "-o", o, img], mutates=True)
+    for o in ["cluster_size=4k", "refcount_bits=8", "refcount_bits=16", "refcount_bits=3",
+              "size=1M", "size=0", "size=3.5M", "size=1000", "size=abc", "nosuch=1",
+              "compat=0.9", "compat=v2", "compat=v3", "compat=1.1,compat=0.10",
+              "compat=0.10,size=8M", "lazy_refcounts=on,compat=0.10", "lazy_refcounts=bogus",
+              "backing_file=x", "backing_fmt=raw", "compression_type=zstd",
+              "encrypt.format=luks", "encrypt.new-secret=x", "preallocation=metadata",
+              "data_file=x", "data_file_raw=on", "extended_l2=on", "help",
+              "compat=0.10,refcount_bits=1", "refcount_bits=1,compat=1.1"]:
+        add(["amend", "-o", o, "data.qcow2"], mutates=True)
+    for a in [["amend", "data.qcow2"], ["amend"], ["amend", "-o", "compat=1.1"],
+              ["amend", "-o", "help"], ["amend", "-o", "compat=0.10", "raw1m.raw"],
+              ["amend", "-f", "raw", "-o", "compat=1.1", "data.qcow2"],
+              ["amend", "-f", "qcow2", "-o", "compat=1.1", "raw1m.raw"],
+              ["amend", "-o", "compat=1.1", "data.qcow2", "extra"],
+              ["amend", "-o", "compat=0.10", "nosuch"],
+              ["amend", "-o", "compat=0.10", "small.qcow2"],
+              ["amend", "-o", "refcount_bits=16,compat=0.10", "small.qcow2"],
+              ["amend", "-o", "backing_file=base.qcow2", "top.qcow2"],
+              ["amend", "-o", "backing_file=base.qcow2,backing_fmt=qcow2", "top.qcow2"],
+              ["amend", "-o", "compat=0.10", "-o", "lazy_refcounts=off", "data.qcow2"],
+              ["amend", "-q", "-o", "compat=0.10", "data.qcow2"],
+              ["amend", "-p", "-o", "compat=0.10", "data.qcow2"],
+              ["amend", "-t", "bogus", "-o", "compat=0.10", "data.qcow2"],
+              ["amend", "-t", "none", "-o", "compat=0.10", "data.qcow2"],
+              ["amend", "--force", "-o", "compat=0.10", "data.qcow2"],
+              ["amend", "-o", "compat=0.10", "-o", "help", "data.qcow2"],
+              ["amend", "-z", "-o", "compat=1.1", "data.qcow2"],
+              ["amend", "-o", ",compat=1.1", "data.qcow2"],
+              ["amend", "--image-opts", "-o", "compat=0.10",
+               "driver=qcow2,file.filename=data.qcow2"]]:
+        add(a, mutates=True)
+    # bitmap
+    for img in ["data.qcow2", "bitmaps.qcow2", "small.qcow2", "top.qcow2", "snap.qcow2",
+                "dirty.qcow2"]:
+        for ops in [["--add"], ["--add", "--disable"], ["--add", "-g", "4k"],
+                    ["--add", "-g", "1G"], ["--add", "--remove"], ["--remove"], ["--clear"],
+                    ["--enable"], ["--disable"], ["--merge", "b1"], ["--add", "--merge", "b0"],
+                    ["--remove", "--add"]]:
+            for bm in ["b0", "bx"]:
+                add(["bitmap"] + ops + [img, bm], mutates=True)
+    for a in [["bitmap", "--add", "-g", "1000", "data.qcow2", "bx"],
+              ["bitmap", "--add", "-g", "abc", "data.qcow2", "bx"],
+              ["bitmap", "--add", "-g", "256", "data.qcow2", "bx"],
+              ["bitmap", "--add", "-g", "2G", "data.qcow2", "bx"],
+              ["bitmap", "--add", "-g", "4G", "data.qcow2", "bx"],
+              ["bitmap", "-g", "64k", "data.qcow2", "bx"], ["bitmap", "data.qcow2", "bx"],
+              ["bitmap", "--add", "data.qcow2"], ["bitmap", "--add", "data.qcow2", ""],
+              ["bitmap", "--add", "data.qcow2", "a" * 1023],
+              ["bitmap", "--add", "data.qcow2", "x", "y"], ["bitmap"],
+              ["bitmap", "--add", "--merge", "b1", "-b", "bitmaps.qcow2", "-F", "qcow2",
+               "empty.qcow2", "b1"],
+              ["bitmap", "--add", "nosuch", "bx"], ["bitmap", "--clear", "--add", "data.qcow2", "bx"],
+              ["bitmap", "--merge", "nosuch", "bitmaps.qcow2", "b1"],
+              ["bitmap", "--merge", "b0", "-b", "base.qcow2", "bitmaps.qcow2", "b1"],
+              ["bitmap", "--merge", "b0", "-b", "bitmaps.qcow2", "-F", "qcow2", "data.qcow2", "b1"],
+              ["bitmap", "--add", "--merge", "b1", "-b", "bitmaps.qcow2", "-F", "qcow2",
+               "data.qcow2", "b1"],
+              ["bitmap", "--add", "--merge", "nosuch", "data.qcow2", "bx"],
+              ["bitmap", "--merge", "b0", "dirty.qcow2", "b1"],
+              ["bitmap", "--merge", "b0", "--clear", "--merge", "b0", "dirty.qcow2", "b1"],
+              ["bitmap", "--add", "-g", "1M", "--merge", "b0", "dirty.qcow2", "bz"],
+              ["bitmap", "--add", "--merge", "b0", "-b", "dirty.qcow2", "-F", "qcow2",
+               "base.qcow2", "bz"],
+              ["bitmap", "--clear", "--remove", "dirty.qcow2", "b0"],
+              ["bitmap", "--remove", "--remove", "bitmaps.qcow2", "b0"],
+              ["bitmap", "--add", "--add", "data.qcow2", "bx"],
+              ["bitmap", "-z", "--add", "data.qcow2", "bx"], ["bitmap", "--merge"],
+              ["bitmap", "--image-opts", "--add", "driver=qcow2,file.filename=data.qcow2", "bx"]]:
+        add(a, mutates=True)
     # commands and options not done yet are in the corpus as well
     for a in [["amend", "-o", "compat=0.10", "data.qcow2"],
               ["amend", "-o", "lazy_refcounts=on", "data.qcow2"],
-              ["dd", "if=data.qcow2", "of=out.raw", "-O", "raw"],
-              ["bitmap", "--add", "data.qcow2", "bx"],
-              ["bitmap", "--remove", "bitmaps.qcow2", "b0"]]:
+              ]:
         add(a, mutates=True)
     return out
 

@@ -245,6 +245,28 @@ START_TEST(test_bad_input)
 }
 END_TEST
 
+/* CMD -h / --help: the tool's help on stdout, exit 0, whatever else came */
+START_TEST(test_command_help)
+{
+    static const char *const cmds[] = { "info", "measure", "amend", "rebase", "commit",
+                                        "dd", "bitmap", "convert" };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
+        RunResult r = run(cmds[i], "--help", NULL);
+
+        ck_assert_int_eq(r.status, 0);
+        ck_assert_msg(strstr(r.out, "usage: ") && strstr(r.out, "  rebase "),
+                      "%s --help: %s", cmds[i], r.out);
+        ck_assert_str_eq(r.err, "");
+        run_result_clear(&r);
+        r = run(cmds[i], "-q", "-h", "x", NULL);
+        ck_assert_int_eq(r.status, 0);
+        ck_assert(strstr(r.out, "usage: ") != NULL);
+        run_result_clear(&r);
+    }
+}
+END_TEST
+
 START_TEST(test_bench)
 {
     RunResult r = run("create", "-q", "-f", "raw", "a.raw", "16M", NULL);
@@ -279,6 +301,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_resize_to_zero);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_bench);
+    tcase_add_test(tc, test_command_help);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

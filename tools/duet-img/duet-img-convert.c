@@ -20,6 +20,8 @@ typedef struct ConvertState {
     int64_t chunk;      /* a cluster when compressing */
     bool compress;
     bool target_is_new; /* fresh targets already read as zeroes */
+    bool has_backing;   /* -B: what the target's backing file reads is kept */
+    uint8_t *dst_buf;
     bool progress;
 } ConvertState;
 
@@ -45,6 +47,22 @@ static int convert_chunk(ConvertState *s, int64_t offset, int64_t n, uint8_t *bu
     int ret = bdrv_pread(s->src_child, offset, n, buf, 0);
     if (ret < 0) {
         img_error("error while reading at byte %" PRId64 ": %s", offset, g_strerror(-ret));
+        return ret;
+    }
+    if (s->has_backing) {
+        /* only what differs from the backing file goes into the target */
+        ret = bdrv_pread(s->dst_child, offset, n, s->dst_buf, 0);
+        if (ret < 0) {
+            img_error("error while reading at byte %" PRId64 ": %s", offset, g_strerror(-ret));
+            return ret;
+        }
+        if (!memcmp(buf, s->dst_buf, n)) {
+            return 0;
+        }
+        ret = bdrv_pwrite(s->dst_child, offset, n, buf, 0);
+        if (ret < 0) {
+            img_error("error while writing at byte %" PRId64 ": %s", offset, g_strerror(-ret));
+        }
         return ret;
     }
     if (buffer_is_zero(buf, n)) {
@@ -84,7 +102,7 @@ static int convert_copy(ConvertState *s)
         if (!s->compress) {
             n = e.length;
         }
-        if (e.zero && !e.data && e.length >= n) {
+        if (e.zero && !e.data && e.length >= n && !s->has_backing) {
             if (!s->target_is_new) {
                 ret = bdrv_pwrite_zeroes(s->dst_child, offset, n, BDRV_REQ_MAY_UNMAP);
             }
@@ -113,6 +131,7 @@ int img_convert(int argc, char **argv)
     g_autoptr(GString) optstr = g_string_new(NULL);
     g_autoptr(QemuOpts) opts = NULL;
     const char *fmt = NULL, *out_fmt = "raw", *src_name, *dst_name;
+    const char *backing = NULL, *backing_fmt = NULL;
     const BlockDriver *drv;
     ConvertState s = { .target_is_new = true };
     BlockDriverState *dst = NULL, *same;
@@ -123,13 +142,19 @@ int img_convert(int argc, char **argv)
     bool force_share = false;
     int ret = 1, c;
 
-    while ((c = getopt_long(argc, argv, ":f:O:o:cpqnt:T:m:WS:U", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:O:o:cpqnt:T:m:WS:UB:F:", long_opts, NULL)) != -1) {
         switch (c) {
         case 'f':
             fmt = optarg;
             break;
         case 'O':
             out_fmt = optarg;
+            break;
+        case 'B':
+            backing = optarg;
+            break;
+        case 'F':
+            backing_fmt = optarg;
             break;
         case 'o':
             if (!img_accumulate_options(optstr, optarg)) {
@@ -207,12 +232,26 @@ int img_convert(int argc, char **argv)
     if (!opts) {
         return help ? 0 : 1;
     }
+    if (argc - optind < 2) {
+        img_error("Must specify image file name");
+        return 1;
+    }
     if (optind != argc - 2) {
         img_error("Expecting one source and one target file name");
         return 1;
     }
     src_name = argv[optind];
     dst_name = argv[optind + 1];
+    if (backing && !backing_fmt) {
+        img_error("Use of backing file requires explicit backing format");
+        return 1;
+    }
+    if (backing && (!qemu_opt_set(opts, "backing_file", backing, &err) ||
+                    !qemu_opt_set(opts, "backing_fmt", backing_fmt, &err))) {
+        img_error_err(err);
+        return 1;
+    }
+    s.has_backing = backing != NULL;
     if (img_image_opts_help(image_opts, src_name)) {
         return 0;
     }
@@ -249,12 +288,13 @@ int img_convert(int argc, char **argv)
         }
     }
     /* Like qemu-img's default -t unsafe: one flush at the end is enough. */
-    dst = img_open_bs(dst_name, out_fmt, BDRV_O_RDWR | BDRV_O_NO_BACKING | BDRV_O_NO_FLUSH);
+    dst = img_open_bs(dst_name, out_fmt, BDRV_O_RDWR | BDRV_O_NO_FLUSH |
+                                         (s.has_backing ? 0 : BDRV_O_NO_BACKING));
     if (!dst) {
         goto out;
     }
     if (!s.target_is_new && bdrv_getlength(dst) < s.size) {
-        img_error("Target image is smaller than the source");
+        img_error("output file is smaller than input file");
         goto out;
     }
     s.chunk = IMG_CHUNK;
@@ -265,6 +305,7 @@ int img_convert(int argc, char **argv)
         }
         s.chunk = bdi.cluster_size;
     }
+    s.dst_buf = s.has_backing ? qemu_blockalign(dst, s.chunk) : NULL;
     s.src_child = bdrv_child_new(s.src, "convert-src");
     s.dst_child = bdrv_child_new(dst, "convert-dst");
     ret = convert_copy(&s) < 0 ? 1 : 0;
@@ -273,6 +314,7 @@ int img_convert(int argc, char **argv)
         ret = 1;
     }
 out:
+    qemu_vfree(s.dst_buf);
     bdrv_child_free(s.src_child);
     bdrv_child_free(s.dst_child);
     bdrv_unref(dst);

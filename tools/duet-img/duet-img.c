@@ -1,5 +1,6 @@
 /*
- * duet-img: create, inspect, check, map, compare, convert, resize and
+ * duet-img: create, inspect, check, map, compare, convert, resize, measure,
+ * amend, rebase, commit, dd, bitmap and
  * benchmark disk images, with qemu-img's command line, messages and exit
  * codes.  Format-specific work goes through the BlockDriver hooks.
  *
@@ -893,17 +894,28 @@ static void usage(FILE *out)
         "usage: duet-img COMMAND [options] ...\n"
         "\n"
         "Commands:\n"
+        "  amend [-f fmt | --image-opts] [-p] [-q] [-t cache] -o options FILE\n"
         "  bench [-c count] [-d depth] [-f fmt | --image-opts] [--flush-interval=N]\n"
         "        [--no-drain] [-i aio] [-n] [-o offset] [--pattern=N] [-q] [-s size]\n"
         "        [-S step] [-t cache] [-U] [-w] FILE\n"
+        "  bitmap (--add | --remove | --clear | --enable | --disable | --merge SRC)...\n"
+        "         [-b source_file [-F source_fmt]] [-g granularity] [-f fmt] FILE BITMAP\n"
+        "  commit [-f fmt] [-t cache] [-b base] [-r rate] [-d] [-p] [-q] FILE\n"
         "  check [-f fmt | --image-opts] [--output=human|json] [-r leaks|all] [-q] [-U]\n"
         "        FILE\n"
         "  compare [-f fmt] [-F fmt] [--image-opts] [-s] [-q] [-U] FILE1 FILE2\n"
         "  convert [-c] [-p] [-q] [-n] [-f fmt | --image-opts] [-O out_fmt] [-o options]\n"
+        "          [-B backing_file -F backing_fmt]\n"
         "          [-t cache] [-U] SRC DST\n"
         "  create [-q] [-f fmt] [-b backing_file [-F backing_fmt]] [-o options] FILE [size]\n"
+        "  dd [-f fmt | --image-opts] [-O out_fmt] [-U] [bs=N] [count=N] [skip=N] if=IN\n"
+        "     of=OUT\n"
         "  info [-f fmt | --image-opts] [--output=human|json] [-U] FILE\n"
         "  map [-f fmt | --image-opts] [--output=human|json] [-U] FILE\n"
+        "  measure [--output=human|json] [-O out_fmt] [-o options] [--size N |\n"
+        "          [-f fmt | --image-opts] [-U] FILE]\n"
+        "  rebase [-f fmt] [-t cache] [-T src_cache] [-p] [-q] [-u] -b backing_file\n"
+        "         [-F backing_fmt] FILE\n"
         "  resize [-f fmt] [--shrink] [-q] FILE [+|-]size\n"
         "  snapshot [-f fmt | --image-opts] [-U] [-q] [-l | -a snapshot | -c snapshot |\n"
         "           -d snapshot] FILE\n"
@@ -927,12 +939,15 @@ typedef struct {
 } ImgCommand;
 
 static const ImgCommand img_commands[] = {
+    { "amend", img_amend },
     { "bench", img_bench },
+    { "bitmap", img_bitmap },
     { "check", img_check },
     { "commit", img_commit },
     { "compare", img_compare },
     { "convert", img_convert },
     { "create", img_create },
+    { "dd", img_dd },
     { "info", img_info },
     { "map", img_map },
     { "measure", img_measure },
@@ -961,6 +976,14 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < G_N_ELEMENTS(img_commands); i++) {
         if (!strcmp(argv[1], img_commands[i].name)) {
+            /* as qemu-img: CMD -h/--help shows the help of the tool, exit 0
+             * (duet-img's own text: QEMU's is not copied) */
+            for (int a = 2; a < argc && strcmp(argv[a], "--"); a++) {
+                if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help")) {
+                    usage(stdout);
+                    return 0;
+                }
+            }
             /* Sub-commands parse argv[1..]: getopt then sees the command
              * name as argv[0]. */
             optind = 1;
