@@ -23,6 +23,7 @@
 #include "qemu/main-loop.h"
 #include "sysemu/accel.h"
 #include "sysemu/machine.h"
+#include "tests/unit/kvm-test.h"
 
 #define ROM_SIZE 0x10000
 
@@ -130,48 +131,13 @@ START_TEST(test_reset_state_in_kvm)
 }
 END_TEST
 
-/* Usable here?  Asked of the host, not of duet's probe (which is under test). */
-static const char *host_kvm_missing(void)
-{
-    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    int vm;
-
-    if (fd < 0) {
-        return "/dev/kvm cannot be opened";
-    }
-    vm = ioctl(fd, KVM_CREATE_VM, 0);
-    close(fd);
-    if (vm < 0) {
-        return "KVM_CREATE_VM fails";
-    }
-    close(vm);
-    return NULL;
-}
-
 int main(void)
 {
-    const char *why = host_kvm_missing();
-    g_autoptr(Error) err = NULL;
-
-    if (why) {
-        printf("SKIP: %s\n", why);
-        return 77;
-    }
-    if (!qemu_init_main_loop(&err)) {
-        error_report_err(g_steal_pointer(&err));
-        return 1;
-    }
-    qemu_main_loop_set_lock_hooks(bql_lock, bql_unlock, bql_locked);
-    bql_lock();
     Suite *s = suite_create("kvm-reset");
     TCase *tc = tcase_create("reset");
+
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_reset_state_in_kvm);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return kvm_test_main(s);
 }
