@@ -88,20 +88,6 @@ static MachineState *make_vm(void)
     return ms;
 }
 
-/* Undo make_vm, so LeakSanitizer sees only what duet itself loses. */
-static void destroy_vm(MachineState *ms)
-{
-    ms->accel->cleanup(ms);
-    memory_region_del_subregion(get_system_memory(), &ram);
-    memory_region_finalize(&ram);
-    address_space_destroy(&address_space_memory);
-    address_space_destroy(&address_space_io);
-    memory_region_finalize(get_system_memory());
-    memory_region_finalize(get_system_io());
-    g_free(ms->cpu);
-    g_free(ms);
-}
-
 static void load_and_put(MachineState *ms, bool entry64, const char *cmdline)
 {
     E820Table e820;
@@ -171,7 +157,7 @@ START_TEST(test_entry64)
     uint64_t pdpt = get64(guest + LINUX_BOOT_PML4_ADDR, 0) & ~0xfffull;
     uint64_t pd = get64(guest + pdpt, 0) & ~0xfffull;
     ck_assert_uint_eq(get64(guest + pd, 8 * 8), 0x1000000 | 0x83);
-    destroy_vm(ms);
+    kvm_test_destroy_vm(ms, &ram);
 }
 END_TEST
 
@@ -191,7 +177,7 @@ START_TEST(test_entry32)
     ck_assert_uint_eq(sregs.cr0 & 0x80000001, 1); /* PE, no paging */
     ck_assert_uint_eq(sregs.efer & MSR_EFER_LMA, 0);
     ck_assert_uint_eq(get64(guest + LINUX_BOOT_GDT_ADDR, 0x10), 0x00cf9b000000ffffull);
-    destroy_vm(ms);
+    kvm_test_destroy_vm(ms, &ram);
 }
 END_TEST
 

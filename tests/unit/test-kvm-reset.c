@@ -58,19 +58,6 @@ static MachineState *make_vm(void)
     return ms;
 }
 
-static void destroy_vm(MachineState *ms)
-{
-    ms->accel->cleanup(ms);
-    memory_region_del_subregion(get_system_memory(), &rom);
-    memory_region_finalize(&rom);
-    address_space_destroy(&address_space_memory);
-    address_space_destroy(&address_space_io);
-    memory_region_finalize(get_system_memory());
-    memory_region_finalize(get_system_io());
-    g_free(ms->cpu);
-    g_free(ms);
-}
-
 START_TEST(test_reset_state_in_kvm)
 {
     MachineState *ms = make_vm();
@@ -127,7 +114,7 @@ START_TEST(test_reset_state_in_kvm)
     ck_assert_uint_eq(run->io.port, 0xf4);
     ck_assert_uint_eq(run->io.direction, KVM_EXIT_IO_OUT);
     ck_assert_uint_eq(*((uint8_t *)run + run->io.data_offset), 0x42);
-    destroy_vm(ms);
+    kvm_test_destroy_vm(ms, &rom);
 }
 END_TEST
 
