@@ -84,6 +84,9 @@ bool cpu_has_work(CPUState *cpu)
 {
     int request = __atomic_load_n(&cpu->interrupt_request, __ATOMIC_SEQ_CST);
 
+    if (cpu->env.wait_for_sipi) {
+        return (request & (CPU_INTERRUPT_SIPI | CPU_INTERRUPT_INIT)) != 0;
+    }
     /* SDM vol.3 6.8.1: HLT is left on an unmasked external interrupt,
      * an NMI, or INIT. */
     if ((request & CPU_INTERRUPT_HARD) && (cpu->env.eflags & IF_MASK)) {

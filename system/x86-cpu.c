@@ -62,13 +62,15 @@ void x86_cpu_reset(CPUState *cpu)
     env->cr[0] = CR0_CD_MASK | CR0_NW_MASK | CR0_ET_MASK;
     env->dr[6] = 0xffff0ff0;
     env->dr[7] = 0x400;
-    /* Local APIC enabled at its default base; this is the BSP. */
-    env->apic_base = 0xfee00000 | (1 << 11) | (1 << 8);
+    /* Local APIC enabled at its default base; BSP flag on CPU 0 only
+     * (SDM vol.3 8.4.1: the others are APs). */
+    env->apic_base = 0xfee00000 | (1 << 11) | (cpu->cpu_index == 0 ? (1 << 8) : 0);
     env->pat = 0x0007040600070406ULL; /* SDM vol.3 11.12.4: power-up PAT */
     /* fast strings; no branch trace store, no PEBS (SDM vol.4 table 2-2) */
     env->misc_enable = (1u << 0) | (1u << 11) | (1u << 12);
     env->a20_mask = ~0ull;
-    env->halted = false;
+    env->halted = cpu->cpu_index != 0;
+    env->wait_for_sipi = cpu->cpu_index != 0;
     x86_fpu_reset(&env->fpu);
 
     __atomic_store_n(&cpu->interrupt_request, 0, __ATOMIC_SEQ_CST);

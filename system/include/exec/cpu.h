@@ -156,6 +156,11 @@ typedef struct CPUX86State {
 
     /* Non-architectural run state */
     bool halted;
+    /* An AP after RESET or INIT (SDM vol.3 8.4.1): halted, and only a
+     * SIPI (or another INIT) wakes it; the SIPI's vector is the page
+     * it starts at (CS = vector << 8, IP = 0). */
+    bool wait_for_sipi;
+    uint8_t sipi_vector;
     uint64_t a20_mask; /* all ones normally; bit 20 cleared when A20 is off */
 } CPUX86State;
 
@@ -174,6 +179,7 @@ enum {
 #define CPU_INTERRUPT_EXITTB 0x0004
 #define CPU_INTERRUPT_NMI   0x0200
 #define CPU_INTERRUPT_INIT  0x0400
+#define CPU_INTERRUPT_SIPI  0x0800 /* Startup IPI; the vector is in env.sipi_vector */
 
 typedef struct CPUState CPUState;
 
@@ -211,7 +217,8 @@ typedef struct CPUAPICOps {
 } CPUAPICOps;
 
 struct CPUState {
-    int cpu_index;
+    int cpu_index;     /* 0 is the bootstrap processor */
+    uint32_t apic_id;  /* initial APIC ID: CPUID.01H:EBX[31:24], leaf 0BH, MADT */
     CPUX86State env;
     /* The model (-cpu) and the features the accelerator gave it. */
     X86CPUID cpuid;

@@ -18,6 +18,12 @@
 
 typedef struct MachineState MachineState;
 
+/* -smp: QEMU's names; cpus = the vCPUs present at start, max_cpus =
+ * sockets * cores * threads. */
+typedef struct CpuTopology {
+    unsigned cpus, sockets, cores, threads, max_cpus;
+} CpuTopology;
+
 struct MachineState {
     uint64_t ram_size;            /* -m, bytes */
     const char *kernel_filename;  /* -kernel */
@@ -44,7 +50,9 @@ struct MachineState {
     bool kernel_irqchip;          /* interrupt controllers are in the kernel */
     bool kernel_pit;              /* ... and so is the 8254 */
 
-    CPUState *cpu;                /* one vCPU */
+    CpuTopology smp;              /* -smp */
+    CPUState **cpus;              /* smp.cpus vCPUs; cpus[i]->cpu_index == i */
+    CPUState *cpu;                /* cpus[0], the BSP */
     MemoryRegion *ram;            /* all guest RAM; mapped through aliases */
     void *board;                  /* the board's own state (PCMachineState) */
 };
