@@ -6,7 +6,7 @@
 
 The command line is the one QEMU would take:
     -accel A -kernel G.elf -device isa-debug-exit,iobase=0xf4,iosize=4
-    -nographic -no-reboot [-append S] [-initrd S] [-cpu MODEL]
+    -nographic -no-reboot [-append S] [-initrd S] [-cpu MODEL] [-smp N]
 Guests exit through isa-debug-exit: status 99 means the guest passed.
 Exit status: 0 pass, 1 fail, 77 skipped (with the reason printed).
 """
@@ -89,6 +89,8 @@ def guest_args(args, accel):
         cmd += ["-initrd", args.initrd]
     if args.cpu is not None:
         cmd += ["-cpu", args.cpu]
+    if args.smp is not None:
+        cmd += ["-smp", str(args.smp)]
     return cmd
 
 
@@ -148,6 +150,29 @@ def comparable(out, firmware=False):
     return [l for l in out.splitlines() if not l.startswith("~")]
 
 
+def find_qemu(name):
+    if os.path.isabs(name):
+        return name if os.path.exists(name) else None
+    from shutil import which
+    return which(name)
+
+
+def run_qemu_only(args):
+    qemu = find_qemu(args.qemu or "qemu-system-x86_64")
+    if not qemu:
+        skip("%s not installed" % (args.qemu or "qemu-system-x86_64"))
+    qaccel = args.qemu_accel
+    if qaccel == "auto":
+        qaccel = "kvm" if kvm_usable_for_qemu() else "tcg"
+    if qaccel.split(",")[0] == "kvm" and host_kvm_missing():
+        skip("QEMU -accel kvm: %s" % host_kvm_missing())
+    q = run([qemu] + guest_args(args, qaccel), args.timeout)
+    q["out"] = "\n".join(comparable(q["out"], firmware=True)) + "\n"
+    check_run(args, q)
+    print("PASS (qemu %s): status %s" % (qaccel, q["status"]))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duet", required=True)
@@ -162,7 +187,10 @@ def main():
     ap.add_argument("--expect-emulation-failure-on-kvm", dest="emu_fail_kvm",
                     action="store_true",
                     help="this host's KVM cannot run the guest: expect a clean error")
+    ap.add_argument("--smp", type=int, help="vCPUs for both programs (-smp)")
     ap.add_argument("--qemu", help="differential: also run this qemu-system-x86_64")
+    ap.add_argument("--qemu-only", action="store_true",
+                    help="run only QEMU (--qemu) with the checks: validates a guest")
     ap.add_argument("--qemu-accel", default="auto")
     ap.add_argument("--stdin", help="bytes for the guest's COM1 input (\\n = newline)")
     ap.add_argument("--timeout", type=int, default=60)
@@ -171,6 +199,8 @@ def main():
 
     if not os.path.exists(args.kernel):
         skip("guest %s was not built (no gcc -m32 / ld -m elf_i386?)" % args.kernel)
+    if args.qemu_only:
+        return run_qemu_only(args)
     why = duet_accel_usable(args.duet, args.accel)
     if why:
         skip("accelerator %s not usable here: %s" % (args.accel, why))

@@ -94,12 +94,28 @@ smp_isr_\vec:
     ISR 0x44
     ISR 0xff
 
-/* any other exception: report it and fail (vector unknown; EIP is printed) */
-    .globl smp_isr_fault
-smp_isr_fault:
-    pushl (%esp)
+/* any other exception: smp_fault(vector, the top two words: error code and EIP, or EIP and CS) */
+    .macro FAULT vec
+    .globl smp_fault_\vec
+smp_fault_\vec:
+    pushl 4(%esp)
+    pushl 4(%esp)
+    pushl $\vec
     call smp_fault
 1:  hlt
     jmp 1b
+    .endm
+
+    .irp v, 0,1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19
+    FAULT \v
+    .endr
+
+    .section .rodata
+    .align 4
+    .globl smp_fault_stubs
+smp_fault_stubs:
+    .irp v, 0,1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19
+    .long smp_fault_\v
+    .endr
 
     .section .note.GNU-stack,"",@progbits
