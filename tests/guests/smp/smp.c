@@ -561,8 +561,8 @@ static bool test_ipi(void)
 
 /* --- TLB shootdown --- */
 
-/* 4 KiB pages only (PVM's KVM here does not take CR4.PSE): 0-8 MiB and
- * the APIC's page identity-mapped, TEST_VA to page A or B */
+/* 4 KiB pages: 0-8 MiB and the APIC's page identity-mapped, TEST_VA to
+ * page A or B */
 static uint32_t page_dir[1024] __attribute__((aligned(4096)));
 static uint32_t pt_low[2][1024] __attribute__((aligned(4096)));
 static uint32_t pt_apic[1024] __attribute__((aligned(4096)));
