@@ -19,6 +19,10 @@
  *            (forbidden outcomes fail; SB's allowed 0/0 is only counted)
  *   bench    every CPU: the same private ALU/memory work (scripts/bench-smp)
  * "noiret" makes the interrupt handlers return without IRET (see smp-asm.S).
+ *
+ * The same source builds for long mode (smp64.elf: start64.S enters 64-bit
+ * mode with 2 MiB pages; the trampoline, smp-asm64.S, takes each AP through
+ * protected mode and PAE paging to 64-bit code; "noiret" is 32-bit only).
  */
 #include "../runtime/guest.h"
 
@@ -45,6 +49,9 @@
 #define VEC_ALL   0x43
 #define VEC_TLB   0x44
 #define VEC_SPURIOUS 0xff
+/* guest addresses are below 4 GiB in both builds */
+#define PTR(a) ((void *)(uintptr_t)(a))
+#define ADDR(p) ((uint32_t)(uintptr_t)(p))
 
 extern const char smp_tramp_start[], smp_tramp_end[];
 extern void smp_load_gdt(void);
@@ -54,16 +61,20 @@ extern void smp_isr_2(void), smp_isr_0x40(void), smp_isr_0x41(void), smp_isr_0x4
 extern void (*const smp_fault_stubs[19])(void);
 void smp_ap_main(void);
 void smp_isr(uint32_t vector);
-void smp_fault(uint32_t vector, uint32_t top, uint32_t next);
+void smp_fault(uint32_t vector, uintptr_t top, uintptr_t next);
 
-volatile uint32_t smp_ap_stack;
+volatile uintptr_t smp_ap_stack;
 volatile uint8_t smp_no_iret;
 
 static uint8_t ap_stacks[MAX_CPUS][8192] __attribute__((aligned(16)));
+#ifdef __x86_64__
+static uint64_t idt[512]; /* 16-byte gates */
+#else
 static uint64_t idt[256];
+#endif
 static struct {
     uint16_t limit;
-    uint32_t base;
+    uintptr_t base;
 } __attribute__((packed)) idtr;
 
 static int ncpus;
@@ -79,12 +90,12 @@ static volatile uint32_t n_nmi[MAX_CPUS], n_tlb[MAX_CPUS], n_spurious;
 
 static inline uint32_t lapic_read(uint32_t reg)
 {
-    return *(volatile uint32_t *)(LAPIC + reg);
+    return *(volatile uint32_t *)PTR(LAPIC + reg);
 }
 
 static inline void lapic_write(uint32_t reg, uint32_t v)
 {
-    *(volatile uint32_t *)(LAPIC + reg) = v;
+    *(volatile uint32_t *)PTR(LAPIC + reg) = v;
 }
 
 static inline void cpu_relax(void)
@@ -193,21 +204,21 @@ static int madt_cpus(uint8_t *ids)
     int n = 0;
 
     for (uint32_t a = 0xe0000; a < 0x100000; a += 16) {
-        if (!strncmp((const char *)a, "RSD PTR ", 8) && sum_ok((const uint8_t *)a, 20)) {
-            rsdp = (const uint8_t *)a;
+        if (!strncmp(PTR(a), "RSD PTR ", 8) && sum_ok(PTR(a), 20)) {
+            rsdp = PTR(a);
             break;
         }
     }
     if (!check(rsdp != NULL, "RSDP in 0xe0000-0xfffff")) {
         return -1;
     }
-    rsdt = (const uint8_t *)rd32(rsdp + 16);
+    rsdt = PTR(rd32(rsdp + 16));
     if (!check(!strncmp((const char *)rsdt, "RSDT", 4) && sum_ok(rsdt, rd32(rsdt + 4)),
                "RSDT signature and checksum")) {
         return -1;
     }
     for (uint32_t off = 36; off + 4 <= rd32(rsdt + 4); off += 4) {
-        const uint8_t *t = (const uint8_t *)rd32(rsdt + off);
+        const uint8_t *t = PTR(rd32(rsdt + off));
 
         if (!strncmp((const char *)t, "APIC", 4)) {
             madt = t;
@@ -240,17 +251,23 @@ static int fw_cfg_cpus(void)
 
 static void set_gate(int vec, void (*fn)(void))
 {
-    uint32_t off = (uint32_t)fn;
+    uint64_t off = (uintptr_t)fn;
+    /* interrupt gate (32-bit, or 64-bit in long mode), DPL 0, present */
+    uint64_t gate = (off & 0xffff) | (uint64_t)0x08 << 16 | (uint64_t)0x8e00 << 32 |
+                    (off >> 16 & 0xffff) << 48;
 
-    /* 32-bit interrupt gate, DPL 0, present */
-    idt[vec] = (off & 0xffff) | (uint64_t)0x08 << 16 | (uint64_t)0x8e00 << 32 |
-               (uint64_t)(off >> 16) << 48;
+#ifdef __x86_64__
+    idt[2 * vec] = gate;
+    idt[2 * vec + 1] = off >> 32;
+#else
+    idt[vec] = gate;
+#endif
 }
 
 static void load_idt(void)
 {
     idtr.limit = sizeof(idt) - 1;
-    idtr.base = (uint32_t)idt;
+    idtr.base = (uintptr_t)idt;
     __asm__ volatile("lidt %0" : : "m"(idtr));
 }
 
@@ -274,7 +291,7 @@ static void setup_idt(void)
 #define TEST_VA 0x40000000u
 static inline void invlpg(uint32_t va)
 {
-    __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+    __asm__ volatile("invlpg (%0)" : : "r"((uintptr_t)va) : "memory");
 }
 
 void smp_isr(uint32_t vector)
@@ -312,13 +329,14 @@ void smp_isr(uint32_t vector)
     lapic_write(LAPIC_EOI, 0);
 }
 
-void smp_fault(uint32_t vector, uint32_t top, uint32_t next)
+void smp_fault(uint32_t vector, uintptr_t top, uintptr_t next)
 {
-    uint32_t cr2;
+    uintptr_t cr2;
 
     __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-    printf_serial("FAIL: exception %u on cpu %d (stack %x %x, CR2 %x)\n", vector, this_cpu(),
-                  top, next, cr2);
+    printf_serial("FAIL: exception %u on cpu %d (stack %llx %llx, CR2 %llx)\n", vector,
+                  this_cpu(), (unsigned long long)top, (unsigned long long)next,
+                  (unsigned long long)cr2);
     debug_exit(GUEST_FAIL);
 }
 
@@ -355,7 +373,7 @@ static bool start_aps(void)
 
     memcpy((void *)TRAMP_ADDR, smp_tramp_start, smp_tramp_end - smp_tramp_start);
     for (int i = 1; i < ncpus; i++) {
-        smp_ap_stack = (uint32_t)&ap_stacks[i][sizeof(ap_stacks[i])];
+        smp_ap_stack = (uintptr_t)&ap_stacks[i][sizeof(ap_stacks[i])];
         send_ipi(apic_ids[i], ICR_ASSERT | ICR_INIT);
         delay_us(10000);
         for (int sipi = 0; sipi < 2 && !checked_in[i]; sipi++) {
@@ -561,16 +579,63 @@ static bool test_ipi(void)
 
 /* --- TLB shootdown --- */
 
+#ifdef __x86_64__
+/* start64.S's tables map 4 GiB with 2 MiB pages; TEST_VA's 2 MiB entry
+ * becomes a page table that maps page A or B */
+typedef uint64_t pte_t;
+extern uint64_t boot_pd[4 * 512];
+static pte_t page_table[512] __attribute__((aligned(4096)));
+#else
 /* 4 KiB pages: 0-8 MiB and the APIC's page identity-mapped, TEST_VA to
  * page A or B */
+typedef uint32_t pte_t;
 static uint32_t page_dir[1024] __attribute__((aligned(4096)));
 static uint32_t pt_low[2][1024] __attribute__((aligned(4096)));
 static uint32_t pt_apic[1024] __attribute__((aligned(4096)));
 static uint32_t page_table[1024] __attribute__((aligned(4096)));
+#endif
 static uint32_t page_a[1024] __attribute__((aligned(4096)));
 static uint32_t page_b[1024] __attribute__((aligned(4096)));
 static volatile uint32_t tlb_stage, tlb_seen_a[MAX_CPUS], tlb_seen_b[MAX_CPUS];
-static volatile uint32_t tlb_stale_after[MAX_CPUS];
+
+static void map_test_page(const uint32_t *page)
+{
+    page_table[0] = (pte_t)ADDR(page) | 0x03;
+}
+
+#ifdef __x86_64__
+static void build_page_tables(void)
+{
+    uintptr_t cr3;
+
+    boot_pd[TEST_VA >> 21] = ADDR(page_table) | 0x03;
+    /* the 2 MiB page there may be cached: flush everything */
+    __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
+}
+
+static void paging_on(void)
+{
+    uintptr_t cr3;
+
+    __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) : : "memory");
+}
+
+static void paging_off(void)
+{
+}
+#else
+static void build_page_tables(void)
+{
+    for (uint32_t i = 0; i < 1024; i++) {
+        pt_low[0][i] = i << 12 | 0x03;
+        pt_low[1][i] = (1024 + i) << 12 | 0x03;
+    }
+    page_dir[0] = ADDR(pt_low[0]) | 0x03;
+    page_dir[1] = ADDR(pt_low[1]) | 0x03;
+    page_dir[LAPIC >> 22] = ADDR(pt_apic) | 0x03;
+    pt_apic[(LAPIC >> 12) & 1023] = LAPIC | 0x13; /* PCD */
+    page_dir[TEST_VA >> 22] = ADDR(page_table) | 0x03;
+}
 
 static void paging_on(void)
 {
@@ -588,10 +653,11 @@ static void paging_off(void)
     __asm__ volatile("mov %%cr0, %0" : "=r"(cr));
     __asm__ volatile("mov %0, %%cr0" : : "r"(cr & ~0x80000000u) : "memory");
 }
+#endif
 
 static void tlb_case(int cpu)
 {
-    volatile uint32_t *p = (volatile uint32_t *)TEST_VA;
+    volatile uint32_t *p = (volatile uint32_t *)PTR(TEST_VA);
 
     paging_on();
     if (cpu == 0) {
@@ -621,17 +687,11 @@ static bool test_tlb(void)
     bool ok = true;
 
     for (uint32_t i = 0; i < 1024; i++) {
-        pt_low[0][i] = i << 12 | 0x03;
-        pt_low[1][i] = (1024 + i) << 12 | 0x03;
         page_a[i] = 0xaaaa0000u + i;
         page_b[i] = 0xbbbb0000u + i;
     }
-    page_dir[0] = (uint32_t)pt_low[0] | 0x03;
-    page_dir[1] = (uint32_t)pt_low[1] | 0x03;
-    page_dir[LAPIC >> 22] = (uint32_t)pt_apic | 0x03;
-    pt_apic[(LAPIC >> 12) & 1023] = LAPIC | 0x13; /* PCD */
-    page_dir[TEST_VA >> 22] = (uint32_t)page_table | 0x03;
-    page_table[0] = (uint32_t)page_a | 0x03;
+    map_test_page(page_a);
+    build_page_tables();
     tlb_stage = 0;
     phase_done = 0;
     phase_fn = tlb_case;
@@ -644,8 +704,8 @@ static bool test_tlb(void)
         }
         ok &= check(tlb_seen_a[i] >= 100, "AP read the old page through the mapping");
     }
-    ok &= check(*(volatile uint32_t *)TEST_VA == 0xaaaa0000u, "BSP sees page A");
-    page_table[0] = (uint32_t)page_b | 0x03;
+    ok &= check(*(volatile uint32_t *)PTR(TEST_VA) == 0xaaaa0000u, "BSP sees page A");
+    map_test_page(page_b);
     invlpg(TEST_VA);
     tlb_stage = 1;
     __asm__ volatile("sti");
@@ -656,7 +716,7 @@ static bool test_tlb(void)
         ok &= check(wait_for(&n_tlb[i], 1), "AP acknowledged the shootdown");
     }
     __asm__ volatile("cli");
-    uint32_t bsp = *(volatile uint32_t *)TEST_VA;
+    uint32_t bsp = *(volatile uint32_t *)PTR(TEST_VA);
     printf_serial("tlb: cpu 0 sees %x after the change\n", bsp);
     ok &= check(bsp == 0xbbbb0000u, "BSP sees page B after INVLPG");
     for (int i = 1; i < ncpus; i++) {
@@ -886,7 +946,7 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
         { "counter", test_counter }, { "ipi", test_ipi }, { "tlb", test_tlb },
         { "litmus", test_litmus }, { "bench", test_bench },
     };
-    const char *cmdline = (mbi->flags & 4) ? (const char *)mbi->cmdline : "";
+    const char *cmdline = (mbi->flags & 4) ? (const char *)PTR(mbi->cmdline) : "";
     const char *name = arg(cmdline, "test=");
     int which = -1, madt, fwcfg;
     uint8_t bsp_id;
