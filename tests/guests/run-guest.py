@@ -131,6 +131,15 @@ def check_run(args, r):
     for pattern in args.forbid:
         if re.search(pattern, r["out"]):
             fail("serial output matches forbidden %r" % pattern, r)
+    if args.expect_file:
+        with open(args.expect_file) as f:
+            want = f.read().splitlines()
+        got = comparable(r["out"])
+        if got != want:
+            import difflib
+            diff = "\n".join(difflib.unified_diff(want, got, args.expect_file, "output",
+                                                   lineterm=""))
+            fail("serial output differs from %s:\n%s" % (args.expect_file, diff), r)
 
 
 # SeaBIOS's last words before the Multiboot option ROM runs the guest; how
@@ -183,6 +192,8 @@ def main():
     ap.add_argument("--cpu", help="CPU model for both programs (-cpu)")
     ap.add_argument("--expect-status", type=int, default=GUEST_PASS_STATUS)
     ap.add_argument("--expect-line", action="append", default=[])
+    ap.add_argument("--expect-file",
+                    help="the serial lines (without '~' lines) must be this file's")
     ap.add_argument("--forbid", action="append", default=["WRONG", "FAIL"])
     ap.add_argument("--expect-emulation-failure-on-kvm", dest="emu_fail_kvm",
                     action="store_true",
