@@ -198,7 +198,7 @@ def main():
     ap.add_argument("--expect-emulation-failure-on-kvm", dest="emu_fail_kvm",
                     action="store_true",
                     help="this host's KVM cannot run the guest: expect a clean error")
-    ap.add_argument("--smp", type=int, help="vCPUs for both programs (-smp)")
+    ap.add_argument("--smp", help="-smp for both programs (N or N,maxcpus=M,...)")
     ap.add_argument("--qemu", help="differential: also run this qemu-system-x86_64")
     ap.add_argument("--qemu-only", action="store_true",
                     help="run only QEMU (--qemu) with the checks: validates a guest")
