@@ -160,14 +160,44 @@ static void cpu_synchronize(CPUState *cpu)
     }
 }
 
+/* Every vCPU is asked to stop first, then waited for: N kicks in flight
+ * at once, not one round trip after another. */
+void pause_all_vcpus(MachineState *ms)
+{
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        CPUState *cpu = ms->cpus[i];
+        if (cpu->thread && !cpu->stopped) {
+            cpu->stop = true;
+            qemu_cpu_kick(cpu);
+        }
+    }
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        cpu_pause(ms->cpus[i]);
+    }
+}
+
+void resume_all_vcpus(MachineState *ms)
+{
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        cpu_resume(ms->cpus[i]);
+    }
+}
+
+static void synchronize_all_states(MachineState *ms)
+{
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        cpu_synchronize(ms->cpus[i]);
+    }
+}
+
 void vm_stop(MachineState *ms, int state)
 {
     if (!ms || !runstate_is_running()) {
         return; /* as QEMU: a stopped or not yet started VM stays as it is */
     }
-    if (ms->cpu) {
-        cpu_pause(ms->cpu);
-        cpu_synchronize(ms->cpu);
+    if (ms->cpus) {
+        pause_all_vcpus(ms);
+        synchronize_all_states(ms);
     }
     runstate_set(state);
 }
@@ -178,8 +208,8 @@ void vm_start(MachineState *ms)
         return;
     }
     runstate_set(RUN_STATE_RUNNING);
-    if (ms->cpu) {
-        cpu_resume(ms->cpu);
+    if (ms->cpus) {
+        resume_all_vcpus(ms);
     }
 }
 
@@ -187,20 +217,24 @@ bool vm_peek_begin(MachineState *ms)
 {
     bool paused = false;
 
-    if (!ms || !ms->cpu) {
+    if (!ms || !ms->cpus) {
         return false;
     }
-    if (ms->cpu->thread && !ms->cpu->stopped) {
-        cpu_pause(ms->cpu);
-        paused = true;
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        if (ms->cpus[i]->thread && !ms->cpus[i]->stopped) {
+            paused = true;
+        }
     }
-    cpu_synchronize(ms->cpu);
+    if (paused) {
+        pause_all_vcpus(ms);
+    }
+    synchronize_all_states(ms);
     return paused;
 }
 
 void vm_peek_end(MachineState *ms, bool paused)
 {
     if (ms && paused && runstate_is_running()) {
-        cpu_resume(ms->cpu);
+        resume_all_vcpus(ms);
     }
 }

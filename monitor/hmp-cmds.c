@@ -59,6 +59,20 @@ static void hmp_xp(Monitor *mon, const HMPArgs *args)
 
 void hmp_commit(Monitor *mon, const HMPArgs *args);
 
+/* cpu N: the monitor's current CPU, by cpu index */
+static void hmp_cpu(Monitor *mon, const HMPArgs *args)
+{
+    MachineState *ms = monitor_machine;
+    char *end;
+    long index = strtol(args->words[0], &end, 0);
+
+    if (!ms || *end || end == args->words[0] || index < 0 || index >= (long)ms->smp.cpus) {
+        monitor_puts(mon, "invalid CPU index\n");
+        return;
+    }
+    mon->cpu_index = index;
+}
+
 static void hmp_info_help(Monitor *mon, const HMPArgs *args)
 {
     HMPArgs help = { .rest = "info" };
@@ -70,6 +84,7 @@ const HMPCommand hmp_cmds[] = {
     { "commit", "s", "device|all", "commit changes to the disk images (if -snapshot is used) "
       "or backing files", hmp_commit },
     { "cont|c", "", "", "resume emulation", hmp_cont },
+    { "cpu", "s", "index", "set the default CPU", hmp_cpu },
     { "info", "", "[subcommand]", "show various information about the system state",
       hmp_info_help, hmp_info_cmds },
     { "quit|q", "", "", "quit the emulator", hmp_quit },

@@ -131,16 +131,29 @@ void hmp_info_registers(Monitor *mon, const HMPArgs *args)
     MachineState *ms = monitor_machine;
     bool paused;
 
-    if (!ms || !ms->cpu) {
+    CPUState *cpu = mon_get_cpu(mon);
+    bool all = strchr(args->flags, 'a') != NULL;
+
+    if (!ms || !cpu) {
         monitor_puts(mon, "No CPU available\n");
         return;
     }
-    if (args->nwords && strcmp(args->words[0], "0")) {
-        monitor_printf(mon, "CPU#%s not available\n", args->words[0]);
-        return;
+    if (args->nwords) {
+        char *end;
+        long index = strtol(args->words[0], &end, 0);
+
+        if (*end || index < 0 || index >= (long)ms->smp.cpus) {
+            monitor_printf(mon, "CPU#%s not available\n", args->words[0]);
+            return;
+        }
+        cpu = ms->cpus[index];
     }
     paused = vm_peek_begin(ms);
-    print_registers(mon, ms->cpu);
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        if (all ? true : ms->cpus[i] == cpu) {
+            print_registers(mon, ms->cpus[i]);
+        }
+    }
     vm_peek_end(ms, paused);
 }
 
@@ -177,11 +190,27 @@ void hmp_info_pic(Monitor *mon, const HMPArgs *args)
 
 void hmp_info_lapic(Monitor *mon, const HMPArgs *args)
 {
-    if (args->nwords && strcmp(args->words[0], "0")) {
-        monitor_printf(mon, "Invalid APIC ID\n");
+    CPUState *cpu = mon_get_cpu(mon);
+    long apic_id = cpu ? (long)cpu->apic_id : 0;
+    g_autoptr(GString) out = g_string_new(NULL);
+
+    if (args->nwords) {
+        char *end;
+
+        apic_id = strtol(args->words[0], &end, 0);
+        if (*end || apic_id < 0) {
+            monitor_printf(mon, "Invalid APIC ID\n");
+            return;
+        }
+    }
+    if (!monitor_machine || !monitor_machine->board) {
         return;
     }
-    board_print(mon, pc_machine_print_lapic);
+    if (!pc_machine_print_lapic(monitor_machine, apic_id, out)) {
+        monitor_puts(mon, "No CPU available\n");
+        return;
+    }
+    monitor_puts(mon, out->str);
 }
 
 void hmp_info_roms(Monitor *mon, const HMPArgs *args)

@@ -38,11 +38,18 @@ void hmp_info_cpus(Monitor *mon, const HMPArgs *args)
 {
     MachineState *ms = monitor_machine;
 
-    if (!ms || !ms->cpu) {
+    CPUState *current = mon_get_cpu(mon);
+
+    if (!ms || !current) {
         return;
     }
-    /* The vCPU thread's kernel thread id, as QEMU shows it. */
-    monitor_printf(mon, "* CPU #%d: thread_id=%d\n", ms->cpu->cpu_index, ms->cpu->tid);
+    /* Each vCPU thread's kernel thread id, as QEMU shows it; '*' marks
+     * the monitor's current CPU. */
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        CPUState *cpu = ms->cpus[i];
+        monitor_printf(mon, "%c CPU #%d: thread_id=%d\n", cpu == current ? '*' : ' ',
+                       cpu->cpu_index, cpu->tid);
+    }
 }
 
 typedef struct MtreeArgs {

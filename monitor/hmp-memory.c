@@ -149,7 +149,9 @@ void hmp_memory_dump(Monitor *mon, const HMPArgs *args, bool physical)
 
     mon->last_format = f->format;
     mon->last_size = f->size;
-    if (!ms || !ms->cpu) {
+    CPUState *cpu = mon_get_cpu(mon);
+
+    if (!ms || !cpu) {
         monitor_puts(mon, "no cpu defined\n");
         return;
     }
@@ -159,9 +161,9 @@ void hmp_memory_dump(Monitor *mon, const HMPArgs *args, bool physical)
     }
     paused = vm_peek_begin(ms);
     if (f->format == 'i') {
-        dump_insns(mon, ms->cpu, physical, args->addr, MIN(f->count, 65536));
+        dump_insns(mon, cpu, physical, args->addr, MIN(f->count, 65536));
     } else {
-        dump_data(mon, ms->cpu, physical, args->addr, f->format, f->size, len);
+        dump_data(mon, cpu, physical, args->addr, f->format, f->size, len);
     }
     vm_peek_end(ms, paused);
 }

@@ -42,6 +42,19 @@ const HMPCommand *hmp_find_cmd(const HMPCommand *table, const char *name, size_t
     return NULL;
 }
 
+CPUState *mon_get_cpu(Monitor *mon)
+{
+    MachineState *ms = monitor_machine;
+
+    if (!ms || !ms->cpus) {
+        return NULL;
+    }
+    if (mon->cpu_index < 0 || (unsigned)mon->cpu_index >= ms->smp.cpus) {
+        mon->cpu_index = 0;
+    }
+    return ms->cpus[mon->cpu_index];
+}
+
 /* ---- expressions ---- */
 
 typedef struct ExprState {
@@ -84,7 +97,7 @@ static const RegDesc x86_regs[] = {
 static bool expr_register(ExprState *s, const char *name, uint64_t *v)
 {
     MachineState *ms = monitor_machine;
-    CPUState *cpu = ms ? ms->cpu : NULL;
+    CPUState *cpu = mon_get_cpu(s->mon);
 
     for (const RegDesc *r = x86_regs; r->name; r++) {
         if (strcmp(r->name, name)) {

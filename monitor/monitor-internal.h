@@ -38,6 +38,7 @@ struct Monitor {
     bool echo;             /* the peer is a terminal that does not echo */
     bool banner_done;
     bool mux_out;          /* mux: another frontend has the focus */
+    int cpu_index;         /* the monitor's current CPU (`cpu N`; default 0) */
     char last_format;      /* x/xp: what the last dump used, as QEMU keeps it */
     int last_size;
 
@@ -49,6 +50,9 @@ struct Monitor {
 
 extern MachineState *monitor_machine;
 extern const char *monitor_vm_name;
+
+/* The monitor's current CPU (info registers, x, $reg), NULL without a machine. */
+CPUState *mon_get_cpu(Monitor *mon);
 
 void monitor_printf(Monitor *mon, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void monitor_puts(Monitor *mon, const char *s);

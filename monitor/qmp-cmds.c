@@ -104,17 +104,21 @@ static JsonNode *qmp_query_cpus_fast(Monitor *mon, JsonObject *args, QMPError *e
 {
     JsonNode *n = json_node_new(JSON_NODE_ARRAY);
     JsonArray *a = json_array_new();
-    CPUState *cpu = monitor_machine ? monitor_machine->cpu : NULL;
+    MachineState *ms = monitor_machine;
 
-    if (cpu) {
+    for (unsigned i = 0; ms && ms->cpus && i < ms->smp.cpus; i++) {
+        CPUState *cpu = ms->cpus[i];
+        const CpuTopology *t = &ms->smp;
         JsonObject *o = json_object_new(), *props = json_object_new();
+        /* QEMU's pc machine creates another object after the first CPU */
+        g_autofree char *path = g_strdup_printf("/machine/unattached/device[%u]", i ? i + 1 : 0);
 
         json_object_set_int_member(o, "thread-id", cpu->tid);
-        json_object_set_int_member(props, "core-id", 0);
-        json_object_set_int_member(props, "thread-id", 0);
-        json_object_set_int_member(props, "socket-id", 0);
+        json_object_set_int_member(props, "core-id", i / t->threads % t->cores);
+        json_object_set_int_member(props, "thread-id", i % t->threads);
+        json_object_set_int_member(props, "socket-id", i / (t->threads * t->cores * t->dies));
         json_object_set_object_member(o, "props", props);
-        json_object_set_string_member(o, "qom-path", "/machine/unattached/device[0]");
+        json_object_set_string_member(o, "qom-path", path);
         json_object_set_int_member(o, "cpu-index", cpu->cpu_index);
         json_object_set_string_member(o, "target", "x86_64");
         json_array_add_object_element(a, o);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <signal.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -411,12 +412,90 @@ static bool opt_trace(VLConfig *cfg, const char *arg, Error **errp)
 }
 
 static const QemuOptDesc smp_desc[] = {
-    { .name = "cpus", .type = QEMU_OPT_NUMBER, .help = "Number of vCPUs (duet has one)",
-      .def_value_str = "1" },
+    { .name = "cpus", .type = QEMU_OPT_NUMBER, .help = "number of vCPUs present at start" },
+    { .name = "maxcpus", .type = QEMU_OPT_NUMBER, .help = "maximum number of vCPUs" },
+    { .name = "sockets", .type = QEMU_OPT_NUMBER },
+    { .name = "dies", .type = QEMU_OPT_NUMBER },
+    { .name = "cores", .type = QEMU_OPT_NUMBER },
+    { .name = "threads", .type = QEMU_OPT_NUMBER },
     { NULL },
 };
 
 static const QemuOptsList smp_opts_list = { .name = "smp", .implied_key = "cpus", .desc = smp_desc };
+
+/* The most vCPUs a pc machine takes (QEMU 7.2's i440FX limit): xAPIC
+ * IDs below the broadcast ID 0xff. */
+#define PC_MAX_CPUS 255
+
+/*
+ * QEMU 7.2's rules for a pc-i440fx-7.2 machine: what is omitted (or 0,
+ * deprecated) is derived, cores before sockets; maxcpus defaults to the
+ * product of the hierarchy and cpus to maxcpus.
+ */
+static bool smp_parse(CpuTopology *t, QemuOpts *opts, Error **errp)
+{
+    static const char *const names[] = { "cpus", "maxcpus", "sockets", "dies", "cores",
+                                          "threads" };
+    uint64_t v[G_N_ELEMENTS(names)];
+    bool zero = false;
+
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        v[i] = qemu_opt_get_number(opts, names[i], 0);
+        if (qemu_opt_get(opts, names[i]) && v[i] == 0) {
+            zero = true;
+        }
+        if (v[i] > UINT32_MAX) {
+            v[i] = UINT32_MAX; /* far past PC_MAX_CPUS: refused below */
+        }
+    }
+    if (zero) {
+        warn_report("Deprecated CPU topology (considered invalid): "
+                    "CPU topology parameters must be greater than zero");
+    }
+    uint64_t cpus = v[0], maxcpus = v[1], sockets = v[2], dies = v[3] ? v[3] : 1;
+    uint64_t cores = v[4], threads = v[5];
+
+    if (!cpus && !maxcpus) {
+        sockets = sockets ? sockets : 1;
+        cores = cores ? cores : 1;
+        threads = threads ? threads : 1;
+    } else {
+        uint64_t n = maxcpus ? maxcpus : cpus;
+
+        sockets = sockets ? sockets : 1;
+        if (!cores) {
+            threads = threads ? threads : 1;
+            cores = n / (sockets * dies * threads);
+        } else if (!threads) {
+            threads = n / (sockets * dies * cores);
+        }
+    }
+    uint64_t total = sockets * dies * cores * threads;
+    maxcpus = maxcpus ? maxcpus : cpus ? cpus : total;
+    cpus = cpus ? cpus : maxcpus;
+    if (total != maxcpus) {
+        error_setg(errp, "Invalid CPU topology: product of the hierarchy must match maxcpus: "
+                   "sockets (%" PRIu64 ") * dies (%" PRIu64 ") * cores (%" PRIu64 ") * threads "
+                   "(%" PRIu64 ") != maxcpus (%" PRIu64 ")", sockets, dies, cores, threads,
+                   maxcpus);
+        return false;
+    }
+    if (maxcpus < cpus) {
+        error_setg(errp, "Invalid CPU topology: maxcpus must be equal to or greater than smp: "
+                   "sockets (%" PRIu64 ") * dies (%" PRIu64 ") * cores (%" PRIu64 ") * threads "
+                   "(%" PRIu64 ") == maxcpus (%" PRIu64 ") < smp_cpus (%" PRIu64 ")", sockets,
+                   dies, cores, threads, maxcpus, cpus);
+        return false;
+    }
+    if (maxcpus > PC_MAX_CPUS) {
+        error_setg(errp, "Invalid SMP CPUs %" PRIu64 ". The max CPUs supported by machine "
+                   "'pc-i440fx-7.2' is %d", maxcpus, PC_MAX_CPUS);
+        return false;
+    }
+    *t = (CpuTopology){ .cpus = cpus, .max_cpus = maxcpus, .sockets = sockets, .dies = dies,
+                        .cores = cores, .threads = threads };
+    return true;
+}
 
 static bool opt_smp(VLConfig *cfg, const char *arg, Error **errp)
 {
@@ -430,11 +509,7 @@ static bool opt_smp(VLConfig *cfg, const char *arg, Error **errp)
         cfg->exit_now = true;
         return true;
     }
-    if (qemu_opt_get_number(opts, "cpus", 1) != 1) {
-        error_setg(errp, "duet has one vCPU");
-        return false;
-    }
-    return true;
+    return smp_parse(&cfg->ms->smp, opts, errp);
 }
 
 /* -cpu MODEL[,+flag,-flag,flag=on|off,vendor=...]: system/x86-cpuid.c's models. */
@@ -466,7 +541,8 @@ static const QEMUOption qemu_options[] = {
     { "m", "[size=]SIZE", opt_m, "guest RAM (default 128M; a bare number is MiB)" },
     { "cpu", "MODEL[,+flag,-flag,vendor=V]", opt_cpu,
       "CPU model: qemu64 (default), qemu32, max, host (kvm); 'help' lists models and flags" },
-    { "smp", "[cpus=]1", opt_smp, "number of vCPUs (duet has one)" },
+    { "smp", "[cpus=]n[,maxcpus=cpus][,sockets=s][,dies=d][,cores=c][,threads=t]", opt_smp,
+      "vCPUs, and their topology as CPUID and the ACPI tables show it" },
     { "kernel", "FILE", opt_kernel, "Linux bzImage or Multiboot kernel to boot directly" },
     { "bios", "FILE", opt_bios,
       "firmware ROM (default without -kernel: /usr/share/seabios/bios-256k.bin)" },
@@ -600,8 +676,8 @@ static void qemu_system_reset(MachineState *ms, ShutdownCause cause)
     trace_event(qemu_system_reset, "%s", "devices, board, cpu");
     qemu_devices_reset();
     pc_machine_reset(ms);
-    if (ms->accel->synchronize_post_reset) {
-        ms->accel->synchronize_post_reset(ms->cpu);
+    for (unsigned i = 0; ms->accel->synchronize_post_reset && i < ms->smp.cpus; i++) {
+        ms->accel->synchronize_post_reset(ms->cpus[i]);
     }
     if (cause != SHUTDOWN_CAUSE_NONE) {
         runstate_notify_reset(cause); /* the RESET event */
@@ -616,39 +692,59 @@ static gboolean termsig_handler(gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
-static bool qemu_create_machine(MachineState *ms, const AccelOps *accel, Error **errp)
+static CPUState *qemu_create_cpu(MachineState *ms, const AccelOps *accel, unsigned index,
+                                 Error **errp)
 {
-    memory_map_init();
-
     CPUState *cpu = g_new0(CPUState, 1);
-    cpu->cpu_index = 0;
+
+    cpu->cpu_index = index;
+    cpu->apic_id = x86_topo_apicid(&ms->smp, index);
     cpu->as = &address_space_memory;
     cpu->as_io = &address_space_io;
     cpu->cpuid = ms->cpu_config;
     if (!cpu->cpuid.model) {
         cpu->cpuid.model = x86_cpu_model_default();
     }
+    x86_topo_cpuid_fields(&ms->smp, &cpu->cpuid);
     if (cpu->cpuid.model->kvm_only && strcmp(accel->name, "kvm")) {
         error_setg(errp, "CPU model '%s' requires KVM", cpu->cpuid.model->name);
         g_free(cpu);
-        return false;
+        return NULL;
     }
     g_cond_init(&cpu->halt_cond);
     x86_cpu_reset(cpu);
-    ms->cpu = cpu;
+    return cpu;
+}
+
+static bool qemu_create_machine(MachineState *ms, const AccelOps *accel, Error **errp)
+{
+    memory_map_init();
+
+    ms->cpus = g_new0(CPUState *, ms->smp.cpus);
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        ms->cpus[i] = qemu_create_cpu(ms, accel, i, errp);
+        if (!ms->cpus[i]) {
+            return false;
+        }
+    }
+    ms->cpu = ms->cpus[0];
 
     ms->accel = accel;
     if (accel->init_machine && !accel->init_machine(ms, errp)) {
         error_prepend(errp, "-accel %s: ", accel->name);
         return false;
     }
-    cpu->accel_ops = ms->accel;
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        ms->cpus[i]->accel_ops = ms->accel;
+    }
     if (!pc_machine_init(ms, errp)) {
         return false;
     }
-    if (ms->accel->init_vcpu && !ms->accel->init_vcpu(cpu, errp)) {
-        error_prepend(errp, "-accel %s: ", accel->name);
-        return false;
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        if (ms->accel->init_vcpu && !ms->accel->init_vcpu(ms->cpus[i], errp)) {
+            error_prepend(errp, "-accel %s: ", accel->name);
+            return false;
+        }
     }
     return true;
 }
@@ -667,6 +763,7 @@ bool qemu_init(int argc, char **argv, int *status)
 
     current_machine = ms;
     ms->ram_size = DEFAULT_RAM_SIZE;
+    ms->smp = CPU_TOPOLOGY_ONE;
     ms->kernel_cmdline = "";
     ms->device_opts = g_ptr_array_new_with_free_func(g_free);
     ms->drive_opts = g_ptr_array_new_with_free_func(g_free);
@@ -740,10 +837,12 @@ bool qemu_init(int argc, char **argv, int *status)
     g_unix_signal_add(SIGTERM, termsig_handler, GINT_TO_POINTER(SIGTERM));
     g_unix_signal_add(SIGHUP, termsig_handler, GINT_TO_POINTER(SIGHUP));
 
-    /* -S: built and reset, the vCPU waits for cont (prelaunch). */
-    if (!qemu_init_vcpu(ms->cpu, cfg.start_paused, &err)) {
-        error_report_err(g_steal_pointer(&err));
-        return false;
+    /* -S: built and reset, the vCPUs wait for cont (prelaunch). */
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        if (!qemu_init_vcpu(ms->cpus[i], cfg.start_paused, &err)) {
+            error_report_err(g_steal_pointer(&err));
+            return false;
+        }
     }
     runstate_set(cfg.start_paused ? RUN_STATE_PRELAUNCH : RUN_STATE_RUNNING);
     vl_daemonize_done(&cfg);
@@ -763,11 +862,11 @@ int qemu_main_loop(void)
                 qemu_system_shutdown_request_cause(0, cause);
                 continue;
             }
-            cpu_pause(ms->cpu);
+            pause_all_vcpus(ms);
             qemu_system_reset(ms, cause);
             /* As QEMU: a VM that was not running is back at prelaunch. */
             if (runstate_is_running()) {
-                cpu_resume(ms->cpu);
+                resume_all_vcpus(ms);
             } else {
                 runstate_set(RUN_STATE_PRELAUNCH);
             }
@@ -801,8 +900,10 @@ void qemu_cleanup(void)
         return;
     }
     if (bql_locked()) {
-        if (ms->cpu) {
-            cpu_stop_thread(ms->cpu);
+        for (unsigned i = 0; ms->cpus && i < ms->smp.cpus; i++) {
+            if (ms->cpus[i]) {
+                cpu_stop_thread(ms->cpus[i]);
+            }
         }
         bdrv_close_all();
         if (ms->accel && ms->accel->cleanup) {

@@ -351,6 +351,9 @@ void x86_cpuid_query(const X86CPUID *c, uint32_t apic_id, uint32_t leaf, uint32_
     const X86CPUModel *m = c->model;
     const uint32_t *f = c->features;
     uint32_t v[3];
+    /* logical processors in the package (-smp cores * threads) */
+    uint32_t threads = c->nr_threads ? c->nr_threads : 1;
+    uint32_t per_pkg = (c->nr_cores ? c->nr_cores : 1) * threads;
 
     r[0] = r[1] = r[2] = r[3] = 0;
     /* Beyond the highest leaf of its range: the highest basic leaf (as the
@@ -374,6 +377,10 @@ void x86_cpuid_query(const X86CPUID *c, uint32_t apic_id, uint32_t leaf, uint32_
         r[1] = (apic_id << 24) | ((f[FEAT_1_EDX] & CPUID_CLFLUSH) ? 8u << 8 : 0);
         r[2] = f[FEAT_1_ECX];
         r[3] = f[FEAT_1_EDX];
+        if (per_pkg > 1) { /* EBX[23:16] is valid with HTT (SDM vol.2 CPUID, table 3-8) */
+            r[1] |= MIN(per_pkg, 255u) << 16;
+            r[3] |= CPUID_HTT;
+        }
         break;
     case 5:
         r[2] = 3; /* MONITOR/MWAIT extensions, as qemu64 reports (no MONITOR flag) */
@@ -386,8 +393,15 @@ void x86_cpuid_query(const X86CPUID *c, uint32_t apic_id, uint32_t leaf, uint32_
         }
         break;
     case 0xb:
-        /* one thread, one core (SDM vol.3 8.9.1) */
-        r[1] = sub < 2 ? 1 : 0;
+        /* level 0: SMT, level 1: core (SDM vol.3 8.9.1, 8.9.2): the APIC
+         * ID shift to the next level and the logical processors in it */
+        if (sub == 0) {
+            r[0] = c->thread_bits;
+            r[1] = threads;
+        } else if (sub == 1) {
+            r[0] = c->thread_bits + c->core_bits;
+            r[1] = per_pkg;
+        }
         r[2] = (sub & 0xff) | (sub == 0 ? 0x100 : sub == 1 ? 0x200 : 0);
         r[3] = apic_id;
         break;
@@ -415,6 +429,10 @@ void x86_cpuid_query(const X86CPUID *c, uint32_t apic_id, uint32_t leaf, uint32_
         break;
     case 0x80000008:
         r[0] = ((uint32_t)m->virt_bits << 8) | c->phys_bits;
+        if (!strcmp(x86_cpuid_vendor(c), "AuthenticAMD") && per_pkg > 1) {
+            /* NC and ApicIdCoreIdSize (APM vol.3 E.4.7) */
+            r[2] = (MIN(per_pkg, 256u) - 1) | (uint32_t)(c->thread_bits + c->core_bits) << 12;
+        }
         break;
     default:
         break; /* 2, 3, 4, 6, 0DH (no XSAVE), 8000000AH (no SVM): reserved or empty */

@@ -491,12 +491,12 @@ bool kvm_init_machine(MachineState *ms, Error **errp)
     trace_event(kvm_init_machine, "vmfd=%d slots=%d irqchip=%d pit=%d coalesced_mmio=%d pio=%d",
                 s->vmfd, s->nr_slots, s->kernel_irqchip, s->kernel_pit,
                 s->coalesced_mmio_page, s->coalesced_pio);
-    /* The vCPU's record names the VM; kvm_init_vcpu fills in the rest. */
-    if (ms->cpu) {
+    /* Each vCPU's record names the VM; kvm_init_vcpu fills in the rest. */
+    for (unsigned i = 0; ms->cpus && i < ms->smp.cpus; i++) {
         KVMCPUState *kcpu = g_new0(KVMCPUState, 1);
         kcpu->fd = -1;
         kcpu->s = s;
-        ms->cpu->accel = kcpu;
+        ms->cpus[i]->accel = kcpu;
     }
     ms->accel_state = g_steal_pointer(&s);
     return true;
@@ -520,8 +520,11 @@ void kvm_cleanup(MachineState *ms)
     }
     memory_listener_unregister(&s->memory_listener);
     memory_listener_unregister(&s->io_listener);
-    if (ms->cpu && ms->cpu->accel) {
-        KVMCPUState *kcpu = ms->cpu->accel;
+    for (unsigned i = 0; ms->cpus && i < ms->smp.cpus; i++) {
+        KVMCPUState *kcpu = ms->cpus[i] ? ms->cpus[i]->accel : NULL;
+        if (!kcpu) {
+            continue;
+        }
         if (kcpu->run) {
             munmap(kcpu->run, s->vcpu_mmap_size);
         }
@@ -530,7 +533,7 @@ void kvm_cleanup(MachineState *ms)
         }
         kvm_debug_cleanup(kcpu);
         g_free(kcpu);
-        ms->cpu->accel = NULL;
+        ms->cpus[i]->accel = NULL;
     }
     close(s->vmfd);
     close(s->fd);

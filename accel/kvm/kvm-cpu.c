@@ -75,7 +75,9 @@ bool kvm_init_vcpu(CPUState *cpu, Error **errp)
     KVMCPUState *kcpu = kvm_cpu(cpu);
     KVMState *s = kcpu->s;
 
-    kcpu->fd = ioctl(s->vmfd, KVM_CREATE_VCPU, (unsigned long)cpu->cpu_index);
+    /* QEMU's convention: the vCPU id is the APIC ID (KVM gives the
+     * in-kernel APIC that ID, and vCPU 0 is the BSP). */
+    kcpu->fd = ioctl(s->vmfd, KVM_CREATE_VCPU, (unsigned long)cpu->apic_id);
     if (kcpu->fd < 0) {
         error_setg_errno(errp, errno, "KVM_CREATE_VCPU");
         return false;

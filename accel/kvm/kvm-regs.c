@@ -123,7 +123,7 @@ static bool kvm_init_cpuid(CPUState *cpu, Error **errp)
     g_autofree struct kvm_cpuid2 *sup = NULL, *cpuid = NULL;
     size_t size = sizeof(*sup) + KVM_MAX_CPUID_ENTRIES * sizeof(sup->entries[0]);
     uint32_t features[FEATURE_WORDS];
-    uint32_t apic_id = cpu->cpu_index;
+    uint32_t apic_id = cpu->apic_id;
 
     sup = g_malloc0(size);
     sup->nent = KVM_MAX_CPUID_ENTRIES;
@@ -524,7 +524,14 @@ int kvm_arch_reset_vcpu(CPUState *cpu)
     kvm_ioctl(kcpu->fd, KVM_SET_VCPU_EVENTS, &events);
     kvm_ioctl(kcpu->fd, KVM_SET_MSRS, &tsc);
     if (kcpu->s->kernel_irqchip) {
-        /* A HLT inside the kernel left the vCPU halted there. */
+        /* A HLT inside the kernel left the vCPU halted there.  An AP
+         * waits for INIT and SIPI inside KVM (its in-kernel APIC takes
+         * them), so the vCPU thread enters KVM_RUN and blocks there. */
+        if (cpu->env.wait_for_sipi) {
+            mp.mp_state = KVM_MP_STATE_UNINITIALIZED;
+            cpu->env.wait_for_sipi = false;
+            cpu->env.halted = false;
+        }
         kvm_ioctl(kcpu->fd, KVM_SET_MP_STATE, &mp);
         if (kvm_lapic_reset(cpu) < 0) {
             return -1;

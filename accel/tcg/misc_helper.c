@@ -112,7 +112,7 @@ void helper_cpuid(TCGCPU *s)
     uint64_t *regs = s->env->regs;
     uint32_t r[4];
 
-    x86_cpuid_query(&s->cpu->cpuid, s->cpu->cpu_index, regs[R_EAX], regs[R_ECX], r);
+    x86_cpuid_query(&s->cpu->cpuid, s->cpu->apic_id, regs[R_EAX], regs[R_ECX], r);
     /* EDX.APIC: there is a local APIC device and IA32_APIC_BASE.EN is set */
     if (regs[R_EAX] == 1 && !(s->cpu->apic_ops && (s->env->apic_base & (1u << 11)))) {
         r[3] &= ~CPUID_APIC;

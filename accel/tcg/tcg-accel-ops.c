@@ -58,8 +58,11 @@ TCGCPU *tcg_cpu_create(CPUState *cpu)
     if (cpu->as) {
         memory_listener_register(&s->listener, cpu->as);
     }
-    /* One vCPU per machine: its code cache is the one DMA must invalidate. */
-    memory_set_ram_write_hook(tcg_ram_write_hook, s);
+    /* The BSP's code cache is the one DMA invalidates for now; the APs'
+     * are not yet told (a gap the multi-threaded TCG work closes). */
+    if (cpu->cpu_index == 0) {
+        memory_set_ram_write_hook(tcg_ram_write_hook, s);
+    }
     cpu->accel = s;
     tcg_update_hflags(s);
     return s;
@@ -70,7 +73,9 @@ void tcg_cpu_destroy(TCGCPU *s)
     if (!s) {
         return;
     }
-    memory_set_ram_write_hook(NULL, NULL);
+    if (s->cpu->cpu_index == 0) {
+        memory_set_ram_write_hook(NULL, NULL);
+    }
     if (s->listener.address_space) {
         memory_listener_unregister(&s->listener);
     }
@@ -125,14 +130,22 @@ static void tcg_synchronize_post_reset(CPUState *cpu)
 
 static void tcg_cleanup(MachineState *ms)
 {
-    TCGCPU *s = ms->cpu ? tcg_cpu(ms->cpu) : NULL;
+    uint64_t insns = 0;
+    bool any = false;
 
-    if (!s) {
-        return;
+    for (unsigned i = 0; ms->cpus && i < ms->smp.cpus; i++) {
+        TCGCPU *s = ms->cpus[i] ? tcg_cpu(ms->cpus[i]) : NULL;
+
+        if (s) {
+            insns += s->insns_executed_bytes / sizeof(DecodedInsn);
+            tcg_cpu_destroy(s);
+            any = true;
+        }
     }
-    /* scripts/bench-tcg reads this for guest MIPS */
-    trace_event(tcg_exec_stats, "insns=%" PRIu64, s->insns_executed_bytes / sizeof(DecodedInsn));
-    tcg_cpu_destroy(s);
+    if (any) {
+        /* scripts/bench-tcg reads this for guest MIPS: all vCPUs together */
+        trace_event(tcg_exec_stats, "insns=%" PRIu64, insns);
+    }
 }
 
 const AccelOps tcg_accel_ops = {

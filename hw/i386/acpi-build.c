@@ -284,7 +284,8 @@ static size_t build_madt(AcpiBuf *b, const AcpiBuildConfig *cfg)
 {
     const uint8_t level_irqs[] = { 5, cfg->sci_irq, 10, 11 };
     /* per CPU: Local APIC (8); IOAPIC (12); overrides (10 each); LAPIC NMI (6) */
-    uint32_t len = ACPI_HEADER_SIZE + 8 + 8 * cfg->ncpus + 12 +
+    int entries = cfg->max_cpus > cfg->ncpus ? cfg->max_cpus : cfg->ncpus;
+    uint32_t len = ACPI_HEADER_SIZE + 8 + 8 * entries + 12 +
                    (1 + G_N_ELEMENTS(level_irqs)) * 10 + 6;
     size_t ofs = acpi_alloc(b, len, 16);
     uint8_t *t = b->buf + ofs, *e;
@@ -296,12 +297,12 @@ static size_t build_madt(AcpiBuf *b, const AcpiBuildConfig *cfg)
     put32(t + 36, cfg->lapic_addr);
     put32(t + 40, 1); /* PCAT_COMPAT: the 8259 pair is there too */
     e = t + 44;
-    for (int i = 0; i < cfg->ncpus; i++, e += 8) {
+    for (int i = 0; i < entries; i++, e += 8) {
         put8(e, 0);       /* Processor Local APIC (5.2.12.2) */
         put8(e + 1, 8);
         put8(e + 2, i);   /* ACPI processor UID */
-        put8(e + 3, i);   /* APIC ID */
-        put32(e + 4, 1);  /* enabled */
+        put8(e + 3, cfg->apic_ids[i]);
+        put32(e + 4, i < cfg->ncpus); /* enabled; the rest could be hot-added */
     }
     put8(e, 1);           /* I/O APIC (5.2.12.3) */
     put8(e + 1, 12);
@@ -422,7 +423,7 @@ static bool acpi_build_body(AcpiBuf *b, const AcpiBuildConfig *cfg, size_t *rsdt
 
 static bool acpi_config_ok(const AcpiBuildConfig *cfg)
 {
-    return cfg->ncpus >= 1 && cfg->ncpus <= 255;
+    return cfg->ncpus >= 1 && cfg->ncpus <= 255 && cfg->max_cpus <= 255;
 }
 
 size_t acpi_build_tables(uint8_t *buf, size_t size, uint32_t base, const AcpiBuildConfig *cfg)
@@ -502,4 +503,7 @@ void acpi_build_pc_config(AcpiBuildConfig *cfg, int ncpus)
         .hpet_addr = HPET_BASE,
         .hpet_block_id = HPET_FW_BLOCK_ID,
     };
+    for (int i = 0; i < 256; i++) {
+        cfg->apic_ids[i] = i;
+    }
 }

@@ -155,10 +155,13 @@ bool pc_fw_cfg_init(PCMachineState *pcms, Error **errp)
     MachineState *ms = pcms->ms;
     FWCfgState *fw = fw_cfg_init_io_dma(get_system_io(), FW_CFG_IO_BASE, FW_CFG_DMA_IO_BASE,
                                         &address_space_memory);
-    uint16_t ncpus = 1, max_cpus = 1; /* duet has one vCPU: APIC ID limit 1 */
+    uint16_t ncpus = ms->smp.cpus;
+    /* MAX_CPUS is QEMU's "APIC ID limit": one past the highest APIC ID
+     * (SeaBIOS sizes its CPU bitmaps by it). */
+    uint16_t max_cpus = x86_topo_apicid(&ms->smp, ms->smp.max_cpus - 1) + 1;
     static const uint8_t uuid[16];
-    /* FW_CFG_NUMA: node count, each CPU's node, each node's memory: no nodes */
-    uint64_t numa[1 + 1] = { 0 };
+    /* FW_CFG_NUMA: node count, each APIC ID's node, each node's memory: no nodes */
+    g_autofree uint64_t *numa = g_new0(uint64_t, 1 + max_cpus);
     uint8_t boot_fail_wait[4];
     Error *err = NULL;
 
@@ -169,7 +172,7 @@ bool pc_fw_cfg_init(PCMachineState *pcms, Error **errp)
     fw_cfg_add_i16(fw, FW_CFG_NB_CPUS, ncpus);
     fw_cfg_add_i16(fw, FW_CFG_MAX_CPUS, max_cpus);
     fw_cfg_add_i64(fw, FW_CFG_RAM_SIZE, ms->ram_size);
-    fw_cfg_add_bytes(fw, FW_CFG_NUMA, numa, sizeof(numa));
+    fw_cfg_add_bytes(fw, FW_CFG_NUMA, numa, (1 + max_cpus) * sizeof(*numa));
     fw_cfg_add_i16(fw, FW_CFG_ACPI_TABLES, 0); /* no -acpitable: a zero count */
     fw_cfg_add_i32(fw, FW_CFG_IRQ0_OVERRIDE, 1);
     pc_fw_cfg_add_hpet(pcms, fw);

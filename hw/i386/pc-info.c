@@ -168,15 +168,22 @@ void pc_machine_print_pic(MachineState *ms, GString *out)
     }
 }
 
-void pc_machine_print_lapic(MachineState *ms, GString *out)
+bool pc_machine_print_lapic(MachineState *ms, uint32_t apic_id, GString *out)
 {
     PCMachineState *pcms = ms->board;
 
-    if (!pcms->apic) {
-        g_string_append(out, "The local APIC is in the kernel (KVM): no state to show.\n");
-        return;
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        if (ms->cpus[i]->apic_id != apic_id) {
+            continue;
+        }
+        if (!pcms->apics) {
+            g_string_append(out, "The local APIC is in the kernel (KVM): no state to show.\n");
+        } else {
+            apic_print_info(pcms->apics[i], out);
+        }
+        return true;
     }
-    apic_print_info(pcms->apic, out);
+    return false;
 }
 
 static void rom_line(GString *out, const char *path, const char *what)

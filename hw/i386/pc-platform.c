@@ -37,11 +37,10 @@ static void pc_gsi_to_irqchips(void *opaque, int n, int level)
     qemu_set_irq(ioapic_get_irq(pcms->ioapic, n == 0 ? 2 : n), level);
 }
 
-/* The local APIC's INTR output */
+/* A local APIC's INTR output, to its CPU */
 static void pc_cpu_intr(void *opaque, int n, int level)
 {
-    PCMachineState *pcms = opaque;
-    CPUState *cpu = pcms->ms->cpu;
+    CPUState *cpu = opaque;
 
     if (level) {
         cpu_interrupt(cpu, CPU_INTERRUPT_HARD);
@@ -52,18 +51,14 @@ static void pc_cpu_intr(void *opaque, int n, int level)
 
 static void pc_cpu_nmi(void *opaque, int n, int level)
 {
-    PCMachineState *pcms = opaque;
-
     if (level) {
-        cpu_interrupt(pcms->ms->cpu, CPU_INTERRUPT_NMI);
+        cpu_interrupt(opaque, CPU_INTERRUPT_NMI);
     }
 }
 
 static int pc_get_interrupt(void *opaque)
 {
-    PCMachineState *pcms = opaque;
-
-    return apic_get_interrupt(pcms->apic);
+    return apic_get_interrupt(opaque);
 }
 
 static int pc_pic_intack(void *opaque)
@@ -71,6 +66,18 @@ static int pc_pic_intack(void *opaque)
     PCMachineState *pcms = opaque;
 
     return pic_read_irq(pcms->pic);
+}
+
+/* The 8259's INT is wired to LINT0 of every local APIC (MP spec 3.6.2.2,
+ * virtual wire mode); software programs LINT0 as ExtINT on the BSP and
+ * masks it on the APs. */
+static void pc_pic_intr(void *opaque, int n, int level)
+{
+    PCMachineState *pcms = opaque;
+
+    for (unsigned i = 0; i < pcms->ms->smp.cpus; i++) {
+        qemu_set_irq(apic_get_lint(pcms->apics[i], 0), level);
+    }
 }
 
 void pc_irq_init(PCMachineState *pcms)
@@ -83,13 +90,22 @@ void pc_irq_init(PCMachineState *pcms)
         }
         return;
     }
-    pcms->cpu_irq = qemu_allocate_irq(pc_cpu_intr, pcms, 0);
-    pcms->cpu_nmi = qemu_allocate_irq(pc_cpu_nmi, pcms, 0);
     pcms->apic_bus = apic_bus_new(get_system_memory());
-    pcms->apic = apic_new(pcms->apic_bus, ms->cpu->cpu_index, ms->cpu, pcms->cpu_irq,
-                          pcms->cpu_nmi);
-    pcms->pic = i8259_init(get_system_io(), apic_get_lint(pcms->apic, 0));
-    apic_set_extint_handler(pcms->apic, pc_pic_intack, pcms);
+    pcms->apics = g_new0(APICState *, ms->smp.cpus);
+    pcms->cpu_irq = g_new0(qemu_irq, ms->smp.cpus);
+    pcms->cpu_nmi = g_new0(qemu_irq, ms->smp.cpus);
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        CPUState *cpu = ms->cpus[i];
+
+        pcms->cpu_irq[i] = qemu_allocate_irq(pc_cpu_intr, cpu, 0);
+        pcms->cpu_nmi[i] = qemu_allocate_irq(pc_cpu_nmi, cpu, 0);
+        pcms->apics[i] = apic_new(pcms->apic_bus, cpu->apic_id, cpu, pcms->cpu_irq[i],
+                                  pcms->cpu_nmi[i]);
+        apic_set_extint_handler(pcms->apics[i], pc_pic_intack, pcms);
+    }
+    pcms->apic = pcms->apics[0];
+    pcms->pic_intr = qemu_allocate_irq(pc_pic_intr, pcms, 0);
+    pcms->pic = i8259_init(get_system_io(), pcms->pic_intr);
     pcms->ioapic = ioapic_init(get_system_memory(), IOAPIC_DEFAULT_ADDRESS, pcms->apic_bus);
     for (int i = 0; i < PC_ISA_NUM_IRQS; i++) {
         pcms->gsi[i] = qemu_allocate_irq(pc_gsi_to_irqchips, pcms, i);
@@ -113,7 +129,13 @@ void pc_acpi_init(PCMachineState *pcms)
 
 void pc_acpi_config(PCMachineState *pcms, AcpiBuildConfig *cfg)
 {
-    acpi_build_pc_config(cfg, 1);
+    MachineState *ms = pcms->ms;
+
+    acpi_build_pc_config(cfg, ms->smp.cpus);
+    cfg->max_cpus = ms->smp.max_cpus;
+    for (unsigned i = 0; i < ms->smp.max_cpus; i++) {
+        cfg->apic_ids[i] = x86_topo_apicid(&ms->smp, i);
+    }
     cfg->pci_hole_start = pcms->below_4g_mem_size;
     cfg->hpet = pcms->hpet_enabled;
 }
@@ -139,12 +161,12 @@ static void pc_acpi_build(PCMachineState *pcms)
 
 void pc_platform_cpu_reset(PCMachineState *pcms)
 {
-    CPUState *cpu = pcms->ms->cpu;
+    MachineState *ms = pcms->ms;
 
-    if (pcms->apic) {
-        apic_reset(pcms->apic, true);
-        cpu->get_pic_interrupt = pc_get_interrupt;
-        cpu->pic_opaque = pcms;
+    for (unsigned i = 0; pcms->apics && i < ms->smp.cpus; i++) {
+        apic_reset(pcms->apics[i], i == 0);
+        ms->cpus[i]->get_pic_interrupt = pc_get_interrupt;
+        ms->cpus[i]->pic_opaque = pcms->apics[i];
     }
     if (pcms->acpi_pm) {
         acpi_pm_reset(pcms->acpi_pm);

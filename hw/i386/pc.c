@@ -36,11 +36,11 @@
 static void pc_a20_set(void *opaque, int n, int level)
 {
     PCMachineState *pcms = opaque;
-    CPUState *cpu = pcms->ms->cpu;
+    MachineState *ms = pcms->ms;
 
     trace_event(pc_a20_set, "level=%d", level);
-    if (cpu) {
-        cpu->env.a20_mask = level ? ~0ull : ~(1ull << 20);
+    for (unsigned i = 0; ms->cpus && i < ms->smp.cpus; i++) {
+        ms->cpus[i]->env.a20_mask = level ? ~0ull : ~(1ull << 20);
     }
 }
 
@@ -452,13 +452,14 @@ bool pc_machine_init(MachineState *ms, Error **errp)
 void pc_machine_reset(MachineState *ms)
 {
     PCMachineState *pcms = ms->board;
-    CPUState *cpu = ms->cpu;
-
-    /* SDM vol.3 9.1.1: the reset state; with firmware, execution starts
-     * at its reset vector (CS.base 0xffff0000 + EIP 0xfff0). */
-    x86_cpu_reset(cpu);
+    /* SDM vol.3 9.1.1: the reset state; with firmware, the BSP starts
+     * at its reset vector (CS.base 0xffff0000 + EIP 0xfff0), the APs
+     * wait for a SIPI (8.4.1). */
+    for (unsigned i = 0; i < ms->smp.cpus; i++) {
+        x86_cpu_reset(ms->cpus[i]);
+    }
     pc_platform_cpu_reset(pcms);
     if (!pcms->firmware) {
-        pc_kernel_load(pcms, &cpu->env);
+        pc_kernel_load(pcms, &ms->cpu->env);
     }
 }

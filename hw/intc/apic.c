@@ -32,7 +32,7 @@
 #include "sysemu/cpus.h"
 #include "trace/trace.h"
 
-#define APIC_MAX 16
+#define APIC_MAX 256 /* xAPIC IDs 0-254 and room for x2APIC */
 
 /* Register offsets (table 10-1) */
 #define APIC_ID     0x020
@@ -1220,7 +1220,7 @@ void apic_print_info(APICState *s, GString *out)
                            s->initial_count, apic_get_current_count(s));
     g_string_append_printf(out, "SPIV\t 0x%08x APIC %s, focus=%s, spurious vec %u\n", s->svr,
                            s->svr & (1u << 8) ? "enabled" : "disabled",
-                           s->svr & (1u << 9) ? "off" : "on", s->svr & 0xff);
+                           s->svr & (1u << 9) ? "on" : "off", s->svr & 0xff);
     g_string_append_printf(out, "ICR\t 0x%08x %s %s %s %s\n", icr,
                            icr & (1u << 11) ? "logical" : "physical",
                            icr & (1u << 15) ? "level" : "edge",

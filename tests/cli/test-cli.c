@@ -117,7 +117,7 @@ START_TEST(test_bad_log_item)
 {
     ASSERT_ONE_LINE_ERROR("bogus", "-d", "bogus");
     ASSERT_ONE_LINE_ERROR("-display gtk", "-display", "gtk");
-    ASSERT_ONE_LINE_ERROR("-smp 4", "-smp", "4");
+    ASSERT_ONE_LINE_ERROR("-smp 300", "-smp", "300");
 }
 END_TEST
 

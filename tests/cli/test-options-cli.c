@@ -199,7 +199,15 @@ END_TEST
 START_TEST(test_smp_trace)
 {
     DUET_ERROR("-smp cpus=1,bogus=2: Invalid parameter 'bogus'", "-smp", "cpus=1,bogus=2");
-    DUET_ERROR("-smp 2: duet has one vCPU", "-smp", "2");
+    /* QEMU 7.2's topology rules and messages */
+    DUET_ERROR("-smp 300: Invalid SMP CPUs 300. The max CPUs supported by machine "
+               "'pc-i440fx-7.2' is 255", "-smp", "300");
+    DUET_ERROR("-smp cpus=2,maxcpus=1: Invalid CPU topology: maxcpus must be equal to or "
+               "greater than smp: sockets (1) * dies (1) * cores (1) * threads (1) == maxcpus "
+               "(1) < smp_cpus (2)", "-smp", "cpus=2,maxcpus=1");
+    DUET_ERROR("-smp cpus=3,sockets=2,cores=2: Invalid CPU topology: product of the hierarchy "
+               "must match maxcpus: sockets (2) * dies (1) * cores (2) * threads (0) != maxcpus "
+               "(3)", "-smp", "cpus=3,sockets=2,cores=2");
     DUET_ERROR("-trace a*,b*: Expected '=' after parameter 'b*'", "-trace", "a*,b*");
     DUET_ERROR("-trace enable=a,bogus=1: Invalid parameter 'bogus'", "-trace", "enable=a,bogus=1");
 }

@@ -267,7 +267,7 @@ END_TEST
 /* The pc machine's items, with the values QEMU 7.2's pc gives for -m 128. */
 START_TEST(test_pc_items)
 {
-    MachineState ms = { .ram_size = 128 << 20, .boot_menu = true };
+    MachineState ms = { .ram_size = 128 << 20, .boot_menu = true, .smp = CPU_TOPOLOGY_ONE };
     PCMachineState pcms = { .ms = &ms, .below_4g_mem_size = 128 << 20, .hpet_enabled = true };
     Error *err = NULL;
     uint8_t b[64];
@@ -343,7 +343,7 @@ START_TEST(test_pc_kernel_items)
     g_autofree char *dir = g_dir_make_tmp("duet-fwcfg-XXXXXX", NULL);
     g_autofree char *kpath = g_build_filename(dir, "bzImage", NULL);
     g_autofree char *ipath = g_build_filename(dir, "initrd", NULL);
-    MachineState ms = { .ram_size = 128 << 20, .kernel_filename = kpath,
+    MachineState ms = { .ram_size = 128 << 20, .smp = CPU_TOPOLOGY_ONE, .kernel_filename = kpath,
                         .initrd_filename = ipath, .kernel_cmdline = "console=ttyS0" };
     PCMachineState pcms = { .ms = &ms, .below_4g_mem_size = 128 << 20 };
     size_t setup = 5 * 512, klen = setup + 0x10000, len;

@@ -44,6 +44,8 @@ static MachineState *make_vm(void)
     cpu->cpuid.model = x86_cpu_model_default();
     x86_cpu_reset(cpu);
     ms->cpu = cpu;
+    ms->cpus = &ms->cpu; /* one vCPU */
+    ms->smp = CPU_TOPOLOGY_ONE;
     ms->accel = &kvm_accel_ops;
     ck_assert_msg(kvm_accel_ops.init_machine(ms, &err), "init_machine: %s",
                   err ? error_get_pretty(err) : "");

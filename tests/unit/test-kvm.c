@@ -74,6 +74,8 @@ static MachineState *make_machine(const uint8_t *code, size_t len, const char *a
     cpu->as_io = &address_space_io;
     x86_cpu_reset(cpu);
     ms->cpu = cpu;
+    ms->cpus = &ms->cpu; /* one vCPU */
+    ms->smp = CPU_TOPOLOGY_ONE;
     ms->accel = &kvm_accel_ops;
     if (accel_opts) {
         g_autofree char *str = g_strdup_printf("kvm,%s", accel_opts);

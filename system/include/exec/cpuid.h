@@ -39,6 +39,7 @@ typedef enum FeatureWord {
 #define CPUID_MCE     (1u << 7)
 #define CPUID_CX8     (1u << 8)
 #define CPUID_APIC    (1u << 9)
+#define CPUID_HTT     (1u << 28) /* CPUID.01H:EBX[23:16] is valid */
 #define CPUID_SEP     (1u << 11)
 #define CPUID_MTRR    (1u << 12)
 #define CPUID_PGE     (1u << 13)
@@ -104,6 +105,10 @@ typedef struct X86CPUID {
     char vendor[13];                /* -cpu MODEL,vendor=... ("": the model's) */
     uint32_t features[FEATURE_WORDS];
     uint8_t phys_bits;
+    /* The package the vCPU is in (-smp): threads per core, cores per
+     * package, and the APIC ID bits each level takes (0 values: one). */
+    uint16_t nr_threads, nr_cores;
+    uint8_t thread_bits, core_bits;
 } X86CPUID;
 
 const X86CPUModel *x86_cpu_model_find(const char *name);

@@ -61,17 +61,20 @@ void cpu_stop_thread(CPUState *cpu);
 
 /*
  * The VM as the monitor sees it (accel/cpus.c), BQL held: vm_stop pauses
- * the vCPU outside guest code (a paused guest's state is stable; the
+ * the vCPUs outside guest code (a paused guest's state is stable; the
  * accelerator's registers are synchronised into env) and sets @state;
  * vm_start resumes it and sets running.  Both do nothing when the VM is
  * already there; the run-state listeners hear STOP/RESUME.
  */
 struct MachineState;
+/* Every vCPU of the machine (QEMU's pause_all_vcpus / resume_all_vcpus). */
+void pause_all_vcpus(struct MachineState *ms);
+void resume_all_vcpus(struct MachineState *ms);
 void vm_stop(struct MachineState *ms, int state);
 void vm_start(struct MachineState *ms);
 /*
- * For a look at the vCPU's state (info registers, x): pauses a running
- * vCPU and synchronises env; vm_peek_end lets it go on.
+ * For a look at the vCPUs' state (info registers, x): pauses running
+ * vCPUs and synchronises env; vm_peek_end lets it go on.
  */
 bool vm_peek_begin(struct MachineState *ms);
 void vm_peek_end(struct MachineState *ms, bool paused);

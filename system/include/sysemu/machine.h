@@ -19,10 +19,19 @@
 typedef struct MachineState MachineState;
 
 /* -smp: QEMU's names; cpus = the vCPUs present at start, max_cpus =
- * sockets * cores * threads. */
+ * sockets * dies * cores * threads. */
 typedef struct CpuTopology {
-    unsigned cpus, sockets, cores, threads, max_cpus;
+    unsigned cpus, sockets, dies, cores, threads, max_cpus;
 } CpuTopology;
+
+/* -smp 1, what a machine has without -smp */
+#define CPU_TOPOLOGY_ONE \
+    ((CpuTopology){ .cpus = 1, .sockets = 1, .dies = 1, .cores = 1, .threads = 1, .max_cpus = 1 })
+
+/* system/x86-topology.c: vCPU index -> initial APIC ID, and the
+ * package layout CPUID reports. */
+uint32_t x86_topo_apicid(const CpuTopology *t, unsigned index);
+void x86_topo_cpuid_fields(const CpuTopology *t, X86CPUID *c);
 
 struct MachineState {
     uint64_t ram_size;            /* -m, bytes */

@@ -22,7 +22,9 @@
 #define ACPI_BUILD_SIZE 0x1000
 
 typedef struct AcpiBuildConfig {
-    int ncpus;            /* Local APIC IDs 0..ncpus-1 */
+    int ncpus;            /* CPUs present (MADT entries enabled) */
+    int max_cpus;         /* MADT entries (-smp maxcpus); 0: ncpus */
+    uint8_t apic_ids[256];/* each CPU's APIC ID (default: its index) */
     uint32_t lapic_addr;
     uint32_t ioapic_addr;
     uint8_t ioapic_id;

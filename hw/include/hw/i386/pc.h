@@ -62,12 +62,14 @@ typedef struct PCMachineState {
     MemoryRegion option_rom;       /* "pc.rom": 0xc0000-0xdffff */
 
     qemu_irq gsi[PC_ISA_NUM_IRQS]; /* ISA IRQ lines, to PIC + IOAPIC, or KVM */
-    qemu_irq cpu_irq;              /* the local APIC's INTR output */
-    qemu_irq cpu_nmi;              /* ... and its NMI output */
+    qemu_irq *cpu_irq;             /* per vCPU: its local APIC's INTR output */
+    qemu_irq *cpu_nmi;             /* ... and its NMI output */
+    qemu_irq pic_intr;             /* the 8259's INT, to every LINT0 */
     qemu_irq a20_line;
     PICState *pic;                 /* NULL with an in-kernel irqchip */
     APICBus *apic_bus;             /* NULL with an in-kernel irqchip */
-    APICState *apic;
+    APICState **apics;             /* per vCPU, cpu_index order */
+    APICState *apic;               /* apics[0], the BSP's */
     IOAPICState *ioapic;
     ACPIPMState *acpi_pm;
     PITCommonState *pit;           /* NULL with an in-kernel PIT */
@@ -113,7 +115,8 @@ void pc_machine_print_pci(MachineState *ms, GString *out);
 void pc_machine_print_qtree(MachineState *ms, GString *out);
 void pc_machine_print_irq(MachineState *ms, GString *out);
 void pc_machine_print_pic(MachineState *ms, GString *out);
-void pc_machine_print_lapic(MachineState *ms, GString *out);
+/* info lapic: the local APIC with @apic_id; false if no CPU has it. */
+bool pc_machine_print_lapic(MachineState *ms, uint32_t apic_id, GString *out);
 void pc_machine_print_roms(MachineState *ms, GString *out);
 
 /* hw/i386/pc-platform.c: interrupt controllers, ACPI hardware and tables */
