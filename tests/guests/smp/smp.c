@@ -409,7 +409,7 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
     /* the command line first: the trampoline's page may hold it */
     smp_no_iret = arg(cmdline, "noiret") != NULL;
     if (arg(cmdline, "rounds=")) {
-        bench_rounds = atou(arg(cmdline, "rounds="));
+        case_rounds = atou(arg(cmdline, "rounds="));
     }
     for (int i = 0; name && i < (int)(sizeof(cases) / sizeof(cases[0])); i++) {
         size_t n = strlen(cases[i].name);

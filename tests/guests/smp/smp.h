@@ -45,7 +45,7 @@ extern void (*volatile phase_fn)(int cpu);
 /* per-CPU interrupt counts (smp_isr), by CPU index */
 extern volatile uint32_t n_ping[MAX_CPUS], n_pong, n_bcast[MAX_CPUS], n_all[MAX_CPUS];
 extern volatile uint32_t n_nmi[MAX_CPUS], n_tlb[MAX_CPUS], n_spurious;
-extern uint32_t bench_rounds;
+extern uint32_t case_rounds;
 
 static inline uint32_t lapic_read(uint32_t reg)
 {
