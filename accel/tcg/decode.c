@@ -627,13 +627,22 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
             }
         } else if (e->h == op_alu_EI) {
             d->handler = d->mod3 ? alu32_ri[d->b] : alu32_mi[d->b];
-        } else if (e->h == op_shift_EI && d->mod3) {
-            static const InsnHandler shift32_ri[8] = {
-                [4] = op_shl_32ri, [5] = op_shr_32ri, [6] = op_shl_32ri, [7] = op_sar_32ri,
-            };
-            if (shift32_ri[d->b]) {
-                d->handler = shift32_ri[d->b];
-            }
+        }
+    }
+    /* SHL/SHR/SAR of a 32- or 64-bit register by imm8 or CL; the rest of
+     * group 2 (rotates) and memory operands take the generic shift_E */
+    if ((d->ot == MO_32 || d->ot == MO_64) && d->mod3 && !(d->prefix & PREFIX_LOCK) &&
+        (e->h == op_shift_EI || e->h == op_shift_ECL)) {
+        static const InsnHandler shift_r[2][2][8] = {
+            { { [4] = op_shl_32ri, [5] = op_shr_32ri, [6] = op_shl_32ri, [7] = op_sar_32ri },
+              { [4] = op_shl_32rc, [5] = op_shr_32rc, [6] = op_shl_32rc, [7] = op_sar_32rc } },
+            { { [4] = op_shl_64ri, [5] = op_shr_64ri, [6] = op_shl_64ri, [7] = op_sar_64ri },
+              { [4] = op_shl_64rc, [5] = op_shr_64rc, [6] = op_shl_64rc, [7] = op_sar_64rc } },
+        };
+        InsnHandler h = shift_r[d->ot == MO_64][e->h == op_shift_ECL][d->b];
+
+        if (h) {
+            d->handler = h;
         }
     }
     d->flags = (fl & F_BRANCH) ? INSN_BRANCH : (fl & F_END) ? INSN_END_TB : 0;

@@ -114,45 +114,55 @@ void op_shift_E1(TCGCPU *s, const DecodedInsn *d) { shift_E(s, d, 1); }
 void op_shift_ECL(TCGCPU *s, const DecodedInsn *d) { shift_E(s, d, s->env->regs[R_ECX] & 0xff); }
 void op_shift_EI(TCGCPU *s, const DecodedInsn *d) { shift_E(s, d, d->imm); }
 
-/* SHL/SHR/SAR r32, imm8 (threaded: see dispatch_next); the same flags as do_shift. */
-void op_shl_32ri(TCGCPU *s, const DecodedInsn *d)
-{
-    uint64_t *regs = s->env->regs;
-    unsigned count = d->imm & 0x1f;
-    uint32_t v = regs[d->rm];
-
-    regs[d->rm] = (uint32_t)(v << count); /* written (zero-extended) even for count 0 */
-    if (count) {
-        set_cc(s, CC_OP_SHL + MO_32, (uint32_t)(v << count), (uint64_t)v << (count - 1));
-    }
-    dispatch_next(s, d);
+/*
+ * SHL/SHR/SAR of a 32- or 64-bit register by imm8 or CL (threaded: see
+ * dispatch_next), with do_shift's flags.  A count that masks to 0 changes
+ * no flags; the register is still written, so a 32-bit one is
+ * zero-extended in 64-bit mode.
+ */
+#define DEFINE_SHIFT_R(name, type, stype, mask, count_expr, op, compute)       \
+void name(TCGCPU *s, const DecodedInsn *d)                                      \
+{                                                                               \
+    uint64_t *regs = s->env->regs;                                              \
+    unsigned count = (count_expr) & (mask);                                     \
+    type v = (type)regs[d->rm];                                                 \
+    type r;                                                                     \
+    uint64_t src;                                                               \
+                                                                                \
+    compute;                                                                    \
+    regs[d->rm] = r;                                                            \
+    if (count) {                                                                \
+        set_cc(s, op, r, src);                                                  \
+    }                                                                           \
+    dispatch_next(s, d);                                                        \
 }
 
-void op_shr_32ri(TCGCPU *s, const DecodedInsn *d)
-{
-    uint64_t *regs = s->env->regs;
-    unsigned count = d->imm & 0x1f;
-    uint32_t v = regs[d->rm];
+/* the bit shifted out last sits in src's low bit (SAR/SHR) or msb (SHL) */
+#define SHL_R(type) r = (type)(v << count); src = count ? (uint64_t)(type)(v << (count - 1)) : 0
+#define SHR_R(type) r = v >> count; src = count ? (uint64_t)(v >> (count - 1)) : 0
+#define SAR_R(type, stype) \
+    r = (type)((stype)v >> count); src = count ? (uint64_t)(type)((stype)v >> (count - 1)) : 0
 
-    regs[d->rm] = v >> count;
-    if (count) {
-        set_cc(s, CC_OP_SAR + MO_32, v >> count, v >> (count - 1));
-    }
-    dispatch_next(s, d);
-}
-
-void op_sar_32ri(TCGCPU *s, const DecodedInsn *d)
-{
-    uint64_t *regs = s->env->regs;
-    unsigned count = d->imm & 0x1f;
-    int64_t v = (int32_t)regs[d->rm];
-
-    regs[d->rm] = (uint32_t)(v >> count);
-    if (count) {
-        set_cc(s, CC_OP_SAR + MO_32, (uint32_t)(v >> count), (uint64_t)(v >> (count - 1)));
-    }
-    dispatch_next(s, d);
-}
+DEFINE_SHIFT_R(op_shl_32ri, uint32_t, int32_t, 0x1f, d->imm, CC_OP_SHL + MO_32, SHL_R(uint32_t))
+DEFINE_SHIFT_R(op_shr_32ri, uint32_t, int32_t, 0x1f, d->imm, CC_OP_SAR + MO_32, SHR_R(uint32_t))
+DEFINE_SHIFT_R(op_sar_32ri, uint32_t, int32_t, 0x1f, d->imm, CC_OP_SAR + MO_32,
+               SAR_R(uint32_t, int32_t))
+DEFINE_SHIFT_R(op_shl_32rc, uint32_t, int32_t, 0x1f, regs[R_ECX], CC_OP_SHL + MO_32,
+               SHL_R(uint32_t))
+DEFINE_SHIFT_R(op_shr_32rc, uint32_t, int32_t, 0x1f, regs[R_ECX], CC_OP_SAR + MO_32,
+               SHR_R(uint32_t))
+DEFINE_SHIFT_R(op_sar_32rc, uint32_t, int32_t, 0x1f, regs[R_ECX], CC_OP_SAR + MO_32,
+               SAR_R(uint32_t, int32_t))
+DEFINE_SHIFT_R(op_shl_64ri, uint64_t, int64_t, 0x3f, d->imm, CC_OP_SHL + MO_64, SHL_R(uint64_t))
+DEFINE_SHIFT_R(op_shr_64ri, uint64_t, int64_t, 0x3f, d->imm, CC_OP_SAR + MO_64, SHR_R(uint64_t))
+DEFINE_SHIFT_R(op_sar_64ri, uint64_t, int64_t, 0x3f, d->imm, CC_OP_SAR + MO_64,
+               SAR_R(uint64_t, int64_t))
+DEFINE_SHIFT_R(op_shl_64rc, uint64_t, int64_t, 0x3f, regs[R_ECX], CC_OP_SHL + MO_64,
+               SHL_R(uint64_t))
+DEFINE_SHIFT_R(op_shr_64rc, uint64_t, int64_t, 0x3f, regs[R_ECX], CC_OP_SAR + MO_64,
+               SHR_R(uint64_t))
+DEFINE_SHIFT_R(op_sar_64rc, uint64_t, int64_t, 0x3f, regs[R_ECX], CC_OP_SAR + MO_64,
+               SAR_R(uint64_t, int64_t))
 
 /* ---- SHLD/SHRD ---- */
 static void shxd(TCGCPU *s, const DecodedInsn *d, unsigned count, bool left)

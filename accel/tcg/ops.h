@@ -148,6 +148,9 @@ H(op_shift_E1); H(op_shift_ECL); H(op_shift_EI);
 H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);
 H(op_bt_EG); H(op_bt_EI); H(op_bsf); H(op_bsr); H(op_popcnt);
 H(op_shl_32ri); H(op_shr_32ri); H(op_sar_32ri);
+H(op_shl_32rc); H(op_shr_32rc); H(op_sar_32rc);
+H(op_shl_64ri); H(op_shr_64ri); H(op_sar_64ri);
+H(op_shl_64rc); H(op_shr_64rc); H(op_sar_64rc);
 
 /* ops-data.c */
 H(op_mov_EG); H(op_mov_GE); H(op_mov_EI); H(op_mov_rI);
