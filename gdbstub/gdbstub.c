@@ -1,7 +1,9 @@
 /*
  * The gdb stub's session: packets in, commands run, replies out (GDB
  * manual E.2 "Packets", E.3 "Stop Reply Packets", E.4 "General Query
- * Packets").  All-stop, one thread (the vCPU, thread id 1).
+ * Packets").  All-stop; thread ids 1..N are vCPUs 0..N-1 (as QEMU numbers
+ * them): Hg picks the one g/G/p/P/m/M read, Z/z go to every vCPU and a
+ * stop reply names the vCPU that stopped.
  *
  * The VM stops when gdb connects (as QEMU's stub does); c and vCont;c
  * start it, and a stop of any kind while gdb waits for one (Ctrl-C, the
@@ -37,6 +39,8 @@ typedef struct GdbState {
     bool x86_64;        /* the register set of this connection */
     bool swbreak, hwbreak; /* gdb takes swbreak:/hwbreak: in stop replies */
     GString *last;      /* the last packet sent, for a NAK */
+    int g_cpu;          /* Hg: the vCPU whose registers/memory gdb reads */
+    int thread_iter;    /* qsThreadInfo: the next thread to list */
 } GdbState;
 
 static GdbState *gdbserver_state;
@@ -90,9 +94,47 @@ static bool hex_to_bytes(const char *hex, size_t nbytes, GByteArray *out)
     return true;
 }
 
+/* Thread ids are 1..N for cpus[0..N-1], as QEMU numbers them. */
+static CPUState *gdb_nth_cpu(GdbState *s, int i)
+{
+    return s->ms->cpus ? s->ms->cpus[i] : s->ms->cpu;
+}
+
 static CPUState *gdb_cpu(GdbState *s)
 {
-    return s->ms->cpu;
+    return gdb_nth_cpu(s, s->g_cpu);
+}
+
+static int gdb_num_cpus(GdbState *s)
+{
+    return s->ms->cpus ? (int)s->ms->smp.cpus : 1;
+}
+
+/* A thread id (hex, or -1 for "all", 0 for "any") to a cpu index:
+ * -1/0 keep @cur; -2 for a thread we do not have or a malformed id. */
+static int gdb_parse_thread(GdbState *s, const char *p, int cur)
+{
+    uint64_t id;
+
+    if (!strcmp(p, "-1") || !strcmp(p, "0")) {
+        return cur;
+    }
+    if (!gdb_parse_hex(&p, &id) || *p || id < 1 || id > (uint64_t)gdb_num_cpus(s)) {
+        return -2;
+    }
+    return (int)id - 1;
+}
+
+/* The vCPU that took a debug stop (breakpoint, watchpoint, step), if any. */
+static int gdb_stopped_cpu(GdbState *s)
+{
+    for (int i = 0; i < gdb_num_cpus(s); i++) {
+        CPUState *cpu = gdb_nth_cpu(s, i);
+        if (cpu->debug_stop.reason != DEBUG_STOP_NONE) {
+            return i;
+        }
+    }
+    return s->g_cpu;
 }
 
 /* T05 says why when the vCPU stopped for us (E.3 "Stop Reply Packets"):
@@ -104,8 +146,12 @@ static void gdb_send_stop_reply(GdbState *s, int signal)
         [GDB_WATCHPOINT_WRITE] = "watch", [GDB_WATCHPOINT_READ] = "rwatch",
         [GDB_WATCHPOINT_ACCESS] = "awatch",
     };
-    const CPUDebugStop *stop = &gdb_cpu(s)->debug_stop;
+    const CPUDebugStop *stop;
     char why[48] = "";
+
+    /* gdb switches to the thread named here (E.3): make it ours too. */
+    s->g_cpu = gdb_stopped_cpu(s);
+    stop = &gdb_cpu(s)->debug_stop;
     char buf[96];
 
     if (signal == 5 && stop->reason == DEBUG_STOP_WATCH &&
@@ -118,7 +164,7 @@ static void gdb_send_stop_reply(GdbState *s, int signal)
             snprintf(why, sizeof(why), "hwbreak:;");
         }
     }
-    snprintf(buf, sizeof(buf), "T%02x%sthread:01;", signal, why);
+    snprintf(buf, sizeof(buf), "T%02x%sthread:%02x;", signal, why, s->g_cpu + 1);
     gdb_put_packet(s, buf);
 }
 
@@ -139,7 +185,9 @@ static void gdb_resume(GdbState *s, bool step, bool has_addr, uint64_t addr)
         cpu->env.eip = addr - cpu->env.segs[R_CS].base;
         cpu->vcpu_dirty = true;
     }
-    cpu->debug_stop = (CPUDebugStop){ .reason = DEBUG_STOP_NONE };
+    for (int i = 0; i < gdb_num_cpus(s); i++) {
+        gdb_nth_cpu(s, i)->debug_stop = (CPUDebugStop){ .reason = DEBUG_STOP_NONE };
+    }
     s->waiting_stop = true;
     s->stopped_by_gdb = false;
     if (runstate_is_running()) {
@@ -178,8 +226,17 @@ static void cmd_breakpoint(GdbState *s, const char *p, bool insert)
         gdb_put_packet(s, ""); /* not supported (E.2: an empty reply) */
         return;
     }
-    ok = insert ? cpu_breakpoint_insert(gdb_cpu(s), req.type, req.addr, req.kind, &err)
-                : cpu_breakpoint_remove(gdb_cpu(s), req.type, req.addr, req.kind, &err);
+    /* Every vCPU gets it: a breakpoint hit on any CPU reports that CPU's
+     * thread.  An insert that fails on one is undone on those before. */
+    ok = true;
+    for (int i = 0; i < gdb_num_cpus(s) && ok; i++) {
+        CPUState *cpu = gdb_nth_cpu(s, i);
+        ok = insert ? cpu_breakpoint_insert(cpu, req.type, req.addr, req.kind, &err)
+                    : cpu_breakpoint_remove(cpu, req.type, req.addr, req.kind, &err);
+        for (int j = 0; !ok && insert && j < i; j++) {
+            cpu_breakpoint_remove(gdb_nth_cpu(s, j), req.type, req.addr, req.kind, NULL);
+        }
+    }
     if (!ok) {
         trace_event(gdb_error, "%c%u: %s", insert ? 'Z' : 'z', req.type,
                     error_get_pretty(err));
@@ -374,11 +431,30 @@ static void cmd_query(GdbState *s, const char *p)
     } else if (!strcmp(p, "qAttached") || g_str_has_prefix(p, "qAttached:")) {
         gdb_put_packet(s, "1"); /* attached to a running machine: detach, not kill */
     } else if (!strcmp(p, "qC")) {
-        gdb_put_packet(s, "QC1");
-    } else if (!strcmp(p, "qfThreadInfo")) {
-        gdb_put_packet(s, "m1");
-    } else if (!strcmp(p, "qsThreadInfo")) {
-        gdb_put_packet(s, "l");
+        char buf[16];
+        snprintf(buf, sizeof(buf), "QC%x", s->g_cpu + 1);
+        gdb_put_packet(s, buf);
+    } else if (!strcmp(p, "qfThreadInfo") || !strcmp(p, "qsThreadInfo")) {
+        /* one thread a packet, as QEMU answers */
+        char buf[16];
+        s->thread_iter = p[1] == 'f' ? 0 : s->thread_iter;
+        if (s->thread_iter < gdb_num_cpus(s)) {
+            snprintf(buf, sizeof(buf), "m%x", ++s->thread_iter);
+            gdb_put_packet(s, buf);
+        } else {
+            gdb_put_packet(s, "l");
+        }
+    } else if (g_str_has_prefix(p, "qThreadExtraInfo,")) {
+        int i = gdb_parse_thread(s, p + strlen("qThreadExtraInfo,"), -2);
+        char text[48];
+        if (i < 0) {
+            gdb_put_packet(s, "E22");
+            return;
+        }
+        CPUState *cpu = gdb_nth_cpu(s, i);
+        snprintf(text, sizeof(text), "CPU#%d [%s]", i,
+                 cpu->env.halted ? "halted " : "running");
+        gdb_put_hex(s, (const uint8_t *)text, strlen(text));
     } else if (g_str_has_prefix(p, "qRcmd,")) {
         cmd_rcmd(s, p + strlen("qRcmd,"));
     } else if (!strcmp(p, "QStartNoAckMode")) {
@@ -394,7 +470,9 @@ static void gdb_detach_cleanup(GdbState *s)
     /* Nobody is left to take a stop: the guest runs free.  gdb may have
      * gone while the guest runs: the list changes with the vCPU paused. */
     bool paused = vm_peek_begin(s->ms);
-    cpu_breakpoint_remove_all(gdb_cpu(s));
+    for (int i = 0; i < gdb_num_cpus(s); i++) {
+        cpu_breakpoint_remove_all(gdb_nth_cpu(s, i));
+    }
     vm_peek_end(s->ms, paused);
     s->waiting_stop = false;
     if (s->stopped_by_gdb) {
@@ -444,8 +522,25 @@ static void gdb_handle_packet(GdbState *s, const char *p, size_t len)
     case 's': cmd_resume(s, p + 1, true); break;
     case 'Z': cmd_breakpoint(s, p + 1, true); break;
     case 'z': cmd_breakpoint(s, p + 1, false); break;
-    case 'H': case 'T':
-        gdb_put_packet(s, "OK"); /* the one thread */
+    case 'H':
+        /* Hg picks the vCPU for g/G/p/P/m/M/Z; Hc (resume) is accepted,
+         * c/s still resume the whole machine. */
+        if (p[1] == 'g' || p[1] == 'c') {
+            int i = gdb_parse_thread(s, p + 2, s->g_cpu);
+            if (i < 0) {
+                gdb_put_packet(s, "E22");
+                break;
+            }
+            if (p[1] == 'g') {
+                s->g_cpu = i;
+            }
+            gdb_put_packet(s, "OK");
+        } else {
+            gdb_put_packet(s, "E01");
+        }
+        break;
+    case 'T':
+        gdb_put_packet(s, gdb_parse_thread(s, p + 1, s->g_cpu) < 0 ? "E22" : "OK");
         break;
     case 'k':
         /* duet exits through its normal shutdown path (drives closed). */
@@ -521,6 +616,7 @@ static void gdb_chr_event(void *opaque, QEMUChrEvent event)
         s->connected = true;
         s->no_ack = false;
         s->waiting_stop = false;
+        s->g_cpu = 0;
         g_string_truncate(s->last, 0);
         if (runstate_is_running()) {
             vm_stop(s->ms, RUN_STATE_PAUSED);
