@@ -174,6 +174,12 @@ static void gdb_resume(GdbState *s, bool step, bool has_addr, uint64_t addr)
     CPUState *cpu = gdb_cpu(s);
     Error *err = NULL;
 
+    /* Only the resumed thread steps: a step left on another vCPU ends. */
+    for (int i = 0; i < gdb_num_cpus(s); i++) {
+        if (i != s->g_cpu) {
+            cpu_single_step(gdb_nth_cpu(s, i), false, NULL);
+        }
+    }
     if (!cpu_single_step(cpu, step, &err)) {
         trace_event(gdb_error, "step: %s", error_get_pretty(err));
         warn_report("gdbstub: single-step: %s", error_get_pretty(err));
@@ -493,11 +499,25 @@ static void cmd_vcont(GdbState *s, const char *p)
         gdb_put_packet(s, "E01");
         return;
     }
-    if (!action) {
-        gdb_put_packet(s, "E22"); /* nothing for our one thread to do */
+    /* All-stop: the machine resumes as a whole; a thread given 's' is the
+     * one that steps (the first such), else any 'c' continues. */
+    int step_cpu = -1;
+    bool any = false;
+    for (int i = 0; i < gdb_num_cpus(s); i++) {
+        gdb_parse_vcont_thread(p, i + 1, &action);
+        any |= action != 0;
+        if (action == 's' && step_cpu < 0) {
+            step_cpu = i;
+        }
+    }
+    if (!any) {
+        gdb_put_packet(s, "E22"); /* nothing for any of our threads to do */
         return;
     }
-    gdb_resume(s, action == 's', false, 0);
+    if (step_cpu >= 0) {
+        s->g_cpu = step_cpu;
+    }
+    gdb_resume(s, step_cpu >= 0, false, 0);
 }
 
 static void gdb_handle_packet(GdbState *s, const char *p, size_t len)

@@ -316,9 +316,15 @@ if a.case in ('packets', 'threads'):
         if reply('p0') == '78563412' or eip() != entry:
             fail('a write through Hg2 reached CPU 0')
         expect('Hg-1', 'OK'); expect('qC', 'QC1')
+        # vCont: per-thread actions; thread 3 does not exist; s:1 steps CPU 0
+        expect('vCont;c:3', 'E22')
+        expect('vCont;s:1;c:2', 'T05thread:01;')
+        if eip() != entry + 1:
+            fail('vCont;s:1 did not step CPU 0 by one instruction')
+        # '?' names the vCPU that stopped (and makes it gdb's), not Hg's
         expect('Hg2', 'OK')
-        if not re.fullmatch(r'T0[25]thread:02;', reply('?')):
-            fail('? after Hg2 does not name thread 2')
+        expect('?', 'T05thread:01;')
+        expect('qC', 'QC1')
         c.close()
         p.kill(); p.wait()
         # a real gdb: info threads lists both vCPUs
