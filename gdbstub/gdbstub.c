@@ -40,6 +40,7 @@ typedef struct GdbState {
     bool swbreak, hwbreak; /* gdb takes swbreak:/hwbreak: in stop replies */
     GString *last;      /* the last packet sent, for a NAK */
     int g_cpu;          /* Hg: the vCPU whose registers/memory gdb reads */
+    int c_cpu;          /* Hc and the last stop: the thread '?' names */
     int thread_iter;    /* qsThreadInfo: the next thread to list */
 } GdbState;
 
@@ -134,13 +135,13 @@ static int gdb_stopped_cpu(GdbState *s)
             return i;
         }
     }
-    return s->g_cpu;
+    return s->c_cpu;
 }
 
 /* T05 says why when the vCPU stopped for us (E.3 "Stop Reply Packets"):
  * watch/rwatch/awatch:ADDR for a watchpoint, swbreak:/hwbreak: for a
  * breakpoint when gdb said it understands them; a step has no reason. */
-static void gdb_send_stop_reply(GdbState *s, int signal)
+static void gdb_send_stop_reply(GdbState *s, int signal, bool at_stop)
 {
     static const char *const watch[] = {
         [GDB_WATCHPOINT_WRITE] = "watch", [GDB_WATCHPOINT_READ] = "rwatch",
@@ -149,9 +150,12 @@ static void gdb_send_stop_reply(GdbState *s, int signal)
     const CPUDebugStop *stop;
     char why[48] = "";
 
-    /* gdb switches to the thread named here (E.3): make it ours too. */
-    s->g_cpu = gdb_stopped_cpu(s);
-    stop = &gdb_cpu(s)->debug_stop;
+    /* At a stop gdb switches to the thread named (E.3): make it ours too.
+     * '?' names the Hc thread, as QEMU 7.2 answers. */
+    if (at_stop) {
+        s->g_cpu = s->c_cpu = gdb_stopped_cpu(s);
+    }
+    stop = &gdb_nth_cpu(s, s->c_cpu)->debug_stop;
     char buf[96];
 
     if (signal == 5 && stop->reason == DEBUG_STOP_WATCH &&
@@ -164,7 +168,7 @@ static void gdb_send_stop_reply(GdbState *s, int signal)
             snprintf(why, sizeof(why), "hwbreak:;");
         }
     }
-    snprintf(buf, sizeof(buf), "T%02x%sthread:%02x;", signal, why, s->g_cpu + 1);
+    snprintf(buf, sizeof(buf), "T%02x%sthread:%02x;", signal, why, s->c_cpu + 1);
     gdb_put_packet(s, buf);
 }
 
@@ -437,15 +441,13 @@ static void cmd_query(GdbState *s, const char *p)
     } else if (!strcmp(p, "qAttached") || g_str_has_prefix(p, "qAttached:")) {
         gdb_put_packet(s, "1"); /* attached to a running machine: detach, not kill */
     } else if (!strcmp(p, "qC")) {
-        char buf[16];
-        snprintf(buf, sizeof(buf), "QC%x", s->g_cpu + 1);
-        gdb_put_packet(s, buf);
+        gdb_put_packet(s, "QC01"); /* the first thread, whatever H says: QEMU 7.2's answer */
     } else if (!strcmp(p, "qfThreadInfo") || !strcmp(p, "qsThreadInfo")) {
         /* one thread a packet, as QEMU answers */
         char buf[16];
         s->thread_iter = p[1] == 'f' ? 0 : s->thread_iter;
         if (s->thread_iter < gdb_num_cpus(s)) {
-            snprintf(buf, sizeof(buf), "m%x", ++s->thread_iter);
+            snprintf(buf, sizeof(buf), "m%02x", ++s->thread_iter);
             gdb_put_packet(s, buf);
         } else {
             gdb_put_packet(s, "l");
@@ -515,7 +517,7 @@ static void cmd_vcont(GdbState *s, const char *p)
         return;
     }
     if (step_cpu >= 0) {
-        s->g_cpu = step_cpu;
+        s->g_cpu = s->c_cpu = step_cpu;
     }
     gdb_resume(s, step_cpu >= 0, false, 0);
 }
@@ -529,7 +531,7 @@ static void gdb_handle_packet(GdbState *s, const char *p, size_t len)
     }
     switch (p[0]) {
     case '?':
-        gdb_send_stop_reply(s, runstate_get() == RUN_STATE_DEBUG ? 5 : 2);
+        gdb_send_stop_reply(s, runstate_get() == RUN_STATE_DEBUG ? 5 : 2, false);
         break;
     case 'g': cmd_read_regs(s); break;
     case 'G': cmd_write_regs(s, p + 1); break;
@@ -546,14 +548,12 @@ static void gdb_handle_packet(GdbState *s, const char *p, size_t len)
         /* Hg picks the vCPU for g/G/p/P/m/M/Z; Hc (resume) is accepted,
          * c/s still resume the whole machine. */
         if (p[1] == 'g' || p[1] == 'c') {
-            int i = gdb_parse_thread(s, p + 2, s->g_cpu);
+            int i = gdb_parse_thread(s, p + 2, p[1] == 'g' ? s->g_cpu : s->c_cpu);
             if (i < 0) {
                 gdb_put_packet(s, "E22");
                 break;
             }
-            if (p[1] == 'g') {
-                s->g_cpu = i;
-            }
+            *(p[1] == 'g' ? &s->g_cpu : &s->c_cpu) = i;
             gdb_put_packet(s, "OK");
         } else {
             gdb_put_packet(s, "E01");
@@ -636,7 +636,7 @@ static void gdb_chr_event(void *opaque, QEMUChrEvent event)
         s->connected = true;
         s->no_ack = false;
         s->waiting_stop = false;
-        s->g_cpu = 0;
+        s->g_cpu = s->c_cpu = 0;
         g_string_truncate(s->last, 0);
         if (runstate_is_running()) {
             vm_stop(s->ms, RUN_STATE_PAUSED);
@@ -670,7 +670,7 @@ static void gdb_state_changed(void *opaque, RunState old_state, RunState new_sta
     }
     s->waiting_stop = false;
     s->stopped_by_gdb = true;
-    gdb_send_stop_reply(s, new_state == RUN_STATE_DEBUG ? 5 : 2);
+    gdb_send_stop_reply(s, new_state == RUN_STATE_DEBUG ? 5 : 2, true);
 }
 
 static void gdb_shutdown(void *opaque, ShutdownCause cause)

@@ -292,9 +292,10 @@ if a.case in ('packets', 'threads'):
                 fail('%r answered %r, not %r' % (pkt, got, want))
         def eip():
             return struct.unpack('<I', bytes.fromhex(reply('p8')))[0]
-        # one thread a packet, as QEMU 7.2 answers
-        for pkt, want in [('qfThreadInfo', 'm1'), ('qsThreadInfo', 'm2'),
-                          ('qsThreadInfo', 'l'), ('qC', 'QC1'), ('T1', 'OK'),
+        # one thread a packet, as QEMU 7.2 answers (its replies, by raw
+        # packets to qemu-system-x86_64 -smp 2 -S)
+        for pkt, want in [('qfThreadInfo', 'm01'), ('qsThreadInfo', 'm02'),
+                          ('qsThreadInfo', 'l'), ('qC', 'QC01'), ('T1', 'OK'),
                           ('T2', 'OK'), ('T3', 'E22'), ('T0', 'OK'), ('Tzz', 'E22'),
                           ('Hg3', 'E22'), ('Hc3', 'E22'), ('Hgzz', 'E22')]:
             expect(pkt, want)
@@ -303,7 +304,7 @@ if a.case in ('packets', 'threads'):
             fail('qThreadExtraInfo,2 is %r' % info)
         if eip() != entry:
             fail('CPU 0 is not at the entry')
-        expect('Hg2', 'OK'); expect('qC', 'QC2')
+        expect('Hg2', 'OK'); expect('qC', 'QC01')
         # the AP waits for SIPI at its reset state (SDM Vol. 3A 9.1.1):
         # CS.base ffff0000, EIP fff0
         if eip() != 0xfff0:
@@ -315,16 +316,21 @@ if a.case in ('packets', 'threads'):
         expect('Hg1', 'OK')
         if reply('p0') == '78563412' or eip() != entry:
             fail('a write through Hg2 reached CPU 0')
-        expect('Hg-1', 'OK'); expect('qC', 'QC1')
+        expect('Hg-1', 'OK'); expect('qC', 'QC01')
+        # qC is always the first thread; '?' names Hc's (QEMU 7.2)
+        expect('Hc2', 'OK'); expect('qC', 'QC01')
+        if not re.fullmatch(r'T0[25]thread:02;', reply('?')):
+            fail('? after Hc2 does not name thread 2')
+        expect('Hc1', 'OK')
         # vCont: per-thread actions; thread 3 does not exist; s:1 steps CPU 0
         expect('vCont;c:3', 'E22')
         expect('vCont;s:1;c:2', 'T05thread:01;')
         if eip() != entry + 1:
             fail('vCont;s:1 did not step CPU 0 by one instruction')
-        # '?' names the vCPU that stopped (and makes it gdb's), not Hg's
+        # '?' names the vCPU that stopped (it became Hc's), not Hg's
         expect('Hg2', 'OK')
         expect('?', 'T05thread:01;')
-        expect('qC', 'QC1')
+        expect('qC', 'QC01')
         c.close()
         p.kill(); p.wait()
         # a real gdb: info threads lists both vCPUs
