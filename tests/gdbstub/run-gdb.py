@@ -19,6 +19,8 @@ threads:  with --smp 2 on a raw socket: the thread list (1, 2), qC, T,
           qThreadExtraInfo, Hg choosing whose registers g/p/P touch (CPU 1
           still at its reset state, waiting for SIPI), then gdb's
           'info threads' and 'thread 2'.
+apbreak:  on the SMP guest with --smp 2 (kvm: the APs start there): a
+          breakpoint on smp_ap_main is hit by CPU 1 and reported as thread 2.
 second:   while gdb is attached a second connection is closed at once.
 loopback: -s listens on 127.0.0.1:1234 only.
 Exits 77 when gdb, the guest or the accelerator is missing, or when this
@@ -34,6 +36,7 @@ ap.add_argument('--kernel', required=True)
 ap.add_argument('--accel', default='tcg')
 ap.add_argument('--case', default='session')
 ap.add_argument('--smp', type=int, default=1)
+ap.add_argument('--append', help='the guest\'s -append line')
 ap.add_argument('--symbols', help='the ELF gdb loads (default: --kernel)')
 a = ap.parse_args()
 
@@ -52,7 +55,8 @@ def start(gdb_args, paused=True):
                              '-device', 'isa-debug-exit,iobase=0xf4,iosize=4',
                              '-serial', 'file:' + os.path.join(tmp, 'serial')] +
                             (['-S'] if paused else []) +
-                            (['-smp', str(a.smp)] if a.smp > 1 else []) + gdb_args,
+                            (['-smp', str(a.smp)] if a.smp > 1 else []) +
+                            (['-append', a.append] if a.append else []) + gdb_args,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 def unix_listening(path):
@@ -169,6 +173,20 @@ if a.case == 'loopback':
     lines = [l for l in ss.splitlines() if l.strip()]
     if not lines or any('127.0.0.1:1234' not in l for l in lines):
         fail('-s does not listen on 127.0.0.1:1234 only', ss)
+    print('PASS'); sys.exit(0)
+
+if a.case == 'apbreak':
+    p = start(['-gdb', 'unix:' + sock])
+    wait_for(sock, p)
+    out = run_gdb(['set pagination off', 'file ' + (a.symbols or a.kernel),
+                   'target remote ' + sock, 'hbreak smp_ap_main', 'continue',
+                   'p $_thread', 'info threads', 'kill'], timeout=30)
+    p.kill(); p.wait()
+    check_all(out, [
+        (r'^Thread 2 hit (Hardware assisted )?[Bb]reakpoint 1, .*smp_ap_main', 'CPU 1 hits as thread 2'),
+        (r'^\$1 = 2$', 'gdb is on thread 2 after the stop'),
+        (r'^\*\s+2\s+Thread 2 \(CPU#1 \[running\]\)', 'info threads marks thread 2'),
+    ])
     print('PASS'); sys.exit(0)
 
 if a.case == 'watch' and a.accel == 'kvm':
