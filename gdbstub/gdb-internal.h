@@ -56,6 +56,8 @@ bool gdb_parse_breakpoint(const char *p, GdbBreakpointReq *req);
 bool gdb_parse_resume_addr(const char *p, bool *has_addr, uint64_t *addr);
 /* vCont's action list (after "vCont"): 'c' or 's' for thread 1, or 0. */
 bool gdb_parse_vcont(const char *p, char *action);
+/* The same for thread @tid (vCPU @tid - 1). */
+bool gdb_parse_vcont_thread(const char *p, unsigned tid, char *action);
 
 /* gdb-regs.c: the description gdb reads as target.xml and the registers
  * in its order.  @x86_64 chooses i386:x86-64 or i386. */

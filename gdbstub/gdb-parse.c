@@ -67,8 +67,8 @@ bool gdb_parse_resume_addr(const char *p, bool *has_addr, uint64_t *addr)
 }
 
 /* THREAD-ID (E.1): hex, -1 (all), 0 (any), or pPID.TID; true when it
- * names our one thread (id 1 of process 1). */
-static bool parse_thread_matches(const char **p, bool *ok)
+ * names thread @our of process 1. */
+static bool parse_thread_matches(const char **p, bool *ok, uint64_t our)
 {
     const char *s = *p;
     uint64_t pid = 1, tid;
@@ -98,7 +98,7 @@ static bool parse_thread_matches(const char **p, bool *ok)
         return false;
     }
     *p = s;
-    return (all || pid == 1 || pid == 0) && (tid == 1 || tid == 0);
+    return (all || pid == 1 || pid == 0) && (tid == our || tid == 0);
 }
 
 /*
@@ -109,6 +109,11 @@ static bool parse_thread_matches(const char **p, bool *ok)
  * action applies to our thread.
  */
 bool gdb_parse_vcont(const char *p, char *action)
+{
+    return gdb_parse_vcont_thread(p, 1, action);
+}
+
+bool gdb_parse_vcont_thread(const char *p, unsigned tid, char *action)
 {
     *action = 0;
     if (!*p) {
@@ -137,7 +142,7 @@ bool gdb_parse_vcont(const char *p, char *action)
         }
         if (*p == ':') {
             p++;
-            match = parse_thread_matches(&p, &ok);
+            match = parse_thread_matches(&p, &ok, tid);
             if (!ok) {
                 return false;
             }

@@ -1,7 +1,9 @@
 /*
  * The gdb stub's session: packets in, commands run, replies out (GDB
  * manual E.2 "Packets", E.3 "Stop Reply Packets", E.4 "General Query
- * Packets").  All-stop, one thread (the vCPU, thread id 1).
+ * Packets").  All-stop; thread ids 1..N are vCPUs 0..N-1 (as QEMU numbers
+ * them): Hg picks the one g/G/p/P/m/M read, Z/z go to every vCPU and a
+ * stop reply names the vCPU that stopped.
  *
  * The VM stops when gdb connects (as QEMU's stub does); c and vCont;c
  * start it, and a stop of any kind while gdb waits for one (Ctrl-C, the
@@ -37,6 +39,9 @@ typedef struct GdbState {
     bool x86_64;        /* the register set of this connection */
     bool swbreak, hwbreak; /* gdb takes swbreak:/hwbreak: in stop replies */
     GString *last;      /* the last packet sent, for a NAK */
+    int g_cpu;          /* Hg: the vCPU whose registers/memory gdb reads */
+    int c_cpu;          /* Hc and the last stop: the thread '?' names */
+    int thread_iter;    /* qsThreadInfo: the next thread to list */
 } GdbState;
 
 static GdbState *gdbserver_state;
@@ -90,22 +95,67 @@ static bool hex_to_bytes(const char *hex, size_t nbytes, GByteArray *out)
     return true;
 }
 
+/* Thread ids are 1..N for cpus[0..N-1], as QEMU numbers them. */
+static CPUState *gdb_nth_cpu(GdbState *s, int i)
+{
+    return s->ms->cpus ? s->ms->cpus[i] : s->ms->cpu;
+}
+
 static CPUState *gdb_cpu(GdbState *s)
 {
-    return s->ms->cpu;
+    return gdb_nth_cpu(s, s->g_cpu);
+}
+
+static int gdb_num_cpus(GdbState *s)
+{
+    return s->ms->cpus ? (int)s->ms->smp.cpus : 1;
+}
+
+/* A thread id (hex, or -1 for "all", 0 for "any") to a cpu index:
+ * -1/0 keep @cur; -2 for a thread we do not have or a malformed id. */
+static int gdb_parse_thread(GdbState *s, const char *p, int cur)
+{
+    uint64_t id;
+
+    if (!strcmp(p, "-1") || !strcmp(p, "0")) {
+        return cur;
+    }
+    if (!gdb_parse_hex(&p, &id) || *p || id < 1 || id > (uint64_t)gdb_num_cpus(s)) {
+        return -2;
+    }
+    return (int)id - 1;
+}
+
+/* The vCPU that took a debug stop (breakpoint, watchpoint, step), if any. */
+static int gdb_stopped_cpu(GdbState *s)
+{
+    for (int i = 0; i < gdb_num_cpus(s); i++) {
+        CPUState *cpu = gdb_nth_cpu(s, i);
+        if (cpu->debug_stop.reason != DEBUG_STOP_NONE) {
+            return i;
+        }
+    }
+    return s->c_cpu;
 }
 
 /* T05 says why when the vCPU stopped for us (E.3 "Stop Reply Packets"):
  * watch/rwatch/awatch:ADDR for a watchpoint, swbreak:/hwbreak: for a
  * breakpoint when gdb said it understands them; a step has no reason. */
-static void gdb_send_stop_reply(GdbState *s, int signal)
+static void gdb_send_stop_reply(GdbState *s, int signal, bool at_stop)
 {
     static const char *const watch[] = {
         [GDB_WATCHPOINT_WRITE] = "watch", [GDB_WATCHPOINT_READ] = "rwatch",
         [GDB_WATCHPOINT_ACCESS] = "awatch",
     };
-    const CPUDebugStop *stop = &gdb_cpu(s)->debug_stop;
+    const CPUDebugStop *stop;
     char why[48] = "";
+
+    /* At a stop gdb switches to the thread named (E.3): make it ours too.
+     * '?' names the Hc thread, as QEMU 7.2 answers. */
+    if (at_stop) {
+        s->g_cpu = s->c_cpu = gdb_stopped_cpu(s);
+    }
+    stop = &gdb_nth_cpu(s, s->c_cpu)->debug_stop;
     char buf[96];
 
     if (signal == 5 && stop->reason == DEBUG_STOP_WATCH &&
@@ -118,7 +168,7 @@ static void gdb_send_stop_reply(GdbState *s, int signal)
             snprintf(why, sizeof(why), "hwbreak:;");
         }
     }
-    snprintf(buf, sizeof(buf), "T%02x%sthread:01;", signal, why);
+    snprintf(buf, sizeof(buf), "T%02x%sthread:%02x;", signal, why, s->c_cpu + 1);
     gdb_put_packet(s, buf);
 }
 
@@ -128,6 +178,12 @@ static void gdb_resume(GdbState *s, bool step, bool has_addr, uint64_t addr)
     CPUState *cpu = gdb_cpu(s);
     Error *err = NULL;
 
+    /* Only the resumed thread steps: a step left on another vCPU ends. */
+    for (int i = 0; i < gdb_num_cpus(s); i++) {
+        if (i != s->g_cpu) {
+            cpu_single_step(gdb_nth_cpu(s, i), false, NULL);
+        }
+    }
     if (!cpu_single_step(cpu, step, &err)) {
         trace_event(gdb_error, "step: %s", error_get_pretty(err));
         warn_report("gdbstub: single-step: %s", error_get_pretty(err));
@@ -139,7 +195,9 @@ static void gdb_resume(GdbState *s, bool step, bool has_addr, uint64_t addr)
         cpu->env.eip = addr - cpu->env.segs[R_CS].base;
         cpu->vcpu_dirty = true;
     }
-    cpu->debug_stop = (CPUDebugStop){ .reason = DEBUG_STOP_NONE };
+    for (int i = 0; i < gdb_num_cpus(s); i++) {
+        gdb_nth_cpu(s, i)->debug_stop = (CPUDebugStop){ .reason = DEBUG_STOP_NONE };
+    }
     s->waiting_stop = true;
     s->stopped_by_gdb = false;
     if (runstate_is_running()) {
@@ -178,8 +236,17 @@ static void cmd_breakpoint(GdbState *s, const char *p, bool insert)
         gdb_put_packet(s, ""); /* not supported (E.2: an empty reply) */
         return;
     }
-    ok = insert ? cpu_breakpoint_insert(gdb_cpu(s), req.type, req.addr, req.kind, &err)
-                : cpu_breakpoint_remove(gdb_cpu(s), req.type, req.addr, req.kind, &err);
+    /* Every vCPU gets it: a breakpoint hit on any CPU reports that CPU's
+     * thread.  An insert that fails on one is undone on those before. */
+    ok = true;
+    for (int i = 0; i < gdb_num_cpus(s) && ok; i++) {
+        CPUState *cpu = gdb_nth_cpu(s, i);
+        ok = insert ? cpu_breakpoint_insert(cpu, req.type, req.addr, req.kind, &err)
+                    : cpu_breakpoint_remove(cpu, req.type, req.addr, req.kind, &err);
+        for (int j = 0; !ok && insert && j < i; j++) {
+            cpu_breakpoint_remove(gdb_nth_cpu(s, j), req.type, req.addr, req.kind, NULL);
+        }
+    }
     if (!ok) {
         trace_event(gdb_error, "%c%u: %s", insert ? 'Z' : 'z', req.type,
                     error_get_pretty(err));
@@ -374,11 +441,28 @@ static void cmd_query(GdbState *s, const char *p)
     } else if (!strcmp(p, "qAttached") || g_str_has_prefix(p, "qAttached:")) {
         gdb_put_packet(s, "1"); /* attached to a running machine: detach, not kill */
     } else if (!strcmp(p, "qC")) {
-        gdb_put_packet(s, "QC1");
-    } else if (!strcmp(p, "qfThreadInfo")) {
-        gdb_put_packet(s, "m1");
-    } else if (!strcmp(p, "qsThreadInfo")) {
-        gdb_put_packet(s, "l");
+        gdb_put_packet(s, "QC01"); /* the first thread, whatever H says: QEMU 7.2's answer */
+    } else if (!strcmp(p, "qfThreadInfo") || !strcmp(p, "qsThreadInfo")) {
+        /* one thread a packet, as QEMU answers */
+        char buf[16];
+        s->thread_iter = p[1] == 'f' ? 0 : s->thread_iter;
+        if (s->thread_iter < gdb_num_cpus(s)) {
+            snprintf(buf, sizeof(buf), "m%02x", ++s->thread_iter);
+            gdb_put_packet(s, buf);
+        } else {
+            gdb_put_packet(s, "l");
+        }
+    } else if (g_str_has_prefix(p, "qThreadExtraInfo,")) {
+        int i = gdb_parse_thread(s, p + strlen("qThreadExtraInfo,"), -2);
+        char text[48];
+        if (i < 0) {
+            gdb_put_packet(s, "E22");
+            return;
+        }
+        CPUState *cpu = gdb_nth_cpu(s, i);
+        snprintf(text, sizeof(text), "CPU#%d [%s]", i,
+                 cpu->env.halted ? "halted " : "running");
+        gdb_put_hex(s, (const uint8_t *)text, strlen(text));
     } else if (g_str_has_prefix(p, "qRcmd,")) {
         cmd_rcmd(s, p + strlen("qRcmd,"));
     } else if (!strcmp(p, "QStartNoAckMode")) {
@@ -394,7 +478,9 @@ static void gdb_detach_cleanup(GdbState *s)
     /* Nobody is left to take a stop: the guest runs free.  gdb may have
      * gone while the guest runs: the list changes with the vCPU paused. */
     bool paused = vm_peek_begin(s->ms);
-    cpu_breakpoint_remove_all(gdb_cpu(s));
+    for (int i = 0; i < gdb_num_cpus(s); i++) {
+        cpu_breakpoint_remove_all(gdb_nth_cpu(s, i));
+    }
     vm_peek_end(s->ms, paused);
     s->waiting_stop = false;
     if (s->stopped_by_gdb) {
@@ -415,11 +501,25 @@ static void cmd_vcont(GdbState *s, const char *p)
         gdb_put_packet(s, "E01");
         return;
     }
-    if (!action) {
-        gdb_put_packet(s, "E22"); /* nothing for our one thread to do */
+    /* All-stop: the machine resumes as a whole; a thread given 's' is the
+     * one that steps (the first such), else any 'c' continues. */
+    int step_cpu = -1;
+    bool any = false;
+    for (int i = 0; i < gdb_num_cpus(s); i++) {
+        gdb_parse_vcont_thread(p, i + 1, &action);
+        any |= action != 0;
+        if (action == 's' && step_cpu < 0) {
+            step_cpu = i;
+        }
+    }
+    if (!any) {
+        gdb_put_packet(s, "E22"); /* nothing for any of our threads to do */
         return;
     }
-    gdb_resume(s, action == 's', false, 0);
+    if (step_cpu >= 0) {
+        s->g_cpu = s->c_cpu = step_cpu;
+    }
+    gdb_resume(s, step_cpu >= 0, false, 0);
 }
 
 static void gdb_handle_packet(GdbState *s, const char *p, size_t len)
@@ -431,7 +531,7 @@ static void gdb_handle_packet(GdbState *s, const char *p, size_t len)
     }
     switch (p[0]) {
     case '?':
-        gdb_send_stop_reply(s, runstate_get() == RUN_STATE_DEBUG ? 5 : 2);
+        gdb_send_stop_reply(s, runstate_get() == RUN_STATE_DEBUG ? 5 : 2, false);
         break;
     case 'g': cmd_read_regs(s); break;
     case 'G': cmd_write_regs(s, p + 1); break;
@@ -444,8 +544,23 @@ static void gdb_handle_packet(GdbState *s, const char *p, size_t len)
     case 's': cmd_resume(s, p + 1, true); break;
     case 'Z': cmd_breakpoint(s, p + 1, true); break;
     case 'z': cmd_breakpoint(s, p + 1, false); break;
-    case 'H': case 'T':
-        gdb_put_packet(s, "OK"); /* the one thread */
+    case 'H':
+        /* Hg picks the vCPU for g/G/p/P/m/M/Z; Hc (resume) is accepted,
+         * c/s still resume the whole machine. */
+        if (p[1] == 'g' || p[1] == 'c') {
+            int i = gdb_parse_thread(s, p + 2, p[1] == 'g' ? s->g_cpu : s->c_cpu);
+            if (i < 0) {
+                gdb_put_packet(s, "E22");
+                break;
+            }
+            *(p[1] == 'g' ? &s->g_cpu : &s->c_cpu) = i;
+            gdb_put_packet(s, "OK");
+        } else {
+            gdb_put_packet(s, "E01");
+        }
+        break;
+    case 'T':
+        gdb_put_packet(s, gdb_parse_thread(s, p + 1, s->g_cpu) < 0 ? "E22" : "OK");
         break;
     case 'k':
         /* duet exits through its normal shutdown path (drives closed). */
@@ -521,6 +636,7 @@ static void gdb_chr_event(void *opaque, QEMUChrEvent event)
         s->connected = true;
         s->no_ack = false;
         s->waiting_stop = false;
+        s->g_cpu = s->c_cpu = 0;
         g_string_truncate(s->last, 0);
         if (runstate_is_running()) {
             vm_stop(s->ms, RUN_STATE_PAUSED);
@@ -554,7 +670,7 @@ static void gdb_state_changed(void *opaque, RunState old_state, RunState new_sta
     }
     s->waiting_stop = false;
     s->stopped_by_gdb = true;
-    gdb_send_stop_reply(s, new_state == RUN_STATE_DEBUG ? 5 : 2);
+    gdb_send_stop_reply(s, new_state == RUN_STATE_DEBUG ? 5 : 2, true);
 }
 
 static void gdb_shutdown(void *opaque, ShutdownCause cause)

@@ -15,6 +15,12 @@ debug64:  the same on the 64-bit build (--symbols: its ELF64), attached
 packets:  malformed Z/z/s/c/vCont packets on a raw socket get E01/E22 or
           the empty reply and the session goes on; vCont's per-thread
           actions; a breakpoint and a step without gdb.
+threads:  with --smp 2 on a raw socket: the thread list (1, 2), qC, T,
+          qThreadExtraInfo, Hg choosing whose registers g/p/P touch (CPU 1
+          still at its reset state, waiting for SIPI), then gdb's
+          'info threads' and 'thread 2'.
+apbreak:  on the SMP guest with --smp 2 (kvm: the APs start there): a
+          breakpoint on smp_ap_main is hit by CPU 1 and reported as thread 2.
 second:   while gdb is attached a second connection is closed at once.
 loopback: -s listens on 127.0.0.1:1234 only.
 Exits 77 when gdb, the guest or the accelerator is missing, or when this
@@ -29,6 +35,8 @@ ap.add_argument('--duet', required=True)
 ap.add_argument('--kernel', required=True)
 ap.add_argument('--accel', default='tcg')
 ap.add_argument('--case', default='session')
+ap.add_argument('--smp', type=int, default=1)
+ap.add_argument('--append', help='the guest\'s -append line')
 ap.add_argument('--symbols', help='the ELF gdb loads (default: --kernel)')
 a = ap.parse_args()
 
@@ -46,7 +54,9 @@ def start(gdb_args, paused=True):
     return subprocess.Popen([a.duet, '-accel', a.accel, '-kernel', a.kernel, '-display', 'none',
                              '-device', 'isa-debug-exit,iobase=0xf4,iosize=4',
                              '-serial', 'file:' + os.path.join(tmp, 'serial')] +
-                            (['-S'] if paused else []) + gdb_args,
+                            (['-S'] if paused else []) +
+                            (['-smp', str(a.smp)] if a.smp > 1 else []) +
+                            (['-append', a.append] if a.append else []) + gdb_args,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 def unix_listening(path):
@@ -165,6 +175,20 @@ if a.case == 'loopback':
         fail('-s does not listen on 127.0.0.1:1234 only', ss)
     print('PASS'); sys.exit(0)
 
+if a.case == 'apbreak':
+    p = start(['-gdb', 'unix:' + sock])
+    wait_for(sock, p)
+    out = run_gdb(['set pagination off', 'file ' + (a.symbols or a.kernel),
+                   'target remote ' + sock, 'hbreak smp_ap_main', 'continue',
+                   'p $_thread', 'info threads', 'kill'], timeout=30)
+    p.kill(); p.wait()
+    check_all(out, [
+        (r'^Thread 2 hit (Hardware assisted )?[Bb]reakpoint 1, .*smp_ap_main', 'CPU 1 hits as thread 2'),
+        (r'^\$1 = 2$', 'gdb is on thread 2 after the stop'),
+        (r'^\*\s+2\s+Thread 2 \(CPU#1 \[running\]\)', 'info threads marks thread 2'),
+    ])
+    print('PASS'); sys.exit(0)
+
 if a.case == 'watch' and a.accel == 'kvm':
     why = kvm_probe_data_breakpoint()
     if why:
@@ -259,7 +283,7 @@ if a.case == 'watch':
     check_exit(out, rc)
     print('PASS'); sys.exit(0)
 
-if a.case == 'packets':
+if a.case in ('packets', 'threads'):
     c = socket.socket(socket.AF_UNIX); c.connect(sock); c.settimeout(10)
     buf = b''
 
@@ -279,6 +303,67 @@ if a.case == 'packets':
 
     reply('QStartNoAckMode'); buf = b''
     entry = 0x10000c  # the Multiboot entry (-S: the first instruction)
+    if a.case == 'threads':
+        def expect(pkt, want):
+            got = reply(pkt)
+            if got != want:
+                fail('%r answered %r, not %r' % (pkt, got, want))
+        def eip():
+            return struct.unpack('<I', bytes.fromhex(reply('p8')))[0]
+        # one thread a packet, as QEMU 7.2 answers (its replies, by raw
+        # packets to qemu-system-x86_64 -smp 2 -S)
+        for pkt, want in [('qfThreadInfo', 'm01'), ('qsThreadInfo', 'm02'),
+                          ('qsThreadInfo', 'l'), ('qC', 'QC01'), ('T1', 'OK'),
+                          ('T2', 'OK'), ('T3', 'E22'), ('T0', 'OK'), ('Tzz', 'E22'),
+                          ('Hg3', 'E22'), ('Hc3', 'E22'), ('Hgzz', 'E22')]:
+            expect(pkt, want)
+        info = bytes.fromhex(reply('qThreadExtraInfo,2')).decode()
+        if not re.fullmatch(r'CPU#1 \[(running|halted )\]', info):
+            fail('qThreadExtraInfo,2 is %r' % info)
+        if eip() != entry:
+            fail('CPU 0 is not at the entry')
+        expect('Hg2', 'OK'); expect('qC', 'QC01')
+        # the AP waits for SIPI at its reset state (SDM Vol. 3A 9.1.1):
+        # CS.base ffff0000, EIP fff0
+        if eip() != 0xfff0:
+            fail('CPU 1 eip is 0x%x, not 0xfff0' % eip())
+        if len(reply('g')) < 8 * 16:
+            fail('g on CPU 1 is short')
+        expect('P0=78563412', 'OK')
+        expect('p0', '78563412')
+        expect('Hg1', 'OK')
+        if reply('p0') == '78563412' or eip() != entry:
+            fail('a write through Hg2 reached CPU 0')
+        expect('Hg-1', 'OK'); expect('qC', 'QC01')
+        # qC is always the first thread; '?' names Hc's (QEMU 7.2)
+        expect('Hc2', 'OK'); expect('qC', 'QC01')
+        if not re.fullmatch(r'T0[25]thread:02;', reply('?')):
+            fail('? after Hc2 does not name thread 2')
+        expect('Hc1', 'OK')
+        # vCont: per-thread actions; thread 3 does not exist; s:1 steps CPU 0
+        expect('vCont;c:3', 'E22')
+        expect('vCont;s:1;c:2', 'T05thread:01;')
+        if eip() != entry + 1:
+            fail('vCont;s:1 did not step CPU 0 by one instruction')
+        # '?' names the vCPU that stopped (it became Hc's), not Hg's
+        expect('Hg2', 'OK')
+        expect('?', 'T05thread:01;')
+        expect('qC', 'QC01')
+        c.close()
+        p.kill(); p.wait()
+        # a real gdb: info threads lists both vCPUs
+        p = start(['-gdb', 'unix:' + sock])
+        wait_for(sock, p)
+        out = run_gdb(['set pagination off', 'target remote ' + sock, 'info threads',
+                       'thread 2', 'p/x $eip', 'thread 1', 'p/x $eip', 'kill'])
+        p.kill(); p.wait()
+        check_all(out, [
+            (r'^\*\s+1\s+Thread 1\b.*CPU#0', 'info threads lists thread 1 (CPU#0)'),
+            (r'^\s+2\s+Thread 2\b.*CPU#1', 'info threads lists thread 2 (CPU#1)'),
+            (r'^\$1 = 0xfff0$', 'thread 2 reads CPU 1 (eip fff0)'),
+            (r'^\$2 = 0x%x$' % entry, 'thread 1 reads CPU 0 at the entry'),
+        ])
+        print('PASS'); sys.exit(0)
     bad = {'Z0': 'E01', 'Z0,': 'E01', 'Z0,10000c': 'E01', 'Z0,10000c,': 'E01',
            'Z0,zz,1': 'E01', 'Z0,10000c,1;X1,0': 'E01', 'Z0,10000c,1,': 'E01',
            'Z': 'E01', 'Z9,1000,1': '', 'Z2,1000,0': 'E22',
