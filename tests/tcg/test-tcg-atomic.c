@@ -300,14 +300,44 @@ static CPUState *second_cpu(void)
     return &cpu2;
 }
 
+static int stop_all; /* the watchdog gave up: leave the guest */
+
 static void *vcpu_thread(void *arg)
 {
     CPUState *cpu = arg;
 
-    for (long i = 0; !cpu->env.halted && i < 100000000; i++) {
+    while (!cpu->env.halted && !__atomic_load_n(&stop_all, __ATOMIC_SEQ_CST)) {
         tcg_cpus_exec(cpu);
     }
     return NULL;
+}
+
+/* Joins the vCPU threads; after 60 s (a lost update may leave a lock
+ * held for ever) stops them and fails. */
+static void join_all(pthread_t *t, CPUState **cpus, int n)
+{
+    bool done = false;
+
+    for (int ms = 0; ms < 60000 && !done; ms += 10) {
+        done = true;
+        for (int i = 0; i < n; i++) {
+            done &= __atomic_load_n(&cpus[i]->env.halted, __ATOMIC_SEQ_CST);
+        }
+        if (!done) {
+            g_usleep(10000);
+        }
+    }
+    if (!done) {
+        __atomic_store_n(&stop_all, 1, __ATOMIC_SEQ_CST);
+        for (int i = 0; i < n; i++) {
+            __atomic_store_n(&cpus[i]->exit_request, 1, __ATOMIC_SEQ_CST);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        pthread_join(t[i], NULL);
+    }
+    stop_all = 0;
+    ck_assert_msg(done, "the vCPUs did not halt within 60 s");
 }
 
 static void place(uint32_t addr, const uint8_t *code, size_t len)
@@ -329,13 +359,20 @@ static pthread_t start_at(CPUState *cpu, uint32_t eip)
 
 #define ITER 200000
 #define LOCKVAR (DATA_ADDR + 0x800)
+#define GO (DATA_ADDR + 0x900)
+#define A32(x) (x) & 0xff, ((x) >> 8) & 0xff, (x) >> 16, 0
 
 /*
- * Each vCPU, ECX times: LOCK INC [EDI]; LOCK XADD [EDI+4], 3; a LOCK
+ * Each vCPU, after a barrier, ECX times: LOCK INC [EDI]; LOCK XADD [EDI+4], 3; a LOCK
  * CMPXCHG retry loop adding 1 to [EDI+8]; and a plain INC of [EDI+12]
  * under a spinlock at LOCKVAR (taken with XCHG, released with MOV).
  */
 static const uint8_t counter_code[] = {
+    /* both start together: each sets its flag [ESI], waits for the other's [EBP] */
+    0xc7, 0x06, 1, 0, 0, 0,                      /* mov dword [esi], 1 */
+    0x83, 0x7d, 0x00, 0x00,                      /* cmp dword [ebp+0], 0 */
+    0x74, 0xfa,                                  /* je (the cmp) */
+    0x90, 0x90, 0x90, 0x90,                      /* nop (keeps the offsets below) */
     /* 0: */ 0xf0, 0xff, 0x07,                   /* lock inc dword [edi] */
     0xb8, 0x03, 0, 0, 0,                         /* mov eax, 3 */
     0xf0, 0x0f, 0xc1, 0x47, 0x04,                /* lock xadd [edi+4], eax */
@@ -360,19 +397,25 @@ static void run_counter(uint32_t counter)
     CPUX86State *ea = henv();
     uint32_t code = CODE_ADDR + 0x1000;
 
-    ck_assert_int_eq((int)sizeof(counter_code), 58);
+    ck_assert_int_eq((int)sizeof(counter_code), 74);
     place(code, counter_code, sizeof(counter_code));
     memset(ram + counter, 0, 16);
     put32(LOCKVAR, 0);
+    put32(GO, 0);
+    put32(GO + 4, 0);
+    ea->regs[R_ESI] = GO;
+    ea->regs[R_EBP] = GO + 4;
+    b->env.regs[R_ESI] = GO + 4;
+    b->env.regs[R_EBP] = GO;
     put32(EXC_VECTOR, 0xffffffff);
     ea->regs[R_EDI] = counter;
     ea->regs[R_ECX] = ITER;
     b->env.regs[R_EDI] = counter;
     b->env.regs[R_ECX] = ITER;
     uint64_t excl0 = tcg->exclusive_count + tcg_cpu(b)->exclusive_count;
-    pthread_t t1 = start_at(&harness_cpu, code), t2 = start_at(b, code);
-    pthread_join(t1, NULL);
-    pthread_join(t2, NULL);
+    pthread_t t[2] = { start_at(&harness_cpu, code), start_at(b, code) };
+    CPUState *cpus[2] = { &harness_cpu, b };
+    join_all(t, cpus, 2);
     ck_assert_msg(ea->halted && b->env.halted, "a vCPU did not halt");
     ck_assert_uint_eq(get32(EXC_VECTOR), 0xffffffff);
     ck_assert_uint_eq(ea->regs[R_ECX], 0);
@@ -455,8 +498,7 @@ static void check_cross_modify(bool dma)
                          (FUNC_ADDR + 1) >> 16, 0, 2 };
         ck_assert_int_eq(run_code(st, sizeof(st)), -1);
     }
-    pthread_join(t, NULL);
-    ck_assert(b->env.halted);
+    join_all(&t, &b, 1);
     ck_assert_msg((uint32_t)b->env.regs[R_ESI] == 2,
                   "%s: vCPU B still runs the old code after %u rounds", dma ? "DMA" : "vCPU A",
                   (uint32_t)b->env.regs[R_EDI]);
