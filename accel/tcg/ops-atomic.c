@@ -284,7 +284,7 @@ static void lock_bt(TCGCPU *s, const DecodedInsn *d, int64_t bitoff, bool from_r
     uint64_t ea = insn_ea(s, d);
 
     if (from_reg) {
-        ea = ea_mask(d->aflag, ea + (uint64_t)((bitoff >> (3 + ot)) << ot));
+        ea = ea_mask(d->aflag, ea + ((uint64_t)(bitoff >> (3 + ot)) << ot));
     }
     unsigned bit = bitoff & (bits - 1);
     uint64_t lin = seg_lin(s, d->seg, ea, 1 << ot, true);
