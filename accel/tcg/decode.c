@@ -646,10 +646,11 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
             d->handler = d->mod3 ? alu32_ri[d->b] : alu32_mi[d->b];
         }
     }
-    /* SHL/SHR/SAR of a 32- or 64-bit register by imm8 or CL; the rest of
-     * group 2 (rotates) and memory operands take the generic shift_E */
+    /* SHL/SHR/SAR of a 32- or 64-bit register by 1, imm8 or CL (the
+     * by-1 form D1 is the imm8 one with imm 1); the rest of group 2
+     * (rotates) and memory operands take the generic shift_E */
     if ((d->ot == MO_32 || d->ot == MO_64) && d->mod3 && !(d->prefix & PREFIX_LOCK) &&
-        (e->h == op_shift_EI || e->h == op_shift_ECL)) {
+        (e->h == op_shift_EI || e->h == op_shift_ECL || e->h == op_shift_E1)) {
         static const InsnHandler shift_r[2][2][8] = {
             { { [4] = op_shl_32ri, [5] = op_shr_32ri, [6] = op_shl_32ri, [7] = op_sar_32ri },
               { [4] = op_shl_32rc, [5] = op_shr_32rc, [6] = op_shl_32rc, [7] = op_sar_32rc } },
@@ -660,6 +661,9 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
 
         if (h) {
             d->handler = h;
+            if (e->h == op_shift_E1) {
+                d->imm = 1;
+            }
         }
     }
     if (!d->mod3 && ((d->prefix & PREFIX_LOCK) || (fl & F_XLOCK)) && e->hlock) {
