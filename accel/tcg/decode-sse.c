@@ -121,13 +121,55 @@ static const int8_t shift_grp[3][8] = {
     { -1, -1, S_PSRLQ, S_PSRLDQ, -1, -1, S_PSLLQ, S_PSLLDQ },
 };
 
-InsnHandler sse_decode(DecodedInsn *d, uint8_t opcode)
+/*
+ * The CPUID.01H:EDX flag a form needs (SDM vol.2, each instruction's
+ * "CPUID Feature Flag"): with 66 or F2 everything is SSE2; with F3 the
+ * single-precision scalar forms are SSE, the rest SSE2; with no prefix
+ * the packed-single forms, and the integer ops SSE added to the MMX
+ * registers (PSHUFW, PINSRW, PEXTRW, PMOVMSKB, PMINUB, PMAXUB, PAVGB/W,
+ * PMULHUW, MOVNTQ, PMINSW, PMAXSW, PSADBW, MASKMOVQ), are SSE, PADDQ,
+ * PMULUDQ, PSUBQ on MMX, MOVNTI and the double conversions SSE2, and the
+ * original integer ops MMX.  Group 15 (0F AE) checks each of its own.
+ */
+static uint32_t sse_feature(uint8_t opcode, int pfx)
+{
+    if (pfx == 1 || pfx == 3) {
+        return CPUID_SSE2;
+    }
+    if (pfx == 2) {
+        switch (opcode) {
+        case 0x10: case 0x11: case 0x2a: case 0x2c: case 0x2d: case 0x51 ... 0x53:
+        case 0x58: case 0x59: case 0x5c ... 0x5f: case 0xc2:
+            return CPUID_SSE;
+        default:
+            return CPUID_SSE2;
+        }
+    }
+    switch (opcode) {
+    case 0xae:
+        return 0;
+    case 0x5a: case 0x5b: case 0xc3: case 0xd4: case 0xf4: case 0xfb:
+        return CPUID_SSE2;
+    case 0x10 ... 0x2f: case 0x50 ... 0x59: case 0x5c ... 0x5f: case 0x70: case 0xc2:
+    case 0xc4 ... 0xc6:
+    case 0xd7: case 0xda: case 0xde: case 0xe0: case 0xe3: case 0xe4: case 0xe7: case 0xea:
+    case 0xee: case 0xf6: case 0xf7:
+        return CPUID_SSE;
+    default:
+        return CPUID_MMX;
+    }
+}
+
+InsnHandler sse_decode(TCGCPU *s, DecodedInsn *d, uint8_t opcode)
 {
     int pfx = (d->prefix & PREFIX_REPZ) ? 2 : (d->prefix & PREFIX_REPNZ) ? 3 :
               (d->prefix & PREFIX_DATA) ? 1 : 0;
     const SseEntry *e;
 
     /* LOCK: #UD in decode.c (no SSE or x87 instruction is lockable) */
+    if (!cpu_has(s, FEAT_1_EDX, sse_feature(opcode, pfx))) {
+        return op_ud;
+    }
     if (opcode == 0x77) {
         return pfx == 0 ? op_emms : op_ud;
     }

@@ -582,7 +582,7 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
     if (fl & F_X87) {
         d->handler = x87_decode(d, b, modrm);
     } else if (fl & F_SSE) {
-        d->handler = sse_decode(d, b);
+        d->handler = sse_decode(s, d, b);
     }
     if (d->ot == MO_64 && (e->h == op_in_I || e->h == op_out_I || e->h == op_in_DX ||
                            e->h == op_out_DX || e->h == op_ins || e->h == op_outs)) {
@@ -590,6 +590,9 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
     }
     if (e->h == op_jcc || e->h == op_setcc || e->h == op_cmovcc) {
         d->b = b & 15; /* the condition (SDM vol.1 B.1) */
+    }
+    if (e->h == op_cmovcc && !cpu_has(s, FEAT_1_EDX, CPUID_CMOV)) {
+        d->handler = op_ud; /* SDM vol.2 CMOVcc: #UD without CPUID.01H:EDX.CMOV */
     }
     if (e->h == op_jcc) {
         d->handler = op_jcc_cond[d->b];

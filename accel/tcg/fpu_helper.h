@@ -204,6 +204,6 @@ static inline void mmx_set(TCGCPU *s, int r, uint64_t v)
 
 /* decode-x87.c / decode-sse.c: the decoder's hooks */
 InsnHandler x87_decode(DecodedInsn *d, uint8_t opcode, uint8_t modrm);
-InsnHandler sse_decode(DecodedInsn *d, uint8_t opcode);
+InsnHandler sse_decode(TCGCPU *s, DecodedInsn *d, uint8_t opcode);
 
 #endif

@@ -27,6 +27,20 @@ static const Probe probes[] = {
     { "sse", FEAT_1_EDX, CPUID_SSE, P_INSN, 0, { 0x0f, 0x57, 0xc0 }, 3 },         /* xorps */
     { "sse2", FEAT_1_EDX, CPUID_SSE2, P_INSN, 0, { 0x66, 0x0f, 0xef, 0xc0 }, 4 }, /* pxor */
     { "sse3", FEAT_1_ECX, CPUID_EXT_SSE3, P_INSN, 0, { 0xf2, 0x0f, 0x12, 0xc0 }, 4 },
+    /* which flag each kind of SIMD form needs (SDM vol.2 "CPUID Feature Flag") */
+    { "addps", FEAT_1_EDX, CPUID_SSE, P_INSN, 0, { 0x0f, 0x58, 0xc1 }, 3 },
+    { "addss", FEAT_1_EDX, CPUID_SSE, P_INSN, 0, { 0xf3, 0x0f, 0x58, 0xc1 }, 4 },
+    { "addsd", FEAT_1_EDX, CPUID_SSE2, P_INSN, 0, { 0xf2, 0x0f, 0x58, 0xc1 }, 4 },
+    { "addpd", FEAT_1_EDX, CPUID_SSE2, P_INSN, 0, { 0x66, 0x0f, 0x58, 0xc1 }, 4 },
+    { "movq xmm", FEAT_1_EDX, CPUID_SSE2, P_INSN, 0, { 0xf3, 0x0f, 0x7e, 0xc1 }, 4 },
+    { "cvtps2pd", FEAT_1_EDX, CPUID_SSE2, P_INSN, 0, { 0x0f, 0x5a, 0xc1 }, 3 },
+    { "cvtpi2ps", FEAT_1_EDX, CPUID_SSE, P_INSN, 0, { 0x0f, 0x2a, 0xc1 }, 3 },
+    { "cvtsi2ss", FEAT_1_EDX, CPUID_SSE, P_INSN, 0, { 0xf3, 0x0f, 0x2a, 0xc0 }, 4 },
+    { "pavgb mm", FEAT_1_EDX, CPUID_SSE, P_INSN, 0, { 0x0f, 0xe0, 0xc1 }, 3 },
+    { "pshufw", FEAT_1_EDX, CPUID_SSE, P_INSN, 0, { 0x0f, 0x70, 0xc1, 0x1b }, 4 },
+    { "paddq mm", FEAT_1_EDX, CPUID_SSE2, P_INSN, 0, { 0x0f, 0xd4, 0xc1 }, 3 },
+    { "movnti", FEAT_1_EDX, CPUID_SSE2, P_INSN, 0, { 0x0f, 0xc3, 0x06 }, 3 },
+    { "paddb mm", FEAT_1_EDX, CPUID_MMX, P_INSN, 0, { 0x0f, 0xfc, 0xc1 }, 3 },
     { "fxsr", FEAT_1_EDX, CPUID_FXSR, P_CR4, CR4_OSFXSR_MASK },
     { "cx8", FEAT_1_EDX, CPUID_CX8, P_INSN, 0, { 0x0f, 0xc7, 0x0e }, 3 },
     { "cx16", FEAT_1_ECX, CPUID_EXT_CX16, P_INSN, 0, { 0x48, 0x0f, 0xc7, 0x0e }, 4 },
@@ -111,7 +125,9 @@ static bool probe_works(const Probe *p)
 
 /* The models, and a model with flags added and removed by -cpu. */
 static const char *const models[] = { "qemu64", "qemu32", "max",
-                                      "qemu64,-cx16,+popcnt,lahf-lm=off,+rdtscp" };
+                                      "qemu64,-cx16,+popcnt,lahf-lm=off,+rdtscp",
+                                      "qemu64,-sse2,-cmov", "qemu32,-sse,-sse2,-mmx",
+                                      "qemu64,-mmx" };
 
 START_TEST(test_flags_match_behaviour)
 {
