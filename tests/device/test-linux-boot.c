@@ -6,35 +6,7 @@
  * RAM), the command line limit, boot_params as the kernel reads it, and
  * the 32- and 64-bit entry states with the identity page tables.
  */
-#include <string.h>
-
-#include "device-test.h"
-#include "hw/i386/e820.h"
-#include "hw/i386/linux-boot.h"
-
-#define RAM_SIZE (128 << 20)
-#define MiB (1u << 20)
-
-static uint8_t *ram;
-static E820Table e820;
-
-static void setup(void)
-{
-    ram = g_malloc0(RAM_SIZE);
-    e820_build_pc(&e820, RAM_SIZE, 0);
-}
-
-static void teardown(void)
-{
-    g_free(ram);
-}
-
-static void put16(uint8_t *p, unsigned off, uint16_t v) { memcpy(p + off, &v, 2); }
-static void put32(uint8_t *p, unsigned off, uint32_t v) { memcpy(p + off, &v, 4); }
-static void put64(uint8_t *p, unsigned off, uint64_t v) { memcpy(p + off, &v, 8); }
-static uint16_t get16(const uint8_t *p, unsigned off) { uint16_t v; memcpy(&v, p + off, 2); return v; }
-static uint32_t get32(const uint8_t *p, unsigned off) { uint32_t v; memcpy(&v, p + off, 4); return v; }
-static uint64_t get64(const uint8_t *p, unsigned off) { uint64_t v; memcpy(&v, p + off, 8); return v; }
+#include "linux-boot-test.h"
 
 typedef struct FakeKernel {
     uint16_t version;

@@ -11,37 +11,14 @@
  * segments outside init_size or the file).
  */
 #include <elf.h>
-#include <string.h>
 #include <lzma.h>
 #include <zlib.h>
 
-#include "device-test.h"
-#include "hw/i386/e820.h"
-#include "hw/i386/linux-boot.h"
+#include "linux-boot-test.h"
 
-#define RAM_SIZE (128 << 20)
-#define MiB (1u << 20)
 #define PREF (16 * MiB)
 #define SETUP_SECTS 4
 #define PM_OFFSET ((SETUP_SECTS + 1) * 512)
-
-static uint8_t *ram;
-static E820Table e820;
-
-static void setup(void)
-{
-    ram = g_malloc0(RAM_SIZE);
-    e820_build_pc(&e820, RAM_SIZE, 0);
-}
-
-static void teardown(void)
-{
-    g_free(ram);
-}
-
-static void put16(uint8_t *p, unsigned off, uint16_t v) { memcpy(p + off, &v, 2); }
-static void put32(uint8_t *p, unsigned off, uint32_t v) { memcpy(p + off, &v, 4); }
-static void put64(uint8_t *p, unsigned off, uint64_t v) { memcpy(p + off, &v, 8); }
 
 typedef enum { COMP_XZ, COMP_GZIP, COMP_NONE } Comp;
 
