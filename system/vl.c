@@ -36,8 +36,6 @@
 #define MIN_RAM_SIZE     (1024 * 1024ULL)
 #define MAX_RAM_SIZE     (64ULL << 30)
 
-MachineState *current_machine;
-
 static void help(void);
 
 static bool opt_help(VLConfig *cfg, const char *arg, Error **errp)
@@ -711,7 +709,7 @@ static CPUState *qemu_create_cpu(MachineState *ms, const AccelOps *accel, unsign
         g_free(cpu);
         return NULL;
     }
-    g_cond_init(&cpu->halt_cond);
+    g_cond_init(&cpu->halt_cond_own);
     x86_cpu_reset(cpu);
     return cpu;
 }
