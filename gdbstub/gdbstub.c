@@ -530,9 +530,15 @@ static void gdb_handle_packet(GdbState *s, const char *p, size_t len)
         return;
     }
     switch (p[0]) {
-    case '?':
-        gdb_send_stop_reply(s, runstate_get() == RUN_STATE_DEBUG ? 5 : 2, false);
+    case '?': {
+        /* QEMU 7.2 answers SIGTRAP and the Hc thread whatever stopped the
+         * guest (-S, ^C, a breakpoint), without the stop's reason. */
+        char buf[32];
+
+        snprintf(buf, sizeof(buf), "T05thread:%02x;", s->c_cpu + 1);
+        gdb_put_packet(s, buf);
         break;
+    }
     case 'g': cmd_read_regs(s); break;
     case 'G': cmd_write_regs(s, p + 1); break;
     case 'p': cmd_read_reg(s, p + 1); break;

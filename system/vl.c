@@ -103,6 +103,9 @@ static const QemuOptDesc machine_desc[] = {
       .help = "Accelerators to try in order, e.g. kvm:tcg (help lists them)" },
     { .name = "hpet", .type = QEMU_OPT_BOOL, .help = "Enable/disable the HPET",
       .def_value_str = "on" },
+    { .name = "kernel-decompress", .type = QEMU_OPT_STRING,
+      .help = "host|guest: who unpacks a -kernel bzImage's compressed kernel (README: Linux)",
+      .def_value_str = "host" },
     { NULL },
 };
 
@@ -123,7 +126,7 @@ static bool is_help(const char *s)
 static bool opt_machine(VLConfig *cfg, const char *arg, Error **errp)
 {
     g_autoptr(QemuOpts) opts = qemu_opts_parse(&machine_opts_list, arg, errp);
-    const char *type, *accel;
+    const char *type, *accel, *decompress;
 
     if (!opts) {
         return false;
@@ -150,6 +153,15 @@ static bool opt_machine(VLConfig *cfg, const char *arg, Error **errp)
     }
     if (!qemu_opt_get_bool(opts, "hpet", true)) {
         cfg->ms->no_hpet = true;
+    }
+    decompress = qemu_opt_get(opts, "kernel-decompress");
+    if (decompress) {
+        if (strcmp(decompress, "host") && strcmp(decompress, "guest")) {
+            error_setg(errp, "Parameter 'kernel-decompress' does not accept value '%s'",
+                       decompress);
+            return false;
+        }
+        cfg->ms->kernel_decompress_host = !strcmp(decompress, "host");
     }
     return !accel || set_accel_spec(cfg, accel, errp);
 }
@@ -534,8 +546,8 @@ static const QEMUOption qemu_options[] = {
     { "accel", "[accel=]NAME[,prop=value]", opt_accel,
       "accelerator: tcg (default) or kvm (kvm: kernel-irqchip=on|off|split); 'help' lists" },
     { "enable-kvm", NULL, opt_enable_kvm, "same as -accel kvm" },
-    { "machine", "[type=]pc[,accel=NAME[:NAME]][,hpet=on|off]", opt_machine, "machine type (only pc)" },
-    { "M", "[type=]pc[,accel=NAME[:NAME]][,hpet=on|off]", opt_machine, "same as -machine" },
+    { "machine", "[type=]pc[,accel=NAME[:NAME]][,hpet=on|off][,kernel-decompress=host|guest]", opt_machine, "machine type (only pc)" },
+    { "M", "[type=]pc[,accel=NAME[:NAME]][,hpet=on|off][,kernel-decompress=host|guest]", opt_machine, "same as -machine" },
     { "m", "[size=]SIZE", opt_m, "guest RAM (default 128M; a bare number is MiB)" },
     { "cpu", "MODEL[,+flag,-flag,vendor=V]", opt_cpu,
       "CPU model: qemu64 (default), qemu32, max, host (kvm); 'help' lists models and flags" },
@@ -763,6 +775,7 @@ bool qemu_init(int argc, char **argv, int *status)
     ms->ram_size = DEFAULT_RAM_SIZE;
     ms->smp = CPU_TOPOLOGY_ONE;
     ms->kernel_cmdline = "";
+    ms->kernel_decompress_host = true;
     ms->device_opts = g_ptr_array_new_with_free_func(g_free);
     ms->drive_opts = g_ptr_array_new_with_free_func(g_free);
     vl_monitor_config_init(&cfg);

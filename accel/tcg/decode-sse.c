@@ -127,9 +127,7 @@ InsnHandler sse_decode(DecodedInsn *d, uint8_t opcode)
               (d->prefix & PREFIX_DATA) ? 1 : 0;
     const SseEntry *e;
 
-    if (d->prefix & PREFIX_LOCK) {
-        return op_ud;
-    }
+    /* LOCK: #UD in decode.c (no SSE or x87 instruction is lockable) */
     if (opcode == 0x77) {
         return pfx == 0 ? op_emms : op_ud;
     }

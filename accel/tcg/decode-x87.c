@@ -175,9 +175,7 @@ InsnHandler x87_decode(DecodedInsn *d, uint8_t opcode, uint8_t modrm)
     int op = opcode & 7, reg = (modrm >> 3) & 7, rm = modrm & 7;
     InsnHandler h;
 
-    if (d->prefix & PREFIX_LOCK) {
-        return op_ud;
-    }
+    /* LOCK: #UD in decode.c (no SSE or x87 instruction is lockable) */
     d->imm2 = (op << 8) | modrm;
     d->b = 0;
     if (!d->mod3) {

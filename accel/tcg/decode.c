@@ -34,6 +34,7 @@
 #define F_X87     (1u << 21) /* x87 escape: x87_decode picks the handler */
 #define F_SSE     (1u << 22) /* 0F map by mandatory prefix: sse_decode picks it */
 #define F_MODREG  (1u << 23) /* ModRM.mod is ignored: always a register (MOV CR/DR) */
+#define F_XLOCK   (1u << 24) /* locked without LOCK when the operand is memory (XCHG) */
 
 typedef struct OpEntry {
     InsnHandler h;
@@ -41,6 +42,10 @@ typedef struct OpEntry {
     InsnHandler h32m;  /* 32-bit operands, memory form (optional) */
     InsnHandler h64r;  /* the same for 64-bit operands */
     InsnHandler h64m;
+    /* The locked form (ops-atomic.c) of an instruction the SDM lets LOCK
+     * prefix (vol.2 "LOCK"), taken with a memory destination; NULL: LOCK
+     * is #UD. */
+    InsnHandler hlock;
     uint32_t f;
     uint8_t b;
     const struct OpEntry *grp;
@@ -56,11 +61,11 @@ void op_ud(TCGCPU *s, const DecodedInsn *d)
 }
 
 /* ---- groups (indexed by ModRM.reg) ---- */
+#define ALU_EI(fl, op) E(op_alu_EI, MR | (fl), .b = op, .hlock = op_lock_alu_EI)
 #define ALU_GRP(fl) {                                                 \
-    E(op_alu_EI, MR | (fl), .b = 0), E(op_alu_EI, MR | (fl), .b = 1), \
-    E(op_alu_EI, MR | (fl), .b = 2), E(op_alu_EI, MR | (fl), .b = 3), \
-    E(op_alu_EI, MR | (fl), .b = 4), E(op_alu_EI, MR | (fl), .b = 5), \
-    E(op_alu_EI, MR | (fl), .b = 6), E(op_alu_EI, MR | (fl), .b = 7) }
+    ALU_EI(fl, 0), ALU_EI(fl, 1), ALU_EI(fl, 2), ALU_EI(fl, 3),       \
+    ALU_EI(fl, 4), ALU_EI(fl, 5), ALU_EI(fl, 6),                      \
+    E(op_alu_EI, MR | (fl), .b = 7) /* CMP: not lockable */ }
 static const OpEntry grp1_80[8] = ALU_GRP(F_BYTE | F_IMM8);
 static const OpEntry grp1_81[8] = ALU_GRP(F_IMMZ);
 static const OpEntry grp1_83[8] = ALU_GRP(F_IMM8S);
@@ -79,23 +84,23 @@ static const OpEntry grp2_d3[8] = SHIFT_GRP(op_shift_ECL, 0);
 
 static const OpEntry grp3_f6[8] = {
     E(op_test_EI, MR | F_BYTE | F_IMM8), E(op_test_EI, MR | F_BYTE | F_IMM8),
-    E(op_not_E, MR | F_BYTE), E(op_neg_E, MR | F_BYTE),
+    E(op_not_E, MR | F_BYTE, .hlock = op_lock_not), E(op_neg_E, MR | F_BYTE, .hlock = op_lock_neg),
     E(op_mul_E, MR | F_BYTE), E(op_imul1_E, MR | F_BYTE),
     E(op_div_E, MR | F_BYTE), E(op_idiv_E, MR | F_BYTE),
 };
 static const OpEntry grp3_f7[8] = {
     E(op_test_EI, MR | F_IMMZ), E(op_test_EI, MR | F_IMMZ),
-    E(op_not_E, MR), E(op_neg_E, MR),
+    E(op_not_E, MR, .hlock = op_lock_not), E(op_neg_E, MR, .hlock = op_lock_neg),
     E(op_mul_E, MR), E(op_imul1_E, MR),
     E(op_div_E, MR), E(op_idiv_E, MR),
 };
 static const OpEntry grp4_fe[8] = {
-    E(op_inc_E, MR | F_BYTE), E(op_dec_E, MR | F_BYTE),
+    E(op_inc_E, MR | F_BYTE, .hlock = op_lock_inc), E(op_dec_E, MR | F_BYTE, .hlock = op_lock_dec),
     E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END),
     E(op_ud, F_END),
 };
 static const OpEntry grp5_ff[8] = {
-    E(op_inc_E, MR), E(op_dec_E, MR),
+    E(op_inc_E, MR, .hlock = op_lock_inc), E(op_dec_E, MR, .hlock = op_lock_dec),
     E(op_call_E, MR | F_BRANCH | F_DEF64), E(op_lcall_E, MR | F_BRANCH),
     E(op_jmp_E, MR | F_BRANCH | F_DEF64), E(op_ljmp_E, MR | F_BRANCH),
     E(op_push_E, MR | F_DEF64), E(op_ud, F_END),
@@ -122,8 +127,9 @@ static const OpEntry grp7_0f01[8] = {
 };
 static const OpEntry grp8_0fba[8] = {
     E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END),
-    E(op_bt_EI, MR | F_IMM8, .b = 0), E(op_bt_EI, MR | F_IMM8, .b = 1),
-    E(op_bt_EI, MR | F_IMM8, .b = 2), E(op_bt_EI, MR | F_IMM8, .b = 3),
+    E(op_bt_EI, MR | F_IMM8, .b = 0), E(op_bt_EI, MR | F_IMM8, .b = 1, .hlock = op_lock_bt_EI),
+    E(op_bt_EI, MR | F_IMM8, .b = 2, .hlock = op_lock_bt_EI),
+    E(op_bt_EI, MR | F_IMM8, .b = 3, .hlock = op_lock_bt_EI),
 };
 /* 0F 01 with mod = 3: SMSW/LMSW r, SWAPGS, RDTSCP; the rest (VMX, SVM,
  * MONITOR, XGETBV...) belongs to features this CPU does not have. */
@@ -136,7 +142,7 @@ static const OpEntry grp7_mod3[64] = {
     [58 ... 63] = E(op_ud, F_END),
 };
 static const OpEntry grp9_0fc7[8] = {
-    E(op_ud, F_END), E(op_cmpxchg8b, MR), E(op_ud, F_END), E(op_ud, F_END),
+    E(op_ud, F_END), E(op_cmpxchg8b, MR, .hlock = op_lock_cmpxchg8b), E(op_ud, F_END), E(op_ud, F_END),
     E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END),
 };
 /* RDRAND and RDSEED are not offered; F3 with /7 is RDPID */
@@ -167,8 +173,9 @@ static const OpEntry op_pause_entry = E(op_pause, 0);
 #define GRP(table, fl) { .h = NULL, .f = F_GRP | MR | (fl), .grp = table }
 #define GRP2(table, mod3, fl) { .h = NULL, .f = F_GRP | MR | (fl), .grp = table, \
                                 .grp_mod3 = mod3 }
+#define ALU_LOCK(op) .hlock = (op) == 7 ? NULL : op_lock_alu_EG /* CMP: not lockable */
 #define ALU_ROW(op)                                                                    \
-    E(op_alu_EG, MR | F_BYTE, .b = op), E(op_alu_EG, MR, .b = op),                     \
+    E(op_alu_EG, MR | F_BYTE, .b = op, ALU_LOCK(op)), E(op_alu_EG, MR, .b = op, ALU_LOCK(op)), \
     E(op_alu_GE, MR | F_BYTE, .b = op), E(op_alu_GE, MR, .b = op),                     \
     E(op_alu_AI, F_BYTE | F_IMM8, .b = op), E(op_alu_AI, F_IMMZ, .b = op)
 #define X8(...) __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, __VA_ARGS__, \
@@ -196,7 +203,8 @@ static const OpEntry optable1[256] = {
     /* 70 */ X16(E(op_jcc, F_REL8 | F_BRANCH | F_DEF64)),
     /* 80 */ GRP(grp1_80, 0), GRP(grp1_81, 0), GRP(grp1_80, F_NO64), GRP(grp1_83, 0),
              E(op_test_EG, MR | F_BYTE), E(op_test_EG, MR),
-             E(op_xchg_EG, MR | F_BYTE), E(op_xchg_EG, MR),
+             E(op_xchg_EG, MR | F_BYTE | F_XLOCK, .hlock = op_lock_xchg),
+             E(op_xchg_EG, MR | F_XLOCK, .hlock = op_lock_xchg),
     /* 88 */ E(op_mov_EG, MR | F_BYTE), E(op_mov_EG, MR, .h32r = op_mov_EG_32r, .h32m = op_mov_EG_32m,
                                               .h64r = op_mov_EG_64r, .h64m = op_mov_EG_64m),
              E(op_mov_GE, MR | F_BYTE), E(op_mov_GE, MR, .h32r = op_mov_GE_32r, .h32m = op_mov_GE_32m,
@@ -265,20 +273,22 @@ static const OpEntry optable2[256] = {
     [0xa2] = E(op_cpuid, 0), [0xa3] = E(op_bt_EG, MR, .b = 0),
     [0xa4] = E(op_shld_I, MR | F_IMM8), [0xa5] = E(op_shld_CL, MR),
     [0xa8] = E(op_push_seg, F_DEF64, .b = R_GS), [0xa9] = E(op_pop_seg, F_DEF64 | F_END, .b = R_GS),
-    [0xab] = E(op_bt_EG, MR, .b = 1),
+    [0xab] = E(op_bt_EG, MR, .b = 1, .hlock = op_lock_bt_EG),
     [0xac] = E(op_shrd_I, MR | F_IMM8), [0xad] = E(op_shrd_CL, MR),
     [0xae] = GRP2(grp15_0fae, grp15_mod3, 0),
     [0xaf] = E(op_imul_GE, MR),
-    [0xb0] = E(op_cmpxchg, MR | F_BYTE), [0xb1] = E(op_cmpxchg, MR),
-    [0xb2] = E(op_lxs, MR, .b = R_SS), [0xb3] = E(op_bt_EG, MR, .b = 2),
+    [0xb0] = E(op_cmpxchg, MR | F_BYTE, .hlock = op_lock_cmpxchg),
+    [0xb1] = E(op_cmpxchg, MR, .hlock = op_lock_cmpxchg),
+    [0xb2] = E(op_lxs, MR, .b = R_SS), [0xb3] = E(op_bt_EG, MR, .b = 2, .hlock = op_lock_bt_EG),
     [0xb4] = E(op_lxs, MR, .b = R_FS), [0xb5] = E(op_lxs, MR, .b = R_GS),
     [0xb8] = E(op_popcnt, MR),
     [0xb6] = E(op_movzx_b, MR | F_EBYTE, .h32r = op_movzx_b_32r, .h32m = op_movzx_b_32m),
     [0xb7] = E(op_movzx_w, MR, .h32m = op_movzx_w_32m),
-    [0xba] = GRP(grp8_0fba, 0), [0xbb] = E(op_bt_EG, MR, .b = 3),
+    [0xba] = GRP(grp8_0fba, 0), [0xbb] = E(op_bt_EG, MR, .b = 3, .hlock = op_lock_bt_EG),
     [0xbc] = E(op_bsf, MR), [0xbd] = E(op_bsr, MR),
     [0xbe] = E(op_movsx_b, MR | F_EBYTE, .h32m = op_movsx_b_32m), [0xbf] = E(op_movsx_w, MR),
-    [0xc0] = E(op_xadd, MR | F_BYTE), [0xc1] = E(op_xadd, MR),
+    [0xc0] = E(op_xadd, MR | F_BYTE, .hlock = op_lock_xadd),
+    [0xc1] = E(op_xadd, MR, .hlock = op_lock_xadd),
     [0xc7] = GRP2(grp9_0fc7, grp9_mod3, 0),
     [0xc8 ... 0xcf] = E(op_bswap, F_REGOP),
     /* MMX, SSE, SSE2 */
@@ -514,6 +524,13 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
     if ((fl & F_EBYTE) && d->mod3) {
         d->rm = reg8_offset(d->rm, rex);
     }
+    /* SDM vol.2 "LOCK": #UD unless the instruction is one of those listed
+     * there (hlock) and its destination is memory. */
+    if ((d->prefix & PREFIX_LOCK) && (!e->hlock || d->mod3)) {
+        d->handler = op_ud;
+        d->flags = INSN_END_TB;
+        goto finish;
+    }
     if ((fl & F_SEGREG) && (d->reg & 7) > R_GS) {
         d->handler = op_ud;
         d->flags = INSN_END_TB;
@@ -632,10 +649,11 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
             d->handler = d->mod3 ? alu32_ri[d->b] : alu32_mi[d->b];
         }
     }
-    /* SHL/SHR/SAR of a 32- or 64-bit register by imm8 or CL; the rest of
-     * group 2 (rotates) and memory operands take the generic shift_E */
+    /* SHL/SHR/SAR of a 32- or 64-bit register by 1, imm8 or CL (the
+     * by-1 form D1 is the imm8 one with imm 1); the rest of group 2
+     * (rotates) and memory operands take the generic shift_E */
     if ((d->ot == MO_32 || d->ot == MO_64) && d->mod3 && !(d->prefix & PREFIX_LOCK) &&
-        (e->h == op_shift_EI || e->h == op_shift_ECL)) {
+        (e->h == op_shift_EI || e->h == op_shift_ECL || e->h == op_shift_E1)) {
         static const InsnHandler shift_r[2][2][8] = {
             { { [4] = op_shl_32ri, [5] = op_shr_32ri, [6] = op_shl_32ri, [7] = op_sar_32ri },
               { [4] = op_shl_32rc, [5] = op_shr_32rc, [6] = op_shl_32rc, [7] = op_sar_32rc } },
@@ -646,7 +664,13 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
 
         if (h) {
             d->handler = h;
+            if (e->h == op_shift_E1) {
+                d->imm = 1;
+            }
         }
+    }
+    if (!d->mod3 && ((d->prefix & PREFIX_LOCK) || (fl & F_XLOCK)) && e->hlock) {
+        d->handler = e->hlock; /* atomic on the host (ops-atomic.c) */
     }
     d->flags = (fl & F_BRANCH) ? INSN_BRANCH : (fl & F_END) ? INSN_END_TB : 0;
     bool string_op = e->h == op_movs || e->h == op_stos || e->h == op_lods ||

@@ -235,7 +235,7 @@ static void bt_common(TCGCPU *s, const DecodedInsn *d, int64_t bitoff, bool from
         uint64_t ea = insn_ea(s, d);
         if (from_reg) {
             /* the register offset is signed and may leave the operand */
-            ea = ea_mask(d->aflag, ea + (uint64_t)((bitoff >> (3 + ot)) << ot));
+            ea = ea_mask(d->aflag, ea + ((uint64_t)(bitoff >> (3 + ot)) << ot));
         }
         bit = bitoff & (bits - 1);
         lin = seg_lin(s, d->seg, ea, 1 << ot, d->b != 0);

@@ -106,7 +106,14 @@ void op_out_I(TCGCPU *s, const DecodedInsn *d) { do_out(s, d, d->imm & 0xff); }
 void op_in_DX(TCGCPU *s, const DecodedInsn *d) { do_in(s, d, s->env->regs[R_EDX] & 0xffff); }
 void op_out_DX(TCGCPU *s, const DecodedInsn *d) { do_out(s, d, s->env->regs[R_EDX] & 0xffff); }
 
-void op_cpuid(TCGCPU *s, const DecodedInsn *d) { helper_cpuid(s); }
+/* CPUID serializes (SDM vol.3 8.3): code another vCPU or DMA rewrote
+ * before it is seen after it, even by the rest of this block (8.1.3). */
+void op_cpuid(TCGCPU *s, const DecodedInsn *d)
+{
+    helper_cpuid(s);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    tb_process_ram_writes(s);
+}
 void op_rdtsc(TCGCPU *s, const DecodedInsn *d) { helper_rdtsc(s); }
 void op_rdmsr(TCGCPU *s, const DecodedInsn *d) { helper_rdmsr(s); }
 void op_wrmsr(TCGCPU *s, const DecodedInsn *d) { helper_wrmsr(s); }
@@ -342,11 +349,17 @@ void op_clflush(TCGCPU *s, const DecodedInsn *d)
     lin_ldub(s, insn_lin(s, d, 1, false));
 }
 
-/* LFENCE, MFENCE (SSE2), SFENCE (SSE): one vCPU that executes in order
- * needs no ordering; they exist when their unit does. */
+/* LFENCE, MFENCE (SSE2), SFENCE (SSE), which exist when their unit does.
+ * Under x86-TSO only MFENCE orders anything the host could reorder (a
+ * store before a later load, vol.3 8.2.2): a host full fence.  LFENCE and
+ * SFENCE order nothing the interpreter's single host accesses on a TSO
+ * host do not already keep in order. */
 void op_fence(TCGCPU *s, const DecodedInsn *d)
 {
     if (!cpu_has(s, FEAT_1_EDX, d->b == 7 ? CPUID_SSE : CPUID_SSE2)) {
         raise_exception(s, EXCP06_ILLOP);
+    }
+    if (d->b == 6) {
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
     }
 }

@@ -143,6 +143,11 @@ H(op_cbw); H(op_cwd);
 extern const InsnHandler alu32_rr[8], alu32_rm[8], alu32_mr[8], alu32_ri[8], alu32_mi[8];
 extern const InsnHandler alu64_rr[8], alu64_rm[8], alu64_mr[8], alu64_ri[8], alu64_mi[8];
 
+/* ops-atomic.c: LOCK-prefixed forms (memory destination only) */
+H(op_lock_alu_EG); H(op_lock_alu_EI); H(op_lock_inc); H(op_lock_dec);
+H(op_lock_not); H(op_lock_neg); H(op_lock_xchg); H(op_lock_xadd);
+H(op_lock_cmpxchg); H(op_lock_cmpxchg8b); H(op_lock_bt_EG); H(op_lock_bt_EI);
+
 /* ops-shift.c */
 H(op_shift_E1); H(op_shift_ECL); H(op_shift_EI);
 H(op_shld_I); H(op_shld_CL); H(op_shrd_I); H(op_shrd_CL);

@@ -86,11 +86,9 @@ TCGCPU *tcg_cpu_create(CPUState *cpu)
     if (cpu->as) {
         memory_listener_register(&s->listener, cpu->as);
     }
-    /* The BSP's code cache is the one DMA invalidates for now; the APs'
-     * are not yet told (a gap the multi-threaded TCG work closes). */
-    if (cpu->cpu_index == 0) {
-        memory_set_ram_write_hook(tcg_ram_write_hook, s);
-    }
+    /* One of the vCPU set: DMA and the other vCPUs' stores reach its code
+     * cache (tb-maint.c; the first vCPU installs the RAM write hook). */
+    tcg_cpus_add(s);
     cpu->accel = s;
     tcg_update_hflags(s);
     return s;
@@ -101,9 +99,7 @@ void tcg_cpu_destroy(TCGCPU *s)
     if (!s) {
         return;
     }
-    if (s->cpu->cpu_index == 0) {
-        memory_set_ram_write_hook(NULL, NULL);
-    }
+    tcg_cpus_remove(s);
     if (s->listener.address_space) {
         memory_listener_unregister(&s->listener);
     }
@@ -144,7 +140,11 @@ int tcg_cpus_exec(CPUState *cpu)
     }
     /* A debugger may have written the debug registers meanwhile. */
     tcg_debug_regs_changed(s);
-    return cpu_exec(cpu);
+    /* exclusive sections (cpus-common.c) wait for running vCPUs */
+    cpu_exec_start(s);
+    int ret = cpu_exec(cpu);
+    cpu_exec_end(s);
+    return ret;
 }
 
 static void tcg_kick_vcpu(CPUState *cpu)

@@ -219,6 +219,12 @@ struct TCGCPU {
     GArray *ram_write_pending; /* of PendingWrite */
     int ram_write_flag;       /* atomic */
 
+    /* cpus-common.c, under tcg_cpus_lock */
+    unsigned cpu_slot;        /* index in the vCPU set and in code-page owner masks */
+    bool exec_running;        /* between cpu_exec_start and cpu_exec_end */
+    bool exclusive_was_running;
+    uint64_t exclusive_count; /* exclusive sections this vCPU ran (tests, stats) */
+
     MemoryListener listener;
     uint64_t insns_executed_bytes; /* times sizeof(DecodedInsn): no division per block */
     uint64_t tsc_offset;
@@ -408,8 +414,13 @@ bool x86_cpu_get_phys(TCGCPU *s, uint64_t lin, int acc, int mmu_idx, X86Translat
 G_NORETURN void raise_noncanonical(TCGCPU *s, bool stack);
 
 G_NORETURN void raise_page_fault(TCGCPU *s, uint64_t lin, int err);
-/* A new page of decoded code: route the CPU's stores to it through st_slow. */
+/* A new page of decoded code: route s's stores to it through st_slow. */
 void tlb_protect_code(TCGCPU *s, uint8_t *host_page);
+/* Host address for a locked read-modify-write of size bytes at lin after
+ * the write checks (#PF raised here), or NULL when it is not plain RAM in
+ * one page (MMIO, ROM, crossing); *code: the page may hold decoded code,
+ * so call tb_invalidate_phys_write after the write. */
+void *tlb_rmw_host(TCGCPU *s, uint64_t lin, int size, bool *code);
 uint64_t ld_slow(TCGCPU *s, uint64_t lin, int size, int acc);
 void st_slow(TCGCPU *s, uint64_t lin, uint64_t val, int size);
 
@@ -586,7 +597,35 @@ void tb_process_ram_writes(TCGCPU *s);
 void tb_free_graveyard(TCGCPU *s);
 void tcg_code_cache_init(TCGCPU *s);
 void tcg_code_cache_destroy(TCGCPU *s);
+void tb_queue_ram_write(TCGCPU *s, void *host, size_t len);
+
+/* ---- tb-maint.c: code pages across vCPUs ---- */
+/* Before decoding from a page this vCPU has no code on (takes the BQL). */
+void tb_page_register(TCGCPU *s, uint8_t *host_page);
+/* The vCPU dropped its last block on the page. */
+void tb_page_unregister(TCGCPU *s, uint8_t *host_page);
+/* Some vCPU has (or may have) code on the page: no fast writes. */
+bool tb_page_is_code(uint8_t *host_page);
+/* This vCPU stored to [host, host+len) (one page) without a fast TLB
+ * write entry: drop its own blocks there, queue it for the others. */
+void tb_invalidate_phys_write(TCGCPU *s, uint8_t *host, size_t len);
+/* memory_set_ram_write_hook: every vCPU with code in the range hears of it. */
 void tcg_ram_write_hook(void *opaque, void *host, size_t len);
+
+/* ---- cpus-common.c: the set of vCPUs, exclusive sections ---- */
+#define TCG_MAX_CPUS 256
+void tcg_cpus_lock(void);
+void tcg_cpus_unlock(void);
+TCGCPU *tcg_cpus_slot(unsigned slot); /* lock held; NULL if free */
+void tcg_cpus_add(TCGCPU *s);
+void tcg_cpus_remove(TCGCPU *s);
+/* Around cpu_exec: an exclusive section waits for running vCPUs to leave. */
+void cpu_exec_start(TCGCPU *s);
+void cpu_exec_end(TCGCPU *s);
+/* Every other vCPU stopped at a block boundary until end_exclusive
+ * (call without the BQL; no guest fault may escape in between). */
+void start_exclusive(TCGCPU *s);
+void end_exclusive(TCGCPU *s);
 
 /* ---- decode.c ---- */
 /* Decodes one instruction at eip; returns false if it faults (raised). */

@@ -54,16 +54,48 @@ void tlb_flush_page(TCGCPU *s, uint64_t lin)
     }
 }
 
+/*
+ * Any vCPU's TLB, from the vCPU registering a code page (tb-maint.c),
+ * under the BQL: the owner fills entries only under the BQL, so the only
+ * concurrent change it can make is dropping entries, which this agrees
+ * with; the accesses are atomic so that neither sees a torn word.
+ */
 void tlb_protect_code(TCGCPU *s, uint8_t *host_page)
 {
     for (int m = 0; m < MMU_COUNT; m++) {
         for (int i = 0; i < TLB_SIZE; i++) {
             TLBEntry *e = &s->tlb[m][i];
-            if (e->addr_write != TLB_INVALID &&
-                (uint8_t *)(e->addend + (uintptr_t)e->addr_write) == host_page) {
-                e->addr_write = TLB_INVALID;
+            uint64_t w = __atomic_load_n(&e->addr_write, __ATOMIC_RELAXED);
+            uintptr_t addend = __atomic_load_n(&e->addend, __ATOMIC_RELAXED);
+            if (w != TLB_INVALID && (uint8_t *)(addend + (uintptr_t)w) == host_page) {
+                __atomic_store_n(&e->addr_write, TLB_INVALID, __ATOMIC_SEQ_CST);
             }
         }
+    }
+}
+
+/*
+ * RAM through a host pointer, as one host access of the guest's size:
+ * an aligned (or within-line) guest access stays single-copy atomic, as
+ * the SDM's 8.1.1 guarantees, when another vCPU looks (no byte copies).
+ */
+static inline uint64_t host_ld(const void *p, int size)
+{
+    switch (size) {
+    case 1: return *(const uint8_t *)p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static inline void host_st(void *p, int size, uint64_t v)
+{
+    switch (size) {
+    case 1: *(uint8_t *)p = v; break;
+    case 2: { uint16_t x = v; memcpy(p, &x, 2); break; }
+    case 4: { uint32_t x = v; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &v, 8); break;
     }
 }
 
@@ -134,7 +166,7 @@ static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
     e->addr_read = page;
     e->addr_code = page;
     e->addr_write = TLB_INVALID;
-    if (xl.writable && !t.readonly && !tb_page_has_code(s, host_page)) {
+    if (xl.writable && !t.readonly && !tb_page_is_code(host_page)) {
         e->addr_write = page;
     }
     if (G_UNLIKELY(s->bp_data_r | s->bp_data_w | s->gdb_watch)) {
@@ -173,7 +205,7 @@ uint64_t ld_slow(TCGCPU *s, uint64_t lin, int size, int acc)
     }
     PhysTarget t = tlb_fill_locked(s, lin, acc);
     if (t.host) {
-        memcpy(&v, t.host, size);
+        v = host_ld(t.host, size);
     } else if (t.mr) {
         memory_region_dispatch_read(t.mr, t.xlat, &v, size, MEMTXATTRS_UNSPECIFIED);
     } else {
@@ -226,11 +258,11 @@ void st_slow(TCGCPU *s, uint64_t lin, uint64_t val, int size)
     PhysTarget t = tlb_fill_locked(s, lin, ACC_WRITE);
     if (t.host) {
         if (!t.readonly) {
-            uint8_t *host_page = t.host - (lin & 0xfff);
-            if (tb_page_has_code(s, host_page)) {
-                tb_invalidate_host_page(s, host_page);
+            host_st(t.host, size, val);
+            /* no fast write entry: the page may hold some vCPU's code */
+            if (tlb_entry(s, lin)->addr_write != (lin & ~0xfffull)) {
+                tb_invalidate_phys_write(s, t.host, size);
             }
-            memcpy(t.host, &val, size);
         }
     } else if (t.mr) {
         memory_region_dispatch_write(t.mr, t.xlat, val, size, MEMTXATTRS_UNSPECIFIED);
@@ -238,4 +270,24 @@ void st_slow(TCGCPU *s, uint64_t lin, uint64_t val, int size)
         log_unassigned(lin, "write");
     }
     bql_unlock();
+}
+
+void *tlb_rmw_host(TCGCPU *s, uint64_t lin, int size, bool *code)
+{
+    void *p = NULL;
+
+    *code = false;
+    if ((lin & 0xfff) + size > 0x1000) {
+        return NULL;
+    }
+    if (G_UNLIKELY(s->bp_data_w | s->gdb_watch)) {
+        debug_check_data(s, lin, size, true);
+    }
+    PhysTarget t = tlb_fill_locked(s, lin, ACC_WRITE);
+    if (t.host && !t.readonly) {
+        p = t.host;
+        *code = tlb_entry(s, lin)->addr_write != (lin & ~0xfffull);
+    }
+    bql_unlock();
+    return p;
 }

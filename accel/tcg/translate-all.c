@@ -5,11 +5,13 @@
  * Page lists live in a GTree sorted by host address so that a write of
  * any length finds every page it touches.
  *
- * Invalidation: a CPU store to a page with code is routed by the TLB to
- * st_slow, which calls tb_invalidate_host_page; DMA and loader writes
- * arrive through memory_set_ram_write_hook from any thread and are queued
- * until the vCPU's next block boundary.  Invalidated blocks go to a
- * graveyard and are freed only between blocks, never under a running one.
+ * Invalidation: a page is registered with tb-maint.c before the first
+ * block is decoded from it, which write-protects it in every vCPU's TLB.
+ * This vCPU's own store there goes to st_slow, which invalidates the
+ * page's blocks at once; another vCPU's store, DMA and loader writes are
+ * queued here (tb_queue_ram_write, from any thread) until this vCPU's next
+ * block boundary.  Invalidated blocks go to a graveyard and are freed only
+ * between blocks, never under a running one.
  */
 #include "tcg-cpu.h"
 #include "qemu/log.h"
@@ -74,6 +76,19 @@ static GTree *code_tree(TCGCPU *s)
     return s->code_pages;
 }
 
+/* This vCPU no longer has code on any page of its tree (flush, destroy). */
+static gboolean unregister_page(gpointer key, gpointer value, gpointer opaque)
+{
+    tb_page_unregister(opaque, key);
+    return false;
+}
+
+static void code_page_drop(TCGCPU *s, uint8_t *host_page)
+{
+    g_tree_remove(code_tree(s), host_page);
+    tb_page_unregister(s, host_page);
+}
+
 void tcg_code_cache_destroy(TCGCPU *s)
 {
     GHashTableIter it;
@@ -84,6 +99,7 @@ void tcg_code_cache_destroy(TCGCPU *s)
         g_free(tb);
     }
     g_hash_table_destroy(s->tb_htable);
+    g_tree_foreach(code_tree(s), unregister_page, s);
     g_tree_destroy(code_tree(s));
     g_ptr_array_free(s->tb_graveyard, true);
     g_array_free(s->ram_write_pending, true);
@@ -122,7 +138,7 @@ static void tb_invalidate(TCGCPU *s, TranslationBlock *tb, CodePage *except)
         if (cp && cp != except) {
             g_ptr_array_remove_fast(cp->tbs, tb);
             if (cp->tbs->len == 0) {
-                g_tree_remove(code_tree(s), cp->host);
+                code_page_drop(s, cp->host);
             }
         }
     }
@@ -144,7 +160,7 @@ void tb_invalidate_host_page(TCGCPU *s, uint8_t *host_page)
     for (unsigned i = 0; i < cp->tbs->len; i++) {
         tb_invalidate(s, g_ptr_array_index(cp->tbs, i), cp);
     }
-    g_tree_remove(code_tree(s), host_page);
+    code_page_drop(s, host_page);
 }
 
 typedef struct RangeSearch {
@@ -181,10 +197,10 @@ static void tb_invalidate_range(TCGCPU *s, uint8_t *host, size_t len)
     g_ptr_array_free(r.hits, true);
 }
 
-/* memory_set_ram_write_hook: DMA or a loader wrote guest RAM (any thread). */
-void tcg_ram_write_hook(void *opaque, void *host, size_t len)
+/* Another vCPU, DMA or a loader wrote [host, host+len) (any thread):
+ * tb-maint.c queues it for each vCPU with code there. */
+void tb_queue_ram_write(TCGCPU *s, void *host, size_t len)
 {
-    TCGCPU *s = opaque;
     PendingWrite w = { host, len };
 
     g_mutex_lock(&s->ram_write_lock);
@@ -232,6 +248,7 @@ void tb_flush(TCGCPU *s)
     }
     g_hash_table_remove_all(s->tb_htable);
     s->tb_gen++;
+    g_tree_foreach(code_tree(s), unregister_page, s);
     g_tree_destroy(code_tree(s));
     s->code_pages = g_tree_new_full(ptr_cmp, NULL, NULL, code_page_free);
     memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
@@ -246,7 +263,7 @@ static void tb_link_page(TCGCPU *s, TranslationBlock *tb, int i, uint8_t *page)
         cp->host = page;
         cp->tbs = g_ptr_array_new();
         g_tree_insert(code_tree(s), page, cp);
-        tlb_protect_code(s, page);
+        /* (registered before decoding: tb_lookup, fetch_byte) */
     }
     g_ptr_array_add(cp->tbs, tb);
     tb->page[i] = page;
@@ -295,6 +312,9 @@ static uint8_t fetch_byte(TCGCPU *s, uint64_t pc, void *opaque)
         f->page_lin[i] = page;
         f->page_host[i] = code_host_page(s, page);
         f->npages++;
+        if (f->page_host[i] && !tb_page_has_code(s, f->page_host[i])) {
+            tb_page_register(s, f->page_host[i]);
+        }
     }
     if (!f->page_host[i]) {
         return ld_slow(s, lin, 1, ACC_CODE);
@@ -417,6 +437,11 @@ TranslationBlock *tb_lookup(TCGCPU *s)
         }
     }
 
+    /* Register before reading a byte: a store that comes after this
+     * reaches the block (tb-maint.c). */
+    if (f.page_host[0] && !tb_page_has_code(s, f.page_host[0])) {
+        tb_page_register(s, f.page_host[0]);
+    }
     tb = tb_gen_code(s, pc, cs_base, flags, &f);
     if (qemu_loglevel_mask(CPU_LOG_TB_IN_ASM)) {
         tcg_log_in_asm(s, tb, lin);

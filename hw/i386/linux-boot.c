@@ -10,6 +10,7 @@
 #include <glib.h>
 
 #include "hw/i386/linux-boot.h"
+#include "hw/i386/linux-vmlinux.h"
 
 #include "exec/memory.h"
 #include "qemu/file-read.h"
@@ -33,6 +34,8 @@
 #define HDR_RELOCATABLE     0x234
 #define HDR_XLOADFLAGS      0x236
 #define HDR_CMDLINE_SIZE    0x238
+#define HDR_PAYLOAD_OFFSET  0x248 /* from the protected-mode kernel's start */
+#define HDR_PAYLOAD_LENGTH  0x24c
 #define HDR_PREF_ADDRESS    0x258
 #define HDR_INIT_SIZE       0x260
 #define HDR_END_MAX         0x290 /* boot_params.edd_mbr_sig_buffer follows */
@@ -61,6 +64,8 @@ struct LinuxBootImage {
     uint8_t params[BP_SIZE];  /* the zero page, complete */
     uint64_t load_addr, initrd_addr, entry;
     bool entry64;
+    bool unpacked;            /* vmlinux below is loaded instead of the bzImage's code */
+    LinuxVmlinux vmlinux;
 };
 
 static inline uint16_t ld16(const uint8_t *p) { return p[0] | p[1] << 8; }
@@ -71,6 +76,12 @@ static inline void st32(uint8_t *p, uint32_t v) { st16(p, v); st16(p + 2, v >> 1
 static inline void st64(uint8_t *p, uint64_t v) { st32(p, v); st32(p + 4, v >> 32); }
 
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+
+static void copy_to_ram(uint8_t *ram, uint64_t addr, const void *data, size_t len)
+{
+    memcpy(ram + addr, data, len);
+    memory_notify_ram_write(ram + addr, len);
+}
 
 bool linux_boot_is_bzimage(const uint8_t *kernel, size_t len)
 {
@@ -248,12 +259,97 @@ void linux_boot_image_free(LinuxBootImage *lb)
     if (!lb) {
         return;
     }
+    linux_vmlinux_free(&lb->vmlinux);
     g_free(lb->kernel);
     g_free(lb->initrd);
     g_free(lb->cmdline);
     g_free(lb);
 }
 
+/*
+ * The decompressor places each PT_LOAD segment at its p_paddr moved by
+ * (load address - LOAD_PHYSICAL_ADDR); without KASLR the load address is
+ * the preferred one and nothing moves, which is the only case done here:
+ * a kernel loaded elsewhere also needs the relocations the decompressor
+ * applies, so it decompresses itself.
+ */
+bool linux_boot_unpack_kernel(LinuxBootImage *lb, const char *name, const E820Table *e820,
+                              Error **errp)
+{
+    const uint8_t *k = lb->kernel;
+    uint16_t version = ld16(k + HDR_VERSION);
+    uint64_t pm_size = lb->kernel_len - lb->pm_offset;
+    uint64_t payload_off, payload_len, pref, kernel_end;
+    LinuxVmlinux *v = &lb->vmlinux;
+
+    if (version < 0x020a) {
+        trace_event(linux_boot_unpack, "skipped: protocol 0x%x has no payload fields", version);
+        return true;
+    }
+    pref = ld64(k + HDR_PREF_ADDRESS);
+    payload_off = ld32(k + HDR_PAYLOAD_OFFSET);
+    payload_len = ld32(k + HDR_PAYLOAD_LENGTH);
+    if (lb->load_addr != pref || payload_off > pm_size || payload_len > pm_size - payload_off) {
+        trace_event(linux_boot_unpack, "skipped: load=0x%" PRIx64 " pref=0x%" PRIx64
+                    " payload=0x%" PRIx64 "+0x%" PRIx64, lb->load_addr, pref, payload_off,
+                    payload_len);
+        return true;
+    }
+    switch (linux_vmlinux_unpack(name, k + lb->pm_offset + payload_off, payload_len,
+                                 e820_ram_end_below_4g(e820), lb->entry64, v, errp)) {
+    case LINUX_PAYLOAD_UNSUPPORTED:
+        trace_event(linux_boot_unpack, "skipped: a compression duet does not unpack");
+        return true;
+    case LINUX_PAYLOAD_ERROR:
+        return false;
+    case LINUX_PAYLOAD_UNPACKED:
+        break;
+    }
+    /* Everything inside the memory the kernel asked for (init_size), so
+     * the initrd's plan stays right; the entry inside a segment. */
+    kernel_end = lb->load_addr + MAX((uint64_t)ld32(k + HDR_INIT_SIZE), pm_size);
+    for (unsigned i = 0; i < v->nseg; i++) {
+        const LinuxVmlinuxSegment *sg = &v->seg[i];
+
+        if (sg->paddr < pref || sg->paddr - pref + sg->memsz > kernel_end - lb->load_addr) {
+            error_setg(errp, "-kernel %s: the unpacked kernel's segment at 0x%" PRIx64
+                       " (0x%" PRIx64 " bytes) lies outside 0x%" PRIx64 "-0x%" PRIx64
+                       " (preferred address + init_size)", name, sg->paddr, sg->memsz,
+                       lb->load_addr, kernel_end);
+            linux_vmlinux_free(v);
+            return false;
+        }
+    }
+    if (v->entry < pref || v->entry - pref >= kernel_end - lb->load_addr) {
+        error_setg(errp, "-kernel %s: the unpacked kernel's entry point 0x%" PRIx64
+                   " lies outside 0x%" PRIx64 "-0x%" PRIx64, name, v->entry, lb->load_addr,
+                   kernel_end);
+        linux_vmlinux_free(v);
+        return false;
+    }
+    lb->unpacked = true;
+    lb->entry = lb->load_addr + (v->entry - pref);
+    trace_event(linux_boot_unpack, "vmlinux ELF%d of %zu bytes, %u segments, entry=0x%" PRIx64,
+                v->is64 ? 64 : 32, v->len, v->nseg, lb->entry);
+    return true;
+}
+
+static void linux_boot_load_vmlinux(LinuxBootImage *lb, uint8_t *ram)
+{
+    uint64_t pref = ld64(lb->kernel + HDR_PREF_ADDRESS);
+
+    for (unsigned i = 0; i < lb->vmlinux.nseg; i++) {
+        const LinuxVmlinuxSegment *sg = &lb->vmlinux.seg[i];
+        uint64_t dest = lb->load_addr + (sg->paddr - pref);
+
+        copy_to_ram(ram, dest, lb->vmlinux.elf + sg->offset, sg->filesz);
+        /* RAM keeps its contents across a reset: the zeros are written. */
+        memset(ram + dest + sg->filesz, 0, sg->memsz - sg->filesz);
+        memory_notify_ram_write(ram + dest + sg->filesz, sg->memsz - sg->filesz);
+    }
+}
+
+bool linux_boot_is_unpacked(const LinuxBootImage *lb) { return lb->unpacked; }
 uint64_t linux_boot_kernel_addr(const LinuxBootImage *lb) { return lb->load_addr; }
 uint64_t linux_boot_initrd_addr(const LinuxBootImage *lb) { return lb->initrd_addr; }
 uint64_t linux_boot_entry(const LinuxBootImage *lb) { return lb->entry; }
@@ -266,12 +362,6 @@ static void set_flat_seg(SegmentCache *sc, uint32_t selector, uint32_t type, boo
     sc->limit = 0xffffffff;
     sc->flags = (type << DESC_TYPE_SHIFT) | DESC_S_MASK | DESC_P_MASK | DESC_G_MASK |
                 (code64 ? DESC_L_MASK : DESC_B_MASK);
-}
-
-static void copy_to_ram(uint8_t *ram, uint64_t addr, const void *data, size_t len)
-{
-    memcpy(ram + addr, data, len);
-    memory_notify_ram_write(ram + addr, len);
 }
 
 /* "64-bit BOOT PROTOCOL": an identity mapping of what the kernel touches
@@ -310,7 +400,12 @@ void linux_boot_load(LinuxBootImage *lb, uint8_t *ram, CPUX86State *env)
     copy_to_ram(ram, LINUX_BOOT_GDT_ADDR, gdt_bytes, sizeof(gdt_bytes));
     copy_to_ram(ram, LINUX_BOOT_PARAMS_ADDR, lb->params, sizeof(lb->params));
     copy_to_ram(ram, LINUX_BOOT_CMDLINE_ADDR, lb->cmdline, strlen(lb->cmdline) + 1);
-    copy_to_ram(ram, lb->load_addr, lb->kernel + lb->pm_offset, lb->kernel_len - lb->pm_offset);
+    if (lb->unpacked) {
+        linux_boot_load_vmlinux(lb, ram);
+    } else {
+        copy_to_ram(ram, lb->load_addr, lb->kernel + lb->pm_offset,
+                    lb->kernel_len - lb->pm_offset);
+    }
     if (lb->initrd) {
         copy_to_ram(ram, lb->initrd_addr, lb->initrd, lb->initrd_len);
     }

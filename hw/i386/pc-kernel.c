@@ -34,7 +34,11 @@ static bool pc_linux_prepare(PCMachineState *pcms, uint8_t *kernel, size_t len,
     pcms->linux_boot = linux_boot_prepare(ms->kernel_filename, kernel, len, ms->kernel_cmdline,
                                           ms->initrd_filename, initrd, initrd_len, &pcms->e820,
                                           errp);
-    return pcms->linux_boot != NULL;
+    if (!pcms->linux_boot) {
+        return false;
+    }
+    return !ms->kernel_decompress_host ||
+           linux_boot_unpack_kernel(pcms->linux_boot, ms->kernel_filename, &pcms->e820, errp);
 }
 
 bool pc_kernel_prepare(PCMachineState *pcms, Error **errp)

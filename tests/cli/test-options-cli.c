@@ -141,6 +141,8 @@ START_TEST(test_machine)
     DUET_ERROR("-machine pc,bogus=1: Invalid parameter 'bogus'", "-machine", "pc,bogus=1");
     DUET_ERROR("-machine hpet=bogus: Parameter 'hpet' expects 'on' or 'off'", "-machine",
                "hpet=bogus");
+    DUET_ERROR("-machine kernel-decompress=gzip: Parameter 'kernel-decompress' does not accept "
+               "value 'gzip'", "-machine", "kernel-decompress=gzip");
     DUET_ERROR("-boot order=x: Invalid boot device 'x'", "-boot", "order=x");
     DUET_ERROR("-boot cc: Boot device 'c' was given twice", "-boot", "cc");
     DUET_ERROR("-boot order=e: Invalid boot device for PC: 'e'", "-boot", "order=e");

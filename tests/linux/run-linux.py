@@ -143,6 +143,7 @@ def main():
     ap.add_argument("--cache", required=True)
     ap.add_argument("--qemu")
     ap.add_argument("--memory", default="256")
+    ap.add_argument("--machine", help="duet's -machine (e.g. pc,kernel-decompress=guest)")
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--cdrom", action="store_true",
                     help="also a CD-ROM (-cdrom, run-atapi.py's ISO): Linux must see "
@@ -188,6 +189,8 @@ def main():
                 if not os.path.exists(iso):
                     atapi.mkiso(iso)
                 cmd += ["-cdrom", iso]
+            if who == "duet" and args.machine:
+                cmd += ["-machine", args.machine]
             if who == "qemu":
                 cmd += ["-display", "none", "-serial", "stdio", "-monitor", "none"]
                 cmd.remove("-nographic")

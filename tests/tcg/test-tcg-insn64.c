@@ -287,6 +287,9 @@ START_TEST(test_shifts64)
             uint8_t cl[] = { 0x48, 0xd3, 0xc3 | sub << 3 };
             uint8_t im[] = { 0x48, 0xc1, 0xc3 | sub << 3, counts[ci] };
             uint8_t r9[] = { 0x49, 0xd3, 0xc1 | sub << 3 };              /* op r9, cl */
+            uint8_t one[] = { 0x48, 0xd1, 0xc3 | sub << 3 };             /* op rbx, 1 */
+            uint8_t one32[] = { 0x41, 0xd1, 0xc1 | sub << 3 };           /* op r9d, 1 */
+            uint32_t fm1 = sub < 4 ? CC_C | CC_O : CC_S | CC_Z | CC_P | CC_C | CC_O;
             for (unsigned a = 0; a < N_EDGE64; a++) {
                 for (int cf = 0; cf < 2; cf++) {
                     HostState64 in = state64(0, edge64[a], counts[ci], 0, cf);
@@ -294,6 +297,10 @@ START_TEST(test_shifts64)
                     check64(cl, 3, &in, fm, ALL_REGS64, NULL);
                     check64(im, 4, &in, fm, ALL_REGS64, NULL);
                     check64(r9, 3, &in, fm, ALL_REGS64, NULL);
+                    if (ci == 0) {
+                        check64(one, 3, &in, fm1, ALL_REGS64, NULL);
+                        check64(one32, 3, &in, fm1, ALL_REGS64, NULL);
+                    }
                 }
             }
         }

@@ -50,6 +50,7 @@ struct MachineState {
     bool boot_menu;               /* -boot menu=on: fw_cfg FW_CFG_BOOT_MENU */
     bool no_hpet;                 /* -no-hpet, -machine hpet=off */
     bool nographic;               /* -nographic: fw_cfg FW_CFG_NOGRAPHIC */
+    bool kernel_decompress_host;  /* -machine kernel-decompress=host (default) or guest */
 
     X86CPUID cpu_config;          /* -cpu: model (NULL: qemu64), +/- flags, vendor */
     const AccelOps *accel;

@@ -278,8 +278,10 @@ struct ata_result ata_dma(struct ide_dev *ide, uint8_t cmd, uint64_t lba, uint32
     outb(ATA_COMMAND, cmd);
     outb(bm + BM_CMD, dir | BM_CMD_START);
     for (i = 0; i < ATA_POLL_LIMIT; i++) {
-        bm_status = inb(bm + BM_STATUS);
+        /* Drive status first: the engine's status is final before the drive
+         * leaves BSY, so reading it second never sees a stale Active. */
         st = inb(ATA_CTRL);
+        bm_status = inb(bm + BM_STATUS);
         if (st & ATA_SR_BSY) {
             continue;
         }

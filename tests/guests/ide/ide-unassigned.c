@@ -52,8 +52,10 @@ static bool probe(uint8_t cmd, const char *name)
     outb(ATA_COMMAND, cmd);
     outb(bm + BM_CMD, dir | BM_CMD_START);
     for (i = 0; i < ATA_POLL_LIMIT; i++) {
-        bm_status = inb(bm + BM_STATUS);
+        /* Drive status first: the engine's status is final before the drive
+         * leaves BSY, so reading it second never sees a stale Active. */
         st = inb(ATA_CTRL);
+        bm_status = inb(bm + BM_STATUS);
         if (!(st & ATA_SR_BSY) && (!(bm_status & BM_STATUS_ACTIVE) ||
                                    (bm_status & BM_STATUS_ERROR) || (st & ATA_SR_ERR))) {
             break;

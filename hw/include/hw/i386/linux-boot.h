@@ -48,6 +48,16 @@ LinuxBootImage *linux_boot_prepare(const char *kernel_filename, uint8_t *kernel,
                                    const char *cmdline, const char *initrd_filename,
                                    uint8_t *initrd, size_t initrd_len, const E820Table *e820,
                                    Error **errp);
+/*
+ * Unpacks the compressed kernel on the host (hw/i386/linux-vmlinux.h) so
+ * that linux_boot_load loads vmlinux itself and enters it where the
+ * bzImage's decompressor would.  A kernel that cannot be done that way
+ * (protocol before 2.10, not loaded at its preferred address, a compression
+ * other than XZ and gzip) keeps the bzImage path and decompresses itself;
+ * a corrupt payload or ELF file is an error.
+ */
+bool linux_boot_unpack_kernel(LinuxBootImage *lb, const char *name, const E820Table *e820,
+                              Error **errp);
 /* Copies the plan into @ram (guest-physical 0) and sets up @env. */
 void linux_boot_load(LinuxBootImage *lb, uint8_t *ram, CPUX86State *env);
 void linux_boot_image_free(LinuxBootImage *lb);
@@ -57,5 +67,6 @@ uint64_t linux_boot_kernel_addr(const LinuxBootImage *lb);
 uint64_t linux_boot_initrd_addr(const LinuxBootImage *lb);
 uint64_t linux_boot_entry(const LinuxBootImage *lb);
 bool linux_boot_is_64bit_entry(const LinuxBootImage *lb);
+bool linux_boot_is_unpacked(const LinuxBootImage *lb);
 
 #endif
