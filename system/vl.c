@@ -544,7 +544,8 @@ static const QEMUOption qemu_options[] = {
     { "help", NULL, opt_help, "show this help" },
     { "version", NULL, opt_version, "show the version" },
     { "accel", "[accel=]NAME[,prop=value]", opt_accel,
-      "accelerator: tcg (default) or kvm (kvm: kernel-irqchip=on|off|split); 'help' lists" },
+      "accelerator: tcg (default; tcg: thread=multi|single, default multi) or kvm "
+      "(kvm: kernel-irqchip=on|off|split); 'help' lists" },
     { "enable-kvm", NULL, opt_enable_kvm, "same as -accel kvm" },
     { "machine", "[type=]pc[,accel=NAME[:NAME]][,hpet=on|off][,kernel-decompress=host|guest]", opt_machine, "machine type (only pc)" },
     { "M", "[type=]pc[,accel=NAME[:NAME]][,hpet=on|off][,kernel-decompress=host|guest]", opt_machine, "same as -machine" },
