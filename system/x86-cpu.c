@@ -70,7 +70,8 @@ static void x86_cpu_reset_env(CPUState *cpu)
     env->misc_enable = (1u << 0) | (1u << 11) | (1u << 12);
     env->a20_mask = ~0ull;
     env->halted = cpu->cpu_index != 0;
-    env->wait_for_sipi = cpu->cpu_index != 0;
+    /* atomic: other vCPUs' APICs read it to drop a SIPI (apic_accept) */
+    __atomic_store_n(&env->wait_for_sipi, cpu->cpu_index != 0, __ATOMIC_SEQ_CST);
     x86_fpu_reset(&env->fpu);
 }
 
