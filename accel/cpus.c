@@ -33,7 +33,7 @@ bool cpu_can_run(CPUState *cpu)
     return !cpu->env.halted;
 }
 
-static bool cpu_thread_is_idle(CPUState *cpu)
+bool cpu_thread_is_idle(CPUState *cpu)
 {
     if (cpu->stop || cpu->unplug) {
         return false;
@@ -44,20 +44,25 @@ static bool cpu_thread_is_idle(CPUState *cpu)
     return cpu->env.halted && !cpu_has_work(cpu);
 }
 
+void qemu_wait_io_event_common(CPUState *cpu)
+{
+    if (cpu->stop) {
+        cpu->stop = false;
+        cpu->stopped = true;
+        g_cond_broadcast(&qemu_cpu_cond);
+    }
+}
+
 void qemu_wait_io_event(CPUState *cpu)
 {
     for (;;) {
-        if (cpu->stop) {
-            cpu->stop = false;
-            cpu->stopped = true;
-            g_cond_broadcast(&qemu_cpu_cond);
-        }
+        qemu_wait_io_event_common(cpu);
         if (!cpu_thread_is_idle(cpu)) {
             return;
         }
         trace_event(cpu_idle_wait, "cpu=%d halted=%d stopped=%d", cpu->cpu_index,
                     cpu->env.halted, cpu->stopped);
-        qemu_cond_wait_bql(&cpu->halt_cond);
+        qemu_cond_wait_bql(cpu_halt_cond(cpu));
     }
 }
 
@@ -100,14 +105,19 @@ void cpu_thread_signal_destroyed(CPUState *cpu)
     bql_unlock();
 }
 
-bool qemu_init_vcpu(CPUState *cpu, bool start_paused, Error **errp)
+void cpu_thread_share(CPUState *cpu, CPUState *owner)
 {
-    const AccelOps *ops = cpu->accel_ops;
-    g_autofree char *accel_name = g_ascii_strup(ops->name, -1);
-    g_autofree char *name = g_strdup_printf("CPU %d/%s", cpu->cpu_index, accel_name);
+    cpu->thread = owner->thread;
+    cpu->thread_id = owner->thread_id;
+    cpu->tid = owner->tid;
+    cpu->halt_cond = cpu_halt_cond(owner);
+    cpu->created = true;
+    g_cond_broadcast(&qemu_cpu_cond);
+}
 
-    cpu->stopped = start_paused;
-    cpu->thread = qemu_thread_create(name, ops->cpu_thread_fn, cpu, errp);
+bool cpu_thread_start(CPUState *cpu, const char *name, void *(*fn)(void *), Error **errp)
+{
+    cpu->thread = qemu_thread_create(name, fn, cpu, errp);
     if (!cpu->thread) {
         return false;
     }
@@ -115,6 +125,19 @@ bool qemu_init_vcpu(CPUState *cpu, bool start_paused, Error **errp)
         qemu_cond_wait_bql(&qemu_cpu_cond);
     }
     return true;
+}
+
+bool qemu_init_vcpu(CPUState *cpu, bool start_paused, Error **errp)
+{
+    const AccelOps *ops = cpu->accel_ops;
+    g_autofree char *accel_name = g_ascii_strup(ops->name, -1);
+    g_autofree char *name = g_strdup_printf("CPU %d/%s", cpu->cpu_index, accel_name);
+
+    cpu->stopped = start_paused;
+    if (ops->create_vcpu_thread) {
+        return ops->create_vcpu_thread(cpu, errp);
+    }
+    return cpu_thread_start(cpu, name, ops->cpu_thread_fn, errp);
 }
 
 void cpu_pause(CPUState *cpu)
@@ -133,7 +156,7 @@ void cpu_resume(CPUState *cpu)
 {
     cpu->stop = false;
     cpu->stopped = false;
-    g_cond_broadcast(&cpu->halt_cond);
+    g_cond_broadcast(cpu_halt_cond(cpu));
 }
 
 void cpu_stop_thread(CPUState *cpu)
@@ -145,6 +168,9 @@ void cpu_stop_thread(CPUState *cpu)
     qemu_cpu_kick(cpu);
     while (cpu->created) {
         qemu_cond_wait_bql(&qemu_cpu_cond);
+    }
+    if (!cpu->thread) {
+        return; /* a shared thread (thread=single), joined through its first vCPU */
     }
     /* The thread only has to drop the BQL and return now. */
     bql_unlock();

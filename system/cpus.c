@@ -54,7 +54,7 @@ void qemu_cpu_kick(CPUState *cpu)
     if (!locked) {
         bql_lock();
     }
-    g_cond_broadcast(&cpu->halt_cond);
+    g_cond_broadcast(cpu_halt_cond(cpu));
     if (!locked) {
         bql_unlock();
     }

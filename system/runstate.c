@@ -9,7 +9,12 @@
 #include "qemu/main-loop.h"
 #include "sysemu/cpus.h"
 #include "sysemu/runstate.h"
+#include "sysemu/sysemu.h"
 #include "trace/trace.h"
+
+/* Here, not in vl.c: the accelerators look it up, and their unit tests
+ * link without the main program (NULL there). */
+MachineState *current_machine;
 
 typedef struct QEMUResetEntry {
     QEMUResetHandler *func;

@@ -36,8 +36,6 @@
 #define MIN_RAM_SIZE     (1024 * 1024ULL)
 #define MAX_RAM_SIZE     (64ULL << 30)
 
-MachineState *current_machine;
-
 static void help(void);
 
 static bool opt_help(VLConfig *cfg, const char *arg, Error **errp)
@@ -546,7 +544,8 @@ static const QEMUOption qemu_options[] = {
     { "help", NULL, opt_help, "show this help" },
     { "version", NULL, opt_version, "show the version" },
     { "accel", "[accel=]NAME[,prop=value]", opt_accel,
-      "accelerator: tcg (default) or kvm (kvm: kernel-irqchip=on|off|split); 'help' lists" },
+      "accelerator: tcg (default; tcg: thread=multi|single, default multi) or kvm "
+      "(kvm: kernel-irqchip=on|off|split); 'help' lists" },
     { "enable-kvm", NULL, opt_enable_kvm, "same as -accel kvm" },
     { "machine", "[type=]pc[,accel=NAME[:NAME]][,hpet=on|off][,kernel-decompress=host|guest]", opt_machine, "machine type (only pc)" },
     { "M", "[type=]pc[,accel=NAME[:NAME]][,hpet=on|off][,kernel-decompress=host|guest]", opt_machine, "same as -machine" },
@@ -723,7 +722,7 @@ static CPUState *qemu_create_cpu(MachineState *ms, const AccelOps *accel, unsign
         g_free(cpu);
         return NULL;
     }
-    g_cond_init(&cpu->halt_cond);
+    g_cond_init(&cpu->halt_cond_own);
     x86_cpu_reset(cpu);
     return cpu;
 }

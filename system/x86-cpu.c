@@ -33,7 +33,7 @@ void x86_fpu_reset(X86FPUState *fpu)
 }
 
 /* SDM vol.3 9.1.1, table 9-1: the state after power-up or RESET. */
-void x86_cpu_reset(CPUState *cpu)
+static void x86_cpu_reset_env(CPUState *cpu)
 {
     CPUX86State *env = &cpu->env;
     const uint32_t data = DESC_P_MASK | DESC_S_MASK |
@@ -70,9 +70,14 @@ void x86_cpu_reset(CPUState *cpu)
     env->misc_enable = (1u << 0) | (1u << 11) | (1u << 12);
     env->a20_mask = ~0ull;
     env->halted = cpu->cpu_index != 0;
-    env->wait_for_sipi = cpu->cpu_index != 0;
+    /* atomic: other vCPUs' APICs read it to drop a SIPI (apic_accept) */
+    __atomic_store_n(&env->wait_for_sipi, cpu->cpu_index != 0, __ATOMIC_SEQ_CST);
     x86_fpu_reset(&env->fpu);
+}
 
+void x86_cpu_reset(CPUState *cpu)
+{
+    x86_cpu_reset_env(cpu);
     __atomic_store_n(&cpu->interrupt_request, 0, __ATOMIC_SEQ_CST);
     cpu->vcpu_dirty = true;
 
@@ -80,6 +85,75 @@ void x86_cpu_reset(CPUState *cpu)
         qemu_log("CPU Reset (CPU %d)\n", cpu->cpu_index);
         x86_cpu_dump_state(cpu, qemu_log_file());
     }
+}
+
+void x86_cpu_init_reset(CPUState *cpu)
+{
+    CPUX86State *env = &cpu->env;
+    CPUX86State *old = g_new(CPUX86State, 1);
+
+    *old = *env;
+
+    x86_cpu_reset_env(cpu);
+    /* Table 9-1, INIT column: x87, MMX, XMM and MXCSR unchanged; the
+     * MTRRs, machine-check state, TSC and "all other MSRs" unchanged.
+     * EFER and the debug registers take their reset values. */
+    env->fpu = old->fpu;
+    env->star = old->star;
+    env->lstar = old->lstar;
+    env->cstar = old->cstar;
+    env->fmask = old->fmask;
+    env->kernelgsbase = old->kernelgsbase;
+    env->sysenter_cs = old->sysenter_cs;
+    env->sysenter_esp = old->sysenter_esp;
+    env->sysenter_eip = old->sysenter_eip;
+    env->tsc = old->tsc;
+    env->tsc_aux = old->tsc_aux;
+    env->apic_base = old->apic_base;
+    env->pat = old->pat;
+    env->misc_enable = old->misc_enable;
+    env->mcg_status = old->mcg_status;
+    env->mtrr_deftype = old->mtrr_deftype;
+    memcpy(env->mtrr_var, old->mtrr_var, sizeof(env->mtrr_var));
+    memcpy(env->mtrr_fixed, old->mtrr_fixed, sizeof(env->mtrr_fixed));
+    env->amd_syscfg = old->amd_syscfg;
+    env->amd_hwcr = old->amd_hwcr;
+    env->amd_top_mem = old->amd_top_mem;
+    env->amd_top_mem2 = old->amd_top_mem2;
+    /* A20M# is the chipset's, not the CPU's. */
+    env->a20_mask = old->a20_mask;
+    /* Table 9-1 note 2: after INIT, CR0.CD and NW are unchanged. */
+    env->cr[0] = (env->cr[0] & ~(uint64_t)(CR0_CD_MASK | CR0_NW_MASK)) |
+                 (old->cr[0] & (CR0_CD_MASK | CR0_NW_MASK));
+    g_free(old);
+
+    /* Pending NMIs and interrupts are gone with the INIT; a SIPI that
+     * came after it (before this thread got here) still starts the AP. */
+    __atomic_fetch_and(&cpu->interrupt_request, CPU_INTERRUPT_SIPI, __ATOMIC_SEQ_CST);
+    if (cpu->apic_ops && cpu->apic_ops->init_reset) {
+        cpu->apic_ops->init_reset(cpu->apic_opaque);
+    }
+    cpu->vcpu_dirty = true;
+
+    if (qemu_loglevel_mask(CPU_LOG_RESET)) {
+        qemu_log("CPU INIT (CPU %d)\n", cpu->cpu_index);
+        x86_cpu_dump_state(cpu, qemu_log_file());
+    }
+}
+
+void x86_cpu_sipi_start(CPUState *cpu, uint8_t vector)
+{
+    CPUX86State *env = &cpu->env;
+
+    /* SDM vol.3 8.4.4.1 / 10.6.1 "Start-Up": the vector is the 4 KiB page
+     * the AP starts at, in real mode, CS = VV00H, IP = 0; the rest of CS
+     * (limit, attributes) stays as INIT left it. */
+    env->segs[R_CS].selector = (uint32_t)vector << 8;
+    env->segs[R_CS].base = (uint64_t)vector << 12;
+    env->eip = 0;
+    __atomic_store_n(&env->wait_for_sipi, false, __ATOMIC_SEQ_CST);
+    env->halted = false;
+    cpu->vcpu_dirty = true;
 }
 
 static bool cpu_in_long_mode(const CPUX86State *env)

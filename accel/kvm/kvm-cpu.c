@@ -254,6 +254,34 @@ static int kvm_report_fatal(CPUState *cpu, const char *fmt, ...)
     return EXCP_FATAL;
 }
 
+/*
+ * Without the in-kernel irqchip, duet's local APIC (hw/intc/apic.c) raises
+ * INIT and SIPI as interrupt_request bits, as under tcg: take them here,
+ * on the vCPU's thread with the BQL (SDM vol.3 8.4.1, 10.6.1).  The new
+ * state reaches KVM through vcpu_dirty.  True while the vCPU waits for a
+ * SIPI: it must not enter KVM_RUN.
+ */
+static bool kvm_handle_init_sipi(CPUState *cpu)
+{
+    int req = __atomic_load_n(&cpu->interrupt_request, __ATOMIC_SEQ_CST);
+
+    if (kvm_cpu(cpu)->s->kernel_irqchip) {
+        return false;
+    }
+    if (req & CPU_INTERRUPT_INIT) {
+        cpu_reset_interrupt(cpu, CPU_INTERRUPT_INIT);
+        x86_cpu_init_reset(cpu);
+        req = __atomic_load_n(&cpu->interrupt_request, __ATOMIC_SEQ_CST);
+    }
+    if ((req & CPU_INTERRUPT_SIPI)) {
+        cpu_reset_interrupt(cpu, CPU_INTERRUPT_SIPI);
+        if (cpu->env.wait_for_sipi) {
+            x86_cpu_sipi_start(cpu, __atomic_load_n(&cpu->sipi_vector, __ATOMIC_SEQ_CST));
+        }
+    }
+    return cpu->env.wait_for_sipi;
+}
+
 int kvm_cpu_exec(CPUState *cpu)
 {
     KVMCPUState *kcpu = kvm_cpu(cpu);
@@ -262,6 +290,11 @@ int kvm_cpu_exec(CPUState *cpu)
 
     bql_lock();
     do {
+        if (kvm_handle_init_sipi(cpu)) {
+            cpu->env.halted = true;
+            ret = EXCP_HLT;
+            break;
+        }
         if (cpu->vcpu_dirty) {
             if (kvm_arch_put_registers(cpu) < 0) {
                 ret = kvm_report_fatal(cpu, "KVM: cannot load the vCPU registers: %s",

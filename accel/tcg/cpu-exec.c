@@ -147,6 +147,48 @@ static void handle_exception(TCGCPU *s)
     }
 }
 
+/*
+ * INIT and SIPI (SDM vol.3 8.4, 10.6.1), raised by another vCPU's local
+ * APIC (hw/intc/apic.c) and acted on here, on this vCPU's own thread.
+ * INIT first: a SIPI sent after it may be pending already.  A SIPI to a
+ * vCPU that is not waiting for one is dropped.  True if env changed.
+ */
+static bool cpu_handle_init_sipi(TCGCPU *s)
+{
+    CPUState *cpu = s->cpu;
+    CPUX86State *env = s->env;
+    int req = __atomic_load_n(&cpu->interrupt_request, __ATOMIC_SEQ_CST);
+    bool changed = false;
+
+    if (req & CPU_INTERRUPT_INIT) {
+        cpu_reset_interrupt(cpu, CPU_INTERRUPT_INIT);
+        bql_lock();
+        x86_cpu_init_reset(cpu);
+        bql_unlock();
+        trace_event(tcg_init, "cpu=%d wait_for_sipi=%d", cpu->cpu_index, env->wait_for_sipi);
+        s->old_exception = -1;
+        s->db_pending = 0;
+        s->inhibit_db = false;
+        s->step_tf = false;
+        tcg_cpu_reset_state(s);
+        tcg_debug_regs_changed(s);
+        changed = true;
+        req = __atomic_load_n(&cpu->interrupt_request, __ATOMIC_SEQ_CST);
+    }
+    if (req & CPU_INTERRUPT_SIPI) {
+        cpu_reset_interrupt(cpu, CPU_INTERRUPT_SIPI);
+        if (env->wait_for_sipi) {
+            int vector = __atomic_load_n(&cpu->sipi_vector, __ATOMIC_SEQ_CST);
+
+            x86_cpu_sipi_start(cpu, vector);
+            trace_event(tcg_sipi, "cpu=%d vector=0x%02x", cpu->cpu_index, vector);
+            tcg_cpu_reset_state(s);
+            changed = true;
+        }
+    }
+    return changed;
+}
+
 static bool cpu_handle_interrupt(TCGCPU *s)
 {
     CPUState *cpu = s->cpu;
@@ -196,7 +238,9 @@ static inline bool cpu_chain_needs_attention(TCGCPU *s)
 
     return __atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) ||
            (__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) &
-            ((s->env->eflags & IF_MASK) ? ~0 : CPU_INTERRUPT_NMI)) ||
+            ((s->env->eflags & IF_MASK) ? ~0
+                                        : CPU_INTERRUPT_NMI | CPU_INTERRUPT_INIT |
+                                          CPU_INTERRUPT_SIPI)) ||
            __atomic_load_n(&s->tlb_flush_pending, __ATOMIC_RELAXED) ||
            __atomic_load_n(&s->ram_write_flag, __ATOMIC_RELAXED) ||
            s->inhibit_irq || s->debug_active;
@@ -205,8 +249,8 @@ static inline bool cpu_chain_needs_attention(TCGCPU *s)
 /* Anything to do between blocks besides running the next one? */
 static inline bool cpu_exec_needs_attention(TCGCPU *s)
 {
-    return cpu_chain_needs_attention(s) ||
-           s->tb_graveyard->len || s->env->halted || s->triple_faulted;
+    return cpu_chain_needs_attention(s) || s->tb_graveyard->len || s->env->halted ||
+           s->env->wait_for_sipi || s->triple_faulted;
 }
 
 static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last,
@@ -306,6 +350,16 @@ int __attribute__((noinline)) cpu_exec(CPUState *cpu)
             }
             if (s->triple_faulted) {
                 env->halted = true; /* until the reset */
+                ret = EXCP_HLT;
+                break;
+            }
+            if (cpu_handle_init_sipi(s)) {
+                s->last_tb = NULL;
+            }
+            if (env->wait_for_sipi) {
+                /* Only INIT and SIPI reach a CPU in wait-for-SIPI (SDM
+                 * vol.3 8.4.1): no NMI, no interrupt, no instruction. */
+                env->halted = true;
                 ret = EXCP_HLT;
                 break;
             }

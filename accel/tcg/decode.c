@@ -168,6 +168,7 @@ static const OpEntry grp15_mod3[64] = {
 static const OpEntry op_movsxd_entry = E(op_movsxd, MR, .h64r = op_movsxd_64r,
                                          .h64m = op_movsxd_64m);
 static const OpEntry op_xchg_r8_entry = E(op_xchg_rA, F_REGOP);
+static const OpEntry op_pause_entry = E(op_pause, 0);
 
 #define GRP(table, fl) { .h = NULL, .f = F_GRP | MR | (fl), .grp = table }
 #define GRP2(table, mod3, fl) { .h = NULL, .f = F_GRP | MR | (fl), .grp = table, \
@@ -460,6 +461,8 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
             e = &op_movsxd_entry; /* ARPL's opcode */
         } else if (b == 0x90 && (rex & 1)) {
             e = &op_xchg_r8_entry; /* not NOP: XCHG R8, RAX */
+        } else if (b == 0x90 && (d->prefix & PREFIX_REPZ)) {
+            e = &op_pause_entry; /* F3 90: PAUSE */
         }
     }
     fl = e->f;

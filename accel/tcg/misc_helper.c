@@ -262,3 +262,16 @@ void helper_write_crN(TCGCPU *s, int reg, uint64_t val)
         raise_exception(s, EXCP06_ILLOP);
     }
 }
+
+/*
+ * PAUSE (F3 90): to the CPU a hint that this is a spin-wait loop.  Under
+ * thread=single the vCPU waited for may be on this very thread, so give
+ * the thread to the next vCPU once this block ends (cpu_exec sees the
+ * exit request); with a thread per vCPU it is a NOP.
+ */
+void op_pause(TCGCPU *s, const DecodedInsn *d)
+{
+    if (s->yield_on_pause) {
+        __atomic_store_n(&s->cpu->exit_request, 1, __ATOMIC_RELAXED);
+    }
+}

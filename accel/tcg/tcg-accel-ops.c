@@ -9,6 +9,8 @@
 #include "tcg-cpu.h"
 #include "qemu/log.h"
 #include "sysemu/machine.h"
+#include "sysemu/cpus.h"
+#include "sysemu/sysemu.h"
 #include "trace/trace.h"
 
 static bool tcg_probe(Error **errp)
@@ -16,9 +18,35 @@ static bool tcg_probe(Error **errp)
     return true; /* an interpreter runs anywhere */
 }
 
+/* -accel tcg,thread=single|multi (QEMU's option; multi by default).  The
+ * value is checked in init_machine, for QEMU's message. */
+static const QemuOptDesc tcg_accel_opts[] = {
+    { .name = "thread", .type = QEMU_OPT_STRING,
+      .help = "single (every vCPU on one host thread, round-robin) or multi (one host "
+              "thread per vCPU)",
+      .def_value_str = "multi" },
+    { NULL },
+};
+
 static bool tcg_init_machine(MachineState *ms, Error **errp)
 {
+    const char *thread = ms->accel_opts ? qemu_opt_get(ms->accel_opts, "thread") : NULL;
+    TCGState *ts;
+
+    if (thread && strcmp(thread, "single") && strcmp(thread, "multi")) {
+        error_setg(errp, "Invalid 'thread' setting %s", thread);
+        return false;
+    }
+    ts = g_new0(TCGState, 1);
+    ts->ms = ms;
+    ts->single = thread && !strcmp(thread, "single");
+    ms->accel_state = ts;
     return true;
+}
+
+TCGState *tcg_state(void)
+{
+    return current_machine ? current_machine->accel_state : NULL;
 }
 
 /*
@@ -84,8 +112,23 @@ void tcg_cpu_destroy(TCGCPU *s)
 
 static bool tcg_init_vcpu(CPUState *cpu, Error **errp)
 {
-    tcg_cpu_create(cpu);
+    TCGCPU *s = tcg_cpu_create(cpu);
+    TCGState *ts = tcg_state();
+
+    s->yield_on_pause = ts && ts->single;
     return true;
+}
+
+static bool tcg_create_vcpu_thread(CPUState *cpu, Error **errp)
+{
+    TCGState *ts = tcg_state();
+    g_autofree char *name = NULL;
+
+    if (ts && ts->single) {
+        return rr_start_vcpu_thread(ts, cpu, errp);
+    }
+    name = g_strdup_printf("CPU %d/TCG", cpu->cpu_index);
+    return cpu_thread_start(cpu, name, mttcg_cpu_thread_fn, errp);
 }
 
 int tcg_cpus_exec(CPUState *cpu)
@@ -106,7 +149,14 @@ int tcg_cpus_exec(CPUState *cpu)
 
 static void tcg_kick_vcpu(CPUState *cpu)
 {
+    TCGState *ts = tcg_state();
+
     __atomic_store_n(&cpu->exit_request, 1, __ATOMIC_SEQ_CST);
+    if (ts && ts->single) {
+        /* The one thread may be running another vCPU: it must come
+         * round to look at this one. */
+        rr_kick_current(ts);
+    }
 }
 
 static void tcg_synchronize_state(CPUState *cpu)
@@ -114,18 +164,22 @@ static void tcg_synchronize_state(CPUState *cpu)
     /* env is always current: cpu_exec folds lazy flags in before returning. */
 }
 
+void tcg_cpu_reset_state(TCGCPU *s)
+{
+    s->cc_op = CC_OP_EFLAGS;
+    s->cc_src = s->env->eflags & CC_ALL;
+    s->inhibit_irq = false;
+    tlb_flush(s);
+    tcg_update_hflags(s);
+}
+
 static void tcg_synchronize_post_reset(CPUState *cpu)
 {
     TCGCPU *s = tcg_cpu(cpu);
 
-    if (!s) {
-        return;
+    if (s) {
+        tcg_cpu_reset_state(s);
     }
-    s->cc_op = CC_OP_EFLAGS;
-    s->cc_src = cpu->env.eflags & CC_ALL;
-    s->inhibit_irq = false;
-    tlb_flush(s);
-    tcg_update_hflags(s);
 }
 
 static void tcg_cleanup(MachineState *ms)
@@ -146,15 +200,22 @@ static void tcg_cleanup(MachineState *ms)
         /* scripts/bench-tcg reads this for guest MIPS: all vCPUs together */
         trace_event(tcg_exec_stats, "insns=%" PRIu64, insns);
     }
+    if (ms->accel_state) {
+        rr_cleanup(ms->accel_state);
+        g_free(ms->accel_state);
+        ms->accel_state = NULL;
+    }
 }
 
 const AccelOps tcg_accel_ops = {
     .name = "tcg",
     .description = "duet's x86 interpreter",
+    .opts = tcg_accel_opts,
     .probe = tcg_probe,
     .init_machine = tcg_init_machine,
     .init_vcpu = tcg_init_vcpu,
     .cpu_thread_fn = mttcg_cpu_thread_fn,
+    .create_vcpu_thread = tcg_create_vcpu_thread,
     .cpu_exec = tcg_cpus_exec,
     .kick_vcpu = tcg_kick_vcpu,
     .synchronize_state = tcg_synchronize_state,

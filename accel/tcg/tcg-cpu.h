@@ -22,6 +22,7 @@
 #include "exec/breakpoint.h"
 #include "exec/cpu.h"
 #include "exec/memory.h"
+#include "qapi/error.h"
 
 #ifndef container_of
 #define container_of(ptr, type, member) \
@@ -227,6 +228,9 @@ struct TCGCPU {
     MemoryListener listener;
     uint64_t insns_executed_bytes; /* times sizeof(DecodedInsn): no division per block */
     uint64_t tsc_offset;
+    /* -accel tcg,thread=single: PAUSE hands the one thread to the next
+     * vCPU (op_pause asks cpu_exec to return). */
+    bool yield_on_pause;
     bool csh_open;
     size_t csh; /* capstone handle */
 };
@@ -653,6 +657,8 @@ void helper_rdmsr(TCGCPU *s);
 void helper_wrmsr(TCGCPU *s);
 void helper_write_crN(TCGCPU *s, int reg, uint64_t val);
 uint64_t cpu_get_tsc(TCGCPU *s);
+/* F3 90: a spin-wait hint; under thread=single it yields the thread. */
+void op_pause(TCGCPU *s, const DecodedInsn *d);
 
 /* ---- disas.c / logging ---- */
 void tcg_log_in_asm(TCGCPU *s, TranslationBlock *tb, uint64_t lin_pc);
@@ -664,8 +670,34 @@ void tcg_cpu_destroy(TCGCPU *s);
 /* AccelOps.cpu_exec: runs the guest until the vCPU loop is needed
  * (exported for the unit harness). */
 int tcg_cpus_exec(CPUState *cpu);
-/* The vCPU thread (tcg-accel-ops-mttcg.c). */
+/* After RESET or INIT rewrote env: lazy flags, shadows, TLB, mode. */
+void tcg_cpu_reset_state(TCGCPU *s);
+/* The vCPU thread, one per vCPU (tcg-accel-ops-mttcg.c). */
 void *mttcg_cpu_thread_fn(void *arg);
+
+/*
+ * -accel tcg's per-VM state (MachineState.accel_state).  thread=multi
+ * (the default, QEMU's MTTCG) gives each vCPU its own host thread;
+ * thread=single runs them all on one thread, round-robin
+ * (tcg-accel-ops-rr.c).
+ */
+typedef struct TCGState {
+    struct MachineState *ms;
+    bool single;
+    CPUState *rr_current;        /* atomic: the vCPU the rr thread runs now */
+    struct QEMUTimer *rr_kick_timer; /* ends the current vCPU's time slice */
+} TCGState;
+
+/* The running machine's (NULL without one: the unit harness). */
+TCGState *tcg_state(void);
+
+/* ---- tcg-accel-ops-rr.c ---- */
+/* AccelOps.create_vcpu_thread under thread=single: the first vCPU starts
+ * the thread ("ALL CPUs/TCG"), the others join it. */
+bool rr_start_vcpu_thread(TCGState *ts, CPUState *cpu, Error **errp);
+/* Kicks the vCPU the rr thread is running, whichever it is. */
+void rr_kick_current(TCGState *ts);
+void rr_cleanup(TCGState *ts);
 
 /* ---- cpu-exec.c ---- */
 /* The block loop, entered from tcg_cpus_exec. */

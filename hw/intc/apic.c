@@ -297,8 +297,32 @@ static void apic_accept(APICState *s, int delivery_mode, int vector, bool level_
             apic_update_irq(s);
         }
         break;
+    case APIC_DM_INIT:
+        /* 10.6.1: the CPU performs an INIT (its own thread does, at the
+         * next instruction boundary: x86_cpu_init_reset), and so does
+         * this APIC (apic_init_reset).  A software-disabled APIC still
+         * takes it (10.4.7.2); a hardware-disabled one is off the bus. */
+        if (apic_hw_enabled(s) && s->cpu) {
+            trace_event(apic_init, "id=%d", s->id);
+            cpu_interrupt(s->cpu, CPU_INTERRUPT_INIT);
+        }
+        break;
+    case APIC_DM_SIPI:
+        /* 8.4.4.1, 10.6.1 "Start-Up": only a CPU in wait-for-SIPI (or
+         * with an INIT on its way there) starts; for any other the SIPI
+         * is dropped here, so none is left pending for a later INIT.
+         * The vCPU rechecks when it takes the SIPI. */
+        if (apic_hw_enabled(s) && s->cpu &&
+            (__atomic_load_n(&s->cpu->env.wait_for_sipi, __ATOMIC_SEQ_CST) ||
+             (__atomic_load_n(&s->cpu->interrupt_request, __ATOMIC_SEQ_CST) &
+              CPU_INTERRUPT_INIT))) {
+            trace_event(apic_sipi, "id=%d vector=0x%02x", s->id, vector);
+            __atomic_store_n(&s->cpu->sipi_vector, vector, __ATOMIC_SEQ_CST);
+            cpu_interrupt(s->cpu, CPU_INTERRUPT_SIPI);
+        }
+        break;
     default:
-        /* SMI, INIT, SIPI: one vCPU and no SMM; accepted and dropped. */
+        /* SMI: no SMM; accepted and dropped. */
         qemu_log_mask(LOG_UNIMP, "apic %d: delivery mode %d not modelled, dropped\n", s->id,
                       delivery_mode);
         break;
@@ -1040,6 +1064,11 @@ static void apic_cpu_set_tsc_deadline(void *opaque, uint64_t tsc, int64_t expiry
     apic_set_tsc_deadline(opaque, tsc, expiry_ns);
 }
 
+static void apic_cpu_init_reset(void *opaque)
+{
+    apic_init_reset(opaque);
+}
+
 static const CPUAPICOps apic_cpu_ops = {
     .set_base = apic_cpu_set_base,
     .set_tpr = apic_cpu_set_tpr,
@@ -1047,12 +1076,13 @@ static const CPUAPICOps apic_cpu_ops = {
     .msr_write = apic_cpu_msr_write,
     .get_tsc_deadline = apic_cpu_get_tsc_deadline,
     .set_tsc_deadline = apic_cpu_set_tsc_deadline,
+    .init_reset = apic_cpu_init_reset,
 };
 
-void apic_reset(APICState *s, bool bsp)
+/* Everything RESET and INIT have in common: all but the base MSR and
+ * the ID (10.4.7.3). */
+static void apic_reset_regs(APICState *s, bool bsp)
 {
-    s->apicbase = APIC_DEFAULT_ADDRESS | MSR_APICBASE_ENABLE | (bsp ? MSR_APICBASE_BSP : 0);
-    s->id = s->initial_id;
     s->tpr = 0;
     s->ldr = 0;
     s->dfr = 0xffffffffu;
@@ -1075,8 +1105,25 @@ void apic_reset(APICState *s, bool bsp)
     s->divide_shift = 1;
     s->count_load_time = apic_now();
     timer_del(s->timer);
+}
+
+void apic_reset(APICState *s, bool bsp)
+{
+    s->apicbase = APIC_DEFAULT_ADDRESS | MSR_APICBASE_ENABLE | (bsp ? MSR_APICBASE_BSP : 0);
+    s->id = s->initial_id;
+    apic_reset_regs(s, bsp);
     apic_sync_cpu(s);
     apic_bus_update_window(s->bus);
+    apic_update_irq(s);
+}
+
+void apic_init_reset(APICState *s)
+{
+    /* 10.4.7.3: as after RESET, except the APIC ID (and arbitration ID);
+     * IA32_APIC_BASE, an MSR, is kept as INIT keeps MSRs (table 9-1),
+     * so an APIC in x2APIC mode stays in it (10.12.5.1). */
+    apic_reset_regs(s, s->apicbase & MSR_APICBASE_BSP);
+    apic_sync_cpu(s);
     apic_update_irq(s);
 }
 

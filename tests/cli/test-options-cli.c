@@ -131,7 +131,12 @@ START_TEST(test_accel)
     DUET_ERROR("-accel kvm,kernel-irqchip: Expected '=' after parameter 'kernel-irqchip'",
                "-accel", "kvm,kernel-irqchip");
     DUET_HELP("kvm options:\n  kernel-irqchip=<str>   - ", "-accel", "kvm,help");
-    DUET_HELP("There are no options for tcg.\n", "-accel", "accel=tcg,?");
+    DUET_HELP("tcg options:\n  thread=<str>           - ", "-accel", "accel=tcg,?");
+    /* qemu-system-x86_64 -accel tcg,thread=bogus: "Invalid 'thread' setting bogus" */
+    DUET_ERROR("-accel tcg: Invalid 'thread' setting bogus", "-accel", "tcg,thread=bogus");
+    DUET_ERROR("-accel tcg: Invalid 'thread' setting ", "-accel", "tcg,thread=");
+    /* not a key help: QEMU 7.2 refuses it the same way */
+    DUET_ERROR("-accel tcg: Invalid 'thread' setting help", "-accel", "tcg,thread=help");
     DUET_KEY_HELP("  kernel-irqchip=<str>   - ", "-accel", "kvm,kernel-irqchip=help");
 }
 END_TEST

@@ -144,6 +144,7 @@ def main():
     ap.add_argument("--qemu")
     ap.add_argument("--memory", default="256")
     ap.add_argument("--machine", help="duet's -machine (e.g. pc,kernel-decompress=guest)")
+    ap.add_argument("--smp", help="-smp for both programs")
     ap.add_argument("--timeout", type=int, default=600)
     ap.add_argument("--cdrom", action="store_true",
                     help="also a CD-ROM (-cdrom, run-atapi.py's ISO): Linux must see "
@@ -176,12 +177,16 @@ def main():
             skip("%s is not installed" % args.qemu)
         runs.append(("qemu", qemu, "tcg"))
     lines = {}
+    cmdline = CMDLINE + (" duet.cdrom" if args.cdrom else "")
+    if args.smp:
+        # the kernel's "smp: Brought up" line is KERN_INFO: not quiet
+        cmdline = cmdline.replace(" quiet", "")
     with tempfile.TemporaryDirectory(prefix="duet-linux-") as tmp:
         for who, binary, accel in runs:
             disk = os.path.join(tmp, who + ".qcow2")
             subprocess.run([qemu_img, "create", "-q", "-f", "qcow2", disk, "64M"], check=True)
             cmd = [binary, "-accel", accel, "-m", args.memory, "-kernel", kernel,
-                   "-initrd", initrd, "-append", CMDLINE + (" duet.cdrom" if args.cdrom else ""),
+                   "-initrd", initrd, "-append", cmdline,
                    "-nographic", "-no-reboot",
                    "-drive", "file=%s,format=qcow2,if=ide,index=0" % disk]
             if args.cdrom:
@@ -189,6 +194,8 @@ def main():
                 if not os.path.exists(iso):
                     atapi.mkiso(iso)
                 cmd += ["-cdrom", iso]
+            if args.smp:
+                cmd += ["-smp", args.smp]
             if who == "duet" and args.machine:
                 cmd += ["-machine", args.machine]
             if who == "qemu":
@@ -196,6 +203,10 @@ def main():
                 cmd.remove("-nographic")
             status, out, err, took = boot(cmd, args.timeout)
             check_boot(who, status, out, err, disk, pattern, qemu_img, tmp)
+            if args.smp:
+                want = "smp: Brought up 1 node, %s CPUs" % args.smp.split(",")[0]
+                if want not in out:
+                    fail("%s: no '%s' line: the APs did not start" % (who, want), out, err)
             if args.cdrom:
                 check_cdrom(who, out, iso)
             lines[who] = marker_lines(out)

@@ -115,7 +115,12 @@ START_TEST(test_accel)
     assert_ok(accel_check, "tcg");
     assert_ok(accel_check, "accel=kvm,kernel-irqchip=off");
     assert_ok(accel_check, "kvm,kernel-irqchip=on,");
-    /* tcg takes no options yet: QEMU 7.2 refuses unknown ones too. */
+    assert_ok(accel_check, "tcg,thread=single");
+    assert_ok(accel_check, "accel=tcg,thread=multi");
+    /* a bad thread= is tcg's to refuse (its init_machine, as QEMU's
+     * accelerator does), not the parser's */
+    assert_ok(accel_check, "tcg,thread=bogus");
+    /* QEMU 7.2 refuses unknown options too. */
     assert_err(accel_check, "tcg,bogus=1", "Invalid parameter 'bogus'");
     assert_err(accel_check, "kvm,bogus=1", "Invalid parameter 'bogus'");
     assert_err(accel_check, "kvm,kernel-irqchip=maybe",
@@ -129,7 +134,7 @@ START_TEST(test_accel)
     assert_help(accel_check, "help", "Accelerators supported in duet binary:\n");
     assert_help(accel_check, "?", "Accelerators supported in duet binary:\n");
     assert_help(accel_check, "kvm,help", "kvm options:\n  kernel-irqchip=<str>   - ");
-    assert_help(accel_check, "tcg,help", "There are no options for tcg.\n");
+    assert_help(accel_check, "tcg,help", "tcg options:\n  thread=<str>           - ");
     assert_key_help(accel_check, "kvm,kernel-irqchip=help", "  kernel-irqchip=<str>   - ");
     /* Help wins over a bad value next to it. */
     assert_help(accel_check, "kvm,kernel-irqchip=maybe,help", "kvm options:\n");

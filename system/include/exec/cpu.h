@@ -158,9 +158,9 @@ typedef struct CPUX86State {
     bool halted;
     /* An AP after RESET or INIT (SDM vol.3 8.4.1): halted, and only a
      * SIPI (or another INIT) wakes it; the SIPI's vector is the page
-     * it starts at (CS = vector << 8, IP = 0). */
+     * it starts at (CS = vector << 8, IP = 0).  Other threads read it
+     * (atomically) to decide whether a SIPI is dropped. */
     bool wait_for_sipi;
-    uint8_t sipi_vector;
     uint64_t a20_mask; /* all ones normally; bit 20 cleared when A20 is off */
 } CPUX86State;
 
@@ -179,7 +179,7 @@ enum {
 #define CPU_INTERRUPT_EXITTB 0x0004
 #define CPU_INTERRUPT_NMI   0x0200
 #define CPU_INTERRUPT_INIT  0x0400
-#define CPU_INTERRUPT_SIPI  0x0800 /* Startup IPI; the vector is in env.sipi_vector */
+#define CPU_INTERRUPT_SIPI  0x0800 /* Startup IPI; the vector is in CPUState.sipi_vector */
 
 typedef struct CPUState CPUState;
 
@@ -214,6 +214,8 @@ typedef struct CPUAPICOps {
      * clock, the vCPU's TSC reaches tsc. */
     uint64_t (*get_tsc_deadline)(void *opaque);
     void (*set_tsc_deadline)(void *opaque, uint64_t tsc, int64_t expiry_ns);
+    /* The vCPU took an INIT: the APIC's INIT reset (SDM vol.3 10.4.7.3). */
+    void (*init_reset)(void *opaque);
 } CPUAPICOps;
 
 struct CPUState {
@@ -226,7 +228,11 @@ struct CPUState {
     GThread *thread;
     pthread_t thread_id;
     int tid;             /* the vCPU thread's kernel id (info cpus, query-cpus-fast) */
-    GCond halt_cond;
+    /* What the vCPU thread sleeps on while idle, NULL: halt_cond_own.
+     * Under -accel tcg,thread=single every vCPU points at the first's:
+     * one thread waits for all of them. */
+    GCond *halt_cond;
+    GCond halt_cond_own;
     bool created;
     bool stop;
     bool stopped;
@@ -235,6 +241,7 @@ struct CPUState {
     /* Set from other threads: leave the guest at the next boundary. */
     int exit_request;      /* atomic */
     int interrupt_request; /* atomic; CPU_INTERRUPT_* */
+    int sipi_vector;       /* atomic; stored before CPU_INTERRUPT_SIPI is raised */
 
     /* env is newer than the accelerator's copy (KVM: put before KVM_RUN). */
     bool vcpu_dirty;
@@ -261,11 +268,28 @@ struct CPUState {
     const struct AccelOps *accel_ops;
 };
 
+static inline GCond *cpu_halt_cond(CPUState *cpu)
+{
+    return cpu->halt_cond ? cpu->halt_cond : &cpu->halt_cond_own;
+}
+
 /* Raises / clears interrupt_request bits and kicks the vCPU. */
 void cpu_interrupt(CPUState *cpu, int mask);
 void cpu_reset_interrupt(CPUState *cpu, int mask);
-/* Power-on / INIT state (SDM vol.3 9.1.1): real mode, CS:IP f000:fff0. */
+/* Power-on / RESET state (SDM vol.3 9.1.1): real mode, CS:IP f000:fff0. */
 void x86_cpu_reset(CPUState *cpu);
+/*
+ * An INIT (SDM vol.3 9.1, table 9-1 "following INIT"): the RESET state,
+ * but x87/MMX/SSE state, the MSRs (MTRRs, PAT, SYSENTER/SYSCALL, ...),
+ * the TSC and CR0.CD/NW are kept; the BSP restarts at the reset vector,
+ * an AP waits for a SIPI (8.4.1).  A SIPI already pending survives.  The
+ * local APIC gets its own INIT (apic_ops->init_reset).  BQL held, on the
+ * vCPU's own thread.
+ */
+void x86_cpu_init_reset(CPUState *cpu);
+/* A SIPI with @vector to a vCPU in wait-for-SIPI (SDM vol.3 8.4.4.1):
+ * real mode at CS = vector << 8 (base vector << 12), IP = 0. */
+void x86_cpu_sipi_start(CPUState *cpu, uint8_t vector);
 /* Register dump, "info registers" style. */
 void x86_cpu_dump_state(CPUState *cpu, FILE *f);
 /* FNINIT's x87 state and MXCSR 1F80H, as at RESET (SDM vol.3 9.1.1). */

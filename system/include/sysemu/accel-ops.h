@@ -27,6 +27,10 @@ typedef struct AccelOps {
     /* The vCPU thread's function (arg: the CPUState), a loop over the
      * helpers in sysemu/cpus.h that calls cpu_exec. */
     void *(*cpu_thread_fn)(void *cpu);
+    /* Optional: starts (or shares) the vCPU's thread instead of one
+     * cpu_thread_fn thread per vCPU (tcg,thread=single); BQL held,
+     * returns once the vCPU is created. */
+    bool (*create_vcpu_thread)(CPUState *cpu, Error **errp);
     /* Runs the guest until something needs the vCPU loop; returns EXCP_*. */
     int (*cpu_exec)(CPUState *cpu);
     /* Makes cpu_exec return soon; called from any thread. */

@@ -47,6 +47,17 @@ bool cpu_can_run(CPUState *cpu);
 void cpu_handle_exec_result(CPUState *cpu, int ret);
 /* Parks a stopped vCPU and sleeps while it is idle. */
 void qemu_wait_io_event(CPUState *cpu);
+/* Its two halves, for a thread that runs several vCPUs (thread=single):
+ * a stop request becomes stopped; and whether the vCPU has nothing to
+ * do (stopped, a run-state request waiting, halted without work). */
+void qemu_wait_io_event_common(CPUState *cpu);
+bool cpu_thread_is_idle(CPUState *cpu);
+/* Starts @fn(@cpu) as the thread @name and waits for its
+ * cpu_thread_signal_created (BQL held). */
+bool cpu_thread_start(CPUState *cpu, const char *name, void *(*fn)(void *), Error **errp);
+/* @cpu is run by @owner's thread from now on (BQL held): same thread,
+ * same ids, same halt condition. */
+void cpu_thread_share(CPUState *cpu, CPUState *owner);
 
 /*
  * Starts the vCPU thread ("CPU <n>/<ACCEL>"); it begins stopped when

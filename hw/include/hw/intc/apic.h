@@ -73,6 +73,10 @@ void apic_set_extint_handler(APICState *s, int (*ack)(void *opaque), void *opaqu
 /* RESET (SDM 10.4.7.1); the BSP's LINT0 comes out as ExtINT, as QEMU and
  * KVM leave it, so the 8259 reaches a CPU that never touches its APIC. */
 void apic_reset(APICState *s, bool bsp);
+/* The APIC's part of an INIT (SDM 10.4.7.3, the wait-for-SIPI state):
+ * the RESET state but the ID and IA32_APIC_BASE are kept.  Called on the
+ * vCPU's thread when it takes the INIT (cpu->apic_ops->init_reset). */
+void apic_init_reset(APICState *s);
 /* Input pins LINT0 (0) and LINT1 (1) */
 qemu_irq apic_get_lint(APICState *s, int pin);
 /* INTA: the vector to take now, or -1 when nothing is deliverable. */
