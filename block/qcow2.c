@@ -683,4 +683,5 @@ const BlockDriver bdrv_qcow2 = {
     .bdrv_snapshot_goto = qcow2_snapshot_goto,
     .bdrv_snapshot_delete = qcow2_snapshot_delete,
     .bdrv_snapshot_list = qcow2_snapshot_list,
+    .bdrv_snapshot_load_tmp = qcow2_snapshot_load_tmp,
 };

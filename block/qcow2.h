@@ -450,6 +450,9 @@ int qcow2_snapshot_goto(BlockDriverState *bs, const char *snapshot_id, Error **e
 int qcow2_snapshot_delete(BlockDriverState *bs, const char *snapshot_id, const char *name,
                           Error **errp);
 int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
+/* A read-only image reads as the snapshot with that id and/or name. */
+int qcow2_snapshot_load_tmp(BlockDriverState *bs, const char *snapshot_id, const char *name,
+                            Error **errp);
 
 /* qcow2-snapshot-refs.c */
 /* One more reference on every L2 table and cluster l1 (host order)

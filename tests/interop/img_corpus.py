@@ -209,6 +209,24 @@ def cases():
               ["convert", "-O", "raw", "-l", "snapshot.name=second", "snap.qcow2", "out.raw"],
               ["convert", "-O", "raw", "-l", "nosuch", "snap.qcow2", "out.raw"],
               ["convert", "-O", "raw", "-s", "first", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "1", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "qcow2", "-l", "snapshot.id=1", "snap.qcow2", "out.qcow2"],
+              ["convert", "-O", "raw", "-l", "snapshot.id=1,snapshot.name=second", "snap.qcow2",
+               "out.raw"],
+              ["convert", "-O", "raw", "-l", "snapshot.name=first,snapshot.id=1", "snap.qcow2",
+               "out.raw"],
+              ["convert", "-O", "raw", "-l", "snapshot.foo=1", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "snapshot.id=", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "first", "data.raw", "out.raw"],
+              ["convert", "-O", "raw", "-l", "first", "data.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "first", "snap.qcow2", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "snapshot.name=x", "snap.qcow2", "data.qcow2",
+               "out.raw"],
+              ["convert", "-O", "qcow2", "data.qcow2", "small.qcow2", "top.qcow2", "out.qcow2"],
+              ["convert", "-O", "raw", "data.qcow2", "nosuch", "out.raw"],
+              ["convert", "-O", "raw", "-T", "bogus", "data.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-T", "bogus", "nosuch", "out.raw"],
+              ["convert", "-O", "raw", "-t", "bogus", "nosuch", "out.raw"],
               ["convert", "-z", "a", "b"]]:
         add(a, mutates=True)
     # snapshot
@@ -268,7 +286,13 @@ def cases():
               ["measure", "-U", "-O", "qcow2", "data.qcow2"],
               ["measure", "-O", "qcow2", "-o", "cluster_size=4k", "-o", "refcount_bits=8",
                "--size", "10G"],
-              ["measure", "-O", "qcow2", "-l", "first", "snap.qcow2"]]:
+              ["measure", "-O", "qcow2", "-l", "first", "snap.qcow2"],
+              ["measure", "-O", "qcow2", "-l", "2", "snap.qcow2"],
+              ["measure", "--output=json", "-O", "qcow2", "-l", "snapshot.id=1", "snap.qcow2"],
+              ["measure", "-O", "qcow2", "-l", "snapshot.foo=1", "snap.qcow2"],
+              ["measure", "-O", "qcow2", "-l", "nosuch", "snap.qcow2"],
+              ["measure", "-O", "qcow2", "-l", "first", "data.raw"],
+              ["measure", "-O", "qcow2", "-l", "snapshot.id=1", "--size", "1M"]]:
         add(a)
     # commit
     for a in [["commit", "top.qcow2"], ["commit", "-d", "top.qcow2"], ["commit", "-q", "top.qcow2"],
