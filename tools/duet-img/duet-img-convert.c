@@ -149,11 +149,17 @@ int img_convert(int argc, char **argv)
     static const struct option long_opts[] = {
         { "force-share", no_argument, NULL, 'U' },
         { "image-opts", no_argument, NULL, IMG_OPT_IMAGE_OPTS },
+        { "target-image-opts", no_argument, NULL, IMG_OPT_TARGET_IMAGE_OPTS },
+        { "salvage", no_argument, NULL, IMG_OPT_SALVAGE },
         { NULL, 0, NULL, 0 },
     };
     g_autoptr(GString) optstr = g_string_new(NULL);
     g_autoptr(QemuOpts) opts = NULL;
     g_auto(ImgSnapshotArg) sn = { NULL };
+    /* -C (copy offloading), -r (rate limit) and --salvage are checked as
+     * qemu-img checks them; the copy itself is the same sequential one */
+    bool copy_range = false, explicit_sparse = false, salvage = false, tgt_image_opts = false;
+    bool explicit_out_fmt = false;
     const char *fmt = NULL, *out_fmt = "raw", *dst_name;
     const char *backing = NULL, *backing_fmt = NULL;
     const char *cache = "unsafe", *src_cache = "writeback";
@@ -167,13 +173,32 @@ int img_convert(int argc, char **argv)
     bool force_share = false;
     int ret = 1, c, flags;
 
-    while ((c = getopt_long(argc, argv, ":f:O:o:cpqnt:T:m:WS:UB:F:l:", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:O:o:cpqnt:T:m:WS:UB:F:l:Cr:", long_opts, NULL))
+           != -1) {
         switch (c) {
         case 'f':
             fmt = optarg;
             break;
         case 'O':
             out_fmt = optarg;
+            explicit_out_fmt = true;
+            break;
+        case 'C':
+            copy_range = true;
+            break;
+        case 'r': {
+            int64_t rate;
+
+            if (!img_parse_sized("rate limit", optarg, &rate)) {
+                return 1;
+            }
+            break;
+        }
+        case IMG_OPT_SALVAGE:
+            salvage = true;
+            break;
+        case IMG_OPT_TARGET_IMAGE_OPTS:
+            tgt_image_opts = true;
             break;
         case 'B':
             backing = optarg;
@@ -240,6 +265,7 @@ int img_convert(int argc, char **argv)
                           "detection (fully allocates output).");
                 return 1;
             }
+            explicit_sparse = true;
             break;
         }
         case 'U':
@@ -254,6 +280,30 @@ int img_convert(int argc, char **argv)
         }
     }
     if (!img_check_image_opts(image_opts, fmt)) {
+        return 1;
+    }
+    if (copy_range && s.compress) {
+        img_error("Cannot enable copy offloading when -c is used");
+        return 1;
+    }
+    if (copy_range && explicit_sparse) {
+        img_error("Cannot enable copy offloading when -S is used");
+        return 1;
+    }
+    if (copy_range && salvage) {
+        img_error("Cannot use copy offloading in salvaging mode");
+        return 1;
+    }
+    if (tgt_image_opts && s.target_is_new) {
+        img_error("--target-image-opts requires use of -n flag");
+        return 1;
+    }
+    if (!s.target_is_new && optstr->len) {
+        img_error("-o has no effect when skipping image creation");
+        return 1;
+    }
+    if (tgt_image_opts && explicit_out_fmt) {
+        img_error("--image-opts and --format are mutually exclusive");
         return 1;
     }
     drv = find_format(out_fmt);
@@ -275,24 +325,11 @@ int img_convert(int argc, char **argv)
     }
     s.src_num = argc - optind - 1;
     dst_name = argv[argc - 1];
-    if (backing && !backing_fmt) {
-        img_error("Use of backing file requires explicit backing format");
-        return 1;
-    }
-    if (backing && (!qemu_opt_set(opts, "backing_file", backing, &err) ||
-                    !qemu_opt_set(opts, "backing_fmt", backing_fmt, &err))) {
-        img_error_err(err);
-        return 1;
-    }
     s.has_backing = backing != NULL;
     for (int i = 0; i < s.src_num; i++) {
         if (img_image_opts_help(image_opts, argv[optind + i])) {
             return 0;
         }
-    }
-    if (s.compress && !drv->bdrv_co_pwritev_compressed_part) {
-        img_error("Compression not supported for this file format");
-        return 1;
     }
     /* The sources let nobody else write while they are copied (qemu-img's
      * convert does the same), unless -U. */
@@ -317,6 +354,24 @@ int img_convert(int argc, char **argv)
         goto out;
     }
     if (!img_load_snapshot(&sn, s.srcs[0])) {
+        goto out;
+    }
+    /* qemu-img looks at -B once the sources are open */
+    if (backing && s.target_is_new && !drv->supports_backing) {
+        img_error("Backing file not supported for file format '%s'", out_fmt);
+        goto out;
+    }
+    if (backing && !backing_fmt) {
+        img_error("Use of backing file requires explicit backing format");
+        goto out;
+    }
+    if (backing && (!qemu_opt_set(opts, "backing_file", backing, &err) ||
+                    !qemu_opt_set(opts, "backing_fmt", backing_fmt, &err))) {
+        img_error_err(err);
+        goto out;
+    }
+    if (s.compress && !tgt_image_opts && !drv->bdrv_co_pwritev_compressed_part) {
+        img_error("Compression not supported for this file format");
         goto out;
     }
     /*
@@ -348,9 +403,14 @@ int img_convert(int argc, char **argv)
         goto out;
     }
     /* Like qemu-img's default -t unsafe: one flush at the end is enough. */
-    dst = img_open_bs(dst_name, out_fmt, BDRV_O_RDWR | BDRV_O_NO_FLUSH |
-                                         (s.has_backing ? 0 : BDRV_O_NO_BACKING));
+    dst = img_open_bs_opts(dst_name, tgt_image_opts ? NULL : out_fmt, tgt_image_opts, false,
+                           BDRV_O_RDWR | BDRV_O_NO_FLUSH |
+                           (s.has_backing ? 0 : BDRV_O_NO_BACKING));
     if (!dst) {
+        goto out;
+    }
+    if (s.compress && !dst->drv->bdrv_co_pwritev_compressed_part) {
+        img_error("Compression not supported for this file format");
         goto out;
     }
     if (!s.target_is_new && bdrv_getlength(dst) < s.size) {

@@ -29,6 +29,8 @@ enum {
     IMG_OPT_BITMAP_ENABLE,
     IMG_OPT_BITMAP_DISABLE,
     IMG_OPT_BITMAP_MERGE,
+    IMG_OPT_TARGET_IMAGE_OPTS,
+    IMG_OPT_SALVAGE,
 };
 
 extern bool quiet;
