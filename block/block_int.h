@@ -277,6 +277,10 @@ struct BlockDriver {
                                 const char *name, Error **errp);
     /* Returns the number of snapshots, *psn_info g_new'd (NULL when none). */
     int (*bdrv_snapshot_list)(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
+    /* The (read-only) node reads as that snapshot until it is closed;
+     * id or name may be NULL, given ones must both match. */
+    int (*bdrv_snapshot_load_tmp)(BlockDriverState *bs, const char *snapshot_id,
+                                  const char *name, Error **errp);
 
     /*
      * Permissions (block/block-perm.c).  child_perm: what bs needs on its
@@ -477,6 +481,12 @@ int bdrv_snapshot_delete(BlockDriverState *bs, const char *snapshot_id, const ch
 int bdrv_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
 /* Finds by id first, then by name (as qemu-img does); false if neither. */
 bool bdrv_snapshot_find(BlockDriverState *bs, QEMUSnapshotInfo *sn, const char *name);
+/* A read-only node reads as the snapshot (qemu-img convert/measure -l) until
+ * closed; by_id_or_name tries name as an id, then as a name. */
+int bdrv_snapshot_load_tmp(BlockDriverState *bs, const char *snapshot_id, const char *name,
+                           Error **errp);
+int bdrv_snapshot_load_tmp_by_id_or_name(BlockDriverState *bs, const char *id_or_name,
+                                         Error **errp);
 
 /* blkdebug hooks (block.c): the event reaches child's node only. */
 void coroutine_fn bdrv_debug_event(BlockDriverState *bs, BlkdebugEvent event);

@@ -9,7 +9,11 @@
 
 #include "block_int.h"
 
-const QemuOptsList bdrv_create_opts_list = { .name = "create", .pass_unknown = true };
+/* qemu-img 7.2 lists -o options only for a bare "help" ("cluster_size=help"
+ * is a bad size) */
+const QemuOptsList bdrv_create_opts_list = {
+    .name = "create", .pass_unknown = true, .key_help_literal = true,
+};
 
 extern const BlockDriver bdrv_file;
 

@@ -96,6 +96,25 @@ fail:
     return -EINVAL;
 }
 
+void qcow2_bitmaps_resize(GPtrArray *list, uint64_t new_size)
+{
+    for (guint i = 0; i < list->len; i++) {
+        BdrvBitmap *bm = g_ptr_array_index(list, i);
+        uint64_t nbits = (new_size + bm->granularity - 1) / bm->granularity;
+        uint64_t old_bytes = (bm->nbits + 7) / 8, bytes = (nbits + 7) / 8;
+
+        bm->bits = g_realloc(bm->bits, MAX(bytes, 1));
+        if (bytes > old_bytes) {
+            memset(bm->bits + old_bytes, 0, bytes - old_bytes);
+        }
+        /* bits past the end of the (old or new) image read as clear */
+        if (MIN(nbits, bm->nbits) % 8) {
+            bm->bits[MIN(nbits, bm->nbits) / 8] &= (1u << (MIN(nbits, bm->nbits) % 8)) - 1;
+        }
+        bm->nbits = nbits;
+    }
+}
+
 /* Allocates and writes n bytes (whole clusters on disk); its offset. */
 static int64_t coroutine_fn write_new(BlockDriverState *bs, const void *buf, uint64_t n)
 {

@@ -153,8 +153,46 @@ int coroutine_fn qcow2_preallocate_metadata(BlockDriverState *bs, uint64_t offse
     return 0;
 }
 
+/*
+ * Resizing keeps the persistent bitmaps, as qemu does (grown: the new bits
+ * clear; shrunk: the bits past the end dropped): truncate loads them, and
+ * stores them resized once the image has its new size.
+ */
+static int coroutine_fn qcow2_do_truncate(BlockDriverState *bs, int64_t offset,
+                                          PreallocMode prealloc, Error **errp);
+
 int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset, bool exact,
                                    PreallocMode prealloc, Error **errp)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autoptr(GPtrArray) bitmaps = NULL;
+    int ret;
+
+    if (offset >= 0 && (uint64_t)offset != s->size && !bs->read_only &&
+        (s->autoclear_features & QCOW2_AUTOCLEAR_BITMAPS) && !s->bitmaps_held) {
+        ret = qcow2_load_bitmaps(bs, &bitmaps, NULL);
+        if (ret < 0) {
+            bitmaps = NULL; /* unreadable: invalidated as by any write */
+        }
+    }
+    s->bitmaps_held = bitmaps != NULL;
+    ret = qcow2_do_truncate(bs, offset, prealloc, errp);
+    s->bitmaps_held = false;
+    if (bitmaps) {
+        if (ret == 0) {
+            qcow2_bitmaps_resize(bitmaps, s->size);
+            ret = qcow2_store_bitmaps(bs, bitmaps, errp);
+        } else {
+            /* a failed resize may have gone part way: the bitmaps no longer
+             * hold (best effort; the error is the resize's) */
+            qcow2_bitmaps_note_write(bs);
+        }
+    }
+    return ret;
+}
+
+static int coroutine_fn qcow2_do_truncate(BlockDriverState *bs, int64_t offset,
+                                          PreallocMode prealloc, Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
     uint64_t old_size = s->size;
@@ -170,7 +208,8 @@ int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset, bool ex
         return -ENOTSUP;
     }
     qemu_co_mutex_lock(&s->lock);
-    if ((uint64_t)offset != old_size && (s->autoclear_features & QCOW2_AUTOCLEAR_BITMAPS)) {
+    if ((uint64_t)offset != old_size && (s->autoclear_features & QCOW2_AUTOCLEAR_BITMAPS) &&
+        !s->bitmaps_held) {
         ret = qcow2_bitmaps_note_write(bs); /* their size is the image's */
         if (ret < 0) {
             error_setg_errno(errp, -ret, "Could not update the bitmaps");

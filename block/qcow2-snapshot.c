@@ -631,3 +631,54 @@ int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info)
     *psn_info = list;
     return s->nb_snapshots;
 }
+
+/* Index of the snapshot with this id and/or name (both must match when
+ * both are given), or -1. */
+static int find_snapshot_by_id_and_name(BDRVQcow2State *s, const char *id, const char *name)
+{
+    for (uint32_t i = 0; i < s->nb_snapshots; i++) {
+        if ((!id || !strcmp(s->snapshots[i].id_str, id)) &&
+            (!name || !strcmp(s->snapshots[i].name, name))) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+typedef struct LoadTmpOp {
+    const char *id, *name;
+    Error **errp;
+} LoadTmpOp;
+
+static int coroutine_fn snapshot_load_tmp_co(BlockDriverState *bs, void *opaque)
+{
+    BDRVQcow2State *s = bs->opaque;
+    LoadTmpOp *op = opaque;
+    uint64_t *l1;
+    int idx, ret;
+
+    qemu_co_mutex_lock(&s->lock);
+    idx = find_snapshot_by_id_and_name(s, op->id, op->name);
+    if (idx < 0) {
+        error_setg(op->errp, "Can't find snapshot");
+        ret = -ENOENT;
+    } else if ((l1 = qcow2_read_snapshot_l1(bs, &s->snapshots[idx], &ret))) {
+        /* only the mapping changes: the guest size stays the image's */
+        g_free(s->l1_table);
+        s->l1_table = l1;
+        s->l1_size = s->snapshots[idx].l1_size;
+        s->l1_table_offset = s->snapshots[idx].l1_table_offset;
+    } else {
+        error_setg_errno(op->errp, -ret, "Failed to read l1 table for snapshot");
+    }
+    qemu_co_mutex_unlock(&s->lock);
+    return ret;
+}
+
+int qcow2_snapshot_load_tmp(BlockDriverState *bs, const char *snapshot_id, const char *name,
+                            Error **errp)
+{
+    LoadTmpOp op = { .id = snapshot_id, .name = name, .errp = errp };
+
+    return qcow2_run_co(bs, snapshot_load_tmp_co, &op);
+}

@@ -383,7 +383,7 @@ static int coroutine_fn qcow2_prepare_write(BlockDriverState *bs)
                                 !(bs->open_flags & BDRV_O_CHECK))) {
         return -EIO;
     }
-    if (s->autoclear_features & QCOW2_AUTOCLEAR_BITMAPS) {
+    if ((s->autoclear_features & QCOW2_AUTOCLEAR_BITMAPS) && !s->bitmaps_held) {
         int ret = qcow2_bitmaps_note_write(bs);
         if (ret < 0) {
             return ret;
@@ -683,4 +683,5 @@ const BlockDriver bdrv_qcow2 = {
     .bdrv_snapshot_goto = qcow2_snapshot_goto,
     .bdrv_snapshot_delete = qcow2_snapshot_delete,
     .bdrv_snapshot_list = qcow2_snapshot_list,
+    .bdrv_snapshot_load_tmp = qcow2_snapshot_load_tmp,
 };

@@ -166,6 +166,7 @@ typedef struct BDRVQcow2State {
     uint64_t incompatible_features;
     uint64_t compatible_features;
     uint64_t autoclear_features;
+    bool bitmaps_held;        /* truncate holds the bitmaps and stores them back */
     uint8_t compression_type;
     bool use_lazy_refcounts;
     bool dirty_marked;        /* we set the dirty bit this session */
@@ -427,6 +428,8 @@ uint8_t *qcow2_read_bitmap_directory(BlockDriverState *bs, uint32_t *count, uint
 /* qcow2-bitmap-store.c: duet-img bitmap's load and store */
 int qcow2_load_bitmaps(BlockDriverState *bs, GPtrArray **list, Error **errp);
 int qcow2_store_bitmaps(BlockDriverState *bs, GPtrArray *list, Error **errp);
+/* Each bitmap of list sized for an image of new_size bytes. */
+void qcow2_bitmaps_resize(GPtrArray *list, uint64_t new_size);
 /* qcow2-bitmap.c: the "bitmaps" member of info's format-specific data */
 void qcow2_dump_bitmaps(BlockDriverState *bs, GString *text, JSONWriter *json);
 /*
@@ -450,6 +453,9 @@ int qcow2_snapshot_goto(BlockDriverState *bs, const char *snapshot_id, Error **e
 int qcow2_snapshot_delete(BlockDriverState *bs, const char *snapshot_id, const char *name,
                           Error **errp);
 int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn_info);
+/* A read-only image reads as the snapshot with that id and/or name. */
+int qcow2_snapshot_load_tmp(BlockDriverState *bs, const char *snapshot_id, const char *name,
+                            Error **errp);
 
 /* qcow2-snapshot-refs.c */
 /* One more reference on every L2 table and cluster l1 (host order)

@@ -23,6 +23,7 @@ static int coroutine_fn raw_co_preadv_part(BlockDriverState *bs, int64_t offset,
                                            int64_t bytes, QEMUIOVector *qiov,
                                            size_t qiov_offset, BdrvRequestFlags flags)
 {
+    BLKDBG_EVENT(bs->file, BLKDBG_READ_AIO); /* as QEMU's raw: blkdebug's read_aio */
     return bdrv_co_preadv_part(bs->file, offset, bytes, qiov, qiov_offset, flags);
 }
 
@@ -30,6 +31,7 @@ static int coroutine_fn raw_co_pwritev_part(BlockDriverState *bs, int64_t offset
                                             int64_t bytes, QEMUIOVector *qiov,
                                             size_t qiov_offset, BdrvRequestFlags flags)
 {
+    BLKDBG_EVENT(bs->file, BLKDBG_WRITE_AIO);
     return bdrv_co_pwritev_part(bs->file, offset, bytes, qiov, qiov_offset, flags);
 }
 

@@ -74,3 +74,38 @@ bool bdrv_snapshot_find(BlockDriverState *bs, QEMUSnapshotInfo *sn, const char *
     }
     return false;
 }
+
+int bdrv_snapshot_load_tmp(BlockDriverState *bs, const char *snapshot_id, const char *name,
+                           Error **errp)
+{
+    if (!snapshot_id && !name) {
+        error_setg(errp, "snapshot_id and name are both NULL");
+        return -EINVAL;
+    }
+    if (!bs->drv->bdrv_snapshot_load_tmp) {
+        error_setg(errp, "Block format '%s' used by device '' does not support temporarily "
+                   "loading internal snapshots", bs->drv->format_name);
+        return -ENOTSUP;
+    }
+    if (!bs->read_only) {
+        error_setg(errp, "Device '' is writable, temporarily loading a snapshot needs it "
+                   "read-only");
+        return -EINVAL;
+    }
+    return bs->drv->bdrv_snapshot_load_tmp(bs, snapshot_id, name, errp);
+}
+
+int bdrv_snapshot_load_tmp_by_id_or_name(BlockDriverState *bs, const char *id_or_name,
+                                         Error **errp)
+{
+    Error *err = NULL;
+    int ret = bdrv_snapshot_load_tmp(bs, id_or_name, NULL, &err);
+
+    if (ret == -ENOENT || ret == -EINVAL) {
+        error_free(err);
+        err = NULL;
+        ret = bdrv_snapshot_load_tmp(bs, NULL, id_or_name, &err);
+    }
+    error_propagate(errp, err);
+    return ret;
+}

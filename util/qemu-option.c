@@ -131,7 +131,7 @@ static bool qemu_opt_check(QemuOpts *opts, QemuOpt *opt, const QemuOptDesc *d, E
 
     opt->checked = true;
     opt->desc = *d;
-    if (!free_text && is_help(opt->value)) {
+    if (!free_text && is_help(opt->value) && !opts->list->key_help_literal) {
         if (!opts->help) {
             opts->help = true;
             opts->help_key = g_strdup(d->name);

@@ -455,7 +455,6 @@ START_TEST(test_create_help)
         { "create", "-f", "qcow2", "-o", "?", NULL },
         { "create", "-f", "raw", "-o", "size=1M,help", "x.img", NULL },
         { "convert", "-O", "qcow2", "-o", "help", "a", "x.img", NULL },
-        { "create", "-f", "qcow2", "-o", "cluster_size=help", "x.img", "1M", NULL },
     };
     static const char *const starts[] = {
         "Supported options:\n  backing_file=<str>     - File name of a base image\n",
@@ -465,7 +464,6 @@ START_TEST(test_create_help)
         "  preallocation=<str>    - Preallocation mode (allowed values: "
         "off, falloc, full)\n  size=<size>            - Virtual disk size\n",
         "Supported options:\n",
-        "  cluster_size=<size>    - qcow2 cluster size\n",
     };
 
     for (size_t i = 0; i < G_N_ELEMENTS(args); i++) {
@@ -510,6 +508,8 @@ START_TEST(test_create_like_qemu_img)
         { "create", "-f", "qcow2", "-o", "cluster_size=99999999999999999999", "x.img", "1M",
           NULL },
         { "create", "-f", "raw", "-o", "cluster_size=4k", "x.img", "1M", NULL },
+        /* KEY=help is a value to qemu-img, not a help request */
+        { "create", "-f", "qcow2", "-o", "cluster_size=help", "x.img", "1M", NULL },
     };
 
     if (!qemu_img) {
@@ -577,8 +577,9 @@ START_TEST(test_image_opts)
                                           "file format: qcow2\n"), "%s", r.out);
     run_free(&r);
     IMG_ERROR("Could not open 'driver=qcow2,file.filename=d,,1.qcow2,l2-cache-size=1.5': "
-              "Parameter 'l2-cache-size' expects a non-negative number below 2^64 (optional "
-              "suffix k, M, G, T, P or E for powers of 1024)", "info", "--image-opts",
+              "Parameter 'l2-cache-size' expects a non-negative number below 2^64\n"
+              "Optional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, peta-\n"
+              "and exabytes, respectively.", "info", "--image-opts",
               "driver=qcow2,file.filename=d,,1.qcow2,l2-cache-size=1.5");
     IMG_ERROR("Could not open 'driver=qcow2,file.filename=d,,1.qcow2,bogus=1': Block format "
               "'qcow2' does not support the option 'bogus'", "check", "--image-opts",

@@ -51,6 +51,11 @@ CASES = [
      c('write -P 1 0 4k', 'read -P 1 0 4k', 'read -P 1 0 4k') + [BD]),
     ('read_aio-iotype-write', [], '4M', inject('read_aio', iotype='write'),
      c('write -P 1 0 4k', 'read -P 1 0 4k', 'write -P 2 0 4k', 'read -P 1 0 4k') + [BD]),
+    # the raw format passes read_aio/write_aio to its file child, as QEMU's
+    ('raw-read_aio-sector', [], '4M', inject('read_aio', sector='8'),
+     c('read 0 512', 'read 4096 512', 'read 3584 1k', 'read 8k 512') + ['-f', 'raw', BD]),
+    ('raw-write_aio-once', [], '4M', inject('write_aio', errno='28', once='on'),
+     c('write -P 7 2M 512', 'write -P 7 2M 512', 'read -P 7 2M 512') + ['-f', 'raw', BD]),
     ('refblock_alloc', ['-o', 'cluster_size=512'], '1M', inject('refblock_alloc', once='on'),
      c('write 0 200k', 'write 300k 4k', 'map') + [BD]),
     ('refblock_alloc_write', ['-o', 'cluster_size=512'], '1M',

@@ -209,6 +209,57 @@ def cases():
               ["convert", "-O", "raw", "-l", "snapshot.name=second", "snap.qcow2", "out.raw"],
               ["convert", "-O", "raw", "-l", "nosuch", "snap.qcow2", "out.raw"],
               ["convert", "-O", "raw", "-s", "first", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "1", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "qcow2", "-l", "snapshot.id=1", "snap.qcow2", "out.qcow2"],
+              ["convert", "-O", "raw", "-l", "snapshot.id=1,snapshot.name=second", "snap.qcow2",
+               "out.raw"],
+              ["convert", "-O", "raw", "-l", "snapshot.name=first,snapshot.id=1", "snap.qcow2",
+               "out.raw"],
+              ["convert", "-O", "raw", "-l", "snapshot.foo=1", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "snapshot.id=", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "first", "data.raw", "out.raw"],
+              ["convert", "-O", "raw", "-l", "first", "data.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "first", "snap.qcow2", "snap.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-l", "snapshot.name=x", "snap.qcow2", "data.qcow2",
+               "out.raw"],
+              ["convert", "-O", "qcow2", "data.qcow2", "small.qcow2", "top.qcow2", "out.qcow2"],
+              ["convert", "-O", "raw", "data.qcow2", "nosuch", "out.raw"],
+              ["convert", "-O", "raw", "-T", "bogus", "data.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-T", "bogus", "nosuch", "out.raw"],
+              ["convert", "-O", "raw", "-t", "bogus", "nosuch", "out.raw"],
+              ["convert", "-C", "-O", "raw", "data.qcow2", "out.raw"],
+              ["convert", "-C", "-c", "-O", "qcow2", "data.qcow2", "out.qcow2"],
+              ["convert", "-C", "-S", "4k", "-O", "qcow2", "data.qcow2", "out.qcow2"],
+              ["convert", "-C", "-S", "0", "-O", "raw", "data.qcow2", "out.raw"],
+              ["convert", "-C", "--salvage", "-O", "raw", "data.qcow2", "out.raw"],
+              ["convert", "--salvage", "-O", "qcow2", "top.qcow2", "out.qcow2"],
+              ["convert", "-r", "1M", "-O", "raw", "data.qcow2", "out.raw"],
+              ["convert", "-r", "0", "-O", "raw", "data.qcow2", "out.raw"],
+              ["convert", "-r", "abc", "-O", "raw", "data.qcow2", "out.raw"],
+              ["convert", "-r", "-1", "-O", "raw", "data.qcow2", "out.raw"],
+              ["convert", "-O", "qcow2", "--target-image-opts", "data.qcow2",
+               "driver=qcow2,file.filename=out.qcow2"],
+              ["convert", "-n", "--target-image-opts", "data.qcow2",
+               "driver=raw,file.filename=raw1m.raw"],
+              ["convert", "-n", "--target-image-opts", "-O", "raw", "data.qcow2",
+               "driver=raw,file.filename=raw1m.raw"],
+              ["convert", "-n", "--target-image-opts", "small.qcow2",
+               "driver=qcow2,file.filename=data.qcow2"],
+              ["convert", "-n", "-o", "cluster_size=4k", "-O", "qcow2", "data.qcow2",
+               "empty.qcow2"],
+              ["convert", "-n", "-O", "qcow2", "small.qcow2", "data.qcow2"],
+              ["convert", "-B", "base.qcow2", "-F", "qcow2", "-O", "raw", "top.qcow2", "out.raw"],
+              ["convert", "-B", "base.qcow2", "-O", "raw", "nosuch", "out.raw"],
+              ["convert", "-B", "base.qcow2", "-O", "qcow2", "nosuch", "out.qcow2"],
+              ["convert", "-n", "-B", "base.qcow2", "-F", "qcow2", "-O", "raw", "top.qcow2",
+               "raw1m.raw"],
+              ["convert", "-O", "raw", "-c", "nosuch", "out.raw"],
+              ["convert", "-O", "raw", "-S", "1000", "data.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-S", "32M", "data.qcow2", "out.raw"],
+              ["convert", "-O", "raw", "-S", "-1", "data.qcow2", "out.raw"],
+              ["convert", "-O", "qcow2", "-m", "16", "-W", "data.qcow2", "out.qcow2"],
+              ["convert", "-O", "qcow2", "-m", "x", "data.qcow2", "out.qcow2"],
+              ["convert", "-U", "-O", "raw", "data.qcow2", "out.raw"],
               ["convert", "-z", "a", "b"]]:
         add(a, mutates=True)
     # snapshot
@@ -227,7 +278,8 @@ def cases():
                       ("data.qcow2", "1M"), ("raw1m.raw", "2M"), ("raw1m.raw", "512k"),
                       ("raw1m.raw", "-512k"), ("raw1m.raw", "+0"), ("data.qcow2", "0"),
                       ("data.qcow2", "abc"), ("data.qcow2", "-100M"), ("snap.qcow2", "2M"),
-                      ("empty.qcow2", "1T")]:
+                      ("empty.qcow2", "1T"), ("dirty.qcow2", "16M"), ("dirty.qcow2", "2M"),
+                      ("bitmaps.qcow2", "+3M")]:
         add(["resize", img, size], mutates=True)
         add(["resize", "--shrink", img, size], mutates=True)
     for a in [["resize"], ["resize", "x"], ["resize", "-q", "raw1m.raw", "2M"],
@@ -268,7 +320,13 @@ def cases():
               ["measure", "-U", "-O", "qcow2", "data.qcow2"],
               ["measure", "-O", "qcow2", "-o", "cluster_size=4k", "-o", "refcount_bits=8",
                "--size", "10G"],
-              ["measure", "-O", "qcow2", "-l", "first", "snap.qcow2"]]:
+              ["measure", "-O", "qcow2", "-l", "first", "snap.qcow2"],
+              ["measure", "-O", "qcow2", "-l", "2", "snap.qcow2"],
+              ["measure", "--output=json", "-O", "qcow2", "-l", "snapshot.id=1", "snap.qcow2"],
+              ["measure", "-O", "qcow2", "-l", "snapshot.foo=1", "snap.qcow2"],
+              ["measure", "-O", "qcow2", "-l", "nosuch", "snap.qcow2"],
+              ["measure", "-O", "qcow2", "-l", "first", "data.raw"],
+              ["measure", "-O", "qcow2", "-l", "snapshot.id=1", "--size", "1M"]]:
         add(a)
     # commit
     for a in [["commit", "top.qcow2"], ["commit", "-d", "top.qcow2"], ["commit", "-q", "top.qcow2"],
@@ -310,6 +368,9 @@ def cases():
               ["rebase", "-b", "", "nosuch"], ["rebase", "-U", "-b", "", "top.qcow2"],
               ["rebase", "-u", "-b", "base.qcow2", "-F", "qcow2", "old.qcow2"],
               ["rebase", "-b", "base.qcow2", "-F", "qcow2", "old.qcow2"],
+              ["rebase", "-b", "data.qcow2", "-F", "qcow2", "old.qcow2"],
+              ["rebase", "-b", "old.qcow2", "-F", "qcow2", "top.qcow2"],
+              ["rebase", "-b", "data.raw", "-F", "raw", "old.qcow2"],
               ["rebase", "-b", "top.qcow2", "-F", "qcow2", "top.qcow2"]]:
         add(a, mutates=True)
     # dd
@@ -383,6 +444,8 @@ def cases():
               ["amend", "-o", "compat=0.10", "-o", "help", "data.qcow2"],
               ["amend", "-z", "-o", "compat=1.1", "data.qcow2"],
               ["amend", "-o", ",compat=1.1", "data.qcow2"],
+              ["amend", "-o", "size=2M", "dirty.qcow2"],
+              ["amend", "-o", "size=16M", "dirty.qcow2"],
               ["amend", "--image-opts", "-o", "compat=0.10",
                "driver=qcow2,file.filename=data.qcow2"]]:
         add(a, mutates=True)

@@ -13,10 +13,13 @@
 #include "duet-img.h"
 
 typedef struct ConvertState {
-    BlockDriverState *src;
-    BdrvChild *src_child;
+    int src_num;        /* the sources, concatenated in the target */
+    BlockDriverState **srcs;
+    BdrvChild *src_child; /* the one being copied ... */
+    int64_t src_size;
+    int64_t base;       /* ... to here in the target */
     BdrvChild *dst_child;
-    int64_t size;
+    int64_t size;       /* of the target: all sources */
     int64_t chunk;      /* a cluster when compressing */
     bool compress;
     bool target_is_new; /* fresh targets already read as zeroes */
@@ -41,10 +44,11 @@ static void convert_progress(ConvertState *s, int64_t done, bool final)
     }
 }
 
-/* Copies [offset, offset+n) unless it reads as zeroes. */
-static int convert_chunk(ConvertState *s, int64_t offset, int64_t n, uint8_t *buf)
+/* Copies [offset, offset+n) of the source unless it reads as zeroes. */
+static int convert_chunk(ConvertState *s, int64_t src_offset, int64_t n, uint8_t *buf)
 {
-    int ret = bdrv_pread(s->src_child, offset, n, buf, 0);
+    int64_t offset = s->base + src_offset;
+    int ret = bdrv_pread(s->src_child, src_offset, n, buf, 0);
     if (ret < 0) {
         img_error("error while reading at byte %" PRId64 ": %s", offset, g_strerror(-ret));
         return ret;
@@ -81,18 +85,17 @@ static int convert_chunk(ConvertState *s, int64_t offset, int64_t n, uint8_t *bu
     return ret;
 }
 
-static int convert_copy(ConvertState *s)
+/* One source into the target at s->base. */
+static int convert_copy_one(ConvertState *s, uint8_t *buf)
 {
-    uint8_t *buf = qemu_blockalign(s->src, s->chunk);
     int64_t offset = 0;
     int ret = 0;
 
-    convert_progress(s, 0, false);
-    while (offset < s->size && ret >= 0) {
-        int64_t n = MIN(s->chunk, s->size - offset);
+    while (offset < s->src_size && ret >= 0) {
+        int64_t n = MIN(s->chunk, s->src_size - offset);
         MapEntry e;
 
-        ret = chain_status(s->src, offset, n, &e);
+        ret = chain_status(s->src_child->bs, offset, n, &e);
         if (ret < 0) {
             img_error("error while reading block status at offset %" PRId64 ": %s", offset,
                       g_strerror(-ret));
@@ -104,15 +107,34 @@ static int convert_copy(ConvertState *s)
         }
         if (e.zero && !e.data && e.length >= n && !s->has_backing) {
             if (!s->target_is_new) {
-                ret = bdrv_pwrite_zeroes(s->dst_child, offset, n, BDRV_REQ_MAY_UNMAP);
+                ret = bdrv_pwrite_zeroes(s->dst_child, s->base + offset, n,
+                                         BDRV_REQ_MAY_UNMAP);
             }
         } else {
             ret = convert_chunk(s, offset, n, buf);
         }
         offset += n;
-        if (offset < s->size) {
-            convert_progress(s, offset, false);
+        if (s->base + offset < s->size) {
+            convert_progress(s, s->base + offset, false);
         }
+    }
+    return ret;
+}
+
+static int convert_copy(ConvertState *s)
+{
+    uint8_t *buf = qemu_blockalign(s->srcs[0], s->chunk);
+    int ret = 0;
+
+    convert_progress(s, 0, false);
+    s->base = 0;
+    for (int i = 0; i < s->src_num && ret >= 0; i++) {
+        s->src_child = bdrv_child_new(s->srcs[i], "convert-src");
+        s->src_size = bdrv_getlength(s->srcs[i]);
+        ret = convert_copy_one(s, buf);
+        bdrv_child_free(s->src_child);
+        s->src_child = NULL;
+        s->base += s->src_size;
     }
     if (ret >= 0) {
         convert_progress(s, s->size, true);
@@ -121,34 +143,62 @@ static int convert_copy(ConvertState *s)
     return ret;
 }
 
+
 int img_convert(int argc, char **argv)
 {
     static const struct option long_opts[] = {
         { "force-share", no_argument, NULL, 'U' },
         { "image-opts", no_argument, NULL, IMG_OPT_IMAGE_OPTS },
+        { "target-image-opts", no_argument, NULL, IMG_OPT_TARGET_IMAGE_OPTS },
+        { "salvage", no_argument, NULL, IMG_OPT_SALVAGE },
         { NULL, 0, NULL, 0 },
     };
     g_autoptr(GString) optstr = g_string_new(NULL);
     g_autoptr(QemuOpts) opts = NULL;
-    const char *fmt = NULL, *out_fmt = "raw", *src_name, *dst_name;
+    g_auto(ImgSnapshotArg) sn = { NULL };
+    /* -C (copy offloading), -r (rate limit) and --salvage are checked as
+     * qemu-img checks them; the copy itself is the same sequential one */
+    bool copy_range = false, explicit_sparse = false, salvage = false, tgt_image_opts = false;
+    bool explicit_out_fmt = false;
+    const char *fmt = NULL, *out_fmt = "raw", *dst_name;
     const char *backing = NULL, *backing_fmt = NULL;
+    const char *cache = "unsafe", *src_cache = "writeback";
     const BlockDriver *drv;
     ConvertState s = { .target_is_new = true };
-    BlockDriverState *dst = NULL, *same;
+    BlockDriverState *dst = NULL;
     BlockDriverInfo bdi;
     Error *err = NULL;
     bool image_opts = false; /* for the source, as in qemu-img */
     bool help;
     bool force_share = false;
-    int ret = 1, c;
+    int ret = 1, c, flags;
 
-    while ((c = getopt_long(argc, argv, ":f:O:o:cpqnt:T:m:WS:UB:F:", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:O:o:cpqnt:T:m:WS:UB:F:l:Cr:", long_opts, NULL))
+           != -1) {
         switch (c) {
         case 'f':
             fmt = optarg;
             break;
         case 'O':
             out_fmt = optarg;
+            explicit_out_fmt = true;
+            break;
+        case 'C':
+            copy_range = true;
+            break;
+        case 'r': {
+            int64_t rate;
+
+            if (!img_parse_sized("rate limit", optarg, &rate)) {
+                return 1;
+            }
+            break;
+        }
+        case IMG_OPT_SALVAGE:
+            salvage = true;
+            break;
+        case IMG_OPT_TARGET_IMAGE_OPTS:
+            tgt_image_opts = true;
             break;
         case 'B':
             backing = optarg;
@@ -173,10 +223,19 @@ int img_convert(int argc, char **argv)
         case 'n':
             s.target_is_new = false;
             break;
+        case 'l':
+            if (!img_snapshot_arg(&sn, optarg)) {
+                return 1;
+            }
+            break;
         case 't':
+            cache = optarg;
+            break;
         case 'T':
+            src_cache = optarg;
+            break;
         case 'W':
-            break; /* caching and ordering hints: sequential copy here */
+            break; /* ordering hint: the copy here is sequential */
         case 'm': {
             /* parallel requests: checked as qemu-img checks them; the copy
              * here is sequential */
@@ -206,6 +265,7 @@ int img_convert(int argc, char **argv)
                           "detection (fully allocates output).");
                 return 1;
             }
+            explicit_sparse = true;
             break;
         }
         case 'U':
@@ -222,6 +282,30 @@ int img_convert(int argc, char **argv)
     if (!img_check_image_opts(image_opts, fmt)) {
         return 1;
     }
+    if (copy_range && s.compress) {
+        img_error("Cannot enable copy offloading when -c is used");
+        return 1;
+    }
+    if (copy_range && explicit_sparse) {
+        img_error("Cannot enable copy offloading when -S is used");
+        return 1;
+    }
+    if (copy_range && salvage) {
+        img_error("Cannot use copy offloading in salvaging mode");
+        return 1;
+    }
+    if (tgt_image_opts && s.target_is_new) {
+        img_error("--target-image-opts requires use of -n flag");
+        return 1;
+    }
+    if (!s.target_is_new && optstr->len) {
+        img_error("-o has no effect when skipping image creation");
+        return 1;
+    }
+    if (tgt_image_opts && explicit_out_fmt) {
+        img_error("--image-opts and --format are mutually exclusive");
+        return 1;
+    }
     drv = find_format(out_fmt);
     if (!drv) {
         return 1;
@@ -236,48 +320,75 @@ int img_convert(int argc, char **argv)
         img_error("Must specify image file name");
         return 1;
     }
-    if (optind != argc - 2) {
-        img_error("Expecting one source and one target file name");
+    if (!img_cache_flags(src_cache, "source ", &flags)) {
         return 1;
     }
-    src_name = argv[optind];
-    dst_name = argv[optind + 1];
+    s.src_num = argc - optind - 1;
+    dst_name = argv[argc - 1];
+    s.has_backing = backing != NULL;
+    for (int i = 0; i < s.src_num; i++) {
+        if (img_image_opts_help(image_opts, argv[optind + i])) {
+            return 0;
+        }
+    }
+    /* The sources let nobody else write while they are copied (qemu-img's
+     * convert does the same), unless -U. */
+    s.srcs = g_new0(BlockDriverState *, (unsigned)s.src_num);
+    for (int i = 0; i < s.src_num; i++) {
+        int64_t len;
+
+        s.srcs[i] = img_open_bs_opts(argv[optind + i], fmt, image_opts, force_share,
+                                     BDRV_O_NO_SHARE);
+        if (!s.srcs[i]) {
+            goto out;
+        }
+        len = bdrv_getlength(s.srcs[i]);
+        if (len < 0) {
+            img_error("Could not get size of %s: %s", argv[optind + i], g_strerror(-len));
+            goto out;
+        }
+        s.size += len;
+    }
+    if (sn.name && !sn.opts && s.src_num > 1) {
+        img_error("No support for concatenating multiple snapshot");
+        goto out;
+    }
+    if (!img_load_snapshot(&sn, s.srcs[0])) {
+        goto out;
+    }
+    /* qemu-img looks at -B once the sources are open */
+    if (backing && s.target_is_new && !drv->supports_backing) {
+        img_error("Backing file not supported for file format '%s'", out_fmt);
+        goto out;
+    }
     if (backing && !backing_fmt) {
         img_error("Use of backing file requires explicit backing format");
-        return 1;
+        goto out;
     }
     if (backing && (!qemu_opt_set(opts, "backing_file", backing, &err) ||
                     !qemu_opt_set(opts, "backing_fmt", backing_fmt, &err))) {
         img_error_err(err);
-        return 1;
+        goto out;
     }
-    s.has_backing = backing != NULL;
-    if (img_image_opts_help(image_opts, src_name)) {
-        return 0;
-    }
-    if (s.compress && !drv->bdrv_co_pwritev_compressed_part) {
+    if (s.compress && !tgt_image_opts && !drv->bdrv_co_pwritev_compressed_part) {
         img_error("Compression not supported for this file format");
-        return 1;
+        goto out;
     }
-    /* The source lets nobody else write while it is copied (qemu-img's
-     * convert does the same), unless -U. */
-    s.src = img_open_bs_opts(src_name, fmt, image_opts, force_share, BDRV_O_NO_SHARE);
-    if (!s.src) {
-        return 1;
-    }
-    s.size = bdrv_getlength(s.src);
     /*
-     * The target must not be a file the source reads: creating it would
+     * The target must not be a file a source reads: creating it would
      * empty the source first.  While the source's locks keep writers out,
      * creating or opening the target fails on them with qemu-img's words;
      * where nothing would stop it (-U, locking=off) qemu-img goes ahead and
      * destroys the image, so refuse before anything is written.
      */
-    same = bdrv_find_file(s.src, dst_name);
-    if (same && !bdrv_blocks_writers(same)) {
-        img_error("%s: cannot convert onto the source: it is the same file as '%s', which "
-                  "the conversion reads", dst_name, same->filename);
-        goto out;
+    for (int i = 0; i < s.src_num; i++) {
+        BlockDriverState *same = bdrv_find_file(s.srcs[i], dst_name);
+
+        if (same && !bdrv_blocks_writers(same)) {
+            img_error("%s: cannot convert onto the source: it is the same file as '%s', "
+                      "which the conversion reads", dst_name, same->filename);
+            goto out;
+        }
     }
     if (s.target_is_new) {
         BlockCreateOpts create = { .filename = dst_name, .size = s.size, .opts = opts };
@@ -287,10 +398,19 @@ int img_convert(int argc, char **argv)
             goto out;
         }
     }
+    /* qemu-img checks the target's cache mode only once the target exists */
+    if (!img_cache_flags(cache, "", &flags)) {
+        goto out;
+    }
     /* Like qemu-img's default -t unsafe: one flush at the end is enough. */
-    dst = img_open_bs(dst_name, out_fmt, BDRV_O_RDWR | BDRV_O_NO_FLUSH |
-                                         (s.has_backing ? 0 : BDRV_O_NO_BACKING));
+    dst = img_open_bs_opts(dst_name, tgt_image_opts ? NULL : out_fmt, tgt_image_opts, false,
+                           BDRV_O_RDWR | BDRV_O_NO_FLUSH |
+                           (s.has_backing ? 0 : BDRV_O_NO_BACKING));
     if (!dst) {
+        goto out;
+    }
+    if (s.compress && !dst->drv->bdrv_co_pwritev_compressed_part) {
+        img_error("Compression not supported for this file format");
         goto out;
     }
     if (!s.target_is_new && bdrv_getlength(dst) < s.size) {
@@ -306,7 +426,6 @@ int img_convert(int argc, char **argv)
         s.chunk = bdi.cluster_size;
     }
     s.dst_buf = s.has_backing ? qemu_blockalign(dst, s.chunk) : NULL;
-    s.src_child = bdrv_child_new(s.src, "convert-src");
     s.dst_child = bdrv_child_new(dst, "convert-dst");
     ret = convert_copy(&s) < 0 ? 1 : 0;
     if (ret == 0 && bdrv_flush(dst) < 0) {
@@ -315,9 +434,11 @@ int img_convert(int argc, char **argv)
     }
 out:
     qemu_vfree(s.dst_buf);
-    bdrv_child_free(s.src_child);
     bdrv_child_free(s.dst_child);
     bdrv_unref(dst);
-    bdrv_unref(s.src);
+    for (int i = 0; s.srcs && i < s.src_num; i++) {
+        bdrv_unref(s.srcs[i]);
+    }
+    g_free(s.srcs);
     return ret;
 }

@@ -67,7 +67,8 @@ int img_measure(int argc, char **argv)
     };
     g_autoptr(GString) optstr = g_string_new(NULL);
     g_autoptr(QemuOpts) opts = NULL;
-    const char *fmt = NULL, *out_fmt = "raw", *snapshot = NULL, *filename = NULL;
+    const char *fmt = NULL, *out_fmt = "raw", *filename = NULL;
+    g_auto(ImgSnapshotArg) sn = { NULL };
     const BlockDriver *drv;
     BlockDriverState *in_bs = NULL;
     BlockMeasureInfo info;
@@ -90,7 +91,9 @@ int img_measure(int argc, char **argv)
             }
             break;
         case 'l':
-            snapshot = optarg;
+            if (!img_snapshot_arg(&sn, optarg)) {
+                goto out;
+            }
             break;
         case 'U':
             force_share = true;
@@ -111,38 +114,32 @@ int img_measure(int argc, char **argv)
             break;
         default:
             bad_option(c, "measure", argv);
-            return 1;
+            goto out;
         }
     }
     if (!img_check_image_opts(image_opts, fmt)) {
-        return 1;
+        goto out;
     }
     if (argc - optind > 1) {
         img_error("At most one filename argument is allowed.");
-        return 1;
+        goto out;
     }
     filename = optind < argc ? argv[optind] : NULL;
     if (have_size && filename) {
         img_error("--size N cannot be used together with a filename.");
-        return 1;
+        goto out;
     }
     if (!have_size && !filename) {
         img_error("Either --size N or one filename must be specified.");
-        return 1;
+        goto out;
     }
-    if (!filename && (image_opts || fmt || snapshot)) {
+    if (!filename && (image_opts || fmt || sn.name || sn.opts)) {
         img_error("--image-opts, -f, and -l require a filename argument.");
-        return 1;
+        goto out;
     }
     if (filename) {
         in_bs = img_open_bs_opts(filename, fmt, image_opts, force_share, 0);
-        if (!in_bs) {
-            return 1;
-        }
-        if (snapshot) {
-            /* duet reads no internal snapshot in place of the active image */
-            img_error("Failed to load snapshot: duet-img measure cannot read internal "
-                      "snapshots (-l)");
+        if (!in_bs || !img_load_snapshot(&sn, in_bs)) {
             goto out;
         }
     }

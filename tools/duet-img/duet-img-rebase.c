@@ -32,7 +32,13 @@ static int read_or_zero(BdrvChild *child, int64_t offset, int64_t n, uint8_t *bu
     return have ? bdrv_pread(child, offset, have, buf, 0) : 0;
 }
 
-/* Copies the differing sectors of [offset, offset+n) into the image. */
+static int64_t bdrv_child_len(BdrvChild *child)
+{
+    return child ? bdrv_getlength(child->bs) : 0;
+}
+
+/* Copies the differing sectors of [offset, offset+n) into the image; n
+ * does not cross the old backing file's end. */
 static int rebase_range(RebaseState *s, int64_t offset, int64_t n, uint8_t *old_buf,
                         uint8_t *new_buf)
 {
@@ -62,7 +68,15 @@ static int rebase_range(RebaseState *s, int64_t offset, int64_t n, uint8_t *old_
             end += k;
         }
         if (differ) {
-            ret = bdrv_pwrite(s->top, offset + pos, end - pos, old_buf + pos, 0);
+            /*
+             * Past the old backing file's end qemu-img writes zeroes as a
+             * zero write, while the image has its old backing still: a v2
+             * image without one discards there (qcow2 v2 has no zero
+             * clusters), so the new backing file shows through afterwards.
+             */
+            ret = offset >= bdrv_child_len(s->old_backing)
+                  ? bdrv_pwrite_zeroes(s->top, offset + pos, end - pos, 0)
+                  : bdrv_pwrite(s->top, offset + pos, end - pos, old_buf + pos, 0);
             if (ret < 0) {
                 img_error("Error while writing to COW image: %s", g_strerror(-ret));
                 return ret;
@@ -77,6 +91,7 @@ static int rebase_copy(RebaseState *s)
 {
     uint8_t *old_buf = qemu_blockalign(s->top->bs, IMG_CHUNK);
     uint8_t *new_buf = qemu_blockalign(s->top->bs, IMG_CHUNK);
+    int64_t old_len = bdrv_child_len(s->old_backing);
     int ret = 0;
 
     img_progress(&s->progress, 0, s->size);
@@ -92,6 +107,9 @@ static int rebase_copy(RebaseState *s)
         if (pnum <= 0) {
             pnum = n;
             st = 0;
+        }
+        if (offset < old_len && offset + pnum > old_len) {
+            pnum = old_len - offset;
         }
         /* what the image allocates itself does not change */
         if (!(st & BDRV_BLOCK_ALLOCATED)) {

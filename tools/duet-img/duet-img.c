@@ -43,9 +43,20 @@ void G_GNUC_PRINTF(1, 2) img_error_exit(const char *fmt, ...)
     fprintf(stderr, "\nTry '%s --help' for more information\n", error_get_progname());
 }
 
+/* qemu_opt_parse_size's inline note, which qemu-img prints as a hint */
+#define SIZE_NOTE " (optional suffix k, M, G, T, P or E for powers of 1024)"
+
 void img_error_err(Error *err)
 {
-    img_error("%s", error_get_pretty(err));
+    const char *msg = error_get_pretty(err);
+    size_t len = strlen(msg), note = strlen(SIZE_NOTE);
+
+    if (len > note && !strcmp(msg + len - note, SIZE_NOTE)) {
+        img_error("%.*s\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, "
+                  "peta-\nand exabytes, respectively.", (int)(len - note), msg);
+    } else {
+        img_error("%s", msg);
+    }
     error_free(err);
 }
 
@@ -327,6 +338,58 @@ void bad_option(int c, const char *cmd, char **argv)
     } else {
         img_error_exit("unrecognized option '%s'", arg);
     }
+}
+
+/* ---- -l SNAPSHOT (convert, measure) ---- */
+
+static const QemuOptDesc snapshot_opt_desc[] = {
+    { .name = "snapshot.id", .type = QEMU_OPT_STRING, .help = "ID of snapshot" },
+    { .name = "snapshot.name", .type = QEMU_OPT_STRING, .help = "Name of snapshot" },
+    { NULL },
+};
+static const QemuOptsList snapshot_opts_list = { .name = "snapshot", .desc = snapshot_opt_desc };
+
+bool img_snapshot_arg(ImgSnapshotArg *sn, const char *arg)
+{
+    Error *err = NULL;
+
+    if (!g_str_has_prefix(arg, "snapshot.")) {
+        sn->name = arg;
+        return true;
+    }
+    g_clear_pointer(&sn->opts, qemu_opts_free);
+    sn->opts = qemu_opts_parse(&snapshot_opts_list, arg, &err);
+    if (!sn->opts) {
+        img_error_err(err);
+        img_error("Failed in parsing snapshot param '%s'", arg);
+        return false;
+    }
+    return true;
+}
+
+void img_snapshot_arg_clear(ImgSnapshotArg *sn)
+{
+    g_clear_pointer(&sn->opts, qemu_opts_free);
+}
+
+bool img_load_snapshot(const ImgSnapshotArg *sn, BlockDriverState *bs)
+{
+    Error *err = NULL;
+    int ret = 0;
+
+    /* as qemu-img: the options, when given, win over a plain name */
+    if (sn->opts) {
+        ret = bdrv_snapshot_load_tmp(bs, qemu_opt_get(sn->opts, "snapshot.id"),
+                                     qemu_opt_get(sn->opts, "snapshot.name"), &err);
+    } else if (sn->name) {
+        ret = bdrv_snapshot_load_tmp_by_id_or_name(bs, sn->name, &err);
+    }
+    if (ret < 0) {
+        error_prepend(&err, "Failed to load snapshot: ");
+        img_error_err(err);
+        return false;
+    }
+    return true;
 }
 
 /* ---- create ---- */
@@ -662,6 +725,108 @@ static int check_tail_zero(BlockDriverState *bs, int64_t from, int64_t to, uint8
     return 0;
 }
 
+/*
+ * compare -s looks at allocation as qemu-img 7.2 does: the block status of
+ * [offset, end) of the chain, flags and all, including "this extent reaches
+ * the end of the node" (BDRV_BLOCK_EOF there; qemu's values, measured).
+ */
+#define QEMU_BLOCK_EOF 0x20
+
+static int node_status(BlockDriverState *bs, int64_t offset, int64_t bytes, int64_t *pnum)
+{
+    int64_t len = bdrv_getlength(bs);
+    int ret;
+
+    if (len < 0) {
+        return len;
+    }
+    if (offset >= len) {
+        *pnum = 0;
+        return QEMU_BLOCK_EOF;
+    }
+    ret = bdrv_block_status(bs, offset, MIN(bytes, len - offset), pnum, NULL, NULL);
+    if (ret < 0) {
+        return ret;
+    }
+    ret &= BDRV_BLOCK_DATA | BDRV_BLOCK_ZERO | BDRV_BLOCK_OFFSET_VALID | BDRV_BLOCK_ALLOCATED;
+    return offset + *pnum == len ? ret | QEMU_BLOCK_EOF : ret;
+}
+
+static int strict_status(BlockDriverState *bs, int64_t offset, int64_t bytes, int64_t *pnum)
+{
+    int64_t eof = -1;
+    int ret = node_status(bs, offset, bytes, pnum);
+
+    if (ret < 0 || *pnum == 0 || (ret & BDRV_BLOCK_ALLOCATED)) {
+        return ret;
+    }
+    if (ret & QEMU_BLOCK_EOF) {
+        eof = offset + *pnum;
+    }
+    bytes = *pnum;
+    for (BdrvChild *b = bs->backing; b; b = b->bs->backing) {
+        ret = node_status(b->bs, offset, bytes, pnum);
+        if (ret < 0) {
+            return ret;
+        }
+        if (*pnum == 0) {
+            /* past the end of a shorter backing file: zeroes, allocated there */
+            *pnum = bytes;
+            ret = BDRV_BLOCK_ZERO | BDRV_BLOCK_ALLOCATED;
+            break;
+        }
+        if (ret & BDRV_BLOCK_ALLOCATED) {
+            ret &= ~QEMU_BLOCK_EOF;
+            break;
+        }
+        bytes = *pnum;
+    }
+    return offset + *pnum == eof ? ret | QEMU_BLOCK_EOF : ret;
+}
+
+/*
+ * Strict mode over [0, len): *status_at is the first offset whose status
+ * differs, else *mismatch the first differing sector of data both have.
+ */
+static int compare_strict(BlockDriverState *bs1, BlockDriverState *bs2, int64_t len,
+                          uint8_t *buf1, uint8_t *buf2, int64_t *status_at, int64_t *mismatch)
+{
+    BdrvChild c1 = { .bs = bs1 }, c2 = { .bs = bs2 };
+
+    *status_at = *mismatch = -1;
+    for (int64_t offset = 0; offset < len;) {
+        int64_t n1, n2, n;
+        int st1 = strict_status(bs1, offset, len - offset, &n1);
+        int st2 = st1 < 0 ? st1 : strict_status(bs2, offset, len - offset, &n2);
+
+        if (st2 < 0) {
+            return st2;
+        }
+        if (st1 != st2) {
+            *status_at = offset;
+            return 0;
+        }
+        n = MIN(n1, n2);
+        if (!(st1 & BDRV_BLOCK_ZERO) && (st1 & BDRV_BLOCK_ALLOCATED)) {
+            int64_t diff;
+            int ret;
+
+            n = MIN(n, IMG_CHUNK);
+            if ((ret = bdrv_pread(&c1, offset, n, buf1, 0)) < 0 ||
+                (ret = bdrv_pread(&c2, offset, n, buf2, 0)) < 0) {
+                return ret;
+            }
+            diff = first_difference(buf1, buf2, n);
+            if (diff >= 0) {
+                *mismatch = (offset + diff) & ~(int64_t)(BDRV_SECTOR_SIZE - 1);
+                return 0;
+            }
+        }
+        offset += n;
+    }
+    return 0;
+}
+
 static int img_compare(int argc, char **argv)
 {
     static const struct option long_opts[] = {
@@ -700,7 +865,7 @@ static int img_compare(int argc, char **argv)
             break;
         default:
             bad_option(c, "compare", argv);
-            return 2;
+            return 1;   /* qemu-img's usage errors exit 1, even here */
         }
     }
     if (!img_check_image_opts(image_opts, fmt1 ? fmt1 : fmt2)) {
@@ -708,7 +873,7 @@ static int img_compare(int argc, char **argv)
     }
     if (optind != argc - 2) {
         img_error_exit("Expecting two image file names");
-        return 2;
+        return 1;
     }
     if (!fmt2) {
         fmt2 = fmt1;
@@ -729,18 +894,33 @@ static int img_compare(int argc, char **argv)
     len2 = bdrv_getlength(bs2);
     buf1 = qemu_blockalign(bs1, IMG_CHUNK);
     buf2 = qemu_blockalign(bs2, IMG_CHUNK);
-    if (compare_region(bs1, bs2, MIN(len1, len2), buf1, buf2, &mismatch) < 0) {
-        img_error("Error while reading the images");
-        goto out;
-    }
-    if (mismatch < 0 && len1 != len2) {
-        if (strict) {
+    if (strict) {
+        int64_t status_at;
+
+        /* qemu-img: sizes first, then allocation and data extent by extent */
+        if (len1 != len2) {
             if (!quiet) {
                 printf("Strict mode: Image size mismatch!\n");
             }
             ret = 1;
             goto out;
         }
+        if (compare_strict(bs1, bs2, len1, buf1, buf2, &status_at, &mismatch) < 0) {
+            img_error("Error while reading the images");
+            goto out;
+        }
+        if (status_at >= 0) {
+            if (!quiet) {
+                printf("Strict mode: Offset %" PRId64 " block status mismatch!\n", status_at);
+            }
+            ret = 1;
+            goto out;
+        }
+    } else if (compare_region(bs1, bs2, MIN(len1, len2), buf1, buf2, &mismatch) < 0) {
+        img_error("Error while reading the images");
+        goto out;
+    }
+    if (mismatch < 0 && len1 != len2) {
         if (!quiet) {
             printf("Warning: Image size mismatch!\n");
         }

@@ -29,6 +29,8 @@ enum {
     IMG_OPT_BITMAP_ENABLE,
     IMG_OPT_BITMAP_DISABLE,
     IMG_OPT_BITMAP_MERGE,
+    IMG_OPT_TARGET_IMAGE_OPTS,
+    IMG_OPT_SALVAGE,
 };
 
 extern bool quiet;
@@ -115,6 +117,17 @@ void img_dump_snapshots(BlockDriverState *bs);
 int img_info(int argc, char **argv);
 int img_check(int argc, char **argv);
 int img_map(int argc, char **argv);
+/* -l of convert and measure: "snapshot.id=ID,snapshot.name=NAME" (opts)
+ * or an id or name (name); the last -l counts. */
+typedef struct ImgSnapshotArg {
+    const char *name;
+    QemuOpts *opts;
+} ImgSnapshotArg;
+bool img_snapshot_arg(ImgSnapshotArg *sn, const char *arg);
+void img_snapshot_arg_clear(ImgSnapshotArg *sn);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ImgSnapshotArg, img_snapshot_arg_clear)
+/* bs reads as the snapshot (if one was asked for); false after the error. */
+bool img_load_snapshot(const ImgSnapshotArg *sn, BlockDriverState *bs);
 int img_convert(int argc, char **argv);
 int img_bench(int argc, char **argv);
 int img_snapshot(int argc, char **argv);

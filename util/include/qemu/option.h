@@ -46,6 +46,7 @@ typedef struct QemuOptsList {
     const char *name;         /* "accel", "drive": for messages */
     const char *implied_key;  /* NULL: every item is KEY=VALUE */
     bool pass_unknown;        /* keys outside desc are kept, unchecked */
+    bool key_help_literal;    /* KEY=help is a value, not a help request (qemu-img -o) */
     const QemuOptDesc *desc;  /* ends with { NULL }; NULL: none */
 } QemuOptsList;
 
