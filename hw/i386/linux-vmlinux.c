@@ -132,7 +132,7 @@ static bool add_segment(LinuxVmlinux *v, uint64_t offset, uint64_t filesz, uint6
 }
 
 /* ELF header and PT_LOAD program headers; both classes through one walk. */
-static bool parse_elf(const char *name, LinuxVmlinux *v, bool want64, Error **errp)
+static bool parse_elf(const char *name, LinuxVmlinux *v, Error **errp)
 {
     const uint8_t *e = v->elf;
     uint64_t phoff, phentsize, phnum;
@@ -145,11 +145,6 @@ static bool parse_elf(const char *name, LinuxVmlinux *v, bool want64, Error **er
         return false;
     }
     v->is64 = e[EI_CLASS] == ELFCLASS64;
-    if (v->is64 != want64) {
-        error_setg(errp, "-kernel %s: the unpacked kernel is ELF%d but the setup header %s "
-                   "a 64-bit entry point", name, v->is64 ? 64 : 32, want64 ? "has" : "has no");
-        return false;
-    }
     if (v->is64) {
         Elf64_Ehdr h;
 
@@ -236,9 +231,16 @@ LinuxPayloadResult linux_vmlinux_unpack(const char *name, const uint8_t *payload
     }
     out->elf = o.data;
     out->len = o.used;
-    if (!ok || !parse_elf(name, out, want64, errp)) {
+    if (!ok || !parse_elf(name, out, errp)) {
         linux_vmlinux_free(out);
         return LINUX_PAYLOAD_ERROR;
+    }
+    if (out->is64 != want64) {
+        /* A 64-bit kernel without XLF_KERNEL_64 (protocol 2.10, 2.11) is
+         * entered at the decompressor's 32-bit entry, which switches to
+         * long mode itself: that path stays the kernel's own. */
+        linux_vmlinux_free(out);
+        return LINUX_PAYLOAD_UNSUPPORTED;
     }
     return LINUX_PAYLOAD_UNPACKED;
 }

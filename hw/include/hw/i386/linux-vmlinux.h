@@ -44,8 +44,8 @@ typedef enum LinuxPayloadResult {
 
 /*
  * Unpacks @payload (XZ or gzip, as the magic says) into @out, at most
- * @limit bytes, and checks the ELF: a class matching @want64, x86
- * machine, PT_LOAD segments inside the file.
+ * @limit bytes, and checks the ELF: x86 machine, PT_LOAD segments inside
+ * the file.  An ELF class other than @want64 says is left to the guest.
  */
 LinuxPayloadResult linux_vmlinux_unpack(const char *name, const uint8_t *payload, size_t len,
                                         uint64_t limit, bool want64, LinuxVmlinux *out,
