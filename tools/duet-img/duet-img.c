@@ -659,6 +659,27 @@ static int64_t first_difference(const uint8_t *a, const uint8_t *b, int64_t n)
     return -1;
 }
 
+/* Reads @n bytes at @offset of both images: 1 if they are equal, 0 with
+ * @mismatch set to the 512-byte sector of the first difference (as
+ * qemu-img reports it), or a negative errno. */
+static int compare_chunk(BdrvChild *c1, BdrvChild *c2, int64_t offset, int64_t n,
+                         uint8_t *buf1, uint8_t *buf2, int64_t *mismatch)
+{
+    int64_t diff;
+    int ret;
+
+    if ((ret = bdrv_pread(c1, offset, n, buf1, 0)) < 0 ||
+        (ret = bdrv_pread(c2, offset, n, buf2, 0)) < 0) {
+        return ret;
+    }
+    diff = first_difference(buf1, buf2, n);
+    if (diff >= 0) {
+        *mismatch = (offset + diff) & ~(int64_t)(BDRV_SECTOR_SIZE - 1);
+        return 0;
+    }
+    return 1;
+}
+
 static int compare_region(BlockDriverState *bs1, BlockDriverState *bs2, int64_t len,
                           uint8_t *buf1, uint8_t *buf2, int64_t *mismatch)
 {
@@ -677,18 +698,9 @@ static int compare_region(BlockDriverState *bs1, BlockDriverState *bs2, int64_t 
             return ret;
         }
         n = MIN(n1, n2);
-        if (!(z1 && z2)) {
-            int64_t diff;
-            if ((ret = bdrv_pread(&c1, offset, n, buf1, 0)) < 0 ||
-                (ret = bdrv_pread(&c2, offset, n, buf2, 0)) < 0) {
-                return ret;
-            }
-            diff = first_difference(buf1, buf2, n);
-            if (diff >= 0) {
-                /* qemu-img reports the 512-byte sector of the difference */
-                *mismatch = (offset + diff) & ~(int64_t)(BDRV_SECTOR_SIZE - 1);
-                return 0;
-            }
+        if (!(z1 && z2) && (ret = compare_chunk(&c1, &c2, offset, n, buf1, buf2,
+                                                mismatch)) != 1) {
+            return ret;
         }
         offset += n;
     }
@@ -808,18 +820,11 @@ static int compare_strict(BlockDriverState *bs1, BlockDriverState *bs2, int64_t 
         }
         n = MIN(n1, n2);
         if (!(st1 & BDRV_BLOCK_ZERO) && (st1 & BDRV_BLOCK_ALLOCATED)) {
-            int64_t diff;
             int ret;
 
             n = MIN(n, IMG_CHUNK);
-            if ((ret = bdrv_pread(&c1, offset, n, buf1, 0)) < 0 ||
-                (ret = bdrv_pread(&c2, offset, n, buf2, 0)) < 0) {
+            if ((ret = compare_chunk(&c1, &c2, offset, n, buf1, buf2, mismatch)) != 1) {
                 return ret;
-            }
-            diff = first_difference(buf1, buf2, n);
-            if (diff >= 0) {
-                *mismatch = (offset + diff) & ~(int64_t)(BDRV_SECTOR_SIZE - 1);
-                return 0;
             }
         }
         offset += n;
