@@ -635,6 +635,9 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
             }
         } else if (e->h == op_alu_EI) {
             d->handler = d->mod3 ? alu64_ri[d->b] : alu64_mi[d->b];
+        } else if (e->h == op_alu_AI) {
+            d->rm = R_EAX; /* op rAX, imm is op r/m=rAX, imm: the threaded form */
+            d->handler = alu64_ri[d->b];
         }
     }
     if (d->ot == MO_32 && !(d->prefix & PREFIX_LOCK)) {
@@ -650,6 +653,9 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
             }
         } else if (e->h == op_alu_EI) {
             d->handler = d->mod3 ? alu32_ri[d->b] : alu32_mi[d->b];
+        } else if (e->h == op_alu_AI) {
+            d->rm = R_EAX;
+            d->handler = alu32_ri[d->b];
         }
     }
     /* SHL/SHR/SAR of a 32- or 64-bit register by 1, imm8 or CL (the

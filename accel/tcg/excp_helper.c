@@ -105,6 +105,7 @@ bool x86_cpu_get_phys(TCGCPU *s, uint64_t lin, int acc, int mmu_idx, X86Translat
         t->paddr = lin & env->a20_mask;
         t->writable = true;
         t->global = false;
+        t->page_mask = 0xfff;
         return true;
     }
 
@@ -201,6 +202,7 @@ bool x86_cpu_get_phys(TCGCPU *s, uint64_t lin, int acc, int mmu_idx, X86Translat
     t->writable = (entries[n - 1].val & PG_DIRTY) &&
                   (allowed_rw || (!is_user && !(env->cr[0] & CR0_WP_MASK)));
     t->global = (env->cr[4] & CR4_PGE_MASK) && (entries[n - 1].val & PG_GLOBAL);
+    t->page_mask = page_mask;
     return true;
 
 fault:

@@ -149,6 +149,7 @@ enum { MMU_KERNEL, MMU_USER, MMU_COUNT };
 /* Block lookup by linear pc; flushed with the TLB. */
 #define TB_JMP_CACHE_BITS 12
 #define TB_JMP_CACHE_SIZE (1 << TB_JMP_CACHE_BITS)
+#define TB_JMP_PAGES_WORDS 16
 
 struct TCGCPU {
     CPUState *cpu;
@@ -208,7 +209,16 @@ struct TCGCPU {
     TLBEntry tlb[MMU_COUNT][TLB_SIZE];
     /* Entries filled from global pages (CR4.PGE): kept by CR3 writes. */
     uint64_t tlb_global[MMU_COUNT][TLB_SIZE / 64];
+    /* One range covering every large page (2M/4M/1G) the TLB holds 4 KiB
+     * pieces of (QEMU's large_page_addr/mask): INVLPG inside it must drop
+     * all the pieces, elsewhere only its own page. */
+    bool tlb_has_large;
+    uint64_t tlb_large_addr, tlb_large_mask;
     TranslationBlock *tb_jmp_cache[TB_JMP_CACHE_SIZE];
+    /* A bit per hash of each linear code page with blocks in tb_jmp_cache
+     * (set on insertion, cleared with the cache): INVLPG of a page
+     * without a bit needs no scan of the cache. */
+    uint64_t tb_jmp_cache_pages[TB_JMP_PAGES_WORDS];
     int tlb_flush_pending; /* atomic: memory map changed elsewhere */
 
     /* Code cache: host page address -> TranslationBlock list */
@@ -407,6 +417,7 @@ typedef struct X86Translation {
     uint64_t paddr;
     bool writable;  /* the fast write path may use it (D already set) */
     bool global;    /* CR4.PGE and the G bit: survives CR3 writes */
+    uint64_t page_mask; /* size - 1 of the page that maps it (0xfff without paging) */
 } X86Translation;
 bool x86_cpu_get_phys(TCGCPU *s, uint64_t lin, int acc, int mmu_idx, X86Translation *t,
                       bool raise);
@@ -589,6 +600,10 @@ void op_gdb_breakpoint(TCGCPU *s, const DecodedInsn *d);
 
 /* ---- translate-all.c: code cache ---- */
 TranslationBlock *tb_lookup(TCGCPU *s);
+/* Empties the jump cache (a change of many linear mappings). */
+void tb_jmp_cache_flush(TCGCPU *s);
+/* Drops the jump cache's blocks with code on a linear page (INVLPG). */
+void tb_jmp_cache_clear_page(TCGCPU *s, uint64_t page);
 void tb_flush(TCGCPU *s);
 /* A CPU store hit a page with decoded code: drop its blocks. */
 void tb_invalidate_host_page(TCGCPU *s, uint8_t *host_page);

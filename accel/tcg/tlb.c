@@ -16,8 +16,9 @@ void tlb_flush(TCGCPU *s)
         }
     }
     memset(s->tlb_global, 0, sizeof(s->tlb_global));
+    s->tlb_has_large = false;
     /* Block lookup by linear address relies on the same mappings. */
-    memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
+    tb_jmp_cache_flush(s);
     s->tb_gen++;
 }
 
@@ -32,26 +33,45 @@ void tlb_flush_nonglobal(TCGCPU *s)
         }
     }
     /* Blocks are found by linear address: forget them all (cheap to refind). */
-    memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
+    tb_jmp_cache_flush(s);
     s->tb_gen++;
 }
 
+/* INVLPG: the page's translation (SDM vol.3 4.10.4.1).  A large page is
+ * held as 4 KiB pieces, so an address inside the large-page range drops
+ * everything, as the range may be one page of the guest's. */
 void tlb_flush_page(TCGCPU *s, uint64_t lin)
 {
     uint64_t page = lin & ~0xfffull;
 
+    if (s->tlb_has_large && (lin & s->tlb_large_mask) == s->tlb_large_addr) {
+        tlb_flush(s);
+        return;
+    }
     for (int m = 0; m < MMU_COUNT; m++) {
         TLBEntry *e = &s->tlb[m][(lin >> 12) & (TLB_SIZE - 1)];
         if (e->addr_read == page || e->addr_write == page || e->addr_code == page) {
             *e = (TLBEntry){ TLB_INVALID, TLB_INVALID, TLB_INVALID, 0 };
         }
     }
-    /* A large page may cover many entries; INVLPG is rare, so be simple. */
-    memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
-    s->tb_gen++;
-    if (s->env->cr[4] & CR4_PSE_MASK || s->env->cr[4] & CR4_PAE_MASK) {
-        tlb_flush(s);
+    tb_jmp_cache_clear_page(s, page);
+    s->tb_gen++; /* links are by EIP: one may lead into the page */
+}
+
+/* Widens the large-page range to cover lin's page of page_mask + 1 bytes. */
+static void tlb_add_large_page(TCGCPU *s, uint64_t lin, uint64_t page_mask)
+{
+    uint64_t mask = ~page_mask;
+
+    if (s->tlb_has_large) {
+        mask &= s->tlb_large_mask;
+        while ((lin & mask) != (s->tlb_large_addr & mask)) {
+            mask <<= 1; /* ends at 0 at the latest: the whole space */
+        }
     }
+    s->tlb_has_large = true;
+    s->tlb_large_mask = mask;
+    s->tlb_large_addr = lin & mask;
 }
 
 /*
@@ -171,6 +191,9 @@ static PhysTarget tlb_fill_locked(TCGCPU *s, uint64_t lin, int acc)
     }
     if (G_UNLIKELY(s->bp_data_r | s->bp_data_w | s->gdb_watch)) {
         debug_tlb_filter(s, e, page);
+    }
+    if (xl.page_mask > 0xfff) {
+        tlb_add_large_page(s, lin, xl.page_mask);
     }
     if (xl.global) {
         s->tlb_global[s->mmu_idx][slot / 64] |= 1ull << (slot % 64);

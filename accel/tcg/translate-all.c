@@ -111,6 +111,60 @@ bool tb_page_has_code(TCGCPU *s, uint8_t *host_page)
     return g_tree_lookup(code_tree(s), host_page) != NULL;
 }
 
+/* The linear pages of tb's first and last byte. */
+static void tb_lin_pages(const TranslationBlock *tb, uint64_t *first, uint64_t *last)
+{
+    uint64_t mask = (tb->flags & TB_FLAG_CODE64) ? ~0ull : 0xffffffffull;
+    uint64_t lin = (tb->cs_base + tb->pc) & mask;
+
+    *first = lin & ~0xfffull;
+    *last = ((lin + (tb->size ? tb->size - 1 : 0)) & mask) & ~0xfffull;
+}
+
+static unsigned jmp_page_bit(uint64_t page)
+{
+    uint64_t pn = page >> 12;
+
+    return (pn ^ (pn >> 10) ^ (pn >> 20)) & (TB_JMP_PAGES_WORDS * 64 - 1);
+}
+
+static void tb_jmp_cache_set(TCGCPU *s, unsigned h, TranslationBlock *tb)
+{
+    uint64_t first, last;
+
+    tb_lin_pages(tb, &first, &last);
+    s->tb_jmp_cache[h] = tb;
+    s->tb_jmp_cache_pages[jmp_page_bit(first) / 64] |= 1ull << (jmp_page_bit(first) % 64);
+    s->tb_jmp_cache_pages[jmp_page_bit(last) / 64] |= 1ull << (jmp_page_bit(last) % 64);
+}
+
+void tb_jmp_cache_flush(TCGCPU *s)
+{
+    memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
+    memset(s->tb_jmp_cache_pages, 0, sizeof(s->tb_jmp_cache_pages));
+}
+
+void tb_jmp_cache_clear_page(TCGCPU *s, uint64_t page)
+{
+    unsigned bit = jmp_page_bit(page);
+
+    if (!(s->tb_jmp_cache_pages[bit / 64] & (1ull << (bit % 64)))) {
+        return;
+    }
+    for (int i = 0; i < TB_JMP_CACHE_SIZE; i++) {
+        TranslationBlock *tb = s->tb_jmp_cache[i];
+        uint64_t first, last;
+
+        if (tb) {
+            tb_lin_pages(tb, &first, &last);
+            if (first == page || last == page) {
+                s->tb_jmp_cache[i] = NULL;
+            }
+        }
+    }
+    /* the bit may stand for other pages too: it stays */
+}
+
 static void tb_jmp_cache_remove(TCGCPU *s, TranslationBlock *tb)
 {
     uint64_t lin = tb->cs_base + tb->pc;
@@ -251,7 +305,7 @@ void tb_flush(TCGCPU *s)
     g_tree_foreach(code_tree(s), unregister_page, s);
     g_tree_destroy(code_tree(s));
     s->code_pages = g_tree_new_full(ptr_cmp, NULL, NULL, code_page_free);
-    memset(s->tb_jmp_cache, 0, sizeof(s->tb_jmp_cache));
+    tb_jmp_cache_flush(s);
 }
 
 static void tb_link_page(TCGCPU *s, TranslationBlock *tb, int i, uint8_t *page)
@@ -432,7 +486,7 @@ TranslationBlock *tb_lookup(TCGCPU *s)
         key.host_pc = f.page_host[0] + (lin & 0xfff);
         tb = g_hash_table_lookup(s->tb_htable, &key);
         if (tb) {
-            s->tb_jmp_cache[h] = tb;
+            tb_jmp_cache_set(s, h, tb);
             return tb;
         }
     }
@@ -458,6 +512,6 @@ TranslationBlock *tb_lookup(TCGCPU *s)
         tb_link_page(s, tb, 1, f.page_host[1]);
     }
     g_hash_table_add(s->tb_htable, tb);
-    s->tb_jmp_cache[h] = tb;
+    tb_jmp_cache_set(s, h, tb);
     return tb;
 }

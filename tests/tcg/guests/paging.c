@@ -112,6 +112,34 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
     write_cr3((uint32_t)pd);
     ok &= check(win[0] == 0xaaaa0000, "CR3 write flushes");
 
+    /* INVLPG of any address in a large page drops the whole page (SDM vol.3
+     * 4.10.4.1), also the 4 KiB pieces of it that an emulator caches */
+    volatile uint32_t *big = (volatile uint32_t *)0xc00000;
+    uint32_t off = (uint32_t)frame_a;
+    *(volatile uint32_t *)(0x400000 + off) = 0xcccc0000; /* through pd[1] */
+    (void)big[0x3ff000 / 4];                     /* another piece of the page */
+    ok &= check(big[off / 4] == 0xaaaa0000, "12 MiB aliases 0");
+    pd[3] = 0x400000 | P | W | PS;
+    __asm__ volatile("invlpg 0xfff000" : : : "memory");
+    ok &= check(big[off / 4] == 0xcccc0000, "INVLPG elsewhere in a 4 MiB page drops it all");
+    pd[3] = 0x000000 | P | W | PS;
+    write_cr3((uint32_t)pd);
+
+    /* code on a remapped page: the new page's instructions run */
+    static uint8_t code_a[4096] __attribute__((aligned(4096))) = { 0xb8, 1, 0, 0, 0, 0xc3 };
+    static uint8_t code_b[4096] __attribute__((aligned(4096))) = { 0xb8, 2, 0, 0, 0, 0xc3 };
+    uint32_t (*fn)(void) = (uint32_t (*)(void))(WIN + 0x4000);
+    uint32_t r1, r2, r3;
+    pt[4] = (uint32_t)code_a | P | W;
+    __asm__ volatile("invlpg 0x804000" : : : "memory");
+    r1 = fn();
+    r2 = fn();
+    pt[4] = (uint32_t)code_b | P | W;
+    __asm__ volatile("invlpg 0x804000" : : : "memory");
+    r3 = fn();
+    printf_serial("remapped code: %u %u %u\n", r1, r2, r3);
+    ok &= check(r1 == 1 && r2 == 1 && r3 == 2, "INVLPG of a code page runs the new code");
+
     /* ring 3: the supervisor page faults with U set, the user page reads */
     run_user();
     ok &= expect_fault("#PF user reads supervisor page", 14, 5, true);
