@@ -89,7 +89,10 @@ static const OpEntry grp3_f6[8] = {
     E(op_div_E, MR | F_BYTE), E(op_idiv_E, MR | F_BYTE),
 };
 static const OpEntry grp3_f7[8] = {
-    E(op_test_EI, MR | F_IMMZ), E(op_test_EI, MR | F_IMMZ),
+    E(op_test_EI, MR | F_IMMZ, .h32r = op_test_EI_32r, .h32m = op_test_EI_32m,
+      .h64r = op_test_EI_64r),
+    E(op_test_EI, MR | F_IMMZ, .h32r = op_test_EI_32r, .h32m = op_test_EI_32m,
+      .h64r = op_test_EI_64r),
     E(op_not_E, MR, .hlock = op_lock_not), E(op_neg_E, MR, .hlock = op_lock_neg),
     E(op_mul_E, MR), E(op_imul1_E, MR),
     E(op_div_E, MR), E(op_idiv_E, MR),
@@ -197,12 +200,15 @@ static const OpEntry optable1[256] = {
     /* 58 */ X8(E(op_pop_r, F_REGOP | F_DEF64, .h32r = op_pop_r32, .h64r = op_pop_r64)),
     /* 60 */ E(op_pusha, F_NO64), E(op_popa, F_NO64), E(op_bound, MR | F_NO64),
              E(op_arpl, MR), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END), E(op_ud, F_END),
-    /* 68 */ E(op_push_I, F_IMMZ | F_DEF64), E(op_imul_GEI, MR | F_IMMZ, .h32r = op_imul_GEI_32r),
-             E(op_push_I, F_IMM8S | F_DEF64), E(op_imul_GEI, MR | F_IMM8S, .h32r = op_imul_GEI_32r),
+    /* 68 */ E(op_push_I, F_IMMZ | F_DEF64),
+             E(op_imul_GEI, MR | F_IMMZ, .h32r = op_imul_GEI_32r, .h64r = op_imul_GEI_64r),
+             E(op_push_I, F_IMM8S | F_DEF64),
+             E(op_imul_GEI, MR | F_IMM8S, .h32r = op_imul_GEI_32r, .h64r = op_imul_GEI_64r),
              E(op_ins, F_BYTE), E(op_ins, 0), E(op_outs, F_BYTE), E(op_outs, 0),
     /* 70 */ X16(E(op_jcc, F_REL8 | F_BRANCH | F_DEF64)),
     /* 80 */ GRP(grp1_80, 0), GRP(grp1_81, 0), GRP(grp1_80, F_NO64), GRP(grp1_83, 0),
-             E(op_test_EG, MR | F_BYTE), E(op_test_EG, MR),
+             E(op_test_EG, MR | F_BYTE), E(op_test_EG, MR, .h32r = op_test_EG_32r,
+                  .h32m = op_test_EG_32m, .h64r = op_test_EG_64r, .h64m = op_test_EG_64m),
              E(op_xchg_EG, MR | F_BYTE | F_XLOCK, .hlock = op_lock_xchg),
              E(op_xchg_EG, MR | F_XLOCK, .hlock = op_lock_xchg),
     /* 88 */ E(op_mov_EG, MR | F_BYTE), E(op_mov_EG, MR, .h32r = op_mov_EG_32r, .h32m = op_mov_EG_32m,
@@ -276,7 +282,8 @@ static const OpEntry optable2[256] = {
     [0xab] = E(op_bt_EG, MR, .b = 1, .hlock = op_lock_bt_EG),
     [0xac] = E(op_shrd_I, MR | F_IMM8), [0xad] = E(op_shrd_CL, MR),
     [0xae] = GRP2(grp15_0fae, grp15_mod3, 0),
-    [0xaf] = E(op_imul_GE, MR),
+    [0xaf] = E(op_imul_GE, MR, .h32r = op_imul_GE_32r, .h32m = op_imul_GE_32m,
+               .h64r = op_imul_GE_64r, .h64m = op_imul_GE_64m),
     [0xb0] = E(op_cmpxchg, MR | F_BYTE, .hlock = op_lock_cmpxchg),
     [0xb1] = E(op_cmpxchg, MR, .hlock = op_lock_cmpxchg),
     [0xb2] = E(op_lxs, MR, .b = R_SS), [0xb3] = E(op_bt_EG, MR, .b = 2, .hlock = op_lock_bt_EG),
@@ -638,6 +645,9 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
         } else if (e->h == op_alu_AI) {
             d->rm = R_EAX; /* op rAX, imm is op r/m=rAX, imm: the threaded form */
             d->handler = alu64_ri[d->b];
+        } else if (e->h == op_test_AI) {
+            d->rm = R_EAX;
+            d->handler = op_test_EI_64r;
         }
     }
     if (d->ot == MO_32 && !(d->prefix & PREFIX_LOCK)) {
@@ -656,6 +666,9 @@ void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
         } else if (e->h == op_alu_AI) {
             d->rm = R_EAX;
             d->handler = alu32_ri[d->b];
+        } else if (e->h == op_test_AI) {
+            d->rm = R_EAX;
+            d->handler = op_test_EI_32r;
         }
     }
     /* SHL/SHR/SAR of a 32- or 64-bit register by 1, imm8 or CL (the

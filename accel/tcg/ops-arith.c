@@ -229,6 +229,75 @@ void op_test_AI(TCGCPU *s, const DecodedInsn *d)
     set_cc(s, CC_OP_LOGIC + d->ot, get_reg(s, d->ot, 0) & d->imm, 0);
 }
 
+/* TEST of 32- and 64-bit operands (threaded: see dispatch_next) */
+DEFINE_SLOW_PATH(test_EG_slow, op_test_EG)
+DEFINE_SLOW_PATH(test_EI_slow, op_test_EI)
+
+void op_test_EG_32r(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+
+    set_cc(s, CC_OP_LOGIC + MO_32, (uint32_t)(regs[d->rm] & regs[d->reg]), 0);
+    dispatch_next(s, d);
+}
+
+void op_test_EG_64r(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+
+    set_cc(s, CC_OP_LOGIC + MO_64, regs[d->rm] & regs[d->reg], 0);
+    dispatch_next(s, d);
+}
+
+void op_test_EG_32m(TCGCPU *s, const DecodedInsn *d)
+{
+    void *p;
+
+    if (G_UNLIKELY(!fast_mem(s, d, 4, false, &p))) {
+        test_EG_slow(s, d);
+        return;
+    }
+    set_cc(s, CC_OP_LOGIC + MO_32, ldl_host(p) & (uint32_t)s->env->regs[d->reg], 0);
+    dispatch_next(s, d);
+}
+
+void op_test_EG_64m(TCGCPU *s, const DecodedInsn *d)
+{
+    void *p;
+
+    if (G_UNLIKELY(!fast_mem(s, d, 8, false, &p))) {
+        test_EG_slow(s, d);
+        return;
+    }
+    set_cc(s, CC_OP_LOGIC + MO_64, ldq_host(p) & s->env->regs[d->reg], 0);
+    dispatch_next(s, d);
+}
+
+/* also TEST rAX, imm (decode.c points rm at rAX) */
+void op_test_EI_32r(TCGCPU *s, const DecodedInsn *d)
+{
+    set_cc(s, CC_OP_LOGIC + MO_32, (uint32_t)(s->env->regs[d->rm] & d->imm), 0);
+    dispatch_next(s, d);
+}
+
+void op_test_EI_64r(TCGCPU *s, const DecodedInsn *d)
+{
+    set_cc(s, CC_OP_LOGIC + MO_64, s->env->regs[d->rm] & d->imm, 0);
+    dispatch_next(s, d);
+}
+
+void op_test_EI_32m(TCGCPU *s, const DecodedInsn *d)
+{
+    void *p;
+
+    if (G_UNLIKELY(!fast_mem(s, d, 4, false, &p))) {
+        test_EI_slow(s, d);
+        return;
+    }
+    set_cc(s, CC_OP_LOGIC + MO_32, ldl_host(p) & (uint32_t)d->imm, 0);
+    dispatch_next(s, d);
+}
+
 /* ---- INC/DEC (CF preserved: cc_src keeps it) ---- */
 static void incdec(TCGCPU *s, const DecodedInsn *d, bool mem, int delta)
 {
@@ -360,6 +429,64 @@ void op_imul_GE(TCGCPU *s, const DecodedInsn *d)
 void op_imul_GEI(TCGCPU *s, const DecodedInsn *d)
 {
     imul_to_reg(s, d, sext(d->ot, ld_E(s, d, d->ot)), sext(d->ot, d->imm));
+}
+
+/* IMUL r, r/m of 32 and 64 bits (threaded: see dispatch_next) */
+DEFINE_SLOW_PATH(imul_GE_slow, op_imul_GE)
+
+static inline void imul32_finish(TCGCPU *s, const DecodedInsn *d, int32_t a, int32_t b)
+{
+    int64_t full = (int64_t)a * b;
+
+    s->env->regs[d->reg] = (uint32_t)full;
+    set_cc(s, CC_OP_MUL + MO_32, (uint32_t)full, full != (int32_t)full);
+    dispatch_next(s, d);
+}
+
+static inline void imul64_finish(TCGCPU *s, const DecodedInsn *d, int64_t a, int64_t b)
+{
+    __int128 full = (__int128)a * b;
+
+    s->env->regs[d->reg] = (uint64_t)full;
+    set_cc(s, CC_OP_MUL + MO_64, (uint64_t)full, full != (int64_t)full);
+    dispatch_next(s, d);
+}
+
+void op_imul_GE_32r(TCGCPU *s, const DecodedInsn *d)
+{
+    imul32_finish(s, d, s->env->regs[d->reg], s->env->regs[d->rm]);
+}
+
+void op_imul_GE_64r(TCGCPU *s, const DecodedInsn *d)
+{
+    imul64_finish(s, d, s->env->regs[d->reg], s->env->regs[d->rm]);
+}
+
+void op_imul_GE_32m(TCGCPU *s, const DecodedInsn *d)
+{
+    void *p;
+
+    if (G_UNLIKELY(!fast_mem(s, d, 4, false, &p))) {
+        imul_GE_slow(s, d);
+        return;
+    }
+    imul32_finish(s, d, s->env->regs[d->reg], ldl_host(p));
+}
+
+void op_imul_GE_64m(TCGCPU *s, const DecodedInsn *d)
+{
+    void *p;
+
+    if (G_UNLIKELY(!fast_mem(s, d, 8, false, &p))) {
+        imul_GE_slow(s, d);
+        return;
+    }
+    imul64_finish(s, d, s->env->regs[d->reg], ldq_host(p));
+}
+
+void op_imul_GEI_64r(TCGCPU *s, const DecodedInsn *d)
+{
+    imul64_finish(s, d, s->env->regs[d->rm], d->imm);
 }
 
 /* IMUL r32, r/m32 (register), imm (threaded: see dispatch_next) */

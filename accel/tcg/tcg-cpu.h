@@ -333,6 +333,32 @@ static inline int cc_test_try(TCGCPU *s, int cond)
         }
         return r ^ (cond & 1);
     }
+    if (op == CC_OP_SUB + MO_64) {
+        uint64_t dst = s->cc_dst, src = s->cc_src, src1 = dst + src;
+        switch (cond >> 1) {
+        case 1: r = src1 < src; break;
+        case 2: r = dst == 0; break;
+        case 3: r = src1 <= src; break;
+        case 4: r = (int64_t)dst < 0; break;
+        case 6: r = (int64_t)src1 < (int64_t)src; break;
+        case 7: r = (int64_t)src1 <= (int64_t)src; break;
+        default: return -1;
+        }
+        return r ^ (cond & 1);
+    }
+    if (op == CC_OP_LOGIC + MO_32 || op == CC_OP_LOGIC + MO_64) {
+        /* CF = OF = 0 */
+        uint64_t dst = op == CC_OP_LOGIC + MO_32 ? (uint32_t)s->cc_dst : s->cc_dst;
+        bool neg = op == CC_OP_LOGIC + MO_32 ? (int32_t)dst < 0 : (int64_t)dst < 0;
+        switch (cond >> 1) {
+        case 0: case 1: r = false; break;
+        case 2: case 3: r = dst == 0; break;
+        case 4: case 6: r = neg; break;
+        case 7: r = dst == 0 || neg; break;
+        default: return -1;
+        }
+        return r ^ (cond & 1);
+    }
     if (op != CC_OP_EFLAGS && ((cond >> 1) == 2 || (cond >> 1) == 4)) {
         /* ZF and SF come from the result for every lazy operation */
         uint64_t dst = s->cc_dst & size_mask(op & 3);

@@ -430,6 +430,64 @@ START_TEST(test_memory64)
 }
 END_TEST
 
+/* ---- Jcc right after a flag producer: the inline condition tests of
+ * cc_test_try (SUB/LOGIC of 32 and 64 bits) and the threaded TEST/IMUL
+ * forms, every condition, register and memory operands ---- */
+START_TEST(test_jcc_after64)
+{
+    static const struct { uint8_t b[8]; size_t len; bool mul; } ops[] = {
+        { { 0x48, 0x39, 0xd9 }, 3 },                   /* cmp rcx, rbx */
+        { { 0x39, 0xd9 }, 2 },                         /* cmp ecx, ebx */
+        { { 0x48, 0x85, 0xd9 }, 3 },                   /* test rcx, rbx */
+        { { 0x85, 0xd9 }, 2 },                         /* test ecx, ebx */
+        { { 0x48, 0x21, 0xd9 }, 3 },                   /* and rcx, rbx */
+        { { 0x09, 0xd9 }, 2 },                         /* or ecx, ebx */
+        { { 0xa9, 0x00, 0x00, 0x00, 0x80 }, 5 },       /* test eax, 0x80000000 */
+        { { 0x48, 0xa9, 0xff, 0x00, 0x00, 0x80 }, 6 }, /* test rax, sext 0x800000ff */
+        { { 0xf7, 0xc1, 0x01, 0x00, 0x01, 0x00 }, 6 }, /* test ecx, 0x10001 */
+        { { 0x48, 0x85, 0x0e }, 3 },                   /* test [rsi], rcx */
+        { { 0x85, 0x4e, 0x08 }, 3 },                   /* test [rsi+8], ecx */
+        { { 0xf7, 0x06, 0x80, 0x00, 0x00, 0x00 }, 6 }, /* test dword [rsi], 0x80 */
+        { { 0x48, 0x0f, 0xaf, 0xcb }, 4, true },       /* imul rcx, rbx */
+        { { 0x0f, 0xaf, 0xcb }, 3, true },             /* imul ecx, ebx */
+        { { 0x48, 0x0f, 0xaf, 0x0e }, 4, true },       /* imul rcx, [rsi] */
+        { { 0x0f, 0xaf, 0x4e, 0x08 }, 4, true },       /* imul ecx, [rsi+8] */
+        { { 0x48, 0x6b, 0xcb, 0x7f }, 4, true },       /* imul rcx, rbx, 0x7f */
+        { { 0x48, 0x83, 0xe9, 0x01 }, 4 },             /* sub rcx, 1 */
+        { { 0x48, 0x3d, 0x00, 0x00, 0x00, 0x80 }, 6 }, /* cmp rax, sext 0x80000000 */
+        { { 0x05, 0x01, 0x00, 0x00, 0x00 }, 5 },       /* add eax, 1 */
+    };
+    uint8_t code[24], mem[64];
+
+    harness_init();
+    oracle_init();
+    long_ready = false;
+    for (unsigned o = 0; o < G_N_ELEMENTS(ops); o++) {
+        /* after IMUL only CF and OF are defined (SDM vol.2 IMUL): O and B */
+        for (int c = 0; c < (ops[o].mul ? 4 : 16); c++) {
+            /* op; mov edx, 1; jcc +5; mov edx, 0 */
+            size_t n = ops[o].len;
+            memcpy(code, ops[o].b, n);
+            const uint8_t tail[] = { 0xba, 1, 0, 0, 0, (uint8_t)(0x70 + c), 5,
+                                     0xba, 0, 0, 0, 0 };
+            memcpy(code + n, tail, sizeof(tail));
+            for (unsigned a = 0; a < N_EDGE64; a++) {
+                for (unsigned b = 0; b < N_EDGE64; b += 3) {
+                    uint64_t m0 = edge64[(a + b) % N_EDGE64];
+                    memcpy(mem, &m0, 8);
+                    memcpy(mem + 8, &edge64[b], 8);
+                    HostState64 in = state64(edge64[a], edge64[b], edge64[(a * 7 + b) % N_EDGE64],
+                                             0, 0);
+                    check64(code, n + sizeof(tail), &in,
+                            ops[o].mul ? CC_C | CC_O : ALL_FLAGS & ~CC_A,
+                            ALL_REGS64 & ~(1u << X_RDI), mem);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
 /* ---- 32-bit forms in 64-bit mode: which upper halves are cleared, kept ---- */
 START_TEST(test_zero_extension)
 {
@@ -532,6 +590,7 @@ int main(void)
     tcase_add_test(tc, test_shifts64);
     tcase_add_test(tc, test_bits64);
     tcase_add_test(tc, test_memory64);
+    tcase_add_test(tc, test_jcc_after64);
     tcase_add_test(tc, test_zero_extension);
     tcase_add_test(tc, test_popcnt_lzcnt);
     tcase_add_test(tc, test_report);
