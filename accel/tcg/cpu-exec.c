@@ -29,9 +29,6 @@ void cpu_loop_exit(TCGCPU *s)
     siglongjmp(s->jmp_env, 1);
 }
 
-static inline bool cpu_chain_needs_attention(TCGCPU *s);
-static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last,
-                                                unsigned slot);
 
 /*
  * <interpreter loop>: runs a block, then the blocks it chains to, while
@@ -53,17 +50,20 @@ static void __attribute__((noinline)) cpu_tb_exec(TCGCPU *s, TranslationBlock *t
         s->cur_tb = tb;
         s->end = last + 1;
         s->stop_chain = false;
+        s->chain_budget = may_chain ? TB_CHAIN_INLINE_MAX : 0;
         if (G_UNLIKELY(irq_shadow)) {
             /* SDM vol.3 6.8.3: after STI / MOV SS only one instruction runs
              * before a pending interrupt is recognised. */
             s->end = d + 1;
             s->stop_chain = true;
+            s->chain_budget = 0;
         }
         do {
             s->cur = d;
             d->handler(s, d);
             d = s->cur + 1; /* threaded handlers may have run several (dispatch_next) */
         } while (d < s->end);
+        tb = s->cur_tb; /* a branch may have chained on (chain_next_tb) */
         d = s->cur;
         if (!(d->flags & INSN_BRANCH)) {
             env->eip = d->next_eip;
@@ -226,48 +226,11 @@ static bool cpu_handle_interrupt(TCGCPU *s)
     return true;
 }
 
-/*
- * The part of cpu_exec_needs_attention that can change while blocks chain:
- * requests from other threads and the interrupt shadow.  Dead blocks (the
- * graveyard) bump tb_gen, which already stops chaining; HLT and triple
- * faults leave the chain loop on their own.
- */
-static inline bool cpu_chain_needs_attention(TCGCPU *s)
-{
-    CPUState *cpu = s->cpu;
-
-    return __atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) ||
-           (__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) &
-            ((s->env->eflags & IF_MASK) ? ~0
-                                        : CPU_INTERRUPT_NMI | CPU_INTERRUPT_INIT |
-                                          CPU_INTERRUPT_SIPI)) ||
-           __atomic_load_n(&s->tlb_flush_pending, __ATOMIC_RELAXED) ||
-           __atomic_load_n(&s->ram_write_flag, __ATOMIC_RELAXED) ||
-           s->inhibit_irq || s->debug_active;
-}
-
 /* Anything to do between blocks besides running the next one? */
 static inline bool cpu_exec_needs_attention(TCGCPU *s)
 {
     return cpu_chain_needs_attention(s) || s->tb_graveyard->len || s->env->halted ||
            s->env->wait_for_sipi || s->triple_faulted;
-}
-
-static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last,
-                                                unsigned slot)
-{
-    uint64_t pc = s->env->eip;
-    TranslationBlock *tb = last->link_tb[slot];
-
-    /* the generation first: a stale link may point at a freed block */
-    if (last->link_gen[slot] == s->tb_gen && tb && tb->pc == pc) {
-        return tb;
-    }
-    tb = last->link_tb[1];
-    if (slot == 0 && last->link_gen[1] == s->tb_gen && tb && tb->pc == pc) {
-        return tb;
-    }
-    return NULL;
 }
 
 /* The next block: through the previous block's link cache when it ended

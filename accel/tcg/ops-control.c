@@ -45,6 +45,7 @@ static inline uint64_t trunc_ip(const DecodedInsn *d, uint64_t v)
 void op_jmp(TCGCPU *s, const DecodedInsn *d)
 {
     jump_to(s, d->imm);
+    chain_next_tb(s, d);
 }
 
 /* Jcc to a non-canonical target (64-bit mode): #GP(0) only if taken. */
@@ -71,7 +72,7 @@ static inline void jcc_finish(TCGCPU *s, const DecodedInsn *d, bool taken)
 {
     if (taken) {
         jump_to(s, d->imm);
-        s->end = s->cur + 1;
+        chain_next_tb(s, d);
         return;
     }
     s->env->eip = d->next_eip;
@@ -126,11 +127,13 @@ void op_call(TCGCPU *s, const DecodedInsn *d)
     check_target(s, d->imm);
     push_ret(s, d);
     s->env->eip = d->imm;
+    chain_next_tb(s, d);
 }
 
 void op_jmp_E(TCGCPU *s, const DecodedInsn *d)
 {
     jump_any(s, trunc_ip(d, ld_E(s, d, d->ot)));
+    chain_next_tb(s, d);
 }
 
 void op_call_E(TCGCPU *s, const DecodedInsn *d)
@@ -140,6 +143,7 @@ void op_call_E(TCGCPU *s, const DecodedInsn *d)
     check_target_any(s, target);
     push_ret(s, d);
     s->env->eip = target;
+    chain_next_tb(s, d);
 }
 
 static void ret_common(TCGCPU *s, const DecodedInsn *d, unsigned extra)
@@ -166,8 +170,17 @@ static void ret_common(TCGCPU *s, const DecodedInsn *d, unsigned extra)
     regs[R_ESP] = (regs[R_ESP] & ~mask) | ((regs[R_ESP] + (1 << d->ot) + extra) & mask);
 }
 
-void op_ret(TCGCPU *s, const DecodedInsn *d) { ret_common(s, d, 0); }
-void op_ret_imm(TCGCPU *s, const DecodedInsn *d) { ret_common(s, d, d->imm); }
+void op_ret(TCGCPU *s, const DecodedInsn *d)
+{
+    ret_common(s, d, 0);
+    chain_next_tb(s, d);
+}
+
+void op_ret_imm(TCGCPU *s, const DecodedInsn *d)
+{
+    ret_common(s, d, d->imm);
+    chain_next_tb(s, d);
+}
 
 void op_ljmp_A(TCGCPU *s, const DecodedInsn *d)
 {

@@ -44,6 +44,32 @@ static inline void dispatch_next(TCGCPU *s, const DecodedInsn *d)
     }
 }
 
+/*
+ * A near branch that has set env->eip: run the block it leads to from
+ * here, through the link cache, as cpu_tb_exec's loop would (same
+ * checks), without returning to it first.  At most chain_budget times in
+ * a row, so that the nesting stays bounded where the compiler keeps real
+ * calls; otherwise (or with no link) the block ends here.
+ */
+static inline void chain_next_tb(TCGCPU *s, const DecodedInsn *d)
+{
+    TranslationBlock *tb = s->cur_tb, *next;
+
+    if (G_LIKELY(s->chain_budget > 0) && !s->stop_chain && !cpu_chain_needs_attention(s) &&
+        (next = tb_link_lookup(s, tb, d->exit_slot))) {
+        const DecodedInsn *first = next->insns;
+
+        s->chain_budget--;
+        s->insns_executed_bytes += (const char *)(d + 1) - (const char *)tb->insns;
+        s->cur_tb = next;
+        s->end = first + next->n_insns;
+        s->cur = first;
+        first->handler(s, first);
+        return;
+    }
+    s->end = s->cur + 1;
+}
+
 /* A hot handler's way out when its fast path does not apply: the generic
  * handler, then the rest of the block.  Out of line, so that the fast
  * path needs no stack frame. */

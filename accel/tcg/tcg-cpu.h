@@ -150,6 +150,9 @@ enum { MMU_KERNEL, MMU_USER, MMU_COUNT };
 #define TB_JMP_CACHE_BITS 12
 #define TB_JMP_CACHE_SIZE (1 << TB_JMP_CACHE_BITS)
 #define TB_JMP_PAGES_WORDS 16
+/* Blocks that branch handlers chain to before cpu_tb_exec's loop sees
+ * them again: bounds the nesting where handlers do not end in sibling calls. */
+#define TB_CHAIN_INLINE_MAX 32
 
 struct TCGCPU {
     CPUState *cpu;
@@ -169,6 +172,7 @@ struct TCGCPU {
     bool inhibit_irq;        /* interrupt shadow after mov ss / sti */
     bool inhibit_db;         /* ... and the #DB shadow after mov ss / pop ss */
     bool stop_chain;         /* end_block: look the next block up in full */
+    int chain_budget;        /* blocks a branch may still chain to itself (chain_next_tb) */
     bool triple_faulted;     /* waiting for the reset we requested */
 
     /* Exceptions: raise_exception longjmps here. */
@@ -676,6 +680,44 @@ void op_ud(TCGCPU *s, const DecodedInsn *d);
 
 /* ---- cpu-exec.c ---- */
 void cpu_loop_exit(TCGCPU *s) G_GNUC_NORETURN;
+/*
+ * The part of cpu_exec_needs_attention that can change while blocks chain:
+ * requests from other threads and the interrupt shadow.  Dead blocks (the
+ * graveyard) bump tb_gen, which already stops chaining; HLT and triple
+ * faults leave the chain loop on their own.
+ */
+static inline bool cpu_chain_needs_attention(TCGCPU *s)
+{
+    CPUState *cpu = s->cpu;
+
+    return __atomic_load_n(&cpu->exit_request, __ATOMIC_RELAXED) ||
+           (__atomic_load_n(&cpu->interrupt_request, __ATOMIC_RELAXED) &
+            ((s->env->eflags & IF_MASK) ? ~0
+                                        : CPU_INTERRUPT_NMI | CPU_INTERRUPT_INIT |
+                                          CPU_INTERRUPT_SIPI)) ||
+           __atomic_load_n(&s->tlb_flush_pending, __ATOMIC_RELAXED) ||
+           __atomic_load_n(&s->ram_write_flag, __ATOMIC_RELAXED) ||
+           s->inhibit_irq || s->debug_active;
+}
+
+static inline TranslationBlock *tb_link_lookup(TCGCPU *s, TranslationBlock *last,
+                                                unsigned slot)
+{
+    uint64_t pc = s->env->eip;
+    TranslationBlock *tb = last->link_tb[slot];
+
+    /* the generation first: a stale link may point at a freed block */
+    if (last->link_gen[slot] == s->tb_gen && tb && tb->pc == pc) {
+        return tb;
+    }
+    tb = last->link_tb[1];
+    if (slot == 0 && last->link_gen[1] == s->tb_gen && tb && tb->pc == pc) {
+        return tb;
+    }
+    return NULL;
+}
+
+
 uint64_t insn_eip(TCGCPU *s, const DecodedInsn *d); /* EIP of d itself */
 /* Ends the current block after this instruction (state changed). */
 static inline void end_block(TCGCPU *s)
