@@ -3,6 +3,7 @@
  * the I/O address space, under the BQL), CPUID, RDTSC, and
  * control-register writes (RDMSR/WRMSR are in msr_helper.c).
  */
+#include <sched.h>
 #include "tcg-cpu.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
@@ -267,11 +268,15 @@ void helper_write_crN(TCGCPU *s, int reg, uint64_t val)
  * PAUSE (F3 90): to the CPU a hint that this is a spin-wait loop.  Under
  * thread=single the vCPU waited for may be on this very thread, so give
  * the thread to the next vCPU once this block ends (cpu_exec sees the
- * exit request); with a thread per vCPU it is a NOP.
+ * exit request).  With a thread per vCPU and more vCPUs than host CPUs,
+ * let the host run another thread (perhaps the lock holder's); with
+ * enough host CPUs it is a NOP.
  */
 void op_pause(TCGCPU *s, const DecodedInsn *d)
 {
-    if (s->yield_on_pause) {
+    if (s->pause_action == TCG_PAUSE_EXIT) {
         __atomic_store_n(&s->cpu->exit_request, 1, __ATOMIC_RELAXED);
+    } else if (s->pause_action == TCG_PAUSE_YIELD) {
+        sched_yield();
     }
 }

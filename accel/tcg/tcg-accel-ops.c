@@ -115,7 +115,14 @@ static bool tcg_init_vcpu(CPUState *cpu, Error **errp)
     TCGCPU *s = tcg_cpu_create(cpu);
     TCGState *ts = tcg_state();
 
-    s->yield_on_pause = ts && ts->single;
+    /* thread=single: the vCPU spun for may be on this thread.  A thread
+     * per vCPU but more vCPUs than host CPUs: the holder of the lock may
+     * be preempted, so the spinner gives its host CPU away. */
+    if (ts && ts->single) {
+        s->pause_action = TCG_PAUSE_EXIT;
+    } else if (ts && ts->ms && ts->ms->smp.cpus > g_get_num_processors()) {
+        s->pause_action = TCG_PAUSE_YIELD;
+    }
     return true;
 }
 

@@ -150,6 +150,7 @@ enum { MMU_KERNEL, MMU_USER, MMU_COUNT };
 #define TB_JMP_CACHE_BITS 12
 #define TB_JMP_CACHE_SIZE (1 << TB_JMP_CACHE_BITS)
 #define TB_JMP_PAGES_WORDS 16
+enum { TCG_PAUSE_NOP, TCG_PAUSE_EXIT, TCG_PAUSE_YIELD };
 /* Blocks that branch handlers chain to before cpu_tb_exec's loop sees
  * them again: bounds the nesting where handlers do not end in sibling calls. */
 #define TB_CHAIN_INLINE_MAX 32
@@ -244,7 +245,7 @@ struct TCGCPU {
     uint64_t tsc_offset;
     /* -accel tcg,thread=single: PAUSE hands the one thread to the next
      * vCPU (op_pause asks cpu_exec to return). */
-    bool yield_on_pause;
+    int pause_action;        /* TCG_PAUSE_*: what PAUSE does besides nothing */
     bool csh_open;
     size_t csh; /* capstone handle */
 };
