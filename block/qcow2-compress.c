@@ -107,6 +107,26 @@ int coroutine_fn qcow2_co_preadv_compressed(BlockDriverState *bs, uint64_t l2_en
     return 0;
 }
 
+/*
+ * A compressed cluster is only ever written where nothing is allocated
+ * yet (QEMU refuses with EIO too: the old cluster's data and refcount
+ * would need a rewrite the compressed path does not do).  A zero flag
+ * without a host cluster is not an allocation.
+ */
+static int coroutine_fn compressed_target_free(BlockDriverState *bs, uint64_t offset)
+{
+    uint64_t *l2, entry;
+    int l2_index;
+    int ret = qcow2_get_l2_table(bs, offset, false, &l2, &l2_index);
+
+    if (ret < 0 || !l2) {
+        return ret;
+    }
+    entry = GUINT64_FROM_BE(l2[l2_index]);
+    qcow2_cache_put(((BDRVQcow2State *)bs->opaque)->l2_table_cache, (void **)&l2);
+    return entry & L2E_OFFSET_MASK ? -EIO : 0;
+}
+
 int coroutine_fn qcow2_co_pwritev_compressed_part(BlockDriverState *bs, int64_t offset,
                                                   int64_t bytes, QEMUIOVector *qiov,
                                                   size_t qiov_offset)
@@ -147,6 +167,10 @@ int coroutine_fn qcow2_co_pwritev_compressed_part(BlockDriverState *bs, int64_t 
         if (ret < 0) {
             goto out;
         }
+    }
+    ret = compressed_target_free(bs, offset);
+    if (ret < 0) {
+        goto out;
     }
     coffset = qcow2_alloc_bytes(bs, len);
     if (coffset < 0) {

@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 QEMU_IMG = shutil.which("qemu-img")
 QEMU_IO = shutil.which("qemu-io")
@@ -58,6 +59,14 @@ FIXTURES = [
     ("same.qcow2", [["convert", "-O", "qcow2", "data.raw", "{f}"]]),
     ("weird\"na\\me.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "1M"]]),
     ("notimage.txt", None),
+    ("tiny.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "2k"]], ["write -P 0x21 0 2k"]),
+    # blkdebug rules for convert --salvage (sector 650 of data.qcow2's file
+    # is guest byte 5120, 700 is 30720, 800 is 1M+16k)
+    ("eio.cfg", "[inject-error]\nevent = \"read_aio\"\nerrno = \"5\"\nsector = \"650\"\n"),
+    ("eio2.cfg", "[inject-error]\nevent = \"read_aio\"\nerrno = \"5\"\nsector = \"650\"\n\n[inject-error]\nevent = \"read_aio\"\nerrno = \"28\"\nsector = \"700\"\n"),
+    ("eio3.cfg", "[inject-error]\nevent = \"read_aio\"\nerrno = \"5\"\nsector = \"650\"\n\n[inject-error]\nevent = \"read_aio\"\nerrno = \"5\"\nsector = \"800\"\n"),
+    ("l2.cfg", "[inject-error]\nevent = \"l2_load\"\nerrno = \"5\"\n"),
+    ("l2once.cfg", "[inject-error]\nevent = \"l2_load\"\nerrno = \"5\"\nonce = \"on\"\n"),
 ]
 
 IMAGES = ["raw1m.raw", "empty.qcow2", "data.qcow2", "old.qcow2", "small.qcow2", "top.qcow2",
@@ -72,6 +81,10 @@ def make_fixtures(d):
         if cmds is None:
             with open(path, "w") as f:
                 f.write("this is not a disk image\n" * 100)
+            continue
+        if isinstance(cmds, str):
+            with open(path, "w") as f:
+                f.write(cmds)
             continue
         for c in cmds:
             subprocess.run([QEMU_IMG] + [a.format(f=name) for a in c], cwd=d, check=True,
@@ -260,7 +273,51 @@ def cases():
               ["convert", "-O", "qcow2", "-m", "16", "-W", "data.qcow2", "out.qcow2"],
               ["convert", "-O", "qcow2", "-m", "x", "data.qcow2", "out.qcow2"],
               ["convert", "-U", "-O", "raw", "data.qcow2", "out.raw"],
-              ["convert", "-z", "a", "b"]]:
+              ["convert", "-z", "a", "b"],
+              # --salvage: unreadable sectors become zeroes, with a warning
+              ["convert", "--salvage", "-O", "raw", "blkdebug:eio.cfg:data.qcow2", "out.raw"],
+              ["convert", "--salvage", "-O", "qcow2", "blkdebug:eio.cfg:data.qcow2", "out.qcow2"],
+              ["convert", "-O", "raw", "blkdebug:eio.cfg:data.qcow2", "out.raw"],
+              ["convert", "-q", "--salvage", "-O", "raw", "blkdebug:eio.cfg:data.qcow2",
+               "out.raw"],
+              ["convert", "--salvage", "-O", "raw", "blkdebug:eio2.cfg:data.qcow2", "out.raw"],
+              ["convert", "--salvage", "-O", "qcow2", "blkdebug:eio3.cfg:data.qcow2",
+               "out.qcow2"],
+              ["convert", "--salvage", "-O", "raw", "data.raw", "blkdebug:eio.cfg:data.qcow2",
+               "out.raw"],
+              ["convert", "--salvage", "-n", "-O", "raw", "blkdebug:eio.cfg:data.qcow2",
+               "data.raw"],
+              ["convert", "--salvage", "-c", "-O", "qcow2", "blkdebug:eio.cfg:data.qcow2",
+               "out.qcow2"],
+              ["convert", "--salvage", "-O", "raw", "blkdebug:l2.cfg:tiny.qcow2", "out.raw"],
+              ["convert", "--salvage", "-O", "raw", "data.raw", "blkdebug:l2.cfg:tiny.qcow2",
+               "out.raw"],
+              ["convert", "-O", "raw", "blkdebug:l2.cfg:tiny.qcow2", "out.raw"],
+              ["convert", "--salvage", "-O", "qcow2", "blkdebug:l2once.cfg:tiny.qcow2",
+               "out.qcow2"],
+              ["convert", "-O", "raw", "blkdebug:l2once.cfg:tiny.qcow2", "out.raw"],
+              ["convert", "-C", "--salvage", "-O", "raw", "blkdebug:eio.cfg:data.qcow2",
+               "out.raw"],
+              ["convert", "-C", "-O", "raw", "blkdebug:eio.cfg:data.qcow2", "out.raw"],
+              ["convert", "-C", "-O", "qcow2", "data.raw", "out.qcow2"],
+              ["convert", "-C", "-n", "-O", "raw", "data.qcow2", "data.raw"],
+              ["convert", "-C", "-B", "base.qcow2", "-F", "qcow2", "-O", "qcow2", "top.qcow2",
+               "out.qcow2"],
+              ["convert", "-r", "16E", "-O", "raw", "data.qcow2", "out.raw"],
+              ["convert", "-r", "1E", "-O", "raw", "data.qcow2", "out.raw"],
+              ["convert", "-r", "", "-O", "raw", "data.qcow2", "out.raw"],
+              ["convert", "-r", "0x10000000", "-O", "qcow2", "data.qcow2", "out.qcow2"],
+              # compressed clusters are never written over allocated ones
+              ["convert", "-c", "-n", "-O", "qcow2", "data.qcow2", "same.qcow2"],
+              ["convert", "-c", "-n", "-O", "qcow2", "small.qcow2", "data.qcow2"],
+              ["convert", "-c", "-n", "-O", "qcow2", "small.qcow2", "base.qcow2"],
+              ["convert", "-c", "-n", "-O", "qcow2", "data.raw", "dirty.qcow2"],
+              ["convert", "-c", "-n", "-O", "qcow2", "small.qcow2", "empty.qcow2"],
+              ["convert", "-c", "-n", "-O", "qcow2", "base.qcow2", "top.qcow2"],
+              ["dd", "if=data.qcow2", "of=out.raw", "bs=16E"],
+              ["dd", "if=data.qcow2", "of=out.raw", "count=16E"],
+              ["bitmap", "--add", "-g", "16E", "data.qcow2", "bx"],
+              ["commit", "-r", "16E", "top.qcow2"]]:
         add(a, mutates=True)
     # snapshot
     for img in ["snap.qcow2", "empty.qcow2", "raw1m.raw", "data.qcow2"]:
@@ -535,7 +592,7 @@ def after_state(qdir, ddir):
         return [f"files differ: {qfiles} vs {dfiles}"]
     for f in qfiles:
         q, d = os.path.join(qdir, f), os.path.join(ddir, f)
-        if f == "notimage.txt":
+        if f == "notimage.txt" or f.endswith(".cfg"):
             continue
         if os.path.getsize(q) == 0 and os.path.getsize(d) == 0:
             continue
@@ -564,6 +621,25 @@ def after_state(qdir, ddir):
         if cmp[0] not in (0,):
             problems.append(f"{f}: contents differ: {cmp[1].decode(errors='replace').strip()}")
     return problems
+
+
+def rate_check(alias, d):
+    """-r limits the copy to RATE bytes a second: 4 MiB of data at 1M
+    takes about 2 s through qemu-img (nothing in the output shows it)."""
+    subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", "full.qcow2", "4M"], cwd=d, check=True)
+    subprocess.run([QEMU_IO, "-c", "write -P 0x5a 0 4M", "full.qcow2"], cwd=d, check=True,
+                   stdout=subprocess.DEVNULL)
+    times = []
+    for rate in [[], ["-r", "1M"]]:
+        t = time.monotonic()
+        r = run_tool(alias, ["convert"] + rate + ["-O", "raw", "full.qcow2", "full.raw"], d)
+        times.append(time.monotonic() - t)
+        if r[0] or run_tool(QEMU_IMG, ["compare", "full.qcow2", "full.raw"], d)[0]:
+            return [f"convert {rate}: exit {r[0]} {r[2]!r} or wrong contents"]
+    if times[0] > 1.0 or times[1] < 1.5:
+        return [f"convert -r 1M of 4 MiB took {times[1]:.2f} s (without -r {times[0]:.2f} s), "
+                "qemu-img takes about 2 s"]
+    return []
 
 
 def main():
@@ -623,6 +699,8 @@ def main():
                 print(("ok   " if not diffs else "diff ") + cid, flush=True)
             shutil.rmtree(qdir)
             shutil.rmtree(ddir)
+        if opts.filter in "convert -r 1M" and not opts.list:
+            failures += rate_check(alias, fixtures)
     finally:
         shutil.rmtree(tmp)
     if opts.update_known:

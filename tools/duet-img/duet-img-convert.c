@@ -26,7 +26,103 @@ typedef struct ConvertState {
     bool has_backing;   /* -B: what the target's backing file reads is kept */
     uint8_t *dst_buf;
     bool progress;
+    bool salvage;       /* --salvage: unreadable sectors read as zeroes */
+    int64_t rate;       /* -r: bytes per second of data copied, 0: no limit */
+    int64_t slice_end;  /* the rate's current 100 ms slice (monotonic us) */
+    int64_t slice_start;
+    int64_t dispatched; /* bytes started in that slice */
 } ConvertState;
+
+#define CONVERT_SLICE_US 100000
+
+/*
+ * -r: data chunks are started at no more than s->rate bytes a second,
+ * counted in 100 ms slices; a chunk may start while its slice's quota is
+ * not used up, so a single chunk never waits.  Zero runs cost nothing.
+ */
+static void convert_rate_limit(ConvertState *s, int64_t n)
+{
+    double quota = (double)s->rate * CONVERT_SLICE_US / G_USEC_PER_SEC;
+    int64_t now;
+
+    if (!s->rate) {
+        return;
+    }
+    for (;;) {
+        now = g_get_monotonic_time();
+        if (now > s->slice_end) {
+            s->slice_start = now;
+            s->slice_end = now + CONVERT_SLICE_US;
+            s->dispatched = 0;
+        }
+        if (s->dispatched < quota) {
+            s->dispatched += n;
+            return;
+        }
+        /* wait until the slices the bytes already started have used up */
+        int64_t until = s->slice_start + (int64_t)(s->dispatched / quota * CONVERT_SLICE_US);
+        if (until > now) {
+            g_usleep(until - now);
+        }
+        s->slice_start = g_get_monotonic_time();
+        s->slice_end = s->slice_start + CONVERT_SLICE_US;
+        s->dispatched = 0;
+    }
+}
+
+/*
+ * --salvage after a failed read: [src_offset, src_offset+n) again sector
+ * by sector, each unreadable one zeroed with a warning naming its offset
+ * in its own source (qemu-img's words).
+ */
+static void convert_salvage_read(ConvertState *s, int64_t src_offset, int64_t n, uint8_t *buf)
+{
+    for (int64_t done = 0; done < n; done += BDRV_SECTOR_SIZE) {
+        int64_t len = MIN(BDRV_SECTOR_SIZE, n - done);
+        int ret = bdrv_pread(s->src_child, src_offset + done, len, buf + done, 0);
+
+        if (ret < 0) {
+            if (!quiet) {
+                img_error("warning: error while reading offset %" PRId64 ": %s",
+                          src_offset + done, g_strerror(-ret));
+            }
+            memset(buf + done, 0, len);
+        }
+    }
+}
+
+/*
+ * The status of the next run at offset, at most n bytes.  With --salvage
+ * a failed query is retried on a quarter of the range, down to one
+ * sector, which is then warned about and read as data.
+ */
+static int convert_status(ConvertState *s, int64_t offset, int64_t n, MapEntry *e)
+{
+    for (;;) {
+        int ret = chain_status(s->src_child->bs, offset, n, e);
+
+        if (ret >= 0) {
+            return 0;
+        }
+        if (!s->salvage) {
+            img_error("error while reading block status at offset %" PRId64 ": %s", offset,
+                      g_strerror(-ret));
+            return ret;
+        }
+        if (n > BDRV_SECTOR_SIZE) {
+            int64_t sectors = (n + BDRV_SECTOR_SIZE - 1) / BDRV_SECTOR_SIZE;
+
+            n = (sectors + 3) / 4 * BDRV_SECTOR_SIZE;
+            continue;
+        }
+        if (!quiet) {
+            img_error("warning: error while reading block status at offset %" PRId64 ": %s",
+                      offset, g_strerror(-ret));
+        }
+        *e = (MapEntry) { .start = offset, .length = n, .data = true };
+        return 0;
+    }
+}
 
 static bool buffer_is_zero(const uint8_t *buf, size_t len)
 {
@@ -48,7 +144,14 @@ static void convert_progress(ConvertState *s, int64_t done, bool final)
 static int convert_chunk(ConvertState *s, int64_t src_offset, int64_t n, uint8_t *buf)
 {
     int64_t offset = s->base + src_offset;
-    int ret = bdrv_pread(s->src_child, src_offset, n, buf, 0);
+    int ret;
+
+    convert_rate_limit(s, n);
+    ret = bdrv_pread(s->src_child, src_offset, n, buf, 0);
+    if (ret < 0 && s->salvage) {
+        convert_salvage_read(s, src_offset, n, buf);
+        ret = 0;
+    }
     if (ret < 0) {
         img_error("error while reading at byte %" PRId64 ": %s", offset, g_strerror(-ret));
         return ret;
@@ -95,10 +198,8 @@ static int convert_copy_one(ConvertState *s, uint8_t *buf)
         int64_t n = MIN(s->chunk, s->src_size - offset);
         MapEntry e;
 
-        ret = chain_status(s->src_child->bs, offset, n, &e);
+        ret = convert_status(s, offset, n, &e);
         if (ret < 0) {
-            img_error("error while reading block status at offset %" PRId64 ": %s", offset,
-                      g_strerror(-ret));
             break;
         }
         /* Compression works on whole clusters: keep chunks aligned. */
@@ -121,10 +222,40 @@ static int convert_copy_one(ConvertState *s, uint8_t *buf)
     return ret;
 }
 
+/*
+ * qemu-img walks the sources' block status once before copying (to weigh
+ * its progress); errors show there first, and one-shot injected errors
+ * are used up there.
+ */
+static int convert_status_pass(ConvertState *s)
+{
+    int ret = 0;
+
+    for (int i = 0; i < s->src_num && ret >= 0; i++) {
+        int64_t size = bdrv_getlength(s->srcs[i]);
+
+        s->src_child = bdrv_child_new(s->srcs[i], "convert-src");
+        for (int64_t offset = 0; offset < size && ret >= 0;) {
+            MapEntry e;
+
+            ret = convert_status(s, offset, MIN(s->chunk, size - offset), &e);
+            offset += e.length;
+        }
+        bdrv_child_free(s->src_child);
+        s->src_child = NULL;
+    }
+    return ret;
+}
+
 static int convert_copy(ConvertState *s)
 {
-    uint8_t *buf = qemu_blockalign(s->srcs[0], s->chunk);
-    int ret = 0;
+    uint8_t *buf;
+    int ret = convert_status_pass(s);
+
+    if (ret < 0) {
+        return ret;
+    }
+    buf = qemu_blockalign(s->srcs[0], s->chunk);
 
     convert_progress(s, 0, false);
     s->base = 0;
@@ -156,9 +287,9 @@ int img_convert(int argc, char **argv)
     g_autoptr(GString) optstr = g_string_new(NULL);
     g_autoptr(QemuOpts) opts = NULL;
     g_auto(ImgSnapshotArg) sn = { NULL };
-    /* -C (copy offloading), -r (rate limit) and --salvage are checked as
-     * qemu-img checks them; the copy itself is the same sequential one */
-    bool copy_range = false, explicit_sparse = false, salvage = false, tgt_image_opts = false;
+    /* -C (copy offloading): checked as qemu-img checks it; the copy is the
+     * same either way (what the target reads does not depend on it) */
+    bool copy_range = false, explicit_sparse = false, tgt_image_opts = false;
     bool explicit_out_fmt = false;
     const char *fmt = NULL, *out_fmt = "raw", *dst_name;
     const char *backing = NULL, *backing_fmt = NULL;
@@ -186,16 +317,13 @@ int img_convert(int argc, char **argv)
         case 'C':
             copy_range = true;
             break;
-        case 'r': {
-            int64_t rate;
-
-            if (!img_parse_sized("rate limit", optarg, &rate)) {
+        case 'r':
+            if (!img_parse_sized("rate limit", optarg, &s.rate)) {
                 return 1;
             }
             break;
-        }
         case IMG_OPT_SALVAGE:
-            salvage = true;
+            s.salvage = true;
             break;
         case IMG_OPT_TARGET_IMAGE_OPTS:
             tgt_image_opts = true;
@@ -290,7 +418,7 @@ int img_convert(int argc, char **argv)
         img_error("Cannot enable copy offloading when -S is used");
         return 1;
     }
-    if (copy_range && salvage) {
+    if (copy_range && s.salvage) {
         img_error("Cannot use copy offloading in salvaging mode");
         return 1;
     }

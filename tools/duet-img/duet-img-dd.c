@@ -37,11 +37,7 @@ static bool dd_operand(DdOperands *d, const char *arg)
     } else if (!strcmp(key, "of")) {
         d->out = value;
     } else if (!strcmp(key, "bs")) {
-        if (!img_parse_sized("bs", value, &d->bs)) {
-            return false;
-        }
-        if (d->bs < 1 || d->bs > INT_MAX) {
-            img_error("Invalid bs specified. Must be between 1 and %d.", INT_MAX);
+        if (!img_parse_sized_range("bs", value, 1, INT_MAX, &d->bs)) {
             return false;
         }
     } else if (!strcmp(key, "count")) {

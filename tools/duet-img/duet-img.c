@@ -71,14 +71,30 @@ bool parse_size(const char *str, int64_t *size)
     return true;
 }
 
-bool img_parse_sized(const char *what, const char *str, int64_t *value)
+bool img_parse_sized_range(const char *what, const char *str, int64_t min, int64_t max,
+                           int64_t *value)
 {
-    if (!parse_size(str, value)) {
+    uint64_t v;
+    int ret = qemu_strtosz(str, 1, &v);
+
+    /* too big for 64 bits is out of range, not malformed (qemu-img too) */
+    if (ret == -ERANGE || (ret == 0 && (v > (uint64_t)max || (int64_t)v < min))) {
+        img_error("Invalid %s specified. Must be between %" PRId64 " and %" PRId64 ".", what,
+                  min, max);
+        return false;
+    }
+    if (ret < 0) {
         img_error("Invalid %s specified. You may use k, M, G, T, P or E suffixes for", what);
         img_error("kilobytes, megabytes, gigabytes, terabytes, petabytes and exabytes.");
         return false;
     }
+    *value = v;
     return true;
+}
+
+bool img_parse_sized(const char *what, const char *str, int64_t *value)
+{
+    return img_parse_sized_range(what, str, 0, INT64_MAX, value);
 }
 
 bool img_cache_flags(const char *mode, const char *what, int *flags)

@@ -48,6 +48,10 @@ bool parse_size(const char *str, int64_t *size);
 /* parse_size with qemu-img's two-line complaint naming what ("bs",
  * "rate limit", "image size"). */
 bool img_parse_sized(const char *what, const char *str, int64_t *value);
+/* The same within [min, max]: "Must be between MIN and MAX." outside it,
+ * and for numbers too big for 64 bits. */
+bool img_parse_sized_range(const char *what, const char *str, int64_t min, int64_t max,
+                           int64_t *value);
 /* -t/-T: the cache mode's open flags; "Invalid [source ]cache option". */
 bool img_cache_flags(const char *mode, const char *what, int *flags);
 /* -p: qemu-img's "    (12.34/100%)\r" lines, and the last one with a
