@@ -318,6 +318,27 @@ uint32_t cc_compute_all(TCGCPU *s);
 uint32_t cc_compute_c(TCGCPU *s);
 bool cc_test(TCGCPU *s, int cond); /* Jcc condition 0..15 */
 
+/* A condition after a 32- or 64-bit CMP/SUB: dst is the result, src the
+ * subtrahend, so the minuend is dst + src.  -1: not one computed here. */
+static inline int cc_test_sub(uint64_t dst, uint64_t src, bool wide, int cond)
+{
+    uint64_t m = wide ? ~0ull : 0xffffffffull;
+    uint64_t b = src & m, a = (dst + src) & m;
+    int64_t sa = wide ? (int64_t)a : (int32_t)a, sb = wide ? (int64_t)b : (int32_t)b;
+    bool r;
+
+    switch (cond >> 1) {
+    case 1: r = a < b; break;
+    case 2: r = (dst & m) == 0; break;
+    case 3: r = a <= b; break;
+    case 4: r = wide ? (int64_t)dst < 0 : (int32_t)dst < 0; break;
+    case 6: r = sa < sb; break;
+    case 7: r = sa <= sb; break;
+    default: return -1;
+    }
+    return r ^ (cond & 1);
+}
+
 /* cc_test's common cases, inline (cond is a constant at each use):
  * 0 or 1, or -1 when only cc_test can tell. */
 static inline int cc_test_try(TCGCPU *s, int cond)
@@ -325,31 +346,8 @@ static inline int cc_test_try(TCGCPU *s, int cond)
     uint32_t op = s->cc_op;
     bool r;
 
-    if (op == CC_OP_SUB + MO_32) {
-        uint32_t dst = s->cc_dst, src = s->cc_src, src1 = dst + src;
-        switch (cond >> 1) {
-        case 1: r = src1 < src; break;
-        case 2: r = dst == 0; break;
-        case 3: r = src1 <= src; break;
-        case 4: r = (int32_t)dst < 0; break;
-        case 6: r = (int32_t)src1 < (int32_t)src; break;
-        case 7: r = (int32_t)src1 <= (int32_t)src; break;
-        default: return -1;
-        }
-        return r ^ (cond & 1);
-    }
-    if (op == CC_OP_SUB + MO_64) {
-        uint64_t dst = s->cc_dst, src = s->cc_src, src1 = dst + src;
-        switch (cond >> 1) {
-        case 1: r = src1 < src; break;
-        case 2: r = dst == 0; break;
-        case 3: r = src1 <= src; break;
-        case 4: r = (int64_t)dst < 0; break;
-        case 6: r = (int64_t)src1 < (int64_t)src; break;
-        case 7: r = (int64_t)src1 <= (int64_t)src; break;
-        default: return -1;
-        }
-        return r ^ (cond & 1);
+    if (op == CC_OP_SUB + MO_32 || op == CC_OP_SUB + MO_64) {
+        return cc_test_sub(s->cc_dst, s->cc_src, op == CC_OP_SUB + MO_64, cond);
     }
     if (op == CC_OP_LOGIC + MO_32 || op == CC_OP_LOGIC + MO_64) {
         /* CF = OF = 0 */
