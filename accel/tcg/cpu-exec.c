@@ -29,7 +29,6 @@ void cpu_loop_exit(TCGCPU *s)
     siglongjmp(s->jmp_env, 1);
 }
 
-
 /*
  * <interpreter loop>: runs a block, then the blocks it chains to, while
  * nothing needs the outer loop.  Handlers may shorten a block by moving

@@ -121,6 +121,12 @@ static void tb_lin_pages(const TranslationBlock *tb, uint64_t *first, uint64_t *
     *last = ((lin + (tb->size ? tb->size - 1 : 0)) & mask) & ~0xfffull;
 }
 
+/* The jump-cache slot of a block at linear address lin. */
+static unsigned tb_jmp_hash(uint64_t lin)
+{
+    return (lin ^ (lin >> TB_JMP_CACHE_BITS)) & (TB_JMP_CACHE_SIZE - 1);
+}
+
 static unsigned jmp_page_bit(uint64_t page)
 {
     uint64_t pn = page >> 12;
@@ -167,8 +173,8 @@ void tb_jmp_cache_clear_page(TCGCPU *s, uint64_t page)
 
 static void tb_jmp_cache_remove(TCGCPU *s, TranslationBlock *tb)
 {
-    uint64_t lin = tb->cs_base + tb->pc;
-    unsigned h = (lin ^ (lin >> TB_JMP_CACHE_BITS)) & (TB_JMP_CACHE_SIZE - 1);
+    uint64_t mask = (tb->flags & TB_FLAG_CODE64) ? ~0ull : 0xffffffffull;
+    unsigned h = tb_jmp_hash((tb->cs_base + tb->pc) & mask); /* as tb_lookup hashes */
     if (s->tb_jmp_cache[h] == tb) {
         s->tb_jmp_cache[h] = NULL;
     }
@@ -469,7 +475,7 @@ TranslationBlock *tb_lookup(TCGCPU *s)
     uint64_t pc = env->eip, cs_base = (flags & TB_FLAG_CODE64) ? 0 : env->segs[R_CS].base;
     uint64_t mask = (flags & TB_FLAG_CODE64) ? ~0ull : 0xffffffffull;
     uint64_t lin = (cs_base + pc) & mask;
-    unsigned h = (lin ^ (lin >> TB_JMP_CACHE_BITS)) & (TB_JMP_CACHE_SIZE - 1);
+    unsigned h = tb_jmp_hash(lin);
     TranslationBlock *tb = s->tb_jmp_cache[h];
 
     if (G_LIKELY(tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags)) {
