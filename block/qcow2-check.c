@@ -23,7 +23,6 @@ typedef struct Qcow2CheckState {
     uint32_t *refs;      /* true reference counts (saturating) */
     int64_t nb_clusters;
     int64_t file_len;
-    uint64_t next_contiguous;
     bool drop_refblocks;
     /* a referenced cluster is free in the refcounts: qemu-img rebuilds
      * the refcount structure rather than fix it in place */
@@ -72,6 +71,9 @@ static int coroutine_fn check_l2(BlockDriverState *bs, Qcow2CheckState *cs,
 {
     BDRVQcow2State *s = bs->opaque;
     g_autofree uint64_t *l2 = g_malloc(s->cluster_size);
+    /* qemu-img counts a cluster as fragmented when it does not follow the
+     * previous one of the same L2 table: each table starts afresh */
+    uint64_t next_contiguous = 0;
     bool l2_dirty = false;
     int ret;
 
@@ -133,10 +135,10 @@ static int coroutine_fn check_l2(BlockDriverState *bs, Qcow2CheckState *cs,
             }
             if (active) {
                 cs->res->bfi.allocated_clusters++;
-                if (cs->next_contiguous && offset != cs->next_contiguous) {
+                if (next_contiguous && offset != next_contiguous) {
                     cs->res->bfi.fragmented_clusters++;
                 }
-                cs->next_contiguous = offset + s->cluster_size;
+                next_contiguous = offset + s->cluster_size;
             }
             inc_refcounts(bs, cs, offset, s->cluster_size);
             break;
