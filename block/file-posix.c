@@ -670,8 +670,8 @@ static int file_open(BlockDriverState *bs, const char *filename, int flags, Erro
         }
         /* Linux AIO is only asynchronous for O_DIRECT. */
         if (s->aio_native && !(flags & BDRV_O_NOCACHE)) {
-            error_setg(errp, "aio=native needs the host page cache bypassed "
-                       "(cache=none or cache=directsync)");
+            error_setg(errp, "aio=native was specified, but it requires cache.direct=on, "
+                       "which was not specified.");
             return -EINVAL;
         }
     }

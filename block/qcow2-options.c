@@ -92,8 +92,8 @@ static bool read_cache_sizes(BlockDriverState *bs, GHashTable *options, uint64_t
         goto cap;
     }
     if (l2_set && rc_set) {
-        error_setg(errp, "Give at most two of cache-size, l2-cache-size and "
-                   "refcount-cache-size (the third follows)");
+        error_setg(errp, "cache-size, l2-cache-size and refcount-cache-size may not be set "
+                   "at the same time");
         return false;
     }
     if (l2_set || rc_set) {
@@ -146,8 +146,9 @@ int qcow2_update_options(BlockDriverState *bs, Error **errp)
     if (overlap) {
         mode = qcow2_parse_overlap_check(overlap);
         if (mode < 0) {
-            error_setg(errp, "Parameter '%s' expects none, constant, cached or all, not '%s'",
-                       QCOW2_OPT_OVERLAP_CHECK, overlap);
+            error_setg(errp, "Unsupported value '%s' for qcow2 option '%s'. Allowed are any "
+                       "of the following: none, constant, cached, all", overlap,
+                       QCOW2_OPT_OVERLAP_CHECK);
             return -EINVAL;
         }
     }

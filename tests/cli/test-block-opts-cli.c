@@ -177,7 +177,8 @@ START_TEST(test_image_opts_errors)
         { "check", "driver=qcow2,file.filename=d.qcow2,file.bar=1",
           "Block protocol 'file' does not support the option 'file.bar'" },
         { "map", "driver=qcow2,file.filename=d.qcow2,overlap-check=some",
-          "Parameter 'overlap-check' expects none, constant, cached or all, not 'some'" },
+          "Unsupported value 'some' for qcow2 option 'overlap-check'. Allowed are any of "
+          "the following: none, constant, cached, all" },
         { "info", "d.qcow2", "Could not open 'd.qcow2': Expected '=' after parameter 'd.qcow2'" },
         { "info", "driver=qcow2", "No file name given (filename= or file.filename=)" },
         { "info", "driver=vmdk,file.filename=d.qcow2", "Unknown driver 'vmdk'" },
@@ -230,12 +231,12 @@ START_TEST(test_bench_aio)
     /* Native AIO is for O_DIRECT only, as in qemu-img. */
     r = run(duet_img, "bench", "-c", "10", "-n", "d.qcow2", NULL);
     assert_one_line_error(&r, 1, "duet-img: ",
-                          "Could not open 'd.qcow2': aio=native needs the host page cache "
-                          "bypassed (cache=none or cache=directsync)");
+                          "Could not open 'd.qcow2': aio=native was specified, but it "
+                          "requires cache.direct=on, which was not specified.");
     ck_assert_str_eq(r.out, "");
     run_free(&r);
     r = run(duet_img, "bench", "-c", "10", "-i", "native", "-t", "writeback", "d.qcow2", NULL);
-    assert_one_line_error(&r, 1, "duet-img: ", "aio=native needs the host page cache");
+    assert_one_line_error(&r, 1, "duet-img: ", "aio=native was specified, but it requires");
     run_free(&r);
     r = run(duet_img, "bench", "-c", "10", "-i", "io_uring", "-t", "none", "d.qcow2", NULL);
     assert_one_line_error(&r, 1, "duet-img: ",
@@ -263,8 +264,8 @@ START_TEST(test_drive_bad_options)
         { "file=d.qcow2,format=qcow2,l2-cache-size=4X",
           "Parameter 'l2-cache-size' expects a non-negative number below 2^64" },
         { "file=d.qcow2,format=qcow2,overlap-check=some",
-          "Parameter 'overlap-check' expects none, constant, cached or all" },
-        { "file=d.qcow2,aio=native", "aio=native needs the host page cache bypassed" },
+          "Unsupported value 'some' for qcow2 option 'overlap-check'" },
+        { "file=d.qcow2,aio=native", "aio=native was specified, but it requires cache.direct=on" },
         { "file=d.qcow2,cache=none,aio=io_uring", "aio=io_uring is not supported" },
         { "file=d.qcow2,file.aoi=native",
           "Block protocol 'file' does not support the option 'file.aoi'" },

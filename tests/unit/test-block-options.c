@@ -218,8 +218,8 @@ START_TEST(test_file_aio_errors)
     g_autofree char *e2 = open_error(img, "raw", "file.aio=io_uring");
     g_autofree char *e3 = open_error(img, "file", "aio=fast");
 
-    ck_assert_str_eq(e1, "aio=native needs the host page cache bypassed "
-                         "(cache=none or cache=directsync)");
+    ck_assert_str_eq(e1, "aio=native was specified, but it requires cache.direct=on, "
+                         "which was not specified.");
     ck_assert_str_eq(e2, "aio=io_uring is not supported by this build of duet "
                          "(use aio=threads or aio=native)");
     ck_assert_str_eq(e3, "Parameter 'aio' expects threads, native or io_uring, not 'fast'");

@@ -111,11 +111,11 @@ START_TEST(test_bad_options)
                       "Parameter 'cache-size' expects a non-negative number below 2^64");
     assert_open_fails("cache-size=16E", "Value '16E' is out of range for parameter 'cache-size'");
     assert_open_fails("overlap-check=some",
-                      "Parameter 'overlap-check' expects none, constant, cached or all, "
-                      "not 'some'");
+                      "Unsupported value 'some' for qcow2 option 'overlap-check'. Allowed "
+                      "are any of the following: none, constant, cached, all");
     assert_open_fails("cache-size=1M,l2-cache-size=64k,refcount-cache-size=64k",
-                      "Give at most two of cache-size, l2-cache-size and "
-                      "refcount-cache-size");
+                      "cache-size, l2-cache-size and refcount-cache-size may not be set "
+                      "at the same time");
     assert_open_fails("cache-size=64k,l2-cache-size=128k",
                       "l2-cache-size (131072) is larger than cache-size (65536)");
     assert_open_fails("refcount-cache-size=64T", "is more than this host's memory");
