@@ -585,6 +585,27 @@ int blk_flush(BlockBackend *blk)
     return blk_run_sync(blk, &acb);
 }
 
+int blk_save_vmstate(BlockBackend *blk, const uint8_t *buf, int64_t pos, int size)
+{
+    int ret;
+
+    if (!blk_bs(blk)) {
+        return -ENOMEDIUM;
+    }
+    ret = bdrv_save_vmstate(blk_bs(blk), buf, pos, size);
+    /* writethrough: the state is stable when the call returns */
+    if (ret == size && !blk->enable_write_cache) {
+        int fret = bdrv_flush(blk_bs(blk));
+        ret = fret < 0 ? fret : ret;
+    }
+    return ret;
+}
+
+int blk_load_vmstate(BlockBackend *blk, uint8_t *buf, int64_t pos, int size)
+{
+    return blk_bs(blk) ? bdrv_load_vmstate(blk_bs(blk), buf, pos, size) : -ENOMEDIUM;
+}
+
 void blk_drain(BlockBackend *blk)
 {
     if (blk_bs(blk)) {

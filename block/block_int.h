@@ -233,6 +233,12 @@ struct BlockDriver {
     int coroutine_fn (*bdrv_co_flush_to_os)(BlockDriverState *bs);
     /* Protocol drivers make written data stable (fdatasync). */
     int coroutine_fn (*bdrv_co_flush_to_disk)(BlockDriverState *bs);
+    /* The VM state area (savevm, qemu-io -b); pos counts from its start.
+     * NULL: the request goes to the node's file child, -ENOTSUP without one. */
+    int coroutine_fn (*bdrv_save_vmstate)(BlockDriverState *bs, QEMUIOVector *qiov,
+                                          int64_t pos);
+    int coroutine_fn (*bdrv_load_vmstate)(BlockDriverState *bs, QEMUIOVector *qiov,
+                                          int64_t pos);
     int coroutine_fn (*bdrv_co_truncate)(BlockDriverState *bs, int64_t offset, bool exact,
                                          PreallocMode prealloc, Error **errp);
     int coroutine_fn (*bdrv_co_block_status)(BlockDriverState *bs, int64_t offset,
@@ -407,6 +413,11 @@ int bdrv_pwrite(BdrvChild *child, int64_t offset, int64_t bytes, const void *buf
 int bdrv_pwrite_sync(BdrvChild *child, int64_t offset, int64_t bytes, const void *buf,
                      BdrvRequestFlags flags);
 int bdrv_flush(BlockDriverState *bs);
+/* size bytes at pos of the VM state area: size, or -errno */
+int coroutine_fn bdrv_co_writev_vmstate(BlockDriverState *bs, QEMUIOVector *qiov, int64_t pos);
+int coroutine_fn bdrv_co_readv_vmstate(BlockDriverState *bs, QEMUIOVector *qiov, int64_t pos);
+int bdrv_save_vmstate(BlockDriverState *bs, const uint8_t *buf, int64_t pos, int size);
+int bdrv_load_vmstate(BlockDriverState *bs, uint8_t *buf, int64_t pos, int size);
 int bdrv_pwrite_zeroes(BdrvChild *child, int64_t offset, int64_t bytes,
                        BdrvRequestFlags flags);
 int bdrv_pdiscard(BdrvChild *child, int64_t offset, int64_t bytes);

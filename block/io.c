@@ -751,6 +751,82 @@ int bdrv_pwrite_sync(BdrvChild *child, int64_t offset, int64_t bytes, const void
     return ret < 0 ? ret : bdrv_flush(child->bs);
 }
 
+/* ---- the VM state area ---- */
+
+static int coroutine_fn bdrv_co_vmstate(BlockDriverState *bs, QEMUIOVector *qiov, int64_t pos,
+                                        bool is_write)
+{
+    const BlockDriver *drv = bs->drv;
+    int ret;
+
+    if (!drv) {
+        return -ENOMEDIUM;
+    }
+    if (pos < 0) {
+        return -EINVAL;
+    }
+    if (is_write && bs->read_only) {
+        return -EPERM;
+    }
+    if (is_write ? drv->bdrv_save_vmstate : drv->bdrv_load_vmstate) {
+        bs->in_flight++;
+        ret = is_write ? drv->bdrv_save_vmstate(bs, qiov, pos)
+                       : drv->bdrv_load_vmstate(bs, qiov, pos);
+        bs->write_gen += is_write;
+        bs->in_flight--;
+        return ret;
+    }
+    /* a filter or raw format keeps the state where its file does */
+    if (bs->file) {
+        return bdrv_co_vmstate(bs->file->bs, qiov, pos, is_write);
+    }
+    return -ENOTSUP;
+}
+
+int coroutine_fn bdrv_co_writev_vmstate(BlockDriverState *bs, QEMUIOVector *qiov, int64_t pos)
+{
+    return bdrv_co_vmstate(bs, qiov, pos, true);
+}
+
+int coroutine_fn bdrv_co_readv_vmstate(BlockDriverState *bs, QEMUIOVector *qiov, int64_t pos)
+{
+    return bdrv_co_vmstate(bs, qiov, pos, false);
+}
+
+static void coroutine_fn bdrv_vmstate_co_entry(void *opaque)
+{
+    BdrvSyncCo *s = opaque;
+    s->ret = bdrv_co_vmstate(s->bs, s->qiov, s->offset, s->is_write);
+}
+
+int bdrv_save_vmstate(BlockDriverState *bs, const uint8_t *buf, int64_t pos, int size)
+{
+    QEMUIOVector qiov;
+    BdrvSyncCo s = { .bs = bs, .offset = pos, .qiov = &qiov, .is_write = true };
+    int ret;
+
+    if (size < 0) {
+        return -EINVAL;
+    }
+    qemu_iovec_init_buf(&qiov, (void *)buf, size);
+    ret = bdrv_run_co(bs, bdrv_vmstate_co_entry, &s);
+    return ret < 0 ? ret : size;
+}
+
+int bdrv_load_vmstate(BlockDriverState *bs, uint8_t *buf, int64_t pos, int size)
+{
+    QEMUIOVector qiov;
+    BdrvSyncCo s = { .bs = bs, .offset = pos, .qiov = &qiov };
+    int ret;
+
+    if (size < 0) {
+        return -EINVAL;
+    }
+    qemu_iovec_init_buf(&qiov, buf, size);
+    ret = bdrv_run_co(bs, bdrv_vmstate_co_entry, &s);
+    return ret < 0 ? ret : size;
+}
+
 static void coroutine_fn bdrv_discard_co_entry(void *opaque)
 {
     BdrvSyncCo *s = opaque;

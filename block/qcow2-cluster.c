@@ -153,7 +153,7 @@ int coroutine_fn qcow2_get_l2_table(BlockDriverState *bs, uint64_t offset, bool 
         if (!allocate) {
             return 0;
         }
-        ret = qcow2_grow_l1_table(bs, l1_index + 1);
+        ret = qcow2_grow_l1_table(bs, l1_index + 1, false);
         if (ret < 0) {
             return ret;
         }

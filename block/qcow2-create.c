@@ -42,7 +42,7 @@ static int coroutine_fn write_l1_header_fields(BlockDriverState *bs, uint32_t l1
  * Replaces the L1 table by a larger copy.  New table (and its refcount)
  * on disk, then the header points to it, then the old one is freed.
  */
-int coroutine_fn qcow2_grow_l1_table(BlockDriverState *bs, uint64_t min_size)
+int coroutine_fn qcow2_grow_l1_table(BlockDriverState *bs, uint64_t min_size, bool exact)
 {
     BDRVQcow2State *s = bs->opaque;
     uint64_t new_size = min_size;
@@ -58,6 +58,13 @@ int coroutine_fn qcow2_grow_l1_table(BlockDriverState *bs, uint64_t min_size)
     }
     if (new_size * 8 > QCOW_MAX_L1_SIZE) {
         return -EFBIG;
+    }
+    if (!exact) {
+        new_size = MAX(s->l1_size, 1);
+        while (new_size < min_size) {
+            new_size = (new_size * 3 + 1) / 2;
+        }
+        new_size = MIN(new_size, QCOW_MAX_L1_SIZE / 8);
     }
     new_bytes = new_size * 8;
     alloc_bytes = size_to_clusters(s, new_bytes) << s->cluster_bits;
@@ -229,7 +236,7 @@ static int coroutine_fn qcow2_do_truncate(BlockDriverState *bs, int64_t offset,
             ret = qcow2_cluster_discard(bs, from, to - from, true);
         }
     } else {
-        ret = qcow2_grow_l1_table(bs, l1_entries_for_size(s, offset));
+        ret = qcow2_grow_l1_table(bs, l1_entries_for_size(s, offset), true);
         if (ret == 0 && prealloc != PREALLOC_MODE_OFF) {
             ret = qcow2_preallocate_metadata(bs, old_size, offset,
                                              prealloc == PREALLOC_MODE_METADATA

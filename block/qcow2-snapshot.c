@@ -463,7 +463,7 @@ static int coroutine_fn snapshot_goto_locked(BlockDriverState *bs, const QCowSna
     if (!sn_l1) {
         return ret;
     }
-    ret = qcow2_grow_l1_table(bs, sn->l1_size);
+    ret = qcow2_grow_l1_table(bs, sn->l1_size, true);
     if (ret < 0) {
         return ret;
     }

@@ -602,20 +602,50 @@ static int64_t qcow2_getlength(BlockDriverState *bs)
     return s->size;
 }
 
+/* The first L1 entry past the disk: the VM state follows the guest data in
+ * the image's virtual address space (docs/interop/qcow2.txt, snapshots). */
+static int64_t qcow2_vm_state_offset(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int shift = s->l2_bits + s->cluster_bits;
+    uint64_t size = bs->total_sectors * BDRV_SECTOR_SIZE;
+
+    return (int64_t)(((size + (UINT64_C(1) << shift) - 1) >> shift) << shift);
+}
+
+/* The VM state is written and read as guest data past the disk: the
+ * clusters are allocated, COW'd and refcounted like any others. */
+static int coroutine_fn qcow2_save_vmstate(BlockDriverState *bs, QEMUIOVector *qiov,
+                                           int64_t pos)
+{
+    int64_t offset = qcow2_vm_state_offset(bs);
+
+    if (pos > INT64_MAX - offset - (int64_t)qiov->size) {
+        return -EINVAL;
+    }
+    BLKDBG_EVENT(bs->file, BLKDBG_VMSTATE_SAVE);
+    return qcow2_co_pwritev_part(bs, offset + pos, qiov->size, qiov, 0, 0);
+}
+
+static int coroutine_fn qcow2_load_vmstate(BlockDriverState *bs, QEMUIOVector *qiov,
+                                           int64_t pos)
+{
+    int64_t offset = qcow2_vm_state_offset(bs);
+
+    if (pos > INT64_MAX - offset - (int64_t)qiov->size) {
+        return -EINVAL;
+    }
+    BLKDBG_EVENT(bs->file, BLKDBG_VMSTATE_LOAD);
+    return qcow2_do_preadv(bs, offset + pos, qiov->size, qiov, 0, false);
+}
+
 static int qcow2_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)
 {
     BDRVQcow2State *s = bs->opaque;
 
     bdi->cluster_size = s->cluster_size;
     bdi->is_dirty = !!(s->incompatible_features & QCOW2_INCOMPAT_DIRTY);
-    /* The first L1 entry past the disk (qcow2 spec: VM state follows the
-     * guest data in the virtual address space). */
-    {
-        int shift = s->l2_bits + s->cluster_bits;
-        uint64_t size = bs->total_sectors * BDRV_SECTOR_SIZE;
-        bdi->vm_state_offset = (int64_t)(((size + (UINT64_C(1) << shift) - 1) >> shift)
-                                         << shift);
-    }
+    bdi->vm_state_offset = qcow2_vm_state_offset(bs);
     return 0;
 }
 
@@ -672,6 +702,8 @@ const BlockDriver bdrv_qcow2 = {
     .bdrv_co_pwrite_zeroes = qcow2_co_pwrite_zeroes,
     .bdrv_co_pdiscard = qcow2_co_pdiscard,
     .bdrv_co_flush_to_os = qcow2_co_flush_to_os,
+    .bdrv_save_vmstate = qcow2_save_vmstate,
+    .bdrv_load_vmstate = qcow2_load_vmstate,
     .bdrv_co_truncate = qcow2_co_truncate,
     .bdrv_co_block_status = qcow2_co_block_status,
     .bdrv_co_check = qcow2_co_check,

@@ -318,7 +318,10 @@ extern const QemuOptDesc qcow2_create_opts[];
 int qcow2_co_create_opts(BlockCreateOpts *opts, Error **errp);
 int coroutine_fn qcow2_co_truncate(BlockDriverState *bs, int64_t offset, bool exact,
                                    PreallocMode prealloc, Error **errp);
-int coroutine_fn qcow2_grow_l1_table(BlockDriverState *bs, uint64_t min_size);
+/* exact: min_size entries (truncate, snapshot revert); otherwise the table
+ * grows by half again until it holds min_size, as QEMU's does when a write
+ * lands past it (the VM state area). */
+int coroutine_fn qcow2_grow_l1_table(BlockDriverState *bs, uint64_t min_size, bool exact);
 int coroutine_fn qcow2_preallocate_metadata(BlockDriverState *bs, uint64_t offset, uint64_t end,
                                             PreallocMode file_mode);
 

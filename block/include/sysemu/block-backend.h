@@ -143,6 +143,10 @@ int blk_pread(BlockBackend *blk, int64_t offset, int64_t bytes, void *buf,
 int blk_pwrite(BlockBackend *blk, int64_t offset, int64_t bytes, const void *buf,
                BdrvRequestFlags flags);
 int blk_flush(BlockBackend *blk);
+/* The VM state area of the top node (qcow2 keeps it after the disk):
+ * size, or -errno (-ENOTSUP: the format has none). */
+int blk_save_vmstate(BlockBackend *blk, const uint8_t *buf, int64_t pos, int size);
+int blk_load_vmstate(BlockBackend *blk, uint8_t *buf, int64_t pos, int size);
 /* Waits for every request in flight on blk (drain). */
 void blk_drain(BlockBackend *blk);
 
