@@ -60,6 +60,13 @@ FIXTURES = [
     ("weird\"na\\me.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "1M"]]),
     ("notimage.txt", None),
     ("tiny.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "2k"]], ["write -P 0x21 0 2k"]),
+    # data clusters out of guest order across four L2 tables (check's
+    # fragmentation counts each table afresh)
+    ("frag.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "2G"]],
+     ["write 0 4k", "write 1G 4k", "write 128k 4k", "write 1536M 4k"]),
+    # VM state (qemu-io -b) after the disk, in a second L1 entry
+    ("vmstate.qcow2", [["create", "-q", "-f", "qcow2", "{f}", "1M"]],
+     ["write -P 0x31 0 4k", "write -b -P 0x32 0 4k", "write -b -P 0x33 1M 512"]),
     # blkdebug rules for convert --salvage (sector 650 of data.qcow2's file
     # is guest byte 5120, 700 is 30720, 800 is 1M+16k)
     ("eio.cfg", "[inject-error]\nevent = \"read_aio\"\nerrno = \"5\"\nsector = \"650\"\n"),
@@ -124,9 +131,14 @@ def cases():
               ["info", "-Uz", "x"], ["info", ""], ["check", ""]]:
         add(a)
     # check
-    for img in IMAGES:
+    for img in IMAGES + ["frag.qcow2", "vmstate.qcow2"]:
         add(["check", img])
         add(["check", "--output=json", img])
+    for img in ["frag.qcow2", "vmstate.qcow2"]:
+        add(["info", img])
+        add(["map", "--output=json", img])
+        add(["convert", "-O", "qcow2", img, "out.qcow2"], mutates=True)
+        add(["compare", img, "data.qcow2"])
     for img in QCOW2:
         add(["check", "-r", "leaks", img], mutates=True)
         add(["check", "-r", "all", img], mutates=True)

@@ -80,6 +80,41 @@ CMDS = [
                      'reopen x')),
     ('read-only', [], ['-r'] + c('write 0 1', 'aio_write 0 1', 'truncate 1M', 'discard 0 64k',
                                  'read 0 1')),
+    # -s: a short file repeats as a pattern; src.bin is 16 KiB, empty.bin empty
+    ('write-source', [], c('write -s src.bin 0 64k', 'read -v 16380 8', 'read -P 0 16384 1',
+                           'write -s empty.bin 0 4k', 'write -s nonexist 0 4k',
+                           'write -s empty.bin -P 1 0 1', 'write -s nonexist 0 x')),
+    # -i: the request only counts as invalid; nothing is submitted
+    ('aio-invalid', [], c('aio_read -i', 'aio_read -i 0', 'aio_write -i -z -P 1 0 1',
+                          'aio_write -i -u 0 1', 'aio_read -i -P 999 0 1', 'aio_read -i -X',
+                          'aio_read -X -i 0', 'aio_write -X -i 0 1', 'aio_write -i 0',
+                          'aio_flush', 'map')),
+    ('reopen-options', [], c('reopen -c bad', 'reopen -r -w', 'reopen -o read-only=off',
+                             'reopen -r', 'write 0 1', 'reopen -o read-only=off', 'write 0 1',
+                             'reopen -o discard=bad', 'reopen -o detect-zeroes=bad',
+                             'reopen -o file.filename=x', 'reopen -o overlap-check=bad',
+                             'reopen -o l2-cache-size=1M,foo=1', 'write 0 1')),
+    ('reopen-keeps-open', [], c('reopen -o file.filename=test.qcow2', 'reopen -o file.aio=native',
+                                'reopen -o file.cache.direct=on', 'reopen -o detect-zeroes=on',
+                                'reopen -o l2-cache-size=1M', 'reopen -o overlap-check=none',
+                                'reopen -o cache.direct=off', 'reopen -o foo=bar,cache.no-flush=on',
+                                'reopen -o node-name=x', 'reopen -o auto-read-only=on',
+                                'reopen -o force-share=on', 'reopen -o data-file=x',
+                                'reopen -o driver=raw', 'reopen -o file.locking=off',
+                                'reopen -o discard=unmap', 'reopen -c none', 'write 0 4k',
+                                'reopen -c unsafe', 'reopen -c directsync', 'read 0 4k',
+                                'reopen -o cache-size=1M,l2-cache-size=2M,refcount-cache-size=2M',
+                                'discard 0 64k', 'length')),
+    # -b: qcow2 keeps the VM state after the disk
+    ('vmstate', [], c('write -P 0x31 0 4k', 'write -b -P 5 0 4k', 'read -b -P 5 0 4k',
+                      'read -b -P 0 4k 4k', 'write -b -P 6 1M 512', 'read -b -P 6 1M 512',
+                      'read -b -v 1M 16', 'write -b 0 513', 'write -b -f 0 512',
+                      'write -b -z 0 512', 'write -b -c 0 512', 'write -b 72057594037927936 512',
+                      'map', 'alloc 0 1M')),
+    ('compressed-zero', [], c('write -c -z 0 64k', 'map', 'write -f -c 0 64k', 'write -c -f 0 1')),
+    ('quit-args', [], c('quit x y', 'length')),
+    ('open-native-aio', [], c('close', 'open -k test.qcow2', 'length', 'open -k -n test.qcow2',
+                              'length', 'close', 'open -d bad test.qcow2', 'length')),
 ]
 
 CLI = [
@@ -104,6 +139,14 @@ CLI = [
     ('prompt-no-newline', 'length', ['F']),
     ('prompt-open', 'length\nopen F\nlength\n', []),
     ('prompt-empty', '', []),
+    ('image-opts-bad-discard', None, ['--image-opts', '-c', 'length',
+                                      'driver=qcow2,file.filename=F,discard=bad']),
+    ('image-opts-bad-overlap', None, ['--image-opts', '-c', 'length',
+                                      'driver=qcow2,file.filename=F,overlap-check=bad']),
+    ('image-opts-three-caches', None, ['--image-opts', '-c', 'length',
+                                       'driver=qcow2,file.filename=F,cache-size=1M,'
+                                       'l2-cache-size=64k,refcount-cache-size=64k']),
+    ('bad-discard', None, ['-d', 'bad', '-c', 'length', 'F']),
 ]
 
 # Sequences whose images must come out byte-identical (qcow2 layout).
@@ -129,6 +172,10 @@ CMP = [
     ('l1-growth-64k', '1G', [], c('write 0 4k', 'truncate 8G', 'write 7G 4k')),
     ('aio', '64M', [], c('aio_write 0 4k', 'aio_flush', 'aio_write 1M 4k', 'aio_flush',
                          'aio_write 40M 64k', 'aio_flush')),
+    ('vmstate', '1M', [], c('write 0 4k', 'write -b -P 5 0 4k', 'write -b 1M 512',
+                            'write -b 600M 64k')),
+    ('vmstate-small-clusters', '1M', ['-o', 'cluster_size=512'],
+     c('write -b 0 4k', 'write 0 4k', 'write -b 70k 4k')),
 ]
 
 
@@ -178,6 +225,9 @@ def main():
             f.truncate(1536 * 1024)
         for sub in ('q', 'd'):
             os.mkdir(os.path.join(tmp, sub))
+            with open(os.path.join(tmp, sub, 'src.bin'), 'wb') as f:
+                f.write(bytes(range(256)) * 64)
+            open(os.path.join(tmp, sub, 'empty.bin'), 'wb').close()
         if corpus in ('cmds', 'cli', 'slow'):
             for name, create, args, *stdin in (CMDS if corpus != 'cli' else
                                                [(n, [], a, s) for n, s, a in CLI]):

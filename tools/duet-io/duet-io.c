@@ -41,7 +41,7 @@ void io_drain(IOState *s)
 }
 
 /* qemu-io's cache names: "off" is "none"; the default is writethrough. */
-static const char *io_cache_mode(const char *mode)
+const char *io_cache_mode(const char *mode)
 {
     if (!strcmp(mode, "off")) {
         return "none";
@@ -54,13 +54,42 @@ static const char *io_cache_mode(const char *mode)
     return NULL;
 }
 
+/* discard=ignore|unmap is accepted; duet always passes discards down. */
+bool io_discard_mode_valid(const char *mode)
+{
+    return !strcmp(mode, "ignore") || !strcmp(mode, "off") || !strcmp(mode, "unmap") ||
+           !strcmp(mode, "on");
+}
+
+BlockBackend *io_open_blk(const IOOpenParams *p, Error **errp)
+{
+    g_autoptr(GHashTable) options = bdrv_options_copy(p->opts);
+    g_autofree char *snapshot = bdrv_opt_take_str(options, "snapshot");
+    g_autofree char *discard = bdrv_opt_take_str(options, "discard");
+
+    if (discard && !io_discard_mode_valid(discard)) {
+        error_setg(errp, "Invalid discard option");
+        return NULL;
+    }
+    if (snapshot && strcmp(snapshot, "off")) {
+        return blk_new_open_snapshot(p->name, p->fmt, p->cache, options, errp);
+    }
+    return blk_new_open_opts(p->name, p->fmt, p->cache, p->read_only, options, errp);
+}
+
+static void io_forget_open(IOState *s)
+{
+    g_clear_pointer(&s->opened.name, g_free);
+    g_clear_pointer(&s->opened.fmt, g_free);
+    g_clear_pointer(&s->opened.opts, g_hash_table_unref);
+}
+
 bool io_open(IOState *s, const char *name, const char *fmt, GHashTable *opts, bool read_only,
              const char *cache, bool image_opts)
 {
-    g_autoptr(GHashTable) options = bdrv_options_copy(opts);
-    g_autofree char *snapshot = bdrv_opt_take_str(options, "snapshot");
-    g_autofree char *discard = bdrv_opt_take_str(options, "discard");
     const char *mode = io_cache_mode(cache ? cache : "writethrough");
+    IOOpenParams p = { .name = (char *)name, .fmt = (char *)fmt, .opts = opts,
+                       .cache = mode, .read_only = read_only, .image_opts = image_opts };
     bool probed;
     Error *err = NULL;
 
@@ -72,18 +101,8 @@ bool io_open(IOState *s, const char *name, const char *fmt, GHashTable *opts, bo
         io_error(s, "Invalid cache option: %s", cache);
         return false;
     }
-    /* discard=ignore|unmap is accepted; duet always passes discards down. */
-    if (discard && strcmp(discard, "ignore") && strcmp(discard, "off") &&
-        strcmp(discard, "unmap") && strcmp(discard, "on")) {
-        io_error(s, "Invalid discard option: %s", discard);
-        return false;
-    }
-    probed = !fmt && !g_hash_table_lookup(options, "driver");
-    if (snapshot && strcmp(snapshot, "off")) {
-        s->blk = blk_new_open_snapshot(name, fmt, mode, options, &err);
-    } else {
-        s->blk = blk_new_open_opts(name, fmt, mode, read_only, options, &err);
-    }
+    probed = !fmt && !(opts && g_hash_table_lookup(opts, "driver"));
+    s->blk = io_open_blk(&p, &err);
     if (!s->blk) {
         if (name && !image_opts) {
             io_error(s, "can't open device %s: %s", name, error_get_pretty(err));
@@ -101,6 +120,10 @@ bool io_open(IOState *s, const char *name, const char *fmt, GHashTable *opts, bo
                 "         Specify the 'raw' format explicitly to remove the restrictions.\n",
                 name);
     }
+    io_forget_open(s);
+    s->opened = (IOOpenParams){ .name = g_strdup(name), .fmt = g_strdup(fmt),
+                                .opts = bdrv_options_copy(opts), .cache = mode,
+                                .read_only = read_only, .image_opts = image_opts };
     return true;
 }
 
@@ -111,6 +134,7 @@ void io_close(IOState *s)
         blk_unref(s->blk);
         s->blk = NULL;
     }
+    io_forget_open(s);
 }
 
 /* Words split at spaces; empty ones dropped (qemu-io has no quoting). */
@@ -303,6 +327,10 @@ int main(int argc, char **argv)
         case 'C': break; /* copy-on-read: accepted, duet does not copy */
         case 'm': break; /* misaligned buffers: duet's are always aligned */
         case 'd':
+            if (!io_discard_mode_valid(optarg)) {
+                io_error(s, "Invalid discard option: %s", optarg);
+                return 1;
+            }
             g_hash_table_insert(opts, g_strdup("discard"), g_strdup(optarg));
             break;
         case 'f': fmt = optarg; break;

@@ -17,8 +17,20 @@
 /* qemu-io's cap on one request: INT_MAX rounded down to a sector. */
 #define IO_REQUEST_MAX_BYTES (INT32_MAX & ~(int64_t)(BDRV_SECTOR_SIZE - 1))
 
+/* How the open image was opened: reopen starts from it, and goes back to
+ * it when the new options do not open. */
+typedef struct IOOpenParams {
+    char *name;              /* NULL: --image-opts or open -o only */
+    char *fmt;
+    GHashTable *opts;
+    const char *cache;       /* one of blk_cache_mode_names */
+    bool read_only;
+    bool image_opts;
+} IOOpenParams;
+
 typedef struct IOState {
     BlockBackend *blk;       /* NULL: no file open */
+    IOOpenParams opened;     /* valid while blk is */
     const char *progname;    /* argv[0]'s base name */
     bool quit;
 } IOState;
@@ -52,6 +64,10 @@ void io_usage_line(const IOCmd *ct);
 /* open with qemu-io's flags; false after printing the error */
 bool io_open(IOState *s, const char *name, const char *fmt, GHashTable *opts, bool read_only,
              const char *cache, bool image_opts);
+/* the same, without messages: the BlockBackend or NULL and *errp */
+bool io_discard_mode_valid(const char *mode);
+BlockBackend *io_open_blk(const IOOpenParams *p, Error **errp);
+const char *io_cache_mode(const char *mode); /* qemu-io's name -> duet's; NULL */
 void io_close(IOState *s);
 /* Runs the main AioContext until *done (callbacks, timers). */
 void io_wait(bool *done);

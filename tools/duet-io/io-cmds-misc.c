@@ -248,6 +248,10 @@ static int open_f(IOState *s, int argc, char **argv)
         case 'U': force_share = true; break;
         case 't': cache = optarg; break;
         case 'd':
+            if (!io_discard_mode_valid(optarg)) {
+                io_error(s, "Invalid discard option: %s", optarg);
+                return -EINVAL;
+            }
             g_hash_table_insert(opts, g_strdup("discard"), g_strdup(optarg));
             break;
         case 'o':
@@ -282,14 +286,142 @@ static int close_f(IOState *s, int argc, char **argv)
     return 0;
 }
 
-/* Reopening closes and opens the same file again with the new flags:
- * duet has no live reopen, and qemu-io's user sees the same result. */
+/* The cache mode with cache.direct / cache.no-flush changed. */
+static const char *reopen_cache_mode(const char *mode, int direct, int no_flush)
+{
+    int flags;
+    bool writeback;
+
+    blk_parse_cache_mode(mode, &flags, &writeback);
+    if (direct < 0) {
+        direct = !!(flags & BDRV_O_NOCACHE);
+    }
+    if (no_flush < 0) {
+        no_flush = !!(flags & BDRV_O_NO_FLUSH);
+    }
+    if (no_flush) {
+        return "unsafe";
+    }
+    if (direct) {
+        return writeback ? "none" : "directsync";
+    }
+    return writeback ? "writeback" : "writethrough";
+}
+
+static bool reopen_is_runtime_opt(const BlockDriver *drv, const char *key)
+{
+    for (const QemuOptDesc *d = drv->runtime_opts; d && d->name; d++) {
+        if (!strcmp(d->name, key)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int reopen_bool(const char *value)
+{
+    return !strcmp(value, "on") ? 1 : !strcmp(value, "off") ? 0 : -1;
+}
+
+/*
+ * Folds reopen -o's changes into p (a copy of how the image was opened).
+ * As in QEMU, a reopen may change the cache and read-only flags, discard,
+ * detect-zeroes and the format's own runtime options; any other key gets
+ * "Cannot change the option" and nothing is reopened.
+ */
+static bool reopen_apply(IOState *s, IOOpenParams *p, GHashTable *changes)
+{
+    const BlockDriver *drv = blk_bs(s->blk)->drv;
+    const char *filename = p->name ? p->name : g_hash_table_lookup(p->opts, "file.filename");
+    int direct = -1, no_flush = -1;
+    GHashTableIter it;
+    gpointer k, v;
+
+    g_hash_table_iter_init(&it, changes);
+    while (g_hash_table_iter_next(&it, &k, &v)) {
+        const char *key = k, *value = v, *dot = strrchr(key, '.');
+        const char *leaf = dot ? dot + 1 : key;
+        const char *flag = !strncmp(key, "file.", 5) ? key + 5 : key;
+
+        if (!strcmp(flag, "cache.direct") || !strcmp(flag, "cache.no-flush")) {
+            int on = reopen_bool(value);
+
+            if (on < 0) {
+                io_error(s, "Parameter '%s' expects 'on' or 'off'", key);
+                return false;
+            }
+            *(strcmp(flag, "cache.direct") ? &no_flush : &direct) = on;
+        } else if (!strcmp(key, "read-only")) {
+            int on = reopen_bool(value);
+
+            if (on < 0) {
+                io_error(s, "Parameter '%s' expects 'on' or 'off'", key);
+                return false;
+            }
+            p->read_only = on;
+        } else if (!strcmp(key, "auto-read-only")) {
+            /* duet opens read-only only when asked: nothing to change */
+        } else if (!strcmp(key, "detect-zeroes")) {
+            if (strcmp(value, "off") && strcmp(value, "on") && strcmp(value, "unmap")) {
+                io_error(s, "invalid parameter value: %s", value);
+                return false;
+            }
+        } else if (!strcmp(key, "discard")) {
+            if (!io_discard_mode_valid(value)) {
+                io_error(s, "Invalid discard option");
+                return false;
+            }
+            g_hash_table_insert(p->opts, g_strdup(key), g_strdup(value));
+        } else if (!strcmp(key, "file.filename") && filename && !strcmp(value, filename)) {
+            /* the same file: no change */
+        } else if (reopen_is_runtime_opt(drv, key)) {
+            g_hash_table_insert(p->opts, g_strdup(key), g_strdup(value));
+        } else {
+            io_error(s, "Cannot change the option '%s'", leaf);
+            return false;
+        }
+    }
+    if (direct >= 0 || no_flush >= 0) {
+        p->cache = reopen_cache_mode(p->cache, direct, no_flush);
+    }
+    return true;
+}
+
+/*
+ * open -s: closing would delete the temporary overlay and what was written
+ * to it, so only the read-only flag changes, in place (the overlay is
+ * writable underneath).
+ */
+static int reopen_snapshot(IOState *s, IOOpenParams *p, bool other_changes)
+{
+    BlockDriverState *bs = blk_bs(s->blk);
+
+    if (other_changes) {
+        io_error(s, "Cannot change the options of a temporary snapshot (open -s), "
+                 "only -r and -w");
+        return -EINVAL;
+    }
+    if (p->read_only && !bs->read_only) {
+        blk_drain(s->blk);
+        blk_flush(s->blk);
+    }
+    bs->read_only = p->read_only;
+    s->opened.read_only = p->read_only;
+    return 0;
+}
+
+/*
+ * duet has no live reopen: the image is closed and opened again with the
+ * new flags.  When that fails the image is opened as it was, so (as in
+ * qemu-io) a failed reopen leaves the image open and unchanged.
+ */
 static int reopen_f(IOState *s, int argc, char **argv)
 {
-    g_autoptr(GHashTable) opts = bdrv_options_new();
-    g_autofree char *name = NULL, *fmt = NULL;
-    bool read_only = blk_is_read_only(s->blk), rflag = false, wflag = false;
+    g_autoptr(GHashTable) changes = bdrv_options_new();
+    IOOpenParams p = s->opened;
+    bool rflag = false, wflag = false;
     const char *cache = NULL;
+    BlockBackend *blk;
     Error *err = NULL;
     int c;
 
@@ -297,10 +429,10 @@ static int reopen_f(IOState *s, int argc, char **argv)
     while ((c = getopt(argc, argv, "c:o:rw")) != -1) {
         switch (c) {
         case 'c': cache = optarg; break;
-        case 'r': rflag = true; read_only = true; break;
-        case 'w': wflag = true; read_only = false; break;
+        case 'r': rflag = true; break;
+        case 'w': wflag = true; break;
         case 'o':
-            if (!bdrv_options_parse(opts, optarg, &err)) {
+            if (!bdrv_options_parse(changes, optarg, &err)) {
                 io_error(s, "%s", error_get_pretty(err));
                 error_free(err);
                 return -EINVAL;
@@ -314,13 +446,50 @@ static int reopen_f(IOState *s, int argc, char **argv)
         return io_usage("reopen");
     }
     if (rflag && wflag) {
-        io_error(s, "Cannot set both -r and -w");
+        io_error(s, "Only one -r/-w option may be given");
         return -EINVAL;
     }
-    name = g_strdup(blk_bs(s->blk)->filename);
-    fmt = g_strdup(blk_bs(s->blk)->drv->format_name);
-    io_close(s);
-    return io_open(s, name, fmt, opts, read_only, cache, false) ? 0 : -EINVAL;
+    if (cache) {
+        p.cache = io_cache_mode(cache);
+        if (!p.cache) {
+            io_error(s, "Invalid cache option: %s", cache);
+            return -EINVAL;
+        }
+    }
+    if (rflag || wflag) {
+        p.read_only = rflag;
+    }
+    if (s->opened.opts && g_hash_table_lookup(s->opened.opts, "snapshot") &&
+        strcmp(g_hash_table_lookup(s->opened.opts, "snapshot"), "off")) {
+        return reopen_snapshot(s, &p, cache || g_hash_table_size(changes));
+    }
+    p.opts = bdrv_options_copy(s->opened.opts);
+    if (!reopen_apply(s, &p, changes)) {
+        g_hash_table_unref(p.opts);
+        return -EINVAL;
+    }
+    blk_drain(s->blk);
+    blk_unref(s->blk);
+    s->blk = NULL;
+    blk = io_open_blk(&p, &err);
+    if (!blk) {
+        io_error(s, "%s", error_get_pretty(err));
+        error_free(err);
+        g_hash_table_unref(p.opts);
+        s->blk = io_open_blk(&s->opened, &err);
+        if (!s->blk) {
+            io_error(s, "can't open the image again: %s", error_get_pretty(err));
+            error_free(err);
+            io_close(s);
+        }
+        return -EINVAL;
+    }
+    s->blk = blk;
+    g_hash_table_unref(s->opened.opts);
+    s->opened.opts = p.opts;
+    s->opened.cache = p.cache;
+    s->opened.read_only = p.read_only;
+    return 0;
 }
 
 /* ---- blkdebug breakpoints ---- */
@@ -540,7 +709,7 @@ const IOCmd io_misc_cmds[] = {
       " -t, -- cache mode\n"
       " -d, -- discard mode\n"
       " -o, -- node options\n" },
-    { "quit", "q", quit_f, 0, 0, true, false, NULL, "exit the program", NULL },
+    { "quit", "q", quit_f, 0, -1, true, false, NULL, "exit the program", NULL },
     { "remove_break", NULL, remove_break_f, 1, 1, false, false, "tag",
       "remove a breakpoint by tag", NULL },
     { "reopen", NULL, reopen_f, 0, -1, false, false, "[(-r|-w)] [-c cache] [-o options]",

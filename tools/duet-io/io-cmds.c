@@ -88,6 +88,14 @@ static int io_do_buf(IOState *s, bool is_write, int64_t offset, void *buf, int64
     return io_do_rw(s, is_write, offset, &qiov, flags);
 }
 
+/* -b: the image's VM state area instead of the disk */
+static int io_do_vmstate(IOState *s, bool is_write, int64_t offset, void *buf, int64_t bytes)
+{
+    int ret = is_write ? blk_save_vmstate(s->blk, buf, offset, bytes)
+                       : blk_load_vmstate(s->blk, buf, offset, bytes);
+    return ret < 0 ? ret : 0;
+}
+
 static int io_do_zeroes(IOState *s, int64_t offset, int64_t bytes, int flags)
 {
     IOReq r = { 0 };
@@ -195,7 +203,8 @@ static int read_f(IOState *s, int argc, char **argv)
     buf = io_alloc(s, count, 0xab);
     io_now(&t1);
     /* No format here keeps a VM state area. */
-    ret = vmstate ? -ENOTSUP : io_do_buf(s, false, offset, buf, count, 0);
+    ret = vmstate ? io_do_vmstate(s, false, offset, buf, count)
+                  : io_do_buf(s, false, offset, buf, count, 0);
     io_now(&t2);
     if (ret < 0) {
         printf("read failed: %s\n", strerror(-ret));
@@ -215,6 +224,34 @@ static int read_f(IOState *s, int argc, char **argv)
 out:
     qemu_vfree(buf);
     return ret;
+}
+
+/* write -s: the file's bytes, repeated until count bytes are filled (a
+ * short file is a pattern, as in qemu-io); errors go to stderr. */
+static bool io_fill_from_file(uint8_t *buf, int64_t count, const char *source)
+{
+    FILE *f = fopen(source, "r");
+    size_t n;
+
+    if (!f) {
+        fprintf(stderr, "%s: %s\n", source, strerror(errno));
+        return false;
+    }
+    n = fread(buf, 1, count, f);
+    if (ferror(f)) {
+        fprintf(stderr, "%s: %s\n", source, strerror(errno));
+        fclose(f);
+        return false;
+    }
+    fclose(f);
+    if (n == 0 && count > 0) {
+        fprintf(stderr, "%s: file is empty\n", source);
+        return false;
+    }
+    for (int64_t done = n; done < count; done += n) {
+        memcpy(buf + done, buf, MIN((int64_t)n, count - done));
+    }
+    return true;
 }
 
 static int write_f(IOState *s, int argc, char **argv)
@@ -261,8 +298,8 @@ static int write_f(IOState *s, int argc, char **argv)
         printf("-b and -z cannot be specified at the same time\n");
         return -EINVAL;
     }
-    if ((flags & BDRV_REQ_FUA) && vmstate) {
-        printf("-f and -b cannot be specified at the same time\n");
+    if ((flags & BDRV_REQ_FUA) && (vmstate || compressed)) {
+        printf("-f and -b or -c cannot be specified at the same time\n");
         return -EINVAL;
     }
     if (zero + pflag + sflag > 1) {
@@ -277,10 +314,6 @@ static int write_f(IOState *s, int argc, char **argv)
         printf("-u requires -z to be specified\n");
         return -EINVAL;
     }
-    if (zero && compressed) {
-        printf("-c and -z cannot be specified at the same time\n");
-        return -EINVAL;
-    }
     if (!io_num(argv[optind], &offset) || !io_num(argv[optind + 1], &count)) {
         return -EINVAL;
     }
@@ -292,28 +325,14 @@ static int write_f(IOState *s, int argc, char **argv)
     }
     if (!zero) {
         buf = io_alloc(s, count, pattern);
-        if (source) {
-            FILE *f = fopen(source, "r");
-            size_t n;
-
-            if (!f) {
-                printf("Failed to open file %s\n", source);
-                qemu_vfree(buf);
-                return -EINVAL;
-            }
-            n = fread(buf, 1, count, f);
-            if (n < (size_t)count) {
-                printf("Failed to read %s (%zu of %" PRId64 " bytes)\n", source, n, count);
-                fclose(f);
-                qemu_vfree(buf);
-                return -EINVAL;
-            }
-            fclose(f);
+        if (source && !io_fill_from_file(buf, count, source)) {
+            qemu_vfree(buf);
+            return -EINVAL;
         }
     }
     io_now(&t1);
     if (vmstate) {
-        ret = -ENOTSUP;
+        ret = io_do_vmstate(s, true, offset, buf, count);
     } else if (zero) {
         ret = io_do_zeroes(s, offset, count, flags);
     } else {
@@ -495,7 +514,12 @@ static int aio_read_f(IOState *s, int argc, char **argv)
         case 'C': a->terse = true; break;
         case 'q': a->quiet = true; break;
         case 'v': a->verbose = true; break;
-        case 'i': break; /* accounting of invalid requests: duet keeps none */
+        case 'i':
+            /* qemu-io stops here: the request only feeds the invalid-request
+             * statistics (duet keeps none) and nothing is submitted */
+            printf("injecting invalid read request\n");
+            g_free(a);
+            return 0;
         case 'P':
             a->pflag = true;
             a->pattern = io_parse_pattern(optarg);
@@ -545,7 +569,10 @@ static int aio_write_f(IOState *s, int argc, char **argv)
         case 'q': a->quiet = true; break;
         case 'u': flags |= BDRV_REQ_MAY_UNMAP; break;
         case 'z': a->zero = true; break;
-        case 'i': break;
+        case 'i':
+            printf("injecting invalid write request\n");
+            g_free(a);
+            return 0;
         case 'P':
             pflag = true;
             a->pattern = io_parse_pattern(optarg);
@@ -717,7 +744,7 @@ const IOCmd io_rw_cmds[] = {
     { "aio_flush", NULL, aio_flush_f, 0, 0, false, false, NULL,
       "completes all outstanding aio requests",
       " waits for every aio_read and aio_write still in flight\n" },
-    { "aio_read", NULL, aio_read_f, 1, -1, false, false, "[-Ciqv] [-P pattern] off len [len..]",
+    { "aio_read", NULL, aio_read_f, 2, -1, false, false, "[-Ciqv] [-P pattern] off len [len..]",
       "asynchronously reads a number of bytes",
       " submits one vectored read and returns; its result is printed when it\n"
       " completes (at the next command that waits, aio_flush, or the end)\n"
@@ -726,7 +753,7 @@ const IOCmd io_rw_cmds[] = {
       " -i, -- accepted (accounting of invalid requests)\n"
       " -q, -- no statistics\n"
       " -v, -- hex dump of the data\n" },
-    { "aio_write", NULL, aio_write_f, 1, -1, false, true,
+    { "aio_write", NULL, aio_write_f, 2, -1, false, true,
       "[-Cfiquz] [-P pattern] off len [len..]", "asynchronously writes a number of bytes",
       " submits one vectored write and returns; see aio_read\n"
       " -C, -- statistics in a machine parsable format\n"
