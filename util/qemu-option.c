@@ -101,6 +101,20 @@ bool qemu_opt_parse_number(const char *name, const char *value, uint64_t *ret, E
     return err == 0;
 }
 
+#define SIZE_NOTE " (optional suffix k, M, G, T, P or E for powers of 1024)"
+
+char *qemu_opt_size_error_text(const char *msg)
+{
+    size_t len = strlen(msg), note = strlen(SIZE_NOTE);
+
+    if (len > note && !strcmp(msg + len - note, SIZE_NOTE)) {
+        return g_strdup_printf("%.*s\nOptional suffix k, M, G, T, P or E means kilo-, mega-, "
+                               "giga-, tera-, peta-\nand exabytes, respectively.",
+                               (int)(len - note), msg);
+    }
+    return g_strdup(msg);
+}
+
 bool qemu_opt_parse_size(const char *name, const char *value, uint64_t unit, uint64_t *ret,
                          Error **errp)
 {
@@ -109,8 +123,8 @@ bool qemu_opt_parse_size(const char *name, const char *value, uint64_t unit, uin
     if (err == -ERANGE) {
         error_setg(errp, "Value '%s' is out of range for parameter '%s'", value, name);
     } else if (err) {
-        error_setg(errp, "Parameter '%s' expects a non-negative number below 2^64 "
-                   "(optional suffix k, M, G, T, P or E for powers of 1024)", name);
+        error_setg(errp, "Parameter '%s' expects a non-negative number below 2^64"
+                   SIZE_NOTE, name);
     }
     return err == 0;
 }

@@ -104,7 +104,7 @@ CMDS = [
                                 'reopen -o discard=unmap', 'reopen -c none', 'write 0 4k',
                                 'reopen -c unsafe', 'reopen -c directsync', 'read 0 4k',
                                 'reopen -o cache-size=1M,l2-cache-size=2M,refcount-cache-size=2M',
-                                'discard 0 64k', 'length')),
+                                'reopen -o l2-cache-size=abc', 'discard 0 64k', 'length')),
     # -b: qcow2 keeps the VM state after the disk
     ('vmstate', [], c('write -P 0x31 0 4k', 'write -b -P 5 0 4k', 'read -b -P 5 0 4k',
                       'read -b -P 0 4k 4k', 'write -b -P 6 1M 512', 'read -b -P 6 1M 512',
@@ -147,6 +147,8 @@ CLI = [
                                        'driver=qcow2,file.filename=F,cache-size=1M,'
                                        'l2-cache-size=64k,refcount-cache-size=64k']),
     ('bad-discard', None, ['-d', 'bad', '-c', 'length', 'F']),
+    ('image-opts-bad-size', None, ['--image-opts', '-c', 'length',
+                                   'driver=qcow2,file.filename=F,cache-size=x']),
 ]
 
 # Sequences whose images must come out byte-identical (qcow2 layout).

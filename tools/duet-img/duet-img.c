@@ -43,20 +43,11 @@ void G_GNUC_PRINTF(1, 2) img_error_exit(const char *fmt, ...)
     fprintf(stderr, "\nTry '%s --help' for more information\n", error_get_progname());
 }
 
-/* qemu_opt_parse_size's inline note, which qemu-img prints as a hint */
-#define SIZE_NOTE " (optional suffix k, M, G, T, P or E for powers of 1024)"
-
 void img_error_err(Error *err)
 {
-    const char *msg = error_get_pretty(err);
-    size_t len = strlen(msg), note = strlen(SIZE_NOTE);
+    g_autofree char *msg = qemu_opt_size_error_text(error_get_pretty(err));
 
-    if (len > note && !strcmp(msg + len - note, SIZE_NOTE)) {
-        img_error("%.*s\nOptional suffix k, M, G, T, P or E means kilo-, mega-, giga-, tera-, "
-                  "peta-\nand exabytes, respectively.", (int)(len - note), msg);
-    } else {
-        img_error("%s", msg);
-    }
+    img_error("%s", msg);
     error_free(err);
 }
 

@@ -12,20 +12,22 @@
 
 #include "block/aio.h"
 #include "qemu/main-loop.h"
+#include "qemu/option.h"
 #include "duet-io.h"
 
 static IOState io_state;
 
 void io_error(IOState *s, const char *fmt, ...)
 {
+    g_autofree char *msg = NULL, *text = NULL;
     va_list ap;
 
-    fflush(stdout);
-    fprintf(stderr, "%s: ", s->progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    text = qemu_opt_size_error_text(msg);
+    fflush(stdout);
+    fprintf(stderr, "%s: %s\n", s->progname, text);
 }
 
 void io_wait(bool *done)

@@ -103,6 +103,10 @@ bool qemu_opt_parse_number(const char *name, const char *value, uint64_t *ret,
                            Error **errp);
 bool qemu_opt_parse_size(const char *name, const char *value, uint64_t unit, uint64_t *ret,
                          Error **errp);
+/* The message as QEMU's tools print it: qemu_opt_parse_size's inline
+ * suffix note becomes the two hint lines qemu-img and qemu-io print after
+ * the error (newly allocated; msg unchanged if it has no note). */
+char *qemu_opt_size_error_text(const char *msg);
 
 /* "a,b,,c" -> { "a", "b,c", NULL }: a list of values with the same comma
  * rule (-initrd's modules); empty items are dropped.  g_strfreev it. */
