@@ -172,6 +172,20 @@ int coroutine_fn qcow2_co_pwritev_compressed_part(BlockDriverState *bs, int64_t 
     if (ret < 0) {
         goto out;
     }
+    /* The L2 table first, then the data's bytes: QEMU's file layout (the
+     * image then ends with the compressed data, not at a cluster edge). */
+    {
+        uint64_t *l2;
+        int l2_index;
+
+        ret = qcow2_get_l2_table(bs, offset, true, &l2, &l2_index);
+        if (ret < 0) {
+            goto out;
+        }
+        if (l2) {
+            qcow2_cache_put(s->l2_table_cache, (void **)&l2);
+        }
+    }
     coffset = qcow2_alloc_bytes(bs, len);
     if (coffset < 0) {
         ret = coffset;
