@@ -160,6 +160,55 @@ bool bdrv_create(const BlockDriver *drv, BlockCreateOpts *opts, Error **errp)
     return drv->bdrv_create(opts, errp) >= 0;
 }
 
+/*
+ * The flag keys every node takes (QEMU's generic block options):
+ * cache.direct, cache.no-flush and discard.  A format node takes them
+ * before its file is opened, so the file inherits them; the file's own
+ * keys (file.cache.direct, ...) then apply to it alone.
+ */
+static bool bdrv_take_flag_opts(GHashTable *options, int *flags, Error **errp)
+{
+    bool direct = *flags & BDRV_O_NOCACHE, no_flush = *flags & BDRV_O_NO_FLUSH;
+    g_autofree char *discard = bdrv_opt_take_str(options, "discard");
+
+    if (!bdrv_opt_take_bool(options, "cache.direct", &direct, errp) ||
+        !bdrv_opt_take_bool(options, "cache.no-flush", &no_flush, errp)) {
+        return false;
+    }
+    *flags = (*flags & ~(BDRV_O_NOCACHE | BDRV_O_NO_FLUSH)) | (direct ? BDRV_O_NOCACHE : 0) |
+             (no_flush ? BDRV_O_NO_FLUSH : 0);
+    if (discard) {
+        if (!strcmp(discard, "unmap") || !strcmp(discard, "on")) {
+            *flags |= BDRV_O_UNMAP;
+        } else if (!strcmp(discard, "ignore") || !strcmp(discard, "off")) {
+            *flags &= ~BDRV_O_UNMAP;
+        } else {
+            error_setg(errp, "Invalid discard option");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* detect-zeroes=off|on|unmap, per node. */
+static bool bdrv_take_detect_zeroes(BlockDriverState *bs, Error **errp)
+{
+    static const char *const modes[] = { "off", "on", "unmap" };
+    g_autofree char *mode = bdrv_opt_take_str(bs->options, "detect-zeroes");
+
+    if (!mode) {
+        return true;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (!strcmp(mode, modes[i])) {
+            bs->detect_zeroes = i;
+            return true;
+        }
+    }
+    error_setg(errp, "invalid parameter value: %s", mode);
+    return false;
+}
+
 /* force-share=on|off, a key of every node (QEMU's generic option); the
  * node's children inherit it. */
 static int bdrv_take_force_share(BlockDriverState *bs, Error **errp)
@@ -191,6 +240,10 @@ static int bdrv_open_driver(BlockDriverState *bs, GHashTable *options, const cha
 
     bs->options = options ? options : bdrv_options_new();
     ret = bdrv_take_force_share(bs, errp);
+    if (ret == 0 && (!bdrv_take_flag_opts(bs->options, &bs->open_flags, errp) ||
+                     !bdrv_take_detect_zeroes(bs, errp))) {
+        ret = -EINVAL;
+    }
     if (ret < 0) {
         g_clear_pointer(&bs->options, g_hash_table_unref);
         return ret;
@@ -371,7 +424,13 @@ static BlockDriverState *bdrv_open_inherit(const char *filename, const char *fmt
         }
         return bs;
     }
-    file = bdrv_open_protocol(filename, flags, g_steal_pointer(&file_opts), file_prefix, errp);
+    if (!bdrv_take_flag_opts(format_opts, &flags, errp)) {
+        return NULL;
+    }
+    /* The format node applies the discard policy; its file always passes
+     * on what the format sends (freed clusters, pass-discard-*). */
+    file = bdrv_open_protocol(filename, flags | BDRV_O_UNMAP, g_steal_pointer(&file_opts),
+                              file_prefix, errp);
     if (!file) {
         return NULL;
     }
@@ -448,6 +507,28 @@ static bool bdrv_take_name(GHashTable *options, const char *key, const char *arg
     return true;
 }
 
+/*
+ * read-only and auto-read-only, keys of the top node: read-only=off makes
+ * the node writable even when the opener asked for read-only, read-only=on
+ * with an opener that writes fails.  duet never falls back to read-only,
+ * so auto-read-only changes nothing.
+ */
+static bool bdrv_take_read_only(GHashTable *options, int *flags, Error **errp)
+{
+    bool read_only = !(*flags & BDRV_O_RDWR), asked = read_only, auto_ro = false;
+
+    if (!bdrv_opt_take_bool(options, "read-only", &read_only, errp) ||
+        !bdrv_opt_take_bool(options, "auto-read-only", &auto_ro, errp)) {
+        return false;
+    }
+    if (read_only && !asked) {
+        error_setg(errp, "Block node is read-only");
+        return false;
+    }
+    *flags = read_only ? *flags & ~BDRV_O_RDWR : *flags | BDRV_O_RDWR;
+    return true;
+}
+
 BlockDriverState *bdrv_open_opts(const char *filename, const char *fmt, int flags,
                                  GHashTable *options, Error **errp)
 {
@@ -459,6 +540,10 @@ BlockDriverState *bdrv_open_opts(const char *filename, const char *fmt, int flag
         !bdrv_take_name(opts, "filename", filename, "file name", &opt_filename, errp) ||
         !bdrv_take_name(opts, "file.filename", filename, "file name", &opt_filename,
                         errp)) {
+        g_hash_table_unref(opts);
+        return NULL;
+    }
+    if (!bdrv_take_read_only(opts, &flags, errp)) {
         g_hash_table_unref(opts);
         return NULL;
     }

@@ -42,6 +42,9 @@ typedef enum {
 #define BDRV_O_DSYNC      0x4000 /* cache=directsync/writethrough: O_DSYNC */
 #define BDRV_O_RESIZE     0x8000 /* the opener resizes the image (duet-img resize) */
 #define BDRV_O_NO_IO      0x10000 /* the opener reads no data, only metadata (info) */
+#define BDRV_O_UNMAP      0x20000 /* discard=unmap: discards reach the host file */
+
+enum { BLOCKDEV_DETECT_ZEROES_OFF, BLOCKDEV_DETECT_ZEROES_ON, BLOCKDEV_DETECT_ZEROES_UNMAP };
 
 /* block_status answers */
 #define BDRV_BLOCK_DATA          0x01
@@ -336,6 +339,9 @@ struct BlockDriverState {
     char backing_format[16];
     int open_flags;
     bool read_only;
+    /* detect-zeroes: a write of zeros becomes a zero write (unmapping
+     * with BLOCKDEV_DETECT_ZEROES_UNMAP and discard=unmap) */
+    int detect_zeroes;
     int64_t total_sectors;
     unsigned request_alignment; /* bytes; 1 unless O_DIRECT */
     BdrvChild *file;

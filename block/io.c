@@ -400,6 +400,14 @@ int coroutine_fn bdrv_co_pwritev_part(BdrvChild *child, int64_t offset, int64_t 
     if (bytes == 0) {
         return 0;
     }
+    if (bs->detect_zeroes != BLOCKDEV_DETECT_ZEROES_OFF && !(flags & BDRV_REQ_ZERO_WRITE) &&
+        qemu_iovec_is_zero(qiov, qiov_offset, bytes)) {
+        flags |= BDRV_REQ_ZERO_WRITE;
+        if (bs->detect_zeroes == BLOCKDEV_DETECT_ZEROES_UNMAP &&
+            (bs->open_flags & BDRV_O_UNMAP)) {
+            flags |= BDRV_REQ_MAY_UNMAP;
+        }
+    }
     trace_event_begin(bdrv_co_pwritev_part, "bs=%p offset=%" PRId64 " bytes=%" PRId64
                       " flags=0x%x", bs, offset, bytes, flags);
     align = MAX(bs->request_alignment, 1);
@@ -504,8 +512,8 @@ int coroutine_fn bdrv_co_pdiscard(BdrvChild *child, int64_t offset, int64_t byte
     if (ret < 0) {
         return ret;
     }
-    if (!bs->drv->bdrv_co_pdiscard) {
-        return 0; /* discard is advisory */
+    if (!bs->drv->bdrv_co_pdiscard || !(bs->open_flags & BDRV_O_UNMAP)) {
+        return 0; /* discard is advisory; discard=ignore drops it */
     }
     /* Only whole blocks can be dropped; partial ones just stay. */
     align = MAX(bs->request_alignment, 1);

@@ -27,6 +27,19 @@ static const QemuOptDesc bdrv_generic_node_opts[] = {
     { .name = "file.driver", .type = QEMU_OPT_STRING, .help = "Protocol of the image file",
       .values = file_driver_names },
     { .name = "file.filename", .type = QEMU_OPT_STRING, .help = "Image file" },
+    /* every node's (block.c) */
+    { .name = "cache.direct", .type = QEMU_OPT_BOOL, .help = "Bypass the host page cache" },
+    { .name = "cache.no-flush", .type = QEMU_OPT_BOOL, .help = "Ignore flush requests" },
+    { .name = "discard", .type = QEMU_OPT_STRING, .help = "Pass discard requests down",
+      .values = (const char *const[]){ "ignore", "off", "unmap", "on", NULL } },
+    { .name = "detect-zeroes", .type = QEMU_OPT_STRING,
+      .help = "Turn writes of zeros into zero writes",
+      .values = (const char *const[]){ "off", "on", "unmap", NULL } },
+    { .name = "read-only", .type = QEMU_OPT_BOOL, .help = "Open the node read-only" },
+    { .name = "auto-read-only", .type = QEMU_OPT_BOOL,
+      .help = "Accepted (duet does not fall back to read-only)" },
+    { .name = "force-share", .type = QEMU_OPT_BOOL,
+      .help = "Share the image with writers (read-only only)" },
     { NULL },
 };
 

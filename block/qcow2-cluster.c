@@ -319,6 +319,18 @@ out:
     return 0;
 }
 
+/* What an overwrite frees never reaches the file as a discard (QEMU's
+ * QCOW2_DISCARD_NEVER), whatever pass-discard-other says. */
+static void coroutine_fn free_overwritten_cluster(BlockDriverState *bs, uint64_t l2_entry)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int type = s->discard_type;
+
+    s->discard_type = QCOW2_DISCARD_NEVER;
+    qcow2_free_any_cluster(bs, l2_entry);
+    s->discard_type = type;
+}
+
 /*
  * Points the L2 entries for the clusters of [offset, offset+bytes) at the
  * freshly written host clusters starting at host_offset, releasing what
@@ -356,7 +368,7 @@ int coroutine_fn qcow2_alloc_host_offset(BlockDriverState *bs, uint64_t offset,
     qcow2_cache_entry_mark_dirty(s->l2_table_cache, l2);
     qcow2_cache_put(s->l2_table_cache, (void **)&l2);
     for (int i = 0; i < nb; i++) {
-        qcow2_free_any_cluster(bs, old[i]);
+        free_overwritten_cluster(bs, old[i]);
     }
     return 0;
 }
@@ -388,7 +400,7 @@ int coroutine_fn qcow2_alloc_compressed_cluster_offset(BlockDriverState *bs,
     l2[l2_index] = GUINT64_TO_BE(descriptor);
     qcow2_cache_entry_mark_dirty(s->l2_table_cache, l2);
     qcow2_cache_put(s->l2_table_cache, (void **)&l2);
-    qcow2_free_any_cluster(bs, old);
+    free_overwritten_cluster(bs, old);
     return 0;
 }
 

@@ -423,6 +423,10 @@ void qcow2_free_state(BlockDriverState *bs)
     qcow2_refcount_close(bs);
     qcow2_free_snapshots(bs);
     g_clear_pointer(&s->l1_table, g_free);
+    if (s->discards) {
+        g_array_free(s->discards, true);
+        s->discards = NULL;
+    }
     g_slist_free_full(s->unknown_header_ext, g_free);
     s->unknown_header_ext = NULL;
     g_clear_pointer(&s->image_backing_file, g_free);

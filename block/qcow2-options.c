@@ -6,6 +6,17 @@
  *   cache-size=SIZE           the two together (see read_cache_sizes)
  *   overlap-check=MODE        none | constant | cached (default) | all:
  *                             which metadata a write is checked against
+ *   overlap-check.template=MODE, overlap-check.KIND=on|off: the same, one
+ *                             kind of metadata at a time
+ *   lazy-refcounts=on|off     postpone refcount updates (dirty bit), v3 only
+ *   pass-discard-request, pass-discard-snapshot, pass-discard-other=on|off:
+ *                             freed clusters are discarded in the file when
+ *                             a guest discard, a snapshot deletion or
+ *                             anything else freed them (defaults: on with
+ *                             discard=unmap, on, off)
+ *   cache-clean-interval=SEC, l2-cache-entry-size=SIZE: accepted and
+ *                             checked; duet's caches hold whole tables and
+ *                             are never cleaned on a timer
  *
  * Sizes are rounded down to whole clusters (each cache holds at least two
  * tables).  An L2 cache larger than the disk needs is cut to what covers
@@ -17,12 +28,36 @@
 #include <unistd.h>
 
 #include "qcow2.h"
+#include "qemu/cutils.h"
 #include "trace/trace.h"
 
 #define QCOW2_OPT_L2_CACHE_SIZE       "l2-cache-size"
 #define QCOW2_OPT_REFCOUNT_CACHE_SIZE "refcount-cache-size"
 #define QCOW2_OPT_CACHE_SIZE          "cache-size"
 #define QCOW2_OPT_OVERLAP_CHECK       "overlap-check"
+#define QCOW2_OPT_OVERLAP_TEMPLATE    "overlap-check.template"
+#define QCOW2_OPT_LAZY_REFCOUNTS      "lazy-refcounts"
+#define QCOW2_OPT_DISCARD_REQUEST     "pass-discard-request"
+#define QCOW2_OPT_DISCARD_SNAPSHOT    "pass-discard-snapshot"
+#define QCOW2_OPT_DISCARD_OTHER       "pass-discard-other"
+#define QCOW2_OPT_CACHE_CLEAN_INTERVAL "cache-clean-interval"
+#define QCOW2_OPT_L2_CACHE_ENTRY_SIZE "l2-cache-entry-size"
+
+/* overlap-check.KIND: QEMU's names of the metadata kinds */
+static const struct {
+    const char *key;
+    int bit;
+} overlap_kinds[] = {
+    { "overlap-check.main-header", QCOW2_OL_MAIN_HEADER },
+    { "overlap-check.active-l1", QCOW2_OL_ACTIVE_L1 },
+    { "overlap-check.active-l2", QCOW2_OL_ACTIVE_L2 },
+    { "overlap-check.refcount-table", QCOW2_OL_REFCOUNT_TABLE },
+    { "overlap-check.refcount-block", QCOW2_OL_REFCOUNT_BLOCK },
+    { "overlap-check.snapshot-table", QCOW2_OL_SNAPSHOT_TABLE },
+    { "overlap-check.inactive-l1", QCOW2_OL_INACTIVE_L1 },
+    { "overlap-check.inactive-l2", QCOW2_OL_INACTIVE_L2 },
+    { "overlap-check.bitmap-directory", 0 }, /* duet checks no bitmap directory */
+};
 
 static const char *const overlap_modes[] = { "none", "constant", "cached", "all", NULL };
 
@@ -37,6 +72,39 @@ const QemuOptDesc qcow2_runtime_opts[] = {
     { .name = QCOW2_OPT_OVERLAP_CHECK, .type = QEMU_OPT_STRING,
       .help = "Metadata a write may not overwrite", .values = overlap_modes,
       .def_value_str = "cached" },
+    { .name = QCOW2_OPT_OVERLAP_TEMPLATE, .type = QEMU_OPT_STRING,
+      .help = "The overlap-check mode the overlap-check.KIND keys start from",
+      .values = overlap_modes },
+    { .name = "overlap-check.main-header", .type = QEMU_OPT_BOOL,
+      .help = "Check writes against the image header" },
+    { .name = "overlap-check.active-l1", .type = QEMU_OPT_BOOL,
+      .help = "Check writes against the active L1 table" },
+    { .name = "overlap-check.active-l2", .type = QEMU_OPT_BOOL,
+      .help = "Check writes against the active L2 tables" },
+    { .name = "overlap-check.refcount-table", .type = QEMU_OPT_BOOL,
+      .help = "Check writes against the refcount table" },
+    { .name = "overlap-check.refcount-block", .type = QEMU_OPT_BOOL,
+      .help = "Check writes against the refcount blocks" },
+    { .name = "overlap-check.snapshot-table", .type = QEMU_OPT_BOOL,
+      .help = "Check writes against the snapshot table" },
+    { .name = "overlap-check.inactive-l1", .type = QEMU_OPT_BOOL,
+      .help = "Check writes against the snapshots' L1 tables" },
+    { .name = "overlap-check.inactive-l2", .type = QEMU_OPT_BOOL,
+      .help = "Check writes against the snapshots' L2 tables" },
+    { .name = "overlap-check.bitmap-directory", .type = QEMU_OPT_BOOL,
+      .help = "Check writes against the bitmap directory (accepted)" },
+    { .name = QCOW2_OPT_LAZY_REFCOUNTS, .type = QEMU_OPT_BOOL,
+      .help = "Postpone refcount updates" },
+    { .name = QCOW2_OPT_DISCARD_REQUEST, .type = QEMU_OPT_BOOL,
+      .help = "Discard freed clusters in the file on a guest discard" },
+    { .name = QCOW2_OPT_DISCARD_SNAPSHOT, .type = QEMU_OPT_BOOL,
+      .help = "Discard clusters a snapshot deletion freed" },
+    { .name = QCOW2_OPT_DISCARD_OTHER, .type = QEMU_OPT_BOOL,
+      .help = "Discard clusters freed for any other reason" },
+    { .name = QCOW2_OPT_CACHE_CLEAN_INTERVAL, .type = QEMU_OPT_NUMBER,
+      .help = "Seconds between cache cleanings (accepted; duet does not clean)" },
+    { .name = QCOW2_OPT_L2_CACHE_ENTRY_SIZE, .type = QEMU_OPT_SIZE,
+      .help = "Bytes of an L2 cache entry (accepted; duet caches whole tables)" },
     { NULL },
 };
 
@@ -135,6 +203,97 @@ static bool cache_tables(BDRVQcow2State *s, const char *what, uint64_t bytes, in
     return true;
 }
 
+/* overlap-check.template, then each overlap-check.KIND on top of it. */
+static bool read_overlap_kinds(BlockDriverState *bs, int *mode, Error **errp)
+{
+    g_autofree char *template = bdrv_opt_take_str(bs->options, QCOW2_OPT_OVERLAP_TEMPLATE);
+
+    if (template) {
+        int m = qcow2_parse_overlap_check(template);
+        if (m < 0) {
+            error_setg(errp, "Unsupported value '%s' for qcow2 option '%s'. Allowed are any "
+                       "of the following: none, constant, cached, all", template,
+                       QCOW2_OPT_OVERLAP_CHECK);
+            return false;
+        }
+        *mode = m;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(overlap_kinds); i++) {
+        bool on = *mode & overlap_kinds[i].bit;
+
+        if (!bdrv_opt_take_bool(bs->options, overlap_kinds[i].key, &on, errp)) {
+            return false;
+        }
+        *mode = on ? *mode | overlap_kinds[i].bit : *mode & ~overlap_kinds[i].bit;
+    }
+    return true;
+}
+
+static bool read_discard_opts(BlockDriverState *bs, Error **errp)
+{
+    BDRVQcow2State *s = bs->opaque;
+    bool request = bs->open_flags & BDRV_O_UNMAP, snapshot = true, other = false;
+
+    if (!bdrv_opt_take_bool(bs->options, QCOW2_OPT_DISCARD_REQUEST, &request, errp) ||
+        !bdrv_opt_take_bool(bs->options, QCOW2_OPT_DISCARD_SNAPSHOT, &snapshot, errp) ||
+        !bdrv_opt_take_bool(bs->options, QCOW2_OPT_DISCARD_OTHER, &other, errp)) {
+        return false;
+    }
+    s->discard_passthrough[QCOW2_DISCARD_REQUEST] = request;
+    s->discard_passthrough[QCOW2_DISCARD_SNAPSHOT] = snapshot;
+    s->discard_passthrough[QCOW2_DISCARD_OTHER] = other;
+    return true;
+}
+
+static bool read_lazy_refcounts(BlockDriverState *bs, Error **errp)
+{
+    BDRVQcow2State *s = bs->opaque;
+    bool lazy = s->use_lazy_refcounts;
+
+    if (!bdrv_opt_take_bool(bs->options, QCOW2_OPT_LAZY_REFCOUNTS, &lazy, errp)) {
+        return false;
+    }
+    if (lazy && s->qcow_version < 3) {
+        error_setg(errp, "Lazy refcounts require a qcow2 image with at least qemu 1.1 "
+                   "compatibility level");
+        return false;
+    }
+    s->use_lazy_refcounts = lazy;
+    return true;
+}
+
+/* Checked as QEMU checks them; they tune what duet does not have. */
+static bool read_ignored_opts(BlockDriverState *bs, Error **errp)
+{
+    BDRVQcow2State *s = bs->opaque;
+    g_autofree char *interval = bdrv_opt_take_str(bs->options, QCOW2_OPT_CACHE_CLEAN_INTERVAL);
+    uint64_t v, entry = s->cluster_size;
+
+    if (interval) {
+        /* QEMU reads "-N" as 2^64 - N: far too big */
+        if (interval[0] == '-' && qemu_strtou64(interval + 1, &v) == 0) {
+            error_setg(errp, "Cache clean interval too big");
+            return false;
+        }
+        if (!qemu_opt_parse_number(QCOW2_OPT_CACHE_CLEAN_INTERVAL, interval, &v, errp)) {
+            return false;
+        }
+        if (v > UINT32_MAX) {
+            error_setg(errp, "Cache clean interval too big");
+            return false;
+        }
+    }
+    if (!bdrv_opt_take_size(bs->options, QCOW2_OPT_L2_CACHE_ENTRY_SIZE, &entry, errp)) {
+        return false;
+    }
+    if (entry < 512 || entry > s->cluster_size || (entry & (entry - 1))) {
+        error_setg(errp, "L2 cache entry size must be a power of two between 512 and the "
+                   "cluster size (%d)", s->cluster_size);
+        return false;
+    }
+    return true;
+}
+
 int qcow2_update_options(BlockDriverState *bs, Error **errp)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -155,6 +314,10 @@ int qcow2_update_options(BlockDriverState *bs, Error **errp)
     if (!read_cache_sizes(bs, bs->options, &l2_bytes, &rc_bytes, errp) ||
         !cache_tables(s, QCOW2_OPT_L2_CACHE_SIZE, l2_bytes, &l2_tables, errp) ||
         !cache_tables(s, QCOW2_OPT_REFCOUNT_CACHE_SIZE, rc_bytes, &rc_tables, errp)) {
+        return -EINVAL;
+    }
+    if (!read_overlap_kinds(bs, &mode, errp) || !read_discard_opts(bs, errp) ||
+        !read_lazy_refcounts(bs, errp) || !read_ignored_opts(bs, errp)) {
         return -EINVAL;
     }
     s->overlap_check = mode;

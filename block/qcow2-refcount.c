@@ -432,6 +432,67 @@ static int coroutine_fn alloc_refcount_block(BlockDriverState *bs, uint64_t tabl
     return bdrv_co_flush(bs->file->bs);
 }
 
+/* A cluster whose refcount reached zero, for the file (pass-discard-*);
+ * neighbours merge into one range. */
+static void queue_discard(BDRVQcow2State *s, int64_t cluster_index)
+{
+    Qcow2DiscardRange r = { cluster_index << s->cluster_bits, s->cluster_size };
+
+    if (!s->discards) {
+        s->discards = g_array_new(false, false, sizeof(Qcow2DiscardRange));
+    }
+    if (s->discards->len) {
+        Qcow2DiscardRange *last = &g_array_index(s->discards, Qcow2DiscardRange,
+                                                 s->discards->len - 1);
+        if (last->offset + last->bytes == r.offset) {
+            last->bytes += r.bytes;
+            return;
+        }
+    }
+    g_array_append_val(s->discards, r);
+}
+
+/*
+ * Sends the queued frees to the file as discards, once the metadata that
+ * stopped using them is written (a crash must not leave a table pointing
+ * at a punched cluster).  A cluster allocated again meanwhile is skipped.
+ * Discards are advisory: a file that cannot discard keeps the data.
+ */
+int coroutine_fn qcow2_process_discards(BlockDriverState *bs)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int ret;
+
+    if (!s->discards || !s->discards->len) {
+        return 0;
+    }
+    ret = qcow2_cache_flush(bs, s->l2_table_cache);
+    if (ret == 0) {
+        ret = qcow2_cache_flush(bs, s->refcount_block_cache);
+    }
+    for (guint i = 0; ret == 0 && i < s->discards->len; i++) {
+        Qcow2DiscardRange r = g_array_index(s->discards, Qcow2DiscardRange, i);
+        int64_t run = r.offset, end = r.offset + r.bytes;
+
+        /* [run, off) are still free; a reused cluster ends the run */
+        for (int64_t off = r.offset; off < end; off += s->cluster_size) {
+            uint64_t refcount;
+
+            if (qcow2_get_refcount(bs, off >> s->cluster_bits, &refcount) < 0 || refcount) {
+                if (off > run) {
+                    bdrv_co_pdiscard(bs->file, run, off - run);
+                }
+                run = off + s->cluster_size;
+            }
+        }
+        if (end > run) {
+            bdrv_co_pdiscard(bs->file, run, end - run);
+        }
+    }
+    g_array_set_size(s->discards, 0);
+    return ret;
+}
+
 /* Adds addend to one cluster's refcount; never wraps (spec: max value). */
 int coroutine_fn qcow2_update_cluster_refcount(BlockDriverState *bs, int64_t cluster_index,
                                                int64_t addend)
@@ -480,6 +541,9 @@ int coroutine_fn qcow2_update_cluster_refcount(BlockDriverState *bs, int64_t clu
     if (new == 0) {
         if ((uint64_t)cluster_index < s->free_cluster_index) {
             s->free_cluster_index = cluster_index;
+        }
+        if (s->discard_passthrough[s->discard_type]) {
+            queue_discard(s, cluster_index);
         }
         qcow2_cache_discard(s->l2_table_cache, cluster_index << s->cluster_bits);
         qcow2_cache_discard(s->refcount_block_cache, cluster_index << s->cluster_bits);

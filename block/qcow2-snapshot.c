@@ -558,8 +558,12 @@ static int coroutine_fn snapshot_delete_locked(BlockDriverState *bs, uint32_t id
     table = g_new(QCowSnapshot, MAX(s->nb_snapshots - 1, 1));
     memcpy(table, s->snapshots, sizeof(*table) * idx);
     memcpy(table + idx, s->snapshots + idx + 1, sizeof(*table) * (s->nb_snapshots - idx - 1));
+    /* everything the deletion frees, the old table included, is the
+     * snapshot's (pass-discard-snapshot) */
+    s->discard_type = QCOW2_DISCARD_SNAPSHOT;
     ret = write_snapshot_table(bs, table, s->nb_snapshots - 1);
     if (ret < 0) {
+        s->discard_type = QCOW2_DISCARD_OTHER;
         g_free(table);
         return ret;
     }
@@ -571,8 +575,10 @@ static int coroutine_fn snapshot_delete_locked(BlockDriverState *bs, uint32_t id
     } else if (victim.l1_size) {
         qcow2_free_clusters(bs, victim.l1_table_offset, (int64_t)victim.l1_size * 8);
     }
+    s->discard_type = QCOW2_DISCARD_OTHER;
     free_snapshot(&victim);
-    return qcow2_fix_copied_flags(bs);
+    ret = qcow2_fix_copied_flags(bs);
+    return ret < 0 ? ret : qcow2_process_discards(bs);
 }
 
 static int coroutine_fn snapshot_delete_co(BlockDriverState *bs, void *opaque)

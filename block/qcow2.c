@@ -72,6 +72,7 @@ static int coroutine_fn qcow2_close_co(BlockDriverState *bs, void *opaque)
     int ret, result = 0;
 
     qemu_co_mutex_lock(&s->lock);
+    qcow2_process_discards(bs);
     ret = qcow2_cache_flush(bs, s->l2_table_cache);
     if (ret < 0) {
         error_report("Failed to flush the L2 table cache: %s", g_strerror(-ret));
@@ -485,6 +486,30 @@ static void whole_clusters(BDRVQcow2State *s, int64_t offset, int64_t bytes,
     }
 }
 
+/*
+ * With s->lock held: widens [*start, *end) (the whole clusters of the
+ * request) by a partly covered cluster at either edge that reads as zeros
+ * from its mapping: QEMU makes such a cluster a zero cluster whole instead
+ * of allocating it for a buffer of zeros.
+ */
+static void zero_widen_edges(BlockDriverState *bs, int64_t offset, int64_t bytes,
+                             int64_t *start, int64_t *end)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int64_t head = start_of_cluster(s, offset), tail = start_of_cluster(s, offset + bytes - 1);
+
+    if (head < *start &&
+        qcow2_guest_range_is_zero(bs, head, MIN(s->cluster_size, s->size - head))) {
+        *end = *start >= *end ? head + s->cluster_size : *end;
+        *start = head;
+    }
+    if (tail >= *end && offset + bytes > *end &&
+        qcow2_guest_range_is_zero(bs, tail, MIN(s->cluster_size, s->size - tail))) {
+        *start = *start >= *end ? tail : *start;
+        *end = tail + s->cluster_size;
+    }
+}
+
 static int coroutine_fn qcow2_co_pwrite_zeroes(BlockDriverState *bs, int64_t offset,
                                                int64_t bytes, BdrvRequestFlags flags)
 {
@@ -493,27 +518,36 @@ static int coroutine_fn qcow2_co_pwrite_zeroes(BlockDriverState *bs, int64_t off
     int ret;
 
     whole_clusters(s, offset, bytes, &start, &end);
-    if (start >= end || (s->qcow_version < 3 && bs->backing)) {
+    if (s->qcow_version < 3 && bs->backing) {
         return qcow2_write_zero_buffer(bs, offset, bytes);
-    }
-    if (start > offset) {
-        ret = qcow2_write_zero_buffer(bs, offset, MIN(start, offset + bytes) - offset);
-        if (ret < 0) {
-            return ret;
-        }
     }
     qemu_co_mutex_lock(&s->lock);
     ret = qcow2_prepare_write(bs);
     if (ret == 0) {
+        zero_widen_edges(bs, offset, bytes, &start, &end);
+    }
+    if (ret == 0 && start < end) {
+        /* what an unmapping zero write frees, the guest asked to free */
+        s->discard_type = QCOW2_DISCARD_REQUEST;
         ret = s->qcow_version >= 3
               ? qcow2_cluster_zeroize(bs, start, end - start, flags & BDRV_REQ_MAY_UNMAP)
               : qcow2_cluster_discard(bs, start, end - start, true);
+        s->discard_type = QCOW2_DISCARD_OTHER;
+        if (ret == 0) {
+            ret = qcow2_process_discards(bs);
+        }
     }
     qemu_co_mutex_unlock(&s->lock);
     if (ret < 0) {
         return ret;
     }
-    if (offset + bytes > end) {
+    if (start >= end) {
+        return qcow2_write_zero_buffer(bs, offset, bytes);
+    }
+    if (start > offset) {
+        ret = qcow2_write_zero_buffer(bs, offset, MIN(start, offset + bytes) - offset);
+    }
+    if (ret == 0 && offset + bytes > end) {
         ret = qcow2_write_zero_buffer(bs, end, offset + bytes - end);
     }
     return ret;
@@ -532,7 +566,12 @@ static int coroutine_fn qcow2_co_pdiscard(BlockDriverState *bs, int64_t offset, 
     qemu_co_mutex_lock(&s->lock);
     ret = qcow2_prepare_write(bs);
     if (ret == 0) {
+        s->discard_type = QCOW2_DISCARD_REQUEST;
         ret = qcow2_cluster_discard(bs, start, end - start, false);
+        s->discard_type = QCOW2_DISCARD_OTHER;
+    }
+    if (ret == 0) {
+        ret = qcow2_process_discards(bs);
     }
     qemu_co_mutex_unlock(&s->lock);
     return ret;

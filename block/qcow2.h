@@ -78,6 +78,20 @@ typedef enum QCow2ClusterType {
     QCOW2_CLUSTER_COMPRESSED,
 } QCow2ClusterType;
 
+/* Why clusters are freed (QEMU's enum qcow2_discard_type). */
+enum {
+    QCOW2_DISCARD_OTHER,
+    QCOW2_DISCARD_REQUEST,
+    QCOW2_DISCARD_SNAPSHOT,
+    QCOW2_DISCARD_NEVER,      /* the old clusters of an overwrite */
+    QCOW2_DISCARD_MAX,
+};
+
+typedef struct Qcow2DiscardRange {
+    int64_t offset;
+    int64_t bytes;
+} Qcow2DiscardRange;
+
 /* Overlap-check metadata classes (QEMU's QCOW2_OL_*). */
 enum {
     QCOW2_OL_MAIN_HEADER     = 1 << 0,
@@ -178,6 +192,12 @@ typedef struct BDRVQcow2State {
     QCowSnapshot *snapshots;
 
     int overlap_check;        /* QCOW2_OL_* mask */
+    /* pass-discard-*: which frees reach the file as discards; what the
+     * current operation frees counts as discard_type (default OTHER) and
+     * is queued in discards until qcow2_process_discards */
+    bool discard_passthrough[QCOW2_DISCARD_MAX];
+    int discard_type;
+    GArray *discards;         /* Qcow2DiscardRange */
 
     GSList *unknown_header_ext;  /* Qcow2UnknownHeaderExtension * */
     char *image_backing_file;
@@ -339,6 +359,7 @@ void qcow2_parse_compressed_l2_entry(BlockDriverState *bs, uint64_t l2_entry,
 int qcow2_refcount_init(BlockDriverState *bs, Error **errp);
 void qcow2_refcount_close(BlockDriverState *bs);
 void qcow2_set_refcount_funcs(BDRVQcow2State *s);
+int coroutine_fn qcow2_process_discards(BlockDriverState *bs);
 int coroutine_fn qcow2_get_refcount(BlockDriverState *bs, int64_t cluster_index,
                                     uint64_t *refcount);
 int coroutine_fn qcow2_update_cluster_refcount(BlockDriverState *bs, int64_t cluster_index,

@@ -590,7 +590,7 @@ START_TEST(test_image_opts)
     r = run(duet_img, "info", "--image-opts", "driver=qcow2,file.filename=d,,1.qcow2,help",
             NULL);
     ck_assert_msg(r.status == 0, "%s", r.err);
-    ck_assert_msg(g_str_has_prefix(r.out, "qcow2 options:\n  cache-size=<size> "), "%s", r.out);
+    ck_assert_msg(g_str_has_prefix(r.out, "qcow2 options:\n  auto-read-only=<bool (on/off)> "), "%s", r.out);
     ck_assert_ptr_nonnull(strstr(r.out, "\n  file.aio=<str>         - "));
     run_free(&r);
     r = run(duet_img, "check", "--image-opts", "driver=qcow2,overlap-check=help", NULL);

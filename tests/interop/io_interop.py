@@ -113,6 +113,25 @@ CMDS = [
                       'map', 'alloc 0 1M')),
     ('compressed-zero', [], c('write -c -z 0 64k', 'map', 'write -f -c 0 64k', 'write -c -f 0 1')),
     ('quit-args', [], c('quit x y', 'length')),
+    ('node-options', [], c('close', 'open -o cache.direct=on test.qcow2', 'length', 'close',
+                           'open -o cache.direct=x test.qcow2', 'open -o read-only=x test.qcow2',
+                           'open -o read-only=on test.qcow2', 'open -r -o read-only=off test.qcow2',
+                           'write 0 1', 'close', 'open -o detect-zeroes=bad test.qcow2',
+                           'open -o lazy-refcounts=on,pass-discard-request=off test.qcow2',
+                           'length', 'close', 'open -o pass-discard-request=x test.qcow2',
+                           'open -o l2-cache-entry-size=100 test.qcow2',
+                           'open -o l2-cache-entry-size=128k test.qcow2',
+                           'open -o cache-clean-interval=-1 test.qcow2',
+                           'open -o cache-clean-interval=x test.qcow2',
+                           'open -o cache-clean-interval=4294967296 test.qcow2',
+                           'open -o overlap-check.template=foo test.qcow2',
+                           'open -o overlap-check.l1=x test.qcow2',
+                           'open -o overlap-check.main-header=x test.qcow2',
+                           'open -o overlap-check.bitmap-directory=on,overlap-check.template=none'
+                           ' test.qcow2', 'length', 'close',
+                           'open -o cache-clean-interval=10,l2-cache-entry-size=4k test.qcow2',
+                           'length')),
+    ('lazy-v2', [], c('close', 'open -o lazy-refcounts=on v2.qcow2', 'length')),
     ('open-native-aio', [], c('close', 'open -k test.qcow2', 'length', 'open -k -n test.qcow2',
                               'length', 'close', 'open -d bad test.qcow2', 'length')),
 ]
@@ -178,6 +197,31 @@ CMP = [
                             'write -b 600M 64k')),
     ('vmstate-small-clusters', '1M', ['-o', 'cluster_size=512'],
      c('write -b 0 4k', 'write 0 4k', 'write -b 70k 4k')),
+    # a guest discard punches the freed cluster in the file (discard=unmap,
+    # pass-discard-request); discard=ignore drops the request
+    ('discard-punch', '1M', [], c('write -P 1 0 64k', 'write -P 2 64k 64k', 'discard 0 64k')),
+    ('discard-ignore', '1M', [], ['-d', 'ignore'] + c('write -P 1 0 64k', 'write -P 2 64k 64k',
+                                                     'discard 0 64k', 'write -z -u 64k 64k')),
+    ('discard-no-pass', '1M', [], ['--image-opts'] +
+     c('write -P 1 0 64k', 'write -P 2 64k 64k', 'discard 0 64k') +
+     ['driver=qcow2,pass-discard-request=off,file.filename=']),
+    ('discard-other', '1M', [], ['--image-opts'] +
+     c('write -c -P 1 0 64k', 'write -P 2 0 64k', 'write -P 3 64k 64k', 'write -z -u 64k 64k') +
+     ['driver=qcow2,pass-discard-other=on,file.filename=']),
+    # sub-cluster zero writes: a cluster that reads as zeros becomes a zero
+    # cluster whole; one with data gets a buffer of zeros
+    ('zero-partial', '1M', [], c('write -z 128k 4k', 'write -z 288k 64k', 'write -P 1 0 4k',
+                                 'write -z 4k 4k', 'write -P 0 400k 4k', 'write -z 396k 4k',
+                                 'write -z 1000k 24k')),
+    ('zero-partial-v2', '1M', ['-o', 'compat=0.10'],
+     c('write -z 128k 4k', 'write -P 1 0 4k', 'write -z 4k 100k')),
+    ('detect-zeroes', '1M', [], ['--image-opts'] +
+     c('write -P 1 0 128k', 'write -P 0 0 64k', 'write -P 0 128k 4k', 'write -P 0 512k 64k') +
+     ['driver=qcow2,detect-zeroes=unmap,file.filename=']),
+    ('compressed', '1G', [], c('write -c -P 1 0 64k', 'write -c 64k 64k', 'write -c -P 3 256k 64k',
+                               'write 128k 4k', 'write -P 2 0 64k', 'write -c 600M 64k')),
+    ('lazy-refcounts', '1M', [], ['--image-opts'] + c('write -P 1 0 128k', 'discard 0 64k') +
+     ['driver=qcow2,lazy-refcounts=on,file.filename=']),
 ]
 
 
@@ -230,6 +274,8 @@ def main():
             with open(os.path.join(tmp, sub, 'src.bin'), 'wb') as f:
                 f.write(bytes(range(256)) * 64)
             open(os.path.join(tmp, sub, 'empty.bin'), 'wb').close()
+            subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-o', 'compat=0.10',
+                            os.path.join(tmp, sub, 'v2.qcow2'), '1M'], check=True)
         if corpus in ('cmds', 'cli', 'slow'):
             for name, create, args, *stdin in (CMDS if corpus != 'cli' else
                                                [(n, [], a, s) for n, s, a in CLI]):
@@ -251,7 +297,11 @@ def main():
                     subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2'] +
                                    [base if a == 'BASE' else a for a in create] +
                                    [img, size], check=True)
-                    rc, out, err = run(tool, args + [img], None, tmp)
+                    if args and args[-1].endswith('file.filename='):
+                        cmd = args[:-1] + [args[-1] + img]
+                    else:
+                        cmd = args + [img]
+                    rc, out, err = run(tool, cmd, None, tmp)
                     imgs.append(img)
                 same = open(imgs[0], 'rb').read() == open(imgs[1], 'rb').read()
                 print('%s cmp-%s' % ('ok  ' if same else 'FAIL', name))

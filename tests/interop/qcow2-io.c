@@ -59,7 +59,12 @@ static void fill_pattern(uint8_t *buf, int64_t offset, int64_t len, uint64_t see
 static BlockBackend *open_blk_cache(const char *file, bool rw, const char *cache)
 {
     Error *err = NULL;
-    BlockBackend *blk = blk_new_open(file, NULL, cache, !rw, &err);
+    g_autoptr(GHashTable) opts = bdrv_options_new();
+    BlockBackend *blk;
+
+    /* the "discard" command is meant to reach the image, as qemu-io's */
+    g_hash_table_insert(opts, g_strdup("discard"), g_strdup("unmap"));
+    blk = blk_new_open_opts(file, NULL, cache, !rw, opts, &err);
 
     if (!blk) {
         fprintf(stderr, "qcow2-io: %s\n", error_get_pretty(err));
@@ -134,7 +139,8 @@ static int cmd_write_verify(char **argv, bool verify)
 static int cmd_zero_discard(char **argv, bool zero)
 {
     Error *err = NULL;
-    BlockDriverState *bs = bdrv_open(argv[0], NULL, BDRV_O_RDWR, &err);
+    /* discard=unmap: the discard is meant to reach the image */
+    BlockDriverState *bs = bdrv_open(argv[0], NULL, BDRV_O_RDWR | BDRV_O_UNMAP, &err);
     int64_t off = g_ascii_strtoll(argv[1], NULL, 0), len = g_ascii_strtoll(argv[2], NULL, 0);
     BdrvChild *c;
     int ret;

@@ -136,7 +136,10 @@ START_TEST(test_runtime_opts_taken)
 
         ck_assert_ptr_null(open_opts(0, str, &msg));
         ck_assert_msg(!strstr(msg, "does not support"), "%s: %s", str, msg);
-        ck_assert_msg(strstr(msg, d->name), "%s: %s", str, msg);
+        /* QEMU names overlap-check.template's bad value as overlap-check's */
+        ck_assert_msg(strstr(msg, d->name) ||
+                      (!strcmp(d->name, "overlap-check.template") &&
+                       strstr(msg, "option 'overlap-check'")), "%s: %s", str, msg);
     }
 }
 END_TEST

@@ -67,11 +67,10 @@ BlockBackend *io_open_blk(const IOOpenParams *p, Error **errp)
 {
     g_autoptr(GHashTable) options = bdrv_options_copy(p->opts);
     g_autofree char *snapshot = bdrv_opt_take_str(options, "snapshot");
-    g_autofree char *discard = bdrv_opt_take_str(options, "discard");
 
-    if (discard && !io_discard_mode_valid(discard)) {
-        error_setg(errp, "Invalid discard option");
-        return NULL;
+    /* qemu-io opens with discard=unmap unless told otherwise */
+    if (!g_hash_table_contains(options, "discard")) {
+        g_hash_table_insert(options, g_strdup("discard"), g_strdup("unmap"));
     }
     if (snapshot && strcmp(snapshot, "off")) {
         return blk_new_open_snapshot(p->name, p->fmt, p->cache, options, errp);
