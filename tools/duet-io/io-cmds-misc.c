@@ -601,9 +601,10 @@ const IOCmd *io_find_cmd(const char *name)
     return NULL;
 }
 
-static void io_help_oneline(const IOCmd *ct)
+/* name: as the user typed it (an alternative name shows as itself) */
+static void io_help_oneline(const IOCmd *ct, const char *name)
 {
-    printf("%s ", ct->name);
+    printf("%s ", name);
     if (ct->args) {
         printf("%s ", ct->args);
     }
@@ -619,7 +620,7 @@ static int help_f(IOState *s, int argc, char **argv)
     if (argc == 1) {
         all = io_all_cmds(&n);
         for (size_t i = 0; i < n; i++) {
-            io_help_oneline(all[i]);
+            io_help_oneline(all[i], all[i]->name);
         }
         printf("\nUse 'help commandname' for extended help.\n");
         return 0;
@@ -629,7 +630,7 @@ static int help_f(IOState *s, int argc, char **argv)
         printf("command %s not found\n", argv[1]);
         return -EINVAL;
     }
-    io_help_oneline(ct);
+    io_help_oneline(ct, argv[1]);
     if (ct->help) {
         printf("\n%s\n", ct->help);
     }

@@ -607,8 +607,9 @@ static int aio_write_f(IOState *s, int argc, char **argv)
     optind++;
     if (a->zero) {
         if (optind != argc - 1) {
+            printf("-z supports only a single length parameter\n");
             g_free(a);
-            return io_usage("aio_write");
+            return -EINVAL;
         }
         if (!io_num(argv[optind], &a->bytes)) {
             g_free(a);
