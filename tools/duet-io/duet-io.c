@@ -56,6 +56,56 @@ const char *io_cache_mode(const char *mode)
     return NULL;
 }
 
+/*
+ * open -o / reopen -o: QEMU's option syntax, where a key without a value
+ * is a deprecated short-form boolean ("x" is x=on, "nox" is x=off), with
+ * qemu-io's warning.  Only values escape commas (",,").
+ */
+bool io_parse_node_opts(IOState *s, GHashTable *opts, const char *str)
+{
+    g_autoptr(GString) norm = g_string_new(NULL);
+    Error *err = NULL;
+    const char *p = str;
+
+    while (*p) {
+        size_t klen = strcspn(p, "=,");
+        g_autofree char *key = g_strndup(p, klen);
+
+        p += klen;
+        if (norm->len) {
+            g_string_append_c(norm, ',');
+        }
+        if (*p == '=') {
+            /* the value runs to a single comma; ",," is a comma in it */
+            g_string_append_printf(norm, "%s=", key);
+            for (p++; *p && !(*p == ',' && p[1] != ','); p++) {
+                if (*p == ',') {
+                    g_string_append_c(norm, ','); /* stays escaped for the parser */
+                    p++;
+                }
+                g_string_append_c(norm, *p);
+            }
+        } else {
+            bool off = g_str_has_prefix(key, "no");
+            const char *name = off ? key + 2 : key;
+
+            fflush(stdout);
+            fprintf(stderr, "%s: warning: short-form boolean option '%s' deprecated\n"
+                    "Please use %s=%s instead\n", s->progname, key, name, off ? "off" : "on");
+            g_string_append_printf(norm, "%s=%s", name, off ? "off" : "on");
+        }
+        if (*p == ',') {
+            p++;
+        }
+    }
+    if (!bdrv_options_parse(opts, norm->str, &err)) {
+        io_error(s, "%s", error_get_pretty(err));
+        error_free(err);
+        return false;
+    }
+    return true;
+}
+
 /* discard=ignore|unmap is accepted; duet always passes discards down. */
 bool io_discard_mode_valid(const char *mode)
 {

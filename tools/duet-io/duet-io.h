@@ -66,6 +66,8 @@ bool io_open(IOState *s, const char *name, const char *fmt, GHashTable *opts, bo
              const char *cache, bool image_opts);
 /* the same, without messages: the BlockBackend or NULL and *errp */
 bool io_discard_mode_valid(const char *mode);
+/* -o of open and reopen into opts; false after the message */
+bool io_parse_node_opts(IOState *s, GHashTable *opts, const char *str);
 BlockBackend *io_open_blk(const IOOpenParams *p, Error **errp);
 const char *io_cache_mode(const char *mode); /* qemu-io's name -> duet's; NULL */
 void io_close(IOState *s);

@@ -234,7 +234,6 @@ static int open_f(IOState *s, int argc, char **argv)
     g_autoptr(GHashTable) opts = bdrv_options_new();
     bool read_only = false, force_share = false, snapshot = false;
     const char *cache = NULL;
-    Error *err = NULL;
     int c;
 
     optind = 0;
@@ -255,9 +254,7 @@ static int open_f(IOState *s, int argc, char **argv)
             g_hash_table_insert(opts, g_strdup("discard"), g_strdup(optarg));
             break;
         case 'o':
-            if (!bdrv_options_parse(opts, optarg, &err)) {
-                io_error(s, "%s", error_get_pretty(err));
-                error_free(err);
+            if (!io_parse_node_opts(s, opts, optarg)) {
                 return -EINVAL;
             }
             break;
@@ -432,9 +429,7 @@ static int reopen_f(IOState *s, int argc, char **argv)
         case 'r': rflag = true; break;
         case 'w': wflag = true; break;
         case 'o':
-            if (!bdrv_options_parse(changes, optarg, &err)) {
-                io_error(s, "%s", error_get_pretty(err));
-                error_free(err);
+            if (!io_parse_node_opts(s, changes, optarg)) {
                 return -EINVAL;
             }
             break;
