@@ -155,8 +155,10 @@ static GByteArray *serialize_snapshots(const QCowSnapshot *snapshots, uint32_t n
         const QCowSnapshot *sn = &snapshots[i];
         size_t id_len = strlen(sn->id_str), name_len = strlen(sn->name);
         uint8_t h[SNAPSHOT_HEADER_SIZE] = { 0 };
-        size_t len;
 
+        /* entries start 8-aligned; the last is not padded (QEMU's table
+         * ends with its name, and so does the file when it is last) */
+        g_byte_array_append(buf, zeros, (8 - buf->len % 8) % 8);
         stbe64(h, sn->l1_table_offset);
         stbe32(h + 8, sn->l1_size);
         h[12] = id_len >> 8;
@@ -172,8 +174,6 @@ static GByteArray *serialize_snapshots(const QCowSnapshot *snapshots, uint32_t n
         g_byte_array_append(buf, sn->extra_data, sn->extra_data_size);
         g_byte_array_append(buf, (const uint8_t *)sn->id_str, id_len);
         g_byte_array_append(buf, (const uint8_t *)sn->name, name_len);
-        len = SNAPSHOT_HEADER_SIZE + sn->extra_data_size + id_len + name_len;
-        g_byte_array_append(buf, zeros, (8 - len % 8) % 8);
     }
     return buf;
 }
@@ -492,7 +492,10 @@ static int coroutine_fn snapshot_goto_locked(BlockDriverState *bs, const QCowSna
         }
         return ret;
     }
+    /* what the old active table alone used goes as a snapshot's does */
+    s->discard_type = QCOW2_DISCARD_SNAPSHOT;
     ret = qcow2_unref_l1_clusters(bs, old_l1, old_l1_size);
+    s->discard_type = QCOW2_DISCARD_OTHER;
     if (ret < 0) {
         qemu_log_mask(LOG_GUEST_ERROR, "qcow2: could not release the old active L1 "
                       "table's clusters (%s); leaked\n", g_strerror(-ret));
@@ -506,7 +509,8 @@ static int coroutine_fn snapshot_goto_locked(BlockDriverState *bs, const QCowSna
         }
     }
     trace_event(qcow2_snapshot_goto, "id=%s name=%s", sn->id_str, sn->name);
-    return qcow2_fix_copied_flags(bs);
+    ret = qcow2_fix_copied_flags(bs);
+    return ret < 0 ? ret : qcow2_process_discards(bs);
 }
 
 static int coroutine_fn snapshot_goto_co(BlockDriverState *bs, void *opaque)
