@@ -654,28 +654,29 @@ static int64_t qcow2_vm_state_offset(BlockDriverState *bs)
 
 /* The VM state is written and read as guest data past the disk: the
  * clusters are allocated, COW'd and refcounted like any others. */
-static int coroutine_fn qcow2_save_vmstate(BlockDriverState *bs, QEMUIOVector *qiov,
-                                           int64_t pos)
+static int coroutine_fn qcow2_vmstate_rw(BlockDriverState *bs, QEMUIOVector *qiov,
+                                         int64_t pos, bool is_write)
 {
     int64_t offset = qcow2_vm_state_offset(bs);
 
     if (pos > INT64_MAX - offset - (int64_t)qiov->size) {
         return -EINVAL;
     }
-    BLKDBG_EVENT(bs->file, BLKDBG_VMSTATE_SAVE);
-    return qcow2_co_pwritev_part(bs, offset + pos, qiov->size, qiov, 0, 0);
+    BLKDBG_EVENT(bs->file, is_write ? BLKDBG_VMSTATE_SAVE : BLKDBG_VMSTATE_LOAD);
+    return is_write ? qcow2_co_pwritev_part(bs, offset + pos, qiov->size, qiov, 0, 0)
+                    : qcow2_do_preadv(bs, offset + pos, qiov->size, qiov, 0, false);
+}
+
+static int coroutine_fn qcow2_save_vmstate(BlockDriverState *bs, QEMUIOVector *qiov,
+                                           int64_t pos)
+{
+    return qcow2_vmstate_rw(bs, qiov, pos, true);
 }
 
 static int coroutine_fn qcow2_load_vmstate(BlockDriverState *bs, QEMUIOVector *qiov,
                                            int64_t pos)
 {
-    int64_t offset = qcow2_vm_state_offset(bs);
-
-    if (pos > INT64_MAX - offset - (int64_t)qiov->size) {
-        return -EINVAL;
-    }
-    BLKDBG_EVENT(bs->file, BLKDBG_VMSTATE_LOAD);
-    return qcow2_do_preadv(bs, offset + pos, qiov->size, qiov, 0, false);
+    return qcow2_vmstate_rw(bs, qiov, pos, false);
 }
 
 static int qcow2_get_info(BlockDriverState *bs, BlockDriverInfo *bdi)
