@@ -5,30 +5,11 @@
  */
 #include "ops.h"
 
-/*
- * Near targets must lie within CS, or be canonical in 64-bit mode (SDM
- * JMP: #GP(0) otherwise, at the branch).  Relative targets are fixed at
- * decode time, so decode.c sends non-canonical ones to op_gp0/op_jcc_nc
- * and the run-time check is the CS limit alone; indirect targets get both.
- */
-static inline void check_target(TCGCPU *s, uint64_t target)
-{
-    if (G_UNLIKELY(target > s->ip_limit)) {
-        raise_exception_err(s, EXCP0D_GPF, 0);
-    }
-}
-
 static inline void check_target_any(TCGCPU *s, uint64_t target)
 {
     if (G_UNLIKELY(s->code64 ? !is_canonical(target) : target > s->ip_limit)) {
         raise_exception_err(s, EXCP0D_GPF, 0);
     }
-}
-
-static inline void jump_to(TCGCPU *s, uint64_t target)
-{
-    check_target(s, target);
-    s->env->eip = target;
 }
 
 static inline void jump_any(TCGCPU *s, uint64_t target)
@@ -64,19 +45,6 @@ void op_jcc(TCGCPU *s, const DecodedInsn *d)
     } else {
         s->env->eip = d->next_eip;
     }
-}
-
-/* Jcc inside a block (INSN_CONT): taken leaves the block, not taken goes
- * on with the next instruction (threaded: see dispatch_next). */
-static inline void jcc_finish(TCGCPU *s, const DecodedInsn *d, bool taken)
-{
-    if (taken) {
-        jump_to(s, d->imm);
-        chain_next_tb(s, d);
-        return;
-    }
-    s->env->eip = d->next_eip;
-    dispatch_next(s, d);
 }
 
 /* Out of line, so that the inline cases need no stack frame. */

@@ -673,6 +673,8 @@ void end_exclusive(TCGCPU *s);
 
 /* ---- decode.c ---- */
 /* Decodes one instruction at eip; returns false if it faults (raised). */
+/* ops-fused.c: gives CMP/SUB/TEST + Jcc pairs of a decoded block one handler */
+void tb_fuse_insns(DecodedInsn *insns, int n);
 void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
                  uint8_t (*fetch)(TCGCPU *s, uint64_t pc, void *opaque), void *opaque);
 void op_ud(TCGCPU *s, const DecodedInsn *d);

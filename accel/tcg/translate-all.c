@@ -455,6 +455,8 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
         }
     }
 
+    tb_fuse_insns(buf, n);
+
     TranslationBlock *tb = g_malloc0(sizeof(*tb) + n * sizeof(DecodedInsn));
     tb->pc = pc;
     tb->cs_base = cs_base;

@@ -456,6 +456,17 @@ START_TEST(test_jcc_after64)
         { { 0x48, 0x83, 0xe9, 0x01 }, 4 },             /* sub rcx, 1 */
         { { 0x48, 0x3d, 0x00, 0x00, 0x00, 0x80 }, 6 }, /* cmp rax, sext 0x80000000 */
         { { 0x05, 0x01, 0x00, 0x00, 0x00 }, 5 },       /* add eax, 1 */
+        { { 0x29, 0xd9 }, 2 },                         /* sub ecx, ebx */
+        { { 0x48, 0x29, 0xd9 }, 3 },                   /* sub rcx, rbx */
+        { { 0x83, 0xe9, 0x01 }, 3 },                   /* sub ecx, 1 */
+        { { 0x83, 0xf9, 0xff }, 3 },                   /* cmp ecx, -1 */
+        { { 0x48, 0x39, 0x0e }, 3 },                   /* cmp [rsi], rcx */
+        { { 0x48, 0x3b, 0x0e }, 3 },                   /* cmp rcx, [rsi] */
+        { { 0x39, 0x4e, 0x08 }, 3 },                   /* cmp [rsi+8], ecx */
+        { { 0x3b, 0x4e, 0x08 }, 3 },                   /* cmp ecx, [rsi+8] */
+        { { 0x83, 0x7e, 0x08, 0x00 }, 4 },             /* cmp dword [rsi+8], 0 */
+        { { 0x48, 0x81, 0x3e, 0x00, 0x00, 0x00, 0x80 }, 7 }, /* cmp qword [rsi], sext 0x80000000 */
+        { { 0x48, 0xf7, 0xc1, 0xff, 0xff, 0xff, 0xff }, 7 }, /* test rcx, -1 */
     };
     uint8_t code[24], mem[64];
 
@@ -464,13 +475,18 @@ START_TEST(test_jcc_after64)
     long_ready = false;
     for (unsigned o = 0; o < G_N_ELEMENTS(ops); o++) {
         /* after IMUL only CF and OF are defined (SDM vol.2 IMUL): O and B */
-        for (int c = 0; c < (ops[o].mul ? 4 : 16); c++) {
-            /* op; mov edx, 1; jcc +5; mov edx, 0 */
+        for (int c = 0; c < (ops[o].mul ? 4 : 16) * 2; c++) {
+            /* op; mov edx, 1; jcc +5; mov edx, 0, and (odd c) the same
+             * with the mov first, so that the Jcc directly follows op (a
+             * pair that ops-fused.c runs as one) */
             size_t n = ops[o].len;
-            memcpy(code, ops[o].b, n);
-            const uint8_t tail[] = { 0xba, 1, 0, 0, 0, (uint8_t)(0x70 + c), 5,
-                                     0xba, 0, 0, 0, 0 };
-            memcpy(code + n, tail, sizeof(tail));
+            const uint8_t mov1[] = { 0xba, 1, 0, 0, 0 };
+            const uint8_t jcc[] = { (uint8_t)(0x70 + c / 2), 5, 0xba, 0, 0, 0, 0 };
+            size_t at = c & 1 ? sizeof(mov1) : 0;
+            memcpy(code + at, ops[o].b, n);
+            memcpy(code + (c & 1 ? 0 : n), mov1, sizeof(mov1));
+            memcpy(code + n + sizeof(mov1), jcc, sizeof(jcc));
+            const size_t tail_len = sizeof(mov1) + sizeof(jcc);
             for (unsigned a = 0; a < N_EDGE64; a++) {
                 for (unsigned b = 0; b < N_EDGE64; b += 3) {
                     uint64_t m0 = edge64[(a + b) % N_EDGE64];
@@ -478,7 +494,7 @@ START_TEST(test_jcc_after64)
                     memcpy(mem + 8, &edge64[b], 8);
                     HostState64 in = state64(edge64[a], edge64[b], edge64[(a * 7 + b) % N_EDGE64],
                                              0, 0);
-                    check64(code, n + sizeof(tail), &in,
+                    check64(code, n + tail_len, &in,
                             ops[o].mul ? CC_C | CC_O : ALL_FLAGS & ~CC_A,
                             ALL_REGS64 & ~(1u << X_RDI), mem);
                 }
