@@ -7,9 +7,7 @@
  * through it (s->cur = the Jcc), so block exits, link slots and the
  * instruction count are those of the unfused pair.
  *
- * tb_fuse_insns picks the pairs when a block is decoded.  Only conditions
- * that cc_test_sub (CMP/SUB) or the logic rule (TEST: CF = OF = 0) decide
- * from the operands are fused; overflow and parity tests stay apart.
+ * tb_fuse_insns picks the pairs when a block is decoded.
  */
 #include "ops.h"
 
@@ -31,7 +29,7 @@ static inline void pair_finish(TCGCPU *s, const DecodedInsn *j, bool taken)
     jcc_finish(s, j, taken);
 }
 
-/* The TEST rule for condition c (SDM vol.1 B.1), result dst of width w. */
+/* The TEST rule for condition c (SDM vol.1 B.1): CF = OF = 0. */
 static inline bool logic_cond(uint64_t dst, bool wide, int c)
 {
     bool zero = wide ? dst == 0 : (uint32_t)dst == 0;
@@ -51,7 +49,8 @@ static inline bool logic_cond(uint64_t dst, bool wide, int c)
 
 /* CMP/SUB of register operands or a register and an immediate. */
 #define SUB_REG_PAIR(name, op, ot, wide, type, src)                              \
-static void name(TCGCPU *s, const DecodedInsn *d)                                \
+static inline __attribute__((always_inline)) void                               \
+name(TCGCPU *s, const DecodedInsn *d, int c)                                     \
 {                                                                                \
     PAIR_PROLOGUE((wide ? alu64_##src : alu32_##src)[op])                        \
     uint64_t *regs = s->env->regs;                                               \
@@ -60,12 +59,13 @@ static void name(TCGCPU *s, const DecodedInsn *d)                               
     if (op != 7) {                                                               \
         regs[d->rm] = r;                                                         \
     }                                                                            \
-    pair_finish(s, j, cc_test_sub(r, b, wide, j->b));                            \
+    pair_finish(s, j, cc_test_sub(r, b, wide, c));                            \
 }
 
 /* CMP with a memory operand: reg - [mem] (rm), [mem] - reg (mr), [mem] - imm (mi). */
 #define CMP_MEM_PAIR(name, ot, wide, type, form)                                 \
-static void name(TCGCPU *s, const DecodedInsn *d)                                \
+static inline __attribute__((always_inline)) void                               \
+name(TCGCPU *s, const DecodedInsn *d, int c)                                     \
 {                                                                                \
     PAIR_PROLOGUE((wide ? alu64_##form : alu32_##form)[7])                       \
     void *p;                                                                     \
@@ -81,18 +81,19 @@ static void name(TCGCPU *s, const DecodedInsn *d)                               
         a = m, b = #form[1] == 'i' ? (type)d->imm : (type)s->env->regs[d->reg];  \
     }                                                                            \
     type r = alu_compute(s, 7, ot, a, b);                                        \
-    pair_finish(s, j, cc_test_sub(r, b, wide, j->b));                            \
+    pair_finish(s, j, cc_test_sub(r, b, wide, c));                            \
 }
 
 #define TEST_PAIR(name, ot, wide, type, src, unfused)                            \
-static void name(TCGCPU *s, const DecodedInsn *d)                                \
+static inline __attribute__((always_inline)) void                               \
+name(TCGCPU *s, const DecodedInsn *d, int c)                                     \
 {                                                                                \
     PAIR_PROLOGUE(unfused)                                                       \
     uint64_t *regs = s->env->regs;                                               \
     type b = #src[1] == 'i' ? (type)d->imm : (type)regs[d->reg];                 \
     type r = (type)regs[d->rm] & b;                                              \
     set_cc(s, CC_OP_LOGIC + ot, r, 0);                                           \
-    pair_finish(s, j, logic_cond(r, wide, j->b));                                \
+    pair_finish(s, j, logic_cond(r, wide, c));                                \
 }
 
 SUB_REG_PAIR(cmp32_rr_jcc, 7, MO_32, false, uint32_t, rr)
@@ -114,41 +115,64 @@ TEST_PAIR(test32_ri_jcc, MO_32, false, uint32_t, ri, op_test_EI_32r)
 TEST_PAIR(test64_rr_jcc, MO_64, true, uint64_t, rr, op_test_EG_64r)
 TEST_PAIR(test64_ri_jcc, MO_64, true, uint64_t, ri, op_test_EI_64r)
 
-/* Which conditions each kind decides from its operands (bit c = Jcc c). */
-#define SUB_CONDS  0xf3fcu  /* not O/NO (0, 1), P/NP (10, 11) */
-#define TEST_CONDS 0xf3fcu  /* the same: O is always 0, but rare after TEST */
-
-static const struct {
-    const InsnHandler *table; /* the first instruction's handler: table[op] */
-    int op;
-    InsnHandler pair;
-    unsigned conds;
-} pair_kinds[] = {
-    { alu32_rr, 7, cmp32_rr_jcc, SUB_CONDS }, { alu32_ri, 7, cmp32_ri_jcc, SUB_CONDS },
-    { alu32_rr, 5, sub32_rr_jcc, SUB_CONDS }, { alu32_ri, 5, sub32_ri_jcc, SUB_CONDS },
-    { alu64_rr, 7, cmp64_rr_jcc, SUB_CONDS }, { alu64_ri, 7, cmp64_ri_jcc, SUB_CONDS },
-    { alu64_rr, 5, sub64_rr_jcc, SUB_CONDS }, { alu64_ri, 5, sub64_ri_jcc, SUB_CONDS },
-    { alu32_rm, 7, cmp32_rm_jcc, SUB_CONDS }, { alu32_mr, 7, cmp32_mr_jcc, SUB_CONDS },
-    { alu32_mi, 7, cmp32_mi_jcc, SUB_CONDS },
-    { alu64_rm, 7, cmp64_rm_jcc, SUB_CONDS }, { alu64_mr, 7, cmp64_mr_jcc, SUB_CONDS },
-    { alu64_mi, 7, cmp64_mi_jcc, SUB_CONDS },
-};
-
-static InsnHandler pair_for(InsnHandler first, unsigned cond)
-{
-    static const struct { InsnHandler first, pair; } tests[] = {
-        { op_test_EG_32r, test32_rr_jcc }, { op_test_EI_32r, test32_ri_jcc },
-        { op_test_EG_64r, test64_rr_jcc }, { op_test_EI_64r, test64_ri_jcc },
+/*
+ * One handler per condition, so that each tests its condition inline:
+ * every condition but O/NO (0, 1) and P/NP (10, 11), which stay unfused
+ * (cc_test_sub does not compute them; O after TEST is rare).
+ */
+#define PAIR_ONE(name, c)                                                        \
+static void name##_##c(TCGCPU *s, const DecodedInsn *d)                          \
+{                                                                                \
+    name(s, d, c);                                                               \
+}
+#define PAIR_CONDS(name)                                                         \
+    PAIR_ONE(name, 2) PAIR_ONE(name, 3) PAIR_ONE(name, 4) PAIR_ONE(name, 5)      \
+    PAIR_ONE(name, 6) PAIR_ONE(name, 7) PAIR_ONE(name, 8) PAIR_ONE(name, 9)      \
+    PAIR_ONE(name, 12) PAIR_ONE(name, 13) PAIR_ONE(name, 14) PAIR_ONE(name, 15)  \
+    static const InsnHandler name##_cond[16] = {                                 \
+        [2] = name##_2, [3] = name##_3, [4] = name##_4, [5] = name##_5,          \
+        [6] = name##_6, [7] = name##_7, [8] = name##_8, [9] = name##_9,          \
+        [12] = name##_12, [13] = name##_13, [14] = name##_14, [15] = name##_15,  \
     };
 
-    for (size_t i = 0; i < G_N_ELEMENTS(pair_kinds); i++) {
-        if (first == pair_kinds[i].table[pair_kinds[i].op]) {
-            return (pair_kinds[i].conds >> cond) & 1 ? pair_kinds[i].pair : NULL;
+PAIR_CONDS(cmp32_rr_jcc) PAIR_CONDS(cmp32_ri_jcc) PAIR_CONDS(sub32_rr_jcc)
+PAIR_CONDS(sub32_ri_jcc) PAIR_CONDS(cmp64_rr_jcc) PAIR_CONDS(cmp64_ri_jcc)
+PAIR_CONDS(sub64_rr_jcc) PAIR_CONDS(sub64_ri_jcc)
+PAIR_CONDS(cmp32_rm_jcc) PAIR_CONDS(cmp32_mr_jcc) PAIR_CONDS(cmp32_mi_jcc)
+PAIR_CONDS(cmp64_rm_jcc) PAIR_CONDS(cmp64_mr_jcc) PAIR_CONDS(cmp64_mi_jcc)
+PAIR_CONDS(test32_rr_jcc) PAIR_CONDS(test32_ri_jcc)
+PAIR_CONDS(test64_rr_jcc) PAIR_CONDS(test64_ri_jcc)
+
+/* The pairs for a first instruction's handler, by Jcc condition. */
+static const InsnHandler *pairs_for(InsnHandler first)
+{
+    static const struct {
+        const InsnHandler *table; /* first == table[op] */
+        int op;
+        const InsnHandler *pairs;
+    } sub_kinds[] = {
+        { alu32_rr, 7, cmp32_rr_jcc_cond }, { alu32_ri, 7, cmp32_ri_jcc_cond },
+        { alu32_rr, 5, sub32_rr_jcc_cond }, { alu32_ri, 5, sub32_ri_jcc_cond },
+        { alu64_rr, 7, cmp64_rr_jcc_cond }, { alu64_ri, 7, cmp64_ri_jcc_cond },
+        { alu64_rr, 5, sub64_rr_jcc_cond }, { alu64_ri, 5, sub64_ri_jcc_cond },
+        { alu32_rm, 7, cmp32_rm_jcc_cond }, { alu32_mr, 7, cmp32_mr_jcc_cond },
+        { alu32_mi, 7, cmp32_mi_jcc_cond },
+        { alu64_rm, 7, cmp64_rm_jcc_cond }, { alu64_mr, 7, cmp64_mr_jcc_cond },
+        { alu64_mi, 7, cmp64_mi_jcc_cond },
+    };
+    static const struct { InsnHandler first; const InsnHandler *pairs; } tests[] = {
+        { op_test_EG_32r, test32_rr_jcc_cond }, { op_test_EI_32r, test32_ri_jcc_cond },
+        { op_test_EG_64r, test64_rr_jcc_cond }, { op_test_EI_64r, test64_ri_jcc_cond },
+    };
+
+    for (size_t i = 0; i < G_N_ELEMENTS(sub_kinds); i++) {
+        if (first == sub_kinds[i].table[sub_kinds[i].op]) {
+            return sub_kinds[i].pairs;
         }
     }
     for (size_t i = 0; i < G_N_ELEMENTS(tests); i++) {
         if (first == tests[i].first) {
-            return (TEST_CONDS >> cond) & 1 ? tests[i].pair : NULL;
+            return tests[i].pairs;
         }
     }
     return NULL;
@@ -160,9 +184,9 @@ void tb_fuse_insns(DecodedInsn *insns, int n)
         DecodedInsn *j = &insns[i + 1];
 
         if (j->b < 16 && j->handler == op_jcc_cond[j->b]) {
-            InsnHandler pair = pair_for(insns[i].handler, j->b);
-            if (pair) {
-                insns[i].handler = pair;
+            const InsnHandler *pairs = pairs_for(insns[i].handler);
+            if (pairs && pairs[j->b]) {
+                insns[i].handler = pairs[j->b];
             }
         }
     }
