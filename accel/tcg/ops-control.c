@@ -29,6 +29,15 @@ void op_jmp(TCGCPU *s, const DecodedInsn *d)
     chain_next_tb(s, d);
 }
 
+/* A JMP its block continues through (translate-all.c follows direct
+ * jumps on the block's page): EIP for the case that the block ends here
+ * (one instruction after STI), then the target's instructions. */
+void op_jmp_inline(TCGCPU *s, const DecodedInsn *d)
+{
+    jump_to(s, d->imm);
+    dispatch_next(s, d);
+}
+
 /* Jcc to a non-canonical target (64-bit mode): #GP(0) only if taken. */
 void op_jcc_nc(TCGCPU *s, const DecodedInsn *d)
 {

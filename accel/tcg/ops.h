@@ -235,7 +235,7 @@ H(op_lxs); H(op_bound); H(op_arpl);
 H(op_cmc); H(op_clc); H(op_stc); H(op_cld); H(op_std);
 
 /* ops-control.c */
-H(op_jmp); H(op_jcc); H(op_jcc_nc); extern const InsnHandler op_jcc_cond[16]; H(op_call); H(op_ret); H(op_ret_imm);
+H(op_jmp); H(op_jmp_inline); H(op_jcc); H(op_jcc_nc); extern const InsnHandler op_jcc_cond[16]; H(op_call); H(op_ret); H(op_ret_imm);
 H(op_jmp_E); H(op_call_E); H(op_ljmp_A); H(op_lcall_A); H(op_ljmp_E); H(op_lcall_E);
 H(op_lret); H(op_iret); H(op_loop); H(op_jcxz);
 H(op_int3); H(op_int); H(op_into); H(op_int1); H(op_enter); H(op_leave);

@@ -626,6 +626,9 @@ void gdb_tlb_filter(TCGCPU *s, TLBEntry *e, uint64_t page);
 /* The pseudo instruction of a breakpoint at EIP @pc, linear @lin. */
 void gdb_breakpoint_insn(DecodedInsn *d, uint64_t pc, uint64_t lin);
 void op_gdb_breakpoint(TCGCPU *s, const DecodedInsn *d);
+/* ops-control.c: a direct JMP, and one its block continues through */
+void op_jmp(TCGCPU *s, const DecodedInsn *d);
+void op_jmp_inline(TCGCPU *s, const DecodedInsn *d);
 
 /* ---- translate-all.c: code cache ---- */
 TranslationBlock *tb_lookup(TCGCPU *s);
@@ -672,9 +675,9 @@ void start_exclusive(TCGCPU *s);
 void end_exclusive(TCGCPU *s);
 
 /* ---- decode.c ---- */
-/* Decodes one instruction at eip; returns false if it faults (raised). */
 /* ops-fused.c: gives CMP/SUB/TEST + Jcc pairs of a decoded block one handler */
 void tb_fuse_insns(DecodedInsn *insns, int n);
+/* Decodes one instruction at eip; returns false if it faults (raised). */
 void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
                  uint8_t (*fetch)(TCGCPU *s, uint64_t pc, void *opaque), void *opaque);
 void op_ud(TCGCPU *s, const DecodedInsn *d);

@@ -411,7 +411,12 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
 {
     DecodedInsn buf[TB_MAX_INSNS];
     int n = 0;
-    uint64_t cur = pc;
+    uint64_t cur = pc, end = pc;
+    /* Direct JMPs inside a page are followed (the block goes on at the
+     * target), except where a block must be one run of bytes: 16-bit IP
+     * wrap, and -d in_asm, which disassembles the block's bytes. */
+    bool may_follow = (flags & (TB_FLAG_CS32 | TB_FLAG_CODE64)) &&
+                      !qemu_loglevel_mask(CPU_LOG_TB_IN_ASM);
 
     for (;;) {
         DecodedInsn *d = &buf[n];
@@ -429,8 +434,10 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
         }
         decode_insn(s, d, cur, flags, fetch_byte, f);
         n++;
-        cur = d->next_eip;
-        if ((d->flags & (INSN_BRANCH | INSN_END_TB) && !(d->flags & INSN_CONT)) ||
+        end = MAX(end, d->next_eip);
+        bool follow = may_follow && d->handler == op_jmp;
+        cur = follow ? d->imm : d->next_eip;
+        if ((d->flags & (INSN_BRANCH | INSN_END_TB) && !(d->flags & INSN_CONT) && !follow) ||
             n == TB_MAX_INSNS || (flags & TB_FLAG_STEP)) {
             break;
         }
@@ -447,6 +454,9 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
                 break; /* 16-bit IP wrap: let each instruction start a block */
             }
         }
+        if (follow) {
+            d->handler = op_jmp_inline; /* the block goes on at the target */
+        }
     }
 
     for (int i = 0, jcc = 0; i < n - 1; i++) {
@@ -462,7 +472,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
     tb->cs_base = cs_base;
     tb->flags = flags;
     tb->n_insns = n;
-    tb->size = cur - pc;
+    tb->size = end - pc; /* followed JMPs stay on pc's page: see may_follow */
     tb->gdb_breakpoint = buf[0].handler == op_gdb_breakpoint;
     memcpy(tb->insns, buf, n * sizeof(DecodedInsn));
     return tb;
