@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 SKIP = 77
 META = {"amd64": "linux-image-amd64", "i386": "linux-image-686"}
@@ -127,8 +128,15 @@ def ensure_arch(arch):
     sudo = [] if os.geteuid() == 0 else ["sudo"]
     if run(sudo + ["dpkg", "--add-architecture", "i386"]).returncode != 0:
         skip("cannot add dpkg's i386 architecture (root needed)")
-    if run(sudo + ["apt-get", "update", "-qq"]).returncode != 0:
-        skip("apt-get update failed after adding i386")
+    # A mirror in mid-sync fails one index (seen: bookworm-security's i386
+    # Packages with the wrong size) while the others arrive; retry once, then
+    # go on if the lists we need are there.
+    for attempt in range(2):
+        if run(sudo + ["apt-get", "update", "-qq"]).returncode == 0:
+            return
+        time.sleep(10)
+    if run(["apt-cache", "show", "busybox-static:i386"]).returncode != 0:
+        skip("apt-get update failed after adding i386, and no i386 package list is there")
 
 
 def depends_of(pkg):
