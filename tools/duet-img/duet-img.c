@@ -132,7 +132,7 @@ bool img_accumulate_options(GString *acc, const char *arg)
     while (commas < len && arg[len - 1 - commas] == ',') {
         commas++;
     }
-    if (arg[0] == ',' || commas % 2) {
+    if (len == 0 || arg[0] == ',' || commas % 2) {
         img_error("Invalid option list: %s", arg);
         return false;
     }
