@@ -132,11 +132,13 @@ def ensure_arch(arch):
     # Packages with the wrong size) while the others arrive; retry once, then
     # go on if the lists we need are there.
     for attempt in range(2):
+        if attempt:
+            time.sleep(10)
         if run(sudo + ["apt-get", "update", "-qq"]).returncode == 0:
             return
-        time.sleep(10)
-    if run(["apt-cache", "show", "busybox-static:i386"]).returncode != 0:
-        skip("apt-get update failed after adding i386, and no i386 package list is there")
+    for pkg in (META["i386"], "busybox-static"):
+        if run(["apt-cache", "show", pkg + ":i386"]).returncode != 0:
+            skip("apt-get update failed after adding i386, and apt knows no %s:i386" % pkg)
 
 
 def depends_of(pkg):
