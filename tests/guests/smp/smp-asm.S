@@ -25,6 +25,18 @@ tramp_gdtr:
     .long smp_gdt
 smp_tramp_end:
 
+/* The nmiwait case's real-mode NMI handler (IVT vector 2), copied below
+ * 1 MiB: it counts in its own last word. */
+    .section .rodata
+    .code16
+    .globl smp_nmi16_start, smp_nmi16_count, smp_nmi16_end
+smp_nmi16_start:
+    incw %cs:(smp_nmi16_count - smp_nmi16_start)
+    iret
+smp_nmi16_count:
+    .word 0
+smp_nmi16_end:
+
     .data
     .align 8
     .globl smp_gdt, smp_gdtr

@@ -19,6 +19,8 @@
  *   litmus   x86-TSO: message passing, SB with MFENCE and with XCHG, LB
  *            (forbidden outcomes fail; SB's allowed 0/0 is only counted)
  *   bench    every CPU: the same private ALU/memory work (scripts/bench-smp)
+ *   nmiwait  an NMI sent to an AP in wait-for-SIPI (after an INIT) is held,
+ *            and taken in real mode once a SIPI starts the AP
  * "noiret" makes the interrupt handlers return without IRET (see smp-asm.S).
  *
  * The same source builds for long mode (smp64.elf: start64.S enters 64-bit
@@ -317,26 +319,34 @@ void smp_ap_main(void)
     }
 }
 
+/* Starts AP i, which is in wait-for-SIPI: a SIPI and, if it has not
+ * checked in, a second (SDM vol.3 8.4.4.1); true once it has. */
+bool ap_sipi(int i)
+{
+    checked_in[i] = 0;
+    smp_ap_stack = (uintptr_t)&ap_stacks[i][sizeof(ap_stacks[i])];
+    for (int sipi = 0; sipi < 2 && !checked_in[i]; sipi++) {
+        send_ipi(apic_ids[i], ICR_ASSERT | ICR_SIPI | (TRAMP_ADDR >> 12));
+        struct timeout t;
+        for (timeout_start(&t, 200); !checked_in[i] && !timeout_expired(&t);) {
+        }
+    }
+    /* wait longer for a slow emulator before giving up on this AP */
+    struct timeout t;
+    for (timeout_start(&t, WAIT_MS); !checked_in[i] && !timeout_expired(&t);) {
+    }
+    return checked_in[i] == (0x100u | apic_ids[i]);
+}
+
 static bool start_aps(void)
 {
     bool ok = true;
 
     memcpy((void *)TRAMP_ADDR, smp_tramp_start, smp_tramp_end - smp_tramp_start);
     for (int i = 1; i < ncpus; i++) {
-        smp_ap_stack = (uintptr_t)&ap_stacks[i][sizeof(ap_stacks[i])];
         send_ipi(apic_ids[i], ICR_ASSERT | ICR_INIT);
         delay_us(10000);
-        for (int sipi = 0; sipi < 2 && !checked_in[i]; sipi++) {
-            send_ipi(apic_ids[i], ICR_ASSERT | ICR_SIPI | (TRAMP_ADDR >> 12));
-            struct timeout t;
-            for (timeout_start(&t, 200); !checked_in[i] && !timeout_expired(&t);) {
-            }
-        }
-        /* wait longer for a slow emulator before giving up on this AP */
-        struct timeout t;
-        for (timeout_start(&t, WAIT_MS); !checked_in[i] && !timeout_expired(&t);) {
-        }
-        if (checked_in[i] == (0x100u | apic_ids[i])) {
+        if (ap_sipi(i)) {
             printf_serial("smp: cpu %d (APIC ID %d) checked in\n", i, apic_ids[i]);
         } else {
             printf_serial("FAIL: cpu %d (APIC ID %d) did not check in\n", i, apic_ids[i]);
@@ -399,7 +409,7 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
         bool (*fn)(void);
     } cases[] = {
         { "counter", test_counter }, { "ipi", test_ipi }, { "tlb", test_tlb },
-        { "litmus", test_litmus }, { "bench", test_bench },
+        { "litmus", test_litmus }, { "bench", test_bench }, { "nmiwait", test_nmiwait },
     };
     const char *cmdline = (mbi->flags & 4) ? (const char *)PTR(mbi->cmdline) : "";
     const char *name = arg(cmdline, "test=");
@@ -418,7 +428,7 @@ int guest_main(uint32_t magic, struct multiboot_info *mbi)
             which = i;
         }
     }
-    if (!check(which >= 0, "no test=counter|ipi|tlb|litmus|bench on the command line")) {
+    if (!check(which >= 0, "no test=counter|ipi|tlb|litmus|bench|nmiwait on the command line")) {
         return GUEST_FAIL;
     }
     smp_load_gdt();

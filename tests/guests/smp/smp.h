@@ -90,11 +90,13 @@ void send_ipi(uint8_t dest, uint32_t icr);
 /* Runs fn on every AP and on the BSP; returns when all have finished. */
 void run_on_all(void (*fn)(int cpu));
 void gate_wait(void);
+bool ap_sipi(int i);
 
 bool test_counter(void);
 bool test_ipi(void);
 bool test_tlb(void);
 bool test_litmus(void);
 bool test_bench(void);
+bool test_nmiwait(void);
 
 #endif
