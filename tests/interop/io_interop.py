@@ -18,9 +18,13 @@ TIMING = re.compile(r'[0-9]* ops; [0-9/:. sec]* \([0-9/.inf]* [EPTGMKiBbytes]*/s
 TERSE = re.compile(r'^[0-9]+,[0-9]+,[0-9:.]+,[0-9.inf]+,[0-9.inf]+$', re.M)
 
 
+NODE_NAME = re.compile(r"'#block[0-9]+'")
+
+
 def normalise(text, prog):
     text = TIMING.sub('X ops; XX:XX:XX.X (XXX YYY/sec and XXX ops/sec)', text)
     text = TERSE.sub('TERSE', text)
+    text = NODE_NAME.sub("'#blockN'", text)  # QEMU's generated names end in random digits
     text = text.replace(prog + ':', 'PROG:').replace(prog + '>', 'PROG>')
     return text.replace("'%s -c help'" % prog, "'PROG -c help'").replace(
         'Usage: %s ' % prog, 'Usage: PROG ')
@@ -95,6 +99,18 @@ CMDS = [
                              'reopen -o discard=bad', 'reopen -o detect-zeroes=bad',
                              'reopen -o file.filename=x', 'reopen -o overlap-check=bad',
                              'reopen -o l2-cache-size=1M,foo=1', 'write 0 1')),
+    # -o read-only=on keeps the backend's write permission: refused while
+    # read-write; -r/-w with -o read-only is refused outright
+    ('reopen-read-only-option', [], c('reopen -o read-only=on', 'write 0 1',
+                                      'reopen -r -o read-only=off', 'write 0 1',
+                                      'reopen -w -o read-only=on', 'reopen -r -o read-only=bad',
+                                      'reopen -o read-only=on,foo=bar',
+                                      'reopen -o read-only=on,discard=bad',
+                                      'reopen -o read-only=on,read-only=off', 'write 0 1',
+                                      'reopen -r', 'reopen -o read-only=on', 'write 0 1',
+                                      'reopen -o read-only=off', 'write 0 1')),
+    ('sigraise-range', [], c('sigraise 66', 'sigraise 4G', 'sigraise 65', 'sigraise 0',
+                             'sigraise -1', 'length')),
     ('reopen-keeps-open', [], c('reopen -o file.filename=test.qcow2', 'reopen -o file.aio=native',
                                 'reopen -o file.cache.direct=on', 'reopen -o detect-zeroes=on',
                                 'reopen -o l2-cache-size=1M', 'reopen -o overlap-check=none',

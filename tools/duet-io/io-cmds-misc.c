@@ -451,6 +451,10 @@ static int reopen_f(IOState *s, int argc, char **argv)
             return -EINVAL;
         }
     }
+    if ((rflag || wflag) && g_hash_table_contains(changes, "read-only")) {
+        io_error(s, "Cannot set both -r/-w and 'read-only'");
+        return -EINVAL;
+    }
     if (rflag || wflag) {
         p.read_only = rflag;
     }
@@ -460,6 +464,17 @@ static int reopen_f(IOState *s, int argc, char **argv)
     }
     p.opts = bdrv_options_copy(s->opened.opts);
     if (!reopen_apply(s, &p, changes)) {
+        g_hash_table_unref(p.opts);
+        return -EINVAL;
+    }
+    if (p.read_only && !s->opened.read_only && !rflag) {
+        /* As in QEMU: -o read-only=on leaves the BlockBackend's write
+         * permission in place, which a read-only node cannot grant (only -r
+         * gives it up).  duet's nodes have no names; the message carries one
+         * in the shape of QEMU's generated ones ("#block", a counter, two
+         * random digits: the format node is the second). */
+        io_error(s, "Read-only block node '#block1%02d' cannot support read-write users",
+                 g_random_int_range(0, 100));
         g_hash_table_unref(p.opts);
         return -EINVAL;
     }
@@ -651,7 +666,7 @@ static int sigraise_f(IOState *s, int argc, char **argv)
         io_print_cvtnum_err(sig, argv[1]);
         return sig;
     }
-    if (sig > INT32_MAX) {
+    if (sig > NSIG) { /* NSIG itself is let through to raise(), which refuses it */
         printf("signal argument '%s' is too large to be a valid signal\n", argv[1]);
         return -EINVAL;
     }
