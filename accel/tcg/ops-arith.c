@@ -136,6 +136,41 @@ static void alu32_mi_##op(TCGCPU *s, const DecodedInsn *d)                      
 ALU32_HANDLERS(0) ALU32_HANDLERS(1) ALU32_HANDLERS(2) ALU32_HANDLERS(3)
 ALU32_HANDLERS(4) ALU32_HANDLERS(5) ALU32_HANDLERS(6) ALU32_HANDLERS(7)
 
+/*
+ * The register forms less the flags, for where a later instruction of the
+ * block writes every flag before anything reads them (flags-dead.c).  Only
+ * the operations that write all six flags and read none: not ADC/SBB.
+ */
+static inline uint64_t alu_result(int op, uint64_t a, uint64_t b)
+{
+    switch (op) {
+    case 0: return a + b;
+    case 1: return a | b;
+    case 4: return a & b;
+    case 6: return a ^ b;
+    default: return a - b; /* 5: sub */
+    }
+}
+
+#define ALU_NF_HANDLERS(bits, op)                                                   static void alu##bits##_rr_nf_##op(TCGCPU *s, const DecodedInsn *d)                 {                                                                                       uint64_t *regs = s->env->regs;                                                      regs[d->rm] = (uint##bits##_t)alu_result(op, regs[d->rm], regs[d->reg]);            dispatch_next(s, d);                                                            }                                                                                   static void alu##bits##_ri_nf_##op(TCGCPU *s, const DecodedInsn *d)                 {                                                                                       uint64_t *regs = s->env->regs;                                                      regs[d->rm] = (uint##bits##_t)alu_result(op, regs[d->rm], d->imm);                  dispatch_next(s, d);                                                            }
+ALU_NF_HANDLERS(32, 0) ALU_NF_HANDLERS(32, 1) ALU_NF_HANDLERS(32, 4)
+ALU_NF_HANDLERS(32, 5) ALU_NF_HANDLERS(32, 6)
+ALU_NF_HANDLERS(64, 0) ALU_NF_HANDLERS(64, 1) ALU_NF_HANDLERS(64, 4)
+ALU_NF_HANDLERS(64, 5) ALU_NF_HANDLERS(64, 6)
+
+/* CMP and TEST with their flags unused do nothing */
+void op_flags_only_nf(TCGCPU *s, const DecodedInsn *d)
+{
+    dispatch_next(s, d);
+}
+
+#define ALU_NF_TABLE(form) { form##_0, form##_1, NULL, NULL, \
+                             form##_4, form##_5, form##_6, op_flags_only_nf }
+const InsnHandler alu32_rr_nf[8] = ALU_NF_TABLE(alu32_rr_nf);
+const InsnHandler alu32_ri_nf[8] = ALU_NF_TABLE(alu32_ri_nf);
+const InsnHandler alu64_rr_nf[8] = ALU_NF_TABLE(alu64_rr_nf);
+const InsnHandler alu64_ri_nf[8] = ALU_NF_TABLE(alu64_ri_nf);
+
 #define ALU32_TABLE(form) { form##_0, form##_1, form##_2, form##_3, \
                             form##_4, form##_5, form##_6, form##_7 }
 const InsnHandler alu32_rr[8] = ALU32_TABLE(alu32_rr);
@@ -487,6 +522,39 @@ void op_imul_GE_64m(TCGCPU *s, const DecodedInsn *d)
 void op_imul_GEI_64r(TCGCPU *s, const DecodedInsn *d)
 {
     imul64_finish(s, d, s->env->regs[d->rm], d->imm);
+}
+
+/* IMUL of registers with the flags unused (flags-dead.c) */
+void op_imul_GE_32r_nf(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+
+    regs[d->reg] = (uint32_t)((uint32_t)regs[d->reg] * (uint32_t)regs[d->rm]);
+    dispatch_next(s, d);
+}
+
+void op_imul_GE_64r_nf(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+
+    regs[d->reg] = regs[d->reg] * regs[d->rm];
+    dispatch_next(s, d);
+}
+
+void op_imul_GEI_32r_nf(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+
+    regs[d->reg] = (uint32_t)((uint32_t)regs[d->rm] * (uint32_t)d->imm);
+    dispatch_next(s, d);
+}
+
+void op_imul_GEI_64r_nf(TCGCPU *s, const DecodedInsn *d)
+{
+    uint64_t *regs = s->env->regs;
+
+    regs[d->reg] = regs[d->rm] * d->imm;
+    dispatch_next(s, d);
 }
 
 /* IMUL r32, r/m32 (register), imm (threaded: see dispatch_next) */

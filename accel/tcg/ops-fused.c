@@ -191,3 +191,23 @@ void tb_fuse_insns(DecodedInsn *insns, int n)
         }
     }
 }
+
+/* Whether h is a pair whose first instruction has only register operands:
+ * it writes every flag, reads none and cannot fault before its Jcc. */
+bool fused_pair_is_register_form(InsnHandler h)
+{
+    static const InsnHandler *const tables[] = {
+        cmp32_rr_jcc_cond, cmp32_ri_jcc_cond, sub32_rr_jcc_cond, sub32_ri_jcc_cond,
+        cmp64_rr_jcc_cond, cmp64_ri_jcc_cond, sub64_rr_jcc_cond, sub64_ri_jcc_cond,
+        test32_rr_jcc_cond, test32_ri_jcc_cond, test64_rr_jcc_cond, test64_ri_jcc_cond,
+    };
+
+    for (size_t t = 0; t < G_N_ELEMENTS(tables); t++) {
+        for (int c = 0; c < 16; c++) {
+            if (tables[t][c] && tables[t][c] == h) {
+                return true;
+            }
+        }
+    }
+    return false;
+}

@@ -157,6 +157,23 @@ DEFINE_SHIFT_R(op_shl_64ri, uint64_t, int64_t, 0x3f, d->imm, CC_OP_SHL + MO_64, 
 DEFINE_SHIFT_R(op_shr_64ri, uint64_t, int64_t, 0x3f, d->imm, CC_OP_SAR + MO_64, SHR_R(uint64_t))
 DEFINE_SHIFT_R(op_sar_64ri, uint64_t, int64_t, 0x3f, d->imm, CC_OP_SAR + MO_64,
                SAR_R(uint64_t, int64_t))
+
+/* By a nonzero immediate count with the flags unused (flags-dead.c) */
+#define DEFINE_SHIFT_RI_NF(name, type, mask, expr)                              \
+void name(TCGCPU *s, const DecodedInsn *d)                                      \
+{                                                                               \
+    uint64_t *regs = s->env->regs;                                              \
+    unsigned count = d->imm & (mask);                                           \
+    type v = (type)regs[d->rm];                                                 \
+    regs[d->rm] = (type)(expr);                                                 \
+    dispatch_next(s, d);                                                        \
+}
+DEFINE_SHIFT_RI_NF(op_shl_32ri_nf, uint32_t, 0x1f, v << count)
+DEFINE_SHIFT_RI_NF(op_shr_32ri_nf, uint32_t, 0x1f, v >> count)
+DEFINE_SHIFT_RI_NF(op_sar_32ri_nf, uint32_t, 0x1f, (int32_t)v >> count)
+DEFINE_SHIFT_RI_NF(op_shl_64ri_nf, uint64_t, 0x3f, v << count)
+DEFINE_SHIFT_RI_NF(op_shr_64ri_nf, uint64_t, 0x3f, v >> count)
+DEFINE_SHIFT_RI_NF(op_sar_64ri_nf, uint64_t, 0x3f, (int64_t)v >> count)
 DEFINE_SHIFT_R(op_shl_64rc, uint64_t, int64_t, 0x3f, regs[R_ECX], CC_OP_SHL + MO_64,
                SHL_R(uint64_t))
 DEFINE_SHIFT_R(op_shr_64rc, uint64_t, int64_t, 0x3f, regs[R_ECX], CC_OP_SAR + MO_64,

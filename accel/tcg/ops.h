@@ -203,6 +203,10 @@ H(op_cbw); H(op_cwd);
 /* specialised 32-bit and 64-bit ALU forms, one per op: [op] */
 extern const InsnHandler alu32_rr[8], alu32_rm[8], alu32_mr[8], alu32_ri[8], alu32_mi[8];
 extern const InsnHandler alu64_rr[8], alu64_rm[8], alu64_mr[8], alu64_ri[8], alu64_mi[8];
+/* the register forms without the flags (NULL: ADC/SBB read CF) */
+extern const InsnHandler alu32_rr_nf[8], alu32_ri_nf[8], alu64_rr_nf[8], alu64_ri_nf[8];
+H(op_flags_only_nf);
+H(op_imul_GE_32r_nf); H(op_imul_GE_64r_nf); H(op_imul_GEI_32r_nf); H(op_imul_GEI_64r_nf);
 
 /* ops-atomic.c: LOCK-prefixed forms (memory destination only) */
 H(op_lock_alu_EG); H(op_lock_alu_EI); H(op_lock_inc); H(op_lock_dec);
@@ -216,6 +220,8 @@ H(op_bt_EG); H(op_bt_EI); H(op_bsf); H(op_bsr); H(op_popcnt);
 H(op_shl_32ri); H(op_shr_32ri); H(op_sar_32ri);
 H(op_shl_32rc); H(op_shr_32rc); H(op_sar_32rc);
 H(op_shl_64ri); H(op_shr_64ri); H(op_sar_64ri);
+H(op_shl_32ri_nf); H(op_shr_32ri_nf); H(op_sar_32ri_nf);
+H(op_shl_64ri_nf); H(op_shr_64ri_nf); H(op_sar_64ri_nf);
 H(op_shl_64rc); H(op_shr_64rc); H(op_sar_64rc);
 
 /* ops-data.c */

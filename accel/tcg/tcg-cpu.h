@@ -677,6 +677,9 @@ void end_exclusive(TCGCPU *s);
 /* ---- decode.c ---- */
 /* ops-fused.c: gives CMP/SUB/TEST + Jcc pairs of a decoded block one handler */
 void tb_fuse_insns(DecodedInsn *insns, int n);
+bool fused_pair_is_register_form(InsnHandler h);
+/* flags-dead.c: flag-less handlers where the block overwrites the flags unread */
+void tb_drop_dead_flags(DecodedInsn *insns, int n);
 /* Decodes one instruction at eip; returns false if it faults (raised). */
 void decode_insn(TCGCPU *s, DecodedInsn *d, uint64_t pc, uint32_t tb_flags,
                  uint8_t (*fetch)(TCGCPU *s, uint64_t pc, void *opaque), void *opaque);

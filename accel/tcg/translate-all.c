@@ -466,6 +466,7 @@ static TranslationBlock *tb_gen_code(TCGCPU *s, uint64_t pc, uint64_t cs_base, u
     }
 
     tb_fuse_insns(buf, n);
+    tb_drop_dead_flags(buf, n);
 
     TranslationBlock *tb = g_malloc0(sizeof(*tb) + n * sizeof(DecodedInsn));
     tb->pc = pc;

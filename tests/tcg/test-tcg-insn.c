@@ -631,6 +631,108 @@ START_TEST(test_addressing16)
 END_TEST
 
 
+/*
+ * ---- Flag liveness (accel/tcg/flags-dead.c) ----
+ * Random blocks of register instructions: flag writers whose flags the
+ * block may or may not read again (ADD..CMP, TEST, IMUL, shifts by
+ * immediates including 0), readers of CF (ADC, SBB, SETB, CMOVB, and
+ * INC/DEC, which keep it), and instructions that leave the flags alone
+ * (MOV, MOV imm, LEA, NOP).  Registers and CF (defined by every writer
+ * here) must match the host, at the block's end and at a #UD after it.
+ */
+static uint32_t flags_rand(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+static size_t flags_insn(uint8_t *p, uint32_t *seed)
+{
+    static const uint8_t regs[] = { 0, 1, 2, 3, 6, 7 }; /* not ESP, EBP */
+    static const uint8_t alu_rr[] = { 0x01, 0x09, 0x21, 0x29, 0x31, 0x39, 0x85, 0x11, 0x19 };
+    static const uint8_t alu_ri[] = { 0, 1, 2, 3, 4, 5, 6, 7 };
+    static const uint8_t shifts[] = { 4, 5, 7 };
+    static const uint8_t counts[] = { 0, 1, 3, 31, 32 };
+    uint8_t r = regs[flags_rand(seed) % 6], m = regs[flags_rand(seed) % 6];
+    uint8_t rr = 0xc0 | r << 3 | m;
+    uint32_t imm = flags_rand(seed) * 2654435761u;
+
+    switch (flags_rand(seed) % 12) {
+    case 0: case 1:
+        p[0] = alu_rr[flags_rand(seed) % sizeof(alu_rr)];
+        p[1] = rr;
+        return 2;
+    case 2:
+        p[0] = 0x83, p[1] = 0xc0 | alu_ri[flags_rand(seed) % 8] << 3 | m, p[2] = imm;
+        return 3;
+    case 3:
+        p[0] = 0x0f, p[1] = 0xaf, p[2] = rr; /* imul r, r */
+        return 3;
+    case 4:
+        p[0] = 0x6b, p[1] = rr, p[2] = imm; /* imul r, r, imm8 */
+        return 3;
+    case 5:
+        p[0] = 0xc1, p[1] = 0xc0 | shifts[flags_rand(seed) % 3] << 3 | m;
+        p[2] = counts[flags_rand(seed) % sizeof(counts)];
+        return 3;
+    case 6:
+        p[0] = 0x0f, p[1] = 0x92, p[2] = 0xc0 | (m & 3); /* setb al/cl/dl/bl */
+        return 3;
+    case 7:
+        p[0] = 0x0f, p[1] = 0x42, p[2] = rr; /* cmovb */
+        return 3;
+    case 8:
+        p[0] = 0xff, p[1] = (flags_rand(seed) & 1 ? 0xc8 : 0xc0) | m; /* dec / inc */
+        return 2;
+    case 9:
+        p[0] = 0x89, p[1] = rr;
+        return 2;
+    case 10:
+        p[0] = 0xb8 | m;
+        memcpy(p + 1, &imm, 4);
+        return 5;
+    default:
+        p[0] = 0x8d, p[1] = 0x04 | r << 3, p[2] = m << 3 | (m == 0 ? 3 : 0); /* lea r, [b+i] */
+        return 3;
+    }
+}
+
+START_TEST(test_flag_liveness)
+{
+    uint32_t seed = 20261206;
+
+    harness_init();
+    oracle_init();
+    for (int k = 0; k < 3000; k++) {
+        uint8_t code[16 * 5 + 2];
+        size_t len = 0;
+        int n = 2 + flags_rand(&seed) % 14;
+
+        for (int i = 0; i < n; i++) {
+            len += flags_insn(code + len, &seed);
+        }
+        HostState in = state(flags_rand(&seed) * 7u, flags_rand(&seed) << 9, flags_rand(&seed),
+                             flags_rand(&seed) ^ 0x80000000u, flags_rand(&seed) & CC_ALL);
+        in.r[H_ESI] = flags_rand(&seed) * 13u;
+        in.r[H_EDI] = flags_rand(&seed) << 7;
+        check_case(code, len, &in, CC_C, ALL_REGS);
+
+        /* the same block ending in UD2: the state at the fault */
+        HostState h = in, g = in;
+        h.r[H_FLAGS] = (in.r[H_FLAGS] & CC_ALL) | 0x202;
+        ck_assert(host_run(code, len, &h));
+        code[len] = 0x0f, code[len + 1] = 0x0b;
+        ck_assert_int_eq(guest_run(code, len + 2, &g), EXCP06_ILLOP);
+        for (int i = 0; i < 6; i++) {
+            ck_assert_msg((uint32_t)h.r[i] == (uint32_t)g.r[i], "[%s] + ud2: reg %d",
+                          hex(code, len), i);
+        }
+        ck_assert_msg((h.r[H_FLAGS] & CC_C) == (g.r[H_FLAGS] & CC_C), "[%s] + ud2: CF",
+                      hex(code, len));
+    }
+}
+END_TEST
+
 START_TEST(test_report)
 {
     printf("tcg instruction cases run: %u\n", cases_run);
@@ -657,6 +759,7 @@ int main(void)
     tcase_add_test(tc, test_memory_forms);
     tcase_add_test(tc, test_addressing32);
     tcase_add_test(tc, test_addressing16);
+    tcase_add_test(tc, test_flag_liveness);
     tcase_add_test(tc, test_report);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
