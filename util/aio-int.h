@@ -27,6 +27,9 @@ struct AioContext {
     /* Bottom halves: the only part other threads touch. */
     GMutex bh_lock;
     GQueue bh_list;       /* of QEMUBH, in scheduling order */
+    /* Batches aio_bh_poll is running (of GQueue *, oldest first): polling
+     * thread only, so that a nested aio_poll finishes the outer batch. */
+    GQueue bh_slices;
 
     /* eventfd written by aio_notify; notify_me counts pollers that may
      * block, so a notify is only paid for when someone can sleep. */

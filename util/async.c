@@ -21,7 +21,7 @@ struct QEMUBH {
     AioContext *ctx;
     QEMUBHFunc *cb;
     void *opaque;
-    bool queued;     /* in ctx->bh_list */
+    bool queued;     /* in ctx->bh_list or a batch being run */
     bool scheduled;  /* should run when dequeued */
     bool deleted;    /* free when dequeued */
     bool oneshot;    /* free after running */
@@ -120,6 +120,11 @@ void qemu_bh_delete(QEMUBH *bh)
 bool aio_bh_pending(AioContext *ctx)
 {
     bool pending;
+
+    /* A batch left by an outer aio_bh_poll counts (nested aio_poll). */
+    if (!g_queue_is_empty(&ctx->bh_slices)) {
+        return true;
+    }
     g_mutex_lock(&ctx->bh_lock);
     pending = !g_queue_is_empty(&ctx->bh_list);
     g_mutex_unlock(&ctx->bh_lock);
@@ -127,25 +132,34 @@ bool aio_bh_pending(AioContext *ctx)
 }
 
 /*
- * Runs the BHs queued when called, one at a time from the head, so that an
- * aio_poll nested inside a BH callback still finds the remaining ones.  A
- * BH rescheduling itself runs again in the next call, not in a loop here.
+ * Runs the BHs queued when called as one batch, the one scheduled last
+ * first, as QEMU's event loop does: a batch of synchronously completed aio
+ * requests reports back in QEMU's order (qemu-io's output shows it).  BHs
+ * scheduled meanwhile wait for the next call; a BH rescheduling itself
+ * runs again then, not in a loop here.  An aio_poll nested inside a
+ * callback finishes the outer batches first, oldest first.
  */
 bool aio_bh_poll(AioContext *ctx)
 {
+    GQueue slice;
     bool progress = false;
-    guint budget;
 
     g_mutex_lock(&ctx->bh_lock);
-    budget = ctx->bh_list.length;
+    slice = ctx->bh_list;
+    g_queue_init(&ctx->bh_list);
     g_mutex_unlock(&ctx->bh_lock);
+    g_queue_push_tail(&ctx->bh_slices, &slice);
 
-    while (budget--) {
+    for (;;) {
+        GQueue *batch = g_queue_peek_head(&ctx->bh_slices);
         QEMUBH *bh;
         bool run, deleted;
 
+        if (!batch) {
+            break;
+        }
         g_mutex_lock(&ctx->bh_lock);
-        bh = g_queue_pop_head(&ctx->bh_list);
+        bh = g_queue_pop_tail(batch);
         if (bh) {
             bh->queued = false;
             run = bh->scheduled;
@@ -154,7 +168,8 @@ bool aio_bh_poll(AioContext *ctx)
         }
         g_mutex_unlock(&ctx->bh_lock);
         if (!bh) {
-            break;
+            g_queue_pop_head(&ctx->bh_slices);
+            continue;
         }
         if (deleted) {
             g_free(bh);
@@ -306,6 +321,7 @@ AioContext *aio_context_new(void)
     g_source_set_name(&ctx->source, "aio-context");
     g_mutex_init(&ctx->bh_lock);
     g_queue_init(&ctx->bh_list);
+    g_queue_init(&ctx->bh_slices);
     ctx->notify_pfd.fd = fd;
     ctx->notify_pfd.events = G_IO_IN;
     g_source_add_poll(&ctx->source, &ctx->notify_pfd);

@@ -32,7 +32,8 @@ struct ThreadPoolElement {
     int ret;
     Coroutine *co;
     uint64_t trace_req;       /* the request it works for (trace) */
-    ThreadPoolElement *next;  /* in the request queue, then the done list */
+    uint64_t seq;             /* submission order */
+    ThreadPoolElement *next;  /* in the request queue, the done list, then ready */
 };
 
 struct ThreadPoolWorker {
@@ -55,7 +56,10 @@ struct ThreadPool {
     int n_workers;
     bool stopping;
 
+    uint64_t next_seq;               /* under lock */
+
     ThreadPoolElement *done;         /* LIFO, pushed by workers with a CAS */
+    ThreadPoolElement *ready;        /* done, newest submission first (ctx thread) */
 };
 
 static void thread_pool_complete(ThreadPool *pool, ThreadPoolElement *elem)
@@ -135,24 +139,56 @@ static gpointer thread_pool_worker(gpointer opaque)
     }
 }
 
+/* Moves what the workers finished to pool->ready, which stays sorted
+ * newest submission first. */
+static void thread_pool_collect_done(ThreadPool *pool)
+{
+    ThreadPoolElement *elem = g_atomic_pointer_exchange(&pool->done, NULL);
+
+    while (elem) {
+        ThreadPoolElement *next = elem->next, **pp = &pool->ready;
+        while (*pp && (*pp)->seq > elem->seq) {
+            pp = &(*pp)->next;
+        }
+        elem->next = *pp;
+        *pp = elem;
+        elem = next;
+    }
+}
+
+/*
+ * Wakes finished requests newest submission first, one at a time, looking
+ * for new completions after each, as QEMU's pool does: the order in which
+ * a batch of aio requests reports back (qemu-io's output) is QEMU's.
+ */
 static void thread_pool_completion_bh(void *opaque)
 {
     ThreadPool *pool = opaque;
-    ThreadPoolElement *elem = g_atomic_pointer_exchange(&pool->done, NULL);
-    ThreadPoolElement *fifo = NULL;
 
-    /* Wake in completion order. */
-    while (elem) {
-        ThreadPoolElement *next = elem->next;
-        elem->next = fifo;
-        fifo = elem;
-        elem = next;
-    }
-    while (fifo) {
-        ThreadPoolElement *next = fifo->next;
-        /* fifo lives on the coroutine's stack: do not touch it after this. */
-        aio_co_wake(fifo->co);
-        fifo = next;
+    for (;;) {
+        ThreadPoolElement *elem;
+        bool resched;
+
+        thread_pool_collect_done(pool);
+        elem = pool->ready;
+        if (!elem) {
+            return;
+        }
+        pool->ready = elem->next;
+        /* A coroutine that polls nested, waiting for a request that is
+         * still in ready, finds it through the BH.  (One still with a
+         * worker schedules the BH itself when it finishes.) */
+        resched = pool->ready != NULL;
+        if (resched) {
+            qemu_bh_schedule(pool->completion_bh);
+        }
+        /* elem lives on the coroutine's stack: do not touch it after this. */
+        aio_co_wake(elem->co);
+        if (resched) {
+            /* Safe even over a worker's schedule: the loop collects
+             * pool->done again before it returns. */
+            qemu_bh_cancel(pool->completion_bh);
+        }
     }
 }
 
@@ -228,6 +264,7 @@ int coroutine_fn thread_pool_submit_co(ThreadPoolFunc *func, void *arg)
     trace_event(thread_pool_submit, "pool=%p elem=%p func=%p", pool, &elem, func);
 
     g_mutex_lock(&pool->lock);
+    elem.seq = pool->next_seq++;
     *pool->requests_tail = &elem;
     pool->requests_tail = &elem.next;
     wake = NULL;
