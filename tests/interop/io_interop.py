@@ -56,6 +56,11 @@ CMDS = [
     ('aio-batch-zero-cluster', [], c('write -z 0 64k', 'aio_read 0 1k', 'aio_read 1k 1k',
                                      'aio_read -P 0 2k 2k', 'aio_write -z 4k 1k', 'aio_flush',
                                      'aio_read -v 0 16', 'aio_read 16 16', 'aio_flush')),
+    ('dump-characters', [], c('write -P 0x20 0 1', 'write -P 0x21 1 1', 'write -P 0x30 2 1',
+                              'write -P 0x5f 3 1', 'write -P 0x7e 4 1', 'write -P 0x7f 5 1',
+                              'write -P 0xe9 6 1', 'write -P 0x7a 7 1', 'read -v 0 9')),
+    ('aio-read-pattern-quiet', [], c('write -P 1 0 4k', 'aio_read -q -P 3 0 4', 'aio_flush',
+                                     'aio_read -q -P 1 0 4', 'aio_flush')),
     ('map-after-writes', [], c('write 0 4k', 'write 192k 64k', 'write -z 512k 64k', 'map',
                                'alloc 0 1M', 'alloc 64k 1M')),
     ('aio', [], c('aio_write -P 1 0 4k', 'aio_flush', 'aio_read -P 1 0 4k', 'aio_flush',
@@ -314,7 +319,9 @@ def main():
             subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', '-o', 'compat=0.10',
                             os.path.join(tmp, sub, 'v2.qcow2'), '1M'], check=True)
         if corpus in ('cmds', 'cli', 'slow'):
-            for name, create, args, *stdin in (CMDS if corpus != 'cli' else
+            # CMDS cases run on the image, which CLI cases name themselves
+            for name, create, args, *stdin in ([(n, cr, a + ['F'], *r) for n, cr, a, *r in CMDS]
+                                               if corpus != 'cli' else
                                                [(n, [], a, s) for n, s, a in CLI]):
                 results = []
                 for sub, tool in (('q', 'qemu-io'), ('d', duet_io)):

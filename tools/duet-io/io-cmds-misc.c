@@ -89,48 +89,13 @@ static int io_is_allocated(BlockDriverState *bs, int64_t offset, int64_t bytes, 
     return !!(ret & BDRV_BLOCK_ALLOCATED);
 }
 
-/*
- * Allocated in bs or any backing file below it; *pnum bytes share the
- * answer.  A layer shorter than the range counts as unallocated past its
- * end.
- */
-static int io_is_allocated_above(BlockDriverState *top, int64_t offset, int64_t bytes,
-                                 int64_t *pnum)
-{
-    int64_t n = bytes;
-
-    for (BlockDriverState *bs = top; bs; bs = bs->backing ? bs->backing->bs : NULL) {
-        int64_t size = bdrv_getlength(bs), pnum_inter = 0;
-        int ret;
-
-        if (size < 0) {
-            return size;
-        }
-        ret = io_is_allocated(bs, offset, bytes, &pnum_inter);
-        if (ret < 0) {
-            return ret;
-        }
-        if (ret) {
-            *pnum = pnum_inter;
-            return 1;
-        }
-        if (offset >= size) {
-            continue;
-        }
-        if (n > pnum_inter && (bs == top || offset + pnum_inter < size)) {
-            n = pnum_inter;
-        }
-    }
-    *pnum = n;
-    return 0;
-}
-
-/* The longest run from offset with one answer. */
+/* The longest run from offset with one answer, for this layer alone (as
+ * qemu-io 7.2 maps: data the backing file provides shows as not allocated). */
 static int io_map_is_allocated(BlockDriverState *bs, int64_t offset, int64_t bytes,
                                int64_t *pnum)
 {
     int64_t num;
-    int first = io_is_allocated_above(bs, offset, bytes, &num), ret;
+    int first = io_is_allocated(bs, offset, bytes, &num), ret;
 
     if (first < 0) {
         return first;
@@ -140,7 +105,7 @@ static int io_map_is_allocated(BlockDriverState *bs, int64_t offset, int64_t byt
         int64_t more;
         offset += num;
         bytes -= num;
-        ret = io_is_allocated_above(bs, offset, bytes, &more);
+        ret = io_is_allocated(bs, offset, bytes, &more);
         if (ret < 0 || ret != first || !more) {
             break;
         }

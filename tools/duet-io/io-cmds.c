@@ -489,16 +489,22 @@ static void io_aio_cb(void *opaque, int ret)
     io_now(&t2);
     if (ret < 0) {
         printf("%s failed: %s\n", a->is_write ? "aio_write" : "readv", strerror(-ret));
-    } else if (!a->is_write && a->pflag &&
-               !io_check_pattern(a->buf, a->bytes, a->pattern, a->offset)) {
-        /* reported; nothing more */
-    } else if (!a->quiet) {
+    } else {
+        /* qemu-io's aio_read reports a mismatch and still prints the
+         * statistics, unlike read */
+        if (!a->is_write && a->pflag) {
+            io_check_pattern(a->buf, a->bytes, a->pattern, a->offset);
+        }
+        if (a->quiet) {
+            goto out;
+        }
         if (a->verbose) {
             io_dump_buffer(a->buf, a->offset, a->bytes);
         }
         io_print_report(a->is_write ? "wrote" : "read", &a->t1, &t2, a->offset, a->bytes,
                         a->bytes, 1, a->terse);
     }
+out:
     fflush(stdout);
     io_aio_free(a);
 }

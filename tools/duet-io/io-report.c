@@ -2,7 +2,6 @@
  * What duet-io prints besides the commands' own lines: numbers as qemu-io
  * parses and shows them, the statistics line, the -v hex dump, patterns.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -116,6 +115,11 @@ void io_print_report(const char *op, struct timespec *start, struct timespec *en
     printf("%s, %d ops; %s (%s/sec and %.4f ops/sec)\n", s1, cnt, ts, s2, io_tdiv(cnt, &t));
 }
 
+static bool io_is_alnum(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
 void io_dump_buffer(const void *buf, int64_t offset, int64_t len)
 {
     const uint8_t *p = buf;
@@ -129,7 +133,8 @@ void io_dump_buffer(const void *buf, int64_t offset, int64_t len)
         }
         printf("  ");
         for (int64_t j = 0; j < n; j++) {
-            putchar(isprint(p[i + j]) && p[i + j] < 0x7f ? p[i + j] : '.');
+            /* qemu-io shows letters and digits only (C locale isalnum) */
+            putchar(io_is_alnum(p[i + j]) ? p[i + j] : '.');
         }
         printf("\n");
     }
